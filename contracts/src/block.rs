@@ -1,0 +1,147 @@
+//! Blocks and block execution: a pure function from (state, block) to
+//! (writes, per-tx results, events, state root).
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{self, CodecError};
+use crate::events::Event;
+use crate::ids::{AccountId, Amount, BlockHash, Hash32, Height, Timestamp};
+use crate::merkle;
+use crate::state::{Overlay, StateExt, StateRead, StoreError, Writes};
+use crate::tx::{execute_tx, BlockContext, SignedTx, TxResult, VerifiedTx};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    pub chain_id: String,
+    pub height: Height,
+    /// Set by the proposer; strictly greater than the parent's.
+    pub time: Timestamp,
+    pub prev_hash: BlockHash,
+    /// Merkle root over the canonical bytes of the block's signed txs.
+    pub txs_root: Hash32,
+    /// Hash of the per-tx results and end-of-block events.
+    pub results_root: Hash32,
+    /// State commitment after executing this block.
+    pub state_root: Hash32,
+    pub proposer: AccountId,
+}
+
+impl BlockHeader {
+    pub fn hash(&self) -> BlockHash {
+        BlockHash(Hash32::tagged(
+            "assent/block/v1",
+            &[&codec::encode_infallible(self)],
+        ))
+    }
+
+    pub fn context(&self) -> BlockContext {
+        BlockContext {
+            chain_id: self.chain_id.clone(),
+            height: self.height,
+            time: self.time,
+            proposer: self.proposer,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    pub header: BlockHeader,
+    pub txs: Vec<SignedTx>,
+}
+
+impl Block {
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode_infallible(self)
+    }
+    pub fn decode(bytes: &[u8]) -> Result<Block, CodecError> {
+        codec::decode(bytes)
+    }
+}
+
+/// Leaf hashes of the tx tree.
+pub fn tx_leaves<'a>(txs: impl IntoIterator<Item = &'a [u8]>) -> Vec<Hash32> {
+    txs.into_iter().map(merkle::leaf_hash).collect()
+}
+
+/// `txs_root` of a list of verified txs.
+pub fn txs_root(txs: &[VerifiedTx]) -> Hash32 {
+    merkle::root(&tx_leaves(txs.iter().map(|t| t.bytes())))
+}
+
+/// The state root chain: `root_h = H(root_{h-1} ‖ H(sorted writes of block h))`.
+/// Its cost grows with the block's writes, not with the whole state.
+pub fn next_state_root(prev: &Hash32, writes: &Writes) -> Hash32 {
+    let writes_hash = Hash32::tagged("assent/writes/v1", &[&codec::encode_infallible(writes)]);
+    Hash32::tagged(
+        "assent/state/v1",
+        &[prev.as_bytes(), writes_hash.as_bytes()],
+    )
+}
+
+/// Everything a block's execution produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockOutput {
+    pub writes: Writes,
+    pub results: Vec<TxResult>,
+    /// Events of the block itself (operator rewards), after the txs' events.
+    pub end_events: Vec<Event>,
+    pub state_root: Hash32,
+    pub results_root: Hash32,
+    pub txs_root: Hash32,
+}
+
+/// Executes `txs` in order on top of `state`. Pure: same inputs, same output,
+/// on every machine. Only a store failure is an error; rejected txs are results.
+pub fn execute_block(
+    state: &dyn StateRead,
+    ctx: &BlockContext,
+    prev_state_root: &Hash32,
+    txs: &[VerifiedTx],
+) -> Result<BlockOutput, StoreError> {
+    let mut overlay = Overlay::new(state);
+    let mut results = Vec::with_capacity(txs.len());
+    for tx in txs {
+        results.push(execute_tx(ctx, &mut overlay, tx)?);
+    }
+    let end_events = pay_operators(&mut overlay)?;
+    let writes = overlay.into_writes();
+    let state_root = next_state_root(prev_state_root, &writes);
+    let results_root = Hash32::tagged(
+        "assent/results/v1",
+        &[
+            &codec::encode_infallible(&results),
+            &codec::encode_infallible(&end_events),
+        ],
+    );
+    Ok(BlockOutput {
+        writes,
+        results,
+        end_events,
+        state_root,
+        results_root,
+        txs_root: txs_root(txs),
+    })
+}
+
+/// Pays the operators' pool out in equal shares; the remainder waits for the next block.
+fn pay_operators(state: &mut Overlay<'_>) -> Result<Vec<Event>, StoreError> {
+    let pool = state.operator_pool()?;
+    let ops = state.operators()?;
+    let n = ops.len() as u64;
+    if n == 0 || pool.0 < n {
+        return Ok(vec![]);
+    }
+    let each = Amount(pool.0 / n);
+    for op in &ops {
+        let mut a = state.account(&op.account)?;
+        // Cannot overflow: every balance plus the pool is at most the supply, a u64.
+        a.balance = Amount(a.balance.0.saturating_add(each.0));
+        state.put_account(&op.account, &a);
+    }
+    state.put_operator_pool(Amount(pool.0 - each.0 * n));
+    Ok(vec![Event::OperatorRewards {
+        each,
+        operators: n as u32,
+    }])
+}

@@ -1,0 +1,106 @@
+//! The one canonical codec for everything signed, hashed or stored.
+//!
+//! bincode 2.0.1 through serde with a fixed configuration (little endian,
+//! variable-length integers) and a decode size limit. Decoding is strict:
+//! trailing bytes are refused, and the input must be exactly the bytes the
+//! value encodes to, so every value has one and only one accepted encoding.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Largest encoded value the codec will decode (8 MiB). Blocks are bounded far
+/// below this by the genesis parameters; the limit stops a hostile length prefix
+/// from asking for a huge allocation.
+pub const MAX_DECODE_BYTES: usize = 8 * 1024 * 1024;
+
+const CONFIG: bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<MAX_DECODE_BYTES>,
+> = bincode::config::standard().with_limit::<MAX_DECODE_BYTES>();
+
+/// Why bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    #[error("input is {len} bytes, more than the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
+    #[error("malformed encoding: {0}")]
+    Malformed(String),
+    #[error("{extra} trailing bytes after the encoded value")]
+    TrailingBytes { extra: usize },
+    #[error("non-canonical encoding: the value re-encodes to different bytes")]
+    NonCanonical,
+    #[error("value cannot be encoded: {0}")]
+    Encode(String),
+}
+
+/// Encodes a value canonically.
+///
+/// Encoding the ledger's own types cannot fail (no maps with non-string keys,
+/// no unsized sequences); the error exists for foreign types.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
+    bincode::serde::encode_to_vec(value, CONFIG).map_err(|e| CodecError::Encode(e.to_string()))
+}
+
+/// Encodes a ledger value whose encoding is infallible by construction.
+pub(crate) fn encode_infallible<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    // Every type passed here is a plain struct/enum of integers, byte arrays,
+    // strings, vectors and options, which bincode always encodes.
+    encode(value).unwrap_or_default()
+}
+
+/// Decodes bytes that must hold exactly one canonically encoded value.
+pub fn decode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, CodecError> {
+    if bytes.len() > MAX_DECODE_BYTES {
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            max: MAX_DECODE_BYTES,
+        });
+    }
+    let (value, read): (T, usize) = bincode::serde::decode_from_slice(bytes, CONFIG)
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(CodecError::TrailingBytes {
+            extra: bytes.len() - read,
+        });
+    }
+    // Variable-length integers admit over-long forms; refuse them so an id or
+    // signature computed over re-encoded bytes always matches the wire bytes.
+    if encode(&value)? != bytes {
+        return Err(CodecError::NonCanonical);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_trailing_bytes() {
+        let v: (u64, String) = (300, "purchase".into());
+        let mut bytes = encode(&v).unwrap();
+        assert_eq!(decode::<(u64, String)>(&bytes).unwrap(), v);
+        bytes.push(0);
+        assert_eq!(
+            decode::<(u64, String)>(&bytes),
+            Err(CodecError::TrailingBytes { extra: 1 })
+        );
+    }
+
+    #[test]
+    fn refuses_overlong_varint() {
+        // 5 encoded minimally is [5]; as a u16-marked varint it is [251, 5, 0].
+        assert_eq!(encode(&5u64).unwrap(), vec![5]);
+        assert_eq!(decode::<u64>(&[251, 5, 0]), Err(CodecError::NonCanonical));
+    }
+
+    #[test]
+    fn refuses_huge_length_prefix_without_allocating() {
+        // A vector claiming u64::MAX elements.
+        let bytes = [255u8, 255, 255, 255, 255, 255, 255, 255, 255];
+        assert!(matches!(
+            decode::<Vec<u8>>(&bytes),
+            Err(CodecError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,80 @@
+//! The ledger state a chain starts from. The genesis crate parses and
+//! validates the genesis file and hands this over.
+
+use serde::{Deserialize, Serialize};
+
+use crate::block::next_state_root;
+use crate::ids::{AccountId, Amount, Hash32};
+use crate::state::{Account, Enterprise, MemStore, Operator, Overlay, Params, Validator, Writes};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitialState {
+    pub chain_id: String,
+    pub params: Params,
+    pub mint_authority: AccountId,
+    pub operators: Vec<Operator>,
+    pub validators: Vec<Validator>,
+    pub enterprises: Vec<(AccountId, Enterprise)>,
+    pub balances: Vec<(AccountId, Amount)>,
+}
+
+/// Why an initial state cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InitialStateError {
+    #[error("initial balances add up to more than the largest possible supply")]
+    SupplyOverflow,
+    #[error("account {0} has two initial balances")]
+    DuplicateBalance(AccountId),
+}
+
+impl InitialState {
+    /// The writes that create the state, and the state root at height 0.
+    pub fn writes(&self) -> Result<(Writes, Hash32), InitialStateError> {
+        let empty = MemStore::new();
+        let mut o = Overlay::new(&empty);
+        o.put(crate::state::keys::CHAIN_ID.to_vec(), &self.chain_id);
+        o.put(
+            crate::state::keys::MINT_AUTHORITY.to_vec(),
+            &self.mint_authority,
+        );
+        o.put_params(&self.params);
+        let mut ops = self.operators.clone();
+        ops.sort();
+        o.put_operators(&ops);
+        let mut vals = self.validators.clone();
+        vals.sort_by(|a, b| a.consensus_key.cmp(&b.consensus_key));
+        o.put_validators(&vals);
+        for (id, e) in &self.enterprises {
+            o.put_enterprise(id, e);
+        }
+        let mut supply = Amount::ZERO;
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, amount) in &self.balances {
+            if !seen.insert(*id) {
+                return Err(InitialStateError::DuplicateBalance(*id));
+            }
+            supply = supply
+                .checked_add(*amount)
+                .ok_or(InitialStateError::SupplyOverflow)?;
+            o.put_account(
+                id,
+                &Account {
+                    nonce: 0,
+                    balance: *amount,
+                },
+            );
+        }
+        o.put_supply(supply);
+        let writes = o.into_writes();
+        let root = next_state_root(&Hash32::ZERO, &writes);
+        Ok((writes, root))
+    }
+
+    /// A fresh in-memory state from this genesis, and its root.
+    pub fn to_mem_store(&self) -> Result<(MemStore, Hash32), InitialStateError> {
+        let (writes, root) = self.writes()?;
+        let mut s = MemStore::new();
+        s.apply(&writes);
+        Ok((s, root))
+    }
+}

@@ -1,0 +1,371 @@
+//! Newtypes for identities, ids, heights, amounts and times.
+//!
+//! Binary encodings (the canonical codec) carry raw bytes and integers; text
+//! encodings (JSON, TOML, CLI, logs) carry one readable form per type:
+//! accounts as bech32m (`assent1…`, checksummed), 32-byte hashes as lowercase hex.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// Human-readable part of account addresses.
+pub const ACCOUNT_HRP: &str = "assent";
+
+/// Why a text id could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdParseError {
+    #[error("`{input}` is not an account address: {why} (expected bech32m text starting with `assent1`)")]
+    Account { input: String, why: String },
+    #[error("`{input}` is not a {kind}: expected 64 hex characters")]
+    Hash { input: String, kind: &'static str },
+}
+
+/// A 32-byte SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Hash32(pub [u8; 32]);
+
+impl Hash32 {
+    pub const ZERO: Hash32 = Hash32([0u8; 32]);
+
+    /// SHA-256 over a domain tag and the given parts, each part length-prefixed
+    /// so that no two different part lists hash alike.
+    pub fn tagged(tag: &str, parts: &[&[u8]]) -> Hash32 {
+        let mut h = Sha256::new();
+        h.update((tag.len() as u64).to_le_bytes());
+        h.update(tag.as_bytes());
+        for p in parts {
+            h.update((p.len() as u64).to_le_bytes());
+            h.update(p);
+        }
+        Hash32(h.finalize().into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Hash32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Hash32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", hex::encode(&self.0[..8]))
+    }
+}
+
+impl FromStr for Hash32 {
+    type Err = IdParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Hash32(parse_hex32(s, "hash")?))
+    }
+}
+
+impl Serialize for Hash32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            Ok(Hash32(<[u8; 32]>::deserialize(d)?))
+        }
+    }
+}
+
+fn parse_hex32(s: &str, kind: &'static str) -> Result<[u8; 32], IdParseError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s.trim(), &mut out).map_err(|_| IdParseError::Hash {
+        input: s.to_string(),
+        kind,
+    })?;
+    Ok(out)
+}
+
+macro_rules! hash_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub Hash32);
+
+        impl $name {
+            pub fn as_bytes(&self) -> &[u8; 32] {
+                &self.0 .0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($kind, ":{:?}"), self.0)
+            }
+        }
+        impl FromStr for $name {
+            type Err = IdParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok($name(Hash32(parse_hex32(s, $kind)?)))
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.collect_str(self)
+                } else {
+                    self.0 .0.serialize(s)
+                }
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let s = String::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    Ok($name(Hash32(<[u8; 32]>::deserialize(d)?)))
+                }
+            }
+        }
+    };
+}
+
+hash_id!(
+    /// Id of a transaction: the tagged hash of its canonical body (never of its signature).
+    TxId, "tx id"
+);
+hash_id!(
+    /// Id of a consent: the id of the GrantConsent tx that created it.
+    ConsentId, "consent id"
+);
+hash_id!(
+    /// Id of a standing policy: the id of the SetPolicy tx that created it.
+    PolicyId, "policy id"
+);
+hash_id!(
+    /// Id of an access request: the id of the PostRequest tx that created it.
+    RequestId, "request id"
+);
+hash_id!(
+    /// Id of a governance proposal: the id of the Propose tx that created it.
+    ProposalId, "proposal id"
+);
+hash_id!(
+    /// Id of one recorded use: tagged hash of the RecordUse tx id and the use's index.
+    UseId, "use id"
+);
+hash_id!(
+    /// Hash of a block header.
+    BlockHash, "block hash"
+);
+
+impl UseId {
+    pub fn derive(tx: &TxId, index: u32) -> UseId {
+        UseId(Hash32::tagged(
+            "assent/use/v1",
+            &[tx.as_bytes(), &index.to_le_bytes()],
+        ))
+    }
+}
+
+/// An account: an ed25519 verifying key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct AccountId(pub [u8; 32]);
+
+impl AccountId {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hrp = bech32::Hrp::parse_unchecked(ACCOUNT_HRP);
+        match bech32::encode::<bech32::Bech32m>(hrp, &self.0) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = IdParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = |why: String| IdParseError::Account {
+            input: s.to_string(),
+            why,
+        };
+        let checked =
+            bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32m>(s.trim())
+                .map_err(|e| err(e.to_string()))?;
+        if checked.hrp().as_str() != ACCOUNT_HRP {
+            return Err(err(format!("prefix is `{}`", checked.hrp())));
+        }
+        let bytes: Vec<u8> = checked.byte_iter().collect();
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| err(format!("holds {} bytes, not 32", b.len())))?;
+        Ok(AccountId(arr))
+    }
+}
+
+impl Serialize for AccountId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            Ok(AccountId(<[u8; 32]>::deserialize(d)?))
+        }
+    }
+}
+
+/// A block height. Genesis state is height 0; the first block is height 1.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Height(pub u64);
+
+impl Height {
+    pub fn next(self) -> Height {
+        Height(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Height {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Block time: milliseconds since the Unix epoch, set by the proposer.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    pub fn plus_ms(self, ms: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add(ms))
+    }
+}
+
+/// An amount of points, the ledger's token. Integer only; arithmetic is checked.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Amount(pub u64);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub fn checked_add(self, o: Amount) -> Option<Amount> {
+        self.0.checked_add(o.0).map(Amount)
+    }
+    pub fn checked_sub(self, o: Amount) -> Option<Amount> {
+        self.0.checked_sub(o.0).map(Amount)
+    }
+    pub fn checked_mul(self, n: u64) -> Option<Amount> {
+        self.0.checked_mul(n).map(Amount)
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} pts", self.0)
+    }
+}
+
+/// A share in basis points: 10,000 = 100 %.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct BasisPoints(pub u16);
+
+impl BasisPoints {
+    pub const MAX: u16 = 10_000;
+
+    /// `amount * bps / 10_000`, rounded down (the remainder stays with the caller).
+    pub fn share_of(self, amount: Amount) -> Amount {
+        // u128 intermediate: cannot overflow for any u64 amount and bps <= 10_000.
+        let v = (amount.0 as u128) * (self.0.min(Self::MAX) as u128) / (Self::MAX as u128);
+        Amount(v as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_text_round_trips_and_detects_typos() {
+        let a = AccountId([7u8; 32]);
+        let s = a.to_string();
+        assert!(s.starts_with("assent1"));
+        assert_eq!(s.parse::<AccountId>().unwrap(), a);
+        let mut typo = s.clone().into_bytes();
+        let last = typo.len() - 1;
+        typo[last] = if typo[last] == b'q' { b'p' } else { b'q' };
+        let err = String::from_utf8(typo)
+            .unwrap()
+            .parse::<AccountId>()
+            .unwrap_err();
+        assert!(err.to_string().contains("not an account address"), "{err}");
+    }
+
+    #[test]
+    fn hash_ids_parse_hex_and_refuse_garbage() {
+        let id = ConsentId(Hash32([0xab; 32]));
+        assert_eq!(id.to_string().parse::<ConsentId>().unwrap(), id);
+        let err = "xyz".parse::<ConsentId>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`xyz` is not a consent id: expected 64 hex characters"
+        );
+    }
+
+    #[test]
+    fn share_rounds_down() {
+        assert_eq!(BasisPoints(1_000).share_of(Amount(15)), Amount(1));
+        assert_eq!(
+            BasisPoints(10_000).share_of(Amount(u64::MAX)),
+            Amount(u64::MAX)
+        );
+        assert_eq!(BasisPoints(0).share_of(Amount(99)), Amount(0));
+    }
+}

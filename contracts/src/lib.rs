@@ -1,0 +1,42 @@
+//! # assent-contracts: the deterministic ledger
+//!
+//! Types, the canonical codec, signatures, transactions, ledger state, the
+//! built-in contracts and block execution of assent, a permissioned ledger on
+//! which consumers grant and revoke consent and enterprises pay for each use.
+//!
+//! Invariants this crate keeps:
+//! - **Pure.** No clock, disk, network, threads or random source: time is the
+//!   block header's, randomness (only to blind batch signature checks, which
+//!   cannot change an answer) is passed in. Same state + same block = same
+//!   writes, results and state root on every machine.
+//! - **Deterministic bytes.** One codec ([`codec`]) for everything signed,
+//!   hashed or stored; only ordered collections; integers, never floats.
+//! - **Consent is checked at the block.** A use settles only if a consent or
+//!   policy of that consumer covers it at the block that includes it; a
+//!   revocation or pause binds from the block that contains it.
+//! - **Points are conserved.** Only Mint changes total supply; balances never
+//!   go negative; consumers never pay to grant, revoke or read.
+//! - **One signature rule** (ZIP-215 via `ed25519-consensus`), single and
+//!   batch alike, with a domain tag per kind of signed message and the chain
+//!   id in every transaction signature.
+
+#![forbid(unsafe_code)]
+
+pub mod block;
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod events;
+pub mod genesis_state;
+pub mod ids;
+pub mod merkle;
+pub mod state;
+pub mod terms;
+pub mod tx;
+
+pub use block::{execute_block, Block, BlockHeader, BlockOutput};
+pub use error::{ErrorCode, TxError};
+pub use events::Event;
+pub use genesis_state::InitialState;
+pub use ids::*;
+pub use tx::{BlockContext, Payload, SignedTx, TxBody, TxOutcome, TxResult, VerifiedTx};

@@ -1,0 +1,75 @@
+//! Every storage key of the ledger state, built in this one place.
+//!
+//! A key is an ASCII table prefix ending in `/` followed by fixed-width binary
+//! parts, so no table's keys are a prefix of another table's and prefix scans
+//! are exact.
+
+use crate::ids::{AccountId, ConsentId, PolicyId, ProposalId, RequestId};
+
+fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+pub const PARAMS: &[u8] = b"meta/params";
+pub const CHAIN_ID: &[u8] = b"meta/chain_id";
+pub const MINT_AUTHORITY: &[u8] = b"meta/mint_authority";
+pub const SUPPLY: &[u8] = b"meta/supply";
+pub const OPERATOR_POOL: &[u8] = b"meta/operator_pool";
+pub const OPERATORS: &[u8] = b"meta/operators";
+pub const VALIDATORS: &[u8] = b"meta/validators";
+
+pub fn account(id: &AccountId) -> Vec<u8> {
+    key(b"acct/", &[id.as_bytes()])
+}
+pub fn consumer(id: &AccountId) -> Vec<u8> {
+    key(b"cnsr/", &[id.as_bytes()])
+}
+pub fn enterprise(id: &AccountId) -> Vec<u8> {
+    key(b"entp/", &[id.as_bytes()])
+}
+pub const ENTERPRISES_PREFIX: &[u8] = b"entp/";
+pub fn reputation(id: &AccountId) -> Vec<u8> {
+    key(b"repu/", &[id.as_bytes()])
+}
+pub fn consent(id: &ConsentId) -> Vec<u8> {
+    key(b"cnst/", &[id.as_bytes()])
+}
+/// Index: the consents of a consumer.
+pub fn consumer_consent(consumer: &AccountId, consent: &ConsentId) -> Vec<u8> {
+    key(b"c2cn/", &[consumer.as_bytes(), consent.as_bytes()])
+}
+pub fn consumer_consents_prefix(consumer: &AccountId) -> Vec<u8> {
+    key(b"c2cn/", &[consumer.as_bytes()])
+}
+pub fn policy(id: &PolicyId) -> Vec<u8> {
+    key(b"plcy/", &[id.as_bytes()])
+}
+/// Index: the policies of a consumer.
+pub fn consumer_policy(consumer: &AccountId, policy: &PolicyId) -> Vec<u8> {
+    key(b"c2pl/", &[consumer.as_bytes(), policy.as_bytes()])
+}
+pub fn consumer_policies_prefix(consumer: &AccountId) -> Vec<u8> {
+    key(b"c2pl/", &[consumer.as_bytes()])
+}
+pub fn request(id: &RequestId) -> Vec<u8> {
+    key(b"rqst/", &[id.as_bytes()])
+}
+pub const REQUESTS_PREFIX: &[u8] = b"rqst/";
+pub fn rating(consent: &ConsentId) -> Vec<u8> {
+    key(b"rate/", &[consent.as_bytes()])
+}
+pub fn proposal(id: &ProposalId) -> Vec<u8> {
+    key(b"prop/", &[id.as_bytes()])
+}
+
+/// The trailing 32-byte id of an index key (`c2cn/`, `c2pl/`).
+pub fn trailing_id(key: &[u8]) -> Option<[u8; 32]> {
+    let start = key.len().checked_sub(32)?;
+    key[start..].try_into().ok()
+}

@@ -1,0 +1,10 @@
+//! Ledger state: the store seam, keys, records and typed access.
+
+mod access;
+pub mod keys;
+mod records;
+mod store;
+
+pub use access::StateExt;
+pub use records::*;
+pub use store::{MemStore, Overlay, StateRead, StoreError, Writes};

@@ -1,0 +1,194 @@
+//! The records stored in ledger state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{
+    AccountId, Amount, BasisPoints, ConsentId, Height, PolicyId, ProposalId, RequestId, Timestamp,
+};
+use crate::terms::{Category, Level, Purpose, Sector, Tag};
+use crate::tx::GovAction;
+
+/// Balance and replay counter of any account. Absent = zero balance, nonce 0.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The nonce the account's next transaction must carry.
+    pub nonce: u64,
+    pub balance: Amount,
+}
+
+/// A registered consumer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    pub tags: Vec<Tag>,
+    pub registered_at: Height,
+    /// Points earned from settled uses of this consumer's data, all time.
+    pub earned: Amount,
+    /// Settled uses (units) of this consumer's data, all time.
+    pub uses_settled: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnterpriseStatus {
+    Active,
+    Suspended,
+}
+
+/// An enterprise admitted by the operators (or in genesis).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enterprise {
+    pub name: String,
+    pub sector: Sector,
+    /// Where it is established, e.g. `EU`, `US-CA` (shown in consent receipts).
+    pub jurisdiction: String,
+    /// Its privacy policy (shown in consent receipts).
+    pub policy_url: String,
+    pub status: EnterpriseStatus,
+    pub admitted_at: Height,
+}
+
+/// An enterprise's reputation and track record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reputation {
+    pub ratings: u64,
+    /// Sum of scores (1–5); average = score_sum / ratings.
+    pub score_sum: u64,
+    pub uses_settled: u64,
+    pub uses_rejected: u64,
+    pub points_paid: Amount,
+}
+
+/// Where a consent stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    Active,
+    Paused { height: Height, time: Timestamp },
+    Revoked { height: Height, time: Timestamp },
+}
+
+/// A consent granted by a consumer to one enterprise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub id: ConsentId,
+    pub consumer: AccountId,
+    pub enterprise: AccountId,
+    pub categories: Vec<Category>,
+    pub purposes: Vec<Purpose>,
+    pub level: Level,
+    pub price_per_use: Amount,
+    /// Most units of use it allows, all told; `None` = no limit.
+    pub max_uses: Option<u64>,
+    /// Units of use settled under it so far.
+    pub used: u64,
+    /// Block time from which it no longer covers uses.
+    pub expires_at: Option<Timestamp>,
+    pub request: Option<RequestId>,
+    pub granted_height: Height,
+    pub granted_time: Timestamp,
+    pub state: ConsentState,
+}
+
+/// Who a standing policy admits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyTarget {
+    Sector(Sector),
+    Enterprise(AccountId),
+}
+
+/// A consumer's standing permission for a group of enterprises.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub id: PolicyId,
+    pub consumer: AccountId,
+    pub target: PolicyTarget,
+    pub categories: Vec<Category>,
+    pub purposes: Vec<Purpose>,
+    pub level: Level,
+    /// Price paid per unit of use under the policy.
+    pub min_price: Amount,
+    pub set_height: Height,
+}
+
+/// An enterprise's access request that consumers can answer with a grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: RequestId,
+    pub enterprise: AccountId,
+    pub categories: Vec<Category>,
+    pub purposes: Vec<Purpose>,
+    pub level: Level,
+    pub price_per_use: Amount,
+    pub target_tags: Vec<Tag>,
+    pub posted_height: Height,
+    pub expires_at: Timestamp,
+    /// Grants made in answer to it.
+    pub grants: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Open,
+    Passed { height: Height },
+    Rejected { height: Height },
+}
+
+/// A governance proposal of the operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: ProposalId,
+    pub proposer: AccountId,
+    pub action: GovAction,
+    /// Operators who voted yes / no, sorted.
+    pub yes: Vec<AccountId>,
+    pub no: Vec<AccountId>,
+    pub created_height: Height,
+    pub expires_at: Timestamp,
+    pub status: ProposalStatus,
+}
+
+/// Chain parameters: set in genesis, changed only by governance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Params {
+    /// Share of each settled use that goes to the operators' pool.
+    pub operator_share_bps: BasisPoints,
+    pub max_block_txs: u32,
+    pub max_block_bytes: u32,
+    pub max_tx_bytes: u32,
+    pub max_uses_per_record: u32,
+    /// How long a proposal stays open, in milliseconds of block time.
+    pub proposal_ttl_ms: u64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            operator_share_bps: BasisPoints(1_000),
+            max_block_txs: 20_000,
+            max_block_bytes: 4 * 1024 * 1024,
+            max_tx_bytes: 256 * 1024,
+            max_uses_per_record: 4_096,
+            proposal_ttl_ms: 7 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// An operator: a known organisation that runs a validator and votes on governance.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Operator {
+    pub account: AccountId,
+    pub name: String,
+}
+
+/// A consensus validator.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Validator {
+    pub name: String,
+    /// The ed25519 key that signs votes and proposals.
+    pub consensus_key: AccountId,
+    pub power: u64,
+    /// Where its p2p endpoint can be reached (a libp2p multiaddr).
+    pub p2p_address: String,
+}

@@ -1,0 +1,181 @@
+//! The key-value seam under the ledger state, its in-memory twin, and the
+//! write overlay that execution works in.
+//!
+//! Execution never writes to a store: it reads through an [`Overlay`] and
+//! returns the overlay's writes, which the caller (the node) commits atomically
+//! with the block. A transaction runs in a child overlay that is merged into
+//! the block's overlay only if the transaction succeeds.
+
+use std::collections::BTreeMap;
+
+/// A failure of the underlying store (I/O, corruption). Never a user error: a
+/// node that sees one stops rather than carry on with a partial view.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("store I/O failed: {0}")]
+    Io(String),
+    #[error("stored value under key {key} is corrupt: {why}")]
+    Corrupt { key: String, why: String },
+}
+
+/// Writes of a block (or tx): key -> new value, or `None` for a deletion.
+/// Ordered, so hashing them is deterministic.
+pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Read access to ledger state.
+pub trait StateRead {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// All live entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+}
+
+/// In-memory state, used by tests, benches, the CLI's offline tools and as the
+/// reference twin of the node's sled store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemStore {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemStore {
+    pub fn new() -> MemStore {
+        MemStore::default()
+    }
+
+    /// Applies a set of writes (as the node does atomically after a block).
+    pub fn apply(&mut self, writes: &Writes) {
+        for (k, v) in writes {
+            match v {
+                Some(v) => {
+                    self.map.insert(k.clone(), v.clone());
+                }
+                None => {
+                    self.map.remove(k);
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl StateRead for MemStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.map.get(key).cloned())
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(self
+            .map
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+/// Pending writes on top of a read-only base.
+pub struct Overlay<'a> {
+    base: &'a dyn StateRead,
+    writes: Writes,
+}
+
+impl std::fmt::Debug for Overlay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Overlay({} writes)", self.writes.len())
+    }
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn StateRead) -> Overlay<'a> {
+        Overlay {
+            base,
+            writes: Writes::new(),
+        }
+    }
+
+    pub fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
+    /// Folds a child overlay's writes into this one.
+    pub fn merge(&mut self, child: Writes) {
+        self.writes.extend(child);
+    }
+
+    pub fn into_writes(self) -> Writes {
+        self.writes
+    }
+
+    pub fn writes(&self) -> &Writes {
+        &self.writes
+    }
+}
+
+impl StateRead for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.writes.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.base.get(key),
+        }
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.base.scan_prefix(prefix)?.into_iter().collect();
+        for (k, v) in self
+            .writes
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+        {
+            match v {
+                Some(v) => {
+                    merged.insert(k.clone(), v.clone());
+                }
+                None => {
+                    merged.remove(k);
+                }
+            }
+        }
+        Ok(merged.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_shadows_and_scans_merged() {
+        let mut base = MemStore::new();
+        let mut w = Writes::new();
+        w.insert(b"p/1".to_vec(), Some(b"a".to_vec()));
+        w.insert(b"p/2".to_vec(), Some(b"b".to_vec()));
+        w.insert(b"q/1".to_vec(), Some(b"c".to_vec()));
+        base.apply(&w);
+
+        let mut o = Overlay::new(&base);
+        o.delete(b"p/1".to_vec());
+        o.put_raw(b"p/3".to_vec(), b"d".to_vec());
+        assert_eq!(o.get(b"p/1").unwrap(), None);
+        assert_eq!(o.get(b"q/1").unwrap(), Some(b"c".to_vec()));
+        let keys: Vec<Vec<u8>> = o
+            .scan_prefix(b"p/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, vec![b"p/2".to_vec(), b"p/3".to_vec()]);
+        // The base is untouched until the writes are applied.
+        assert_eq!(base.get(b"p/1").unwrap(), Some(b"a".to_vec()));
+    }
+}

@@ -1,0 +1,322 @@
+//! The terms a consent is made of: DPV purposes and personal-data categories,
+//! identifiability levels, enterprise sectors, consumer interest tags.
+//!
+//! Purposes and categories are the W3C Data Privacy Vocabulary terms embedded
+//! from `contracts/vocab/` (license in `contracts/vocab/LICENSE-DPV.md`). A term
+//! covers only itself: a consent for `Marketing` does not cover
+//! `DirectMarketing`. Broader-term coverage would silently widen what a consumer
+//! agreed to, so it is not done (recorded in ARCHITECTURE.md).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+const PURPOSES_CSV: &str = include_str!("../vocab/dpv-purposes.csv");
+const CATEGORIES_CSV: &str = include_str!("../vocab/pd-categories.csv");
+const CONSENT_STATUS_CSV: &str = include_str!("../vocab/dpv-consent-status.csv");
+
+/// One vocabulary term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VocabTerm {
+    pub term: &'static str,
+    pub iri: &'static str,
+    pub label: &'static str,
+}
+
+fn parse_csv(csv: &'static str) -> Vec<VocabTerm> {
+    let mut terms: Vec<VocabTerm> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split(',');
+            Some(VocabTerm {
+                term: cols.next()?,
+                iri: cols.next()?,
+                label: cols.next()?,
+            })
+        })
+        .filter(|t| !t.term.is_empty())
+        .collect();
+    terms.sort_by(|a, b| a.term.cmp(b.term));
+    terms
+}
+
+/// The embedded DPV purposes, sorted by term.
+pub fn purposes() -> &'static [VocabTerm] {
+    static P: OnceLock<Vec<VocabTerm>> = OnceLock::new();
+    P.get_or_init(|| parse_csv(PURPOSES_CSV))
+}
+
+/// The embedded DPV personal-data categories, sorted by term.
+pub fn categories() -> &'static [VocabTerm] {
+    static C: OnceLock<Vec<VocabTerm>> = OnceLock::new();
+    C.get_or_init(|| parse_csv(CATEGORIES_CSV))
+}
+
+/// The embedded DPV consent statuses, sorted by term.
+pub fn consent_statuses() -> &'static [VocabTerm] {
+    static S: OnceLock<Vec<VocabTerm>> = OnceLock::new();
+    S.get_or_init(|| parse_csv(CONSENT_STATUS_CSV))
+}
+
+fn lookup(list: &'static [VocabTerm], term: &str) -> Option<&'static VocabTerm> {
+    list.binary_search_by(|t| t.term.cmp(term))
+        .ok()
+        .map(|i| &list[i])
+}
+
+/// Up to three known terms close to `input`, to suggest in error messages.
+pub fn suggest(list: &'static [VocabTerm], input: &str) -> Vec<&'static str> {
+    let needle = input.to_ascii_lowercase();
+    list.iter()
+        .filter(|t| {
+            let l = t.term.to_ascii_lowercase();
+            !needle.is_empty() && (l.contains(&needle) || needle.contains(&l))
+        })
+        .take(3)
+        .map(|t| t.term)
+        .collect()
+}
+
+macro_rules! vocab_term {
+    ($(#[$doc:meta])* $name:ident, $list:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// Whether the term is in the embedded vocabulary.
+            pub fn is_known(&self) -> bool {
+                lookup($list(), &self.0).is_some()
+            }
+            /// The vocabulary entry (IRI, label) of a known term.
+            pub fn vocab(&self) -> Option<&'static VocabTerm> {
+                lookup($list(), &self.0)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let t = $name(s.trim().to_string());
+                if t.is_known() {
+                    return Ok(t);
+                }
+                let near = suggest($list(), s.trim());
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                };
+                Err(format!(
+                    concat!("`{}` is not a DPV ", $what, " term{}; the list is in contracts/vocab/"),
+                    s.trim(),
+                    hint
+                ))
+            }
+        }
+    };
+}
+
+vocab_term!(
+    /// A DPV purpose, e.g. `DirectMarketing`.
+    Purpose, purposes, "purpose"
+);
+vocab_term!(
+    /// A DPV personal-data category, e.g. `Purchase`.
+    Category, categories, "personal-data category"
+);
+
+/// How identifiable the data may be. A consent at a level covers lower levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Aggregate,
+    Pseudonymous,
+    Identified,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Aggregate => "aggregate",
+            Level::Pseudonymous => "pseudonymous",
+            Level::Identified => "identified",
+        })
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "aggregate" => Ok(Level::Aggregate),
+            "pseudonymous" => Ok(Level::Pseudonymous),
+            "identified" => Ok(Level::Identified),
+            other => Err(format!(
+                "`{other}` is not a level; use aggregate, pseudonymous or identified"
+            )),
+        }
+    }
+}
+
+/// An enterprise's sector, used by consumer policies ("any retail enterprise…").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sector {
+    Retail,
+    Finance,
+    Health,
+    Insurance,
+    Telecom,
+    Media,
+    Advertising,
+    Travel,
+    Education,
+    Technology,
+    Energy,
+    Public,
+}
+
+impl Sector {
+    pub const ALL: [Sector; 12] = [
+        Sector::Retail,
+        Sector::Finance,
+        Sector::Health,
+        Sector::Insurance,
+        Sector::Telecom,
+        Sector::Media,
+        Sector::Advertising,
+        Sector::Travel,
+        Sector::Education,
+        Sector::Technology,
+        Sector::Energy,
+        Sector::Public,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sector::Retail => "retail",
+            Sector::Finance => "finance",
+            Sector::Health => "health",
+            Sector::Insurance => "insurance",
+            Sector::Telecom => "telecom",
+            Sector::Media => "media",
+            Sector::Advertising => "advertising",
+            Sector::Travel => "travel",
+            Sector::Education => "education",
+            Sector::Technology => "technology",
+            Sector::Energy => "energy",
+            Sector::Public => "public",
+        }
+    }
+}
+
+impl fmt::Display for Sector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Sector {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let l = s.trim().to_ascii_lowercase();
+        Sector::ALL
+            .iter()
+            .copied()
+            .find(|x| x.name() == l)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Sector::ALL.iter().map(|x| x.name()).collect();
+                format!(
+                    "`{}` is not a sector; use one of: {}",
+                    s.trim(),
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// A consumer's self-declared interest tag: 1–32 characters of `a-z`, `0-9`, `-`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tag(pub String);
+
+impl Tag {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn check(&self) -> Result<(), String> {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if self.0.is_empty() || self.0.len() > Self::MAX_LEN || !self.0.chars().all(ok_char) {
+            return Err(format!(
+                "tag `{}` must be 1-{} characters of a-z, 0-9 and -",
+                self.0.escape_debug(),
+                Self::MAX_LEN
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Tag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = Tag(s.trim().to_string());
+        t.check()?;
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_are_embedded_whole() {
+        assert_eq!(purposes().len(), 120);
+        assert_eq!(categories().len(), 221);
+        assert!(consent_statuses()
+            .iter()
+            .any(|t| t.term == "ConsentWithdrawn"));
+    }
+
+    #[test]
+    fn unknown_terms_are_refused_with_a_hint() {
+        assert!("DirectMarketing".parse::<Purpose>().is_ok());
+        assert!("Purchase".parse::<Category>().is_ok());
+        let err = "marketing".parse::<Purpose>().unwrap_err();
+        assert!(
+            err.contains("not a DPV purpose") && err.contains("did you mean"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn levels_are_ordered() {
+        assert!(Level::Aggregate < Level::Pseudonymous && Level::Pseudonymous < Level::Identified);
+    }
+}

@@ -1,0 +1,213 @@
+//! Transaction envelope: body, signature, id, and the verified form execution takes.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ClearPolicy, GrantConsent, Mint, PauseConsent, PostRequest, Propose, Rate, RecordUse,
+    RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetPolicy, SetTags, Transfer, Vote,
+};
+use crate::codec::{self, CodecError};
+use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
+use crate::ids::{AccountId, Hash32, TxId};
+
+/// What a transaction does. Variant order is part of the encoding: append only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    RegisterConsumer(RegisterConsumer),
+    SetTags(SetTags),
+    GrantConsent(GrantConsent),
+    RevokeConsent(RevokeConsent),
+    RevokeAll(RevokeAll),
+    PauseConsent(PauseConsent),
+    ResumeConsent(ResumeConsent),
+    SetPolicy(SetPolicy),
+    ClearPolicy(ClearPolicy),
+    PostRequest(PostRequest),
+    RecordUse(RecordUse),
+    Rate(Rate),
+    Transfer(Transfer),
+    Mint(Mint),
+    Propose(Propose),
+    Vote(Vote),
+}
+
+impl Payload {
+    /// The kind's name, as in DESIGN.md (`GrantConsent`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::RegisterConsumer(_) => "RegisterConsumer",
+            Payload::SetTags(_) => "SetTags",
+            Payload::GrantConsent(_) => "GrantConsent",
+            Payload::RevokeConsent(_) => "RevokeConsent",
+            Payload::RevokeAll(_) => "RevokeAll",
+            Payload::PauseConsent(_) => "PauseConsent",
+            Payload::ResumeConsent(_) => "ResumeConsent",
+            Payload::SetPolicy(_) => "SetPolicy",
+            Payload::ClearPolicy(_) => "ClearPolicy",
+            Payload::PostRequest(_) => "PostRequest",
+            Payload::RecordUse(_) => "RecordUse",
+            Payload::Rate(_) => "Rate",
+            Payload::Transfer(_) => "Transfer",
+            Payload::Mint(_) => "Mint",
+            Payload::Propose(_) => "Propose",
+            Payload::Vote(_) => "Vote",
+        }
+    }
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxBody {
+    pub sender: AccountId,
+    /// Must equal the sender's account nonce; each accepted tx raises it by one.
+    pub nonce: u64,
+    pub payload: Payload,
+}
+
+impl TxBody {
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode_infallible(self)
+    }
+
+    /// The tx id: tagged hash of the canonical body.
+    pub fn id(&self) -> TxId {
+        TxId(Hash32::tagged("assent/txid/v1", &[&self.encode()]))
+    }
+
+    /// Signs the body for one chain.
+    pub fn sign(self, chain_id: &str, key: &Keypair) -> SignedTx {
+        let signature = key.sign(TX_SIGNATURE_TAG, chain_id.as_bytes(), &self.encode());
+        SignedTx {
+            body: self,
+            signature,
+        }
+    }
+}
+
+/// A transaction as it travels: body plus the sender's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTx {
+    pub body: TxBody,
+    pub signature: Signature,
+}
+
+/// Why a transaction's bytes or signature were refused before execution.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxDecodeError {
+    #[error("transaction is {len} bytes; the limit is {max}")]
+    TooLarge { len: usize, max: usize },
+    #[error("transaction bytes do not decode: {0}")]
+    Codec(#[from] CodecError),
+    #[error("transaction signature refused: {0}")]
+    Signature(#[from] SignatureError),
+}
+
+impl SignedTx {
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode_infallible(self)
+    }
+
+    /// Strict decode: canonical bytes only, at most `max_len` bytes.
+    pub fn decode(bytes: &[u8], max_len: usize) -> Result<SignedTx, TxDecodeError> {
+        if bytes.len() > max_len {
+            return Err(TxDecodeError::TooLarge {
+                len: bytes.len(),
+                max: max_len,
+            });
+        }
+        Ok(codec::decode(bytes)?)
+    }
+
+    pub fn id(&self) -> TxId {
+        self.body.id()
+    }
+
+    /// The exact message the sender signed for `chain_id`.
+    pub fn signing_message(&self, chain_id: &str) -> Vec<u8> {
+        crypto::signing_message(TX_SIGNATURE_TAG, chain_id.as_bytes(), &self.body.encode())
+    }
+
+    /// Checks the signature for `chain_id` and returns the verified form.
+    pub fn verify(self, chain_id: &str) -> Result<VerifiedTx, SignatureError> {
+        let body = self.body.encode();
+        crypto::verify(
+            &self.body.sender,
+            TX_SIGNATURE_TAG,
+            chain_id.as_bytes(),
+            &body,
+            &self.signature,
+        )?;
+        Ok(VerifiedTx::from_parts(self, &body))
+    }
+}
+
+/// Verifies many transactions for one chain; one answer per tx, the same as
+/// [`SignedTx::verify`] would give. See [`crypto::verify_batch`].
+pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
+    chain_id: &str,
+    txs: Vec<SignedTx>,
+    rng: R,
+) -> Vec<Result<VerifiedTx, (SignedTx, SignatureError)>> {
+    let bodies: Vec<Vec<u8>> = txs.iter().map(|t| t.body.encode()).collect();
+    let msgs: Vec<Vec<u8>> = bodies
+        .iter()
+        .map(|b| crypto::signing_message(TX_SIGNATURE_TAG, chain_id.as_bytes(), b))
+        .collect();
+    let items: Vec<(AccountId, &[u8], Signature)> = txs
+        .iter()
+        .zip(&msgs)
+        .map(|(t, m)| (t.body.sender, m.as_slice(), t.signature))
+        .collect();
+    let answers = crypto::verify_batch(&items, rng);
+    txs.into_iter()
+        .zip(bodies)
+        .zip(answers)
+        .map(|((tx, body), ok)| match ok {
+            Ok(()) => Ok(VerifiedTx::from_parts(tx, &body)),
+            Err(e) => Err((tx, e)),
+        })
+        .collect()
+}
+
+/// A transaction whose signature this node has checked, with its id and
+/// canonical bytes computed once. Only execution of verified txs exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedTx {
+    tx: SignedTx,
+    id: TxId,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedTx {
+    fn from_parts(tx: SignedTx, body: &[u8]) -> VerifiedTx {
+        let id = TxId(Hash32::tagged("assent/txid/v1", &[body]));
+        let bytes = tx.encode();
+        VerifiedTx { tx, id, bytes }
+    }
+
+    /// Wraps a tx this node verified earlier (e.g. at mempool admission) and
+    /// remembered by id. Calling it on a tx that was never verified breaks the
+    /// ledger's promise; the node's verified-id cache is the only caller.
+    pub fn previously_verified(tx: SignedTx) -> VerifiedTx {
+        let body = tx.body.encode();
+        VerifiedTx::from_parts(tx, &body)
+    }
+
+    pub fn tx(&self) -> &SignedTx {
+        &self.tx
+    }
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+    pub fn sender(&self) -> AccountId {
+        self.tx.body.sender
+    }
+    /// Canonical bytes of the signed tx (what blocks carry and receipts prove).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    pub fn into_signed(self) -> SignedTx {
+        self.tx
+    }
+}

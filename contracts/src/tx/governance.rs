@@ -1,0 +1,297 @@
+//! Governance actions of the operators, shared by Propose and Vote: what an
+//! action may be, when it is valid, and what it does once > 2/3 of the
+//! operators voted yes.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::*;
+use crate::error::{reject, ErrorCode, TxError};
+use crate::events::Event;
+use crate::ids::{AccountId, BasisPoints};
+use crate::state::{Enterprise, EnterpriseStatus, Overlay, Params, StateExt, StateRead, Validator};
+use crate::terms::Sector;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GovAction {
+    AdmitEnterprise {
+        account: AccountId,
+        name: String,
+        sector: Sector,
+        jurisdiction: String,
+        policy_url: String,
+    },
+    SuspendEnterprise {
+        account: AccountId,
+    },
+    ReinstateEnterprise {
+        account: AccountId,
+    },
+    AddValidator {
+        validator: Validator,
+    },
+    RemoveValidator {
+        consensus_key: AccountId,
+    },
+    SetParams {
+        params: Params,
+    },
+}
+
+/// Checks a parameter set on its own.
+pub fn check_params(p: &Params) -> Result<(), String> {
+    if p.operator_share_bps.0 > BasisPoints::MAX {
+        return Err(format!(
+            "operator_share_bps is {}; at most 10000 (100 %)",
+            p.operator_share_bps.0
+        ));
+    }
+    if p.max_block_txs == 0
+        || p.max_block_bytes == 0
+        || p.max_tx_bytes == 0
+        || p.max_uses_per_record == 0
+    {
+        return Err("block and tx limits must be positive".into());
+    }
+    if p.max_tx_bytes > p.max_block_bytes {
+        return Err(format!(
+            "max_tx_bytes ({}) exceeds max_block_bytes ({})",
+            p.max_tx_bytes, p.max_block_bytes
+        ));
+    }
+    if p.max_block_bytes as usize > crate::codec::MAX_DECODE_BYTES / 2 {
+        return Err(format!(
+            "max_block_bytes must be at most {}",
+            crate::codec::MAX_DECODE_BYTES / 2
+        ));
+    }
+    if p.proposal_ttl_ms == 0 {
+        return Err("proposal_ttl_ms must be positive".into());
+    }
+    Ok(())
+}
+
+impl GovAction {
+    pub fn check_stateless(&self) -> Result<(), TxError> {
+        let invalid = |why: String| TxError::new(ErrorCode::InvalidField, why);
+        match self {
+            GovAction::AdmitEnterprise {
+                name,
+                jurisdiction,
+                policy_url,
+                ..
+            } => {
+                check_text("name", name, false)?;
+                check_text("jurisdiction", jurisdiction, true)?;
+                check_text("policy_url", policy_url, true)
+            }
+            GovAction::AddValidator { validator } => {
+                check_text("validator name", &validator.name, false)?;
+                check_text("p2p_address", &validator.p2p_address, true)?;
+                if validator.power == 0 {
+                    return reject(ErrorCode::InvalidField, "validator power must be positive");
+                }
+                Ok(())
+            }
+            GovAction::SetParams { params } => check_params(params).map_err(invalid),
+            GovAction::SuspendEnterprise { .. }
+            | GovAction::ReinstateEnterprise { .. }
+            | GovAction::RemoveValidator { .. } => Ok(()),
+        }
+    }
+
+    /// Whether the action can apply to the state as it is now.
+    pub(crate) fn check(&self, state: &dyn StateRead) -> ExecResult<()> {
+        let invalid = |why: String| rejected(ErrorCode::InvalidAction, why);
+        match self {
+            GovAction::AdmitEnterprise { account, .. } => {
+                if state.enterprise(account)?.is_some() {
+                    return invalid(format!("{account} is already an enterprise"));
+                }
+                if state.consumer(account)?.is_some() {
+                    return invalid(format!(
+                        "{account} is a consumer; an enterprise needs its own key"
+                    ));
+                }
+                Ok(())
+            }
+            GovAction::SuspendEnterprise { account } => match state.enterprise(account)? {
+                Some(e) if e.status == EnterpriseStatus::Active => Ok(()),
+                Some(_) => invalid(format!("{account} is already suspended")),
+                None => invalid(format!("{account} is not an enterprise")),
+            },
+            GovAction::ReinstateEnterprise { account } => match state.enterprise(account)? {
+                Some(e) if e.status == EnterpriseStatus::Suspended => Ok(()),
+                Some(_) => invalid(format!("{account} is not suspended")),
+                None => invalid(format!("{account} is not an enterprise")),
+            },
+            GovAction::AddValidator { validator } => {
+                if state
+                    .validators()?
+                    .iter()
+                    .any(|v| v.consensus_key == validator.consensus_key)
+                {
+                    return invalid(format!(
+                        "{} is already a validator",
+                        validator.consensus_key
+                    ));
+                }
+                Ok(())
+            }
+            GovAction::RemoveValidator { consensus_key } => {
+                let vals = state.validators()?;
+                if !vals.iter().any(|v| &v.consensus_key == consensus_key) {
+                    return invalid(format!("{consensus_key} is not a validator"));
+                }
+                if vals.len() == 1 {
+                    return invalid("the last validator cannot be removed".into());
+                }
+                Ok(())
+            }
+            GovAction::SetParams { .. } => Ok(()),
+        }
+    }
+
+    /// Carries the action out (after [`GovAction::check`] passed).
+    pub(crate) fn enact(
+        &self,
+        cx: &TxContext<'_>,
+        out: &mut Overlay<'_>,
+    ) -> ExecResult<Vec<Event>> {
+        Ok(match self {
+            GovAction::AdmitEnterprise {
+                account,
+                name,
+                sector,
+                jurisdiction,
+                policy_url,
+            } => {
+                let e = Enterprise {
+                    name: name.clone(),
+                    sector: *sector,
+                    jurisdiction: jurisdiction.clone(),
+                    policy_url: policy_url.clone(),
+                    status: EnterpriseStatus::Active,
+                    admitted_at: cx.block.height,
+                };
+                out.put_enterprise(account, &e);
+                vec![Event::EnterpriseAdmitted {
+                    enterprise: *account,
+                }]
+            }
+            GovAction::SuspendEnterprise { account }
+            | GovAction::ReinstateEnterprise { account } => {
+                let suspend = matches!(self, GovAction::SuspendEnterprise { .. });
+                let Some(mut e) = out.enterprise(account)? else {
+                    return rejected(
+                        ErrorCode::InvalidAction,
+                        format!("{account} is not an enterprise"),
+                    );
+                };
+                e.status = if suspend {
+                    EnterpriseStatus::Suspended
+                } else {
+                    EnterpriseStatus::Active
+                };
+                out.put_enterprise(account, &e);
+                if suspend {
+                    vec![Event::EnterpriseSuspended {
+                        enterprise: *account,
+                    }]
+                } else {
+                    vec![Event::EnterpriseReinstated {
+                        enterprise: *account,
+                    }]
+                }
+            }
+            GovAction::AddValidator { validator } => {
+                let mut vals = out.validators()?;
+                vals.push(validator.clone());
+                vals.sort_by(|a, b| a.consensus_key.cmp(&b.consensus_key));
+                out.put_validators(&vals);
+                vec![Event::ValidatorAdded {
+                    consensus_key: validator.consensus_key,
+                }]
+            }
+            GovAction::RemoveValidator { consensus_key } => {
+                let mut vals = out.validators()?;
+                vals.retain(|v| &v.consensus_key != consensus_key);
+                out.put_validators(&vals);
+                vec![Event::ValidatorRemoved {
+                    consensus_key: *consensus_key,
+                }]
+            }
+            GovAction::SetParams { params } => {
+                out.put_params(params);
+                vec![Event::ParamsChanged]
+            }
+        })
+    }
+}
+
+/// The sender as an operator.
+pub(crate) fn require_operator(state: &dyn StateRead, id: &AccountId) -> ExecResult<()> {
+    if !state.is_operator(id)? {
+        return rejected(
+            ErrorCode::NotOperator,
+            format!("{id} is not an operator of this chain"),
+        );
+    }
+    Ok(())
+}
+
+/// Passing needs strictly more than 2/3 of the operators.
+pub(crate) fn passes(yes: usize, operators: usize) -> bool {
+    yes * 3 > operators * 2
+}
+
+/// Closes a proposal if the votes decide it: enacts it at > 2/3 yes (if the
+/// action still applies), rejects it once passing has become impossible.
+pub(crate) fn tally(
+    cx: &TxContext<'_>,
+    mut p: crate::state::Proposal,
+    out: &mut Overlay<'_>,
+) -> ExecResult<Vec<Event>> {
+    use crate::state::ProposalStatus;
+    let n = out.operators()?.len();
+    let remaining = n.saturating_sub(p.yes.len() + p.no.len());
+    let mut events = Vec::new();
+    if passes(p.yes.len(), n) {
+        // The action was valid when proposed; the state may have moved since.
+        let still_valid = {
+            let mut child = Overlay::new(&*out);
+            match p
+                .action
+                .check(&child)
+                .and_then(|_| p.action.enact(cx, &mut child))
+            {
+                Ok(ev) => Ok((ev, child.into_writes())),
+                Err(e) => Err(e),
+            }
+        };
+        match still_valid {
+            Ok((ev, writes)) => {
+                out.merge(writes);
+                p.status = ProposalStatus::Passed {
+                    height: cx.block.height,
+                };
+                events.push(Event::ProposalPassed { proposal: p.id });
+                events.extend(ev);
+            }
+            Err(ExecError::Rejected(_)) => {
+                p.status = ProposalStatus::Rejected {
+                    height: cx.block.height,
+                };
+                events.push(Event::ProposalRejected { proposal: p.id });
+            }
+            Err(store) => return Err(store),
+        }
+    } else if !passes(p.yes.len() + remaining, n) {
+        p.status = ProposalStatus::Rejected {
+            height: cx.block.height,
+        };
+        events.push(Event::ProposalRejected { proposal: p.id });
+    }
+    out.put_proposal(&p);
+    Ok(events)
+}

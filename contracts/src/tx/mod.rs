@@ -1,0 +1,43 @@
+//! Transactions: the envelope, one handler per kind, and dispatch.
+
+mod clear_policy;
+mod context;
+mod dispatch;
+mod envelope;
+mod governance;
+mod grant_consent;
+mod mint;
+mod pause_consent;
+mod post_request;
+mod propose;
+mod rate;
+mod record_use;
+mod register_consumer;
+mod resume_consent;
+mod revoke_all;
+mod revoke_consent;
+mod set_policy;
+mod set_tags;
+mod transfer;
+mod vote;
+
+pub use clear_policy::ClearPolicy;
+pub use context::{BlockContext, ExecError, TxContext, MAX_TAGS, MAX_TERMS, MAX_TEXT};
+pub use dispatch::{check_stateless, execute_tx, TxOutcome, TxResult};
+pub use envelope::{verify_batch, Payload, SignedTx, TxBody, TxDecodeError, VerifiedTx};
+pub use governance::{check_params, GovAction};
+pub use grant_consent::GrantConsent;
+pub use mint::Mint;
+pub use pause_consent::PauseConsent;
+pub use post_request::{PostRequest, MAX_REQUEST_DURATION_MS};
+pub use propose::Propose;
+pub use rate::Rate;
+pub use record_use::{RecordUse, Use, UseBasis, MAX_USES_HARD};
+pub use register_consumer::RegisterConsumer;
+pub use resume_consent::ResumeConsent;
+pub use revoke_all::RevokeAll;
+pub use revoke_consent::RevokeConsent;
+pub use set_policy::SetPolicy;
+pub use set_tags::SetTags;
+pub use transfer::Transfer;
+pub use vote::Vote;

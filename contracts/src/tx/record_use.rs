@@ -1,0 +1,323 @@
+//! RecordUse: an enterprise records a batch of data uses under one signature.
+//!
+//! Each use is checked on its own against a live consent or policy of that
+//! consumer at this block and settled on its own: price × units leaves the
+//! enterprise, the operators' share goes to the operators' pool, the rest
+//! (including any rounding remainder) to the consumer. A rejected use is
+//! recorded with its reason and does not undo the others.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::*;
+use crate::error::{reject, ErrorCode, TxError};
+use crate::events::Event;
+use crate::ids::{AccountId, Amount, ConsentId, Hash32, PolicyId, UseId};
+use crate::state::{ConsentState, Enterprise, Overlay, PolicyTarget, StateExt, StateRead};
+use crate::terms::{Category, Level, Purpose};
+
+/// Hard cap on uses per RecordUse (the genesis parameter may set a lower one).
+pub const MAX_USES_HARD: usize = 65_536;
+
+/// What authorises a use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UseBasis {
+    Consent(ConsentId),
+    Policy(PolicyId),
+}
+
+/// One use of one consumer's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Use {
+    pub consumer: AccountId,
+    pub basis: UseBasis,
+    pub category: Category,
+    pub purpose: Purpose,
+    pub level: Level,
+    pub units: u32,
+    /// Hash of the enterprise's own evidence of the use (never the data itself).
+    pub evidence_hash: Hash32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordUse {
+    pub uses: Vec<Use>,
+}
+
+impl Handler for RecordUse {
+    type Checked = Enterprise;
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        if self.uses.is_empty() {
+            return reject(ErrorCode::EmptyList, "record at least one use");
+        }
+        if self.uses.len() > MAX_USES_HARD {
+            return reject(
+                ErrorCode::TooManyItems,
+                format!(
+                    "{} uses in one tx; at most {MAX_USES_HARD}",
+                    self.uses.len()
+                ),
+            );
+        }
+        for (i, u) in self.uses.iter().enumerate() {
+            if u.units == 0 {
+                return reject(
+                    ErrorCode::InvalidField,
+                    format!("use #{i}: units must be at least 1"),
+                );
+            }
+            if !u.category.is_known() {
+                return reject(
+                    ErrorCode::UnknownCategory,
+                    format!(
+                        "use #{i}: `{}` is not a DPV personal-data category",
+                        u.category
+                    ),
+                );
+            }
+            if !u.purpose.is_known() {
+                return reject(
+                    ErrorCode::UnknownPurpose,
+                    format!("use #{i}: `{}` is not a DPV purpose", u.purpose),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self, cx: &TxContext<'_>, state: &dyn StateRead) -> ExecResult<Enterprise> {
+        let ent = require_active_sender_enterprise(state, &cx.sender)?;
+        let max = cx.params.max_uses_per_record as usize;
+        if self.uses.len() > max {
+            return rejected(
+                ErrorCode::TooManyItems,
+                format!(
+                    "{} uses in one tx; this chain allows {max}",
+                    self.uses.len()
+                ),
+            );
+        }
+        Ok(ent)
+    }
+
+    fn apply(
+        &self,
+        cx: &TxContext<'_>,
+        ent: Enterprise,
+        out: &mut Overlay<'_>,
+    ) -> ExecResult<Vec<Event>> {
+        let mut events = Vec::with_capacity(self.uses.len());
+        for (i, u) in self.uses.iter().enumerate() {
+            let index = i as u32;
+            let use_id = UseId::derive(&cx.tx_id, index);
+            let settled = {
+                let mut child = Overlay::new(&*out);
+                match settle(cx, &ent, u, use_id, index, &mut child) {
+                    Ok(ev) => Ok((ev, child.into_writes())),
+                    Err(e) => Err(e),
+                }
+            };
+            match settled {
+                Ok((ev, writes)) => {
+                    out.merge(writes);
+                    events.push(ev);
+                }
+                Err(ExecError::Rejected(e)) => {
+                    let mut rep = out.reputation(&cx.sender)?;
+                    rep.uses_rejected = rep.uses_rejected.saturating_add(1);
+                    out.put_reputation(&cx.sender, &rep);
+                    events.push(Event::UseRejected {
+                        use_id,
+                        index,
+                        consumer: u.consumer,
+                        enterprise: cx.sender,
+                        code: e.code,
+                        reason: e.reason,
+                    });
+                }
+                Err(store) => return Err(store),
+            }
+        }
+        Ok(events)
+    }
+}
+
+fn not_covered<T>(what: String) -> ExecResult<T> {
+    rejected(ErrorCode::NotCovered, what)
+}
+
+/// Checks one use against its basis and settles it.
+fn settle(
+    cx: &TxContext<'_>,
+    ent: &Enterprise,
+    u: &Use,
+    use_id: UseId,
+    index: u32,
+    out: &mut Overlay<'_>,
+) -> ExecResult<Event> {
+    let mut consumer = require_consumer(&*out, &u.consumer)?;
+    let price = match u.basis {
+        UseBasis::Consent(id) => {
+            let Some(mut c) = out.consent(&id)? else {
+                return rejected(
+                    ErrorCode::UnknownConsent,
+                    format!("no consent has the id {id}"),
+                );
+            };
+            if c.consumer != u.consumer || c.enterprise != cx.sender {
+                return rejected(
+                    ErrorCode::NotYourConsent,
+                    format!(
+                        "consent {id} is not {}'s consent to this enterprise",
+                        u.consumer
+                    ),
+                );
+            }
+            match c.state {
+                ConsentState::Revoked { height, .. } => {
+                    return rejected(
+                        ErrorCode::ConsentRevoked,
+                        format!("consent {id} was revoked at height {height}"),
+                    )
+                }
+                ConsentState::Paused { height, .. } => {
+                    return rejected(
+                        ErrorCode::ConsentPaused,
+                        format!("consent {id} is paused since height {height}"),
+                    )
+                }
+                ConsentState::Active => {}
+            }
+            if let Some(t) = c.expires_at {
+                if t <= cx.block.time {
+                    return rejected(
+                        ErrorCode::ConsentExpired,
+                        format!("consent {id} expired at {} ms", t.0),
+                    );
+                }
+            }
+            if !c.categories.contains(&u.category) {
+                return not_covered(format!(
+                    "consent {id} does not cover category {}",
+                    u.category
+                ));
+            }
+            if !c.purposes.contains(&u.purpose) {
+                return not_covered(format!("consent {id} does not cover purpose {}", u.purpose));
+            }
+            if u.level > c.level {
+                return not_covered(format!(
+                    "consent {id} allows level {} at most, not {}",
+                    c.level, u.level
+                ));
+            }
+            let used = c.used.checked_add(u.units as u64);
+            match (used, c.max_uses) {
+                (Some(n), Some(max)) if n > max => {
+                    return rejected(
+                        ErrorCode::ConsentExhausted,
+                        format!("consent {id} allows {max} uses; {} are used", c.used),
+                    )
+                }
+                (None, _) => return rejected(ErrorCode::Overflow, "use count overflows"),
+                (Some(n), _) => c.used = n,
+            }
+            let price = c.price_per_use;
+            out.put_consent(&c);
+            price
+        }
+        UseBasis::Policy(id) => {
+            let Some(p) = out.policy(&id)? else {
+                return rejected(
+                    ErrorCode::UnknownPolicy,
+                    format!("no policy has the id {id} (it may have been cleared)"),
+                );
+            };
+            if p.consumer != u.consumer {
+                return rejected(
+                    ErrorCode::NotYourConsent,
+                    format!("policy {id} is not {}'s", u.consumer),
+                );
+            }
+            let admits = match p.target {
+                PolicyTarget::Sector(s) => s == ent.sector,
+                PolicyTarget::Enterprise(e) => e == cx.sender,
+            };
+            if !admits {
+                return not_covered(format!("policy {id} does not admit this enterprise"));
+            }
+            if !p.categories.contains(&u.category) {
+                return not_covered(format!(
+                    "policy {id} does not cover category {}",
+                    u.category
+                ));
+            }
+            if !p.purposes.contains(&u.purpose) {
+                return not_covered(format!("policy {id} does not cover purpose {}", u.purpose));
+            }
+            if u.level > p.level {
+                return not_covered(format!(
+                    "policy {id} allows level {} at most, not {}",
+                    p.level, u.level
+                ));
+            }
+            p.min_price
+        }
+    };
+
+    let Some(paid) = price.checked_mul(u.units as u64) else {
+        return rejected(ErrorCode::Overflow, "price × units overflows");
+    };
+    let to_operators = cx.params.operator_share_bps.share_of(paid);
+    let to_consumer = Amount(paid.0 - to_operators.0);
+
+    let mut payer = out.account(&cx.sender)?;
+    payer.balance = match payer.balance.checked_sub(paid) {
+        Some(b) => b,
+        None => {
+            return rejected(
+                ErrorCode::InsufficientFunds,
+                format!(
+                    "enterprise holds {} but this use costs {paid}",
+                    payer.balance
+                ),
+            )
+        }
+    };
+    out.put_account(&cx.sender, &payer);
+    credit(out, &u.consumer, to_consumer)?;
+    let pool = out.operator_pool()?.checked_add(to_operators);
+    match pool {
+        Some(p) => out.put_operator_pool(p),
+        None => return rejected(ErrorCode::Overflow, "operator pool overflows"),
+    }
+
+    consumer.earned = consumer
+        .earned
+        .checked_add(to_consumer)
+        .unwrap_or(Amount(u64::MAX));
+    consumer.uses_settled = consumer.uses_settled.saturating_add(u.units as u64);
+    out.put_consumer(&u.consumer, &consumer);
+    let mut rep = out.reputation(&cx.sender)?;
+    rep.uses_settled = rep.uses_settled.saturating_add(1);
+    rep.points_paid = rep
+        .points_paid
+        .checked_add(paid)
+        .unwrap_or(Amount(u64::MAX));
+    out.put_reputation(&cx.sender, &rep);
+
+    Ok(Event::UseSettled {
+        use_id,
+        index,
+        consumer: u.consumer,
+        enterprise: cx.sender,
+        basis: u.basis,
+        category: u.category.clone(),
+        purpose: u.purpose.clone(),
+        units: u.units,
+        paid,
+        to_consumer,
+        to_operators,
+    })
+}

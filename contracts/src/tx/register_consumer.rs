@@ -1,0 +1,55 @@
+//! RegisterConsumer: a key becomes a consumer, with self-declared interest tags.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::*;
+use crate::error::{ErrorCode, TxError};
+use crate::events::Event;
+use crate::ids::Amount;
+use crate::state::{Consumer, Overlay, StateExt, StateRead};
+use crate::terms::Tag;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterConsumer {
+    pub tags: Vec<Tag>,
+}
+
+impl Handler for RegisterConsumer {
+    type Checked = ();
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        check_tags(&self.tags)
+    }
+
+    fn check(&self, cx: &TxContext<'_>, state: &dyn StateRead) -> ExecResult<()> {
+        if state.consumer(&cx.sender)?.is_some() {
+            return rejected(
+                ErrorCode::AlreadyRegistered,
+                format!("{} is already a registered consumer", cx.sender),
+            );
+        }
+        if let Some(role) = has_other_role(state, &cx.sender)? {
+            return rejected(
+                ErrorCode::RoleConflict,
+                format!(
+                    "{} is {role}; register as a consumer with a key of your own",
+                    cx.sender
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn apply(&self, cx: &TxContext<'_>, _: (), out: &mut Overlay<'_>) -> ExecResult<Vec<Event>> {
+        let consumer = Consumer {
+            tags: self.tags.clone(),
+            registered_at: cx.block.height,
+            earned: Amount::ZERO,
+            uses_settled: 0,
+        };
+        out.put_consumer(&cx.sender, &consumer);
+        Ok(vec![Event::ConsumerRegistered {
+            consumer: cx.sender,
+        }])
+    }
+}
