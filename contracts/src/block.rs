@@ -100,10 +100,11 @@ pub fn execute_block(
     txs: &[VerifiedTx],
 ) -> Result<BlockOutput, StoreError> {
     let mut overlay = Overlay::new(state);
-    let mut results = Vec::with_capacity(txs.len());
-    for tx in txs {
-        results.push(execute_tx(ctx, &mut overlay, tx)?);
+    let mut slots: Vec<Option<TxResult>> = vec![None; txs.len()];
+    for i in execution_order(txs) {
+        slots[i] = Some(execute_tx(ctx, &mut overlay, &txs[i])?);
     }
+    let results: Vec<TxResult> = slots.into_iter().flatten().collect();
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
     let state_root = next_state_root(prev_state_root, &writes);
@@ -122,6 +123,32 @@ pub fn execute_block(
         results_root,
         txs_root: txs_root(txs),
     })
+}
+
+/// The order txs execute in: first every tx whose sender records no use in
+/// this block, then every tx of the senders that do, each group in block order.
+///
+/// So everything consumers (and operators) change in a block — a grant, a
+/// revocation, a pause, a cleared policy, a suspension — binds every use in
+/// that same block, whatever place the proposer gave it. Each sender's txs
+/// stay in block order, so nonces still run in sequence. Results are
+/// reported in block order regardless.
+pub fn execution_order(txs: &[VerifiedTx]) -> Vec<usize> {
+    let recorders: std::collections::BTreeSet<AccountId> = txs
+        .iter()
+        .filter(|t| matches!(t.tx().body.payload, crate::tx::Payload::RecordUse(_)))
+        .map(|t| t.sender())
+        .collect();
+    let (mut first, mut second) = (Vec::with_capacity(txs.len()), Vec::new());
+    for (i, t) in txs.iter().enumerate() {
+        if recorders.contains(&t.sender()) {
+            second.push(i);
+        } else {
+            first.push(i);
+        }
+    }
+    first.extend(second);
+    first
 }
 
 /// Pays the operators' pool out in equal shares; the remainder waits for the next block.
