@@ -24,7 +24,12 @@ fn an_enterprise_is_admitted_only_when_more_than_two_thirds_vote_yes() {
         jurisdiction: "EU".into(),
         policy_url: "https://newco.example/privacy".into(),
     };
-    let o = c.run(&a.acme, Payload::Propose(Propose { action: action.clone() }));
+    let o = c.run(
+        &a.acme,
+        Payload::Propose(Propose {
+            action: action.clone(),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::NotOperator);
 
     let p = proposed(&c.run(&a.operators[0], Payload::Propose(Propose { action })));
@@ -32,12 +37,21 @@ fn an_enterprise_is_admitted_only_when_more_than_two_thirds_vote_yes() {
     events(&c.run(&a.operators[1], vote(true)));
     // 2 of 4 is not > 2/3.
     assert!(c.store.enterprise(&newco.account()).unwrap().is_none());
-    assert_eq!(rejection(&c.run(&a.operators[1], vote(true))).code, ErrorCode::AlreadyVoted);
+    assert_eq!(
+        rejection(&c.run(&a.operators[1], vote(true))).code,
+        ErrorCode::AlreadyVoted
+    );
     let o = c.run(&a.operators[2], vote(true));
     assert!(events(&o).contains(&Event::ProposalPassed { proposal: p }));
     let e = c.store.enterprise(&newco.account()).unwrap().unwrap();
-    assert_eq!((e.name.as_str(), e.sector, e.status), ("NewCo", Sector::Health, EnterpriseStatus::Active));
-    assert_eq!(rejection(&c.run(&a.operators[3], vote(true))).code, ErrorCode::ProposalClosed);
+    assert_eq!(
+        (e.name.as_str(), e.sector, e.status),
+        ("NewCo", Sector::Health, EnterpriseStatus::Active)
+    );
+    assert_eq!(
+        rejection(&c.run(&a.operators[3], vote(true))).code,
+        ErrorCode::ProposalClosed
+    );
 }
 
 #[test]
@@ -46,20 +60,67 @@ fn a_suspended_enterprise_settles_no_use_until_reinstated() {
     let mut c = TestChain::new(&a);
     c.run(&a.alice, register());
     let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 4))));
-    let p = proposed(&c.run(&a.operators[0], Payload::Propose(Propose { action: GovAction::SuspendEnterprise { account: a.acme.account() } })));
-    c.run(&a.operators[1], Payload::Vote(Vote { proposal: p, yes: true }));
+    let p = proposed(&c.run(
+        &a.operators[0],
+        Payload::Propose(Propose {
+            action: GovAction::SuspendEnterprise {
+                account: a.acme.account(),
+            },
+        }),
+    ));
+    c.run(
+        &a.operators[1],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: true,
+        }),
+    );
     // The deciding vote and a use in the same block: the suspension binds the use.
-    let vote = c.sign(&a.operators[2], Payload::Vote(Vote { proposal: p, yes: true }));
-    let use_tx = c.sign(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let vote = c.sign(
+        &a.operators[2],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: true,
+        }),
+    );
+    let use_tx = c.sign(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     let out = c.block(vec![use_tx, vote]);
-    assert_eq!(rejection(&out.results[0].outcome).code, ErrorCode::EnterpriseSuspended);
+    assert_eq!(
+        rejection(&out.results[0].outcome).code,
+        ErrorCode::EnterpriseSuspended
+    );
     let o = c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 4)));
     assert_eq!(rejection(&o).code, ErrorCode::EnterpriseSuspended);
 
-    let p = proposed(&c.run(&a.operators[3], Payload::Propose(Propose { action: GovAction::ReinstateEnterprise { account: a.acme.account() } })));
-    c.run(&a.operators[0], Payload::Vote(Vote { proposal: p, yes: true }));
-    c.run(&a.operators[1], Payload::Vote(Vote { proposal: p, yes: true }));
-    let o = c.run(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let p = proposed(&c.run(
+        &a.operators[3],
+        Payload::Propose(Propose {
+            action: GovAction::ReinstateEnterprise {
+                account: a.acme.account(),
+            },
+        }),
+    ));
+    c.run(
+        &a.operators[0],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: true,
+        }),
+    );
+    c.run(
+        &a.operators[1],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: true,
+        }),
+    );
+    let o = c.run(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     assert_eq!(use_outcomes(&o), vec![Ok(4)]);
 }
 
@@ -69,12 +130,35 @@ fn two_no_votes_of_four_reject_a_proposal() {
     let mut c = TestChain::new(&a);
     let mut params = c.store.params().unwrap();
     params.operator_share_bps = BasisPoints(2_500);
-    let p = proposed(&c.run(&a.operators[0], Payload::Propose(Propose { action: GovAction::SetParams { params } })));
-    c.run(&a.operators[1], Payload::Vote(Vote { proposal: p, yes: false }));
-    let o = c.run(&a.operators[2], Payload::Vote(Vote { proposal: p, yes: false }));
+    let p = proposed(&c.run(
+        &a.operators[0],
+        Payload::Propose(Propose {
+            action: GovAction::SetParams { params },
+        }),
+    ));
+    c.run(
+        &a.operators[1],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: false,
+        }),
+    );
+    let o = c.run(
+        &a.operators[2],
+        Payload::Vote(Vote {
+            proposal: p,
+            yes: false,
+        }),
+    );
     assert!(events(&o).contains(&Event::ProposalRejected { proposal: p }));
-    assert!(matches!(c.store.proposal(&p).unwrap().unwrap().status, ProposalStatus::Rejected { .. }));
-    assert_eq!(c.store.params().unwrap().operator_share_bps, BasisPoints(1_000));
+    assert!(matches!(
+        c.store.proposal(&p).unwrap().unwrap().status,
+        ProposalStatus::Rejected { .. }
+    ));
+    assert_eq!(
+        c.store.params().unwrap().operator_share_bps,
+        BasisPoints(1_000)
+    );
 }
 
 #[test]
@@ -83,18 +167,53 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
     let mut c = TestChain::new(&a);
     let mut params = c.store.params().unwrap();
     params.operator_share_bps = BasisPoints(2_500);
-    let bad = GovAction::SetParams { params: state::Params { operator_share_bps: BasisPoints(10_001), ..params.clone() } };
-    assert_eq!(rejection(&c.run(&a.operators[0], Payload::Propose(Propose { action: bad }))).code, ErrorCode::InvalidField);
-    let p = proposed(&c.run(&a.operators[0], Payload::Propose(Propose { action: GovAction::SetParams { params } })));
+    let bad = GovAction::SetParams {
+        params: state::Params {
+            operator_share_bps: BasisPoints(10_001),
+            ..params.clone()
+        },
+    };
+    assert_eq!(
+        rejection(&c.run(&a.operators[0], Payload::Propose(Propose { action: bad }))).code,
+        ErrorCode::InvalidField
+    );
+    let p = proposed(&c.run(
+        &a.operators[0],
+        Payload::Propose(Propose {
+            action: GovAction::SetParams { params },
+        }),
+    ));
     for op in &a.operators[1..3] {
-        c.run(op, Payload::Vote(Vote { proposal: p, yes: true }));
+        c.run(
+            op,
+            Payload::Vote(Vote {
+                proposal: p,
+                yes: true,
+            }),
+        );
     }
-    assert_eq!(c.store.params().unwrap().operator_share_bps, BasisPoints(2_500));
+    assert_eq!(
+        c.store.params().unwrap().operator_share_bps,
+        BasisPoints(2_500)
+    );
 
     let gone = a.operators[3].account();
-    let p = proposed(&c.run(&a.operators[0], Payload::Propose(Propose { action: GovAction::RemoveValidator { consensus_key: gone } })));
+    let p = proposed(&c.run(
+        &a.operators[0],
+        Payload::Propose(Propose {
+            action: GovAction::RemoveValidator {
+                consensus_key: gone,
+            },
+        }),
+    ));
     for op in &a.operators[1..3] {
-        c.run(op, Payload::Vote(Vote { proposal: p, yes: true }));
+        c.run(
+            op,
+            Payload::Vote(Vote {
+                proposal: p,
+                yes: true,
+            }),
+        );
     }
     let vals = c.store.validators().unwrap();
     assert_eq!(vals.len(), 3);
@@ -108,14 +227,32 @@ fn ratings_need_a_consent_with_that_enterprise_and_count_once() {
     c.run(&a.alice, register());
     c.run(&a.bob, register());
     let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 1))));
-    let rate = |score, ent: &crypto::Keypair| Payload::Rate(Rate { enterprise: ent.account(), consent, score });
-    assert_eq!(rejection(&c.run(&a.bob, rate(5, &a.acme))).code, ErrorCode::NotYourConsent);
-    assert_eq!(rejection(&c.run(&a.alice, rate(5, &a.bank))).code, ErrorCode::NotYourConsent);
-    assert_eq!(rejection(&c.run(&a.alice, rate(6, &a.acme))).code, ErrorCode::InvalidField);
+    let rate = |score, ent: &crypto::Keypair| {
+        Payload::Rate(Rate {
+            enterprise: ent.account(),
+            consent,
+            score,
+        })
+    };
+    assert_eq!(
+        rejection(&c.run(&a.bob, rate(5, &a.acme))).code,
+        ErrorCode::NotYourConsent
+    );
+    assert_eq!(
+        rejection(&c.run(&a.alice, rate(5, &a.bank))).code,
+        ErrorCode::NotYourConsent
+    );
+    assert_eq!(
+        rejection(&c.run(&a.alice, rate(6, &a.acme))).code,
+        ErrorCode::InvalidField
+    );
     // Held, then revoked: still allowed to rate.
     c.run(&a.alice, Payload::RevokeConsent(RevokeConsent { consent }));
     events(&c.run(&a.alice, rate(4, &a.acme)));
-    assert_eq!(rejection(&c.run(&a.alice, rate(5, &a.acme))).code, ErrorCode::AlreadyRated);
+    assert_eq!(
+        rejection(&c.run(&a.alice, rate(5, &a.acme))).code,
+        ErrorCode::AlreadyRated
+    );
     let rep = c.store.reputation(&a.acme.account()).unwrap();
     assert_eq!((rep.ratings, rep.score_sum), (1, 4));
 }

@@ -26,13 +26,22 @@ fn a_sector_policy_covers_every_enterprise_of_that_sector_until_cleared() {
         ref e => panic!("{e:?}"),
     };
     let u = a_use(&a.alice, UseBasis::Policy(pid), 2);
-    assert_eq!(use_outcomes(&c.run(&a.acme, record(vec![u.clone()]))), vec![Ok(6)]);
+    assert_eq!(
+        use_outcomes(&c.run(&a.acme, record(vec![u.clone()]))),
+        vec![Ok(6)]
+    );
     // bank is finance, not retail.
-    assert_eq!(use_outcomes(&c.run(&a.bank, record(vec![u.clone()]))), vec![Err(ErrorCode::NotCovered)]);
+    assert_eq!(
+        use_outcomes(&c.run(&a.bank, record(vec![u.clone()]))),
+        vec![Err(ErrorCode::NotCovered)]
+    );
     assert_eq!(c.store.policies_of(&a.alice.account()).unwrap(), vec![pid]);
 
     events(&c.run(&a.alice, Payload::ClearPolicy(ClearPolicy { policy: pid })));
-    assert_eq!(use_outcomes(&c.run(&a.acme, record(vec![u]))), vec![Err(ErrorCode::UnknownPolicy)]);
+    assert_eq!(
+        use_outcomes(&c.run(&a.acme, record(vec![u]))),
+        vec![Err(ErrorCode::UnknownPolicy)]
+    );
     assert!(c.store.policies_of(&a.alice.account()).unwrap().is_empty());
     let again = c.run(&a.alice, Payload::ClearPolicy(ClearPolicy { policy: pid }));
     assert_eq!(rejection(&again).code, ErrorCode::UnknownPolicy);
@@ -44,17 +53,29 @@ fn an_enterprise_policy_admits_only_that_enterprise() {
     let mut c = TestChain::new(&a);
     c.run(&a.alice, register());
     c.run(&a.bob, register());
-    let o = c.run(&a.alice, policy(PolicyTarget::Enterprise(a.bank.account()), 2));
+    let o = c.run(
+        &a.alice,
+        policy(PolicyTarget::Enterprise(a.bank.account()), 2),
+    );
     let pid = match events(&o)[0] {
         Event::PolicySet { policy, .. } => policy,
         ref e => panic!("{e:?}"),
     };
     let u = a_use(&a.alice, UseBasis::Policy(pid), 1);
-    assert_eq!(use_outcomes(&c.run(&a.bank, record(vec![u.clone()]))), vec![Ok(2)]);
-    assert_eq!(use_outcomes(&c.run(&a.acme, record(vec![u]))), vec![Err(ErrorCode::NotCovered)]);
+    assert_eq!(
+        use_outcomes(&c.run(&a.bank, record(vec![u.clone()]))),
+        vec![Ok(2)]
+    );
+    assert_eq!(
+        use_outcomes(&c.run(&a.acme, record(vec![u]))),
+        vec![Err(ErrorCode::NotCovered)]
+    );
     // bob cannot be charged under alice's policy.
     let bobs = a_use(&a.bob, UseBasis::Policy(pid), 1);
-    assert_eq!(use_outcomes(&c.run(&a.bank, record(vec![bobs]))), vec![Err(ErrorCode::NotYourConsent)]);
+    assert_eq!(
+        use_outcomes(&c.run(&a.bank, record(vec![bobs]))),
+        vec![Err(ErrorCode::NotYourConsent)]
+    );
     let bob_clears = c.run(&a.bob, Payload::ClearPolicy(ClearPolicy { policy: pid }));
     assert_eq!(rejection(&bob_clears).code, ErrorCode::NotYourConsent);
 }
@@ -79,17 +100,37 @@ fn a_grant_answering_a_request_must_stay_within_it() {
         Event::RequestPosted { request, .. } => request,
         ref e => panic!("{e:?}"),
     };
-    let answer = |g: GrantConsent| Payload::GrantConsent(GrantConsent { request: Some(rid), ..g });
+    let answer = |g: GrantConsent| {
+        Payload::GrantConsent(GrantConsent {
+            request: Some(rid),
+            ..g
+        })
+    };
     let cheap = grant(&a.acme, 4);
-    assert_eq!(rejection(&c.run(&a.alice, answer(cheap))).code, ErrorCode::RequestMismatch);
-    let wider = GrantConsent { purposes: vec![purp("ServiceUsageAnalytics")], ..grant(&a.acme, 5) };
-    assert_eq!(rejection(&c.run(&a.alice, answer(wider))).code, ErrorCode::RequestMismatch);
+    assert_eq!(
+        rejection(&c.run(&a.alice, answer(cheap))).code,
+        ErrorCode::RequestMismatch
+    );
+    let wider = GrantConsent {
+        purposes: vec![purp("ServiceUsageAnalytics")],
+        ..grant(&a.acme, 5)
+    };
+    assert_eq!(
+        rejection(&c.run(&a.alice, answer(wider))).code,
+        ErrorCode::RequestMismatch
+    );
     let other_ent = grant(&a.bank, 5);
-    assert_eq!(rejection(&c.run(&a.alice, answer(other_ent))).code, ErrorCode::RequestMismatch);
+    assert_eq!(
+        rejection(&c.run(&a.alice, answer(other_ent))).code,
+        ErrorCode::RequestMismatch
+    );
     events(&c.run(&a.alice, answer(grant(&a.acme, 5))));
     assert_eq!(c.store.request(&rid).unwrap().unwrap().grants, 1);
     c.advance(60_000);
-    assert_eq!(rejection(&c.run(&a.alice, answer(grant(&a.acme, 5)))).code, ErrorCode::RequestExpired);
+    assert_eq!(
+        rejection(&c.run(&a.alice, answer(grant(&a.acme, 5)))).code,
+        ErrorCode::RequestExpired
+    );
 
     let consumer_posts = c.run(
         &a.alice,

@@ -10,14 +10,22 @@ fn a_use_after_the_revoking_block_is_rejected_with_consent_revoked() {
     events(&c.run(&a.alice, register()));
     let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 10))));
 
-    let o = c.run(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let o = c.run(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     assert_eq!(use_outcomes(&o), vec![Ok(10)]);
 
     events(&c.run(&a.alice, Payload::RevokeConsent(RevokeConsent { consent })));
-    let o = c.run(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let o = c.run(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     assert_eq!(use_outcomes(&o), vec![Err(ErrorCode::ConsentRevoked)]);
     match &events(&o)[0] {
-        Event::UseRejected { reason, .. } => assert!(reason.contains("revoked at height 4"), "{reason}"),
+        Event::UseRejected { reason, .. } => {
+            assert!(reason.contains("revoked at height 4"), "{reason}")
+        }
         e => panic!("{e:?}"),
     }
 }
@@ -30,10 +38,16 @@ fn a_revocation_binds_every_use_in_its_own_block_whatever_the_order() {
     let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 10))));
 
     // The proposer puts the use before the revocation; the revocation still binds it.
-    let use_tx = c.sign(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let use_tx = c.sign(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     let revoke = c.sign(&a.alice, Payload::RevokeConsent(RevokeConsent { consent }));
     let out = c.block(vec![use_tx, revoke]);
-    assert_eq!(use_outcomes(&out.results[0].outcome), vec![Err(ErrorCode::ConsentRevoked)]);
+    assert_eq!(
+        use_outcomes(&out.results[0].outcome),
+        vec![Err(ErrorCode::ConsentRevoked)]
+    );
     events(&out.results[1].outcome);
     assert_eq!(c.balance(&a.alice.account()), 0);
 }
@@ -45,16 +59,25 @@ fn pause_binds_from_its_block_and_resume_restores_coverage() {
     c.run(&a.alice, register());
     let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 10))));
 
-    let use_tx = c.sign(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]));
+    let use_tx = c.sign(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
     let pause = c.sign(&a.alice, Payload::PauseConsent(PauseConsent { consent }));
     let out = c.block(vec![use_tx, pause]);
-    assert_eq!(use_outcomes(&out.results[0].outcome), vec![Err(ErrorCode::ConsentPaused)]);
+    assert_eq!(
+        use_outcomes(&out.results[0].outcome),
+        vec![Err(ErrorCode::ConsentPaused)]
+    );
 
     let again = c.run(&a.alice, Payload::PauseConsent(PauseConsent { consent }));
     assert_eq!(rejection(&again).code, ErrorCode::ConsentPaused);
 
     events(&c.run(&a.alice, Payload::ResumeConsent(ResumeConsent { consent })));
-    let o = c.run(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), 2)]));
+    let o = c.run(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 2)]),
+    );
     assert_eq!(use_outcomes(&o), vec![Ok(20)]);
     let not_paused = c.run(&a.alice, Payload::ResumeConsent(ResumeConsent { consent }));
     assert_eq!(rejection(&not_paused).code, ErrorCode::ConsentNotPaused);
@@ -69,7 +92,12 @@ fn revoke_all_ends_every_consent_to_one_enterprise_or_to_all() {
     let to_acme_2 = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 2))));
     let to_bank = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.bank, 3))));
 
-    let o = c.run(&a.alice, Payload::RevokeAll(RevokeAll { enterprise: Some(a.acme.account()) }));
+    let o = c.run(
+        &a.alice,
+        Payload::RevokeAll(RevokeAll {
+            enterprise: Some(a.acme.account()),
+        }),
+    );
     assert_eq!(events(&o).len(), 2);
     let uses = |id| a_use(&a.alice, UseBasis::Consent(id), 1);
     let o = c.run(&a.acme, record(vec![uses(to_acme_1), uses(to_acme_2)]));

@@ -15,7 +15,12 @@ fn price_times_units_splits_into_operator_share_and_consumer_remainder() {
     let tx = c_sign_use(&mut c, &a, consent, 3);
     let out = c.block(vec![tx]);
     match &events(&out.results[0].outcome)[0] {
-        Event::UseSettled { paid, to_consumer, to_operators, .. } => {
+        Event::UseSettled {
+            paid,
+            to_consumer,
+            to_operators,
+            ..
+        } => {
             assert_eq!((paid.0, to_consumer.0, to_operators.0), (21, 19, 2));
         }
         e => panic!("{e:?}"),
@@ -31,7 +36,13 @@ fn price_times_units_splits_into_operator_share_and_consumer_remainder() {
 
     let tx = c_sign_use(&mut c, &a, consent, 3);
     let out = c.block(vec![tx]);
-    assert_eq!(out.end_events, vec![Event::OperatorRewards { each: Amount(1), operators: 4 }]);
+    assert_eq!(
+        out.end_events,
+        vec![Event::OperatorRewards {
+            each: Amount(1),
+            operators: 4
+        }]
+    );
     for op in &a.operators {
         assert_eq!(c.balance(&op.account()), 1);
     }
@@ -41,7 +52,10 @@ fn price_times_units_splits_into_operator_share_and_consumer_remainder() {
 }
 
 fn c_sign_use(c: &mut TestChain, a: &Actors, consent: ConsentId, units: u32) -> SignedTx {
-    c.sign(&a.acme, record(vec![a_use(&a.alice, UseBasis::Consent(consent), units)]))
+    c.sign(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), units)]),
+    )
 }
 
 #[test]
@@ -49,12 +63,30 @@ fn only_mint_changes_supply_and_only_the_mint_authority_mints() {
     let a = actors();
     let mut c = TestChain::new(&a);
     let before = c.store.supply().unwrap().0;
-    let o = c.run(&a.acme, Payload::Mint(Mint { to: a.acme.account(), amount: Amount(5) }));
+    let o = c.run(
+        &a.acme,
+        Payload::Mint(Mint {
+            to: a.acme.account(),
+            amount: Amount(5),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::NotMintAuthority);
-    events(&c.run(&a.mint, Payload::Mint(Mint { to: a.broke.account(), amount: Amount(500) })));
+    events(&c.run(
+        &a.mint,
+        Payload::Mint(Mint {
+            to: a.broke.account(),
+            amount: Amount(500),
+        }),
+    ));
     assert_eq!(c.store.supply().unwrap().0, before + 500);
     assert_eq!(c.total_points(), before + 500);
-    let o = c.run(&a.mint, Payload::Mint(Mint { to: a.broke.account(), amount: Amount(u64::MAX) }));
+    let o = c.run(
+        &a.mint,
+        Payload::Mint(Mint {
+            to: a.broke.account(),
+            amount: Amount(u64::MAX),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::Overflow);
     assert_eq!(c.total_points(), before + 500);
 }
@@ -63,14 +95,38 @@ fn only_mint_changes_supply_and_only_the_mint_authority_mints() {
 fn transfers_move_points_and_never_overdraw() {
     let a = actors();
     let mut c = TestChain::new(&a);
-    events(&c.run(&a.acme, Payload::Transfer(Transfer { to: a.alice.account(), amount: Amount(40) })));
+    events(&c.run(
+        &a.acme,
+        Payload::Transfer(Transfer {
+            to: a.alice.account(),
+            amount: Amount(40),
+        }),
+    ));
     assert_eq!(c.balance(&a.alice.account()), 40);
-    let o = c.run(&a.alice, Payload::Transfer(Transfer { to: a.bob.account(), amount: Amount(41) }));
+    let o = c.run(
+        &a.alice,
+        Payload::Transfer(Transfer {
+            to: a.bob.account(),
+            amount: Amount(41),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::InsufficientFunds);
     assert_eq!(c.balance(&a.alice.account()), 40);
-    let o = c.run(&a.alice, Payload::Transfer(Transfer { to: a.bob.account(), amount: Amount(0) }));
+    let o = c.run(
+        &a.alice,
+        Payload::Transfer(Transfer {
+            to: a.bob.account(),
+            amount: Amount(0),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::ZeroAmount);
-    let o = c.run(&a.alice, Payload::Transfer(Transfer { to: a.alice.account(), amount: Amount(1) }));
+    let o = c.run(
+        &a.alice,
+        Payload::Transfer(Transfer {
+            to: a.alice.account(),
+            amount: Amount(1),
+        }),
+    );
     assert_eq!(rejection(&o).code, ErrorCode::InvalidField);
 }
 

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use assent_contracts::crypto::Keypair;
-use assent_contracts::state::{Enterprise, EnterpriseStatus, MemStore, Operator, Params, StateExt, Validator};
+use assent_contracts::state::{
+    Enterprise, EnterpriseStatus, MemStore, Operator, Params, StateExt, Validator,
+};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 
@@ -62,7 +64,10 @@ pub fn initial_state(a: &Actors) -> InitialState {
             .operators
             .iter()
             .enumerate()
-            .map(|(i, k)| Operator { account: k.account(), name: format!("op{i}") })
+            .map(|(i, k)| Operator {
+                account: k.account(),
+                name: format!("op{i}"),
+            })
             .collect(),
         validators: a
             .operators
@@ -80,7 +85,10 @@ pub fn initial_state(a: &Actors) -> InitialState {
             (a.bank.account(), ent("bank", terms::Sector::Finance)),
             (a.broke.account(), ent("broke", terms::Sector::Retail)),
         ],
-        balances: vec![(a.acme.account(), Amount(FUNDS)), (a.bank.account(), Amount(FUNDS))],
+        balances: vec![
+            (a.acme.account(), Amount(FUNDS)),
+            (a.bank.account(), Amount(FUNDS)),
+        ],
     }
 }
 
@@ -113,14 +121,24 @@ impl TestChain {
         let n = self.pending.entry(sender).or_insert(0);
         let nonce = base + *n;
         *n += 1;
-        TxBody { sender, nonce, payload }.sign(&self.chain_id, k)
+        TxBody {
+            sender,
+            nonce,
+            payload,
+        }
+        .sign(&self.chain_id, k)
     }
 
     /// Executes a block of txs (1 s after the previous one) and commits it.
     pub fn block(&mut self, txs: Vec<SignedTx>) -> BlockOutput {
         self.pending.clear();
-        let verified: Vec<VerifiedTx> =
-            txs.into_iter().map(|t| t.verify(&self.chain_id).expect("test txs are signed correctly")).collect();
+        let verified: Vec<VerifiedTx> = txs
+            .into_iter()
+            .map(|t| {
+                t.verify(&self.chain_id)
+                    .expect("test txs are signed correctly")
+            })
+            .collect();
         self.height = self.height.next();
         self.time = self.time.plus_ms(1_000);
         let ctx = BlockContext {
@@ -157,7 +175,12 @@ impl TestChain {
             .scan_prefix(b"acct/")
             .unwrap()
             .into_iter()
-            .map(|(_, v)| assent_contracts::codec::decode::<assent_contracts::state::Account>(&v).unwrap().balance.0)
+            .map(|(_, v)| {
+                assent_contracts::codec::decode::<assent_contracts::state::Account>(&v)
+                    .unwrap()
+                    .balance
+                    .0
+            })
             .sum();
         let _ = keys::SUPPLY;
         accounts + self.store.operator_pool().unwrap().0
@@ -174,7 +197,9 @@ pub fn events(o: &TxOutcome) -> &[Event] {
 pub fn rejection(o: &TxOutcome) -> &TxError {
     match o {
         TxOutcome::Rejected(e) => e,
-        TxOutcome::Applied { events } => panic!("expected a rejection, the tx applied with {events:?}"),
+        TxOutcome::Applied { events } => {
+            panic!("expected a rejection, the tx applied with {events:?}")
+        }
     }
 }
 
@@ -186,7 +211,9 @@ pub fn purp(s: &str) -> terms::Purpose {
 }
 
 pub fn register() -> Payload {
-    Payload::RegisterConsumer(RegisterConsumer { tags: vec!["runner".parse().unwrap()] })
+    Payload::RegisterConsumer(RegisterConsumer {
+        tags: vec!["runner".parse().unwrap()],
+    })
 }
 
 pub fn grant(enterprise: &Keypair, price: u64) -> GrantConsent {

@@ -1,0 +1,841 @@
+//! Random histories of every tx kind, checked against a small reference model.
+//!
+//! The model keeps its own consents, policies, balances, suspensions and
+//! nonces and predicts, for every tx, whether it applies or which code rejects
+//! it, and for every recorded use whether it settles (and for how much) or why
+//! not. The ledger must agree exactly. After every block: balances equal the
+//! model's, supply changes only by Mint, points are conserved, and no use has
+//! settled without a live covering consent or policy at its block.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::state::{ConsentState, PolicyTarget, StateExt};
+use assent_contracts::terms::{Category, Level, Purpose, Sector};
+use assent_contracts::tx::*;
+use assent_contracts::*;
+use common::*;
+use proptest::prelude::*;
+
+const CATS: [&str; 3] = ["Purchase", "Location", "BrowsingBehaviour"];
+const PURPS: [&str; 3] = [
+    "DirectMarketing",
+    "ServiceUsageAnalytics",
+    "PersonalisedAdvertising",
+];
+const LEVELS: [Level; 3] = [Level::Aggregate, Level::Pseudonymous, Level::Identified];
+const N_CONSUMERS: usize = 3;
+/// acme (retail, funded), bank (finance, funded), broke (retail, no points).
+const N_ENTS: usize = 3;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Register {
+        c: usize,
+    },
+    Grant {
+        c: usize,
+        e: usize,
+        cats: u8,
+        purps: u8,
+        level: u8,
+        price: u64,
+        max: Option<u64>,
+        ttl: Option<u64>,
+    },
+    Revoke {
+        c: usize,
+        k: usize,
+    },
+    RevokeAll {
+        c: usize,
+        e: Option<usize>,
+    },
+    Pause {
+        c: usize,
+        k: usize,
+    },
+    Resume {
+        c: usize,
+        k: usize,
+    },
+    SetPolicy {
+        c: usize,
+        target: Result<usize, usize>,
+        cats: u8,
+        purps: u8,
+        level: u8,
+        price: u64,
+    },
+    ClearPolicy {
+        c: usize,
+        k: usize,
+    },
+    Use {
+        e: usize,
+        uses: Vec<(usize, bool, usize, usize, usize, u8, u32, bool)>,
+    },
+    Transfer {
+        from: usize,
+        to: usize,
+        amount: u64,
+    },
+    Mint {
+        authority: bool,
+        to: usize,
+        amount: u64,
+    },
+    Suspend {
+        e: usize,
+        suspend: bool,
+    },
+    Replay {
+        k: usize,
+    },
+    Forged {
+        cross_chain: bool,
+    },
+    Wait {
+        ms: u64,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let c = 0..N_CONSUMERS;
+    let e = 0..N_ENTS;
+    let mask = 1u8..8;
+    prop_oneof![
+        2 => c.clone().prop_map(|c| Op::Register { c }),
+        4 => (c.clone(), e.clone(), mask.clone(), mask.clone(), 0u8..3, 0u64..6, prop::option::of(1u64..5), prop::option::of((1u64..8).prop_map(|s| s * 1_000)))
+            .prop_map(|(c, e, cats, purps, level, price, max, ttl)| Op::Grant { c, e, cats, purps, level, price, max, ttl }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Revoke { c, k }),
+        1 => (c.clone(), prop::option::of(e.clone())).prop_map(|(c, e)| Op::RevokeAll { c, e }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Pause { c, k }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Resume { c, k }),
+        2 => (c.clone(), prop_oneof![(0usize..2).prop_map(Ok), e.clone().prop_map(Err)], mask.clone(), mask.clone(), 0u8..3, 0u64..4)
+            .prop_map(|(c, target, cats, purps, level, price)| Op::SetPolicy { c, target, cats, purps, level, price }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::ClearPolicy { c, k }),
+        6 => (e.clone(), prop::collection::vec((c.clone(), any::<bool>(), any::<usize>(), 0usize..3, 0usize..3, 0u8..3, 1u32..4, prop::bool::weighted(0.8)), 1..6))
+            .prop_map(|(e, uses)| Op::Use { e, uses }),
+        1 => (0usize..10, 0usize..10, 0u64..60).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
+        1 => (any::<bool>(), 0usize..10, 0u64..100).prop_map(|(authority, to, amount)| Op::Mint { authority, to, amount }),
+        1 => (e.clone(), any::<bool>()).prop_map(|(e, suspend)| Op::Suspend { e, suspend }),
+        1 => any::<usize>().prop_map(|k| Op::Replay { k }),
+        1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
+        1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
+    ]
+}
+
+#[derive(Clone, Debug)]
+struct MConsent {
+    id: ConsentId,
+    consumer: AccountId,
+    ent: AccountId,
+    cats: Vec<Category>,
+    purps: Vec<Purpose>,
+    level: Level,
+    price: u64,
+    max: Option<u64>,
+    used: u64,
+    expires: Option<u64>,
+    /// 0 active, 1 paused, 2 revoked
+    state: u8,
+}
+
+#[derive(Clone, Debug)]
+struct MPolicy {
+    id: PolicyId,
+    consumer: AccountId,
+    target: PolicyTarget,
+    cats: Vec<Category>,
+    purps: Vec<Purpose>,
+    level: Level,
+    price: u64,
+    live: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Expect {
+    Applied,
+    /// Applied RecordUse with per-use results: Ok(paid) or Err(code).
+    Uses(Vec<Result<u64, ErrorCode>>),
+    Rejected(ErrorCode),
+}
+
+struct Model {
+    registered: BTreeSet<AccountId>,
+    consents: Vec<MConsent>,
+    policies: Vec<MPolicy>,
+    balances: BTreeMap<AccountId, u64>,
+    pool: u64,
+    supply: u64,
+    suspended: BTreeSet<AccountId>,
+    sectors: BTreeMap<AccountId, Sector>,
+    operators: Vec<AccountId>,
+}
+
+fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+impl Model {
+    fn bal(&self, a: &AccountId) -> u64 {
+        self.balances.get(a).copied().unwrap_or(0)
+    }
+    fn add(&mut self, a: AccountId, n: u64) {
+        *self.balances.entry(a).or_insert(0) += n;
+    }
+    fn sub(&mut self, a: AccountId, n: u64) {
+        *self.balances.entry(a).or_insert(0) -= n;
+    }
+
+    /// Predicts one use (without applying anything) and returns price × units or the code.
+    fn judge_use(
+        &self,
+        ent: AccountId,
+        u: &Use,
+        time: u64,
+    ) -> Result<(u64, Option<usize>), ErrorCode> {
+        if !self.registered.contains(&u.consumer) {
+            return Err(ErrorCode::NotConsumer);
+        }
+        let (price, idx) = match u.basis {
+            UseBasis::Consent(id) => {
+                let Some(i) = self.consents.iter().position(|c| c.id == id) else {
+                    return Err(ErrorCode::UnknownConsent);
+                };
+                let c = &self.consents[i];
+                if c.consumer != u.consumer || c.ent != ent {
+                    return Err(ErrorCode::NotYourConsent);
+                }
+                match c.state {
+                    2 => return Err(ErrorCode::ConsentRevoked),
+                    1 => return Err(ErrorCode::ConsentPaused),
+                    _ => {}
+                }
+                if c.expires.is_some_and(|t| t <= time) {
+                    return Err(ErrorCode::ConsentExpired);
+                }
+                if !c.cats.contains(&u.category)
+                    || !c.purps.contains(&u.purpose)
+                    || u.level > c.level
+                {
+                    return Err(ErrorCode::NotCovered);
+                }
+                if c.max.is_some_and(|m| c.used + u.units as u64 > m) {
+                    return Err(ErrorCode::ConsentExhausted);
+                }
+                (c.price, Some(i))
+            }
+            UseBasis::Policy(id) => {
+                let Some(p) = self.policies.iter().find(|p| p.id == id && p.live) else {
+                    return Err(ErrorCode::UnknownPolicy);
+                };
+                if p.consumer != u.consumer {
+                    return Err(ErrorCode::NotYourConsent);
+                }
+                let admits = match p.target {
+                    PolicyTarget::Sector(s) => self.sectors[&ent] == s,
+                    PolicyTarget::Enterprise(e) => e == ent,
+                };
+                if !admits
+                    || !p.cats.contains(&u.category)
+                    || !p.purps.contains(&u.purpose)
+                    || u.level > p.level
+                {
+                    return Err(ErrorCode::NotCovered);
+                }
+                (p.price, None)
+            }
+        };
+        let paid = price * u.units as u64;
+        if self.bal(&ent) < paid {
+            return Err(ErrorCode::InsufficientFunds);
+        }
+        Ok((paid, idx))
+    }
+}
+
+struct World {
+    a: Actors,
+    consumers: Vec<Keypair>,
+    ents: Vec<Keypair>,
+    /// Everyone who can send a transfer or receive a mint.
+    everyone: Vec<Keypair>,
+}
+
+fn world() -> World {
+    let a = actors();
+    let consumers = vec![key(20), key(21), key(22)];
+    let ents = vec![key(10), key(11), key(12)];
+    let mut everyone: Vec<Keypair> = consumers
+        .iter()
+        .chain(&ents)
+        .map(|k| Keypair::from_seed(k.seed()))
+        .collect();
+    everyone.extend(a.operators.iter().map(|k| Keypair::from_seed(k.seed())));
+    everyone.extend([key(30), Keypair::from_seed(a.mint.seed())]);
+    World {
+        a,
+        consumers,
+        ents,
+        everyone,
+    }
+}
+
+fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
+    let w = world();
+    let mut chain = TestChain::new(&w.a);
+    let mut m = Model {
+        registered: BTreeSet::new(),
+        consents: vec![],
+        policies: vec![],
+        balances: [(w.ents[0].account(), FUNDS), (w.ents[1].account(), FUNDS)]
+            .into_iter()
+            .collect(),
+        pool: 0,
+        supply: 2 * FUNDS,
+        suspended: BTreeSet::new(),
+        sectors: [
+            (w.ents[0].account(), Sector::Retail),
+            (w.ents[1].account(), Sector::Finance),
+            (w.ents[2].account(), Sector::Retail),
+        ]
+        .into_iter()
+        .collect(),
+        operators: w.a.operators.iter().map(|k| k.account()).collect(),
+    };
+    let mut committed: Vec<SignedTx> = vec![];
+
+    for ops in blocks {
+        // Build the block: signed txs plus, per tx, a closure-free description the model replays.
+        let mut txs: Vec<SignedTx> = vec![];
+        let mut plans: Vec<Op> = vec![];
+        let block_time = chain.time.0 + 1_000;
+        let mut wait = 0;
+        for op in ops {
+            let (sender, payload): (&Keypair, Payload) = match &op {
+                Op::Wait { ms } => {
+                    wait += ms;
+                    continue;
+                }
+                Op::Forged { cross_chain } => {
+                    let body = TxBody {
+                        sender: w.ents[0].account(),
+                        nonce: 0,
+                        payload: Payload::Transfer(Transfer {
+                            to: w.consumers[0].account(),
+                            amount: Amount(1),
+                        }),
+                    };
+                    let t = if *cross_chain {
+                        body.sign("assent-elsewhere", &w.ents[0])
+                    } else {
+                        body.sign(CHAIN, &w.consumers[0])
+                    };
+                    prop_assert!(
+                        t.verify(CHAIN).is_err(),
+                        "a forged or cross-chain tx verified"
+                    );
+                    continue;
+                }
+                Op::Replay { k } => {
+                    if committed.is_empty() {
+                        continue;
+                    }
+                    txs.push(committed[k % committed.len()].clone());
+                    plans.push(op.clone());
+                    continue;
+                }
+                Op::Register { c } => (
+                    &w.consumers[*c],
+                    Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                ),
+                Op::Grant {
+                    c,
+                    e,
+                    cats,
+                    purps,
+                    level,
+                    price,
+                    max,
+                    ttl,
+                } => (
+                    &w.consumers[*c],
+                    Payload::GrantConsent(GrantConsent {
+                        enterprise: w.ents[*e].account(),
+                        categories: pick(&CATS, *cats).into_iter().map(cat).collect(),
+                        purposes: pick(&PURPS, *purps).into_iter().map(purp).collect(),
+                        level: LEVELS[*level as usize],
+                        price_per_use: Amount(*price),
+                        max_uses: *max,
+                        expires_at: ttl.map(|t| Timestamp(block_time + t)),
+                        request: None,
+                    }),
+                ),
+                Op::Revoke { c, k } | Op::Pause { c, k } | Op::Resume { c, k } => {
+                    if m.consents.is_empty() {
+                        continue;
+                    }
+                    let consent = m.consents[k % m.consents.len()].id;
+                    let p = match op {
+                        Op::Revoke { .. } => Payload::RevokeConsent(RevokeConsent { consent }),
+                        Op::Pause { .. } => Payload::PauseConsent(PauseConsent { consent }),
+                        _ => Payload::ResumeConsent(ResumeConsent { consent }),
+                    };
+                    (&w.consumers[*c], p)
+                }
+                Op::RevokeAll { c, e } => (
+                    &w.consumers[*c],
+                    Payload::RevokeAll(RevokeAll {
+                        enterprise: e.map(|e| w.ents[e].account()),
+                    }),
+                ),
+                Op::SetPolicy {
+                    c,
+                    target,
+                    cats,
+                    purps,
+                    level,
+                    price,
+                } => (
+                    &w.consumers[*c],
+                    Payload::SetPolicy(SetPolicy {
+                        target: match target {
+                            Ok(s) => PolicyTarget::Sector([Sector::Retail, Sector::Finance][*s]),
+                            Err(e) => PolicyTarget::Enterprise(w.ents[*e].account()),
+                        },
+                        categories: pick(&CATS, *cats).into_iter().map(cat).collect(),
+                        purposes: pick(&PURPS, *purps).into_iter().map(purp).collect(),
+                        level: LEVELS[*level as usize],
+                        min_price: Amount(*price),
+                    }),
+                ),
+                Op::ClearPolicy { c, k } => {
+                    if m.policies.is_empty() {
+                        continue;
+                    }
+                    (
+                        &w.consumers[*c],
+                        Payload::ClearPolicy(ClearPolicy {
+                            policy: m.policies[k % m.policies.len()].id,
+                        }),
+                    )
+                }
+                Op::Use { e, uses } => {
+                    let ent = w.ents[*e].account();
+                    let uses = uses
+                        .iter()
+                        .map(|&(c, by_consent, k, ci, pi, li, units, honest)| {
+                            // Honest uses name a basis of the right consumer with terms inside it,
+                            // so that revocations, pauses, expiry, limits and funds decide them.
+                            let mine: Vec<&MConsent> =
+                                m.consents.iter().filter(|mc| mc.ent == ent).collect();
+                            let live: Vec<&MPolicy> =
+                                m.policies.iter().filter(|p| p.live).collect();
+                            let level = LEVELS[li as usize];
+                            if honest && by_consent && !mine.is_empty() {
+                                let mc = mine[k % mine.len()];
+                                return Use {
+                                    consumer: mc.consumer,
+                                    basis: UseBasis::Consent(mc.id),
+                                    category: mc.cats[ci % mc.cats.len()].clone(),
+                                    purpose: mc.purps[pi % mc.purps.len()].clone(),
+                                    level: level.min(mc.level),
+                                    units,
+                                    evidence_hash: Hash32([1; 32]),
+                                };
+                            }
+                            if honest && !by_consent && !live.is_empty() {
+                                let p = live[k % live.len()];
+                                return Use {
+                                    consumer: p.consumer,
+                                    basis: UseBasis::Policy(p.id),
+                                    category: p.cats[ci % p.cats.len()].clone(),
+                                    purpose: p.purps[pi % p.purps.len()].clone(),
+                                    level: level.min(p.level),
+                                    units,
+                                    evidence_hash: Hash32([1; 32]),
+                                };
+                            }
+                            Use {
+                                consumer: w.consumers[c].account(),
+                                basis: if by_consent {
+                                    UseBasis::Consent(if m.consents.is_empty() {
+                                        ConsentId(Hash32([7; 32]))
+                                    } else {
+                                        m.consents[k % m.consents.len()].id
+                                    })
+                                } else {
+                                    UseBasis::Policy(if m.policies.is_empty() {
+                                        PolicyId(Hash32([7; 32]))
+                                    } else {
+                                        m.policies[k % m.policies.len()].id
+                                    })
+                                },
+                                category: cat(CATS[ci]),
+                                purpose: purp(PURPS[pi]),
+                                level,
+                                units,
+                                evidence_hash: Hash32([1; 32]),
+                            }
+                        })
+                        .collect();
+                    (&w.ents[*e], Payload::RecordUse(RecordUse { uses }))
+                }
+                Op::Transfer { from, to, amount } => (
+                    &w.everyone[*from],
+                    Payload::Transfer(Transfer {
+                        to: w.everyone[*to].account(),
+                        amount: Amount(*amount),
+                    }),
+                ),
+                Op::Mint {
+                    authority,
+                    to,
+                    amount,
+                } => (
+                    if *authority { &w.a.mint } else { &w.ents[0] },
+                    Payload::Mint(Mint {
+                        to: w.everyone[*to].account(),
+                        amount: Amount(*amount),
+                    }),
+                ),
+                Op::Suspend { e, suspend } => {
+                    let account = w.ents[*e].account();
+                    let action = if *suspend {
+                        GovAction::SuspendEnterprise { account }
+                    } else {
+                        GovAction::ReinstateEnterprise { account }
+                    };
+                    let prop = chain.sign(&w.a.operators[0], Payload::Propose(Propose { action }));
+                    let proposal = ProposalId(prop.id().0);
+                    txs.push(prop);
+                    plans.push(op.clone());
+                    for voter in &w.a.operators[1..3] {
+                        txs.push(chain.sign(
+                            voter,
+                            Payload::Vote(Vote {
+                                proposal,
+                                yes: true,
+                            }),
+                        ));
+                        plans.push(Op::Wait { ms: 0 }); // marker: a vote, judged with its proposal
+                    }
+                    continue;
+                }
+            };
+            txs.push(chain.sign(sender, payload));
+            plans.push(op);
+        }
+
+        // The model's execution order: senders who record uses go last.
+        let recorders: BTreeSet<AccountId> = txs
+            .iter()
+            .filter(|t| matches!(t.body.payload, Payload::RecordUse(_)))
+            .map(|t| t.body.sender)
+            .collect();
+        let mut order: Vec<usize> = (0..txs.len())
+            .filter(|i| !recorders.contains(&txs[*i].body.sender))
+            .collect();
+        order.extend((0..txs.len()).filter(|i| recorders.contains(&txs[*i].body.sender)));
+
+        let mut expect: Vec<Option<Expect>> = vec![None; txs.len()];
+        for &i in &order {
+            let tx = &txs[i];
+            let sender = tx.body.sender;
+            let e = match (&plans[i], &tx.body.payload) {
+                (Op::Replay { .. }, _) => Expect::Rejected(ErrorCode::BadNonce),
+                (Op::Wait { .. }, _) => continue, // votes: judged with their proposal below
+                (_, Payload::RegisterConsumer(_)) => {
+                    if m.registered.insert(sender) {
+                        Expect::Applied
+                    } else {
+                        Expect::Rejected(ErrorCode::AlreadyRegistered)
+                    }
+                }
+                (_, Payload::GrantConsent(g)) => {
+                    if !m.registered.contains(&sender) {
+                        Expect::Rejected(ErrorCode::NotConsumer)
+                    } else if m.suspended.contains(&g.enterprise) {
+                        Expect::Rejected(ErrorCode::EnterpriseSuspended)
+                    } else {
+                        m.consents.push(MConsent {
+                            id: ConsentId(tx.id().0),
+                            consumer: sender,
+                            ent: g.enterprise,
+                            cats: g.categories.clone(),
+                            purps: g.purposes.clone(),
+                            level: g.level,
+                            price: g.price_per_use.0,
+                            max: g.max_uses,
+                            used: 0,
+                            expires: g.expires_at.map(|t| t.0),
+                            state: 0,
+                        });
+                        Expect::Applied
+                    }
+                }
+                (
+                    op,
+                    Payload::RevokeConsent(RevokeConsent { consent })
+                    | Payload::PauseConsent(PauseConsent { consent })
+                    | Payload::ResumeConsent(ResumeConsent { consent }),
+                ) => {
+                    let c = m
+                        .consents
+                        .iter_mut()
+                        .find(|c| &c.id == consent)
+                        .expect("model consent");
+                    if c.consumer != sender {
+                        Expect::Rejected(ErrorCode::NotYourConsent)
+                    } else if c.state == 2 {
+                        Expect::Rejected(ErrorCode::ConsentRevoked)
+                    } else {
+                        match op {
+                            Op::Revoke { .. } => {
+                                c.state = 2;
+                                Expect::Applied
+                            }
+                            Op::Pause { .. } if c.state == 1 => {
+                                Expect::Rejected(ErrorCode::ConsentPaused)
+                            }
+                            Op::Pause { .. } => {
+                                c.state = 1;
+                                Expect::Applied
+                            }
+                            _ if c.state != 1 => Expect::Rejected(ErrorCode::ConsentNotPaused),
+                            _ => {
+                                c.state = 0;
+                                Expect::Applied
+                            }
+                        }
+                    }
+                }
+                (_, Payload::RevokeAll(r)) => {
+                    if !m.registered.contains(&sender) {
+                        Expect::Rejected(ErrorCode::NotConsumer)
+                    } else {
+                        let mut n = 0;
+                        for c in m.consents.iter_mut().filter(|c| {
+                            c.consumer == sender
+                                && c.state != 2
+                                && r.enterprise.is_none_or(|e| e == c.ent)
+                        }) {
+                            c.state = 2;
+                            n += 1;
+                        }
+                        if n == 0 {
+                            Expect::Rejected(ErrorCode::NothingToRevoke)
+                        } else {
+                            Expect::Applied
+                        }
+                    }
+                }
+                (_, Payload::SetPolicy(p)) => {
+                    if !m.registered.contains(&sender) {
+                        Expect::Rejected(ErrorCode::NotConsumer)
+                    } else {
+                        m.policies.push(MPolicy {
+                            id: PolicyId(tx.id().0),
+                            consumer: sender,
+                            target: p.target,
+                            cats: p.categories.clone(),
+                            purps: p.purposes.clone(),
+                            level: p.level,
+                            price: p.min_price.0,
+                            live: true,
+                        });
+                        Expect::Applied
+                    }
+                }
+                (_, Payload::ClearPolicy(ClearPolicy { policy })) => {
+                    let p = m
+                        .policies
+                        .iter_mut()
+                        .find(|p| &p.id == policy)
+                        .expect("model policy");
+                    if !p.live {
+                        Expect::Rejected(ErrorCode::UnknownPolicy)
+                    } else if p.consumer != sender {
+                        Expect::Rejected(ErrorCode::NotYourConsent)
+                    } else {
+                        p.live = false;
+                        Expect::Applied
+                    }
+                }
+                (_, Payload::RecordUse(r)) => {
+                    if m.suspended.contains(&sender) {
+                        Expect::Rejected(ErrorCode::EnterpriseSuspended)
+                    } else {
+                        let mut outs = vec![];
+                        for u in &r.uses {
+                            match m.judge_use(sender, u, block_time) {
+                                Ok((paid, idx)) => {
+                                    let ops = paid * 1_000 / 10_000;
+                                    m.sub(sender, paid);
+                                    m.add(u.consumer, paid - ops);
+                                    m.pool += ops;
+                                    if let Some(i) = idx {
+                                        m.consents[i].used += u.units as u64;
+                                    }
+                                    outs.push(Ok(paid));
+                                }
+                                Err(code) => outs.push(Err(code)),
+                            }
+                        }
+                        Expect::Uses(outs)
+                    }
+                }
+                (_, Payload::Transfer(t)) => {
+                    if t.amount.0 == 0 {
+                        Expect::Rejected(ErrorCode::ZeroAmount)
+                    } else if t.to == sender {
+                        Expect::Rejected(ErrorCode::InvalidField)
+                    } else if m.bal(&sender) < t.amount.0 {
+                        Expect::Rejected(ErrorCode::InsufficientFunds)
+                    } else {
+                        m.sub(sender, t.amount.0);
+                        m.add(t.to, t.amount.0);
+                        Expect::Applied
+                    }
+                }
+                (_, Payload::Mint(mint)) => {
+                    if mint.amount.0 == 0 {
+                        Expect::Rejected(ErrorCode::ZeroAmount)
+                    } else if sender != w.a.mint.account() {
+                        Expect::Rejected(ErrorCode::NotMintAuthority)
+                    } else {
+                        m.add(mint.to, mint.amount.0);
+                        m.supply += mint.amount.0;
+                        Expect::Applied
+                    }
+                }
+                (Op::Suspend { e, suspend }, Payload::Propose(_)) => {
+                    let account = w.ents[*e].account();
+                    let valid = m.suspended.contains(&account) != *suspend;
+                    if valid {
+                        if *suspend {
+                            m.suspended.insert(account);
+                        } else {
+                            m.suspended.remove(&account);
+                        }
+                        expect[i + 1] = Some(Expect::Applied);
+                        expect[i + 2] = Some(Expect::Applied);
+                        Expect::Applied
+                    } else {
+                        expect[i + 1] = Some(Expect::Rejected(ErrorCode::UnknownProposal));
+                        expect[i + 2] = Some(Expect::Rejected(ErrorCode::UnknownProposal));
+                        Expect::Rejected(ErrorCode::InvalidAction)
+                    }
+                }
+                (op, p) => panic!("unplanned {op:?} {p:?}"),
+            };
+            expect[i] = Some(e);
+        }
+
+        let out = chain.block(txs.clone());
+        chain.advance(wait);
+        for (i, (res, exp)) in out.results.iter().zip(&expect).enumerate() {
+            let exp = exp.clone().expect("every tx has an expectation");
+            let got = match &res.outcome {
+                TxOutcome::Rejected(e) => Expect::Rejected(e.code),
+                TxOutcome::Applied { events }
+                    if matches!(txs[i].body.payload, Payload::RecordUse(_)) =>
+                {
+                    Expect::Uses(
+                        events
+                            .iter()
+                            .map(|e| match e {
+                                Event::UseSettled { paid, .. } => Ok(paid.0),
+                                Event::UseRejected { code, .. } => Err(*code),
+                                other => panic!("unexpected event {other:?}"),
+                            })
+                            .collect(),
+                    )
+                }
+                TxOutcome::Applied { .. } => Expect::Applied,
+            };
+            prop_assert_eq!(
+                &got,
+                &exp,
+                "tx #{} {:?} at height {}",
+                i,
+                plans[i],
+                chain.height
+            );
+        }
+        for (i, t) in txs.into_iter().enumerate() {
+            if !matches!(plans[i], Op::Replay { .. }) {
+                committed.push(t);
+            }
+        }
+
+        // End of block: the pool pays out in equal shares.
+        let n = m.operators.len() as u64;
+        if m.pool >= n {
+            let each = m.pool / n;
+            for op in m.operators.clone() {
+                m.add(op, each);
+            }
+            m.pool -= each * n;
+        }
+
+        for k in &w.everyone {
+            prop_assert_eq!(
+                chain.balance(&k.account()),
+                m.bal(&k.account()),
+                "balance of {}",
+                k.account()
+            );
+        }
+        prop_assert_eq!(chain.store.operator_pool().unwrap().0, m.pool);
+        prop_assert_eq!(
+            chain.store.supply().unwrap().0,
+            m.supply,
+            "supply changed other than by Mint"
+        );
+        prop_assert_eq!(
+            chain.total_points(),
+            m.supply,
+            "points were created or destroyed"
+        );
+        for mc in &m.consents {
+            let c = chain
+                .store
+                .consent(&mc.id)
+                .unwrap()
+                .expect("consent stored");
+            let state = match c.state {
+                ConsentState::Active => 0,
+                ConsentState::Paused { .. } => 1,
+                ConsentState::Revoked { .. } => 2,
+            };
+            prop_assert_eq!((state, c.used), (mc.state, mc.used));
+        }
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_histories_match_the_reference_model(blocks in prop::collection::vec(prop::collection::vec(op(), 1..10), 1..8)) {
+        check_history(blocks)?;
+    }
+}
