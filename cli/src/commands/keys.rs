@@ -1,0 +1,116 @@
+//! `assent keys`: the encrypted keystore.
+
+use anyhow::{anyhow, bail, Result};
+use assent_cli::keystore::{KeyInfo, Keystore, KeystoreError};
+use assent_contracts::crypto::Keypair;
+use clap::Subcommand;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::context::Ctx;
+use super::passphrase;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new ed25519 key and store it encrypted in HOME/keys/NAME.json
+    ///
+    /// The passphrase comes from ASSENT_PASSPHRASE or is asked twice on the
+    /// terminal. An existing key is never overwritten.
+    New {
+        /// Key name: 1-64 characters of a-z, 0-9, _ and -
+        name: String,
+    },
+    /// Store a key with a given secret seed (for tests and devnets: the seed is visible to other processes)
+    Import {
+        /// Key name: 1-64 characters of a-z, 0-9, _ and -
+        name: String,
+        /// The 32-byte ed25519 secret seed, as 64 hex characters
+        #[arg(long, value_name = "HEX")]
+        seed_hex: String,
+    },
+    /// List keys: name and account (no passphrase needed)
+    List,
+    /// Show a key's account (no passphrase needed)
+    Show {
+        /// Key name
+        name: String,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: KeysCommand) -> Result<()> {
+    let ks = ctx.keystore()?;
+    match cmd {
+        KeysCommand::New { name } => {
+            refuse_existing(&ks, &name)?;
+            let pass = passphrase::choose(&name)?;
+            let key = ks.create(&name, &pass)?;
+            created(ctx, &ks, &name, &key)
+        }
+        KeysCommand::Import { name, seed_hex } => {
+            refuse_existing(&ks, &name)?;
+            let mut seed = Zeroizing::new([0u8; 32]);
+            hex::decode_to_slice(seed_hex.trim(), seed.as_mut()).map_err(|_| {
+                anyhow!("--seed-hex: expected 64 hex characters (a 32-byte ed25519 seed)")
+            })?;
+            let pass = passphrase::choose(&name)?;
+            let key = ks.create_from_seed(&name, *seed, &pass)?;
+            created(ctx, &ks, &name, &key)
+        }
+        KeysCommand::List => {
+            let keys = ks.list()?;
+            let text = if keys.is_empty() {
+                format!(
+                    "no keys in {}; create one with `assent keys new NAME`",
+                    ks.dir().display()
+                )
+            } else {
+                let width = keys.iter().map(|k| k.name.len()).max().unwrap_or(0);
+                keys.iter()
+                    .map(|k| format!("{:width$}  {}", k.name, k.account))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let list: Vec<_> = keys.iter().map(info_json).collect();
+            ctx.emit(&text, &json!(list))
+        }
+        KeysCommand::Show { name } => {
+            let info = ks.info(&name)?;
+            ctx.emit(&info.account.to_string(), &info_json(&info))
+        }
+    }
+}
+
+/// Fails before asking for a passphrase if the name is bad or taken.
+fn refuse_existing(ks: &Keystore, name: &str) -> Result<()> {
+    let path = ks.path_of(name)?;
+    if path.exists() {
+        bail!(KeystoreError::Exists {
+            name: name.to_string(),
+            path,
+        });
+    }
+    Ok(())
+}
+
+fn created(ctx: &Ctx, ks: &Keystore, name: &str, key: &Keypair) -> Result<()> {
+    let file = ks.path_of(name)?;
+    let text = format!(
+        "created key `{name}`\naccount: {}\nfile:    {}",
+        key.account(),
+        file.display()
+    );
+    let info = KeyInfo {
+        name: name.to_string(),
+        account: key.account(),
+        file,
+    };
+    ctx.emit(&text, &info_json(&info))
+}
+
+fn info_json(k: &KeyInfo) -> serde_json::Value {
+    json!({
+        "name": k.name,
+        "account": k.account.to_string(),
+        "file": k.file.display().to_string(),
+    })
+}

@@ -1,0 +1,6 @@
+//! Command groups of the `assent` binary, one module each.
+
+pub mod context;
+pub mod keys;
+pub mod passphrase;
+pub mod tx;

@@ -1,0 +1,227 @@
+//! `assent tx build <kind>`: check, sign and write one transaction.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use assent_cli::txfile;
+use assent_contracts::state::Params;
+use assent_contracts::tx::{
+    check_stateless, ClearPolicy, Mint, PauseConsent, RegisterConsumer, ResumeConsent,
+    RevokeConsent, SetTags, Transfer,
+};
+use assent_contracts::{Amount, Payload, TxBody};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::kinds;
+use super::propose;
+use crate::commands::context::{print_stdout, Ctx};
+use crate::commands::passphrase;
+
+/// Longest chain id a signature can carry (the signing message frames it with one length byte;
+/// genesis validation keeps chain ids at most this long).
+const MAX_CHAIN_ID: usize = 64;
+
+fn default_max_tx_bytes() -> usize {
+    Params::default().max_tx_bytes as usize
+}
+
+/// How and where to sign. Every kind takes these.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Signing")]
+pub struct SignArgs {
+    /// Keystore key that signs the tx; its account is the sender
+    #[arg(long, value_name = "KEYNAME")]
+    pub from: String,
+    /// The sender's next account nonce (0 for a new account). Required for now: reading it from a node comes with node support
+    #[arg(long, value_name = "N")]
+    pub nonce: u64,
+    /// Chain the signature is for; a tx signed for one chain is invalid on every other
+    #[arg(long, env = "ASSENT_CHAIN_ID", value_name = "ID")]
+    pub chain_id: String,
+    /// Only sign and write the tx, do not submit it. Currently always the case (submission comes with node support)
+    #[arg(long)]
+    pub sign_only: bool,
+    /// Where to write the signed tx: the canonical bytes (SignedTx::encode) as hex text with a trailing newline; `-` writes only that line to stdout [default: HOME/txs/<tx id>.tx]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Refuse a signed tx whose canonical encoding is larger than this (default: the default chain parameter max_tx_bytes)
+    #[arg(long, value_name = "BYTES", default_value_t = default_max_tx_bytes())]
+    pub max_size: usize,
+}
+
+/// One kind's own flags plus the signing flags.
+#[derive(Debug, Args)]
+pub struct With<T: Args> {
+    #[command(flatten)]
+    pub args: T,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// The transaction kinds, as in DESIGN.md.
+#[derive(Debug, Subcommand)]
+pub enum Kind {
+    /// RegisterConsumer (consumer): become a consumer, with self-declared interest tags
+    RegisterConsumer(With<kinds::Tags>),
+    /// SetTags (consumer): replace your interest tags
+    SetTags(With<kinds::Tags>),
+    /// GrantConsent (consumer): let one enterprise use some data categories for some purposes
+    GrantConsent(With<kinds::Grant>),
+    /// RevokeConsent (consumer): end a consent from the block that contains this tx on
+    RevokeConsent(With<kinds::ConsentRef>),
+    /// RevokeAll (consumer): end every consent, to one enterprise or to all
+    RevokeAll(With<kinds::RevokeAll>),
+    /// PauseConsent (consumer): a paused consent covers no use until resumed
+    PauseConsent(With<kinds::ConsentRef>),
+    /// ResumeConsent (consumer): a paused consent covers uses again
+    ResumeConsent(With<kinds::ConsentRef>),
+    /// SetPolicy (consumer): standing permission for a sector or one enterprise
+    SetPolicy(With<kinds::SetPolicy>),
+    /// ClearPolicy (consumer): remove a standing policy
+    ClearPolicy(With<kinds::PolicyRef>),
+    /// PostRequest (enterprise): ask consumers for access on stated terms
+    PostRequest(With<kinds::PostRequest>),
+    /// RecordUse (enterprise): record one use (flags) or a batch (--file), each settled on its own
+    RecordUse(With<kinds::RecordUse>),
+    /// Rate (consumer): rate an enterprise 1-5, once per consent
+    Rate(With<kinds::Rate>),
+    /// Transfer (any account): move points
+    Transfer(With<kinds::AmountTo>),
+    /// Mint (mint authority): issue points
+    Mint(With<kinds::AmountTo>),
+    /// Propose (operator): propose a governance action; passes at > 2/3 of the operators
+    Propose {
+        #[command(subcommand)]
+        action: propose::Action,
+    },
+    /// Vote (operator): vote on an open proposal
+    Vote(With<kinds::Vote>),
+}
+
+impl Kind {
+    fn into_parts(self) -> Result<(Payload, SignArgs)> {
+        Ok(match self {
+            Kind::RegisterConsumer(w) => (
+                Payload::RegisterConsumer(RegisterConsumer { tags: w.args.tags }),
+                w.sign,
+            ),
+            Kind::SetTags(w) => (Payload::SetTags(SetTags { tags: w.args.tags }), w.sign),
+            Kind::GrantConsent(w) => (w.args.payload(), w.sign),
+            Kind::RevokeConsent(w) => (
+                Payload::RevokeConsent(RevokeConsent {
+                    consent: w.args.consent,
+                }),
+                w.sign,
+            ),
+            Kind::RevokeAll(w) => (w.args.payload(), w.sign),
+            Kind::PauseConsent(w) => (
+                Payload::PauseConsent(PauseConsent {
+                    consent: w.args.consent,
+                }),
+                w.sign,
+            ),
+            Kind::ResumeConsent(w) => (
+                Payload::ResumeConsent(ResumeConsent {
+                    consent: w.args.consent,
+                }),
+                w.sign,
+            ),
+            Kind::SetPolicy(w) => (w.args.payload()?, w.sign),
+            Kind::ClearPolicy(w) => (
+                Payload::ClearPolicy(ClearPolicy {
+                    policy: w.args.policy,
+                }),
+                w.sign,
+            ),
+            Kind::PostRequest(w) => (w.args.payload(), w.sign),
+            Kind::RecordUse(w) => (w.args.payload()?, w.sign),
+            Kind::Rate(w) => (w.args.payload(), w.sign),
+            Kind::Transfer(w) => (
+                Payload::Transfer(Transfer {
+                    to: w.args.to,
+                    amount: Amount(w.args.amount),
+                }),
+                w.sign,
+            ),
+            Kind::Mint(w) => (
+                Payload::Mint(Mint {
+                    to: w.args.to,
+                    amount: Amount(w.args.amount),
+                }),
+                w.sign,
+            ),
+            Kind::Propose { action } => action.into_parts()?,
+            Kind::Vote(w) => (w.args.payload(), w.sign),
+        })
+    }
+}
+
+pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
+    let (payload, sign) = kind.into_parts()?;
+    check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
+    let chain_id = sign.chain_id.as_str();
+    if chain_id.is_empty()
+        || chain_id.len() > MAX_CHAIN_ID
+        || chain_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        bail!(
+            "--chain-id `{}` is not a chain id: use 1-{MAX_CHAIN_ID} bytes without spaces",
+            chain_id.escape_debug()
+        );
+    }
+    // Fail on a missing key before asking for its passphrase.
+    let ks = ctx.keystore()?;
+    ks.info(&sign.from)?;
+    let pass = passphrase::unlock(&sign.from)?;
+    let key = ks.load(&sign.from, &pass)?;
+
+    let kind = payload.kind();
+    let body = TxBody {
+        sender: key.account(),
+        nonce: sign.nonce,
+        payload,
+    };
+    let signed = body.sign(chain_id, &key);
+    let size = signed.encode().len();
+    if size > sign.max_size {
+        bail!(
+            "the signed tx is {size} bytes, more than the {} allowed; split the batch, or raise --max-size if the chain allows more",
+            sign.max_size
+        );
+    }
+    let tx_id = signed.id();
+    let text = txfile::to_hex_text(&signed);
+
+    let out = match sign.out {
+        Some(p) if p.as_os_str() == "-" => return print_stdout(&text),
+        Some(p) => p,
+        None => {
+            let dir = ctx.home()?.join("txs");
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.join(format!("{tx_id}.tx"))
+        }
+    };
+    std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+
+    let human = format!(
+        "signed {kind} tx {tx_id}\nsender:   {}\nnonce:    {}\nchain id: {chain_id}\nwritten:  {} (not submitted: node submission comes later)",
+        signed.body.sender,
+        signed.body.nonce,
+        out.display()
+    );
+    ctx.emit(
+        &human,
+        &json!({
+            "tx_id": tx_id.to_string(),
+            "file": out.display().to_string(),
+            "kind": kind,
+            "sender": signed.body.sender.to_string(),
+            "nonce": signed.body.nonce,
+            "chain_id": chain_id,
+        }),
+    )
+}

@@ -1,0 +1,178 @@
+//! `assent tx build propose <action>`: the operators' governance actions.
+
+use anyhow::{anyhow, Result};
+use assent_cli::duration::parse_ms;
+use assent_contracts::state::{Params, Validator};
+use assent_contracts::terms::Sector;
+use assent_contracts::tx::{GovAction, Propose};
+use assent_contracts::{AccountId, BasisPoints, Payload};
+use clap::{Args, Subcommand};
+
+use super::build::{SignArgs, With};
+
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Admit an enterprise (name, sector, key)
+    AdmitEnterprise(With<Admit>),
+    /// Suspend an enterprise: it can no longer record uses or receive grants
+    SuspendEnterprise(With<EnterpriseRef>),
+    /// Reinstate a suspended enterprise
+    ReinstateEnterprise(With<EnterpriseRef>),
+    /// Add a consensus validator
+    AddValidator(With<AddValidator>),
+    /// Remove a consensus validator
+    RemoveValidator(With<RemoveValidator>),
+    /// Replace the chain parameters (every parameter must be given)
+    SetParams(With<SetParams>),
+    /// Any action as JSON, e.g. {"suspend_enterprise":{"account":"assent1..."}}
+    Json(With<JsonAction>),
+}
+
+#[derive(Debug, Args)]
+pub struct Admit {
+    /// The enterprise's account (assent1...)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: AccountId,
+    /// Its name
+    #[arg(long)]
+    pub name: String,
+    /// Its sector: retail, finance, health, insurance, telecom, media, advertising, travel, education, technology, energy or public
+    #[arg(long, value_name = "SECTOR")]
+    pub sector: Sector,
+    /// Its jurisdiction, e.g. EU
+    #[arg(long, default_value = "")]
+    pub jurisdiction: String,
+    /// Where its privacy policy is published
+    #[arg(long, value_name = "URL", default_value = "")]
+    pub policy_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnterpriseRef {
+    /// The enterprise's account (assent1...)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: AccountId,
+}
+
+#[derive(Debug, Args)]
+pub struct AddValidator {
+    /// The validator's name
+    #[arg(long)]
+    pub name: String,
+    /// Its ed25519 consensus key, as an account (assent1...)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub consensus_key: AccountId,
+    /// Its voting power
+    #[arg(long, value_name = "N")]
+    pub power: u64,
+    /// Its p2p endpoint (a libp2p multiaddr)
+    #[arg(long, value_name = "MULTIADDR", default_value = "")]
+    pub p2p_address: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveValidator {
+    /// The validator's consensus key (assent1...)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub consensus_key: AccountId,
+}
+
+#[derive(Debug, Args)]
+pub struct SetParams {
+    /// Operators' share of each settled use, in basis points (10000 = 100 %)
+    #[arg(long, value_name = "BPS")]
+    pub operator_share_bps: u16,
+    /// Most txs in a block
+    #[arg(long, value_name = "N")]
+    pub max_block_txs: u32,
+    /// Most bytes in a block
+    #[arg(long, value_name = "BYTES")]
+    pub max_block_bytes: u32,
+    /// Most bytes in one tx
+    #[arg(long, value_name = "BYTES")]
+    pub max_tx_bytes: u32,
+    /// Most uses in one record-use tx
+    #[arg(long, value_name = "N")]
+    pub max_uses_per_record: u32,
+    /// How long a proposal stays open: 7d, 12h, ... or plain milliseconds
+    #[arg(long, value_name = "DURATION", value_parser = parse_ms)]
+    pub proposal_ttl: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonAction {
+    /// The action in its JSON form (as `tx decode` prints it)
+    #[arg(long, value_name = "JSON")]
+    pub action: String,
+}
+
+fn propose(action: GovAction, sign: SignArgs) -> (Payload, SignArgs) {
+    (Payload::Propose(Propose { action }), sign)
+}
+
+impl Action {
+    pub fn into_parts(self) -> Result<(Payload, SignArgs)> {
+        Ok(match self {
+            Action::AdmitEnterprise(w) => propose(
+                GovAction::AdmitEnterprise {
+                    account: w.args.account,
+                    name: w.args.name,
+                    sector: w.args.sector,
+                    jurisdiction: w.args.jurisdiction,
+                    policy_url: w.args.policy_url,
+                },
+                w.sign,
+            ),
+            Action::SuspendEnterprise(w) => propose(
+                GovAction::SuspendEnterprise {
+                    account: w.args.account,
+                },
+                w.sign,
+            ),
+            Action::ReinstateEnterprise(w) => propose(
+                GovAction::ReinstateEnterprise {
+                    account: w.args.account,
+                },
+                w.sign,
+            ),
+            Action::AddValidator(w) => propose(
+                GovAction::AddValidator {
+                    validator: Validator {
+                        name: w.args.name,
+                        consensus_key: w.args.consensus_key,
+                        power: w.args.power,
+                        p2p_address: w.args.p2p_address,
+                    },
+                },
+                w.sign,
+            ),
+            Action::RemoveValidator(w) => propose(
+                GovAction::RemoveValidator {
+                    consensus_key: w.args.consensus_key,
+                },
+                w.sign,
+            ),
+            Action::SetParams(w) => {
+                let a = w.args;
+                propose(
+                    GovAction::SetParams {
+                        params: Params {
+                            operator_share_bps: BasisPoints(a.operator_share_bps),
+                            max_block_txs: a.max_block_txs,
+                            max_block_bytes: a.max_block_bytes,
+                            max_tx_bytes: a.max_tx_bytes,
+                            max_uses_per_record: a.max_uses_per_record,
+                            proposal_ttl_ms: a.proposal_ttl,
+                        },
+                    },
+                    w.sign,
+                )
+            }
+            Action::Json(w) => {
+                let action: GovAction = serde_json::from_str(&w.args.action)
+                    .map_err(|e| anyhow!("--action is not a governance action: {e}"))?;
+                propose(action, w.sign)
+            }
+        })
+    }
+}

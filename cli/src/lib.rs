@@ -1,0 +1,22 @@
+//! # assent-cli: the `assent` command-line tool
+//!
+//! The binary (`src/main.rs`, `src/commands/`) is a clap-derive tree with one
+//! module per command group. This library holds the parts other crates reuse
+//! (the devnet launcher, tests), each with typed errors:
+//!
+//! - [`keystore`]: the encrypted keystore under `HOME/keys/`.
+//! - [`txfile`]: signed transaction files (hex of the canonical bytes).
+//! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
+//! - [`duration`]: `30d` / `12h` / `500ms` durations.
+//!
+//! Invariants: a secret seed is only ever on disk encrypted (Argon2id +
+//! ChaCha20-Poly1305, file mode 0600, never overwritten); every transaction
+//! the tool signs has passed the contracts' stateless check; decoding is the
+//! contracts' strict decode, never a lenient one of our own.
+
+#![forbid(unsafe_code)]
+
+pub mod duration;
+pub mod keystore;
+pub mod txfile;
+pub mod usefile;

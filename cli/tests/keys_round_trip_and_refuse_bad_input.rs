@@ -1,0 +1,192 @@
+//! `assent keys`: create, list, show; wrong passphrases, duplicates and bad
+//! names are refused with one clear line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{json, Home};
+
+#[test]
+fn new_key_is_listed_and_shown_with_its_account() {
+    let home = Home::new();
+    let created = json(&home.ok(&["--output", "json", "keys", "new", "alice"]));
+    let account = created["account"].as_str().unwrap().to_string();
+    assert!(account.starts_with("assent1"), "{account}");
+    assert_eq!(created["name"], "alice");
+
+    home.ok(&["keys", "new", "bob"]);
+    let list = json(&home.ok(&["keys", "list", "--output", "json"]));
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(list[0]["account"], account.as_str());
+
+    // Reading public facts needs no passphrase.
+    let shown = home
+        .cmd(&["keys", "show", "alice"])
+        .env_remove("ASSENT_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert_eq!(common::expect_ok(shown, &["keys", "show"]).trim(), account);
+    let text_list = home.ok(&["keys", "list"]);
+    assert!(
+        text_list.contains("alice") && text_list.contains(&account),
+        "{text_list}"
+    );
+}
+
+#[test]
+fn key_file_is_private_and_records_its_kdf() {
+    let home = Home::new();
+    home.ok(&["keys", "new", "carol"]);
+    let path = home.path().join("keys/carol.json");
+    let file = json(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(file["version"], 1);
+    assert_eq!(file["kdf"]["algorithm"], "argon2id");
+    assert_eq!(file["cipher"], "chacha20poly1305");
+    assert_eq!(file["nonce"].as_str().unwrap().len(), 24);
+    assert_eq!(file["ciphertext"].as_str().unwrap().len(), 96);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+}
+
+#[test]
+fn default_kdf_is_the_full_argon2id_cost() {
+    let home = Home::new();
+    let out = home
+        .cmd(&["keys", "new", "dave"])
+        .env_remove("ASSENT_KDF")
+        .output()
+        .unwrap();
+    common::expect_ok(out, &["keys", "new"]);
+    let file = json(&std::fs::read_to_string(home.path().join("keys/dave.json")).unwrap());
+    assert_eq!(file["kdf"]["m_cost_kib"], 19456);
+    assert_eq!(file["kdf"]["t_cost"], 2);
+    // A file made at full cost still opens when tests ask for the fast KDF:
+    // the cost comes from the file.
+    let to = home.key("erin");
+    home.ok(&[
+        "tx",
+        "build",
+        "transfer",
+        "--to",
+        &to,
+        "--amount",
+        "1",
+        "--from",
+        "dave",
+        "--nonce",
+        "0",
+        "--chain-id",
+        "c",
+        "--out",
+        "-",
+    ]);
+}
+
+#[test]
+fn wrong_passphrase_is_a_clear_error() {
+    let home = Home::new();
+    let to = home.key("alice");
+    let out = home
+        .cmd(&[
+            "tx",
+            "build",
+            "transfer",
+            "--to",
+            &to,
+            "--amount",
+            "1",
+            "--from",
+            "alice",
+            "--nonce",
+            "0",
+            "--chain-id",
+            "c",
+        ])
+        .env("ASSENT_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    let line = common::expect_clean_failure(out, &["tx", "build"]);
+    assert_eq!(
+        line,
+        "error: wrong passphrase for key alice (decryption failed)"
+    );
+}
+
+#[test]
+fn duplicate_name_is_refused_and_the_key_is_kept() {
+    let home = Home::new();
+    let first = home.key("alice");
+    let line = home.fails(&["keys", "new", "alice"]);
+    assert!(line.contains("key `alice` already exists"), "{line}");
+    let line = home.fails(&["keys", "import", "alice", "--seed-hex", &common::hex32(7)]);
+    assert!(line.contains("already exists"), "{line}");
+    assert_eq!(home.ok(&["keys", "show", "alice"]).trim(), first);
+}
+
+#[test]
+fn bad_names_and_missing_keys_are_refused() {
+    let home = Home::new();
+    for bad in ["Alice", "a b", "../x", "", &"x".repeat(65)] {
+        let line = home.fails(&["keys", "new", bad]);
+        assert!(line.contains("is not a valid key name"), "{bad:?}: {line}");
+    }
+    let line = home.fails(&["keys", "show", "nobody"]);
+    assert!(line.contains("no key named `nobody`"), "{line}");
+}
+
+#[test]
+fn import_gives_the_account_of_the_seed() {
+    let home = Home::new();
+    let a = json(&home.ok(&[
+        "keys",
+        "import",
+        "one",
+        "--seed-hex",
+        &common::hex32(1),
+        "--output",
+        "json",
+    ]));
+    let b = json(&home.ok(&[
+        "keys",
+        "import",
+        "two",
+        "--seed-hex",
+        &common::hex32(1),
+        "--output",
+        "json",
+    ]));
+    assert_eq!(a["account"], b["account"]);
+    let line = home.fails(&["keys", "import", "three", "--seed-hex", "abc"]);
+    assert!(line.contains("--seed-hex"), "{line}");
+}
+
+#[test]
+fn without_a_passphrase_source_it_says_how_to_give_one() {
+    let home = Home::new();
+    let out = home
+        .cmd(&["keys", "new", "alice"])
+        .env_remove("ASSENT_PASSPHRASE")
+        .output()
+        .unwrap();
+    let line = common::expect_clean_failure(out, &["keys", "new"]);
+    assert!(line.contains("ASSENT_PASSPHRASE"), "{line}");
+    let out = home
+        .cmd(&["keys", "new", "alice"])
+        .env("ASSENT_PASSPHRASE", "")
+        .output()
+        .unwrap();
+    let line = common::expect_clean_failure(out, &["keys", "new"]);
+    assert!(line.contains("passphrase is empty"), "{line}");
+    assert!(home.ok(&["keys", "list"]).contains("no keys"));
+}
