@@ -1,0 +1,224 @@
+//! Golden tests: the canonical encoding and id of a sample of every tx kind,
+//! and the hash of a block, are pinned in `tests/golden/`. A change to any
+//! signed, hashed or stored format fails here; if the change is intended,
+//! regenerate with `UPDATE_GOLDEN=1 cargo test -p assent-contracts --test golden_encodings_are_pinned`
+//! and say so in the commit (old chains cannot read the new format).
+
+mod common;
+
+use assent_contracts::state::{Params, PolicyTarget, StateExt, Validator};
+use assent_contracts::terms::{Level, Sector};
+use assent_contracts::tx::*;
+use assent_contracts::*;
+use common::*;
+
+fn samples() -> Vec<Payload> {
+    let a = actors();
+    let consent = ConsentId(Hash32([0xc0; 32]));
+    vec![
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: vec!["runner".parse().unwrap(), "vegan".parse().unwrap()],
+        }),
+        Payload::SetTags(SetTags {
+            tags: vec!["cyclist".parse().unwrap()],
+        }),
+        Payload::GrantConsent(GrantConsent {
+            max_uses: Some(100),
+            expires_at: Some(Timestamp(T0 + 86_400_000)),
+            request: Some(RequestId(Hash32([0x4e; 32]))),
+            ..grant(&a.acme, 3)
+        }),
+        Payload::RevokeConsent(RevokeConsent { consent }),
+        Payload::RevokeAll(RevokeAll {
+            enterprise: Some(a.acme.account()),
+        }),
+        Payload::PauseConsent(PauseConsent { consent }),
+        Payload::ResumeConsent(ResumeConsent { consent }),
+        Payload::SetPolicy(SetPolicy {
+            target: PolicyTarget::Sector(Sector::Retail),
+            categories: vec![cat("Purchase")],
+            purposes: vec![purp("ServiceUsageAnalytics")],
+            level: Level::Aggregate,
+            min_price: Amount(3),
+        }),
+        Payload::ClearPolicy(ClearPolicy {
+            policy: PolicyId(Hash32([0x90; 32])),
+        }),
+        Payload::PostRequest(PostRequest {
+            categories: vec![cat("Purchase"), cat("Location")],
+            purposes: vec![purp("DirectMarketing")],
+            level: Level::Pseudonymous,
+            price_per_use: Amount(5),
+            duration_ms: 30 * 86_400_000,
+            target_tags: vec!["runner".parse().unwrap()],
+        }),
+        record(vec![
+            a_use(&a.alice, UseBasis::Consent(consent), 2),
+            a_use(&a.bob, UseBasis::Policy(PolicyId(Hash32([0x90; 32]))), 1),
+        ]),
+        Payload::Rate(Rate {
+            enterprise: a.acme.account(),
+            consent,
+            score: 4,
+        }),
+        Payload::Transfer(Transfer {
+            to: a.bob.account(),
+            amount: Amount(1_234_567),
+        }),
+        Payload::Mint(Mint {
+            to: a.acme.account(),
+            amount: Amount(1_000_000),
+        }),
+        Payload::Propose(Propose {
+            action: GovAction::AddValidator {
+                validator: Validator {
+                    name: "val9".into(),
+                    consensus_key: key(99).account(),
+                    power: 1,
+                    p2p_address: "/ip4/127.0.0.1/tcp/26690".into(),
+                },
+            },
+        }),
+        Payload::Propose(Propose {
+            action: GovAction::SetParams {
+                params: Params::default(),
+            },
+        }),
+        Payload::Vote(Vote {
+            proposal: ProposalId(Hash32([0x77; 32])),
+            yes: true,
+        }),
+    ]
+}
+
+fn render() -> String {
+    let signer = key(20);
+    let mut out = String::from("# kind tx_id signed_tx_hex\n");
+    let mut txs = Vec::new();
+    for (i, p) in samples().into_iter().enumerate() {
+        let tx = TxBody {
+            sender: signer.account(),
+            nonce: i as u64,
+            payload: p,
+        }
+        .sign(CHAIN, &signer);
+        out.push_str(&format!(
+            "{} {} {}\n",
+            tx.body.payload.kind(),
+            tx.id(),
+            hex::encode(tx.encode())
+        ));
+        txs.push(tx);
+    }
+    let verified: Vec<VerifiedTx> = txs
+        .iter()
+        .cloned()
+        .map(|t| t.verify(CHAIN).unwrap())
+        .collect();
+    let header = BlockHeader {
+        chain_id: CHAIN.into(),
+        height: Height(7),
+        time: Timestamp(T0),
+        prev_hash: BlockHash(Hash32([0xbb; 32])),
+        txs_root: assent_contracts::block::txs_root(&verified),
+        results_root: Hash32([0x11; 32]),
+        state_root: Hash32([0x22; 32]),
+        proposer: key(2).account(),
+    };
+    let block = Block {
+        header: header.clone(),
+        txs,
+    };
+    out.push_str(&format!("block_hash {}\n", header.hash()));
+    out.push_str(&format!("block_txs_root {}\n", header.txs_root));
+    out.push_str(&format!(
+        "block_encoding_sha256 {}\n",
+        Hash32::tagged("golden", &[&block.encode()])
+    ));
+    out.push_str(&format!("state_root_after_scenario {}\n", scenario_root()));
+    out
+}
+
+/// A fixed history touching every handler family; its state root pins execution semantics.
+fn scenario_root() -> Hash32 {
+    let a = actors();
+    let mut c = TestChain::new(&a);
+    let genesis_root = c.root;
+    c.run(&a.alice, register());
+    c.run(&a.bob, register());
+    let consent = granted(&c.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 7))));
+    c.run(
+        &a.bob,
+        Payload::SetPolicy(SetPolicy {
+            target: PolicyTarget::Sector(Sector::Retail),
+            categories: vec![cat("Purchase")],
+            purposes: vec![purp("DirectMarketing")],
+            level: Level::Identified,
+            min_price: Amount(2),
+        }),
+    );
+    let policy = PolicyId(c.store.policies_of(&a.bob.account()).unwrap()[0].0);
+    c.run(
+        &a.acme,
+        record(vec![
+            a_use(&a.alice, UseBasis::Consent(consent), 3),
+            a_use(&a.bob, UseBasis::Policy(policy), 5),
+        ]),
+    );
+    c.run(
+        &a.alice,
+        Payload::Rate(Rate {
+            enterprise: a.acme.account(),
+            consent,
+            score: 5,
+        }),
+    );
+    c.run(&a.alice, Payload::RevokeConsent(RevokeConsent { consent }));
+    c.run(
+        &a.acme,
+        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 1)]),
+    );
+    c.run(
+        &a.mint,
+        Payload::Mint(Mint {
+            to: a.broke.account(),
+            amount: Amount(50),
+        }),
+    );
+    assert_ne!(c.root, genesis_root);
+    c.root
+}
+
+#[test]
+fn encodings_ids_and_block_hash_match_the_pinned_values() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/encodings.txt");
+    let now = render();
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&path).expect("tests/golden/encodings.txt exists");
+    for (want, got) in pinned.lines().zip(now.lines()) {
+        assert_eq!(want, got, "a pinned encoding changed");
+    }
+    assert_eq!(pinned.lines().count(), now.lines().count());
+    // Every tx kind of DESIGN.md has a sample.
+    let kinds: std::collections::BTreeSet<&str> = now
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(' ').next())
+        .filter(|k| k.chars().next().is_some_and(char::is_uppercase))
+        .collect();
+    assert_eq!(kinds.len(), 16, "{kinds:?}");
+}
+
+#[test]
+fn every_pinned_tx_decodes_back_to_the_same_bytes_and_verifies() {
+    for line in render().lines().skip(1).take(17) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let bytes = hex::decode(parts[2]).unwrap();
+        let tx = SignedTx::decode(&bytes, 1 << 20).unwrap();
+        assert_eq!(tx.encode(), bytes);
+        assert_eq!(tx.id().to_string(), parts[1]);
+        assert!(tx.verify(CHAIN).is_ok());
+    }
+}
