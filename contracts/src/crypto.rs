@@ -78,6 +78,16 @@ pub enum SignatureError {
     Invalid,
 }
 
+/// Whether a key is a small-order point (or not a point at all). Under the
+/// ZIP-215 rule anyone can make a valid signature for such a key, so the
+/// ledger refuses to give one a role or points.
+pub fn is_weak_key(key: &AccountId) -> bool {
+    match ed25519_dalek::VerifyingKey::from_bytes(&key.0) {
+        Ok(vk) => vk.is_weak(),
+        Err(_) => true,
+    }
+}
+
 /// A signing key. Key generation lives outside the pure crate: keys come in as seeds.
 pub struct Keypair {
     signing: ed25519_dalek::SigningKey,

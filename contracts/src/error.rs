@@ -53,6 +53,8 @@ error_codes! {
     Overflow = 9, "overflow";
     /// The encoded transaction is larger than the chain allows.
     TxTooLarge = 10, "tx_too_large";
+    /// The key is a small-order point anyone could sign for; use a real key.
+    WeakKey = 11, "weak_key";
     /// The sender is not a registered consumer.
     NotConsumer = 20, "not_consumer";
     /// The consumer is already registered.

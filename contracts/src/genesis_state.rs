@@ -42,7 +42,7 @@ impl InitialState {
         ops.sort();
         o.put_operators(&ops);
         let mut vals = self.validators.clone();
-        vals.sort_by(|a, b| a.consensus_key.cmp(&b.consensus_key));
+        vals.sort_by_key(|v| v.consensus_key);
         o.put_validators(&vals);
         for (id, e) in &self.enterprises {
             o.put_enterprise(id, e);

@@ -6,6 +6,7 @@
 //! not. The ledger must agree exactly. After every block: balances equal the
 //! model's, supply changes only by Mint, points are conserved, and no use has
 //! settled without a live covering consent or policy at its block.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -29,6 +30,9 @@ const LEVELS: [Level; 3] = [Level::Aggregate, Level::Pseudonymous, Level::Identi
 const N_CONSUMERS: usize = 3;
 /// acme (retail, funded), bank (finance, funded), broke (retail, no points).
 const N_ENTS: usize = 3;
+
+/// (consumer, by consent?, basis index, category, purpose, level, units, honest?)
+type UseSpec = (usize, bool, usize, usize, usize, u8, u32, bool);
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -75,7 +79,7 @@ enum Op {
     },
     Use {
         e: usize,
-        uses: Vec<(usize, bool, usize, usize, usize, u8, u32, bool)>,
+        uses: Vec<UseSpec>,
     },
     Transfer {
         from: usize,

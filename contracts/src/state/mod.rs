@@ -7,4 +7,4 @@ mod store;
 
 pub use access::StateExt;
 pub use records::*;
-pub use store::{MemStore, Overlay, StateRead, StoreError, Writes};
+pub use store::{Entries, MemStore, Overlay, StateRead, StoreError, Writes};

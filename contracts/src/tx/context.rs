@@ -208,6 +208,19 @@ pub(crate) fn require_enterprise(state: &dyn StateRead, id: &AccountId) -> ExecR
     }
 }
 
+/// Refuses keys anyone could sign for (see [`crate::crypto::is_weak_key`]).
+pub(crate) fn check_key(field: &str, key: &crate::ids::AccountId) -> Result<(), TxError> {
+    if crate::crypto::is_weak_key(key) {
+        return reject(
+            ErrorCode::WeakKey,
+            format!(
+                "{field} {key} is a small-order key anyone could sign for; use a real ed25519 key"
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Moves points between accounts, refusing overdrafts.
 pub(crate) fn move_points(
     state: &mut Overlay<'_>,

@@ -142,13 +142,20 @@ impl SignedTx {
     }
 }
 
+/// A transaction whose signature was refused, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedTx {
+    pub tx: Box<SignedTx>,
+    pub error: SignatureError,
+}
+
 /// Verifies many transactions for one chain; one answer per tx, the same as
 /// [`SignedTx::verify`] would give. See [`crypto::verify_batch`].
 pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
     chain_id: &str,
     txs: Vec<SignedTx>,
     rng: R,
-) -> Vec<Result<VerifiedTx, (SignedTx, SignatureError)>> {
+) -> Vec<Result<VerifiedTx, RefusedTx>> {
     let bodies: Vec<Vec<u8>> = txs.iter().map(|t| t.body.encode()).collect();
     let msgs: Vec<Vec<u8>> = bodies
         .iter()
@@ -165,7 +172,10 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
         .zip(answers)
         .map(|((tx, body), ok)| match ok {
             Ok(()) => Ok(VerifiedTx::from_parts(tx, &body)),
-            Err(e) => Err((tx, e)),
+            Err(error) => Err(RefusedTx {
+                tx: Box::new(tx),
+                error,
+            }),
         })
         .collect()
 }

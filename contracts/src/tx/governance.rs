@@ -76,16 +76,19 @@ impl GovAction {
         let invalid = |why: String| TxError::new(ErrorCode::InvalidField, why);
         match self {
             GovAction::AdmitEnterprise {
+                account,
                 name,
                 jurisdiction,
                 policy_url,
                 ..
             } => {
+                check_key("enterprise key", account)?;
                 check_text("name", name, false)?;
                 check_text("jurisdiction", jurisdiction, true)?;
                 check_text("policy_url", policy_url, true)
             }
             GovAction::AddValidator { validator } => {
+                check_key("consensus key", &validator.consensus_key)?;
                 check_text("validator name", &validator.name, false)?;
                 check_text("p2p_address", &validator.p2p_address, true)?;
                 if validator.power == 0 {
@@ -207,7 +210,7 @@ impl GovAction {
             GovAction::AddValidator { validator } => {
                 let mut vals = out.validators()?;
                 vals.push(validator.clone());
-                vals.sort_by(|a, b| a.consensus_key.cmp(&b.consensus_key));
+                vals.sort_by_key(|v| v.consensus_key);
                 out.put_validators(&vals);
                 vec![Event::ValidatorAdded {
                     consensus_key: validator.consensus_key,

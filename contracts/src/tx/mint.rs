@@ -22,6 +22,7 @@ impl Handler for Mint {
         if self.amount == Amount::ZERO {
             return reject(ErrorCode::ZeroAmount, "mint a positive amount");
         }
+        check_key("recipient", &self.to)?;
         Ok(())
     }
 

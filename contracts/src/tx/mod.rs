@@ -24,7 +24,7 @@ mod vote;
 pub use clear_policy::ClearPolicy;
 pub use context::{BlockContext, ExecError, TxContext, MAX_TAGS, MAX_TERMS, MAX_TEXT};
 pub use dispatch::{check_stateless, execute_tx, TxOutcome, TxResult};
-pub use envelope::{verify_batch, Payload, SignedTx, TxBody, TxDecodeError, VerifiedTx};
+pub use envelope::{verify_batch, Payload, RefusedTx, SignedTx, TxBody, TxDecodeError, VerifiedTx};
 pub use governance::{check_params, GovAction};
 pub use grant_consent::GrantConsent;
 pub use mint::Mint;

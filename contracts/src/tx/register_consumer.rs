@@ -22,6 +22,7 @@ impl Handler for RegisterConsumer {
     }
 
     fn check(&self, cx: &TxContext<'_>, state: &dyn StateRead) -> ExecResult<()> {
+        check_key("consumer key", &cx.sender)?;
         if state.consumer(&cx.sender)?.is_some() {
             return rejected(
                 ErrorCode::AlreadyRegistered,

@@ -21,6 +21,7 @@ impl Handler for Transfer {
         if self.amount == Amount::ZERO {
             return reject(ErrorCode::ZeroAmount, "transfer a positive amount");
         }
+        check_key("recipient", &self.to)?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! keys from fixed seeds, and blocks executed exactly as a node would
 //! (verify each signature, execute, apply the writes, chain the state root).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
