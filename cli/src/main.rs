@@ -10,6 +10,8 @@
 //!            propose admit-enterprise|suspend-enterprise|reinstate-enterprise|
 //!                    add-validator|remove-validator|set-params|json
 //!   tx decode FILE|- [--chain-id ID] [--format auto|hex|raw]
+//!   genesis new [--validators N] --out DIR [--chain-id ID] [--genesis-time T]
+//!   genesis validate FILE
 //! ```
 //!
 //! Every failure ends the same way: one line `error: ...` on stderr saying
@@ -51,9 +53,9 @@ enum Command {
     /// Build and sign transactions offline; decode signed transactions
     #[command(subcommand)]
     Tx(commands::tx::TxCommand),
-    // Next group (`assent genesis new|validate`): add `pub mod genesis;` to
-    // commands/mod.rs, a `Genesis(commands::genesis::GenesisCommand)` variant
-    // here and its arm in `run`.
+    /// Create a network's genesis and keys; validate genesis files
+    #[command(subcommand)]
+    Genesis(commands::genesis::GenesisCommand),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,6 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Keys(cmd) => commands::keys::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
+        Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
     }
 }
 

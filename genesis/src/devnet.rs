@@ -32,8 +32,9 @@ pub fn default_p2p_address(i: usize) -> String {
 /// One validator of a devnet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DevnetValidator {
-    /// Also used as its operator's name when it is the first validator of that operator.
     pub name: String,
+    /// Name of the operator running it (used once per distinct operator account).
+    pub operator_name: String,
     pub consensus_key: AccountId,
     /// The operator running it; validators may share one.
     pub operator_account: AccountId,
@@ -86,7 +87,7 @@ pub fn devnet_genesis(spec: &DevnetSpec) -> Result<Genesis, GenesisError> {
         let account = v.operator_account.to_string();
         if !operators.iter().any(|o| o.account == account) {
             operators.push(OperatorEntry {
-                name: v.name.clone(),
+                name: v.operator_name.clone(),
                 account,
             });
         }

@@ -96,6 +96,7 @@ fn devnet_spec(n: u8) -> DevnetSpec {
         validators: (0..n)
             .map(|i| DevnetValidator {
                 name: format!("validator-{i}"),
+                operator_name: format!("operator-{i}"),
                 consensus_key: key(100 + i),
                 operator_account: key(150 + i),
                 p2p_address: default_p2p_address(usize::from(i)),
@@ -105,7 +106,7 @@ fn devnet_spec(n: u8) -> DevnetSpec {
     }
 }
 
-const PINNED_DEVNET_HASH: &str = "744734cb9c7d0c2f6ba2208a7d847df27243cc1369e947299da503145f02e56e";
+const PINNED_DEVNET_HASH: &str = "8387aa3607552ae2fb936bcf537364111d7144d054fe4044eedd24fe6178afc7";
 
 #[test]
 fn devnet_genesis_is_pinned_and_usable() {

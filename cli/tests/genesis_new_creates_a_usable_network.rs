@@ -1,0 +1,145 @@
+//! `assent genesis new` writes a valid genesis and a keystore a new user can
+//! list; `assent genesis validate` names the offending field of a bad file.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn genesis_new_writes_a_valid_genesis_and_lists_its_keys() {
+    let home = Home::new();
+    let net = home.file("net");
+    let net = net.to_str().unwrap();
+    let out = home.ok(&[
+        "--output",
+        "json",
+        "genesis",
+        "new",
+        "--validators",
+        "4",
+        "--out",
+        net,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let hash = v["genesis_hash"].as_str().unwrap().to_string();
+    assert_eq!(v["keys"].as_array().unwrap().len(), 11);
+
+    let list = home.ok(&["keys", "list", "--home", net]);
+    for name in [
+        "validator-0",
+        "validator-3",
+        "operator-0",
+        "operator-3",
+        "mint",
+        "acme",
+        "alice",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{list}"
+        );
+    }
+    // The keys unlock with the passphrase they were made with.
+    let alice = home
+        .ok(&["keys", "show", "alice", "--home", net])
+        .trim()
+        .to_string();
+    let genesis = format!("{net}/genesis.toml");
+    let text = std::fs::read_to_string(&genesis).unwrap();
+    let acme = home
+        .ok(&["keys", "show", "acme", "--home", net])
+        .trim()
+        .to_string();
+    assert!(text.contains(&acme), "acme is pre-admitted");
+    assert!(!text.contains(&alice), "consumers need no genesis entry");
+
+    let checked = home.ok(&["--output", "json", "genesis", "validate", &genesis]);
+    let c: serde_json::Value = serde_json::from_str(&checked).unwrap();
+    assert_eq!(c["genesis_hash"].as_str().unwrap(), hash);
+    assert_eq!(c["validators"], 4);
+    assert_eq!(c["total_supply"], 1_000_000);
+    let text = home.ok(&["genesis", "validate", &genesis]);
+    assert!(
+        text.contains("is a valid genesis") && text.contains(&hash),
+        "{text}"
+    );
+
+    // A second `new` into the same directory is refused and changes nothing.
+    let err = home.fails(&["genesis", "new", "--out", net]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(
+        home.ok(&["--output", "json", "genesis", "validate", &genesis]),
+        checked
+    );
+}
+
+#[test]
+fn a_malformed_genesis_is_refused_with_the_field_named() {
+    let home = Home::new();
+    let net = home.file("net");
+    let net = net.to_str().unwrap();
+    home.ok(&["genesis", "new", "--validators", "2", "--out", net]);
+    let genesis = format!("{net}/genesis.toml");
+    let good = std::fs::read_to_string(&genesis).unwrap();
+
+    let cases = [
+        (
+            good.replace("operator_share_bps = 1000", "operator_share_bps = 12000"),
+            "params.operator_share_bps",
+        ),
+        (
+            good.replace("operator_share_bps = 1000", "operator_share_bps = \"lots\""),
+            "operator_share_bps",
+        ),
+        (
+            good.replace("sector = \"retail\"", "sector = \"bakery\""),
+            "enterprises[0].sector",
+        ),
+        (
+            good.replace("chain_id = \"assent-devnet-1\"", "chain_id = \"Not OK!\""),
+            "chain_id",
+        ),
+        (
+            good.replace("mint_authority", "mint_authorityy"),
+            "mint_authority",
+        ),
+        (
+            good.replacen("[[validators]]", "[[validatorz]]", 1),
+            "validatorz",
+        ),
+    ];
+    for (i, (text, field)) in cases.iter().enumerate() {
+        assert_ne!(text, &good, "case {i} did not change the file");
+        let bad = home.file(&format!("bad{i}.toml"));
+        std::fs::write(&bad, text).unwrap();
+        let err = home.fails(&["genesis", "validate", bad.to_str().unwrap()]);
+        assert!(
+            err.contains(field),
+            "case {i}: error does not name `{field}`: {err}"
+        );
+    }
+    let missing = home.fails(&["genesis", "validate", "/nonexistent/genesis.toml"]);
+    assert!(missing.contains("/nonexistent/genesis.toml"), "{missing}");
+    let err = home.fails(&[
+        "genesis",
+        "new",
+        "--validators",
+        "0",
+        "--out",
+        home.file("x").to_str().unwrap(),
+    ]);
+    assert!(err.contains("--validators"), "{err}");
+    let err = home.fails(&[
+        "genesis",
+        "new",
+        "--out",
+        home.file("y").to_str().unwrap(),
+        "--genesis-time",
+        "yesterday",
+    ]);
+    assert!(err.contains("--genesis-time"), "{err}");
+    assert!(
+        !home.file("y").join("keys").exists(),
+        "nothing is written when the input is bad"
+    );
+}
