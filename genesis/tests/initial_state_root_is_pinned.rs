@@ -118,7 +118,7 @@ fn devnet_genesis_is_pinned_and_usable() {
     );
     assert_eq!(g.validators().len(), 4);
     assert_eq!(g.operators().len(), 4);
-    assert_eq!(g.operators()[2].name, "validator-2");
+    assert_eq!(g.operators()[2].name, "operator-2");
     assert_eq!(g.validators()[3].p2p_address, "/ip4/127.0.0.1/tcp/26630");
     let acme = &g.enterprises()[0];
     assert_eq!(
