@@ -1,0 +1,284 @@
+//! The ledger as the node runs it: build a block from mempool txs, validate a
+//! proposed block by re-executing it, commit a decided block atomically, and
+//! announce committed blocks to subscribers (the API's event stream).
+//!
+//! Validity of a proposal is a deterministic function of (parent state,
+//! block), plus one clock check DESIGN.md allows: a block more than
+//! [`MAX_CLOCK_DRIFT_MS`] ahead of this node's clock is refused.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use assent_contracts::block::{execute_block, txs_root};
+use assent_contracts::commit::CommitCertificate;
+use assent_contracts::state::{StateExt, Validator};
+use assent_contracts::tx::{verify_batch, VerifiedTx};
+use assent_contracts::{AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId};
+use assent_genesis::Genesis;
+use tokio::sync::broadcast;
+
+use crate::store::{BlockResults, Head, Store, StoreError};
+
+/// How far ahead of this node's clock a block's time may be.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+
+/// Why a proposed block is not valid (the node votes against it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidBlock {
+    #[error("block is for chain {0}")]
+    WrongChain(String),
+    #[error("block is at height {got}; the next height is {want}")]
+    WrongHeight { got: u64, want: u64 },
+    #[error("block does not extend the committed tip")]
+    WrongParent,
+    #[error("block time {got} is not after the parent's {parent}")]
+    TimeNotAfterParent { got: u64, parent: u64 },
+    #[error("block time {got} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock {now}")]
+    TimeInFuture { got: u64, now: u64 },
+    #[error("block proposer {got} is not the expected proposer {want}")]
+    WrongProposer { got: AccountId, want: AccountId },
+    #[error("block holds {txs} txs / {bytes} bytes, over the chain's limits")]
+    TooLarge { txs: usize, bytes: usize },
+    #[error("tx {0} has an invalid signature")]
+    BadSignature(TxId),
+    #[error("block {field} does not match re-execution")]
+    Mismatch { field: &'static str },
+    #[error("block bytes do not decode: {0}")]
+    Malformed(String),
+}
+
+/// Failure of the node itself (store): fatal.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ledger store read failed: {0}")]
+    Ledger(#[from] assent_contracts::state::StoreError),
+    #[error("decided block {0} is unknown to this node and not in the store")]
+    UnknownDecided(BlockHash),
+    #[error("decided block at height {got} does not follow the tip at {tip}")]
+    OutOfOrder { got: u64, tip: u64 },
+    #[error("decided block {hash} is invalid here: {why}; this node's state has diverged")]
+    Diverged { hash: BlockHash, why: InvalidBlock },
+}
+
+/// A block executed on top of the current tip, ready to commit.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub block: Block,
+    pub hash: BlockHash,
+    pub output: BlockOutput,
+}
+
+/// What subscribers learn about a committed block.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub head: Head,
+    pub tx_ids: Vec<TxId>,
+    pub results: Arc<BlockResults>,
+}
+
+#[derive(Debug)]
+pub struct Chain {
+    store: Store,
+    chain_id: String,
+    genesis_hash: assent_contracts::Hash32,
+    head: RwLock<Head>,
+    executed: Mutex<BTreeMap<BlockHash, Executed>>,
+    committed_tx: broadcast::Sender<Arc<Committed>>,
+}
+
+fn lock_err<T>(_: T) -> ChainError {
+    ChainError::Store(StoreError::Corrupt { what: "in-memory lock".into(), why: "poisoned by a panic".into() })
+}
+
+impl Chain {
+    /// Opens the chain on `store`, writing the genesis state on first start.
+    pub fn open(store: Store, genesis: &Genesis) -> Result<Chain, ChainError> {
+        let head = store.init(genesis)?;
+        let (committed_tx, _) = broadcast::channel(1024);
+        Ok(Chain {
+            store,
+            chain_id: genesis.chain_id().to_string(),
+            genesis_hash: genesis.hash(),
+            head: RwLock::new(head),
+            executed: Mutex::new(BTreeMap::new()),
+            committed_tx,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+    pub fn genesis_hash(&self) -> assent_contracts::Hash32 {
+        self.genesis_hash
+    }
+
+    pub fn head(&self) -> Head {
+        match self.head.read() {
+            Ok(h) => h.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Subscribes to committed blocks.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.committed_tx.subscribe()
+    }
+
+    /// The validator set that decides the next height (from the current state).
+    pub fn validators(&self) -> Result<Vec<Validator>, ChainError> {
+        Ok(self.store.validators()?)
+    }
+
+    fn context(&self, header: &BlockHeader) -> BlockContext {
+        header.context()
+    }
+
+    /// Builds the next block from `txs` (already verified, in mempool order).
+    pub fn build_block(&self, txs: Vec<VerifiedTx>, proposer: AccountId, now: Timestamp) -> Result<Executed, ChainError> {
+        let head = self.head();
+        let params = self.store.params()?;
+        let mut chosen = Vec::with_capacity(txs.len().min(params.max_block_txs as usize));
+        let mut bytes = 0usize;
+        for t in txs {
+            if chosen.len() >= params.max_block_txs as usize || bytes + t.bytes().len() > params.max_block_bytes as usize {
+                break;
+            }
+            bytes += t.bytes().len();
+            chosen.push(t);
+        }
+        let time = Timestamp(now.0.max(head.time.0 + 1));
+        let mut header = BlockHeader {
+            chain_id: self.chain_id.clone(),
+            height: head.height.next(),
+            time,
+            prev_hash: head.block_hash,
+            txs_root: txs_root(&chosen),
+            results_root: Default::default(),
+            state_root: Default::default(),
+            proposer,
+        };
+        let output = execute_block(&self.store, &self.context(&header), &head.state_root, &chosen)?;
+        header.results_root = output.results_root;
+        header.state_root = output.state_root;
+        let block = Block { header, txs: chosen.into_iter().map(VerifiedTx::into_signed).collect() };
+        let hash = block.header.hash();
+        Ok(Executed { block, hash, output })
+    }
+
+    /// Validates a proposed block for the next height by re-executing it.
+    /// `known` returns txs this node verified before (no second signature check).
+    /// `now` = None skips the clock check (blocks that are already certified).
+    pub fn validate_block(
+        &self,
+        block: Block,
+        expected_proposer: Option<AccountId>,
+        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+        now: Option<Timestamp>,
+    ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
+        let head = self.head();
+        let h = &block.header;
+        if h.chain_id != self.chain_id {
+            return Ok(Err(InvalidBlock::WrongChain(h.chain_id.clone())));
+        }
+        if h.height != head.height.next() {
+            return Ok(Err(InvalidBlock::WrongHeight { got: h.height.0, want: head.height.0 + 1 }));
+        }
+        if h.prev_hash != head.block_hash {
+            return Ok(Err(InvalidBlock::WrongParent));
+        }
+        if h.time <= head.time {
+            return Ok(Err(InvalidBlock::TimeNotAfterParent { got: h.time.0, parent: head.time.0 }));
+        }
+        if let Some(now) = now {
+            if h.time.0 > now.0 + MAX_CLOCK_DRIFT_MS {
+                return Ok(Err(InvalidBlock::TimeInFuture { got: h.time.0, now: now.0 }));
+            }
+        }
+        if let Some(want) = expected_proposer {
+            if h.proposer != want {
+                return Ok(Err(InvalidBlock::WrongProposer { got: h.proposer, want }));
+            }
+        }
+        let params = self.store.params()?;
+        let size: usize = block.txs.iter().map(|t| t.encode().len()).sum();
+        if block.txs.len() > params.max_block_txs as usize || size > params.max_block_bytes as usize {
+            return Ok(Err(InvalidBlock::TooLarge { txs: block.txs.len(), bytes: size }));
+        }
+        // Verify only the txs this node has not verified before, in one batch.
+        let mut verified: Vec<Option<VerifiedTx>> = block.txs.iter().map(|t| known(&t.id()).filter(|v| v.tx() == t)).collect();
+        let unknown: Vec<(usize, assent_contracts::SignedTx)> =
+            block.txs.iter().enumerate().filter(|(i, _)| verified[*i].is_none()).map(|(i, t)| (i, t.clone())).collect();
+        if !unknown.is_empty() {
+            let (idx, txs): (Vec<usize>, Vec<_>) = unknown.into_iter().unzip();
+            for (i, r) in idx.into_iter().zip(verify_batch(&self.chain_id, txs, rand::rngs::OsRng)) {
+                match r {
+                    Ok(v) => verified[i] = Some(v),
+                    Err(refused) => return Ok(Err(InvalidBlock::BadSignature(refused.tx.id()))),
+                }
+            }
+        }
+        let verified: Vec<VerifiedTx> = verified.into_iter().flatten().collect();
+        if txs_root(&verified) != h.txs_root {
+            return Ok(Err(InvalidBlock::Mismatch { field: "txs_root" }));
+        }
+        let output = execute_block(&self.store, &self.context(h), &head.state_root, &verified)?;
+        if output.state_root != h.state_root {
+            return Ok(Err(InvalidBlock::Mismatch { field: "state_root" }));
+        }
+        if output.results_root != h.results_root {
+            return Ok(Err(InvalidBlock::Mismatch { field: "results_root" }));
+        }
+        let hash = block.header.hash();
+        Ok(Ok(Executed { block, hash, output }))
+    }
+
+    /// Keeps an executed block (own or received) until it is decided.
+    pub fn remember(&self, e: Executed) -> Result<(), ChainError> {
+        self.executed.lock().map_err(lock_err)?.insert(e.hash, e);
+        Ok(())
+    }
+
+    pub fn executed(&self, hash: &BlockHash) -> Result<Option<Executed>, ChainError> {
+        Ok(self.executed.lock().map_err(lock_err)?.get(hash).cloned())
+    }
+
+    /// Commits the decided block `hash` with its certificate. Idempotent: a
+    /// block at or below the tip is not committed twice.
+    pub fn commit(&self, height: Height, hash: BlockHash, cert: &CommitCertificate, known: &dyn Fn(&TxId) -> Option<VerifiedTx>) -> Result<Option<Arc<Committed>>, ChainError> {
+        let head = self.head();
+        if height <= head.height {
+            return Ok(None);
+        }
+        if height != head.height.next() {
+            return Err(ChainError::OutOfOrder { got: height.0, tip: head.height.0 });
+        }
+        let executed = match self.executed(&hash)? {
+            Some(e) if e.block.header.prev_hash == head.block_hash => e,
+            _ => {
+                let bytes = self.store.undecided(height, &hash)?.ok_or(ChainError::UnknownDecided(hash))?;
+                let block = Block::decode(&bytes).map_err(|e| ChainError::Diverged { hash, why: InvalidBlock::Malformed(e.to_string()) })?;
+                self.validate_block(block, None, known, None)?.map_err(|why| ChainError::Diverged { hash, why })?
+            }
+        };
+        let new_head = self.store.commit_block(&executed.block, cert, &executed.output)?;
+        match self.head.write() {
+            Ok(mut h) => *h = new_head.clone(),
+            Err(p) => *p.into_inner() = new_head.clone(),
+        }
+        self.executed.lock().map_err(lock_err)?.retain(|_, e| e.block.header.height > height);
+        self.store.prune_undecided(height)?;
+        let committed = Arc::new(Committed {
+            head: new_head,
+            tx_ids: executed.output.results.iter().map(|r| r.tx_id).collect(),
+            results: Arc::new(BlockResults { results: executed.output.results, end_events: executed.output.end_events }),
+        });
+        // No subscriber is fine.
+        let _ = self.committed_tx.send(committed.clone());
+        Ok(Some(committed))
+    }
+}

@@ -1,0 +1,302 @@
+//! The node's config file (`HOME/config.toml`) and home-directory layout.
+//!
+//! Only node-local settings live here (addresses, peers, timeouts, limits of
+//! this node); everything validators must agree on is in the genesis file.
+//! Unknown keys are refused and every error names the field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use libp2p::Multiaddr;
+use serde::Deserialize;
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}; create it or pass the right --home")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {field}: {problem}")]
+    Invalid { path: PathBuf, field: String, problem: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    moniker: String,
+    keys: RawKeys,
+    p2p: RawP2p,
+    api: RawApi,
+    #[serde(default)]
+    consensus: RawConsensus,
+    #[serde(default)]
+    mempool: RawMempool,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeys {
+    validator_key: String,
+    passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawP2p {
+    listen: String,
+    gossip_listen: String,
+    #[serde(default)]
+    peers: Vec<String>,
+    #[serde(default)]
+    gossip_peers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConsensus {
+    propose_timeout_ms: u64,
+    prevote_timeout_ms: u64,
+    precommit_timeout_ms: u64,
+    timeout_delta_ms: u64,
+    block_interval_ms: u64,
+}
+
+impl Default for RawConsensus {
+    fn default() -> Self {
+        RawConsensus {
+            propose_timeout_ms: 500,
+            prevote_timeout_ms: 200,
+            precommit_timeout_ms: 200,
+            timeout_delta_ms: 100,
+            block_interval_ms: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawMempool {
+    max_txs: usize,
+    max_per_account: usize,
+}
+
+impl Default for RawMempool {
+    fn default() -> Self {
+        RawMempool { max_txs: 200_000, max_per_account: 1_024 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    #[serde(default)]
+    format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Consensus timing of this node (LAN defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub propose: Duration,
+    pub prevote: Duration,
+    pub precommit: Duration,
+    pub delta: Duration,
+    /// Minimum time between two blocks.
+    pub block_interval: Duration,
+}
+
+/// A validated node config.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub home: PathBuf,
+    pub moniker: String,
+    pub validator_key: String,
+    pub passphrase_file: Option<PathBuf>,
+    pub listen: Multiaddr,
+    pub gossip_listen: Multiaddr,
+    pub peers: Vec<Multiaddr>,
+    pub gossip_peers: Vec<Multiaddr>,
+    pub api_listen: SocketAddr,
+    pub timing: Timing,
+    pub mempool_max_txs: usize,
+    pub mempool_max_per_account: usize,
+    pub log_format: LogFormat,
+}
+
+impl NodeConfig {
+    pub fn config_path(home: &Path) -> PathBuf {
+        home.join("config.toml")
+    }
+    pub fn genesis_path(&self) -> PathBuf {
+        self.home.join("genesis.toml")
+    }
+    pub fn store_path(&self) -> PathBuf {
+        self.home.join("data").join("store")
+    }
+    pub fn wal_path(&self) -> PathBuf {
+        self.home.join("data").join("wal").join("consensus.wal")
+    }
+    pub fn pid_path(&self) -> PathBuf {
+        self.home.join("assentd.pid")
+    }
+
+    /// Loads and validates `HOME/config.toml`.
+    pub fn load(home: &Path) -> Result<NodeConfig, ConfigError> {
+        let path = Self::config_path(home);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        Self::parse(home, &path, &text)
+    }
+
+    /// Validates config text (`path` is only used in messages).
+    pub fn parse(home: &Path, path: &Path, text: &str) -> Result<NodeConfig, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+        })?;
+        let invalid = |field: &str, problem: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            problem,
+        };
+        if raw.moniker.trim().is_empty() || raw.moniker.len() > 64 || raw.moniker.chars().any(char::is_control) {
+            return Err(invalid("moniker", "give a name of 1-64 printable characters".into()));
+        }
+        let addr = |field: &str, s: &str| -> Result<Multiaddr, ConfigError> {
+            let a: Multiaddr = s
+                .parse()
+                .map_err(|e| invalid(field, format!("`{s}` is not a multiaddr ({e}); write e.g. /ip4/127.0.0.1/tcp/26600")))?;
+            let tcp = a.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::Tcp(_)));
+            if !tcp {
+                return Err(invalid(field, format!("`{s}` has no /tcp/PORT part")));
+            }
+            Ok(a)
+        };
+        let listen = addr("p2p.listen", &raw.p2p.listen)?;
+        let gossip_listen = addr("p2p.gossip_listen", &raw.p2p.gossip_listen)?;
+        if listen == gossip_listen {
+            return Err(invalid("p2p.gossip_listen", "must differ from p2p.listen (two swarms, two ports)".into()));
+        }
+        let peers = raw
+            .p2p
+            .peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| addr(&format!("p2p.peers[{i}]"), p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let gossip_peers = raw
+            .p2p
+            .gossip_peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| addr(&format!("p2p.gossip_peers[{i}]"), p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let api_listen: SocketAddr = raw
+            .api
+            .listen
+            .parse()
+            .map_err(|_| invalid("api.listen", format!("`{}` is not HOST:PORT, e.g. 127.0.0.1:26602", raw.api.listen)))?;
+        let c = &raw.consensus;
+        for (field, v, lo, hi) in [
+            ("consensus.propose_timeout_ms", c.propose_timeout_ms, 10, 60_000),
+            ("consensus.prevote_timeout_ms", c.prevote_timeout_ms, 10, 60_000),
+            ("consensus.precommit_timeout_ms", c.precommit_timeout_ms, 10, 60_000),
+            ("consensus.timeout_delta_ms", c.timeout_delta_ms, 0, 60_000),
+            ("consensus.block_interval_ms", c.block_interval_ms, 0, 60_000),
+        ] {
+            if v < lo || v > hi {
+                return Err(invalid(field, format!("{v} is out of range; give {lo} to {hi}")));
+            }
+        }
+        if raw.mempool.max_txs == 0 || raw.mempool.max_per_account == 0 {
+            return Err(invalid("mempool", "max_txs and max_per_account must be positive".into()));
+        }
+        if raw.keys.validator_key.trim().is_empty() {
+            return Err(invalid("keys.validator_key", "name the validator key in HOME/keys".into()));
+        }
+        Ok(NodeConfig {
+            home: home.to_path_buf(),
+            moniker: raw.moniker,
+            validator_key: raw.keys.validator_key,
+            passphrase_file: raw.keys.passphrase_file,
+            listen,
+            gossip_listen,
+            peers,
+            gossip_peers,
+            api_listen,
+            timing: Timing {
+                propose: Duration::from_millis(c.propose_timeout_ms),
+                prevote: Duration::from_millis(c.prevote_timeout_ms),
+                precommit: Duration::from_millis(c.precommit_timeout_ms),
+                delta: Duration::from_millis(c.timeout_delta_ms),
+                block_interval: Duration::from_millis(c.block_interval_ms),
+            },
+            mempool_max_txs: raw.mempool.max_txs,
+            mempool_max_per_account: raw.mempool.max_per_account,
+            log_format: raw.log.format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+moniker = "validator-0"
+[keys]
+validator_key = "validator-0"
+[p2p]
+listen = "/ip4/127.0.0.1/tcp/26600"
+gossip_listen = "/ip4/127.0.0.1/tcp/26601"
+peers = ["/ip4/127.0.0.1/tcp/26610"]
+gossip_peers = ["/ip4/127.0.0.1/tcp/26611"]
+[api]
+listen = "127.0.0.1:26602"
+"#;
+
+    fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
+        NodeConfig::parse(Path::new("/h"), Path::new("/h/config.toml"), text)
+    }
+
+    #[test]
+    fn the_contract_example_parses_with_lan_defaults() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.api_listen.port(), 26602);
+        assert_eq!(c.timing.propose, Duration::from_millis(500));
+        assert_eq!(c.peers.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (GOOD.replace("26602\"", "x\""), "api.listen"),
+            (GOOD.replace("\"/ip4/127.0.0.1/tcp/26610\"", "\"nonsense\""), "p2p.peers[0]"),
+            (GOOD.replace("gossip_listen = \"/ip4/127.0.0.1/tcp/26601\"", "gossip_listen = \"/ip4/127.0.0.1/tcp/26600\""), "p2p.gossip_listen"),
+            (format!("{GOOD}[consensus]\npropose_timeout_ms = 1\n"), "consensus.propose_timeout_ms"),
+            (format!("{GOOD}[consensus]\npropose_timout_ms = 100\n"), "propose_timout_ms"),
+            (GOOD.replace("moniker = \"validator-0\"", "moniker = 7"), "moniker"),
+        ];
+        for (text, field) in cases {
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains(field), "`{field}` not in: {err}");
+        }
+    }
+}

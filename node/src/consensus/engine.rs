@@ -1,0 +1,151 @@
+//! Starting and stopping the Malachite engine with our context, codec,
+//! signer, WAL path and network config; and admitting gossiped txs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use assent_contracts::crypto::Keypair;
+use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValuePayload, ValueSyncConfig};
+use malachitebft_app_channel::{ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, SyncContext, WalContext};
+use malachitebft_codec::Codec;
+use malachitebft_core_types::LinearTimeouts;
+use malachitebft_signing::Signer;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::app::App;
+use super::codec::WireCodec;
+use super::signing::ConsensusSigner;
+use super::types::{Address, AssentContext};
+use crate::run::NodeError;
+use crate::shared::Shared;
+
+#[derive(Clone, Debug)]
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    sync: ValueSyncConfig,
+}
+
+impl MalachiteNodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.sync
+    }
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.sync
+    }
+}
+
+/// The running engine and our app loop.
+pub struct Consensus {
+    /// Ends when the app loop ends: `Err` is a fatal node error.
+    pub done: JoinHandle<Result<(), NodeError>>,
+    engine: EngineHandle,
+}
+
+impl std::fmt::Debug for Consensus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Consensus")
+    }
+}
+
+impl Consensus {
+    /// Stops the engine and waits for it.
+    pub async fn stop(self) {
+        self.engine.actor.stop(None);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.engine.handle).await;
+        self.done.abort();
+    }
+}
+
+fn timeouts(shared: &Shared) -> LinearTimeouts {
+    let t = shared.config.timing;
+    LinearTimeouts {
+        propose: t.propose,
+        propose_delta: t.delta,
+        prevote: t.prevote,
+        prevote_delta: t.delta,
+        precommit: t.precommit,
+        precommit_delta: t.delta,
+        rebroadcast: t.propose + t.prevote + t.precommit,
+        max_timeout: Duration::from_secs(30),
+    }
+}
+
+/// Starts the engine and the app loop.
+pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeError> {
+    let err = |e: &dyn std::fmt::Display| NodeError::Consensus(e.to_string());
+    let chain_id = shared.chain.chain_id().to_string();
+    let ctx = AssentContext::new(chain_id.clone());
+    let signer = Arc::new(ConsensusSigner::new(chain_id.clone(), Keypair::from_seed(key.seed())).map_err(|e| err(&e))?);
+    let address = Address::from(shared.validator_key);
+
+    let net_key = signer.libp2p_keypair();
+    let peer_id = net_key.public().to_peer_id();
+    let proof = signer
+        .sign_validator_proof(shared.validator_key.as_bytes().to_vec(), peer_id.to_bytes())
+        .await
+        .map_err(|e| err(&e))?;
+    let proof_bytes = WireCodec.encode(&proof).map_err(|e| err(&e))?;
+    let identity = NetworkIdentity::new_validator(shared.config.moniker.clone(), net_key, address.to_string(), proof_bytes);
+
+    let cfg = EngineConfig {
+        moniker: shared.config.moniker.clone(),
+        consensus: ConsensusConfig {
+            p2p: P2pConfig {
+                listen_addr: shared.config.listen.clone(),
+                persistent_peers: shared.config.peers.clone(),
+                persistent_peers_only: true,
+                ..P2pConfig::default()
+            },
+            value_payload: ValuePayload::ProposalAndParts,
+            ..ConsensusConfig::default()
+        },
+        sync: ValueSyncConfig {
+            enabled: true,
+            status_update_interval: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+            ..ValueSyncConfig::default()
+        },
+    };
+
+    let wal = shared.config.wal_path();
+    let verifier = ConsensusSigner::new(chain_id.clone(), Keypair::from_seed(key.seed())).map_err(|e| err(&e))?;
+    let signer_box = ConsensusSigner::new(chain_id, Keypair::from_seed(key.seed())).map_err(|e| err(&e))?;
+    let (channels, engine) = EngineBuilder::new(ctx.clone(), cfg)
+        .with_default_wal(WalContext::new(wal, WireCodec))
+        .with_default_network(NetworkContext::new(identity, WireCodec))
+        .with_default_sync(SyncContext::new(WireCodec))
+        .with_default_consensus(ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer_box)))
+        .with_default_request(RequestContext::new(64))
+        .build()
+        .await
+        .map_err(|e| err(&e))?;
+
+    let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
+    let done = tokio::spawn(app.run(channels));
+    Ok(Consensus { done, engine })
+}
+
+/// Admits tx batches that arrive by gossip (signatures checked in one batch per arrival).
+pub async fn admit_gossip(shared: Arc<Shared>, mut inbound: mpsc::Receiver<crate::gossip::Inbound>) {
+    while let Some(batch) = inbound.recv().await {
+        let store = shared.chain.store();
+        let chain_id = shared.chain.chain_id().to_string();
+        let results = shared.mempool().admit_from_gossip(&chain_id, batch.txs, store, rand::rngs::OsRng);
+        let refused = results.iter().filter(|r| r.is_err()).count();
+        if refused > 0 {
+            tracing::debug!(target: "assent::gossip", from = %batch.from, refused, "gossiped txs refused");
+        }
+        shared.metrics.set_mempool(shared.mempool().len());
+    }
+}

@@ -1,0 +1,215 @@
+//! Starting and stopping a node: config, key, genesis, store, mempool,
+//! gossip, consensus, API — each startup failure a clear error.
+
+use std::net::TcpListener as StdListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+
+use assent_contracts::AccountId;
+use assent_genesis::Genesis;
+use libp2p::multiaddr::Protocol;
+use libp2p::Multiaddr;
+
+use crate::chain::{Chain, ChainError};
+use crate::config::{ConfigError, LogFormat, NodeConfig};
+use crate::mempool::{Mempool, MempoolLimits};
+use crate::metrics::Metrics;
+use crate::shared::Shared;
+use crate::store::{Store, StoreError};
+
+/// Why the node could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("genesis: {0}")]
+    Genesis(String),
+    #[error("validator key `{name}`: {why}")]
+    Key { name: String, why: String },
+    #[error("this node's key {0} is not a validator in genesis.toml; use a validator's key (keys.validator_key in config.toml)")]
+    NotAValidator(AccountId),
+    #[error("{what} {addr} is already in use; stop the other process or change {field} in config.toml")]
+    PortInUse { what: &'static str, addr: String, field: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("p2p: {0}")]
+    P2p(String),
+    #[error("consensus engine: {0}")]
+    Consensus(String),
+    #[error("HTTP API: {0}")]
+    Api(String),
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second init (tests running several nodes in one process) is harmless.
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The TCP port of a multiaddr, to check it is free before starting.
+fn tcp_socket(addr: &Multiaddr) -> Option<String> {
+    let mut host = None;
+    let mut port = None;
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(ip) => host = Some(ip.to_string()),
+            Protocol::Ip6(ip) => host = Some(format!("[{ip}]")),
+            Protocol::Tcp(p) => port = Some(p),
+            _ => {}
+        }
+    }
+    Some(format!("{}:{}", host?, port?))
+}
+
+fn check_free(what: &'static str, field: &'static str, addr: &Multiaddr) -> Result<(), NodeError> {
+    if let Some(sock) = tcp_socket(addr) {
+        if StdListener::bind(&sock).is_err() {
+            return Err(NodeError::PortInUse { what, addr: sock, field });
+        }
+    }
+    Ok(())
+}
+
+fn passphrase(cfg: &NodeConfig) -> Result<String, NodeError> {
+    let key_err = |why: String| NodeError::Key { name: cfg.validator_key.clone(), why };
+    if let Some(file) = &cfg.passphrase_file {
+        let text = std::fs::read_to_string(file).map_err(|e| key_err(format!("cannot read passphrase file {}: {e}", file.display())))?;
+        return Ok(text.trim_end_matches(['\n', '\r']).to_string());
+    }
+    std::env::var("ASSENT_PASSPHRASE")
+        .map_err(|_| key_err("no passphrase: set ASSENT_PASSPHRASE or keys.passphrase_file in config.toml".into()))
+}
+
+/// Runs the node until Ctrl-C / SIGTERM, or until a fatal error.
+pub async fn run(home: &Path) -> Result<(), NodeError> {
+    let cfg = NodeConfig::load(home)?;
+    init_logging(cfg.log_format);
+
+    let genesis_path = cfg.genesis_path();
+    if !genesis_path.exists() {
+        return Err(NodeError::Genesis(format!(
+            "{} is missing; copy the chain's genesis.toml there",
+            genesis_path.display()
+        )));
+    }
+    let genesis = Genesis::load(&genesis_path).map_err(|e| NodeError::Genesis(e.to_string()))?;
+
+    let pass = passphrase(&cfg)?;
+    let keystore = assent_cli::keystore::Keystore::open(home);
+    let key = keystore
+        .load(&cfg.validator_key, &pass)
+        .map_err(|e| NodeError::Key { name: cfg.validator_key.clone(), why: e.to_string() })?;
+    let validator_key = key.account();
+    if !genesis.validators().iter().any(|v| v.consensus_key == validator_key) {
+        return Err(NodeError::NotAValidator(validator_key));
+    }
+
+    check_free("the consensus p2p address", "p2p.listen", &cfg.listen)?;
+    check_free("the gossip p2p address", "p2p.gossip_listen", &cfg.gossip_listen)?;
+    let api_listener = tokio::net::TcpListener::bind(cfg.api_listen).await.map_err(|_| NodeError::PortInUse {
+        what: "the API address",
+        addr: cfg.api_listen.to_string(),
+        field: "api.listen",
+    })?;
+
+    let store = Store::open(&cfg.store_path())?;
+    let chain = Arc::new(Chain::open(store, &genesis)?);
+    let head = chain.head();
+    tracing::info!(target: "assent::node", moniker = %cfg.moniker, chain = %genesis.chain_id(), height = head.height.0, validator = %validator_key, "starting");
+
+    let params = genesis.params().clone();
+    let mempool = Mempool::new(MempoolLimits {
+        max_txs: cfg.mempool_max_txs,
+        max_per_account: cfg.mempool_max_per_account,
+        max_tx_bytes: params.max_tx_bytes as usize,
+    });
+
+    let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
+        listen: cfg.gossip_listen.clone(),
+        peers: cfg.gossip_peers.clone(),
+        keypair: crate::gossip::keypair_from_seed(key.seed()),
+        allowlist: genesis.validators().iter().filter_map(|v| crate::gossip::peer_id_of(&v.consensus_key)).collect(),
+        topic: format!("/assent/{}/txs/1", genesis.chain_id()),
+    })
+    .await
+    .map_err(|e| NodeError::P2p(e.to_string()))?;
+
+    let shared = Arc::new(Shared {
+        chain: chain.clone(),
+        mempool: Mutex::new(mempool),
+        gossip: Some(gossip),
+        metrics: Arc::new(Metrics::new()),
+        config: cfg.clone(),
+        validator_key,
+        consensus_started: AtomicBool::new(false),
+        peer_height: AtomicU64::new(0),
+    });
+
+    let pid_path = cfg.pid_path();
+    std::fs::write(&pid_path, format!("{}\n", std::process::id()))
+        .map_err(|source| NodeError::Io { path: pid_path.display().to_string(), source })?;
+
+    let gossip_task = tokio::spawn(crate::consensus::engine::admit_gossip(shared.clone(), gossip_inbound));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let api_shared = shared.clone();
+    let mut api_stop = stop_rx.clone();
+    let api_task = tokio::spawn(async move {
+        crate::api::serve(api_shared, api_listener, async move {
+            let _ = api_stop.changed().await;
+        })
+        .await
+    });
+
+    let mut consensus = crate::consensus::engine::start(shared.clone(), key).await?;
+    tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
+
+    let outcome = tokio::select! {
+        r = &mut consensus.done => match r {
+            Ok(Ok(())) => Err(NodeError::Consensus("the consensus engine stopped".into())),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
+        },
+        _ = shutdown_signal() => {
+            tracing::info!(target: "assent::node", "shutting down");
+            Ok(())
+        }
+    };
+    consensus.stop().await;
+    let _ = stop_tx.send(true);
+    let _ = api_task.await;
+    gossip_task.abort();
+    let _ = std::fs::remove_file(&pid_path);
+    outcome
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,51 @@
+//! What the node's parts share: the chain, the mempool, the gossip handle,
+//! metrics and a few flags. Held as `Arc<Shared>` by the API, the consensus
+//! app loop and the gossip inbound task.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use assent_contracts::AccountId;
+
+use crate::chain::Chain;
+use crate::config::NodeConfig;
+use crate::gossip::GossipHandle;
+use crate::mempool::Mempool;
+use crate::metrics::Metrics;
+
+#[derive(Debug)]
+pub struct Shared {
+    pub chain: Arc<Chain>,
+    pub mempool: Mutex<Mempool>,
+    pub gossip: Option<GossipHandle>,
+    pub metrics: Arc<Metrics>,
+    pub config: NodeConfig,
+    /// This node's validator (consensus) key.
+    pub validator_key: AccountId,
+    /// Set once consensus has started its first height.
+    pub consensus_started: AtomicBool,
+    /// Highest height seen from peers (sync status); 0 if unknown.
+    pub peer_height: AtomicU64,
+}
+
+impl Shared {
+    /// The mempool; a poisoned lock (a panic elsewhere) is recovered, the
+    /// mempool holds no invariant a panic could break half-way that matters
+    /// more than staying up.
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        match self.mempool.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Whether this node is far behind its peers (more than 2 blocks).
+    pub fn syncing(&self) -> bool {
+        let peer = self.peer_height.load(Ordering::Relaxed);
+        peer > self.chain.head().height.0 + 2
+    }
+
+    pub fn ready(&self) -> bool {
+        self.consensus_started.load(Ordering::Relaxed) && !self.syncing()
+    }
+}

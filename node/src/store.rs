@@ -1,0 +1,324 @@
+//! The node's store on sled, behind the contracts' `StateRead` seam.
+//!
+//! One sled tree; every key starts with a one-letter table prefix (all keys
+//! are built in [`keys`]). A block, its commit certificate, its state writes,
+//! its results and its indexes are written in ONE atomic batch and flushed
+//! before the commit is acknowledged; a failed write is returned as an error
+//! that the node treats as fatal.
+
+use std::path::Path;
+
+use assent_contracts::codec;
+use assent_contracts::commit::CommitCertificate;
+use assent_contracts::state::{Entries, StateRead, StoreError as LedgerStoreError};
+use assent_contracts::tx::{TxOutcome, TxResult};
+use assent_contracts::{AccountId, Block, BlockHash, BlockOutput, Event, Hash32, Height, Timestamp, TxId, UseId};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// Why the store failed. All of these stop the node (a store it cannot trust
+/// is never used half-way).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}; if the files are corrupt, move the data directory away and let the node sync again")]
+    Open { path: String, source: sled::Error },
+    #[error("store I/O failed: {0}")]
+    Io(#[from] sled::Error),
+    #[error("stored record {what} is corrupt: {why}")]
+    Corrupt { what: String, why: String },
+    #[error("this store belongs to chain {stored}, not to genesis {expected}; use another --home or remove its data directory")]
+    WrongChain { stored: String, expected: String },
+    #[error("the genesis state could not be built: {0}")]
+    Genesis(String),
+}
+
+/// All storage keys of the node, built in one place.
+pub mod keys {
+    use super::*;
+
+    pub const HEAD: &[u8] = b"m/head";
+    pub const GENESIS: &[u8] = b"m/genesis";
+    pub const STATE: &[u8] = b"s/";
+
+    pub fn state(k: &[u8]) -> Vec<u8> {
+        [STATE, k].concat()
+    }
+    pub fn block(h: Height) -> Vec<u8> {
+        [b"b/".as_slice(), &h.0.to_be_bytes()].concat()
+    }
+    pub fn certificate(h: Height) -> Vec<u8> {
+        [b"c/".as_slice(), &h.0.to_be_bytes()].concat()
+    }
+    pub fn results(h: Height) -> Vec<u8> {
+        [b"r/".as_slice(), &h.0.to_be_bytes()].concat()
+    }
+    pub fn tx(id: &TxId) -> Vec<u8> {
+        [b"t/".as_slice(), id.as_bytes()].concat()
+    }
+    /// Uses of a consumer's data, ordered by (height, tx index, use index).
+    pub fn consumer_use(consumer: &AccountId, h: Height, tx: u32, index: u32) -> Vec<u8> {
+        [b"u/".as_slice(), consumer.as_bytes(), &h.0.to_be_bytes(), &tx.to_be_bytes(), &index.to_be_bytes()].concat()
+    }
+    pub fn consumer_uses_prefix(consumer: &AccountId) -> Vec<u8> {
+        [b"u/".as_slice(), consumer.as_bytes()].concat()
+    }
+    pub fn use_location(id: &UseId) -> Vec<u8> {
+        [b"w/".as_slice(), id.as_bytes()].concat()
+    }
+    /// A block this node proposed at (height, round): re-proposed unchanged after a restart.
+    pub fn own_proposal(h: Height, round: u32) -> Vec<u8> {
+        [b"p/".as_slice(), &h.0.to_be_bytes(), &round.to_be_bytes()].concat()
+    }
+    /// A proposed block (ours or received), by hash, kept until it is decided or pruned.
+    pub fn undecided(h: Height, hash: &BlockHash) -> Vec<u8> {
+        [b"v/".as_slice(), &h.0.to_be_bytes(), hash.as_bytes()].concat()
+    }
+}
+
+/// The tip of the committed chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub height: Height,
+    /// Hash of the block at `height` (the genesis hash at height 0).
+    pub block_hash: BlockHash,
+    pub state_root: Hash32,
+    pub time: Timestamp,
+}
+
+/// Where a committed tx is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLocation {
+    pub height: Height,
+    pub index: u32,
+}
+
+/// Per-tx results and end-of-block events of a committed block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockResults {
+    pub results: Vec<TxResult>,
+    pub end_events: Vec<Event>,
+}
+
+/// One use of a consumer's data, as indexed for the consumer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseRecord {
+    pub height: Height,
+    pub tx_id: TxId,
+    pub tx_index: u32,
+    pub event: Event,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+fn decode<T: DeserializeOwned + Serialize>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    codec::decode(bytes).map_err(|e| StoreError::Corrupt { what: what.to_string(), why: e.to_string() })
+}
+
+fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+    // Node records are plain structs of the ledger's types; encoding cannot fail.
+    codec::encode(v).unwrap_or_default()
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()
+            .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+        let tree = db.open_tree("assent").map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+        Ok(Store { db, tree })
+    }
+
+    /// An in-memory store (tests).
+    pub fn temporary() -> Result<Store, StoreError> {
+        let db = sled::Config::new().temporary(true).open()?;
+        let tree = db.open_tree("assent")?;
+        Ok(Store { db, tree })
+    }
+
+    fn get<T: DeserializeOwned + Serialize>(&self, what: &str, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key)? {
+            Some(v) => decode(what, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes the genesis state on first start; on later starts checks that
+    /// the store belongs to this genesis. Returns the head.
+    pub fn init(&self, genesis: &assent_genesis::Genesis) -> Result<Head, StoreError> {
+        let hash = genesis.hash();
+        if let Some(stored) = self.tree.get(keys::GENESIS)? {
+            if stored.as_ref() != hash.as_bytes() {
+                return Err(StoreError::WrongChain { stored: hex::encode(&stored), expected: hash.to_string() });
+            }
+            return self.head();
+        }
+        let (writes, root) = genesis.initial_state().writes().map_err(|e| StoreError::Genesis(e.to_string()))?;
+        let head = Head { height: Height(0), block_hash: BlockHash(hash), state_root: root, time: genesis.genesis_time() };
+        let mut batch = sled::Batch::default();
+        for (k, v) in &writes {
+            if let Some(v) = v {
+                batch.insert(keys::state(k), v.clone());
+            }
+        }
+        batch.insert(keys::HEAD, enc(&head));
+        batch.insert(keys::GENESIS, hash.as_bytes().to_vec());
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(head)
+    }
+
+    pub fn head(&self) -> Result<Head, StoreError> {
+        self.get("head", keys::HEAD)?.ok_or_else(|| StoreError::Corrupt { what: "head".into(), why: "missing".into() })
+    }
+
+    /// Commits a decided block atomically: state writes, block, certificate,
+    /// results, tx and use indexes, new head; then flushes to disk.
+    pub fn commit_block(&self, block: &Block, cert: &CommitCertificate, out: &BlockOutput) -> Result<Head, StoreError> {
+        let h = block.header.height;
+        let mut batch = sled::Batch::default();
+        for (k, v) in &out.writes {
+            match v {
+                Some(v) => batch.insert(keys::state(k), v.clone()),
+                None => batch.remove(keys::state(k)),
+            }
+        }
+        batch.insert(keys::block(h), block.encode());
+        batch.insert(keys::certificate(h), enc(cert));
+        batch.insert(
+            keys::results(h),
+            enc(&BlockResults { results: out.results.clone(), end_events: out.end_events.clone() }),
+        );
+        for (i, r) in out.results.iter().enumerate() {
+            batch.insert(keys::tx(&r.tx_id), enc(&TxLocation { height: h, index: i as u32 }));
+            if let TxOutcome::Applied { events } = &r.outcome {
+                for e in events {
+                    let (consumer, use_id, index) = match e {
+                        Event::UseSettled { consumer, use_id, index, .. } | Event::UseRejected { consumer, use_id, index, .. } => {
+                            (consumer, use_id, *index)
+                        }
+                        _ => continue,
+                    };
+                    let rec = UseRecord { height: h, tx_id: r.tx_id, tx_index: i as u32, event: e.clone() };
+                    batch.insert(keys::consumer_use(consumer, h, i as u32, index), enc(&rec));
+                    batch.insert(keys::use_location(use_id), enc(&TxLocation { height: h, index: i as u32 }));
+                }
+            }
+        }
+        let head = Head { height: h, block_hash: block.header.hash(), state_root: out.state_root, time: block.header.time };
+        batch.insert(keys::HEAD, enc(&head));
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(head)
+    }
+
+    /// Replaces a committed block's certificate (Finalized may carry more signatures).
+    pub fn put_certificate(&self, h: Height, cert: &CommitCertificate) -> Result<(), StoreError> {
+        self.tree.insert(keys::certificate(h), enc(cert))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn block(&self, h: Height) -> Result<Option<Block>, StoreError> {
+        match self.tree.get(keys::block(h))? {
+            Some(b) => Block::decode(&b).map(Some).map_err(|e| StoreError::Corrupt { what: format!("block {h}"), why: e.to_string() }),
+            None => Ok(None),
+        }
+    }
+
+    pub fn block_bytes(&self, h: Height) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(keys::block(h))?.map(|v| v.to_vec()))
+    }
+
+    pub fn certificate(&self, h: Height) -> Result<Option<CommitCertificate>, StoreError> {
+        self.get(&format!("certificate {h}"), &keys::certificate(h))
+    }
+
+    pub fn results(&self, h: Height) -> Result<Option<BlockResults>, StoreError> {
+        self.get(&format!("results {h}"), &keys::results(h))
+    }
+
+    pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.get("tx index", &keys::tx(id))
+    }
+
+    pub fn use_location(&self, id: &UseId) -> Result<Option<TxLocation>, StoreError> {
+        self.get("use index", &keys::use_location(id))
+    }
+
+    /// Uses of a consumer's data, newest first, at most `limit`.
+    pub fn uses_of(&self, consumer: &AccountId, limit: usize) -> Result<Vec<UseRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(keys::consumer_uses_prefix(consumer)).rev().take(limit) {
+            let (_, v) = item?;
+            out.push(decode("use record", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// Keeps a proposed block until it is decided (ours by (height, round) too).
+    pub fn save_undecided(&self, h: Height, hash: &BlockHash, bytes: &[u8], own_round: Option<u32>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::undecided(h, hash), bytes);
+        if let Some(r) = own_round {
+            batch.insert(keys::own_proposal(h, r), hash.as_bytes().as_slice());
+        }
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn undecided(&self, h: Height, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(keys::undecided(h, hash))?.map(|v| v.to_vec()))
+    }
+
+    /// The hash of the block this node proposed at (height, round), if any.
+    pub fn own_proposal(&self, h: Height, round: u32) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self.tree.get(keys::own_proposal(h, round))?.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()).map(|b| BlockHash(Hash32(b))))
+    }
+
+    /// Drops proposals for heights up to and including `h`.
+    pub fn prune_undecided(&self, h: Height) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for prefix in [b"v/".as_slice(), b"p/".as_slice()] {
+            for item in self.tree.range(prefix.to_vec()..[prefix, &(h.0 + 1).to_be_bytes()].concat()) {
+                let (k, _) = item?;
+                batch.remove(k);
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Bytes on disk (approximate).
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+impl StateRead for Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerStoreError> {
+        self.tree
+            .get(keys::state(key))
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| LedgerStoreError::Io(e.to_string()))
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, LedgerStoreError> {
+        let strip = keys::STATE.len();
+        self.tree
+            .scan_prefix(keys::state(prefix))
+            .map(|r| r.map(|(k, v)| (k[strip..].to_vec(), v.to_vec())).map_err(|e| LedgerStoreError::Io(e.to_string())))
+            .collect()
+    }
+}
