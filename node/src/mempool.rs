@@ -1,0 +1,512 @@
+//! The mempool: signed txs waiting for a block, each verified once.
+//!
+//! Admission runs the cheap checks first (size, strict decode, duplicate,
+//! stateless check, nonce, quotas) and then verifies the signatures of every
+//! tx that passed them with one batch call (the batch answer equals the single
+//! answer, see `assent_contracts::crypto`). The pool keeps [`VerifiedTx`]s, so
+//! a proposal's txs already admitted here are never verified again.
+//!
+//! Pending txs are kept per sender ordered by nonce; gaps (future nonces) are
+//! allowed within the per-account quota. [`Mempool::reap`] hands out, for each
+//! sender, the contiguous run of nonces starting at the sender's state nonce,
+//! interleaving senders round-robin in the order their first pending tx
+//! arrived, so a busy account cannot starve the others.
+//!
+//! Invariants: every stored tx has a verified signature for the chain it was
+//! admitted for; `index` and `senders` hold exactly the same txs; a sender is
+//! in `order` iff it has pending txs; `bytes` is the sum of the stored txs'
+//! canonical sizes.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use assent_contracts::crypto::SignatureError;
+use assent_contracts::state::{StateExt, StateRead};
+use assent_contracts::tx::{check_stateless, verify_batch, TxDecodeError};
+use assent_contracts::{AccountId, SignedTx, TxError, TxId, VerifiedTx};
+
+const LOG: &str = "assent::mempool";
+
+/// How much the mempool holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolLimits {
+    /// Pending txs in all (config `mempool.max_txs`).
+    pub max_txs: usize,
+    /// Pending txs of one sender, and how far ahead of its state nonce a
+    /// sender's nonce may be (config `mempool.max_per_account`).
+    pub max_per_account: usize,
+    /// Largest accepted encoded tx (genesis `max_tx_bytes`).
+    pub max_tx_bytes: usize,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> MempoolLimits {
+        MempoolLimits {
+            max_txs: 200_000,
+            max_per_account: 1_024,
+            max_tx_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Why a tx was not admitted. [`AdmissionError::code`] is stable (the API and
+/// CLI show it); the message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmissionError {
+    #[error("the tx is {len} bytes; this chain allows {max}: split the work into smaller txs")]
+    TooLarge { len: usize, max: usize },
+    #[error("the tx bytes do not decode ({0}): send the canonical bytes of a signed tx, as `assent` builds them")]
+    Malformed(String),
+    #[error("{0}: sign the tx body with the sender's key for this chain id")]
+    BadSignature(SignatureError),
+    #[error("the tx is invalid ({0}): fix it and sign it again")]
+    StatelessCheck(TxError),
+    #[error("nonce {nonce} of {sender} is already used; its next nonce is {expected}: sign the tx again with nonce {expected}")]
+    StaleNonce {
+        sender: AccountId,
+        nonce: u64,
+        expected: u64,
+    },
+    #[error("tx {id} is already pending: wait for it to commit (GET /v1/txs/{id})")]
+    Duplicate { id: TxId },
+    #[error("{sender} already has a pending tx {pending} with nonce {nonce}: wait for it to commit, or use another nonce")]
+    NonceTaken {
+        sender: AccountId,
+        nonce: u64,
+        pending: TxId,
+    },
+    #[error("the mempool is full ({max} pending txs): retry in a few seconds, blocks drain it")]
+    MempoolFull { max: usize },
+    #[error(
+        "{sender} already has {max} pending txs, the per-account limit: wait for some to commit"
+    )]
+    AccountQuota { sender: AccountId, max: usize },
+    #[error("nonce {nonce} of {sender} is too far ahead of its next nonce {expected} (at most {max} may be pending): send the missing nonces first")]
+    NonceTooFarAhead {
+        sender: AccountId,
+        nonce: u64,
+        expected: u64,
+        max: usize,
+    },
+    #[error("the node could not read the sender's account ({0}): retry later")]
+    Unavailable(String),
+}
+
+impl AdmissionError {
+    /// The stable code without detail: `too_large`, `malformed`,
+    /// `bad_signature`, `stateless_check`, `stale_nonce`, `duplicate`,
+    /// `mempool_full`, `account_quota` (or `unavailable` if the store failed).
+    pub fn base_code(&self) -> &'static str {
+        match self {
+            AdmissionError::TooLarge { .. } => "too_large",
+            AdmissionError::Malformed(_) => "malformed",
+            AdmissionError::BadSignature(_) => "bad_signature",
+            AdmissionError::StatelessCheck(_) => "stateless_check",
+            AdmissionError::StaleNonce { .. } => "stale_nonce",
+            AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => "duplicate",
+            AdmissionError::MempoolFull { .. } => "mempool_full",
+            AdmissionError::AccountQuota { .. } | AdmissionError::NonceTooFarAhead { .. } => {
+                "account_quota"
+            }
+            AdmissionError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The code the API returns (docs/node-interfaces.md): the base code, and
+    /// for a failed stateless check `stateless_check:<tx error code>`.
+    pub fn code(&self) -> Cow<'static, str> {
+        match self {
+            AdmissionError::StatelessCheck(e) => {
+                Cow::Owned(format!("stateless_check:{}", e.code.as_str()))
+            }
+            other => Cow::Borrowed(other.base_code()),
+        }
+    }
+
+    /// The HTTP status that fits: 413 too large, 429 full or over quota, 409
+    /// duplicate, 422 stateless check or stale nonce, 503 store failure, 400 otherwise.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AdmissionError::TooLarge { .. } => 413,
+            AdmissionError::MempoolFull { .. }
+            | AdmissionError::AccountQuota { .. }
+            | AdmissionError::NonceTooFarAhead { .. } => 429,
+            AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => 409,
+            AdmissionError::StatelessCheck(_) | AdmissionError::StaleNonce { .. } => 422,
+            AdmissionError::Unavailable(_) => 503,
+            AdmissionError::Malformed(_) | AdmissionError::BadSignature(_) => 400,
+        }
+    }
+}
+
+/// One sender's pending txs, by nonce.
+struct Queue {
+    /// Arrival number of the sender's first pending tx (round-robin order).
+    seq: u64,
+    txs: BTreeMap<u64, VerifiedTx>,
+}
+
+/// The pool of pending txs. Synchronous; the node keeps it behind a mutex.
+pub struct Mempool {
+    limits: MempoolLimits,
+    senders: BTreeMap<AccountId, Queue>,
+    index: HashMap<TxId, (AccountId, u64)>,
+    /// Arrival number -> sender, for fair reaping.
+    order: BTreeMap<u64, AccountId>,
+    next_seq: u64,
+    /// Locally admitted txs not yet handed out for gossip, in admission order.
+    outbox: Vec<TxId>,
+    bytes: usize,
+}
+
+impl fmt::Debug for Mempool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mempool")
+            .field("txs", &self.index.len())
+            .field("senders", &self.senders.len())
+            .field("bytes", &self.bytes)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Mempool {
+    pub fn new(limits: MempoolLimits) -> Mempool {
+        Mempool {
+            limits,
+            senders: BTreeMap::new(),
+            index: HashMap::new(),
+            order: BTreeMap::new(),
+            next_seq: 0,
+            outbox: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    pub fn limits(&self) -> MempoolLimits {
+        self.limits
+    }
+
+    /// Admits txs submitted to this node (API); admitted ones are handed out
+    /// by [`Mempool::take_for_gossip`]. One answer per tx, in order.
+    pub fn admit<R: rand::RngCore + rand::CryptoRng>(
+        &mut self,
+        chain_id: &str,
+        raw: Vec<Vec<u8>>,
+        state: &dyn StateRead,
+        rng: R,
+    ) -> Vec<Result<TxId, AdmissionError>> {
+        self.admit_from(chain_id, raw, state, rng, false)
+    }
+
+    /// Admits txs received by gossip; they are not gossiped again from here
+    /// (gossipsub forwards them itself).
+    pub fn admit_from_gossip<R: rand::RngCore + rand::CryptoRng>(
+        &mut self,
+        chain_id: &str,
+        raw: Vec<Vec<u8>>,
+        state: &dyn StateRead,
+        rng: R,
+    ) -> Vec<Result<TxId, AdmissionError>> {
+        self.admit_from(chain_id, raw, state, rng, true)
+    }
+
+    fn admit_from<R: rand::RngCore + rand::CryptoRng>(
+        &mut self,
+        chain_id: &str,
+        raw: Vec<Vec<u8>>,
+        state: &dyn StateRead,
+        rng: R,
+        from_gossip: bool,
+    ) -> Vec<Result<TxId, AdmissionError>> {
+        // State nonces read once per sender per call.
+        let mut nonces: BTreeMap<AccountId, u64> = BTreeMap::new();
+        let mut checked: Vec<Result<(), AdmissionError>> = Vec::with_capacity(raw.len());
+        let mut to_verify: Vec<SignedTx> = Vec::new();
+        for bytes in &raw {
+            match self.precheck(bytes, state, &mut nonces) {
+                Ok(tx) => {
+                    to_verify.push(tx);
+                    checked.push(Ok(()));
+                }
+                Err(e) => checked.push(Err(e)),
+            }
+        }
+        drop(raw);
+        let mut verified = if to_verify.is_empty() {
+            Vec::new()
+        } else {
+            verify_batch(chain_id, to_verify, rng)
+        }
+        .into_iter();
+        let results: Vec<Result<TxId, AdmissionError>> = checked
+            .into_iter()
+            .map(|c| {
+                c?;
+                match verified.next() {
+                    Some(Ok(tx)) => self.insert(tx, from_gossip),
+                    Some(Err(refused)) => Err(AdmissionError::BadSignature(refused.error)),
+                    None => Err(AdmissionError::Unavailable(
+                        "signature check gave fewer answers than txs".into(),
+                    )),
+                }
+            })
+            .collect();
+        let admitted = results.iter().filter(|r| r.is_ok()).count();
+        tracing::debug!(target: LOG, txs = results.len(), admitted, from_gossip, pending = self.index.len(), "admission");
+        results
+    }
+
+    /// Every check that needs no signature, cheapest first.
+    fn precheck(
+        &self,
+        bytes: &[u8],
+        state: &dyn StateRead,
+        nonces: &mut BTreeMap<AccountId, u64>,
+    ) -> Result<SignedTx, AdmissionError> {
+        let max = self.limits.max_tx_bytes;
+        if bytes.len() > max {
+            return Err(AdmissionError::TooLarge {
+                len: bytes.len(),
+                max,
+            });
+        }
+        let tx = SignedTx::decode(bytes, max).map_err(|e| match e {
+            TxDecodeError::TooLarge { len, max } => AdmissionError::TooLarge { len, max },
+            TxDecodeError::Codec(c) => AdmissionError::Malformed(c.to_string()),
+            TxDecodeError::Signature(s) => AdmissionError::BadSignature(s),
+        })?;
+        let id = tx.id();
+        let sender = tx.body.sender;
+        let nonce = tx.body.nonce;
+        self.check_not_pending(id, sender, nonce)?;
+        check_stateless(&tx.body.payload).map_err(AdmissionError::StatelessCheck)?;
+        let expected = match nonces.get(&sender) {
+            Some(n) => *n,
+            None => {
+                let n = state
+                    .account(&sender)
+                    .map_err(|e| AdmissionError::Unavailable(e.to_string()))?
+                    .nonce;
+                nonces.insert(sender, n);
+                n
+            }
+        };
+        if nonce < expected {
+            return Err(AdmissionError::StaleNonce {
+                sender,
+                nonce,
+                expected,
+            });
+        }
+        let max_ahead = self.limits.max_per_account;
+        if nonce - expected >= max_ahead as u64 {
+            return Err(AdmissionError::NonceTooFarAhead {
+                sender,
+                nonce,
+                expected,
+                max: max_ahead,
+            });
+        }
+        self.check_room(sender)?;
+        Ok(tx)
+    }
+
+    fn check_not_pending(
+        &self,
+        id: TxId,
+        sender: AccountId,
+        nonce: u64,
+    ) -> Result<(), AdmissionError> {
+        if self.index.contains_key(&id) {
+            return Err(AdmissionError::Duplicate { id });
+        }
+        if let Some(p) = self.senders.get(&sender).and_then(|q| q.txs.get(&nonce)) {
+            return Err(AdmissionError::NonceTaken {
+                sender,
+                nonce,
+                pending: p.id(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_room(&self, sender: AccountId) -> Result<(), AdmissionError> {
+        let mine = self.senders.get(&sender).map_or(0, |q| q.txs.len());
+        if mine >= self.limits.max_per_account {
+            return Err(AdmissionError::AccountQuota {
+                sender,
+                max: self.limits.max_per_account,
+            });
+        }
+        if self.index.len() >= self.limits.max_txs {
+            return Err(AdmissionError::MempoolFull {
+                max: self.limits.max_txs,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores a verified tx; duplicates and quotas are checked again since
+    /// earlier txs of the same call may have been stored meanwhile.
+    fn insert(&mut self, tx: VerifiedTx, from_gossip: bool) -> Result<TxId, AdmissionError> {
+        let id = tx.id();
+        let sender = tx.sender();
+        let nonce = tx.tx().body.nonce;
+        self.check_not_pending(id, sender, nonce)?;
+        self.check_room(sender)?;
+        self.bytes += tx.bytes().len();
+        let queue = self.senders.entry(sender).or_insert_with(|| {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.order.insert(seq, sender);
+            Queue {
+                seq,
+                txs: BTreeMap::new(),
+            }
+        });
+        queue.txs.insert(nonce, tx);
+        self.index.insert(id, (sender, nonce));
+        if !from_gossip {
+            self.outbox.push(id);
+        }
+        Ok(id)
+    }
+
+    /// Txs ready to execute, at most `max_txs` of them and `max_bytes` of
+    /// canonical bytes in all: for each sender, the contiguous nonces from its
+    /// state nonce on; senders take turns, one tx each per round, in the order
+    /// their first pending tx arrived. A sender whose next tx does not fit in
+    /// the bytes left is passed over (its later nonces depend on it).
+    pub fn reap(&self, state: &dyn StateRead, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
+        let mut cursors = Vec::with_capacity(self.order.len());
+        for sender in self.order.values() {
+            let Some(queue) = self.senders.get(sender) else {
+                continue;
+            };
+            let next = match state.account(sender) {
+                Ok(a) => a.nonce,
+                Err(e) => {
+                    tracing::warn!(target: LOG, %sender, error = %e, "cannot read sender's nonce; its txs wait");
+                    continue;
+                }
+            };
+            cursors.push((next, queue.txs.range(next..)));
+        }
+        let mut out = Vec::with_capacity(max_txs.min(self.index.len()));
+        let mut bytes = 0usize;
+        while !cursors.is_empty() && out.len() < max_txs {
+            cursors.retain_mut(|(next, range)| {
+                if out.len() >= max_txs {
+                    return true;
+                }
+                let Some((&nonce, pending)) = range.next() else {
+                    return false;
+                };
+                let len = pending.bytes().len();
+                if nonce != *next || bytes.saturating_add(len) > max_bytes {
+                    return false;
+                }
+                bytes += len;
+                *next += 1;
+                out.push(pending.clone());
+                true
+            });
+        }
+        out
+    }
+
+    /// The pending tx with this id (already verified: a proposal carrying it
+    /// need not verify it again).
+    pub fn get(&self, id: &TxId) -> Option<VerifiedTx> {
+        self.get_ref(id).cloned()
+    }
+
+    pub fn contains(&self, id: &TxId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Canonical bytes of all pending txs.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The sender's next nonce counting its pending txs: `state_nonce` plus
+    /// the run of pending nonces contiguous from it (the API's `next_nonce`).
+    pub fn pending_nonce(&self, sender: &AccountId, state_nonce: u64) -> u64 {
+        let mut next = state_nonce;
+        if let Some(q) = self.senders.get(sender) {
+            for (&n, _) in q.txs.range(state_nonce..) {
+                if n != next {
+                    break;
+                }
+                next += 1;
+            }
+        }
+        next
+    }
+
+    /// After a block: drops the committed txs and every tx whose nonce is now
+    /// below its sender's state nonce (used by a tx this node never saw).
+    pub fn remove_committed(&mut self, committed: &[TxId], state: &dyn StateRead) {
+        let before = self.index.len();
+        for id in committed {
+            if let Some((sender, nonce)) = self.index.remove(id) {
+                if let Some(q) = self.senders.get_mut(&sender) {
+                    if let Some(p) = q.txs.remove(&nonce) {
+                        self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                    }
+                }
+            }
+        }
+        let mut emptied = Vec::new();
+        for (sender, q) in self.senders.iter_mut() {
+            match state.account(sender) {
+                Ok(a) => {
+                    let keep = q.txs.split_off(&a.nonce);
+                    for p in std::mem::replace(&mut q.txs, keep).into_values() {
+                        self.index.remove(&p.id());
+                        self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(target: LOG, %sender, error = %e, "cannot read sender's nonce; its stale txs stay until the next block");
+                }
+            }
+            if q.txs.is_empty() {
+                emptied.push((*sender, q.seq));
+            }
+        }
+        for (sender, seq) in emptied {
+            self.senders.remove(&sender);
+            self.order.remove(&seq);
+        }
+        let index = &self.index;
+        self.outbox.retain(|id| index.contains_key(id));
+        tracing::debug!(target: LOG, committed = committed.len(), removed = before - self.index.len(), pending = self.index.len(), "removed committed txs");
+    }
+
+    /// Canonical bytes of the txs admitted through [`Mempool::admit`] since the
+    /// last call and still pending, in admission order (for gossip).
+    pub fn take_for_gossip(&mut self) -> Vec<Vec<u8>> {
+        let ids = std::mem::take(&mut self.outbox);
+        ids.iter()
+            .filter_map(|id| self.get_ref(id))
+            .map(|tx| tx.bytes().to_vec())
+            .collect()
+    }
+
+    fn get_ref(&self, id: &TxId) -> Option<&VerifiedTx> {
+        let (sender, nonce) = self.index.get(id)?;
+        self.senders.get(sender)?.txs.get(nonce)
+    }
+}

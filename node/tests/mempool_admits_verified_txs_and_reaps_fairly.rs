@@ -1,0 +1,461 @@
+//! The mempool: every admission error path, one batch signature check that
+//! refuses only the forged txs, quotas, nonce gaps, fair and contiguous
+//! reaping, removal after a block, gossip hand-out, and no panic on garbage.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::state::{Account, MemStore, Operator, Overlay, Params, Validator};
+use assent_contracts::tx::Transfer;
+use assent_contracts::{AccountId, Amount, InitialState, Payload, SignedTx, TxBody, TxId};
+use assent_node::mempool::{AdmissionError, Mempool, MempoolLimits};
+use proptest::prelude::*;
+use rand::rngs::OsRng;
+
+const CHAIN: &str = "assent-mempool-test";
+
+fn key(seed: u8) -> Keypair {
+    Keypair::from_seed([seed; 32])
+}
+
+fn genesis_store() -> MemStore {
+    let op = key(1);
+    InitialState {
+        chain_id: CHAIN.into(),
+        params: Params::default(),
+        mint_authority: key(2).account(),
+        operators: vec![Operator {
+            account: op.account(),
+            name: "op0".into(),
+        }],
+        validators: vec![Validator {
+            name: "val0".into(),
+            consensus_key: op.account(),
+            power: 1,
+            p2p_address: "/ip4/127.0.0.1/tcp/26600".into(),
+        }],
+        enterprises: vec![],
+        balances: vec![],
+    }
+    .to_mem_store()
+    .unwrap()
+    .0
+}
+
+/// Sets an account's state nonce, as committed blocks would.
+fn set_nonce(store: &mut MemStore, who: &Keypair, nonce: u64) {
+    let writes = {
+        let mut o = Overlay::new(&*store);
+        o.put_account(
+            &who.account(),
+            &Account {
+                nonce,
+                balance: Amount(0),
+            },
+        );
+        o.into_writes()
+    };
+    store.apply(&writes);
+}
+
+fn transfer(from: &Keypair, nonce: u64, amount: u64) -> SignedTx {
+    TxBody {
+        sender: from.account(),
+        nonce,
+        payload: Payload::Transfer(Transfer {
+            to: key(99).account(),
+            amount: Amount(amount),
+        }),
+    }
+    .sign(CHAIN, from)
+}
+
+fn pool() -> Mempool {
+    Mempool::new(MempoolLimits::default())
+}
+
+fn admit_one(mp: &mut Mempool, store: &MemStore, tx: &SignedTx) -> Result<TxId, AdmissionError> {
+    mp.admit(CHAIN, vec![tx.encode()], store, OsRng)
+        .pop()
+        .unwrap()
+}
+
+fn admit_all(mp: &mut Mempool, store: &MemStore, txs: &[SignedTx]) {
+    let raw = txs.iter().map(SignedTx::encode).collect();
+    for r in mp.admit(CHAIN, raw, store, OsRng) {
+        r.unwrap();
+    }
+}
+
+/// (sender, nonce) of each reaped tx.
+fn reaped(
+    mp: &Mempool,
+    store: &MemStore,
+    max_txs: usize,
+    max_bytes: usize,
+) -> Vec<(AccountId, u64)> {
+    mp.reap(store, max_txs, max_bytes)
+        .iter()
+        .map(|t| (t.sender(), t.tx().body.nonce))
+        .collect()
+}
+
+#[test]
+fn a_valid_tx_is_admitted_and_can_be_looked_up() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let alice = key(20);
+    let tx = transfer(&alice, 0, 5);
+    let id = admit_one(&mut mp, &store, &tx).unwrap();
+    assert_eq!(id, tx.id());
+    assert!(mp.contains(&id));
+    assert_eq!(mp.len(), 1);
+    let got = mp.get(&id).unwrap();
+    assert_eq!(got.bytes(), tx.encode().as_slice());
+    assert_eq!(mp.bytes(), tx.encode().len());
+    assert_eq!(mp.pending_nonce(&alice.account(), 0), 1);
+    assert_eq!(mp.pending_nonce(&key(21).account(), 7), 7);
+}
+
+#[test]
+fn each_refusal_has_its_code_and_status() {
+    let mut store = genesis_store();
+    let alice = key(20);
+    let mut mp = Mempool::new(MempoolLimits {
+        max_txs: 200_000,
+        max_per_account: 4,
+        max_tx_bytes: 1_000,
+    });
+    let check = |r: Result<TxId, AdmissionError>, code: &str, status: u16| {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), code, "{e}");
+        assert_eq!(e.http_status(), status, "{e}");
+        assert!(e.to_string().contains(':'), "message says what to do: {e}");
+    };
+
+    // Too large, checked before decoding.
+    let r = mp
+        .admit(CHAIN, vec![vec![0u8; 1_001]], &store, OsRng)
+        .pop()
+        .unwrap();
+    check(r, "too_large", 413);
+
+    // Malformed: garbage, and a valid tx with a trailing byte.
+    let r = mp
+        .admit(CHAIN, vec![vec![7, 7, 7]], &store, OsRng)
+        .pop()
+        .unwrap();
+    check(r, "malformed", 400);
+    let mut trailing = transfer(&alice, 0, 1).encode();
+    trailing.push(0);
+    let r = mp
+        .admit(CHAIN, vec![trailing], &store, OsRng)
+        .pop()
+        .unwrap();
+    check(r, "malformed", 400);
+
+    // Bad signature: a flipped bit, and a tx signed for another chain.
+    let mut forged = transfer(&alice, 0, 1);
+    forged.signature.0[3] ^= 1;
+    check(admit_one(&mut mp, &store, &forged), "bad_signature", 400);
+    let other_chain = TxBody {
+        sender: alice.account(),
+        nonce: 0,
+        payload: Payload::Transfer(Transfer {
+            to: key(99).account(),
+            amount: Amount(1),
+        }),
+    }
+    .sign("another-chain", &alice);
+    check(
+        admit_one(&mut mp, &store, &other_chain),
+        "bad_signature",
+        400,
+    );
+
+    // Stateless check, with the tx error's code.
+    check(
+        admit_one(&mut mp, &store, &transfer(&alice, 0, 0)),
+        "stateless_check:zero_amount",
+        422,
+    );
+
+    // Stale nonce names the expected one.
+    set_nonce(&mut store, &alice, 5);
+    let e = admit_one(&mut mp, &store, &transfer(&alice, 3, 1)).unwrap_err();
+    assert_eq!(
+        e,
+        AdmissionError::StaleNonce {
+            sender: alice.account(),
+            nonce: 3,
+            expected: 5
+        }
+    );
+    check(Err(e), "stale_nonce", 422);
+
+    // Duplicate: the same tx again, and another tx with a pending nonce.
+    let tx = transfer(&alice, 5, 1);
+    admit_one(&mut mp, &store, &tx).unwrap();
+    check(admit_one(&mut mp, &store, &tx), "duplicate", 409);
+    check(
+        admit_one(&mut mp, &store, &transfer(&alice, 5, 2)),
+        "duplicate",
+        409,
+    );
+
+    // Account quota: a nonce too far ahead, then too many pending.
+    check(
+        admit_one(&mut mp, &store, &transfer(&alice, 9, 1)),
+        "account_quota",
+        429,
+    );
+    for n in 6..=8 {
+        admit_one(&mut mp, &store, &transfer(&alice, n, 1)).unwrap();
+    }
+    assert_eq!(mp.len(), 4);
+    set_nonce(&mut store, &alice, 6);
+    check(
+        admit_one(&mut mp, &store, &transfer(&alice, 9, 1)),
+        "account_quota",
+        429,
+    );
+    assert_eq!(mp.len(), 4, "refused txs are not stored");
+}
+
+#[test]
+fn a_full_mempool_refuses_more() {
+    let store = genesis_store();
+    let mut mp = Mempool::new(MempoolLimits {
+        max_txs: 3,
+        ..MempoolLimits::default()
+    });
+    let raw: Vec<Vec<u8>> = (30..35).map(|s| transfer(&key(s), 0, 1).encode()).collect();
+    let codes: Vec<String> = mp
+        .admit(CHAIN, raw, &store, OsRng)
+        .into_iter()
+        .map(|r| r.map_or_else(|e| e.code().into_owned(), |_| "ok".into()))
+        .collect();
+    assert_eq!(codes, ["ok", "ok", "ok", "mempool_full", "mempool_full"]);
+    assert_eq!(mp.len(), 3);
+}
+
+#[test]
+fn one_batch_check_refuses_only_the_forged_txs() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let mut txs: Vec<SignedTx> = (40..50).map(|s| transfer(&key(s), 0, 1)).collect();
+    for i in [1, 4, 9] {
+        txs[i].signature.0[10] ^= 0x40;
+    }
+    // A copy of a good tx with a forged signature, before the genuine one:
+    // the forged copy is refused, the genuine one still gets in.
+    let mut copy = txs[2].clone();
+    copy.signature.0[0] ^= 1;
+    txs.insert(2, copy);
+    let raw = txs.iter().map(SignedTx::encode).collect();
+    let results = mp.admit(CHAIN, raw, &store, OsRng);
+    let refused: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, r)| {
+            assert_eq!(r.as_ref().unwrap_err().code(), "bad_signature");
+            i
+        })
+        .collect();
+    assert_eq!(refused, [1, 2, 5, 10]);
+    assert_eq!(mp.len(), 7);
+    for (i, tx) in txs.iter().enumerate() {
+        if !refused.contains(&i) {
+            assert_eq!(results[i], Ok(tx.id()));
+        }
+    }
+}
+
+#[test]
+fn the_same_tx_twice_in_one_call_is_admitted_once() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let tx = transfer(&key(20), 0, 1);
+    let results = mp.admit(CHAIN, vec![tx.encode(), tx.encode()], &store, OsRng);
+    assert_eq!(results[0], Ok(tx.id()));
+    assert_eq!(results[1], Err(AdmissionError::Duplicate { id: tx.id() }));
+    assert_eq!(mp.len(), 1);
+}
+
+#[test]
+fn reaping_takes_only_contiguous_nonces_and_gaps_fill_later() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let a = key(20);
+    admit_all(
+        &mut mp,
+        &store,
+        &[transfer(&a, 0, 1), transfer(&a, 1, 1), transfer(&a, 3, 1)],
+    );
+    assert_eq!(mp.len(), 3, "a future nonce waits in the pool");
+    let id = a.account();
+    assert_eq!(reaped(&mp, &store, 100, usize::MAX), [(id, 0), (id, 1)]);
+    assert_eq!(mp.pending_nonce(&id, 0), 2);
+    admit_all(&mut mp, &store, &[transfer(&a, 2, 1)]);
+    assert_eq!(
+        reaped(&mp, &store, 100, usize::MAX),
+        [(id, 0), (id, 1), (id, 2), (id, 3)]
+    );
+    assert_eq!(mp.pending_nonce(&id, 0), 4);
+    // A sender whose first pending nonce is ahead of its state gets nothing.
+    let b = key(21);
+    admit_all(&mut mp, &store, &[transfer(&b, 1, 1)]);
+    assert!(reaped(&mp, &store, 100, usize::MAX)
+        .iter()
+        .all(|(s, _)| *s == id));
+}
+
+#[test]
+fn reaping_interleaves_senders_by_arrival_within_limits() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let (a, b, c) = (key(20), key(21), key(22));
+    let mut txs: Vec<SignedTx> = (0..5).map(|n| transfer(&a, n, 1)).collect();
+    txs.extend((0..2).map(|n| transfer(&b, n, 1)));
+    txs.push(transfer(&c, 0, 1));
+    admit_all(&mut mp, &store, &txs);
+    let (a, b, c) = (a.account(), b.account(), c.account());
+    assert_eq!(
+        reaped(&mp, &store, 100, usize::MAX),
+        [
+            (a, 0),
+            (b, 0),
+            (c, 0),
+            (a, 1),
+            (b, 1),
+            (a, 2),
+            (a, 3),
+            (a, 4)
+        ]
+    );
+    assert_eq!(
+        reaped(&mp, &store, 4, usize::MAX),
+        [(a, 0), (b, 0), (c, 0), (a, 1)]
+    );
+    let size = txs[0].encode().len();
+    assert_eq!(reaped(&mp, &store, 100, 2 * size + 1), [(a, 0), (b, 0)]);
+    assert!(mp.reap(&store, 0, usize::MAX).is_empty());
+    assert!(mp.reap(&store, 100, 0).is_empty());
+}
+
+#[test]
+fn reaping_starts_at_the_state_nonce() {
+    let mut store = genesis_store();
+    let mut mp = pool();
+    let a = key(20);
+    admit_all(
+        &mut mp,
+        &store,
+        &(0..4).map(|n| transfer(&a, n, 1)).collect::<Vec<_>>(),
+    );
+    set_nonce(&mut store, &a, 2);
+    let id = a.account();
+    assert_eq!(reaped(&mp, &store, 100, usize::MAX), [(id, 2), (id, 3)]);
+}
+
+#[test]
+fn committed_and_outdated_txs_are_removed() {
+    let mut store = genesis_store();
+    let mut mp = pool();
+    let (a, b, c) = (key(20), key(21), key(22));
+    let a_txs: Vec<SignedTx> = (0..3).map(|n| transfer(&a, n, 1)).collect();
+    let b0 = transfer(&b, 0, 1);
+    let c0 = transfer(&c, 0, 1);
+    admit_all(&mut mp, &store, &a_txs);
+    admit_all(&mut mp, &store, &[b0.clone(), c0.clone()]);
+    // A block committed a0 and a1 (from this pool) and a different tx of b's
+    // with nonce 0 (from another node): b0 is outdated.
+    set_nonce(&mut store, &a, 2);
+    set_nonce(&mut store, &b, 1);
+    mp.remove_committed(&[a_txs[0].id(), a_txs[1].id()], &store);
+    assert_eq!(mp.len(), 2);
+    assert!(!mp.contains(&a_txs[0].id()) && !mp.contains(&b0.id()));
+    assert!(mp.contains(&a_txs[2].id()) && mp.contains(&c0.id()));
+    assert_eq!(mp.bytes(), a_txs[2].encode().len() + c0.encode().len());
+    // b's slot is free again; b re-enters the round-robin behind c.
+    admit_all(&mut mp, &store, &[transfer(&b, 1, 1)]);
+    let order: Vec<AccountId> = mp
+        .reap(&store, 100, usize::MAX)
+        .iter()
+        .map(|t| t.sender())
+        .collect();
+    assert_eq!(order, [a.account(), c.account(), b.account()]);
+    mp.remove_committed(&[], &store);
+    assert_eq!(mp.len(), 3);
+}
+
+#[test]
+fn only_locally_admitted_txs_are_handed_to_gossip_once() {
+    let mut store = genesis_store();
+    let mut mp = pool();
+    let (a, b) = (key(20), key(21));
+    let local = [transfer(&a, 0, 1), transfer(&a, 1, 1)];
+    admit_all(&mut mp, &store, &local);
+    let gossiped = transfer(&b, 0, 1);
+    let r = mp.admit_from_gossip(CHAIN, vec![gossiped.encode()], &store, OsRng);
+    assert_eq!(r, [Ok(gossiped.id())]);
+    assert_eq!(mp.take_for_gossip(), [local[0].encode(), local[1].encode()]);
+    assert!(mp.take_for_gossip().is_empty());
+    // A tx committed before it was handed out is not gossiped.
+    let late = transfer(&a, 2, 1);
+    admit_all(&mut mp, &store, std::slice::from_ref(&late));
+    set_nonce(&mut store, &a, 3);
+    mp.remove_committed(&[late.id()], &store);
+    assert!(mp.take_for_gossip().is_empty());
+}
+
+#[test]
+fn reaping_twenty_thousand_txs_returns_them_all_in_nonce_order() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let keys: Vec<Keypair> = (30..230).map(key).collect();
+    let raw: Vec<Vec<u8>> = (0..100)
+        .flat_map(|n| keys.iter().map(move |k| transfer(k, n, 1).encode()))
+        .collect();
+    let admitted = mp.admit(CHAIN, raw, &store, OsRng);
+    assert!(admitted.iter().all(Result::is_ok));
+    let out = mp.reap(&store, usize::MAX, usize::MAX);
+    assert_eq!(out.len(), 20_000);
+    let mut next = std::collections::BTreeMap::new();
+    for t in &out {
+        let n = next.entry(t.sender()).or_insert(0u64);
+        assert_eq!(t.tx().body.nonce, *n);
+        *n += 1;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn garbage_bytes_never_panic(batch in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..8)) {
+        let store = genesis_store();
+        let mut mp = pool();
+        let results = mp.admit(CHAIN, batch.clone(), &store, OsRng);
+        prop_assert_eq!(results.len(), batch.len());
+        prop_assert!(mp.len() <= batch.len());
+    }
+
+    #[test]
+    fn mutated_txs_never_panic_and_only_genuine_ones_get_in(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let store = genesis_store();
+        let mut mp = pool();
+        let tx = transfer(&key(20), 0, 7);
+        let mut bytes = tx.encode();
+        for (i, x) in flips {
+            let i = i.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        let r = mp.admit(CHAIN, vec![bytes.clone()], &store, OsRng).pop().unwrap();
+        if r.is_ok() {
+            // Only a tx whose signature verifies can be stored.
+            let decoded = SignedTx::decode(&bytes, usize::MAX).unwrap();
+            prop_assert!(decoded.verify(CHAIN).is_ok());
+        }
+    }
+}
