@@ -22,7 +22,7 @@ use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use malachitebft_core_types::{Context as _, ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
 
 use super::signing::ConsensusSigner;
-use super::streaming::{split_block, stream_id, stream_messages, CompletedStream, PartStreams, StreamLimits};
+use super::streaming::{split_block, stream_id, stream_messages, CompletedStream, PartStreams};
 use super::types::{from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue, Height, ProposalPart, ValidatorSet};
 use crate::run::NodeError;
 use crate::shared::Shared;
@@ -71,7 +71,7 @@ impl App {
             signer,
             address,
             timeouts,
-            streams: PartStreams::new(StreamLimits::default()),
+            streams: PartStreams::new(),
             pending: BTreeMap::new(),
             received: BTreeMap::new(),
             height: Height(0),
@@ -164,7 +164,7 @@ impl App {
                 let _ = reply.send(value);
             }
             AppMsg::Decided { certificate, reply, .. } => {
-                let cert = to_ledger_certificate(&certificate).map_err(fatal)?;
+                let cert = to_ledger_certificate(&certificate);
                 let hash: BlockHash = certificate.value_id.into();
                 let shared = self.shared.clone();
                 let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
@@ -189,7 +189,7 @@ impl App {
             AppMsg::Finalized { certificate, reply, .. } => {
                 let h = height_ledger(certificate.height);
                 // Finalized may carry more signatures than Decided: keep the fuller one.
-                let fuller = to_ledger_certificate(&certificate).map_err(fatal)?;
+                let fuller = to_ledger_certificate(&certificate);
                 let store = self.shared.chain.store();
                 if let Ok(Some(stored)) = store.certificate(h) {
                     if fuller.signatures.len() > stored.signatures.len() {

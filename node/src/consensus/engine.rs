@@ -86,7 +86,7 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     let err = |e: &dyn std::fmt::Display| NodeError::Consensus(e.to_string());
     let chain_id = shared.chain.chain_id().to_string();
     let ctx = AssentContext::new(chain_id.clone());
-    let signer = Arc::new(ConsensusSigner::new(chain_id.clone(), Keypair::from_seed(key.seed())).map_err(|e| err(&e))?);
+    let signer = Arc::new(ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone()).map_err(|e| err(&e))?);
     let address = Address::from(shared.validator_key);
 
     let net_key = signer.libp2p_keypair();
@@ -119,8 +119,8 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     };
 
     let wal = shared.config.wal_path();
-    let verifier = ConsensusSigner::new(chain_id.clone(), Keypair::from_seed(key.seed())).map_err(|e| err(&e))?;
-    let signer_box = ConsensusSigner::new(chain_id, Keypair::from_seed(key.seed())).map_err(|e| err(&e))?;
+    let verifier = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone()).map_err(|e| err(&e))?;
+    let signer_box = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id).map_err(|e| err(&e))?;
     let (channels, engine) = EngineBuilder::new(ctx.clone(), cfg)
         .with_default_wal(WalContext::new(wal, WireCodec))
         .with_default_network(NetworkContext::new(identity, WireCodec))
