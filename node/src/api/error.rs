@@ -1,0 +1,149 @@
+//! API errors: every failure is a status plus `{"code", "message"}`, where the
+//! message says what was wrong and what to do. Store failures are 500
+//! `store_error`; nothing in a handler panics.
+
+use std::fmt::Display;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `bad_account`, `stale_nonce`.
+    pub code: String,
+    /// What was wrong and what to do, in words.
+    pub message: String,
+}
+
+/// An error answer of the API.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// The node's store failed; the node itself logs and handles it.
+    pub fn store(e: impl Display) -> ApiError {
+        tracing::error!(target: "assent::api", error = %e, "store read failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store_error",
+            format!("the node could not read its store: {e}; retry, and tell the node's operator if it persists"),
+        )
+    }
+
+    pub fn internal(message: impl Display) -> ApiError {
+        tracing::error!(target: "assent::api", error = %message, "internal API error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{message}; retry later"),
+        )
+    }
+
+    /// A path segment that did not parse (axum's own rejection text).
+    pub fn path(r: PathRejection) -> ApiError {
+        ApiError::bad_request(
+            "bad_path",
+            format!("{}; see /v1/openapi.json", r.body_text()),
+        )
+    }
+
+    /// A query string that did not parse (axum's own rejection text).
+    pub fn query(r: QueryRejection) -> ApiError {
+        ApiError::bad_request(
+            "bad_query",
+            format!("{}; see /v1/openapi.json for the parameters", r.body_text()),
+        )
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+impl Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        (
+            status,
+            Json(ErrorBody {
+                code: self.code,
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::store(e)
+    }
+}
+
+impl From<assent_contracts::state::StoreError> for ApiError {
+    fn from(e: assent_contracts::state::StoreError) -> ApiError {
+        ApiError::store(e)
+    }
+}
+
+impl From<crate::chain::ChainError> for ApiError {
+    fn from(e: crate::chain::ChainError) -> ApiError {
+        ApiError::store(e)
+    }
+}
+
+/// Runs blocking work (store reads, signature checks) off the async runtime.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => Err(ApiError::internal(format!("a worker task failed: {e}"))),
+    }
+}

@@ -1,0 +1,17 @@
+//! The node's HTTP API (the contract is docs/node-interfaces.md, "HTTP API"):
+//! JSON queries, tx submission into the mempool, server-sent events of
+//! committed blocks, the OpenAPI document, Prometheus metrics, health and
+//! readiness. Every bad input is a 4xx `{"code", "message"}`; no handler
+//! panics; store failures are 500 `store_error`. Tracing target `assent::api`.
+
+mod error;
+pub mod events;
+mod openapi;
+mod queries;
+mod routes;
+mod txs;
+pub mod views;
+
+pub use error::{ApiError, ErrorBody};
+pub use openapi::{openapi_text, ApiDoc};
+pub use routes::{router, serve, ApiState, ROUTES};

@@ -1,0 +1,235 @@
+//! The router, the server loop, per-request metrics and the plain routes
+//! (`/health`, `/ready`, `/metrics`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tower::limit::ConcurrencyLimitLayer;
+
+use super::error::{ApiError, ErrorBody};
+use super::{events, openapi, queries, txs};
+use crate::metrics::MethodLabel;
+use crate::shared::Shared;
+
+/// Most event streams served at once.
+pub const MAX_EVENT_STREAMS: usize = 1024;
+/// Most submissions (single or batch) admitted concurrently; more wait.
+pub const MAX_CONCURRENT_SUBMISSIONS: usize = 16;
+
+/// What every handler gets.
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    pub shared: Arc<Shared>,
+    /// Permits for event streams.
+    pub streams: Arc<Semaphore>,
+    /// Set to true when the server shuts down (ends event streams).
+    pub stop: Arc<watch::Sender<bool>>,
+}
+
+impl ApiState {
+    pub fn new(shared: Arc<Shared>) -> ApiState {
+        let (stop, _) = watch::channel(false);
+        ApiState {
+            shared,
+            streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
+            stop: Arc::new(stop),
+        }
+    }
+}
+
+/// Every route of the API as (method, path template); the OpenAPI document
+/// lists each of them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/txs"),
+    ("POST", "/v1/txs/batch"),
+    ("GET", "/v1/txs/{id}"),
+    ("GET", "/v1/status"),
+    ("GET", "/v1/accounts/{id}"),
+    ("GET", "/v1/consumers/{id}/consents"),
+    ("GET", "/v1/consumers/{id}/policies"),
+    ("GET", "/v1/consumers/{id}/uses"),
+    ("GET", "/v1/consumers/{id}/earnings"),
+    ("GET", "/v1/enterprises/{id}"),
+    ("GET", "/v1/requests"),
+    ("GET", "/v1/blocks/{height}"),
+    ("GET", "/v1/events"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/metrics"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+];
+
+/// The API router for one node.
+pub fn router(shared: Arc<Shared>) -> Router {
+    build(ApiState::new(shared))
+}
+
+fn build(state: ApiState) -> Router {
+    Router::new()
+        .route(
+            "/v1/txs",
+            post(txs::submit)
+                .layer::<_, Infallible>(DefaultBodyLimit::max(txs::TX_BODY_LIMIT))
+                .layer::<_, Infallible>(ConcurrencyLimitLayer::new(MAX_CONCURRENT_SUBMISSIONS)),
+        )
+        .route(
+            "/v1/txs/batch",
+            post(txs::batch)
+                .layer::<_, Infallible>(DefaultBodyLimit::max(txs::BATCH_BODY_LIMIT))
+                .layer::<_, Infallible>(ConcurrencyLimitLayer::new(MAX_CONCURRENT_SUBMISSIONS)),
+        )
+        .route("/v1/txs/{id}", get(txs::tx_status))
+        .route("/v1/status", get(queries::node_status))
+        .route("/v1/accounts/{id}", get(queries::account))
+        .route("/v1/consumers/{id}/consents", get(queries::consents))
+        .route("/v1/consumers/{id}/policies", get(queries::policies))
+        .route("/v1/consumers/{id}/uses", get(queries::uses))
+        .route("/v1/consumers/{id}/earnings", get(queries::earnings))
+        .route("/v1/enterprises/{id}", get(queries::enterprise))
+        .route("/v1/requests", get(queries::requests))
+        .route("/v1/blocks/{height}", get(queries::block))
+        .route("/v1/events", get(events::events))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
+        .route("/metrics", get(metrics))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Other routes take no body; refuse large ones early.
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes; open event
+/// streams end then, and in-flight requests finish.
+pub async fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = ApiState::new(shared);
+    let stop = state.stop.clone();
+    let app = build(state);
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!(target: "assent::api", %addr, "HTTP API listening"),
+        Err(e) => {
+            tracing::warn!(target: "assent::api", error = %e, "HTTP API listening (address unknown)")
+        }
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.send_replace(true);
+            tracing::info!(target: "assent::api", "HTTP API shutting down");
+        })
+        .await
+}
+
+async fn track(State(st): State<ApiState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    st.shared
+        .metrics
+        .observe_api(&route, MethodLabel::from_method(&method), status, elapsed);
+    tracing::debug!(target: "assent::api", %method, %route, status, micros = elapsed.as_micros() as u64, "request");
+    resp
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(
+        "not_found",
+        format!(
+            "there is no route {method} {}; the routes are listed at /v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not take {method}; see /v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+/// Liveness: 200 while the process serves.
+#[utoipa::path(get, path = "/health", tag = "node", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+pub(crate) async fn health() -> &'static str {
+    "ok"
+}
+
+/// Readiness: consensus started and not far behind peers.
+#[utoipa::path(get, path = "/ready", tag = "node", responses(
+    (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+    (status = 503, description = "not_ready", body = ErrorBody)))]
+pub(crate) async fn ready(State(st): State<ApiState>) -> Response {
+    let s = &st.shared;
+    if s.ready() {
+        return "ready".into_response();
+    }
+    let why = if !s
+        .consensus_started
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        "consensus has not started yet".to_string()
+    } else {
+        let peer = s.peer_height.load(std::sync::atomic::Ordering::Relaxed);
+        format!(
+            "syncing: at height {} while peers are at {peer}",
+            s.chain.head().height.0
+        )
+    };
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_ready",
+        format!("{why}; retry shortly"),
+    )
+    .into_response()
+}
+
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
+pub(crate) async fn metrics(State(st): State<ApiState>) -> Response {
+    let s = st.shared.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        s.metrics.set_mempool(s.mempool().len());
+        s.metrics
+            .set_peers(s.gossip.as_ref().map_or(0, |g| g.peers()));
+        s.metrics.set_height(s.chain.head().height.0);
+        s.metrics.encode()
+    })
+    .await;
+    match text {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(format!("metrics could not be gathered: {e}")).into_response(),
+    }
+}

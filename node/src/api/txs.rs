@@ -1,0 +1,348 @@
+//! Tx submission (single and batch) and tx status.
+//!
+//! Submitted bytes go to the mempool's admission (decode, stateless check,
+//! signature, nonce, quotas) off the async runtime; whatever the mempool then
+//! hands out for gossip is published at once.
+
+use std::sync::Arc;
+
+use assent_contracts::{TxId, TxOutcome};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+
+use super::error::{blocking, ApiError, ErrorBody};
+use super::routes::ApiState;
+use super::views::{BatchAnswer, BatchItem, BatchSubmit, TxAccepted, TxState, TxStatus, TxSubmit};
+use crate::shared::Shared;
+
+/// Largest body of `POST /v1/txs` (a tx of the chain's largest size, as hex in JSON, fits).
+pub const TX_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest body of `POST /v1/txs/batch`.
+pub const BATCH_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// Most txs in one batch.
+pub const MAX_BATCH_TXS: usize = 10_000;
+
+const ACCEPTED_TYPES: &str =
+    "send the signed tx as raw bytes (Content-Type: application/octet-stream), \
+     as hex text (text/plain) or as {\"tx\": \"<hex>\"} (application/json)";
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn body_error(r: BytesRejection, limit: usize) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is over {limit} bytes; a tx is limited by the chain's max_tx_bytes, send large sets with POST /v1/txs/batch in several requests"),
+        )
+    } else {
+        ApiError::bad_request(
+            "malformed",
+            format!("the request body could not be read: {}", r.body_text()),
+        )
+    }
+}
+
+fn unsupported(got: Option<&str>) -> ApiError {
+    let got = got.map_or_else(
+        || "no Content-Type".to_string(),
+        |t| format!("Content-Type `{t}`"),
+    );
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("{got} is not accepted; {ACCEPTED_TYPES}"),
+    )
+}
+
+/// Hex text of a tx (surrounding whitespace and a `0x` prefix are allowed).
+fn from_hex(text: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+    let t = text.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    if t.is_empty() {
+        return Err(ApiError::bad_request(
+            "malformed",
+            format!("{what} is empty; {ACCEPTED_TYPES}"),
+        ));
+    }
+    hex::decode(t).map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("{what} is not hex ({e}); {ACCEPTED_TYPES}"),
+        )
+    })
+}
+
+/// The raw tx bytes of a `POST /v1/txs` body.
+fn raw_tx(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mt = media_type(headers);
+    match mt.as_deref() {
+        Some("application/octet-stream") => {
+            if body.is_empty() {
+                return Err(ApiError::bad_request(
+                    "malformed",
+                    format!("the body is empty; {ACCEPTED_TYPES}"),
+                ));
+            }
+            Ok(body.to_vec())
+        }
+        Some("text/plain") => {
+            let text = std::str::from_utf8(body).map_err(|_| {
+                ApiError::bad_request(
+                    "malformed",
+                    format!("the body is not UTF-8 hex text; {ACCEPTED_TYPES}"),
+                )
+            })?;
+            from_hex(text, "the body")
+        }
+        Some("application/json") => {
+            let s: TxSubmit = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(
+                    "malformed",
+                    format!("the JSON body is not {{\"tx\": \"<hex>\"}}: {e}"),
+                )
+            })?;
+            from_hex(&s.tx, "`tx`")
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Admits raw txs to the mempool (all mempool calls of the API are here),
+/// then publishes what the mempool releases for gossip.
+fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
+    let (results, to_gossip, pending) = {
+        let mut mp = shared.mempool();
+        let results = mp.admit(
+            shared.chain.chain_id(),
+            raw,
+            shared.chain.store(),
+            rand::rngs::OsRng,
+        );
+        let to_gossip = mp.take_for_gossip();
+        (results, to_gossip, mp.len())
+    };
+    shared.metrics.set_mempool(pending);
+    if !to_gossip.is_empty() {
+        if let Some(g) = &shared.gossip {
+            g.publish(to_gossip);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| {
+            r.map_err(|e| {
+                let status =
+                    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+                ApiError::new(status, e.code(), e.to_string())
+            })
+        })
+        .collect()
+}
+
+/// Submit one signed tx.
+#[utoipa::path(post, path = "/v1/txs", tag = "txs",
+    request_body(description = "The signed tx: raw canonical bytes, hex text, or {\"tx\": hex}",
+        content((Vec<u8> = "application/octet-stream"), (String = "text/plain"), (TxSubmit = "application/json"))),
+    responses(
+        (status = 202, description = "Admitted to the mempool", body = TxAccepted),
+        (status = 400, description = "malformed, bad_signature, stateless_check:<code>, stale_nonce, duplicate", body = ErrorBody),
+        (status = 413, description = "too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "Refused by admission", body = ErrorBody),
+        (status = 429, description = "mempool_full, account_quota", body = ErrorBody),
+    ))]
+pub(crate) async fn submit(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = body.map_err(|r| body_error(r, TX_BODY_LIMIT))?;
+    let raw = raw_tx(&headers, &body)?;
+    let shared = st.shared.clone();
+    let mut results = blocking(move || Ok(admit(&shared, vec![raw]))).await?;
+    match results.pop() {
+        Some(Ok(tx_id)) => {
+            tracing::debug!(target: "assent::api", %tx_id, "tx admitted");
+            Ok((StatusCode::ACCEPTED, Json(TxAccepted { tx_id })))
+        }
+        Some(Err(e)) => Err(e),
+        None => Err(ApiError::internal("the mempool gave no answer for the tx")),
+    }
+}
+
+/// Submit many signed txs (hex) at once.
+#[utoipa::path(post, path = "/v1/txs/batch", tag = "txs",
+    request_body(content = BatchSubmit, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per tx, in order", body = BatchAnswer),
+        (status = 400, description = "malformed", body = ErrorBody),
+        (status = 413, description = "too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+    ))]
+pub(crate) async fn batch(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BatchAnswer>, ApiError> {
+    let body = body.map_err(|r| body_error(r, BATCH_BODY_LIMIT))?;
+    match media_type(&headers).as_deref() {
+        Some("application/json") => {}
+        other => {
+            let got = other.map_or_else(
+                || "no Content-Type".to_string(),
+                |t| format!("Content-Type `{t}`"),
+            );
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "{got} is not accepted; send {{\"txs\": [\"<hex>\", ...]}} as application/json"
+                ),
+            ));
+        }
+    }
+    let req: BatchSubmit = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the JSON body is not {{\"txs\": [\"<hex>\", ...]}}: {e}"),
+        )
+    })?;
+    if req.txs.len() > MAX_BATCH_TXS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the batch holds {} txs; send at most {MAX_BATCH_TXS} per request",
+                req.txs.len()
+            ),
+        ));
+    }
+    // Decode hex first; only well-formed entries go to admission.
+    let decoded: Vec<Result<Vec<u8>, ApiError>> = req
+        .txs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| from_hex(t, &format!("txs[{i}]")))
+        .collect();
+    let raw: Vec<Vec<u8>> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok().cloned())
+        .collect();
+    let shared = st.shared.clone();
+    let admitted = if raw.is_empty() {
+        Vec::new()
+    } else {
+        blocking(move || Ok(admit(&shared, raw))).await?
+    };
+    let mut admitted = admitted.into_iter();
+    let mut accepted = 0;
+    let mut results = Vec::with_capacity(decoded.len());
+    for d in decoded {
+        let r = match d {
+            Err(e) => Err(e),
+            Ok(_) => admitted.next().unwrap_or_else(|| {
+                Err(ApiError::internal(
+                    "the mempool gave fewer answers than txs",
+                ))
+            }),
+        };
+        results.push(match r {
+            Ok(tx_id) => {
+                accepted += 1;
+                BatchItem::Accepted(TxAccepted { tx_id })
+            }
+            Err(e) => BatchItem::Refused(e.body()),
+        });
+    }
+    tracing::debug!(target: "assent::api", txs = results.len(), accepted, "batch submitted");
+    Ok(Json(BatchAnswer { accepted, results }))
+}
+
+/// Status of a tx: pending (this node's mempool), committed or rejected (in a block), or unknown.
+#[utoipa::path(get, path = "/v1/txs/{id}", tag = "txs",
+    params(("id" = String, Path, description = "Tx id, 64 hex")),
+    responses(
+        (status = 200, body = TxStatus),
+        (status = 400, description = "bad_tx_id", body = ErrorBody),
+    ))]
+pub(crate) async fn tx_status(
+    State(st): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<TxStatus>, ApiError> {
+    let Path(id) = id.map_err(ApiError::path)?;
+    let tx_id: TxId = id.parse().map_err(|e| {
+        ApiError::bad_request(
+            "bad_tx_id",
+            format!("{e}; tx ids are printed by `assent tx` and returned by POST /v1/txs"),
+        )
+    })?;
+    let shared: Arc<Shared> = st.shared.clone();
+    blocking(move || lookup(&shared, tx_id)).await.map(Json)
+}
+
+fn lookup(shared: &Shared, tx_id: TxId) -> Result<TxStatus, ApiError> {
+    let mut st = TxStatus {
+        tx_id,
+        status: TxState::Unknown,
+        height: None,
+        index: None,
+        events: None,
+        code: None,
+        reason: None,
+    };
+    if in_block(shared, &mut st)? {
+        return Ok(st);
+    }
+    if shared.mempool().contains(&tx_id) {
+        st.status = TxState::Pending;
+        return Ok(st);
+    }
+    // It may have been committed (and left the mempool) since the first look.
+    in_block(shared, &mut st)?;
+    Ok(st)
+}
+
+/// Fills `st` from the block that holds the tx, if any.
+fn in_block(shared: &Shared, st: &mut TxStatus) -> Result<bool, ApiError> {
+    let store = shared.chain.store();
+    let Some(loc) = store.tx_location(&st.tx_id)? else {
+        return Ok(false);
+    };
+    let results = store
+        .results(loc.height)?
+        .ok_or_else(|| ApiError::store(format!("results of block {} are missing", loc.height.0)))?;
+    let r = results.results.get(loc.index as usize).ok_or_else(|| {
+        ApiError::store(format!(
+            "block {} has no tx at index {}",
+            loc.height.0, loc.index
+        ))
+    })?;
+    st.height = Some(loc.height.0);
+    st.index = Some(loc.index);
+    match &r.outcome {
+        TxOutcome::Applied { events } => {
+            st.status = TxState::Committed;
+            st.events = Some(events.iter().map(super::events::event_json).collect());
+        }
+        TxOutcome::Rejected(e) => {
+            st.status = TxState::Rejected;
+            st.code = Some(e.code.as_str().to_string());
+            st.reason = Some(e.reason.clone());
+        }
+    }
+    Ok(true)
+}

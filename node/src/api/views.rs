@@ -1,0 +1,496 @@
+//! The JSON shapes of the API (docs/node-interfaces.md, "HTTP API").
+//!
+//! Fields that hold ledger types serialize exactly as the ledger's own serde
+//! does (accounts as `assent1…`, hashes as hex, amounts, heights and times as
+//! integers), so a client may decode records with `assent-contracts` types.
+//! The `#[schema(value_type = …)]` annotations describe those forms.
+
+use assent_contracts::state::{
+    Consent, ConsentState, Enterprise, EnterpriseStatus, Policy, PolicyTarget, Reputation, Request,
+};
+use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
+use assent_contracts::{
+    AccountId, Amount, ConsentId, Height, PolicyId, RequestId, Timestamp, TxId,
+};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// `{"tx": "<hex>"}`, the JSON form of a tx submission.
+#[derive(Debug, serde::Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TxSubmit {
+    /// The canonical signed tx bytes, hex.
+    pub tx: String,
+}
+
+/// A tx admitted to the mempool.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxAccepted {
+    #[schema(value_type = String, example = "3f0c…(64 hex)")]
+    pub tx_id: TxId,
+}
+
+#[derive(Debug, serde::Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSubmit {
+    /// Signed txs, each hex.
+    pub txs: Vec<String>,
+}
+
+/// One tx of a batch: admitted (`tx_id`) or refused (`code`, `message`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem {
+    Accepted(TxAccepted),
+    Refused(crate::api::error::ErrorBody),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAnswer {
+    /// How many txs were admitted.
+    pub accepted: usize,
+    /// One per submitted tx, in order.
+    pub results: Vec<BatchItem>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TxState {
+    Pending,
+    Committed,
+    Rejected,
+    Unknown,
+}
+
+/// Where a tx stands. `committed` adds `height`, `index`, `events`;
+/// `rejected` (in a block) adds `height`, `index`, `code`, `reason`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxStatus {
+    #[schema(value_type = String)]
+    pub tx_id: TxId,
+    pub status: TxState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Position of the tx in its block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// Events of an applied tx; each `{"<event_type>": {...}}` (ledger `Event`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub events: Option<Vec<Value>>,
+    /// Rejection code, e.g. `bad_nonce`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidatorView {
+    pub name: String,
+    #[schema(value_type = String)]
+    pub consensus_key: AccountId,
+    pub power: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeStatus {
+    pub chain_id: String,
+    /// Genesis hash, hex.
+    pub genesis_hash: String,
+    pub height: u64,
+    /// Hash of the block at `height` (the genesis hash at height 0).
+    pub block_hash: String,
+    pub state_root: String,
+    /// Block time of the tip, ms since the Unix epoch.
+    pub time_ms: u64,
+    pub validators: Vec<ValidatorView>,
+    /// Connected tx-gossip peers.
+    pub peers: usize,
+    pub syncing: bool,
+    /// Txs in this node's mempool.
+    pub mempool: usize,
+    pub moniker: String,
+    #[schema(value_type = String)]
+    pub validator_key: AccountId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Consumer,
+    Enterprise,
+    Operator,
+    MintAuthority,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    #[schema(value_type = u64)]
+    pub balance: Amount,
+    /// The nonce the next tx must carry, by committed state.
+    pub nonce: u64,
+    /// The nonce after this node's pending txs of the account.
+    pub next_nonce: u64,
+    pub roles: Vec<Role>,
+}
+
+/// DPV consent status names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub enum DpvStatus {
+    ConsentGiven,
+    ConsentWithdrawn,
+    ConsentExpired,
+    ConsentPaused,
+}
+
+impl DpvStatus {
+    /// Revoked > expired (block time of the tip) > paused > given.
+    pub fn of(c: &Consent, now: Timestamp) -> DpvStatus {
+        match c.state {
+            ConsentState::Revoked { .. } => DpvStatus::ConsentWithdrawn,
+            _ if c.expires_at.is_some_and(|t| t <= now) => DpvStatus::ConsentExpired,
+            ConsentState::Paused { .. } => DpvStatus::ConsentPaused,
+            ConsentState::Active => DpvStatus::ConsentGiven,
+        }
+    }
+}
+
+/// A consent record (ledger `Consent`) with its DPV status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    #[schema(value_type = String)]
+    pub id: ConsentId,
+    #[schema(value_type = String)]
+    pub consumer: AccountId,
+    #[schema(value_type = String)]
+    pub enterprise: AccountId,
+    /// DPV personal-data categories, e.g. `Purchase`.
+    #[schema(value_type = Vec<String>)]
+    pub categories: Vec<Category>,
+    /// DPV purposes, e.g. `DirectMarketing`.
+    #[schema(value_type = Vec<String>)]
+    pub purposes: Vec<Purpose>,
+    /// `aggregate`, `pseudonymous` or `identified`.
+    #[schema(value_type = String)]
+    pub level: Level,
+    #[schema(value_type = u64)]
+    pub price_per_use: Amount,
+    pub max_uses: Option<u64>,
+    pub used: u64,
+    /// Block time (ms) from which it no longer covers uses.
+    #[schema(value_type = Option<u64>)]
+    pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub request: Option<RequestId>,
+    #[schema(value_type = u64)]
+    pub granted_height: Height,
+    #[schema(value_type = u64)]
+    pub granted_time: Timestamp,
+    /// Ledger state: `"active"`, `{"paused": {"height","time"}}` or `{"revoked": {"height","time"}}`.
+    #[schema(value_type = Object)]
+    pub state: ConsentState,
+    pub status: DpvStatus,
+}
+
+impl ConsentView {
+    pub fn new(c: Consent, now: Timestamp) -> ConsentView {
+        let status = DpvStatus::of(&c, now);
+        ConsentView {
+            id: c.id,
+            consumer: c.consumer,
+            enterprise: c.enterprise,
+            categories: c.categories,
+            purposes: c.purposes,
+            level: c.level,
+            price_per_use: c.price_per_use,
+            max_uses: c.max_uses,
+            used: c.used,
+            expires_at: c.expires_at,
+            request: c.request,
+            granted_height: c.granted_height,
+            granted_time: c.granted_time,
+            state: c.state,
+            status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentsView {
+    pub consents: Vec<ConsentView>,
+}
+
+/// A standing policy of a consumer (ledger `Policy`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    #[schema(value_type = String)]
+    pub id: PolicyId,
+    #[schema(value_type = String)]
+    pub consumer: AccountId,
+    /// `{"sector": "retail"}` or `{"enterprise": "assent1…"}`.
+    #[schema(value_type = Object)]
+    pub target: PolicyTarget,
+    #[schema(value_type = Vec<String>)]
+    pub categories: Vec<Category>,
+    #[schema(value_type = Vec<String>)]
+    pub purposes: Vec<Purpose>,
+    #[schema(value_type = String)]
+    pub level: Level,
+    /// Price per unit of use under the policy.
+    #[schema(value_type = u64)]
+    pub min_price: Amount,
+    #[schema(value_type = u64)]
+    pub set_height: Height,
+}
+
+impl From<Policy> for PolicyView {
+    fn from(p: Policy) -> PolicyView {
+        PolicyView {
+            id: p.id,
+            consumer: p.consumer,
+            target: p.target,
+            categories: p.categories,
+            purposes: p.purposes,
+            level: p.level,
+            min_price: p.min_price,
+            set_height: p.set_height,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoliciesView {
+    pub policies: Vec<PolicyView>,
+}
+
+/// One use of a consumer's data. For a rejected use, `settled` is false,
+/// `paid`/`to_consumer` are 0 and `code`/`reason` say why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UseView {
+    pub use_id: String,
+    pub height: u64,
+    pub tx_id: String,
+    /// Index of the use within its RecordUse tx.
+    pub index: u32,
+    /// Index of the RecordUse tx within its block.
+    pub tx_index: u32,
+    #[schema(value_type = String)]
+    pub enterprise: AccountId,
+    /// `{"consent": "<id>"}` or `{"policy": "<id>"}`; null if unknown.
+    #[schema(value_type = Option<Object>)]
+    pub basis: Option<Value>,
+    pub category: Option<String>,
+    pub purpose: Option<String>,
+    pub units: Option<u32>,
+    pub settled: bool,
+    pub paid: u64,
+    pub to_consumer: u64,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsesView {
+    /// Newest first.
+    pub uses: Vec<UseView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Earnings {
+    #[schema(value_type = String)]
+    pub consumer: AccountId,
+    /// Points earned from settled uses, all time.
+    pub earned: u64,
+    /// Settled units of use, all time.
+    pub uses_settled: u64,
+    pub balance: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReputationView {
+    pub ratings: u64,
+    /// Average score (1–5) times 100, rounded down; 0 when there are no ratings.
+    pub average_score_x100: u64,
+    pub uses_settled: u64,
+    pub uses_rejected: u64,
+    pub points_paid: u64,
+}
+
+impl From<Reputation> for ReputationView {
+    fn from(r: Reputation) -> ReputationView {
+        let average = r
+            .score_sum
+            .saturating_mul(100)
+            .checked_div(r.ratings)
+            .unwrap_or(0);
+        ReputationView {
+            ratings: r.ratings,
+            average_score_x100: average,
+            uses_settled: r.uses_settled,
+            uses_rejected: r.uses_rejected,
+            points_paid: r.points_paid.0,
+        }
+    }
+}
+
+/// An enterprise record (ledger `Enterprise`) with its account and reputation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    pub name: String,
+    /// e.g. `retail`.
+    #[schema(value_type = String)]
+    pub sector: Sector,
+    pub jurisdiction: String,
+    pub policy_url: String,
+    /// `active` or `suspended`.
+    #[schema(value_type = String)]
+    pub status: EnterpriseStatus,
+    #[schema(value_type = u64)]
+    pub admitted_at: Height,
+    pub reputation: ReputationView,
+}
+
+impl EnterpriseView {
+    pub fn new(account: AccountId, e: Enterprise, r: Reputation) -> EnterpriseView {
+        EnterpriseView {
+            account,
+            name: e.name,
+            sector: e.sector,
+            jurisdiction: e.jurisdiction,
+            policy_url: e.policy_url,
+            status: e.status,
+            admitted_at: e.admitted_at,
+            reputation: r.into(),
+        }
+    }
+}
+
+/// An access request (ledger `Request`), with whether it is still open.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    #[schema(value_type = String)]
+    pub id: RequestId,
+    #[schema(value_type = String)]
+    pub enterprise: AccountId,
+    #[schema(value_type = Vec<String>)]
+    pub categories: Vec<Category>,
+    #[schema(value_type = Vec<String>)]
+    pub purposes: Vec<Purpose>,
+    #[schema(value_type = String)]
+    pub level: Level,
+    #[schema(value_type = u64)]
+    pub price_per_use: Amount,
+    #[schema(value_type = Vec<String>)]
+    pub target_tags: Vec<Tag>,
+    #[schema(value_type = u64)]
+    pub posted_height: Height,
+    /// Block time (ms) at which it closes.
+    #[schema(value_type = u64)]
+    pub expires_at: Timestamp,
+    pub grants: u64,
+    /// `expires_at` is after the tip's block time.
+    pub open: bool,
+}
+
+impl RequestView {
+    pub fn new(r: Request, now: Timestamp) -> RequestView {
+        RequestView {
+            open: r.expires_at > now,
+            id: r.id,
+            enterprise: r.enterprise,
+            categories: r.categories,
+            purposes: r.purposes,
+            level: r.level,
+            price_per_use: r.price_per_use,
+            target_tags: r.target_tags,
+            posted_height: r.posted_height,
+            expires_at: r.expires_at,
+            grants: r.grants,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestsView {
+    /// Newest first.
+    pub requests: Vec<RequestView>,
+}
+
+/// A block header (ledger `BlockHeader`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeaderView {
+    pub chain_id: String,
+    pub height: u64,
+    /// Block time, ms since the Unix epoch.
+    pub time: u64,
+    pub prev_hash: String,
+    pub txs_root: String,
+    pub results_root: String,
+    pub state_root: String,
+    pub proposer: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockTx {
+    pub tx_id: String,
+    /// Tx kind, e.g. `GrantConsent`.
+    pub kind: String,
+    pub sender: String,
+    pub nonce: u64,
+}
+
+/// What became of one tx of the block (same fields as tx status).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockTxResult {
+    pub tx_id: String,
+    /// `committed` or `rejected`.
+    pub status: TxState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub events: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockView {
+    pub header: HeaderView,
+    pub block_hash: String,
+    pub txs: Vec<BlockTx>,
+    /// One per tx, in block order.
+    pub results: Vec<BlockTxResult>,
+    /// End-of-block events (e.g. operator rewards).
+    #[schema(value_type = Vec<Object>)]
+    pub end_events: Vec<Value>,
+    /// `{"height","round","block_hash","signatures": [{"validator","signature"}]}`.
+    #[schema(value_type = Option<Object>)]
+    pub certificate: Option<Value>,
+}
+
+/// Data of one server-sent event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventData {
+    pub height: u64,
+    pub index: u32,
+    /// The tx that emitted it; null for end-of-block events.
+    pub tx_id: Option<String>,
+    /// `{"<event_type>": {...}}`: a ledger `Event`, or
+    /// `{"tx_rejected": {"tx_id","code","reason"}}`.
+    #[schema(value_type = Object)]
+    pub event: Value,
+}
+
+/// Data of `event: gap`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GapData {
+    /// Cursor after which the stream continues (from stored history).
+    pub resume_from: String,
+}

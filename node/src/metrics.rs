@@ -1,0 +1,288 @@
+//! The node's Prometheus metrics: one [`Metrics`] per node, shared through
+//! `Arc<Shared>`, rendered as Prometheus/OpenMetrics text at `GET /metrics`.
+//!
+//! Every label comes from a closed set (an enum, a route template of the
+//! router, a rejection code of the ledger); never a key, an id or a peer
+//! address, so the number of series stays bounded.
+
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use assent_contracts::{ErrorCode, TxOutcome};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::chain::Committed;
+
+/// Rejection code of a tx (label `code`), e.g. `bad_nonce`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct CodeLabel(pub ErrorCode);
+
+impl EncodeLabelValue for CodeLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        encoder.write_str(self.0.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectedLabels {
+    code: CodeLabel,
+}
+
+/// HTTP method of an API request (label `method`).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum MethodLabel {
+    Get,
+    Post,
+    Other,
+}
+
+impl MethodLabel {
+    pub fn from_method(m: &axum::http::Method) -> MethodLabel {
+        match *m {
+            axum::http::Method::GET => MethodLabel::Get,
+            axum::http::Method::POST => MethodLabel::Post,
+            _ => MethodLabel::Other,
+        }
+    }
+    fn as_str(self) -> &'static str {
+        match self {
+            MethodLabel::Get => "GET",
+            MethodLabel::Post => "POST",
+            MethodLabel::Other => "OTHER",
+        }
+    }
+}
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+/// Class of an HTTP status (label `status`): `2xx` … `5xx`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum StatusClass {
+    Informational,
+    Success,
+    Redirect,
+    ClientError,
+    ServerError,
+}
+
+impl StatusClass {
+    pub fn from_status(code: u16) -> StatusClass {
+        match code {
+            0..=199 => StatusClass::Informational,
+            200..=299 => StatusClass::Success,
+            300..=399 => StatusClass::Redirect,
+            400..=499 => StatusClass::ClientError,
+            _ => StatusClass::ServerError,
+        }
+    }
+    fn as_str(self) -> &'static str {
+        match self {
+            StatusClass::Informational => "1xx",
+            StatusClass::Success => "2xx",
+            StatusClass::Redirect => "3xx",
+            StatusClass::ClientError => "4xx",
+            StatusClass::ServerError => "5xx",
+        }
+    }
+}
+
+impl EncodeLabelValue for StatusClass {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+/// Labels of the API latency histogram. `route` is a route *template* of
+/// the router (e.g. `/v1/txs/{id}`), a closed set.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    route: String,
+    method: MethodLabel,
+    status: StatusClass,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn api_histogram() -> Histogram {
+    // 0.25 ms … ~4 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.5, 12))
+}
+
+/// The node's metrics (names are prefixed `assent_`).
+pub struct Metrics {
+    registry: Registry,
+    height: Gauge,
+    block_interval: Histogram,
+    txs_committed: Counter,
+    txs_rejected: Family<RejectedLabels, Counter>,
+    mempool: Gauge,
+    peers: Gauge,
+    api_requests: HistogramFamily<ApiLabels>,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("height", &self.height.get())
+            .field("txs_committed", &self.txs_committed.get())
+            .field("mempool", &self.mempool.get())
+            .field("peers", &self.peers.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn gauge_value(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("assent");
+        let height = Gauge::default();
+        // 10 ms … ~82 s.
+        let block_interval = Histogram::new(exponential_buckets(0.01, 2.0, 14));
+        let txs_committed = Counter::default();
+        let txs_rejected = Family::<RejectedLabels, Counter>::default();
+        let mempool = Gauge::default();
+        let peers = Gauge::default();
+        let api_requests: HistogramFamily<ApiLabels> = Family::new_with_constructor(api_histogram);
+        registry.register(
+            "height",
+            "Height of the last committed block",
+            height.clone(),
+        );
+        registry.register(
+            "block_interval_seconds",
+            "Block time between consecutive committed blocks, in seconds",
+            block_interval.clone(),
+        );
+        registry.register(
+            "txs_committed",
+            "Txs applied in committed blocks",
+            txs_committed.clone(),
+        );
+        registry.register(
+            "txs_rejected",
+            "Txs rejected in committed blocks, by rejection code",
+            txs_rejected.clone(),
+        );
+        registry.register(
+            "mempool_txs",
+            "Txs waiting in this node's mempool",
+            mempool.clone(),
+        );
+        registry.register("gossip_peers", "Connected tx-gossip peers", peers.clone());
+        registry.register(
+            "api_request_duration_seconds",
+            "HTTP API request latency (until the response head), by route template, method and status class",
+            api_requests.clone(),
+        );
+        Metrics {
+            registry,
+            height,
+            block_interval,
+            txs_committed,
+            txs_rejected,
+            mempool,
+            peers,
+            api_requests,
+        }
+    }
+
+    /// Records a committed block: height, its txs by outcome, and the block
+    /// interval (`None` for the first block this process sees).
+    pub fn observe_commit(&self, committed: &Committed, interval: Option<Duration>) {
+        self.height.set(gauge_value(committed.head.height.0));
+        if let Some(d) = interval {
+            self.block_interval.observe(d.as_secs_f64());
+        }
+        let mut applied = 0u64;
+        for r in &committed.results.results {
+            match &r.outcome {
+                TxOutcome::Applied { .. } => applied += 1,
+                TxOutcome::Rejected(e) => {
+                    self.txs_rejected
+                        .get_or_create(&RejectedLabels {
+                            code: CodeLabel(e.code),
+                        })
+                        .inc();
+                }
+            }
+        }
+        self.txs_committed.inc_by(applied);
+    }
+
+    pub fn set_height(&self, height: u64) {
+        self.height.set(gauge_value(height));
+    }
+
+    pub fn set_mempool(&self, n: usize) {
+        self.mempool.set(gauge_value(n as u64));
+    }
+
+    pub fn set_peers(&self, n: usize) {
+        self.peers.set(gauge_value(n as u64));
+    }
+
+    /// Records one API request (`route` is the router's template).
+    pub fn observe_api(&self, route: &str, method: MethodLabel, status: u16, elapsed: Duration) {
+        let labels = ApiLabels {
+            route: route.to_string(),
+            method,
+            status: StatusClass::from_status(status),
+        };
+        self.api_requests
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The metrics as OpenMetrics text.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            // Writing into a String cannot fail; keep the scrape useful anyway.
+            let _ = writeln!(out, "# encoding failed: {e}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_labels_from_enums() {
+        let m = Metrics::new();
+        m.set_mempool(7);
+        m.set_peers(3);
+        m.observe_api(
+            "/v1/txs/{id}",
+            MethodLabel::Get,
+            404,
+            Duration::from_millis(2),
+        );
+        let text = m.encode();
+        assert!(text.contains("assent_mempool_txs 7"), "{text}");
+        assert!(text.contains("assent_gossip_peers 3"), "{text}");
+        assert!(text.contains("route=\"/v1/txs/{id}\""), "{text}");
+        assert!(text.contains("status=\"4xx\""), "{text}");
+        assert!(text.contains("method=\"GET\""), "{text}");
+        assert!(format!("{m:?}").contains("mempool: 7"));
+    }
+}
