@@ -5,6 +5,10 @@
 //! (the devnet launcher, tests), each with typed errors:
 //!
 //! - [`keystore`]: the encrypted keystore under `HOME/keys/`.
+//! - [`accounts`]: accounts given as `assent1…` or as a key name.
+//! - [`client`]: a blocking client of a node's HTTP API.
+//! - [`network`]: a new network's keys and genesis (`genesis new`, `devnet up`).
+//! - [`devnet`]: the layout of a local devnet: node directories, configs, pid file.
 //! - [`txfile`]: signed transaction files (hex of the canonical bytes).
 //! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
 //! - [`duration`]: `30d` / `12h` / `500ms` durations.
@@ -16,7 +20,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod client;
+pub mod devnet;
 pub mod duration;
 pub mod keystore;
+pub mod network;
 pub mod txfile;
 pub mod usefile;

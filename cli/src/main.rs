@@ -1,18 +1,28 @@
 //! `assent`: the command-line tool of the assent consent ledger.
 //!
 //! ```text
-//! assent [--home DIR] [--output text|json]
+//! assent [--home DIR] [--node URL] [--output text|json]
 //!   keys new NAME | import NAME --seed-hex HEX | list | show NAME
-//!   tx build <kind> [kind flags] --from KEY --nonce N --chain-id ID [--sign-only] [--out FILE|-]
-//!     kinds: register-consumer set-tags grant-consent revoke-consent revoke-all
-//!            pause-consent resume-consent set-policy clear-policy post-request
-//!            record-use rate transfer mint vote
-//!            propose admit-enterprise|suspend-enterprise|reinstate-enterprise|
-//!                    add-validator|remove-validator|set-params|json
-//!   tx decode FILE|- [--chain-id ID] [--format auto|hex|raw]
-//!   genesis new [--validators N] --out DIR [--chain-id ID] [--genesis-time T]
-//!   genesis validate FILE
+//!   status                                         the node's chain, height, validators
+//!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
+//!   consent grant|revoke|revoke-all|pause|resume [flags] --from KEY | list [ACCOUNT|--key NAME]
+//!   policy set|clear [flags] --from KEY | list [ACCOUNT|--key NAME]
+//!   request post [flags] --from KEY | list [--all]
+//!   use record (flags | --file FILE) --from KEY | list [ACCOUNT|--key NAME] [--limit N]
+//!   rate | transfer | mint [flags] --from KEY
+//!   balance [ACCOUNT|--key NAME]
+//!   gov propose <action> [flags] --from KEY | vote --proposal ID --yes|--no --from KEY
+//!   tx build <kind> [kind flags] --from KEY --nonce N --chain-id ID [--out FILE|-]   (offline)
+//!   tx decode FILE|- [--chain-id ID] | submit FILE | status ID
+//!   genesis new [--validators N] --out DIR | validate FILE
+//!   devnet up [--validators N] [--detach] | down | status      (DIR: --home, default ./devnet)
 //! ```
+//!
+//! Commands that make a tx build it from the same flags as `tx build`,
+//! sign it with the `--from` key for the node's chain, take the nonce from
+//! the node unless `--nonce` is given, submit it, and wait for the block
+//! (`--no-wait` prints the tx id only; `--timeout` bounds the wait).
+//! Accounts may be given as `assent1…` or as the name of a key in the keystore.
 //!
 //! Every failure ends the same way: one line `error: ...` on stderr saying
 //! what was wrong and what to do, and a non-zero exit (2 for usage errors,
@@ -29,12 +39,15 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 use commands::context::{Ctx, GlobalArgs};
+use commands::send::SendArgs;
+use commands::tx::build::With;
+use commands::tx::kinds;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "assent",
     version,
-    about = "assent: keys, transactions and queries for the assent consent ledger",
+    about = "assent: keys, transactions, queries and a local devnet for the assent consent ledger",
     propagate_version = true
 )]
 struct Cli {
@@ -50,20 +63,63 @@ enum Command {
     /// Manage the encrypted keystore (HOME/keys)
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
-    /// Build and sign transactions offline; decode signed transactions
+    /// The node's view of the chain: chain id, height, validators, peers
+    Status,
+    /// Register as a consumer, set interest tags, see earnings
+    #[command(subcommand)]
+    Consumer(commands::consumer::ConsumerCommand),
+    /// Grant, pause, resume, revoke and list consents
+    #[command(subcommand)]
+    Consent(commands::consent::ConsentCommand),
+    /// Standing permissions for a sector or one enterprise
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+    /// Enterprises' access requests: post, list
+    #[command(subcommand)]
+    Request(commands::request::RequestCommand),
+    /// Record uses of consumers' data (enterprises); list a consumer's uses
+    #[command(subcommand)]
+    Use(commands::usage::UseCommand),
+    /// Rate an enterprise 1-5, once per consent (Rate, by a consumer)
+    Rate(With<kinds::Rate, SendArgs>),
+    /// An account's points, nonce and roles
+    Balance(commands::query::Who),
+    /// Move points to another account (Transfer)
+    Transfer(With<kinds::AmountTo, SendArgs>),
+    /// Issue points (Mint, by the mint authority)
+    Mint(With<kinds::AmountTo, SendArgs>),
+    /// Operators' governance: propose, vote
+    #[command(subcommand)]
+    Gov(commands::gov::GovCommand),
+    /// Build and sign transactions offline, decode them, submit signed files, follow a tx
     #[command(subcommand)]
     Tx(commands::tx::TxCommand),
     /// Create a network's genesis and keys; validate genesis files
     #[command(subcommand)]
     Genesis(commands::genesis::GenesisCommand),
+    /// Run a local network of assentd validators (DIR: --home, default ./devnet)
+    #[command(subcommand)]
+    Devnet(commands::devnet::DevnetCommand),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx::new(cli.global);
     match cli.command {
         Command::Keys(cmd) => commands::keys::run(&ctx, cmd),
+        Command::Status => commands::status::run(&ctx),
+        Command::Consumer(cmd) => commands::consumer::run(&ctx, cmd),
+        Command::Consent(cmd) => commands::consent::run(&ctx, cmd),
+        Command::Policy(cmd) => commands::policy::run(&ctx, cmd),
+        Command::Request(cmd) => commands::request::run(&ctx, cmd),
+        Command::Use(cmd) => commands::usage::run(&ctx, cmd),
+        Command::Rate(w) => commands::consent::rate(&ctx, w),
+        Command::Balance(who) => commands::account::balance(&ctx, &who),
+        Command::Transfer(w) => commands::account::transfer(&ctx, w),
+        Command::Mint(w) => commands::account::mint(&ctx, w),
+        Command::Gov(cmd) => commands::gov::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
         Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
+        Command::Devnet(cmd) => commands::devnet::run(&ctx, cmd),
     }
 }
 

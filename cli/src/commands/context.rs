@@ -1,12 +1,18 @@
 //! Global flags and what every command shares: the home directory, the
-//! keystore, and printing in text or JSON.
+//! keystore, the node, and printing in text or JSON.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
+use assent_cli::accounts::Names;
+use assent_cli::client::{Node, DEFAULT_NODE, NODE_ENV};
 use assent_cli::keystore::{KdfParams, Keystore};
 use clap::{Args, ValueEnum};
+
+/// How long one call to the node may take.
+const NODE_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Flags accepted by every command.
 #[derive(Debug, Args)]
@@ -20,6 +26,16 @@ pub struct GlobalArgs {
         help_heading = "Global options"
     )]
     pub home: Option<PathBuf>,
+    /// The node's HTTP API
+    #[arg(
+        long,
+        global = true,
+        env = NODE_ENV,
+        value_name = "URL",
+        default_value = DEFAULT_NODE,
+        help_heading = "Global options"
+    )]
+    pub node: String,
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub output: OutputFormat,
@@ -37,6 +53,7 @@ pub enum OutputFormat {
 #[derive(Debug)]
 pub struct Ctx {
     home: Option<PathBuf>,
+    node: String,
     pub output: OutputFormat,
 }
 
@@ -44,8 +61,28 @@ impl Ctx {
     pub fn new(g: GlobalArgs) -> Ctx {
         Ctx {
             home: g.home,
+            node: g.node,
             output: g.output,
         }
+    }
+
+    /// `--home` or `ASSENT_HOME`, if given.
+    pub fn home_given(&self) -> Option<PathBuf> {
+        self.home.clone()
+    }
+
+    /// A client of the node named by `--node` / `ASSENT_NODE`.
+    pub fn node(&self) -> Result<Node> {
+        Ok(Node::new(&self.node, NODE_CALL_TIMEOUT)?)
+    }
+
+    /// Names of the keystore's accounts, for output.
+    pub fn names(&self) -> Names {
+        self.keystore().map(|ks| Names::of(&ks)).unwrap_or_default()
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.output == OutputFormat::Json
     }
 
     /// The home directory: `--home`, `ASSENT_HOME`, or `$HOME/.assent`.

@@ -2,21 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Result};
 use assent_cli::keystore::{KdfParams, Keystore};
-use assent_contracts::Timestamp;
-use assent_genesis::{
-    default_p2p_address, devnet_genesis, time, DevnetEnterprise, DevnetSpec, DevnetValidator,
-    Genesis, DEVNET_CHAIN_ID,
-};
+use assent_cli::network::{self, NetworkSpec};
+use assent_genesis::{time, Genesis, DEVNET_CHAIN_ID};
 use clap::Subcommand;
 use serde_json::json;
 
 use super::context::Ctx;
 use super::passphrase;
-
-/// Most validators `genesis new` creates (a local network on one machine).
-const MAX_VALIDATORS: usize = 100;
 
 #[derive(Debug, Subcommand)]
 pub enum GenesisCommand {
@@ -61,15 +55,6 @@ pub fn run(ctx: &Ctx, cmd: GenesisCommand) -> Result<()> {
     }
 }
 
-fn now() -> Result<Timestamp> {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| anyhow!("the system clock is before 1970; pass --genesis-time"))?
-        .as_millis();
-    // Whole seconds read better in the file.
-    Ok(Timestamp((ms / 1_000 * 1_000) as u64))
-}
-
 fn new(
     ctx: &Ctx,
     n: usize,
@@ -77,60 +62,24 @@ fn new(
     chain_id: String,
     genesis_time: Option<String>,
 ) -> Result<()> {
-    if n == 0 || n > MAX_VALIDATORS {
-        bail!("--validators: {n} is out of range; give 1 to {MAX_VALIDATORS}");
-    }
-    let file = out.join("genesis.toml");
-    if file.exists() {
-        bail!(
-            "{} already exists; choose another --out directory or remove it",
-            file.display()
-        );
-    }
     let genesis_time = match genesis_time {
         Some(t) => time::parse_utc(&t).map_err(|e| anyhow!("--genesis-time: {e}"))?,
-        None => now()?,
+        None => network::now()
+            .ok_or_else(|| anyhow!("the system clock is before 1970; pass --genesis-time"))?,
     };
-    let ks = Keystore::open(out).with_kdf(KdfParams::from_env()?);
-    let mut names: Vec<String> = (0..n)
-        .flat_map(|i| [format!("validator-{i}"), format!("operator-{i}")])
-        .collect();
-    names.extend(["mint", "acme", "alice"].map(String::from));
-    for name in &names {
-        let path = ks.path_of(name)?;
-        if path.exists() {
-            bail!(
-                "key file {} already exists; choose another --out directory",
-                path.display()
-            );
-        }
-    }
-    // Validate everything that does not need keys before asking for a passphrase.
-    let pass = passphrase::choose("the new network's keys")?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-
-    let mut accounts = std::collections::BTreeMap::new();
-    for name in &names {
-        let key = ks.create(name, &pass)?;
-        accounts.insert(name.clone(), key.account());
-    }
-    let spec = DevnetSpec {
+    let spec = NetworkSpec {
+        validators: n,
         chain_id,
         genesis_time,
-        mint_authority: accounts["mint"],
-        validators: (0..n)
-            .map(|i| DevnetValidator {
-                name: format!("validator-{i}"),
-                operator_name: format!("operator-{i}"),
-                consensus_key: accounts[&format!("validator-{i}")],
-                operator_account: accounts[&format!("operator-{i}")],
-                p2p_address: default_p2p_address(i),
-            })
-            .collect(),
-        enterprise: Some(DevnetEnterprise::acme_retail(accounts["acme"])),
+        base_port: network::DEFAULT_BASE_PORT,
     };
-    let genesis = devnet_genesis(&spec).map_err(|e| anyhow!("{e}"))?;
-    genesis.save(&file).map_err(|e| anyhow!("{e}"))?;
+    let ks = Keystore::open(out).with_kdf(KdfParams::from_env()?);
+    // Validate everything that does not need keys before asking for a passphrase.
+    network::check(out, &spec, &ks)?;
+    let pass = passphrase::choose("the new network's keys")?;
+    let net = network::create(out, &spec, &ks, &pass)?;
+    let genesis = &net.genesis;
+    let file = &net.file;
 
     let text = format!(
         "created a {n}-validator network in {dir}\n\
@@ -145,12 +94,13 @@ fn new(
         chain = genesis.chain_id(),
         hash = genesis.hash(),
         keys = ks.dir().display(),
-        count = names.len(),
+        count = net.keys.len(),
         last = n - 1,
     );
-    let keys: Vec<_> = names
+    let keys: Vec<_> = net
+        .keys
         .iter()
-        .map(|k| json!({"name": k, "account": accounts[k].to_string()}))
+        .map(|(k, a)| json!({"name": k, "account": a.to_string()}))
         .collect();
     ctx.emit(
         &text,

@@ -1,7 +1,19 @@
-//! Command groups of the `assent` binary, one module each.
+//! Command groups of the `assent` binary, one module each, and what they share.
 
+pub mod account;
+pub mod consent;
+pub mod consumer;
 pub mod context;
+pub mod devnet;
 pub mod genesis;
+pub mod gov;
 pub mod keys;
+pub mod outcome;
 pub mod passphrase;
+pub mod policy;
+pub mod query;
+pub mod request;
+pub mod send;
+pub mod status;
 pub mod tx;
+pub mod usage;

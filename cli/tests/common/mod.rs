@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fake_node;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -37,6 +39,8 @@ impl Home {
             .env("ASSENT_KDF", "fast")
             .env("ASSENT_PASSPHRASE", PASS)
             .env_remove("ASSENT_CHAIN_ID")
+            .env_remove("ASSENT_NODE")
+            .env_remove("ASSENT_ASSENTD")
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::null());
         c

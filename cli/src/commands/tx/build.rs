@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use assent_cli::keystore::Keystore;
 use assent_cli::txfile;
 use assent_contracts::state::Params;
-use assent_contracts::tx::{
-    check_stateless, ClearPolicy, Mint, PauseConsent, RegisterConsumer, ResumeConsent,
-    RevokeConsent, SetTags, Transfer,
-};
-use assent_contracts::{Amount, Payload, TxBody};
+use assent_contracts::tx::check_stateless;
+use assent_contracts::{Payload, TxBody};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -33,13 +31,13 @@ pub struct SignArgs {
     /// Keystore key that signs the tx; its account is the sender
     #[arg(long, value_name = "KEYNAME")]
     pub from: String,
-    /// The sender's next account nonce (0 for a new account). Required for now: reading it from a node comes with node support
+    /// The sender's next account nonce (0 for a new account; a node tells it: `assent balance --key NAME`)
     #[arg(long, value_name = "N")]
     pub nonce: u64,
     /// Chain the signature is for; a tx signed for one chain is invalid on every other
     #[arg(long, env = "ASSENT_CHAIN_ID", value_name = "ID")]
     pub chain_id: String,
-    /// Only sign and write the tx, do not submit it. Currently always the case (submission comes with node support)
+    /// Only sign and write the tx, do not submit it. `tx build` always works offline; the flag is accepted for scripts. Submit the file with `assent tx submit FILE`
     #[arg(long)]
     pub sign_only: bool,
     /// Where to write the signed tx: the canonical bytes (SignedTx::encode) as hex text with a trailing newline; `-` writes only that line to stdout [default: HOME/txs/<tx id>.tx]
@@ -50,13 +48,14 @@ pub struct SignArgs {
     pub max_size: usize,
 }
 
-/// One kind's own flags plus the signing flags.
+/// One kind's own flags plus the signing flags: offline ([`SignArgs`]) or
+/// sent to a node (`commands::send::SendArgs`).
 #[derive(Debug, Args)]
-pub struct With<T: Args> {
+pub struct With<T: Args, S: Args = SignArgs> {
     #[command(flatten)]
     pub args: T,
     #[command(flatten)]
-    pub sign: SignArgs,
+    pub sign: S,
 }
 
 /// The transaction kinds, as in DESIGN.md.
@@ -100,65 +99,32 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn into_parts(self) -> Result<(Payload, SignArgs)> {
+    /// The payload (accounts given as key names resolved in `ks`) and the signing flags.
+    fn into_parts(self, ks: &Keystore) -> Result<(Payload, SignArgs)> {
         Ok(match self {
-            Kind::RegisterConsumer(w) => (
-                Payload::RegisterConsumer(RegisterConsumer { tags: w.args.tags }),
-                w.sign,
-            ),
-            Kind::SetTags(w) => (Payload::SetTags(SetTags { tags: w.args.tags }), w.sign),
-            Kind::GrantConsent(w) => (w.args.payload(), w.sign),
-            Kind::RevokeConsent(w) => (
-                Payload::RevokeConsent(RevokeConsent {
-                    consent: w.args.consent,
-                }),
-                w.sign,
-            ),
-            Kind::RevokeAll(w) => (w.args.payload(), w.sign),
-            Kind::PauseConsent(w) => (
-                Payload::PauseConsent(PauseConsent {
-                    consent: w.args.consent,
-                }),
-                w.sign,
-            ),
-            Kind::ResumeConsent(w) => (
-                Payload::ResumeConsent(ResumeConsent {
-                    consent: w.args.consent,
-                }),
-                w.sign,
-            ),
-            Kind::SetPolicy(w) => (w.args.payload()?, w.sign),
-            Kind::ClearPolicy(w) => (
-                Payload::ClearPolicy(ClearPolicy {
-                    policy: w.args.policy,
-                }),
-                w.sign,
-            ),
+            Kind::RegisterConsumer(w) => (w.args.register(), w.sign),
+            Kind::SetTags(w) => (w.args.set(), w.sign),
+            Kind::GrantConsent(w) => (w.args.payload(ks)?, w.sign),
+            Kind::RevokeConsent(w) => (w.args.revoke(), w.sign),
+            Kind::RevokeAll(w) => (w.args.payload(ks)?, w.sign),
+            Kind::PauseConsent(w) => (w.args.pause(), w.sign),
+            Kind::ResumeConsent(w) => (w.args.resume(), w.sign),
+            Kind::SetPolicy(w) => (w.args.payload(ks)?, w.sign),
+            Kind::ClearPolicy(w) => (w.args.clear(), w.sign),
             Kind::PostRequest(w) => (w.args.payload(), w.sign),
-            Kind::RecordUse(w) => (w.args.payload()?, w.sign),
-            Kind::Rate(w) => (w.args.payload(), w.sign),
-            Kind::Transfer(w) => (
-                Payload::Transfer(Transfer {
-                    to: w.args.to,
-                    amount: Amount(w.args.amount),
-                }),
-                w.sign,
-            ),
-            Kind::Mint(w) => (
-                Payload::Mint(Mint {
-                    to: w.args.to,
-                    amount: Amount(w.args.amount),
-                }),
-                w.sign,
-            ),
-            Kind::Propose { action } => action.into_parts()?,
+            Kind::RecordUse(w) => (w.args.payload(ks)?, w.sign),
+            Kind::Rate(w) => (w.args.payload(ks)?, w.sign),
+            Kind::Transfer(w) => (w.args.transfer(ks)?, w.sign),
+            Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
+            Kind::Propose { action } => action.into_parts(ks)?,
             Kind::Vote(w) => (w.args.payload(), w.sign),
         })
     }
 }
 
 pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
-    let (payload, sign) = kind.into_parts()?;
+    let ks = ctx.keystore()?;
+    let (payload, sign) = kind.into_parts(&ks)?;
     check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
     let chain_id = sign.chain_id.as_str();
     if chain_id.is_empty()
@@ -173,7 +139,6 @@ pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
         );
     }
     // Fail on a missing key before asking for its passphrase.
-    let ks = ctx.keystore()?;
     ks.info(&sign.from)?;
     let pass = passphrase::unlock(&sign.from)?;
     let key = ks.load(&sign.from, &pass)?;
@@ -208,7 +173,7 @@ pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
     std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
 
     let human = format!(
-        "signed {kind} tx {tx_id}\nsender:   {}\nnonce:    {}\nchain id: {chain_id}\nwritten:  {} (not submitted: node submission comes later)",
+        "signed {kind} tx {tx_id}\nsender:   {}\nnonce:    {}\nchain id: {chain_id}\nwritten:  {} (not submitted; submit it with `assent tx submit FILE`)",
         signed.body.sender,
         signed.body.nonce,
         out.display()

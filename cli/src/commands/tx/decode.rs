@@ -37,7 +37,7 @@ pub struct DecodeArgs {
 /// Most bytes read from a file: hex of the largest decodable value, plus slack for whitespace.
 const MAX_READ: u64 = (MAX_DECODE_BYTES as u64) * 2 + 4096;
 
-fn read_input(file: &PathBuf) -> Result<(String, Vec<u8>)> {
+pub(super) fn read_input(file: &PathBuf) -> Result<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let name = if file.as_os_str() == "-" {
         std::io::stdin()

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use assent_cli::accounts::AccountRef;
 use assent_cli::duration::parse_ms;
+use assent_cli::keystore::Keystore;
 use assent_cli::usefile::{self, UseFileFormat};
 use assent_contracts::state::PolicyTarget;
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
@@ -15,12 +17,27 @@ use assent_contracts::{
 };
 use clap::{ArgGroup, Args};
 
+/// The account `r` names (an address, or a key of `ks`), or an error naming `flag`.
+pub fn resolve(r: &AccountRef, flag: &str, ks: &Keystore) -> Result<AccountId> {
+    r.resolve(ks).with_context(|| flag.to_string())
+}
+
 /// Interest tags (register-consumer, set-tags).
 #[derive(Debug, Args)]
 pub struct Tags {
     /// Interest tag (1-32 of a-z, 0-9, -); repeat or give a comma list
     #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
     pub tags: Vec<Tag>,
+}
+
+impl Tags {
+    pub fn register(self) -> Payload {
+        Payload::RegisterConsumer(tx::RegisterConsumer { tags: self.tags })
+    }
+
+    pub fn set(self) -> Payload {
+        Payload::SetTags(tx::SetTags { tags: self.tags })
+    }
 }
 
 /// The terms shared by consents, policies and requests.
@@ -49,9 +66,9 @@ pub struct Terms {
 
 #[derive(Debug, Args)]
 pub struct Grant {
-    /// Enterprise account (assent1...) the consent is given to
+    /// Enterprise the consent is given to: its account (assent1...) or a key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub enterprise: AccountId,
+    pub enterprise: AccountRef,
     #[command(flatten)]
     pub terms: Terms,
     /// Points paid per unit of use
@@ -69,9 +86,9 @@ pub struct Grant {
 }
 
 impl Grant {
-    pub fn payload(self) -> Payload {
-        Payload::GrantConsent(tx::GrantConsent {
-            enterprise: self.enterprise,
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::GrantConsent(tx::GrantConsent {
+            enterprise: resolve(&self.enterprise, "--enterprise", ks)?,
             categories: self.terms.categories,
             purposes: self.terms.purposes,
             level: self.terms.level,
@@ -79,7 +96,7 @@ impl Grant {
             max_uses: self.max_uses,
             expires_at: self.expires_at.map(Timestamp),
             request: self.request,
-        })
+        }))
     }
 }
 
@@ -91,18 +108,40 @@ pub struct ConsentRef {
     pub consent: ConsentId,
 }
 
+impl ConsentRef {
+    pub fn revoke(self) -> Payload {
+        Payload::RevokeConsent(tx::RevokeConsent {
+            consent: self.consent,
+        })
+    }
+
+    pub fn pause(self) -> Payload {
+        Payload::PauseConsent(tx::PauseConsent {
+            consent: self.consent,
+        })
+    }
+
+    pub fn resume(self) -> Payload {
+        Payload::ResumeConsent(tx::ResumeConsent {
+            consent: self.consent,
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RevokeAll {
-    /// Only consents to this enterprise [default: every enterprise]
+    /// Only consents to this enterprise (account or key name) [default: every enterprise]
     #[arg(long, value_name = "ACCOUNT")]
-    pub enterprise: Option<AccountId>,
+    pub enterprise: Option<AccountRef>,
 }
 
 impl RevokeAll {
-    pub fn payload(self) -> Payload {
-        Payload::RevokeAll(tx::RevokeAll {
-            enterprise: self.enterprise,
-        })
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
+        let enterprise = match &self.enterprise {
+            Some(e) => Some(resolve(e, "--enterprise", ks)?),
+            None => None,
+        };
+        Ok(Payload::RevokeAll(tx::RevokeAll { enterprise }))
     }
 }
 
@@ -112,9 +151,9 @@ pub struct SetPolicy {
     /// Admit every enterprise of this sector (retail, finance, health, ...)
     #[arg(long, value_name = "SECTOR")]
     pub sector: Option<Sector>,
-    /// Admit this one enterprise (assent1...)
+    /// Admit this one enterprise: its account (assent1...) or a key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub enterprise: Option<AccountId>,
+    pub enterprise: Option<AccountRef>,
     #[command(flatten)]
     pub terms: Terms,
     /// Points paid per unit of use under this policy
@@ -123,10 +162,10 @@ pub struct SetPolicy {
 }
 
 impl SetPolicy {
-    pub fn payload(self) -> Result<Payload> {
-        let target = match (self.sector, self.enterprise) {
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
+        let target = match (self.sector, &self.enterprise) {
             (Some(s), None) => PolicyTarget::Sector(s),
-            (None, Some(e)) => PolicyTarget::Enterprise(e),
+            (None, Some(e)) => PolicyTarget::Enterprise(resolve(e, "--enterprise", ks)?),
             _ => bail!("give exactly one of --sector and --enterprise"),
         };
         Ok(Payload::SetPolicy(tx::SetPolicy {
@@ -144,6 +183,14 @@ pub struct PolicyRef {
     /// Policy id (64 hex; the id of the SetPolicy tx)
     #[arg(long, value_name = "ID")]
     pub policy: PolicyId,
+}
+
+impl PolicyRef {
+    pub fn clear(self) -> Payload {
+        Payload::ClearPolicy(tx::ClearPolicy {
+            policy: self.policy,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -183,9 +230,9 @@ pub struct RecordUse {
     /// extension .json/.csv, else by content
     #[arg(long, value_name = "FILE", conflicts_with_all = ["consumer", "consent", "policy", "category", "purpose", "level", "units", "evidence_hash"])]
     pub file: Option<PathBuf>,
-    /// Consumer whose data was used (assent1...)
+    /// Consumer whose data was used: account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub consumer: Option<AccountId>,
+    pub consumer: Option<AccountRef>,
     /// Consent the use is under (64 hex)
     #[arg(long, value_name = "ID", conflicts_with = "policy")]
     pub consent: Option<ConsentId>,
@@ -210,7 +257,7 @@ pub struct RecordUse {
 }
 
 impl RecordUse {
-    pub fn payload(self) -> Result<Payload> {
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
         if let Some(path) = self.file {
             let content = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read uses file {}", path.display()))?;
@@ -231,8 +278,9 @@ impl RecordUse {
             (None, Some(p)) => tx::UseBasis::Policy(p),
             (None, None) => return Err(need("--consent ID or --policy ID")),
         };
+        let consumer = self.consumer.as_ref().ok_or_else(|| need("--consumer"))?;
         let one = tx::Use {
-            consumer: self.consumer.ok_or_else(|| need("--consumer"))?,
+            consumer: resolve(consumer, "--consumer", ks)?,
             basis,
             category: self.category.ok_or_else(|| need("--category"))?,
             purpose: self.purpose.ok_or_else(|| need("--purpose"))?,
@@ -246,9 +294,9 @@ impl RecordUse {
 
 #[derive(Debug, Args)]
 pub struct Rate {
-    /// Enterprise rated (assent1...)
+    /// Enterprise rated: account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub enterprise: AccountId,
+    pub enterprise: AccountRef,
     /// Your consent to that enterprise (64 hex); one rating per consent
     #[arg(long, value_name = "ID")]
     pub consent: ConsentId,
@@ -258,24 +306,40 @@ pub struct Rate {
 }
 
 impl Rate {
-    pub fn payload(self) -> Payload {
-        Payload::Rate(tx::Rate {
-            enterprise: self.enterprise,
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::Rate(tx::Rate {
+            enterprise: resolve(&self.enterprise, "--enterprise", ks)?,
             consent: self.consent,
             score: self.score,
-        })
+        }))
     }
 }
 
 /// A recipient and an amount (transfer, mint).
 #[derive(Debug, Args)]
 pub struct AmountTo {
-    /// Recipient account (assent1...)
+    /// Recipient: account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub to: AccountId,
+    pub to: AccountRef,
     /// Points
     #[arg(long, value_name = "POINTS")]
     pub amount: u64,
+}
+
+impl AmountTo {
+    pub fn transfer(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::Transfer(tx::Transfer {
+            to: resolve(&self.to, "--to", ks)?,
+            amount: Amount(self.amount),
+        }))
+    }
+
+    pub fn mint(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::Mint(tx::Mint {
+            to: resolve(&self.to, "--to", ks)?,
+            amount: Amount(self.amount),
+        }))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,38 +1,43 @@
 //! `assent tx build propose <action>`: the operators' governance actions.
 
 use anyhow::{anyhow, Result};
+use assent_cli::accounts::AccountRef;
 use assent_cli::duration::parse_ms;
+use assent_cli::keystore::Keystore;
 use assent_contracts::state::{Params, Validator};
 use assent_contracts::terms::Sector;
 use assent_contracts::tx::{GovAction, Propose};
-use assent_contracts::{AccountId, BasisPoints, Payload};
+use assent_contracts::{BasisPoints, Payload};
 use clap::{Args, Subcommand};
 
 use super::build::{SignArgs, With};
+use super::kinds::resolve;
 
+/// The governance actions; `S` is how the proposal is signed (offline with
+/// [`SignArgs`], or sent to a node).
 #[derive(Debug, Subcommand)]
-pub enum Action {
+pub enum Action<S: Args = SignArgs> {
     /// Admit an enterprise (name, sector, key)
-    AdmitEnterprise(With<Admit>),
+    AdmitEnterprise(With<Admit, S>),
     /// Suspend an enterprise: it can no longer record uses or receive grants
-    SuspendEnterprise(With<EnterpriseRef>),
+    SuspendEnterprise(With<EnterpriseRef, S>),
     /// Reinstate a suspended enterprise
-    ReinstateEnterprise(With<EnterpriseRef>),
+    ReinstateEnterprise(With<EnterpriseRef, S>),
     /// Add a consensus validator
-    AddValidator(With<AddValidator>),
+    AddValidator(With<AddValidator, S>),
     /// Remove a consensus validator
-    RemoveValidator(With<RemoveValidator>),
+    RemoveValidator(With<RemoveValidator, S>),
     /// Replace the chain parameters (every parameter must be given)
-    SetParams(With<SetParams>),
+    SetParams(With<SetParams, S>),
     /// Any action as JSON, e.g. {"suspend_enterprise":{"account":"assent1..."}}
-    Json(With<JsonAction>),
+    Json(With<JsonAction, S>),
 }
 
 #[derive(Debug, Args)]
 pub struct Admit {
-    /// The enterprise's account (assent1...)
+    /// The enterprise's account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub account: AccountId,
+    pub account: AccountRef,
     /// Its name
     #[arg(long)]
     pub name: String,
@@ -49,9 +54,9 @@ pub struct Admit {
 
 #[derive(Debug, Args)]
 pub struct EnterpriseRef {
-    /// The enterprise's account (assent1...)
+    /// The enterprise's account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub account: AccountId,
+    pub account: AccountRef,
 }
 
 #[derive(Debug, Args)]
@@ -59,9 +64,9 @@ pub struct AddValidator {
     /// The validator's name
     #[arg(long)]
     pub name: String,
-    /// Its ed25519 consensus key, as an account (assent1...)
+    /// Its ed25519 consensus key, as an account (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub consensus_key: AccountId,
+    pub consensus_key: AccountRef,
     /// Its voting power
     #[arg(long, value_name = "N")]
     pub power: u64,
@@ -72,9 +77,9 @@ pub struct AddValidator {
 
 #[derive(Debug, Args)]
 pub struct RemoveValidator {
-    /// The validator's consensus key (assent1...)
+    /// The validator's consensus key (assent1...) or key name
     #[arg(long, value_name = "ACCOUNT")]
-    pub consensus_key: AccountId,
+    pub consensus_key: AccountRef,
 }
 
 #[derive(Debug, Args)]
@@ -106,16 +111,17 @@ pub struct JsonAction {
     pub action: String,
 }
 
-fn propose(action: GovAction, sign: SignArgs) -> (Payload, SignArgs) {
+fn propose<S>(action: GovAction, sign: S) -> (Payload, S) {
     (Payload::Propose(Propose { action }), sign)
 }
 
-impl Action {
-    pub fn into_parts(self) -> Result<(Payload, SignArgs)> {
+impl<S: Args> Action<S> {
+    /// The Propose payload (accounts resolved in `ks`) and the signing flags.
+    pub fn into_parts(self, ks: &Keystore) -> Result<(Payload, S)> {
         Ok(match self {
             Action::AdmitEnterprise(w) => propose(
                 GovAction::AdmitEnterprise {
-                    account: w.args.account,
+                    account: resolve(&w.args.account, "--account", ks)?,
                     name: w.args.name,
                     sector: w.args.sector,
                     jurisdiction: w.args.jurisdiction,
@@ -125,13 +131,13 @@ impl Action {
             ),
             Action::SuspendEnterprise(w) => propose(
                 GovAction::SuspendEnterprise {
-                    account: w.args.account,
+                    account: resolve(&w.args.account, "--account", ks)?,
                 },
                 w.sign,
             ),
             Action::ReinstateEnterprise(w) => propose(
                 GovAction::ReinstateEnterprise {
-                    account: w.args.account,
+                    account: resolve(&w.args.account, "--account", ks)?,
                 },
                 w.sign,
             ),
@@ -139,7 +145,7 @@ impl Action {
                 GovAction::AddValidator {
                     validator: Validator {
                         name: w.args.name,
-                        consensus_key: w.args.consensus_key,
+                        consensus_key: resolve(&w.args.consensus_key, "--consensus-key", ks)?,
                         power: w.args.power,
                         p2p_address: w.args.p2p_address,
                     },
@@ -148,7 +154,7 @@ impl Action {
             ),
             Action::RemoveValidator(w) => propose(
                 GovAction::RemoveValidator {
-                    consensus_key: w.args.consensus_key,
+                    consensus_key: resolve(&w.args.consensus_key, "--consensus-key", ks)?,
                 },
                 w.sign,
             ),

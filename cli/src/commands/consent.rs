@@ -1,0 +1,89 @@
+//! `assent consent`: a consumer grants, pauses, resumes and revokes consents;
+//! `consent list` shows a consumer's consents. Also `assent rate`.
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::Value;
+
+use super::context::Ctx;
+use super::outcome::time_words;
+use super::query::{array, list, num, text, Who};
+use super::send::{send, SendArgs};
+use super::tx::build::With;
+use super::tx::kinds;
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Let one enterprise use some data categories for some purposes, at a price per use (GrantConsent)
+    Grant(With<kinds::Grant, SendArgs>),
+    /// End a consent from the block that contains this tx on (RevokeConsent)
+    Revoke(With<kinds::ConsentRef, SendArgs>),
+    /// End every consent, to one enterprise or to all (RevokeAll)
+    RevokeAll(With<kinds::RevokeAll, SendArgs>),
+    /// Pause a consent: it covers no use until resumed (PauseConsent)
+    Pause(With<kinds::ConsentRef, SendArgs>),
+    /// Resume a paused consent (ResumeConsent)
+    Resume(With<kinds::ConsentRef, SendArgs>),
+    /// List a consumer's consents with their state (ConsentGiven, ConsentPaused, ConsentWithdrawn, ConsentExpired)
+    List(Who),
+}
+
+pub fn run(ctx: &Ctx, cmd: ConsentCommand) -> Result<()> {
+    let ks = || ctx.keystore();
+    match cmd {
+        ConsentCommand::Grant(w) => send(ctx, w.args.payload(&ks()?)?, w.sign),
+        ConsentCommand::Revoke(w) => send(ctx, w.args.revoke(), w.sign),
+        ConsentCommand::RevokeAll(w) => send(ctx, w.args.payload(&ks()?)?, w.sign),
+        ConsentCommand::Pause(w) => send(ctx, w.args.pause(), w.sign),
+        ConsentCommand::Resume(w) => send(ctx, w.args.resume(), w.sign),
+        ConsentCommand::List(who) => list_consents(ctx, &who),
+    }
+}
+
+/// `assent rate`: a consumer rates an enterprise, once per consent.
+pub fn rate(ctx: &Ctx, w: With<kinds::Rate, SendArgs>) -> Result<()> {
+    send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign)
+}
+
+fn consent_text(c: &Value, names: &assent_cli::accounts::Names) -> String {
+    let mut terms = format!(
+        "{} on {} ({}) at {} pts/use",
+        list(c, "purposes"),
+        list(c, "categories"),
+        text(c, "level"),
+        num(c, "price_per_use")
+    );
+    match c.get("max_uses").and_then(Value::as_u64) {
+        Some(m) => terms.push_str(&format!(", used {} of {m}", num(c, "used"))),
+        None => terms.push_str(&format!(", used {}", num(c, "used"))),
+    }
+    if let Some(t) = c.get("expires_at").and_then(Value::as_u64) {
+        terms.push_str(&format!(", expires {}", time_words(t)));
+    }
+    terms.push_str(&format!(", granted at height {}", num(c, "granted_height")));
+    format!(
+        "{}  {}  {}\n    {terms}",
+        text(c, "id"),
+        text(c, "status"),
+        names.label_text(&text(c, "enterprise")),
+    )
+}
+
+fn list_consents(ctx: &Ctx, who: &Who) -> Result<()> {
+    let (account, names) = who.resolve(ctx, "consent list")?;
+    let route = format!("/v1/consumers/{account}/consents");
+    let v = ctx.node()?.get_value(&route)?;
+    let consents = array(&v, "consents", &route)?;
+    let text = if consents.is_empty() {
+        format!("{} has no consents", names.label(&account))
+    } else {
+        let mut lines = vec![format!(
+            "{} consent(s) of {}:",
+            consents.len(),
+            names.label(&account)
+        )];
+        lines.extend(consents.iter().map(|c| consent_text(c, &names)));
+        lines.join("\n")
+    };
+    ctx.emit(&text, &v)
+}

@@ -1,0 +1,41 @@
+//! `assent consumer`: register as a consumer, set interest tags, see earnings.
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::context::Ctx;
+use super::query::{num, Who};
+use super::send::{send, SendArgs};
+use super::tx::build::With;
+use super::tx::kinds;
+
+#[derive(Debug, Subcommand)]
+pub enum ConsumerCommand {
+    /// Register the --from key as a consumer, with self-declared interest tags (RegisterConsumer)
+    Register(With<kinds::Tags, SendArgs>),
+    /// Replace your interest tags; no --tag clears them (SetTags)
+    Tags(With<kinds::Tags, SendArgs>),
+    /// What a consumer earned from uses of their data
+    Earnings(Who),
+}
+
+pub fn run(ctx: &Ctx, cmd: ConsumerCommand) -> Result<()> {
+    match cmd {
+        ConsumerCommand::Register(w) => send(ctx, w.args.register(), w.sign),
+        ConsumerCommand::Tags(w) => send(ctx, w.args.set(), w.sign),
+        ConsumerCommand::Earnings(who) => {
+            let (account, names) = who.resolve(ctx, "consumer earnings")?;
+            let v = ctx
+                .node()?
+                .get_value(&format!("/v1/consumers/{account}/earnings"))?;
+            let text = format!(
+                "{} earned {} points from {} settled use(s); balance {} points",
+                names.label(&account),
+                num(&v, "earned"),
+                num(&v, "uses_settled"),
+                num(&v, "balance")
+            );
+            ctx.emit(&text, &v)
+        }
+    }
+}
