@@ -199,6 +199,7 @@ impl App {
                 let next = Height(certificate.height.0 + 1);
                 self.height = next;
                 self.received.clear();
+                self.streams.prune_below(next);
                 let _ = reply.send(Next::Start(next, self.height_params()?));
             }
             AppMsg::GetDecidedValues { range, reply } => {
@@ -271,7 +272,7 @@ impl App {
         // Pace empty blocks: no sooner than block_interval after the last commit.
         let interval = self.shared.config.timing.block_interval.min(timeout / 2);
         let since = self.last_commit.elapsed();
-        if since < interval && self.shared.mempool().len() == 0 {
+        if since < interval && self.shared.mempool().is_empty() {
             tokio::time::sleep(interval - since).await;
         }
         let params = {

@@ -98,12 +98,31 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     let proof_bytes = WireCodec.encode(&proof).map_err(|e| err(&e))?;
     let identity = NetworkIdentity::new_validator(shared.config.moniker.clone(), net_key, address.to_string(), proof_bytes);
 
+    // Pin each configured peer that is a genesis validator's address to that
+    // validator's peer id (derived from its consensus key): with
+    // persistent_peers_only, Malachite then accepts its inbound connections
+    // at once instead of only after dialing it back.
+    let validators = shared.chain.validators().map_err(|e| err(&e))?;
+    let peers = shared
+        .config
+        .peers
+        .iter()
+        .map(|addr| {
+            let pinned = addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_)));
+            let known = validators.iter().find(|v| v.p2p_address.parse::<libp2p::Multiaddr>().ok().as_ref() == Some(addr));
+            match (pinned, known.and_then(|v| crate::gossip::peer_id_of(&v.consensus_key))) {
+                (false, Some(id)) => addr.clone().with(libp2p::multiaddr::Protocol::P2p(id)),
+                _ => addr.clone(),
+            }
+        })
+        .collect::<Vec<_>>();
+
     let cfg = EngineConfig {
         moniker: shared.config.moniker.clone(),
         consensus: ConsensusConfig {
             p2p: P2pConfig {
                 listen_addr: shared.config.listen.clone(),
-                persistent_peers: shared.config.peers.clone(),
+                persistent_peers: peers,
                 persistent_peers_only: true,
                 ..P2pConfig::default()
             },

@@ -1,0 +1,259 @@
+//! # assent-tests: real `assentd` processes on 127.0.0.1
+//!
+//! [`Net`] lays a network out with `assent devnet up --no-start` (the same
+//! code users run), starts one `assentd` per node, and talks to them over
+//! HTTP. Every process it starts is killed when the `Net` is dropped, also
+//! when a test fails. Tests wait on conditions with deadlines, never on fixed
+//! sleeps.
+//!
+//! The binaries are the workspace's own: `cargo test --workspace` builds
+//! `assent` and `assentd` (their packages have integration tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::{AccountId, SignedTx, TxBody};
+use serde_json::Value;
+
+pub const PASS: &str = "test-pass";
+
+/// Where cargo put the workspace binaries (next to this test's `deps/` dir).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is missing: build the workspace first (`cargo test --workspace` does)", p.display());
+    p
+}
+
+/// Polls `cond` every 50 ms until it holds or `limit` passes.
+pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            eprintln!("gave up waiting for {what} after {limit:?}");
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+static NEXT_BASE: AtomicU16 = AtomicU16::new(0);
+
+/// A base port whose node ports (base + 10 i + 0..3) are all free now.
+fn free_base(n: usize) -> u16 {
+    let offset = (std::process::id() % 200) as u16 * 100;
+    loop {
+        let k = NEXT_BASE.fetch_add(1, Ordering::SeqCst);
+        let base = 30_000 + (offset + k * 100) % 30_000;
+        let free = (0..n).all(|i| (0..3).all(|p| TcpListener::bind(("127.0.0.1", base + 10 * i as u16 + p)).is_ok()));
+        if free {
+            return base;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub home: PathBuf,
+    pub api: String,
+    child: Option<Child>,
+}
+
+impl Node {
+    pub fn running(&mut self) -> bool {
+        match &mut self.child {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+}
+
+/// A local network of real `assentd` processes.
+#[derive(Debug)]
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<Node>,
+    pub chain_id: String,
+    http: reqwest::blocking::Client,
+}
+
+fn assent(args: &[&str]) -> std::process::Output {
+    Command::new(bin("assent"))
+        .args(args)
+        .env("ASSENT_PASSPHRASE", PASS)
+        .env("ASSENT_KDF", "fast")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run assent")
+}
+
+impl Net {
+    /// Lays out an `n`-validator network (not started).
+    pub fn new(n: usize) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let base = free_base(n).to_string();
+        let home = dir.path().to_str().unwrap().to_string();
+        let out = assent(&["devnet", "up", "--no-start", "--validators", &n.to_string(), "--home", &home, "--base-port", &base]);
+        assert!(out.status.success(), "devnet layout failed: {}", String::from_utf8_lossy(&out.stderr));
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let home = dir.path().join(format!("node-{i}"));
+            let cfg: toml::Value = toml::from_str(&std::fs::read_to_string(home.join("config.toml")).unwrap()).unwrap();
+            let api = format!("http://{}", cfg["api"]["listen"].as_str().unwrap());
+            nodes.push(Node { home, api, child: None });
+        }
+        let genesis: toml::Value = toml::from_str(&std::fs::read_to_string(dir.path().join("genesis.toml")).unwrap()).unwrap();
+        let chain_id = genesis["chain_id"].as_str().unwrap().to_string();
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+        Net { dir, nodes, chain_id, http }
+    }
+
+    pub fn start(&mut self, i: usize) {
+        let node = &mut self.nodes[i];
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(node.home.join("assentd.log")).unwrap();
+        let child = Command::new(bin("assentd"))
+            .args(["start", "--home", node.home.to_str().unwrap()])
+            .env("ASSENT_PASSPHRASE", PASS)
+            .env("RUST_LOG", std::env::var("ASSENT_TEST_LOG").unwrap_or_else(|_| "warn,assent=info".into()))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn assentd");
+        node.child = Some(child);
+    }
+
+    pub fn start_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.start(i);
+        }
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it does not exit within 15 s. Returns whether it exited cleanly.
+    pub fn stop(&mut self, i: usize) -> bool {
+        let Some(mut c) = self.nodes[i].child.take() else { return true };
+        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+
+    pub fn get(&self, i: usize, path: &str) -> Option<Value> {
+        let r = self.http.get(format!("{}{}", self.nodes[i].api, path)).send().ok()?;
+        r.json().ok()
+    }
+
+    pub fn status(&self, i: usize) -> Option<Value> {
+        self.get(i, "/v1/status")
+    }
+
+    pub fn height(&self, i: usize) -> Option<u64> {
+        self.status(i)?["height"].as_u64()
+    }
+
+    /// Waits until node `i` is at or above `h`; panics with its log tail if not.
+    pub fn wait_height(&self, i: usize, h: u64, limit: Duration) {
+        if !wait_until(&format!("node {i} to reach height {h}"), limit, || self.height(i).is_some_and(|x| x >= h)) {
+            panic!("node {i} did not reach height {h} (at {:?}); log tail:\n{}", self.height(i), self.log_tail(i));
+        }
+    }
+
+    pub fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.nodes[i].home.join("assentd.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// (block hash, state root) of block `h` as node `i` has it.
+    pub fn block_roots(&self, i: usize, h: u64) -> Option<(String, String)> {
+        let b = self.get(i, &format!("/v1/blocks/{h}"))?;
+        Some((b["block_hash"].as_str()?.to_string(), b["header"]["state_root"].as_str()?.to_string()))
+    }
+
+    /// A key of the devnet keystore (validator-N, operator-N, mint, acme, alice).
+    pub fn key(&self, name: &str) -> Keypair {
+        let ks = assent_cli::keystore::Keystore::open(self.dir.path());
+        ks.load(name, PASS).unwrap()
+    }
+
+    pub fn next_nonce(&self, i: usize, who: &AccountId) -> u64 {
+        self.get(i, &format!("/v1/accounts/{who}")).and_then(|v| v["next_nonce"].as_u64()).unwrap_or(0)
+    }
+
+    /// Signs `payload` from `key` with its next nonce (as node `i` sees it).
+    pub fn sign(&self, i: usize, key: &Keypair, payload: assent_contracts::Payload) -> SignedTx {
+        let nonce = self.next_nonce(i, &key.account());
+        TxBody { sender: key.account(), nonce, payload }.sign(&self.chain_id, key)
+    }
+
+    /// POSTs a signed tx (hex) to node `i`; returns (HTTP status, JSON).
+    pub fn submit(&self, i: usize, tx: &SignedTx) -> (u16, Value) {
+        self.post_raw(i, "/v1/txs", "text/plain", hex::encode(tx.encode()).into_bytes())
+    }
+
+    pub fn post_raw(&self, i: usize, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{}", self.nodes[i].api, path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .expect("node answers");
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
+    /// Waits until tx `id` is committed or rejected on node `i`; returns its status JSON.
+    pub fn wait_tx(&self, i: usize, id: &str) -> Value {
+        let mut last = Value::Null;
+        let done = wait_until(&format!("tx {id}"), Duration::from_secs(30), || {
+            last = self.get(i, &format!("/v1/txs/{id}")).unwrap_or(Value::Null);
+            matches!(last["status"].as_str(), Some("committed") | Some("rejected"))
+        });
+        assert!(done, "tx {id} not final on node {i}: {last}\n{}", self.log_tail(i));
+        last
+    }
+
+    /// Submits and waits; returns the final status.
+    pub fn run(&self, i: usize, key: &Keypair, payload: assent_contracts::Payload) -> Value {
+        let tx = self.sign(i, key, payload);
+        let (code, body) = self.submit(i, &tx);
+        assert_eq!(code, 202, "submit refused: {body}");
+        self.wait_tx(i, &tx.id().to_string())
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(mut c) = n.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
