@@ -12,7 +12,9 @@ use assent_contracts::codec;
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::state::{Entries, StateRead, StoreError as LedgerStoreError};
 use assent_contracts::tx::{TxOutcome, TxResult};
-use assent_contracts::{AccountId, Block, BlockHash, BlockOutput, Event, Hash32, Height, Timestamp, TxId, UseId};
+use assent_contracts::{
+    AccountId, Block, BlockHash, BlockOutput, Event, Hash32, Height, Timestamp, TxId, UseId,
+};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Why the store failed. All of these stop the node (a store it cannot trust
@@ -56,7 +58,14 @@ pub mod keys {
     }
     /// Uses of a consumer's data, ordered by (height, tx index, use index).
     pub fn consumer_use(consumer: &AccountId, h: Height, tx: u32, index: u32) -> Vec<u8> {
-        [b"u/".as_slice(), consumer.as_bytes(), &h.0.to_be_bytes(), &tx.to_be_bytes(), &index.to_be_bytes()].concat()
+        [
+            b"u/".as_slice(),
+            consumer.as_bytes(),
+            &h.0.to_be_bytes(),
+            &tx.to_be_bytes(),
+            &index.to_be_bytes(),
+        ]
+        .concat()
     }
     pub fn consumer_uses_prefix(consumer: &AccountId) -> Vec<u8> {
         [b"u/".as_slice(), consumer.as_bytes()].concat()
@@ -120,7 +129,10 @@ impl std::fmt::Debug for Store {
 }
 
 fn decode<T: DeserializeOwned + Serialize>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
-    codec::decode(bytes).map_err(|e| StoreError::Corrupt { what: what.to_string(), why: e.to_string() })
+    codec::decode(bytes).map_err(|e| StoreError::Corrupt {
+        what: what.to_string(),
+        why: e.to_string(),
+    })
 }
 
 fn enc<T: Serialize>(v: &T) -> Vec<u8> {
@@ -134,8 +146,14 @@ impl Store {
             .path(path)
             .cache_capacity(256 * 1024 * 1024)
             .open()
-            .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
-        let tree = db.open_tree("assent").map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
+        let tree = db.open_tree("assent").map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
         Ok(Store { db, tree })
     }
 
@@ -146,7 +164,11 @@ impl Store {
         Ok(Store { db, tree })
     }
 
-    fn get<T: DeserializeOwned + Serialize>(&self, what: &str, key: &[u8]) -> Result<Option<T>, StoreError> {
+    fn get<T: DeserializeOwned + Serialize>(
+        &self,
+        what: &str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
         match self.tree.get(key)? {
             Some(v) => decode(what, &v).map(Some),
             None => Ok(None),
@@ -159,12 +181,23 @@ impl Store {
         let hash = genesis.hash();
         if let Some(stored) = self.tree.get(keys::GENESIS)? {
             if stored.as_ref() != hash.as_bytes() {
-                return Err(StoreError::WrongChain { stored: hex::encode(&stored), expected: hash.to_string() });
+                return Err(StoreError::WrongChain {
+                    stored: hex::encode(&stored),
+                    expected: hash.to_string(),
+                });
             }
             return self.head();
         }
-        let (writes, root) = genesis.initial_state().writes().map_err(|e| StoreError::Genesis(e.to_string()))?;
-        let head = Head { height: Height(0), block_hash: BlockHash(hash), state_root: root, time: genesis.genesis_time() };
+        let (writes, root) = genesis
+            .initial_state()
+            .writes()
+            .map_err(|e| StoreError::Genesis(e.to_string()))?;
+        let head = Head {
+            height: Height(0),
+            block_hash: BlockHash(hash),
+            state_root: root,
+            time: genesis.genesis_time(),
+        };
         let mut batch = sled::Batch::default();
         for (k, v) in &writes {
             if let Some(v) = v {
@@ -179,12 +212,21 @@ impl Store {
     }
 
     pub fn head(&self) -> Result<Head, StoreError> {
-        self.get("head", keys::HEAD)?.ok_or_else(|| StoreError::Corrupt { what: "head".into(), why: "missing".into() })
+        self.get("head", keys::HEAD)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "head".into(),
+                why: "missing".into(),
+            })
     }
 
     /// Commits a decided block atomically: state writes, block, certificate,
     /// results, tx and use indexes, new head; then flushes to disk.
-    pub fn commit_block(&self, block: &Block, cert: &CommitCertificate, out: &BlockOutput) -> Result<Head, StoreError> {
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        cert: &CommitCertificate,
+        out: &BlockOutput,
+    ) -> Result<Head, StoreError> {
         let h = block.header.height;
         let mut batch = sled::Batch::default();
         for (k, v) in &out.writes {
@@ -197,25 +239,59 @@ impl Store {
         batch.insert(keys::certificate(h), enc(cert));
         batch.insert(
             keys::results(h),
-            enc(&BlockResults { results: out.results.clone(), end_events: out.end_events.clone() }),
+            enc(&BlockResults {
+                results: out.results.clone(),
+                end_events: out.end_events.clone(),
+            }),
         );
         for (i, r) in out.results.iter().enumerate() {
-            batch.insert(keys::tx(&r.tx_id), enc(&TxLocation { height: h, index: i as u32 }));
+            batch.insert(
+                keys::tx(&r.tx_id),
+                enc(&TxLocation {
+                    height: h,
+                    index: i as u32,
+                }),
+            );
             if let TxOutcome::Applied { events } = &r.outcome {
                 for e in events {
                     let (consumer, use_id, index) = match e {
-                        Event::UseSettled { consumer, use_id, index, .. } | Event::UseRejected { consumer, use_id, index, .. } => {
-                            (consumer, use_id, *index)
+                        Event::UseSettled {
+                            consumer,
+                            use_id,
+                            index,
+                            ..
                         }
+                        | Event::UseRejected {
+                            consumer,
+                            use_id,
+                            index,
+                            ..
+                        } => (consumer, use_id, *index),
                         _ => continue,
                     };
-                    let rec = UseRecord { height: h, tx_id: r.tx_id, tx_index: i as u32, event: e.clone() };
+                    let rec = UseRecord {
+                        height: h,
+                        tx_id: r.tx_id,
+                        tx_index: i as u32,
+                        event: e.clone(),
+                    };
                     batch.insert(keys::consumer_use(consumer, h, i as u32, index), enc(&rec));
-                    batch.insert(keys::use_location(use_id), enc(&TxLocation { height: h, index: i as u32 }));
+                    batch.insert(
+                        keys::use_location(use_id),
+                        enc(&TxLocation {
+                            height: h,
+                            index: i as u32,
+                        }),
+                    );
                 }
             }
         }
-        let head = Head { height: h, block_hash: block.header.hash(), state_root: out.state_root, time: block.header.time };
+        let head = Head {
+            height: h,
+            block_hash: block.header.hash(),
+            state_root: out.state_root,
+            time: block.header.time,
+        };
         batch.insert(keys::HEAD, enc(&head));
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
@@ -231,7 +307,12 @@ impl Store {
 
     pub fn block(&self, h: Height) -> Result<Option<Block>, StoreError> {
         match self.tree.get(keys::block(h))? {
-            Some(b) => Block::decode(&b).map(Some).map_err(|e| StoreError::Corrupt { what: format!("block {h}"), why: e.to_string() }),
+            Some(b) => Block::decode(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    what: format!("block {h}"),
+                    why: e.to_string(),
+                }),
             None => Ok(None),
         }
     }
@@ -257,9 +338,18 @@ impl Store {
     }
 
     /// Uses of a consumer's data, newest first, at most `limit`.
-    pub fn uses_of(&self, consumer: &AccountId, limit: usize) -> Result<Vec<UseRecord>, StoreError> {
+    pub fn uses_of(
+        &self,
+        consumer: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<UseRecord>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(keys::consumer_uses_prefix(consumer)).rev().take(limit) {
+        for item in self
+            .tree
+            .scan_prefix(keys::consumer_uses_prefix(consumer))
+            .rev()
+            .take(limit)
+        {
             let (_, v) = item?;
             out.push(decode("use record", &v)?);
         }
@@ -267,7 +357,13 @@ impl Store {
     }
 
     /// Keeps a proposed block until it is decided (ours by (height, round) too).
-    pub fn save_undecided(&self, h: Height, hash: &BlockHash, bytes: &[u8], own_round: Option<u32>) -> Result<(), StoreError> {
+    pub fn save_undecided(
+        &self,
+        h: Height,
+        hash: &BlockHash,
+        bytes: &[u8],
+        own_round: Option<u32>,
+    ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(keys::undecided(h, hash), bytes);
         if let Some(r) = own_round {
@@ -284,14 +380,21 @@ impl Store {
 
     /// The hash of the block this node proposed at (height, round), if any.
     pub fn own_proposal(&self, h: Height, round: u32) -> Result<Option<BlockHash>, StoreError> {
-        Ok(self.tree.get(keys::own_proposal(h, round))?.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()).map(|b| BlockHash(Hash32(b))))
+        Ok(self
+            .tree
+            .get(keys::own_proposal(h, round))?
+            .and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok())
+            .map(|b| BlockHash(Hash32(b))))
     }
 
     /// Drops proposals for heights up to and including `h`.
     pub fn prune_undecided(&self, h: Height) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for prefix in [b"v/".as_slice(), b"p/".as_slice()] {
-            for item in self.tree.range(prefix.to_vec()..[prefix, &(h.0 + 1).to_be_bytes()].concat()) {
+            for item in self
+                .tree
+                .range(prefix.to_vec()..[prefix, &(h.0 + 1).to_be_bytes()].concat())
+            {
                 let (k, _) = item?;
                 batch.remove(k);
             }
@@ -318,7 +421,99 @@ impl StateRead for Store {
         let strip = keys::STATE.len();
         self.tree
             .scan_prefix(keys::state(prefix))
-            .map(|r| r.map(|(k, v)| (k[strip..].to_vec(), v.to_vec())).map_err(|e| LedgerStoreError::Io(e.to_string())))
+            .map(|r| {
+                r.map(|(k, v)| (k[strip..].to_vec(), v.to_vec()))
+                    .map_err(|e| LedgerStoreError::Io(e.to_string()))
+            })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assent_contracts::crypto::Keypair;
+    use assent_contracts::state::StateExt;
+    use assent_genesis::{
+        default_p2p_address, devnet_genesis, DevnetEnterprise, DevnetSpec, DevnetValidator,
+    };
+
+    fn genesis(chain: &str) -> assent_genesis::Genesis {
+        let k = |i: u8| Keypair::from_seed([i; 32]).account();
+        devnet_genesis(&DevnetSpec {
+            chain_id: chain.into(),
+            genesis_time: Timestamp(1_800_000_000_000),
+            mint_authority: k(1),
+            validators: vec![DevnetValidator {
+                name: "v0".into(),
+                operator_name: "op0".into(),
+                consensus_key: k(2),
+                operator_account: k(3),
+                p2p_address: default_p2p_address(0),
+            }],
+            enterprise: Some(DevnetEnterprise::acme_retail(k(4))),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_committed_block_survives_reopening_and_another_genesis_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = genesis("assent-store-test");
+        let head = {
+            let store = Store::open(dir.path()).unwrap();
+            let chain = crate::chain::Chain::open(store, &g).unwrap();
+            let e = chain
+                .build_block(
+                    vec![],
+                    Keypair::from_seed([2; 32]).account(),
+                    Timestamp(1_800_000_001_000),
+                )
+                .unwrap();
+            let cert = CommitCertificate {
+                height: e.block.header.height,
+                round: 0,
+                block_hash: e.hash,
+                signatures: vec![],
+            };
+            chain.remember(e.clone()).unwrap();
+            chain
+                .commit(e.block.header.height, e.hash, &cert, &|_| None)
+                .unwrap();
+            chain.head()
+        };
+        assert_eq!(head.height, Height(1));
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.init(&g).unwrap(),
+            head,
+            "the head is read back, genesis not rewritten"
+        );
+        assert!(store.block(Height(1)).unwrap().is_some());
+        assert_eq!(store.params().unwrap(), *g.params());
+        let other = genesis("assent-other-chain");
+        assert!(matches!(
+            store.init(&other),
+            Err(StoreError::WrongChain { .. })
+        ));
+        assert_eq!(
+            store.head().unwrap(),
+            head,
+            "refusing another genesis changes nothing"
+        );
+    }
+
+    #[test]
+    fn garbage_in_the_store_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("conf"), b"\xff\xfe garbage").unwrap();
+        std::fs::write(dir.path().join("db"), vec![0xabu8; 4096]).unwrap();
+        match Store::open(dir.path()) {
+            Err(e) => assert!(e.to_string().contains("cannot open the store"), "{e}"),
+            Ok(s) => {
+                // sled may rebuild an unreadable log; the store must then be empty, not half-read.
+                assert!(s.head().is_err());
+            }
+        }
     }
 }

@@ -27,7 +27,11 @@ pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let p = dir.join(name);
-    assert!(p.exists(), "{} is missing: build the workspace first (`cargo test --workspace` does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: build the workspace first (`cargo test --workspace` does)",
+        p.display()
+    );
     p
 }
 
@@ -54,7 +58,9 @@ fn free_base(n: usize) -> u16 {
     loop {
         let k = NEXT_BASE.fetch_add(1, Ordering::SeqCst);
         let base = 30_000 + (offset + k * 100) % 30_000;
-        let free = (0..n).all(|i| (0..3).all(|p| TcpListener::bind(("127.0.0.1", base + 10 * i as u16 + p)).is_ok()));
+        let free = (0..n).all(|i| {
+            (0..3).all(|p| TcpListener::bind(("127.0.0.1", base + 10 * i as u16 + p)).is_ok())
+        });
         if free {
             return base;
         }
@@ -102,28 +108,65 @@ impl Net {
         let dir = tempfile::tempdir().unwrap();
         let base = free_base(n).to_string();
         let home = dir.path().to_str().unwrap().to_string();
-        let out = assent(&["devnet", "up", "--no-start", "--validators", &n.to_string(), "--home", &home, "--base-port", &base]);
-        assert!(out.status.success(), "devnet layout failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = assent(&[
+            "devnet",
+            "up",
+            "--no-start",
+            "--validators",
+            &n.to_string(),
+            "--home",
+            &home,
+            "--base-port",
+            &base,
+        ]);
+        assert!(
+            out.status.success(),
+            "devnet layout failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut nodes = Vec::new();
         for i in 0..n {
             let home = dir.path().join(format!("node-{i}"));
-            let cfg: toml::Value = toml::from_str(&std::fs::read_to_string(home.join("config.toml")).unwrap()).unwrap();
+            let cfg: toml::Value =
+                toml::from_str(&std::fs::read_to_string(home.join("config.toml")).unwrap())
+                    .unwrap();
             let api = format!("http://{}", cfg["api"]["listen"].as_str().unwrap());
-            nodes.push(Node { home, api, child: None });
+            nodes.push(Node {
+                home,
+                api,
+                child: None,
+            });
         }
-        let genesis: toml::Value = toml::from_str(&std::fs::read_to_string(dir.path().join("genesis.toml")).unwrap()).unwrap();
+        let genesis: toml::Value =
+            toml::from_str(&std::fs::read_to_string(dir.path().join("genesis.toml")).unwrap())
+                .unwrap();
         let chain_id = genesis["chain_id"].as_str().unwrap().to_string();
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-        Net { dir, nodes, chain_id, http }
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        Net {
+            dir,
+            nodes,
+            chain_id,
+            http,
+        }
     }
 
     pub fn start(&mut self, i: usize) {
         let node = &mut self.nodes[i];
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(node.home.join("assentd.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(node.home.join("assentd.log"))
+            .unwrap();
         let child = Command::new(bin("assentd"))
             .args(["start", "--home", node.home.to_str().unwrap()])
             .env("ASSENT_PASSPHRASE", PASS)
-            .env("RUST_LOG", std::env::var("ASSENT_TEST_LOG").unwrap_or_else(|_| "warn,assent=info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("ASSENT_TEST_LOG").unwrap_or_else(|_| "warn,assent=info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -148,8 +191,12 @@ impl Net {
 
     /// SIGTERM, then SIGKILL if it does not exit within 15 s. Returns whether it exited cleanly.
     pub fn stop(&mut self, i: usize) -> bool {
-        let Some(mut c) = self.nodes[i].child.take() else { return true };
-        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let Some(mut c) = self.nodes[i].child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = c.try_wait() {
@@ -163,7 +210,11 @@ impl Net {
     }
 
     pub fn get(&self, i: usize, path: &str) -> Option<Value> {
-        let r = self.http.get(format!("{}{}", self.nodes[i].api, path)).send().ok()?;
+        let r = self
+            .http
+            .get(format!("{}{}", self.nodes[i].api, path))
+            .send()
+            .ok()?;
         r.json().ok()
     }
 
@@ -177,13 +228,20 @@ impl Net {
 
     /// Waits until node `i` is at or above `h`; panics with its log tail if not.
     pub fn wait_height(&self, i: usize, h: u64, limit: Duration) {
-        if !wait_until(&format!("node {i} to reach height {h}"), limit, || self.height(i).is_some_and(|x| x >= h)) {
-            panic!("node {i} did not reach height {h} (at {:?}); log tail:\n{}", self.height(i), self.log_tail(i));
+        if !wait_until(&format!("node {i} to reach height {h}"), limit, || {
+            self.height(i).is_some_and(|x| x >= h)
+        }) {
+            panic!(
+                "node {i} did not reach height {h} (at {:?}); log tail:\n{}",
+                self.height(i),
+                self.log_tail(i)
+            );
         }
     }
 
     pub fn log_tail(&self, i: usize) -> String {
-        let text = std::fs::read_to_string(self.nodes[i].home.join("assentd.log")).unwrap_or_default();
+        let text =
+            std::fs::read_to_string(self.nodes[i].home.join("assentd.log")).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
@@ -191,7 +249,10 @@ impl Net {
     /// (block hash, state root) of block `h` as node `i` has it.
     pub fn block_roots(&self, i: usize, h: u64) -> Option<(String, String)> {
         let b = self.get(i, &format!("/v1/blocks/{h}"))?;
-        Some((b["block_hash"].as_str()?.to_string(), b["header"]["state_root"].as_str()?.to_string()))
+        Some((
+            b["block_hash"].as_str()?.to_string(),
+            b["header"]["state_root"].as_str()?.to_string(),
+        ))
     }
 
     /// A key of the devnet keystore (validator-N, operator-N, mint, acme, alice).
@@ -201,21 +262,39 @@ impl Net {
     }
 
     pub fn next_nonce(&self, i: usize, who: &AccountId) -> u64 {
-        self.get(i, &format!("/v1/accounts/{who}")).and_then(|v| v["next_nonce"].as_u64()).unwrap_or(0)
+        self.get(i, &format!("/v1/accounts/{who}"))
+            .and_then(|v| v["next_nonce"].as_u64())
+            .unwrap_or(0)
     }
 
     /// Signs `payload` from `key` with its next nonce (as node `i` sees it).
     pub fn sign(&self, i: usize, key: &Keypair, payload: assent_contracts::Payload) -> SignedTx {
         let nonce = self.next_nonce(i, &key.account());
-        TxBody { sender: key.account(), nonce, payload }.sign(&self.chain_id, key)
+        TxBody {
+            sender: key.account(),
+            nonce,
+            payload,
+        }
+        .sign(&self.chain_id, key)
     }
 
     /// POSTs a signed tx (hex) to node `i`; returns (HTTP status, JSON).
     pub fn submit(&self, i: usize, tx: &SignedTx) -> (u16, Value) {
-        self.post_raw(i, "/v1/txs", "text/plain", hex::encode(tx.encode()).into_bytes())
+        self.post_raw(
+            i,
+            "/v1/txs",
+            "text/plain",
+            hex::encode(tx.encode()).into_bytes(),
+        )
     }
 
-    pub fn post_raw(&self, i: usize, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    pub fn post_raw(
+        &self,
+        i: usize,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
         let r = self
             .http
             .post(format!("{}{}", self.nodes[i].api, path))
@@ -232,9 +311,16 @@ impl Net {
         let mut last = Value::Null;
         let done = wait_until(&format!("tx {id}"), Duration::from_secs(30), || {
             last = self.get(i, &format!("/v1/txs/{id}")).unwrap_or(Value::Null);
-            matches!(last["status"].as_str(), Some("committed") | Some("rejected"))
+            matches!(
+                last["status"].as_str(),
+                Some("committed") | Some("rejected")
+            )
         });
-        assert!(done, "tx {id} not final on node {i}: {last}\n{}", self.log_tail(i));
+        assert!(
+            done,
+            "tx {id} not final on node {i}: {last}\n{}",
+            self.log_tail(i)
+        );
         last
     }
 

@@ -17,13 +17,24 @@ fn four_validators_commit_and_agree_on_state_roots() {
     for h in 1..=top {
         let first = net.block_roots(0, h).expect("node 0 has the block");
         for i in 1..4 {
-            assert_eq!(net.block_roots(i, h).as_ref(), Some(&first), "node {i} differs from node 0 at height {h}");
+            assert_eq!(
+                net.block_roots(i, h).as_ref(),
+                Some(&first),
+                "node {i} differs from node 0 at height {h}"
+            );
         }
     }
     // Each block carries a commit certificate of more than 2/3 of the validators.
     let b = net.get(0, &format!("/v1/blocks/{top}")).unwrap();
-    assert!(b["certificate"]["signatures"].as_array().unwrap().len() >= 3, "{b}");
+    assert!(
+        b["certificate"]["signatures"].as_array().unwrap().len() >= 3,
+        "{b}"
+    );
     for i in 0..4 {
-        assert!(net.stop(i), "node {i} did not stop cleanly on SIGTERM:\n{}", net.log_tail(i));
+        assert!(
+            net.stop(i),
+            "node {i} did not stop cleanly on SIGTERM:\n{}",
+            net.log_tail(i)
+        );
     }
 }

@@ -16,21 +16,45 @@ fn garbage_requests_are_refused_and_the_node_stays_healthy() {
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("/v1/txs", "text/plain", b"not hex at all".to_vec()),
         ("/v1/txs", "text/plain", b"00ff00ff".to_vec()),
-        ("/v1/txs", "application/octet-stream", vec![0xde, 0xad, 0xbe, 0xef]),
+        (
+            "/v1/txs",
+            "application/octet-stream",
+            vec![0xde, 0xad, 0xbe, 0xef],
+        ),
         ("/v1/txs", "application/json", b"{\"tx\": 42}".to_vec()),
         ("/v1/txs", "application/json", b"{not json".to_vec()),
         ("/v1/txs", "image/png", b"abcd".to_vec()),
-        ("/v1/txs", "application/octet-stream", vec![7u8; 1024 * 1024 + 64 * 1024]),
-        ("/v1/txs/batch", "application/json", b"{\"txs\": \"nope\"}".to_vec()),
+        (
+            "/v1/txs",
+            "application/octet-stream",
+            vec![7u8; 1024 * 1024 + 64 * 1024],
+        ),
+        (
+            "/v1/txs/batch",
+            "application/json",
+            b"{\"txs\": \"nope\"}".to_vec(),
+        ),
         ("/v1/txs/batch", "application/json", vec![b'['; 100_000]),
     ];
     for (path, ct, body) in cases {
         let len = body.len();
         let (status, json) = net.post_raw(0, path, ct, body);
-        assert!((400..500).contains(&status), "{path} {ct} ({len} bytes) gave {status}: {json}");
-        assert!(json["code"].is_string() && json["message"].is_string(), "{path} {ct}: no JSON reason: {json}");
+        assert!(
+            (400..500).contains(&status),
+            "{path} {ct} ({len} bytes) gave {status}: {json}"
+        );
+        assert!(
+            json["code"].is_string() && json["message"].is_string(),
+            "{path} {ct}: no JSON reason: {json}"
+        );
     }
-    for path in ["/v1/accounts/nonsense", "/v1/txs/zz", "/v1/blocks/notanumber", "/v1/consumers/assent1xyz/consents", "/v1/blocks/99999999"] {
+    for path in [
+        "/v1/accounts/nonsense",
+        "/v1/txs/zz",
+        "/v1/blocks/notanumber",
+        "/v1/consumers/assent1xyz/consents",
+        "/v1/blocks/99999999",
+    ] {
         let r = reqwest::blocking::get(format!("{}{}", net.nodes[0].api, path)).unwrap();
         let status = r.status().as_u16();
         let json: serde_json::Value = r.json().unwrap_or_default();

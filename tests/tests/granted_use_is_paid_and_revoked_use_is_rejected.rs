@@ -34,7 +34,13 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
     let alice = net.key("alice");
     let acme = net.key("acme");
 
-    let r = net.run(0, &alice, Payload::RegisterConsumer(RegisterConsumer { tags: vec!["runner".parse().unwrap()] }));
+    let r = net.run(
+        0,
+        &alice,
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: vec!["runner".parse().unwrap()],
+        }),
+    );
     assert_eq!(r["status"], "committed", "{r}");
     let grant = Payload::GrantConsent(GrantConsent {
         enterprise: acme.account(),
@@ -57,7 +63,9 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
     let settled = &r["events"][0]["use_settled"];
     assert_eq!(settled["paid"], 10, "{r}");
     assert_eq!(settled["to_consumer"], 9, "{r}");
-    let earnings = net.get(3, &format!("/v1/consumers/{}/earnings", alice.account())).unwrap();
+    let earnings = net
+        .get(3, &format!("/v1/consumers/{}/earnings", alice.account()))
+        .unwrap();
     assert_eq!(earnings["earned"], 9, "{earnings}");
 
     let r = net.run(3, &alice, Payload::RevokeConsent(RevokeConsent { consent }));
@@ -68,12 +76,30 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
     assert!(r["height"].as_u64().unwrap() > revoked_at);
     let rejected = &r["events"][0]["use_rejected"];
     assert_eq!(rejected["code"], "consent_revoked", "{r}");
-    assert!(rejected["reason"].as_str().unwrap().contains(&format!("revoked at height {revoked_at}")), "{r}");
+    assert!(
+        rejected["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("revoked at height {revoked_at}")),
+        "{r}"
+    );
 
-    let consents = net.get(1, &format!("/v1/consumers/{}/consents", alice.account())).unwrap();
-    assert_eq!(consents["consents"][0]["status"], "ConsentWithdrawn", "{consents}");
-    let earnings = net.get(2, &format!("/v1/consumers/{}/earnings", alice.account())).unwrap();
-    assert_eq!(earnings["earned"], 9, "no payment after revocation: {earnings}");
-    let uses = net.get(0, &format!("/v1/consumers/{}/uses", alice.account())).unwrap();
+    let consents = net
+        .get(1, &format!("/v1/consumers/{}/consents", alice.account()))
+        .unwrap();
+    assert_eq!(
+        consents["consents"][0]["status"], "ConsentWithdrawn",
+        "{consents}"
+    );
+    let earnings = net
+        .get(2, &format!("/v1/consumers/{}/earnings", alice.account()))
+        .unwrap();
+    assert_eq!(
+        earnings["earned"], 9,
+        "no payment after revocation: {earnings}"
+    );
+    let uses = net
+        .get(0, &format!("/v1/consumers/{}/uses", alice.account()))
+        .unwrap();
     assert_eq!(uses["uses"].as_array().unwrap().len(), 2, "{uses}");
 }

@@ -24,6 +24,10 @@ fn killed_validator_catches_up_to_the_same_state() {
     net.wait_height(2, target, Duration::from_secs(120));
     for h in [at_kill, at_kill + 10, target] {
         let want = net.block_roots(0, h).unwrap();
-        assert_eq!(net.block_roots(2, h), Some(want), "restarted node differs at height {h}");
+        assert_eq!(
+            net.block_roots(2, h),
+            Some(want),
+            "restarted node differs at height {h}"
+        );
     }
 }

@@ -16,14 +16,22 @@ fn restarted_network_continues_from_its_last_block() {
         net.wait_height(i, 3, Duration::from_secs(90));
     }
     let alice = net.key("alice");
-    let r = net.run(0, &alice, Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }));
+    let r = net.run(
+        0,
+        &alice,
+        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+    );
     assert_eq!(r["status"], "committed");
     let tx_id = r["tx_id"].as_str().unwrap().to_string();
     // The tip each node had committed when it was stopped.
     let mut before = Vec::new();
     for i in 0..4 {
         let h = net.height(i).unwrap();
-        assert!(net.stop(i), "node {i} did not stop cleanly:\n{}", net.log_tail(i));
+        assert!(
+            net.stop(i),
+            "node {i} did not stop cleanly:\n{}",
+            net.log_tail(i)
+        );
         before.push(h);
     }
 
@@ -36,12 +44,19 @@ fn restarted_network_continues_from_its_last_block() {
     for i in 0..4 {
         net.wait_height(i, restarted_at + 5, Duration::from_secs(90));
         let r = net.get(i, &format!("/v1/txs/{tx_id}")).unwrap();
-        assert_eq!(r["status"], "committed", "node {i} lost a committed tx: {r}");
+        assert_eq!(
+            r["status"], "committed",
+            "node {i} lost a committed tx: {r}"
+        );
     }
     for h in 1..=restarted_at + 5 {
         let want = net.block_roots(0, h).unwrap();
         for i in 1..4 {
-            assert_eq!(net.block_roots(i, h).as_ref(), Some(&want), "node {i} differs at height {h}");
+            assert_eq!(
+                net.block_roots(i, h).as_ref(),
+                Some(&want),
+                "node {i} differs at height {h}"
+            );
         }
     }
 }
