@@ -13,7 +13,9 @@ use assent_contracts::block::{execute_block, txs_root};
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::state::{StateExt, Validator};
 use assent_contracts::tx::{verify_batch, VerifiedTx};
-use assent_contracts::{AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId};
+use assent_contracts::{
+    AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId,
+};
 use assent_genesis::Genesis;
 use tokio::sync::broadcast;
 
@@ -33,7 +35,9 @@ pub enum InvalidBlock {
     WrongParent,
     #[error("block time {got} is not after the parent's {parent}")]
     TimeNotAfterParent { got: u64, parent: u64 },
-    #[error("block time {got} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock {now}")]
+    #[error(
+        "block time {got} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock {now}"
+    )]
     TimeInFuture { got: u64, now: u64 },
     #[error("block proposer {got} is not the expected proposer {want}")]
     WrongProposer { got: AccountId, want: AccountId },
@@ -89,7 +93,10 @@ pub struct Chain {
 }
 
 fn lock_err<T>(_: T) -> ChainError {
-    ChainError::Store(StoreError::Corrupt { what: "in-memory lock".into(), why: "poisoned by a panic".into() })
+    ChainError::Store(StoreError::Corrupt {
+        what: "in-memory lock".into(),
+        why: "poisoned by a panic".into(),
+    })
 }
 
 impl Chain {
@@ -139,13 +146,20 @@ impl Chain {
     }
 
     /// Builds the next block from `txs` (already verified, in mempool order).
-    pub fn build_block(&self, txs: Vec<VerifiedTx>, proposer: AccountId, now: Timestamp) -> Result<Executed, ChainError> {
+    pub fn build_block(
+        &self,
+        txs: Vec<VerifiedTx>,
+        proposer: AccountId,
+        now: Timestamp,
+    ) -> Result<Executed, ChainError> {
         let head = self.head();
         let params = self.store.params()?;
         let mut chosen = Vec::with_capacity(txs.len().min(params.max_block_txs as usize));
         let mut bytes = 0usize;
         for t in txs {
-            if chosen.len() >= params.max_block_txs as usize || bytes + t.bytes().len() > params.max_block_bytes as usize {
+            if chosen.len() >= params.max_block_txs as usize
+                || bytes + t.bytes().len() > params.max_block_bytes as usize
+            {
                 break;
             }
             bytes += t.bytes().len();
@@ -162,12 +176,24 @@ impl Chain {
             state_root: Default::default(),
             proposer,
         };
-        let output = execute_block(&self.store, &self.context(&header), &head.state_root, &chosen)?;
+        let output = execute_block(
+            &self.store,
+            &self.context(&header),
+            &head.state_root,
+            &chosen,
+        )?;
         header.results_root = output.results_root;
         header.state_root = output.state_root;
-        let block = Block { header, txs: chosen.into_iter().map(VerifiedTx::into_signed).collect() };
+        let block = Block {
+            header,
+            txs: chosen.into_iter().map(VerifiedTx::into_signed).collect(),
+        };
         let hash = block.header.hash();
-        Ok(Executed { block, hash, output })
+        Ok(Executed {
+            block,
+            hash,
+            output,
+        })
     }
 
     /// Validates a proposed block for the next height by re-executing it.
@@ -186,36 +212,64 @@ impl Chain {
             return Ok(Err(InvalidBlock::WrongChain(h.chain_id.clone())));
         }
         if h.height != head.height.next() {
-            return Ok(Err(InvalidBlock::WrongHeight { got: h.height.0, want: head.height.0 + 1 }));
+            return Ok(Err(InvalidBlock::WrongHeight {
+                got: h.height.0,
+                want: head.height.0 + 1,
+            }));
         }
         if h.prev_hash != head.block_hash {
             return Ok(Err(InvalidBlock::WrongParent));
         }
         if h.time <= head.time {
-            return Ok(Err(InvalidBlock::TimeNotAfterParent { got: h.time.0, parent: head.time.0 }));
+            return Ok(Err(InvalidBlock::TimeNotAfterParent {
+                got: h.time.0,
+                parent: head.time.0,
+            }));
         }
         if let Some(now) = now {
             if h.time.0 > now.0 + MAX_CLOCK_DRIFT_MS {
-                return Ok(Err(InvalidBlock::TimeInFuture { got: h.time.0, now: now.0 }));
+                return Ok(Err(InvalidBlock::TimeInFuture {
+                    got: h.time.0,
+                    now: now.0,
+                }));
             }
         }
         if let Some(want) = expected_proposer {
             if h.proposer != want {
-                return Ok(Err(InvalidBlock::WrongProposer { got: h.proposer, want }));
+                return Ok(Err(InvalidBlock::WrongProposer {
+                    got: h.proposer,
+                    want,
+                }));
             }
         }
         let params = self.store.params()?;
         let size: usize = block.txs.iter().map(|t| t.encode().len()).sum();
-        if block.txs.len() > params.max_block_txs as usize || size > params.max_block_bytes as usize {
-            return Ok(Err(InvalidBlock::TooLarge { txs: block.txs.len(), bytes: size }));
+        if block.txs.len() > params.max_block_txs as usize || size > params.max_block_bytes as usize
+        {
+            return Ok(Err(InvalidBlock::TooLarge {
+                txs: block.txs.len(),
+                bytes: size,
+            }));
         }
         // Verify only the txs this node has not verified before, in one batch.
-        let mut verified: Vec<Option<VerifiedTx>> = block.txs.iter().map(|t| known(&t.id()).filter(|v| v.tx() == t)).collect();
-        let unknown: Vec<(usize, assent_contracts::SignedTx)> =
-            block.txs.iter().enumerate().filter(|(i, _)| verified[*i].is_none()).map(|(i, t)| (i, t.clone())).collect();
+        let mut verified: Vec<Option<VerifiedTx>> = block
+            .txs
+            .iter()
+            .map(|t| known(&t.id()).filter(|v| v.tx() == t))
+            .collect();
+        let unknown: Vec<(usize, assent_contracts::SignedTx)> = block
+            .txs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| verified[*i].is_none())
+            .map(|(i, t)| (i, t.clone()))
+            .collect();
         if !unknown.is_empty() {
             let (idx, txs): (Vec<usize>, Vec<_>) = unknown.into_iter().unzip();
-            for (i, r) in idx.into_iter().zip(verify_batch(&self.chain_id, txs, rand::rngs::OsRng)) {
+            for (i, r) in idx
+                .into_iter()
+                .zip(verify_batch(&self.chain_id, txs, rand::rngs::OsRng))
+            {
                 match r {
                     Ok(v) => verified[i] = Some(v),
                     Err(refused) => return Ok(Err(InvalidBlock::BadSignature(refused.tx.id()))),
@@ -228,13 +282,21 @@ impl Chain {
         }
         let output = execute_block(&self.store, &self.context(h), &head.state_root, &verified)?;
         if output.state_root != h.state_root {
-            return Ok(Err(InvalidBlock::Mismatch { field: "state_root" }));
+            return Ok(Err(InvalidBlock::Mismatch {
+                field: "state_root",
+            }));
         }
         if output.results_root != h.results_root {
-            return Ok(Err(InvalidBlock::Mismatch { field: "results_root" }));
+            return Ok(Err(InvalidBlock::Mismatch {
+                field: "results_root",
+            }));
         }
         let hash = block.header.hash();
-        Ok(Ok(Executed { block, hash, output }))
+        Ok(Ok(Executed {
+            block,
+            hash,
+            output,
+        }))
     }
 
     /// Keeps an executed block (own or received) until it is decided.
@@ -249,33 +311,57 @@ impl Chain {
 
     /// Commits the decided block `hash` with its certificate. Idempotent: a
     /// block at or below the tip is not committed twice.
-    pub fn commit(&self, height: Height, hash: BlockHash, cert: &CommitCertificate, known: &dyn Fn(&TxId) -> Option<VerifiedTx>) -> Result<Option<Arc<Committed>>, ChainError> {
+    pub fn commit(
+        &self,
+        height: Height,
+        hash: BlockHash,
+        cert: &CommitCertificate,
+        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+    ) -> Result<Option<Arc<Committed>>, ChainError> {
         let head = self.head();
         if height <= head.height {
             return Ok(None);
         }
         if height != head.height.next() {
-            return Err(ChainError::OutOfOrder { got: height.0, tip: head.height.0 });
+            return Err(ChainError::OutOfOrder {
+                got: height.0,
+                tip: head.height.0,
+            });
         }
         let executed = match self.executed(&hash)? {
             Some(e) if e.block.header.prev_hash == head.block_hash => e,
             _ => {
-                let bytes = self.store.undecided(height, &hash)?.ok_or(ChainError::UnknownDecided(hash))?;
-                let block = Block::decode(&bytes).map_err(|e| ChainError::Diverged { hash, why: InvalidBlock::Malformed(e.to_string()) })?;
-                self.validate_block(block, None, known, None)?.map_err(|why| ChainError::Diverged { hash, why })?
+                let bytes = self
+                    .store
+                    .undecided(height, &hash)?
+                    .ok_or(ChainError::UnknownDecided(hash))?;
+                let block = Block::decode(&bytes).map_err(|e| ChainError::Diverged {
+                    hash,
+                    why: InvalidBlock::Malformed(e.to_string()),
+                })?;
+                self.validate_block(block, None, known, None)?
+                    .map_err(|why| ChainError::Diverged { hash, why })?
             }
         };
-        let new_head = self.store.commit_block(&executed.block, cert, &executed.output)?;
+        let new_head = self
+            .store
+            .commit_block(&executed.block, cert, &executed.output)?;
         match self.head.write() {
             Ok(mut h) => *h = new_head.clone(),
             Err(p) => *p.into_inner() = new_head.clone(),
         }
-        self.executed.lock().map_err(lock_err)?.retain(|_, e| e.block.header.height > height);
+        self.executed
+            .lock()
+            .map_err(lock_err)?
+            .retain(|_, e| e.block.header.height > height);
         self.store.prune_undecided(height)?;
         let committed = Arc::new(Committed {
             head: new_head,
             tx_ids: executed.output.results.iter().map(|r| r.tx_id).collect(),
-            results: Arc::new(BlockResults { results: executed.output.results, end_events: executed.output.end_events }),
+            results: Arc::new(BlockResults {
+                results: executed.output.results,
+                end_events: executed.output.end_events,
+            }),
         });
         // No subscriber is fine.
         let _ = self.committed_tx.send(committed.clone());

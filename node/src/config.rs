@@ -15,11 +15,18 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}; create it or pass the right --home")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {field}: {problem}")]
-    Invalid { path: PathBuf, field: String, problem: String },
+    Invalid {
+        path: PathBuf,
+        field: String,
+        problem: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,7 +99,10 @@ struct RawMempool {
 
 impl Default for RawMempool {
     fn default() -> Self {
-        RawMempool { max_txs: 200_000, max_per_account: 1_024 }
+        RawMempool {
+            max_txs: 200_000,
+            max_per_account: 1_024,
+        }
     }
 }
 
@@ -161,7 +171,10 @@ impl NodeConfig {
     /// Loads and validates `HOME/config.toml`.
     pub fn load(home: &Path) -> Result<NodeConfig, ConfigError> {
         let path = Self::config_path(home);
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
         Self::parse(home, &path, &text)
     }
 
@@ -169,21 +182,36 @@ impl NodeConfig {
     pub fn parse(home: &Path, path: &Path, text: &str) -> Result<NodeConfig, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+            message: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         })?;
         let invalid = |field: &str, problem: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             field: field.to_string(),
             problem,
         };
-        if raw.moniker.trim().is_empty() || raw.moniker.len() > 64 || raw.moniker.chars().any(char::is_control) {
-            return Err(invalid("moniker", "give a name of 1-64 printable characters".into()));
+        if raw.moniker.trim().is_empty()
+            || raw.moniker.len() > 64
+            || raw.moniker.chars().any(char::is_control)
+        {
+            return Err(invalid(
+                "moniker",
+                "give a name of 1-64 printable characters".into(),
+            ));
         }
         let addr = |field: &str, s: &str| -> Result<Multiaddr, ConfigError> {
-            let a: Multiaddr = s
-                .parse()
-                .map_err(|e| invalid(field, format!("`{s}` is not a multiaddr ({e}); write e.g. /ip4/127.0.0.1/tcp/26600")))?;
-            let tcp = a.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::Tcp(_)));
+            let a: Multiaddr = s.parse().map_err(|e| {
+                invalid(
+                    field,
+                    format!("`{s}` is not a multiaddr ({e}); write e.g. /ip4/127.0.0.1/tcp/26600"),
+                )
+            })?;
+            let tcp = a
+                .iter()
+                .any(|p| matches!(p, libp2p::multiaddr::Protocol::Tcp(_)));
             if !tcp {
                 return Err(invalid(field, format!("`{s}` has no /tcp/PORT part")));
             }
@@ -192,7 +220,10 @@ impl NodeConfig {
         let listen = addr("p2p.listen", &raw.p2p.listen)?;
         let gossip_listen = addr("p2p.gossip_listen", &raw.p2p.gossip_listen)?;
         if listen == gossip_listen {
-            return Err(invalid("p2p.gossip_listen", "must differ from p2p.listen (two swarms, two ports)".into()));
+            return Err(invalid(
+                "p2p.gossip_listen",
+                "must differ from p2p.listen (two swarms, two ports)".into(),
+            ));
         }
         let peers = raw
             .p2p
@@ -208,28 +239,61 @@ impl NodeConfig {
             .enumerate()
             .map(|(i, p)| addr(&format!("p2p.gossip_peers[{i}]"), p))
             .collect::<Result<Vec<_>, _>>()?;
-        let api_listen: SocketAddr = raw
-            .api
-            .listen
-            .parse()
-            .map_err(|_| invalid("api.listen", format!("`{}` is not HOST:PORT, e.g. 127.0.0.1:26602", raw.api.listen)))?;
+        let api_listen: SocketAddr = raw.api.listen.parse().map_err(|_| {
+            invalid(
+                "api.listen",
+                format!(
+                    "`{}` is not HOST:PORT, e.g. 127.0.0.1:26602",
+                    raw.api.listen
+                ),
+            )
+        })?;
         let c = &raw.consensus;
         for (field, v, lo, hi) in [
-            ("consensus.propose_timeout_ms", c.propose_timeout_ms, 10, 60_000),
-            ("consensus.prevote_timeout_ms", c.prevote_timeout_ms, 10, 60_000),
-            ("consensus.precommit_timeout_ms", c.precommit_timeout_ms, 10, 60_000),
+            (
+                "consensus.propose_timeout_ms",
+                c.propose_timeout_ms,
+                10,
+                60_000,
+            ),
+            (
+                "consensus.prevote_timeout_ms",
+                c.prevote_timeout_ms,
+                10,
+                60_000,
+            ),
+            (
+                "consensus.precommit_timeout_ms",
+                c.precommit_timeout_ms,
+                10,
+                60_000,
+            ),
             ("consensus.timeout_delta_ms", c.timeout_delta_ms, 0, 60_000),
-            ("consensus.block_interval_ms", c.block_interval_ms, 0, 60_000),
+            (
+                "consensus.block_interval_ms",
+                c.block_interval_ms,
+                0,
+                60_000,
+            ),
         ] {
             if v < lo || v > hi {
-                return Err(invalid(field, format!("{v} is out of range; give {lo} to {hi}")));
+                return Err(invalid(
+                    field,
+                    format!("{v} is out of range; give {lo} to {hi}"),
+                ));
             }
         }
         if raw.mempool.max_txs == 0 || raw.mempool.max_per_account == 0 {
-            return Err(invalid("mempool", "max_txs and max_per_account must be positive".into()));
+            return Err(invalid(
+                "mempool",
+                "max_txs and max_per_account must be positive".into(),
+            ));
         }
         if raw.keys.validator_key.trim().is_empty() {
-            return Err(invalid("keys.validator_key", "name the validator key in HOME/keys".into()));
+            return Err(invalid(
+                "keys.validator_key",
+                "name the validator key in HOME/keys".into(),
+            ));
         }
         Ok(NodeConfig {
             home: home.to_path_buf(),
@@ -288,11 +352,29 @@ listen = "127.0.0.1:26602"
     fn errors_name_the_field() {
         let cases = [
             (GOOD.replace("26602\"", "x\""), "api.listen"),
-            (GOOD.replace("\"/ip4/127.0.0.1/tcp/26610\"", "\"nonsense\""), "p2p.peers[0]"),
-            (GOOD.replace("gossip_listen = \"/ip4/127.0.0.1/tcp/26601\"", "gossip_listen = \"/ip4/127.0.0.1/tcp/26600\""), "p2p.gossip_listen"),
-            (format!("{GOOD}[consensus]\npropose_timeout_ms = 1\n"), "consensus.propose_timeout_ms"),
-            (format!("{GOOD}[consensus]\npropose_timout_ms = 100\n"), "propose_timout_ms"),
-            (GOOD.replace("moniker = \"validator-0\"", "moniker = 7"), "moniker"),
+            (
+                GOOD.replace("\"/ip4/127.0.0.1/tcp/26610\"", "\"nonsense\""),
+                "p2p.peers[0]",
+            ),
+            (
+                GOOD.replace(
+                    "gossip_listen = \"/ip4/127.0.0.1/tcp/26601\"",
+                    "gossip_listen = \"/ip4/127.0.0.1/tcp/26600\"",
+                ),
+                "p2p.gossip_listen",
+            ),
+            (
+                format!("{GOOD}[consensus]\npropose_timeout_ms = 1\n"),
+                "consensus.propose_timeout_ms",
+            ),
+            (
+                format!("{GOOD}[consensus]\npropose_timout_ms = 100\n"),
+                "propose_timout_ms",
+            ),
+            (
+                GOOD.replace("moniker = \"validator-0\"", "moniker = 7"),
+                "moniker",
+            ),
         ];
         for (text, field) in cases {
             let err = parse(&text).unwrap_err().to_string();

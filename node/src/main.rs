@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "assentd", version, about = "assentd: the assent validator node")]
+#[command(
+    name = "assentd",
+    version,
+    about = "assentd: the assent validator node"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,11 +39,18 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let Command::Start { home } = cli.command;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -50,7 +61,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(target: "assent::node", error = %e, "assentd stopped");
-            eprintln!("error: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "));
+            eprintln!(
+                "error: {}",
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
             ExitCode::FAILURE
         }
     }

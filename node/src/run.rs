@@ -29,8 +29,14 @@ pub enum NodeError {
     Key { name: String, why: String },
     #[error("this node's key {0} is not a validator in genesis.toml; use a validator's key (keys.validator_key in config.toml)")]
     NotAValidator(AccountId),
-    #[error("{what} {addr} is already in use; stop the other process or change {field} in config.toml")]
-    PortInUse { what: &'static str, addr: String, field: &'static str },
+    #[error(
+        "{what} {addr} is already in use; stop the other process or change {field} in config.toml"
+    )]
+    PortInUse {
+        what: &'static str,
+        addr: String,
+        field: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -42,13 +48,18 @@ pub enum NodeError {
     #[error("HTTP API: {0}")]
     Api(String),
     #[error("cannot write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second init (tests running several nodes in one process) is harmless.
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
@@ -74,20 +85,35 @@ fn tcp_socket(addr: &Multiaddr) -> Option<String> {
 fn check_free(what: &'static str, field: &'static str, addr: &Multiaddr) -> Result<(), NodeError> {
     if let Some(sock) = tcp_socket(addr) {
         if StdListener::bind(&sock).is_err() {
-            return Err(NodeError::PortInUse { what, addr: sock, field });
+            return Err(NodeError::PortInUse {
+                what,
+                addr: sock,
+                field,
+            });
         }
     }
     Ok(())
 }
 
 fn passphrase(cfg: &NodeConfig) -> Result<String, NodeError> {
-    let key_err = |why: String| NodeError::Key { name: cfg.validator_key.clone(), why };
+    let key_err = |why: String| NodeError::Key {
+        name: cfg.validator_key.clone(),
+        why,
+    };
     if let Some(file) = &cfg.passphrase_file {
-        let text = std::fs::read_to_string(file).map_err(|e| key_err(format!("cannot read passphrase file {}: {e}", file.display())))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            key_err(format!(
+                "cannot read passphrase file {}: {e}",
+                file.display()
+            ))
+        })?;
         return Ok(text.trim_end_matches(['\n', '\r']).to_string());
     }
-    std::env::var("ASSENT_PASSPHRASE")
-        .map_err(|_| key_err("no passphrase: set ASSENT_PASSPHRASE or keys.passphrase_file in config.toml".into()))
+    std::env::var("ASSENT_PASSPHRASE").map_err(|_| {
+        key_err(
+            "no passphrase: set ASSENT_PASSPHRASE or keys.passphrase_file in config.toml".into(),
+        )
+    })
 }
 
 /// Runs the node until Ctrl-C / SIGTERM, or until a fatal error.
@@ -108,19 +134,32 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     let keystore = assent_cli::keystore::Keystore::open(home);
     let key = keystore
         .load(&cfg.validator_key, &pass)
-        .map_err(|e| NodeError::Key { name: cfg.validator_key.clone(), why: e.to_string() })?;
+        .map_err(|e| NodeError::Key {
+            name: cfg.validator_key.clone(),
+            why: e.to_string(),
+        })?;
     let validator_key = key.account();
-    if !genesis.validators().iter().any(|v| v.consensus_key == validator_key) {
+    if !genesis
+        .validators()
+        .iter()
+        .any(|v| v.consensus_key == validator_key)
+    {
         return Err(NodeError::NotAValidator(validator_key));
     }
 
     check_free("the consensus p2p address", "p2p.listen", &cfg.listen)?;
-    check_free("the gossip p2p address", "p2p.gossip_listen", &cfg.gossip_listen)?;
-    let api_listener = tokio::net::TcpListener::bind(cfg.api_listen).await.map_err(|_| NodeError::PortInUse {
-        what: "the API address",
-        addr: cfg.api_listen.to_string(),
-        field: "api.listen",
-    })?;
+    check_free(
+        "the gossip p2p address",
+        "p2p.gossip_listen",
+        &cfg.gossip_listen,
+    )?;
+    let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
+        .await
+        .map_err(|_| NodeError::PortInUse {
+            what: "the API address",
+            addr: cfg.api_listen.to_string(),
+            field: "api.listen",
+        })?;
 
     let store = Store::open(&cfg.store_path())?;
     let chain = Arc::new(Chain::open(store, &genesis)?);
@@ -138,7 +177,11 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         listen: cfg.gossip_listen.clone(),
         peers: cfg.gossip_peers.clone(),
         keypair: crate::gossip::keypair_from_seed(key.seed()),
-        allowlist: genesis.validators().iter().filter_map(|v| crate::gossip::peer_id_of(&v.consensus_key)).collect(),
+        allowlist: genesis
+            .validators()
+            .iter()
+            .filter_map(|v| crate::gossip::peer_id_of(&v.consensus_key))
+            .collect(),
         topic: format!("/assent/{}/txs/1", genesis.chain_id()),
     })
     .await
@@ -156,10 +199,17 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     });
 
     let pid_path = cfg.pid_path();
-    std::fs::write(&pid_path, format!("{}\n", std::process::id()))
-        .map_err(|source| NodeError::Io { path: pid_path.display().to_string(), source })?;
+    std::fs::write(&pid_path, format!("{}\n", std::process::id())).map_err(|source| {
+        NodeError::Io {
+            path: pid_path.display().to_string(),
+            source,
+        }
+    })?;
 
-    let gossip_task = tokio::spawn(crate::consensus::engine::admit_gossip(shared.clone(), gossip_inbound));
+    let gossip_task = tokio::spawn(crate::consensus::engine::admit_gossip(
+        shared.clone(),
+        gossip_inbound,
+    ));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api_shared = shared.clone();
     let mut api_stop = stop_rx.clone();

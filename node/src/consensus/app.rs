@@ -19,11 +19,16 @@ use malachitebft_app_channel::app::streaming::StreamMessage;
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
-use malachitebft_core_types::{Context as _, ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
+use malachitebft_core_types::{
+    Context as _, ExtendedCommitCertificate, LinearTimeouts, Round, Validity,
+};
 
 use super::signing::ConsensusSigner;
 use super::streaming::{split_block, stream_id, stream_messages, CompletedStream, PartStreams};
-use super::types::{from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue, Height, ProposalPart, ValidatorSet};
+use super::types::{
+    from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue,
+    Height, ProposalPart, ValidatorSet,
+};
 use crate::run::NodeError;
 use crate::shared::Shared;
 
@@ -31,7 +36,10 @@ use crate::shared::Shared;
 const PART_SIZE: usize = 256 * 1024;
 
 fn now_ms() -> Timestamp {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     Timestamp(ms)
 }
 
@@ -63,7 +71,12 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub fn new(shared: Arc<Shared>, ctx: AssentContext, signer: Arc<ConsensusSigner>, timeouts: LinearTimeouts) -> App {
+    pub fn new(
+        shared: Arc<Shared>,
+        ctx: AssentContext,
+        signer: Arc<ConsensusSigner>,
+        timeouts: LinearTimeouts,
+    ) -> App {
         let address = Address::from(shared.validator_key);
         App {
             shared,
@@ -87,7 +100,11 @@ impl App {
     }
 
     fn height_params(&self) -> Result<HeightParams<AssentContext>, NodeError> {
-        Ok(HeightParams::new(self.validator_set()?, self.timeouts, None))
+        Ok(HeightParams::new(
+            self.validator_set()?,
+            self.timeouts,
+            None,
+        ))
     }
 
     /// Runs until the engine closes the channel (Ok) or a fatal error.
@@ -98,16 +115,28 @@ impl App {
         Ok(())
     }
 
-    async fn handle(&mut self, msg: AppMsg<AssentContext>, network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>) -> Result<(), NodeError> {
+    async fn handle(
+        &mut self,
+        msg: AppMsg<AssentContext>,
+        network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
+    ) -> Result<(), NodeError> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let next = Height(self.shared.chain.head().height.0 + 1);
                 self.height = next;
                 tracing::info!(target: "assent::consensus", height = next.0, "consensus ready");
-                self.shared.consensus_started.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.shared
+                    .consensus_started
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 let _ = reply.send((next, self.height_params()?));
             }
-            AppMsg::StartedRound { height, round, proposer, reply_value, .. } => {
+            AppMsg::StartedRound {
+                height,
+                round,
+                proposer,
+                reply_value,
+                ..
+            } => {
                 if height != self.height {
                     self.received.clear();
                 }
@@ -118,15 +147,28 @@ impl App {
                 if let Some(streams) = self.pending.remove(&height.0) {
                     for s in streams {
                         if let Some(v) = self.judge(s)? {
-                            self.received.entry(v.round.as_u32().unwrap_or(0)).or_default().push(v);
+                            self.received
+                                .entry(v.round.as_u32().unwrap_or(0))
+                                .or_default()
+                                .push(v);
                         }
                     }
                 }
                 self.pending.retain(|h, _| *h > height.0);
-                let mut values = self.received.get(&round.as_u32().unwrap_or(0)).cloned().unwrap_or_default();
+                let mut values = self
+                    .received
+                    .get(&round.as_u32().unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_default();
                 // After a restart: the block we proposed in this round before.
                 if let Some(r) = round.as_u32() {
-                    if let Some(hash) = self.shared.chain.store().own_proposal(height_ledger(height), r).map_err(fatal)? {
+                    if let Some(hash) = self
+                        .shared
+                        .chain
+                        .store()
+                        .own_proposal(height_ledger(height), r)
+                        .map_err(fatal)?
+                    {
                         values.push(ProposedValue {
                             height,
                             round,
@@ -139,42 +181,78 @@ impl App {
                 }
                 let _ = reply_value.send(values);
             }
-            AppMsg::GetValue { height, round, timeout, reply } => {
+            AppMsg::GetValue {
+                height,
+                round,
+                timeout,
+                reply,
+            } => {
                 let value = self.propose(height, round, timeout, network).await?;
                 let _ = reply.send(value);
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
             }
-            AppMsg::VerifyVoteExtensions { extensions, reply, .. } => {
+            AppMsg::VerifyVoteExtensions {
+                extensions, reply, ..
+            } => {
                 let _ = reply.send(extensions.into_iter().map(|(a, _)| (a, Ok(()))).collect());
             }
-            AppMsg::RestreamProposal { height, round, valid_round, value_id, .. } => {
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                value_id,
+                ..
+            } => {
                 let hash: BlockHash = value_id.into();
-                if let Some(bytes) = self.shared.chain.store().undecided(height_ledger(height), &hash).map_err(fatal)? {
-                    self.stream(height, round, valid_round, hash, &bytes, network).await;
+                if let Some(bytes) = self
+                    .shared
+                    .chain
+                    .store()
+                    .undecided(height_ledger(height), &hash)
+                    .map_err(fatal)?
+                {
+                    self.stream(height, round, valid_round, hash, &bytes, network)
+                        .await;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
                 let _ = reply.send(Height(1));
             }
-            AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
+            AppMsg::ReceivedProposalPart {
+                from,
+                published_by,
+                part,
+                reply,
+            } => {
                 let publisher = published_by.unwrap_or(from);
                 let value = self.on_part(publisher, part)?;
                 let _ = reply.send(value);
             }
-            AppMsg::Decided { certificate, reply, .. } => {
+            AppMsg::Decided {
+                certificate, reply, ..
+            } => {
                 let cert = to_ledger_certificate(&certificate);
                 let hash: BlockHash = certificate.value_id.into();
                 let shared = self.shared.clone();
                 let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
                 let interval = self.last_commit.elapsed();
-                match self.shared.chain.commit(height_ledger(certificate.height), hash, &cert, &known) {
+                match self.shared.chain.commit(
+                    height_ledger(certificate.height),
+                    hash,
+                    &cert,
+                    &known,
+                ) {
                     Ok(Some(committed)) => {
                         self.last_commit = Instant::now();
                         let store = self.shared.chain.store();
-                        self.shared.mempool().remove_committed(&committed.tx_ids, store);
-                        self.shared.metrics.observe_commit(&committed, Some(interval));
+                        self.shared
+                            .mempool()
+                            .remove_committed(&committed.tx_ids, store);
+                        self.shared
+                            .metrics
+                            .observe_commit(&committed, Some(interval));
                         self.shared.metrics.set_mempool(self.shared.mempool().len());
                         tracing::debug!(target: "assent::consensus", height = committed.head.height.0, txs = committed.tx_ids.len(), "committed");
                     }
@@ -186,7 +264,9 @@ impl App {
                 }
                 let _ = reply.send(());
             }
-            AppMsg::Finalized { certificate, reply, .. } => {
+            AppMsg::Finalized {
+                certificate, reply, ..
+            } => {
                 let h = height_ledger(certificate.height);
                 // Finalized may carry more signatures than Decided: keep the fuller one.
                 let fuller = to_ledger_certificate(&certificate);
@@ -208,26 +288,46 @@ impl App {
                 let (start, end) = (range.start().0, range.end().0);
                 for h in start..=end {
                     let (Some(bytes), Some(cert)) = (
-                        store.block_bytes(assent_contracts::Height(h)).map_err(fatal)?,
-                        store.certificate(assent_contracts::Height(h)).map_err(fatal)?,
+                        store
+                            .block_bytes(assent_contracts::Height(h))
+                            .map_err(fatal)?,
+                        store
+                            .certificate(assent_contracts::Height(h))
+                            .map_err(fatal)?,
                     ) else {
                         break;
                     };
-                    let cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(from_ledger_certificate(&cert), Default::default());
+                    let cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+                        from_ledger_certificate(&cert),
+                        Default::default(),
+                    );
                     out.push(RawDecidedValue::new(bytes.into(), cert));
                 }
                 let _ = reply.send(out);
             }
-            AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
                 let outcome = match Block::decode(&value_bytes) {
                     Err(_) => SyncedValueOutcome::PeerFault,
                     Ok(block) => {
                         let hash = block.header.hash();
                         let store = self.shared.chain.store();
-                        store.save_undecided(height_ledger(height), &hash, &value_bytes, None).map_err(fatal)?;
+                        store
+                            .save_undecided(height_ledger(height), &hash, &value_bytes, None)
+                            .map_err(fatal)?;
                         let shared = self.shared.clone();
                         let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
-                        let validity = match self.shared.chain.validate_block(block, None, &known, None).map_err(fatal)? {
+                        let validity = match self
+                            .shared
+                            .chain
+                            .validate_block(block, None, &known, None)
+                            .map_err(fatal)?
+                        {
                             Ok(executed) => {
                                 self.shared.chain.remember(executed).map_err(fatal)?;
                                 Validity::Valid
@@ -263,10 +363,21 @@ impl App {
     ) -> Result<LocallyProposedValue<AssentContext>, NodeError> {
         let r = round.as_u32().unwrap_or(0);
         let store = self.shared.chain.store().clone();
-        if let Some(hash) = store.own_proposal(height_ledger(height), r).map_err(fatal)? {
-            if let Some(bytes) = store.undecided(height_ledger(height), &hash).map_err(fatal)? {
-                self.stream(height, round, Round::Nil, hash, &bytes, network).await;
-                return Ok(LocallyProposedValue::new(height, round, BlockValue::new(hash)));
+        if let Some(hash) = store
+            .own_proposal(height_ledger(height), r)
+            .map_err(fatal)?
+        {
+            if let Some(bytes) = store
+                .undecided(height_ledger(height), &hash)
+                .map_err(fatal)?
+            {
+                self.stream(height, round, Round::Nil, hash, &bytes, network)
+                    .await;
+                return Ok(LocallyProposedValue::new(
+                    height,
+                    round,
+                    BlockValue::new(hash),
+                ));
             }
         }
         // Pace empty blocks: no sooner than block_interval after the last commit.
@@ -281,16 +392,31 @@ impl App {
         };
         let txs = {
             let store = self.shared.chain.store();
-            self.shared.mempool().reap(store, params.max_block_txs as usize, params.max_block_bytes as usize)
+            self.shared.mempool().reap(
+                store,
+                params.max_block_txs as usize,
+                params.max_block_bytes as usize,
+            )
         };
-        let executed = self.shared.chain.build_block(txs, self.shared.validator_key, now_ms()).map_err(fatal)?;
+        let executed = self
+            .shared
+            .chain
+            .build_block(txs, self.shared.validator_key, now_ms())
+            .map_err(fatal)?;
         let bytes = executed.block.encode();
         let hash = executed.hash;
         // Persist before we sign and send.
-        store.save_undecided(height_ledger(height), &hash, &bytes, Some(r)).map_err(fatal)?;
+        store
+            .save_undecided(height_ledger(height), &hash, &bytes, Some(r))
+            .map_err(fatal)?;
         self.shared.chain.remember(executed).map_err(fatal)?;
-        self.stream(height, round, Round::Nil, hash, &bytes, network).await;
-        Ok(LocallyProposedValue::new(height, round, BlockValue::new(hash)))
+        self.stream(height, round, Round::Nil, hash, &bytes, network)
+            .await;
+        Ok(LocallyProposedValue::new(
+            height,
+            round,
+            BlockValue::new(hash),
+        ))
     }
 
     /// Publishes a block as proposal parts signed by us.
@@ -304,17 +430,35 @@ impl App {
         network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
     ) {
         self.stream_seq = self.stream_seq.wrapping_add(1);
-        let signature = self.signer.sign_block_stream(height, round, BlockId::from(hash));
-        let parts = split_block(height, round, pol_round, self.address, bytes, signature, PART_SIZE);
+        let signature = self
+            .signer
+            .sign_block_stream(height, round, BlockId::from(hash));
+        let parts = split_block(
+            height,
+            round,
+            pol_round,
+            self.address,
+            bytes,
+            signature,
+            PART_SIZE,
+        );
         for msg in stream_messages(stream_id(height, round, self.stream_seq), parts) {
-            if network.send(NetworkMsg::PublishProposalPart(msg)).await.is_err() {
+            if network
+                .send(NetworkMsg::PublishProposalPart(msg))
+                .await
+                .is_err()
+            {
                 tracing::warn!(target: "assent::consensus", "network actor gone; cannot publish proposal parts");
                 return;
             }
         }
     }
 
-    fn on_part(&mut self, publisher: PeerId, part: StreamMessage<ProposalPart>) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
+    fn on_part(
+        &mut self,
+        publisher: PeerId,
+        part: StreamMessage<ProposalPart>,
+    ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
         let done = match self.streams.insert(publisher, part) {
             Ok(Some(done)) => done,
             Ok(None) => return Ok(None),
@@ -336,13 +480,19 @@ impl App {
         }
         let v = self.judge(done)?;
         if let Some(v) = &v {
-            self.received.entry(v.round.as_u32().unwrap_or(0)).or_default().push(v.clone());
+            self.received
+                .entry(v.round.as_u32().unwrap_or(0))
+                .or_default()
+                .push(v.clone());
         }
         Ok(v)
     }
 
     /// Checks a completed stream for the current height and judges the block.
-    fn judge(&mut self, s: CompletedStream) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
+    fn judge(
+        &mut self,
+        s: CompletedStream,
+    ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
         let vs = self.validator_set()?;
         let expected = self.ctx.select_proposer(&vs, s.height, s.round);
         if expected.address != s.proposer {
@@ -354,20 +504,42 @@ impl App {
             return Ok(None);
         };
         let hash = block.header.hash();
-        if self.signer.verify_block_stream(&expected.public_key, s.height, s.round, BlockId::from(hash), &s.signature).is_err() {
+        if self
+            .signer
+            .verify_block_stream(
+                &expected.public_key,
+                s.height,
+                s.round,
+                BlockId::from(hash),
+                &s.signature,
+            )
+            .is_err()
+        {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal stream signature does not verify");
             return Ok(None);
         }
         // Durable before the engine hears of it: a replayed decision must find it.
-        self.shared.chain.store().save_undecided(height_ledger(s.height), &hash, &s.block_bytes, None).map_err(fatal)?;
-        let builder_ok = vs.validators().iter().any(|v| AccountId::from(v.address) == block.header.proposer);
+        self.shared
+            .chain
+            .store()
+            .save_undecided(height_ledger(s.height), &hash, &s.block_bytes, None)
+            .map_err(fatal)?;
+        let builder_ok = vs
+            .validators()
+            .iter()
+            .any(|v| AccountId::from(v.address) == block.header.proposer);
         let shared = self.shared.clone();
         let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
         let validity = if !builder_ok {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "block built by a key that is not a validator");
             Validity::Invalid
         } else {
-            match self.shared.chain.validate_block(block, None, &known, Some(now_ms())).map_err(fatal)? {
+            match self
+                .shared
+                .chain
+                .validate_block(block, None, &known, Some(now_ms()))
+                .map_err(fatal)?
+            {
                 Ok(executed) => {
                     self.shared.chain.remember(executed).map_err(fatal)?;
                     Validity::Valid

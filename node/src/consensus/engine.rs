@@ -5,8 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assent_contracts::crypto::Keypair;
-use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValuePayload, ValueSyncConfig};
-use malachitebft_app_channel::{ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, SyncContext, WalContext};
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValuePayload, ValueSyncConfig,
+};
+use malachitebft_app_channel::{
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext,
+    SyncContext, WalContext,
+};
 use malachitebft_codec::Codec;
 use malachitebft_core_types::LinearTimeouts;
 use malachitebft_signing::Signer;
@@ -86,7 +91,10 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     let err = |e: &dyn std::fmt::Display| NodeError::Consensus(e.to_string());
     let chain_id = shared.chain.chain_id().to_string();
     let ctx = AssentContext::new(chain_id.clone());
-    let signer = Arc::new(ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone()).map_err(|e| err(&e))?);
+    let signer = Arc::new(
+        ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
+            .map_err(|e| err(&e))?,
+    );
     let address = Address::from(shared.validator_key);
 
     let net_key = signer.libp2p_keypair();
@@ -96,7 +104,12 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
         .await
         .map_err(|e| err(&e))?;
     let proof_bytes = WireCodec.encode(&proof).map_err(|e| err(&e))?;
-    let identity = NetworkIdentity::new_validator(shared.config.moniker.clone(), net_key, address.to_string(), proof_bytes);
+    let identity = NetworkIdentity::new_validator(
+        shared.config.moniker.clone(),
+        net_key,
+        address.to_string(),
+        proof_bytes,
+    );
 
     // Pin each configured peer that is a genesis validator's address to that
     // validator's peer id (derived from its consensus key): with
@@ -108,9 +121,16 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
         .peers
         .iter()
         .map(|addr| {
-            let pinned = addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_)));
-            let known = validators.iter().find(|v| v.p2p_address.parse::<libp2p::Multiaddr>().ok().as_ref() == Some(addr));
-            match (pinned, known.and_then(|v| crate::gossip::peer_id_of(&v.consensus_key))) {
+            let pinned = addr
+                .iter()
+                .any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_)));
+            let known = validators
+                .iter()
+                .find(|v| v.p2p_address.parse::<libp2p::Multiaddr>().ok().as_ref() == Some(addr));
+            match (
+                pinned,
+                known.and_then(|v| crate::gossip::peer_id_of(&v.consensus_key)),
+            ) {
                 (false, Some(id)) => addr.clone().with(libp2p::multiaddr::Protocol::P2p(id)),
                 _ => addr.clone(),
             }
@@ -138,13 +158,19 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     };
 
     let wal = shared.config.wal_path();
-    let verifier = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone()).map_err(|e| err(&e))?;
-    let signer_box = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id).map_err(|e| err(&e))?;
+    let verifier = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
+        .map_err(|e| err(&e))?;
+    let signer_box =
+        ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id).map_err(|e| err(&e))?;
     let (channels, engine) = EngineBuilder::new(ctx.clone(), cfg)
         .with_default_wal(WalContext::new(wal, WireCodec))
         .with_default_network(NetworkContext::new(identity, WireCodec))
         .with_default_sync(SyncContext::new(WireCodec))
-        .with_default_consensus(ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer_box)))
+        .with_default_consensus(ConsensusContext::new_validator(
+            address,
+            Box::new(verifier),
+            Box::new(signer_box),
+        ))
         .with_default_request(RequestContext::new(64))
         .build()
         .await
@@ -156,11 +182,17 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
 }
 
 /// Admits tx batches that arrive by gossip (signatures checked in one batch per arrival).
-pub async fn admit_gossip(shared: Arc<Shared>, mut inbound: mpsc::Receiver<crate::gossip::Inbound>) {
+pub async fn admit_gossip(
+    shared: Arc<Shared>,
+    mut inbound: mpsc::Receiver<crate::gossip::Inbound>,
+) {
     while let Some(batch) = inbound.recv().await {
         let store = shared.chain.store();
         let chain_id = shared.chain.chain_id().to_string();
-        let results = shared.mempool().admit_from_gossip(&chain_id, batch.txs, store, rand::rngs::OsRng);
+        let results =
+            shared
+                .mempool()
+                .admit_from_gossip(&chain_id, batch.txs, store, rand::rngs::OsRng);
         let refused = results.iter().filter(|r| r.is_err()).count();
         if refused > 0 {
             tracing::debug!(target: "assent::gossip", from = %batch.from, refused, "gossiped txs refused");
