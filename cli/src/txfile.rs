@@ -74,7 +74,7 @@ pub fn bytes_of(content: &[u8], format: TxFormat) -> Result<Vec<u8>, TxFileError
             c.escape_debug()
         )));
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(TxFileError::NotHex(format!(
             "odd number of hex digits ({}); the file may be truncated",
             digits.len()

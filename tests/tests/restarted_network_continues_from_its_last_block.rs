@@ -37,8 +37,8 @@ fn restarted_network_continues_from_its_last_block() {
 
     net.start_all();
     // Nothing committed is lost: each node comes back at or above its old tip.
-    for i in 0..4 {
-        net.wait_height(i, before[i], Duration::from_secs(60));
+    for (i, tip) in before.iter().enumerate() {
+        net.wait_height(i, *tip, Duration::from_secs(60));
     }
     let restarted_at = net.height(0).unwrap();
     for i in 0..4 {
