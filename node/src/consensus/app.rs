@@ -255,6 +255,9 @@ impl App {
                             .observe_commit(&committed, Some(interval));
                         self.shared.metrics.set_mempool(self.shared.mempool().len());
                         tracing::debug!(target: "assent::consensus", height = committed.head.height.0, txs = committed.tx_ids.len(), "committed");
+                        if committed.head.height.0 % 100 == 0 {
+                            tracing::info!(target: "assent::consensus", height = committed.head.height.0, mempool = self.shared.mempool().len(), "committed");
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => {
