@@ -22,6 +22,12 @@ fn killed_validator_catches_up_to_the_same_state() {
     net.start(2);
     let target = net.height(0).unwrap() + 5;
     net.wait_height(2, target, Duration::from_secs(120));
+    // Once caught up it says so.
+    assert!(assent_tests::wait_until(
+        "node 2 to report it is not syncing",
+        Duration::from_secs(30),
+        || { net.status(2).is_some_and(|s| s["syncing"] == false) }
+    ));
     for h in [at_kill, at_kill + 10, target] {
         let want = net.block_roots(0, h).unwrap();
         assert_eq!(

@@ -176,6 +176,26 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
         .await
         .map_err(|e| err(&e))?;
 
+    // Peers' votes tell how far the network is: the API's `syncing` flag.
+    let mut events = channels.events.subscribe();
+    let watch = shared.clone();
+    tokio::spawn(async move {
+        use malachitebft_engine::util::events::Event;
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(Event::Received(msg)) => {
+                    watch.peer_height.fetch_max(
+                        msg.height().0.saturating_sub(1),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+
     let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
     let done = tokio::spawn(app.run(channels));
     Ok(Consensus { done, engine })
