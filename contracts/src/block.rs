@@ -19,7 +19,8 @@ pub struct BlockHeader {
     pub prev_hash: BlockHash,
     /// Merkle root over the canonical bytes of the block's signed txs.
     pub txs_root: Hash32,
-    /// Hash of the per-tx results and end-of-block events.
+    /// Merkle root over the block's per-tx results (in block order) and, as
+    /// the last leaf, its end-of-block events; see [`result_leaves`].
     pub results_root: Hash32,
     /// State commitment after executing this block.
     pub state_root: Hash32,
@@ -62,6 +63,19 @@ impl Block {
 /// Leaf hashes of the tx tree.
 pub fn tx_leaves<'a>(txs: impl IntoIterator<Item = &'a [u8]>) -> Vec<Hash32> {
     txs.into_iter().map(merkle::leaf_hash).collect()
+}
+
+/// Leaf hashes of the results tree: one per tx result (canonical bytes of its
+/// [`TxResult`], block order), then one for the end-of-block events. A receipt
+/// proves what became of one tx (applied with these events, or rejected) with
+/// a path in this tree.
+pub fn result_leaves(results: &[TxResult], end_events: &[Event]) -> Vec<Hash32> {
+    let mut leaves: Vec<Hash32> = results
+        .iter()
+        .map(|r| merkle::leaf_hash(&codec::encode_infallible(r)))
+        .collect();
+    leaves.push(merkle::leaf_hash(&codec::encode_infallible(&end_events)));
+    leaves
 }
 
 /// `txs_root` of a list of verified txs.
@@ -108,13 +122,7 @@ pub fn execute_block(
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
     let state_root = next_state_root(prev_state_root, &writes);
-    let results_root = Hash32::tagged(
-        "assent/results/v1",
-        &[
-            &codec::encode_infallible(&results),
-            &codec::encode_infallible(&end_events),
-        ],
-    );
+    let results_root = merkle::root(&result_leaves(&results, &end_events));
     Ok(BlockOutput {
         writes,
         results,

@@ -31,6 +31,7 @@ pub mod events;
 pub mod genesis_state;
 pub mod ids;
 pub mod merkle;
+pub mod receipt;
 pub mod state;
 pub mod terms;
 pub mod tx;

@@ -18,6 +18,7 @@ pub mod config;
 pub mod consensus;
 pub mod gossip;
 pub mod mempool;
+pub mod receipts;
 pub mod metrics;
 pub mod run;
 pub mod shared;
