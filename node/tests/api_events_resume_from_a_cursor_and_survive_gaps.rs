@@ -10,7 +10,7 @@ use std::time::Duration;
 use api_support::*;
 use assent_contracts::tx::{PauseConsent, Transfer};
 use assent_contracts::{Amount, ConsentId, Payload};
-use assent_node::api::events::{block_events, tail, Cursor, StreamItem};
+use assent_node::api::events::{block_events, tail, Cursor, StreamItem, View};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::StreamExt;
@@ -70,6 +70,61 @@ async fn open(t: &TestNode, uri: &str, last_event_id: Option<&str>) -> axum::res
         .unwrap()
         .starts_with("text/event-stream"));
     resp
+}
+
+#[tokio::test]
+async fn the_blocks_view_gives_one_summary_per_block_with_every_tx_and_use_count() {
+    let t = node();
+    two_blocks(&t);
+    let block1 = t
+        .shared
+        .chain
+        .store()
+        .block(assent_contracts::Height(1))
+        .unwrap()
+        .unwrap();
+    let resp = open(&t, "/v1/events?from=0:0&view=blocks", None).await;
+    let got = read_sse(resp.into_body(), 2, DEADLINE).await;
+    assert_eq!(got[0].event, "block");
+    assert_eq!(got[0].id.as_deref(), Some("1:4294967295"));
+    assert_eq!(got[0].data["height"], 1);
+    assert_eq!(got[0].data["time_ms"], block1.header.time.0);
+    let applied: Vec<String> = block1.txs[..2]
+        .iter()
+        .map(|tx| tx.id().to_string())
+        .collect();
+    assert_eq!(got[0].data["applied"], json!(applied));
+    assert_eq!(
+        got[0].data["rejected"][0][0],
+        block1.txs[2].id().to_string()
+    );
+    assert_eq!(got[0].data["rejected"][0][1], "bad_nonce");
+    assert_eq!(got[1].data["height"], 2);
+    assert_eq!(got[1].data["uses_settled"], 1);
+    let rejected: u64 = got[1].data["uses_rejected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(rejected, 1);
+
+    // Resuming after a block summary starts at the next block.
+    let resp = open(&t, "/v1/events?view=blocks", Some("1:4294967295")).await;
+    let got = read_sse(resp.into_body(), 1, DEADLINE).await;
+    assert_eq!(got[0].data["height"], 2);
+
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/v1/events?view=everything")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -196,6 +251,7 @@ async fn a_lagging_receiver_gets_a_gap_then_the_missed_events_from_the_store() {
             height: 0,
             index: 0,
         }),
+        View::Events,
     ));
     // Nothing committed yet: the stream waits for a live block.
     let first = commit(&t, vec![register(&t.keys.alice, 0)]);

@@ -29,7 +29,7 @@ use utoipa::IntoParams;
 
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
-use super::views::{EventData, GapData};
+use super::views::{BlockSummaryData, EventData, GapData};
 use crate::chain::Committed;
 use crate::shared::Shared;
 use crate::store::BlockResults;
@@ -147,8 +147,59 @@ pub fn block_events(height: u64, results: &BlockResults) -> Vec<StreamItem> {
     out
 }
 
+/// What a stream carries: every event, or one summary per block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Events,
+    Blocks,
+}
+
+/// The `block` summary of a committed block; its cursor is `H:4294967295`
+/// (the whole block), so a client resumes at the next block.
+pub fn block_summary(height: u64, time_ms: u64, results: &BlockResults) -> StreamItem {
+    let mut d = BlockSummaryData {
+        height,
+        time_ms,
+        applied: Vec::with_capacity(results.results.len()),
+        rejected: Vec::new(),
+        uses_settled: 0,
+        uses_rejected: Default::default(),
+    };
+    for r in &results.results {
+        match &r.outcome {
+            TxOutcome::Applied { events } => {
+                d.applied.push(r.tx_id.to_string());
+                for e in events {
+                    match e {
+                        Event::UseSettled { .. } => d.uses_settled += 1,
+                        Event::UseRejected { code, .. } => {
+                            *d.uses_rejected
+                                .entry(code.as_str().to_string())
+                                .or_default() += 1
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            TxOutcome::Rejected(e) => d
+                .rejected
+                .push((r.tx_id.to_string(), e.code.as_str().to_string())),
+        }
+    }
+    StreamItem::Event {
+        cursor: Cursor {
+            height,
+            index: u32::MAX,
+        },
+        kind: "block".into(),
+        data: to_json(&d),
+    }
+}
+
 struct Tail {
     shared: Arc<Shared>,
+    view: View,
     rx: broadcast::Receiver<Arc<Committed>>,
     /// Next block to deliver, and the first index to deliver in it.
     next_height: u64,
@@ -160,7 +211,17 @@ struct Tail {
 }
 
 impl Tail {
-    fn push_block(&mut self, height: u64, results: &BlockResults) {
+    fn push_block(&mut self, height: u64, time_ms: u64, results: &BlockResults) {
+        if self.view == View::Blocks {
+            let item = block_summary(height, time_ms, results);
+            if let StreamItem::Event { cursor, .. } = &item {
+                self.last = *cursor;
+            }
+            self.pending.push_back(item);
+            self.next_height = height.saturating_add(1);
+            self.skip_below = 0;
+            return;
+        }
         for item in block_events(height, results) {
             if let StreamItem::Event { cursor, .. } = &item {
                 if cursor.index < self.skip_below {
@@ -178,7 +239,7 @@ impl Tail {
     /// newer ones mean blocks were missed and are read from the store.
     fn take_live(&mut self, c: &Committed) {
         if c.head.height.0 == self.next_height {
-            self.push_block(c.head.height.0, &c.results);
+            self.push_block(c.head.height.0, c.head.time.0, &c.results);
         }
     }
 
@@ -192,8 +253,21 @@ impl Tail {
     async fn read_stored(&mut self) {
         let h = self.next_height;
         let shared = self.shared.clone();
-        match blocking(move || Ok(shared.chain.store().results(Height(h))?)).await {
-            Ok(Some(results)) => self.push_block(h, &results),
+        let read = blocking(move || {
+            let store = shared.chain.store();
+            match store.results(Height(h))? {
+                Some(r) => {
+                    let time = store
+                        .block(Height(h))?
+                        .map(|b| b.header.time.0)
+                        .unwrap_or(0);
+                    Ok(Some((r, time)))
+                }
+                None => Ok(None),
+            }
+        });
+        match read.await {
+            Ok(Some((results, time))) => self.push_block(h, time, &results),
             // Height 0 is genesis: no block, no events.
             Ok(None) if h == 0 => {
                 self.next_height = 1;
@@ -255,6 +329,7 @@ pub fn tail(
     shared: Arc<Shared>,
     rx: broadcast::Receiver<Arc<Committed>>,
     after: Option<Cursor>,
+    view: View,
 ) -> impl Stream<Item = StreamItem> + Send {
     let (next_height, skip_below, last) = match after {
         Some(c) if c.index == u32::MAX => (c.height.saturating_add(1), 0, c),
@@ -273,6 +348,7 @@ pub fn tail(
     };
     let t = Tail {
         shared,
+        view,
         rx,
         next_height,
         skip_below,
@@ -310,6 +386,11 @@ fn to_sse(item: StreamItem) -> sse::Event {
 pub(crate) struct EventsQuery {
     /// Resume after this cursor, `HEIGHT:INDEX` (`Last-Event-ID` takes precedence). Without it the stream starts at the next block.
     from: Option<String>,
+    /// `events` (default): every ledger event; `blocks`: one `block` event per
+    /// committed block (BlockSummaryData: applied tx ids, rejected txs with
+    /// codes, use counts).
+    #[param(value_type = Option<String>)]
+    view: Option<View>,
 }
 
 /// Committed-block events as server-sent events.
@@ -357,7 +438,7 @@ pub(crate) async fn events(
     }
     tracing::debug!(target: "assent::api", after = ?after.map(|c| c.to_string()), head, "event stream opened");
     let mut shutdown = st.stop.subscribe();
-    let stream = tail(st.shared.clone(), rx, after)
+    let stream = tail(st.shared.clone(), rx, after, q.view.unwrap_or(View::Events))
         .map(move |item| {
             let _held = &permit;
             Ok::<_, Infallible>(to_sse(item))

@@ -488,6 +488,22 @@ pub struct EventData {
     pub event: Value,
 }
 
+/// Data of `event: block` (`GET /v1/events?view=blocks`): one summary per
+/// committed block, for clients that follow every tx (load generators,
+/// indexers) without the cost of one event per use.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockSummaryData {
+    pub height: u64,
+    pub time_ms: u64,
+    /// Ids of the txs applied in the block, in block order.
+    pub applied: Vec<String>,
+    /// Txs included but rejected: `[tx_id, code]` pairs.
+    pub rejected: Vec<(String, String)>,
+    /// Uses settled in the block, and uses rejected by code.
+    pub uses_settled: u64,
+    pub uses_rejected: std::collections::BTreeMap<String, u64>,
+}
+
 /// Data of `event: gap`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GapData {
