@@ -73,6 +73,21 @@ pub mod keys {
     pub fn use_location(id: &UseId) -> Vec<u8> {
         [b"w/".as_slice(), id.as_bytes()].concat()
     }
+    /// What happened to an account, ordered by (height, tx index, event
+    /// number in the tx): see [`history_accounts`](super::history_accounts).
+    pub fn account_event(account: &AccountId, h: Height, tx: u32, n: u32) -> Vec<u8> {
+        [
+            b"h/".as_slice(),
+            account.as_bytes(),
+            &h.0.to_be_bytes(),
+            &tx.to_be_bytes(),
+            &n.to_be_bytes(),
+        ]
+        .concat()
+    }
+    pub fn account_events_prefix(account: &AccountId) -> Vec<u8> {
+        [b"h/".as_slice(), account.as_bytes()].concat()
+    }
     /// A block this node proposed at (height, round): re-proposed unchanged after a restart.
     pub fn own_proposal(h: Height, round: u32) -> Vec<u8> {
         [b"p/".as_slice(), &h.0.to_be_bytes(), &round.to_be_bytes()].concat()
@@ -114,6 +129,43 @@ pub struct UseRecord {
     pub tx_id: TxId,
     pub tx_index: u32,
     pub event: Event,
+}
+
+/// One event of a committed tx in an account's history (`h/` index).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRecord {
+    pub height: Height,
+    /// Block time.
+    pub time: Timestamp,
+    pub tx_id: TxId,
+    pub tx_index: u32,
+    /// The tx's kind, e.g. `RevokeAll` (`Payload::kind`).
+    pub tx_kind: String,
+    pub event: Event,
+}
+
+/// The accounts whose history (`h/` index) records `e`: the consumer of a
+/// registration, tag, consent, policy or rating event, and both sides of
+/// points moved by Transfer or Mint. Uses have their own index (`u/`).
+/// With the `u/` index this covers every event that changes ledger state
+/// about a consumer, so a consumer with no entries after height H has the
+/// same state as at H (exports rely on this).
+pub fn history_accounts(e: &Event) -> Vec<AccountId> {
+    match e {
+        Event::ConsumerRegistered { consumer }
+        | Event::TagsSet { consumer, .. }
+        | Event::ConsentGranted { consumer, .. }
+        | Event::ConsentRevoked { consumer, .. }
+        | Event::ConsentPaused { consumer, .. }
+        | Event::ConsentResumed { consumer, .. }
+        | Event::PolicySet { consumer, .. }
+        | Event::PolicyCleared { consumer, .. }
+        | Event::Rated { consumer, .. } => vec![*consumer],
+        Event::Transferred { from, to, .. } if from == to => vec![*from],
+        Event::Transferred { from, to, .. } => vec![*from, *to],
+        Event::Minted { to, .. } => vec![*to],
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Clone)]
@@ -220,7 +272,7 @@ impl Store {
     }
 
     /// Commits a decided block atomically: state writes, block, certificate,
-    /// results, tx and use indexes, new head; then flushes to disk.
+    /// results, tx, use and history indexes, new head; then flushes to disk.
     pub fn commit_block(
         &self,
         block: &Block,
@@ -253,6 +305,23 @@ impl Store {
                 }),
             );
             if let TxOutcome::Applied { events } = &r.outcome {
+                let kind = block.txs.get(i).map_or("", |t| t.body.payload.kind());
+                for (n, e) in events.iter().enumerate() {
+                    for account in history_accounts(e) {
+                        let rec = HistoryRecord {
+                            height: h,
+                            time: block.header.time,
+                            tx_id: r.tx_id,
+                            tx_index: i as u32,
+                            tx_kind: kind.to_string(),
+                            event: e.clone(),
+                        };
+                        batch.insert(
+                            keys::account_event(&account, h, i as u32, n as u32),
+                            enc(&rec),
+                        );
+                    }
+                }
                 for e in events {
                     let (consumer, use_id, index) = match e {
                         Event::UseSettled {
@@ -354,6 +423,73 @@ impl Store {
             out.push(decode("use record", &v)?);
         }
         Ok(out)
+    }
+
+    /// Uses of a consumer's data at heights up to `up_to`, oldest first;
+    /// at most `limit` (the caller asks for one more than it accepts to
+    /// learn that there are too many).
+    pub fn uses_up_to(
+        &self,
+        consumer: &AccountId,
+        up_to: Height,
+        limit: usize,
+    ) -> Result<Vec<UseRecord>, StoreError> {
+        let prefix = keys::consumer_uses_prefix(consumer);
+        let end = [
+            prefix.as_slice(),
+            &(up_to.0.saturating_add(1)).to_be_bytes(),
+        ]
+        .concat();
+        let mut out = Vec::new();
+        for item in self.tree.range(prefix..end).take(limit) {
+            let (_, v) = item?;
+            out.push(decode("use record", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// An account's history (`h/` index) at heights up to `up_to`, oldest
+    /// first; at most `limit`.
+    pub fn history_up_to(
+        &self,
+        account: &AccountId,
+        up_to: Height,
+        limit: usize,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        let prefix = keys::account_events_prefix(account);
+        let end = [
+            prefix.as_slice(),
+            &(up_to.0.saturating_add(1)).to_be_bytes(),
+        ]
+        .concat();
+        let mut out = Vec::new();
+        for item in self.tree.range(prefix..end).take(limit) {
+            let (_, v) = item?;
+            out.push(decode("history record", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether a block above `h` touched the account (an entry in its
+    /// history or use index). `false` means the ledger state about the
+    /// account is still what it was at `h`.
+    pub fn touched_after(&self, account: &AccountId, h: Height) -> Result<bool, StoreError> {
+        let Some(next) = h.0.checked_add(1) else {
+            return Ok(false);
+        };
+        for prefix in [
+            keys::account_events_prefix(account),
+            keys::consumer_uses_prefix(account),
+        ] {
+            let start = [prefix.as_slice(), &next.to_be_bytes()].concat();
+            if let Some(item) = self.tree.range(start..).next() {
+                let (k, _) = item?;
+                if k.starts_with(&prefix) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// Keeps a proposed block until it is decided (ours by (height, round) too).
@@ -501,6 +637,106 @@ mod tests {
             head,
             "refusing another genesis changes nothing"
         );
+    }
+
+    #[test]
+    fn history_and_use_indexes_are_kept_per_account_and_height() {
+        let store = Store::temporary().unwrap();
+        let k = |i: u8| Keypair::from_seed([i; 32]).account();
+        let (alice, bob, acme) = (k(10), k(11), k(12));
+        let consent = assent_contracts::ConsentId(Hash32([1; 32]));
+        let applied = |id: u8, events: Vec<Event>| TxResult {
+            tx_id: TxId(Hash32([id; 32])),
+            outcome: TxOutcome::Applied { events },
+        };
+        let commit = |h: u64, results: Vec<TxResult>| {
+            let header = assent_contracts::BlockHeader {
+                chain_id: "c".into(),
+                height: Height(h),
+                time: Timestamp(1000 * h),
+                prev_hash: BlockHash(Hash32([0; 32])),
+                txs_root: Hash32([0; 32]),
+                results_root: Hash32([0; 32]),
+                state_root: Hash32([0; 32]),
+                proposer: acme,
+            };
+            let out = BlockOutput {
+                writes: Default::default(),
+                results,
+                end_events: vec![],
+                state_root: Hash32([0; 32]),
+                results_root: Hash32([0; 32]),
+                txs_root: Hash32([0; 32]),
+            };
+            let cert = CommitCertificate {
+                height: Height(h),
+                round: 0,
+                block_hash: header.hash(),
+                signatures: vec![],
+            };
+            let block = Block {
+                header,
+                txs: vec![],
+            };
+            store.commit_block(&block, &cert, &out).unwrap();
+        };
+        commit(
+            1,
+            vec![
+                applied(
+                    1,
+                    vec![Event::ConsentGranted {
+                        consent,
+                        consumer: alice,
+                        enterprise: acme,
+                    }],
+                ),
+                applied(
+                    2,
+                    vec![Event::Transferred {
+                        from: acme,
+                        to: alice,
+                        amount: assent_contracts::Amount(5),
+                    }],
+                ),
+            ],
+        );
+        commit(
+            2,
+            vec![applied(
+                3,
+                vec![Event::ConsentPaused {
+                    consent,
+                    consumer: alice,
+                    enterprise: acme,
+                }],
+            )],
+        );
+        let all = store.history_up_to(&alice, Height(2), 100).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            (all[0].height, all[0].tx_index, all[0].time),
+            (Height(1), 0, Timestamp(1000))
+        );
+        assert!(matches!(all[2].event, Event::ConsentPaused { .. }));
+        assert_eq!(
+            store.history_up_to(&alice, Height(1), 100).unwrap().len(),
+            2
+        );
+        assert_eq!(store.history_up_to(&alice, Height(2), 1).unwrap().len(), 1);
+        assert_eq!(
+            store.history_up_to(&acme, Height(2), 100).unwrap().len(),
+            1,
+            "the sender of a transfer"
+        );
+        assert!(store
+            .history_up_to(&bob, Height(2), 100)
+            .unwrap()
+            .is_empty());
+        assert!(store.touched_after(&alice, Height(1)).unwrap());
+        assert!(!store.touched_after(&alice, Height(2)).unwrap());
+        assert!(!store.touched_after(&acme, Height(1)).unwrap());
+        assert!(store.uses_up_to(&alice, Height(2), 10).unwrap().is_empty());
     }
 
     #[test]
