@@ -25,6 +25,7 @@
 pub mod block;
 pub mod codec;
 pub mod commit;
+pub mod consent_proof;
 pub mod crypto;
 pub mod error;
 pub mod events;

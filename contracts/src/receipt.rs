@@ -105,7 +105,9 @@ pub enum ReceiptError {
     TxNotInBlock,
     #[error("the result is for tx {result}, not for this tx {tx}")]
     ResultOfOtherTx { result: TxId, tx: TxId },
-    #[error("the result is not the block's: its Merkle path does not lead to the header's results_root")]
+    #[error(
+        "the result is not the block's: its Merkle path does not lead to the header's results_root"
+    )]
     ResultNotInBlock,
     #[error("the receipt is about use #{index}, but {why}")]
     NoSuchUse { index: u32, why: String },
@@ -132,6 +134,8 @@ pub struct Proven {
     pub time: Timestamp,
     pub block_hash: BlockHash,
     pub tx_id: TxId,
+    /// Position of the tx in its block.
+    pub tx_index: u32,
     pub tx: SignedTx,
     pub subject: Subject,
     pub outcome: Outcome,
@@ -298,6 +302,7 @@ impl Receipt {
             time: header.time,
             block_hash: header.hash(),
             tx_id,
+            tx_index: self.tx_index,
             tx,
             subject: self.subject,
             outcome,
@@ -361,9 +366,11 @@ impl Proven {
                 }) => {
                     let _ = write!(
                         s,
-                        "{} used {}'s {category} data for {purpose} ({units} unit(s)), settled: paid {paid} points, {to_consumer} to the consumer, at height {}",
+                        "{} used {}'s {category} data for {purpose} ({units} unit(s)), settled: paid {} points, {} to the consumer, at height {}",
                         who(enterprise),
                         who(consumer),
+                        paid.0,
+                        to_consumer.0,
                         self.height
                     );
                 }
@@ -384,7 +391,11 @@ impl Proven {
                     );
                 }
                 _ => {
-                    let _ = write!(s, "use #{index} of tx {} has no result at height {}", self.tx_id, self.height);
+                    let _ = write!(
+                        s,
+                        "use #{index} of tx {} has no result at height {}",
+                        self.tx_id, self.height
+                    );
                 }
             },
             (Subject::Tx, Payload::GrantConsent(g)) => {
@@ -396,7 +407,7 @@ impl Proven {
                     join(g.purposes.iter().map(|p| p.to_string()).collect()),
                     join(g.categories.iter().map(|c| c.to_string()).collect()),
                     g.level,
-                    g.price_per_use,
+                    g.price_per_use.0,
                     self.tx_id,
                     self.height
                 );
@@ -405,15 +416,33 @@ impl Proven {
                 let mut parts: Vec<String> = Vec::new();
                 for e in events {
                     let (verb, consent, enterprise) = match e {
-                        Event::ConsentRevoked { consent, enterprise, .. } => ("revoked", consent, enterprise),
-                        Event::ConsentPaused { consent, enterprise, .. } => ("paused", consent, enterprise),
-                        Event::ConsentResumed { consent, enterprise, .. } => ("resumed", consent, enterprise),
+                        Event::ConsentRevoked {
+                            consent,
+                            enterprise,
+                            ..
+                        } => ("revoked", consent, enterprise),
+                        Event::ConsentPaused {
+                            consent,
+                            enterprise,
+                            ..
+                        } => ("paused", consent, enterprise),
+                        Event::ConsentResumed {
+                            consent,
+                            enterprise,
+                            ..
+                        } => ("resumed", consent, enterprise),
                         _ => continue,
                     };
                     parts.push(format!("{verb} consent {consent} to {}", who(enterprise)));
                 }
                 if parts.is_empty() {
-                    let _ = write!(s, "{sender}'s {} tx {} was applied at height {}", payload.kind(), self.tx_id, self.height);
+                    let _ = write!(
+                        s,
+                        "{sender}'s {} tx {} was applied at height {}",
+                        payload.kind(),
+                        self.tx_id,
+                        self.height
+                    );
                 } else {
                     let _ = write!(s, "{sender} {} at height {}", parts.join("; "), self.height);
                 }

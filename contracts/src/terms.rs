@@ -23,6 +23,15 @@ pub struct VocabTerm {
     pub term: &'static str,
     pub iri: &'static str,
     pub label: &'static str,
+    /// IRIs of the broader terms (`;`-separated in the CSV), possibly empty.
+    pub broader: &'static str,
+}
+
+impl VocabTerm {
+    /// The broader terms' IRIs.
+    pub fn broader(&self) -> impl Iterator<Item = &'static str> {
+        self.broader.split(';').filter(|s| !s.is_empty())
+    }
 }
 
 fn parse_csv(csv: &'static str) -> Vec<VocabTerm> {
@@ -35,6 +44,7 @@ fn parse_csv(csv: &'static str) -> Vec<VocabTerm> {
                 term: cols.next()?,
                 iri: cols.next()?,
                 label: cols.next()?,
+                broader: cols.next().unwrap_or(""),
             })
         })
         .filter(|t| !t.term.is_empty())
@@ -144,6 +154,33 @@ vocab_term!(
     /// A DPV personal-data category, e.g. `Purchase`.
     Category, categories, "personal-data category"
 );
+
+/// IRI of DPV's special categories of personal data (GDPR Art. 9 and the like).
+pub const SPECIAL_CATEGORY_IRI: &str = "https://w3id.org/dpv#SpecialCategoryPersonalData";
+
+impl Category {
+    /// Whether DPV files the category (or any broader category of it) under
+    /// `SpecialCategoryPersonalData` — health, biometric, religious belief, ...
+    /// Receipts mark such consents `sensitive`.
+    pub fn is_special(&self) -> bool {
+        let mut next: Vec<&'static str> = match self.vocab() {
+            Some(t) => t.broader().collect(),
+            None => return false,
+        };
+        // The vocabulary is a tree of a few hundred terms; the bound only
+        // guards against a cycle in a future CSV.
+        for _ in 0..categories().len() {
+            let Some(iri) = next.pop() else { return false };
+            if iri == SPECIAL_CATEGORY_IRI {
+                return true;
+            }
+            if let Some(t) = categories().iter().find(|t| t.iri == iri) {
+                next.extend(t.broader());
+            }
+        }
+        false
+    }
+}
 
 /// How identifiable the data may be. A consent at a level covers lower levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
