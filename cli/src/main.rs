@@ -100,6 +100,8 @@ enum Command {
     /// Run a local network of assentd validators (DIR: --home, default ./devnet)
     #[command(subcommand)]
     Devnet(commands::devnet::DevnetCommand),
+    /// Load generator: throughput and submit-to-commit latency against a devnet (DIR: --home, default ./devnet)
+    Bench(commands::bench::BenchArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -118,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mint(w) => commands::account::mint(&ctx, w),
         Command::Gov(cmd) => commands::gov::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
+        Command::Bench(args) => commands::bench::run(&ctx, args),
         Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
         Command::Devnet(cmd) => commands::devnet::run(&ctx, cmd),
     }

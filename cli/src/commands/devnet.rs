@@ -92,7 +92,7 @@ fn progress(ctx: &Ctx, line: &str) -> Result<()> {
 }
 
 /// The passphrase of the devnet's keys, and whether it is the well-known one.
-fn devnet_passphrase() -> Result<(String, bool)> {
+pub(crate) fn devnet_passphrase() -> Result<(String, bool)> {
     match std::env::var(PASSPHRASE_ENV) {
         Ok(p) if !p.is_empty() => Ok((p, false)),
         Ok(_) | Err(std::env::VarError::NotPresent) => Ok((DEVNET_PASSPHRASE.to_string(), true)),

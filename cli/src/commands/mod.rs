@@ -1,6 +1,7 @@
 //! Command groups of the `assent` binary, one module each, and what they share.
 
 pub mod account;
+pub mod bench;
 pub mod consent;
 pub mod consumer;
 pub mod context;
