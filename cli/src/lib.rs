@@ -12,6 +12,7 @@
 //! - [`txfile`]: signed transaction files (hex of the canonical bytes).
 //! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
 //! - [`duration`]: `30d` / `12h` / `500ms` durations.
+//! - [`jws`]: compact EdDSA JWS, for signed standard-format receipts.
 //!
 //! Invariants: a secret seed is only ever on disk encrypted (Argon2id +
 //! ChaCha20-Poly1305, file mode 0600, never overwritten); every transaction
@@ -25,6 +26,7 @@ pub mod bench;
 pub mod client;
 pub mod devnet;
 pub mod duration;
+pub mod jws;
 pub mod keystore;
 pub mod network;
 pub mod txfile;

@@ -22,4 +22,5 @@ pub mod receipts;
 pub mod metrics;
 pub mod run;
 pub mod shared;
+pub mod standard_receipts;
 pub mod store;

@@ -1,9 +1,12 @@
 //! Builds self-proving receipts ([`assent_contracts::receipt::Receipt`]) for
 //! committed txs and uses from what the store keeps: the block, its results
-//! and its commit certificate.
+//! and its commit certificate; and consent proofs (a grant's receipt plus
+//! the receipt of a later change).
 
+use assent_contracts::consent_proof::{ConsentProof, CONSENT_PROOF_VERSION};
 use assent_contracts::receipt::{Receipt, Subject};
-use assent_contracts::{Event, Hash32, TxId, TxOutcome, UseId};
+use assent_contracts::state::{Consent, ConsentState};
+use assent_contracts::{ConsentId, Event, Hash32, TxId, TxOutcome, UseId};
 
 use crate::store::{Store, StoreError, TxLocation};
 
@@ -76,7 +79,8 @@ pub fn use_receipt(
         .get(at.index as usize)
         .and_then(|r| match &r.outcome {
             TxOutcome::Applied { events } => events.iter().find_map(|e| match e {
-                Event::UseSettled { use_id, index, .. } | Event::UseRejected { use_id, index, .. }
+                Event::UseSettled { use_id, index, .. }
+                | Event::UseRejected { use_id, index, .. }
                     if use_id == id =>
                 {
                     Some(*index)
@@ -87,4 +91,102 @@ pub fn use_receipt(
         })
         .ok_or_else(|| corrupt(format!("use {id} in block {}", at.height)))?;
     build(store, genesis_hash, at, Subject::Use { index }).map(Some)
+}
+
+/// The event of `tx`'s result that changes consent `consent`, if any.
+fn changes(result: &assent_contracts::TxResult, consent: &ConsentId) -> bool {
+    let TxOutcome::Applied { events } = &result.outcome else {
+        return false;
+    };
+    events.iter().any(|e| match e {
+        Event::ConsentPaused { consent: c, .. }
+        | Event::ConsentResumed { consent: c, .. }
+        | Event::ConsentRevoked { consent: c, .. } => c == consent,
+        _ => false,
+    })
+}
+
+/// The proof of a consent: the receipt of its grant, then the receipt of
+/// the change that set its recorded state — the revocation, or the pause,
+/// whose height the consent record keeps. A resumed consent's record is
+/// `active` again and keeps no height, so its proof is the grant alone
+/// (the resume's own receipt is had with [`consent_change_proof`]).
+pub fn consent_proof(
+    store: &Store,
+    genesis_hash: Hash32,
+    consent: &Consent,
+) -> Result<ConsentProof, StoreError> {
+    let grant = tx_receipt(store, genesis_hash, &TxId(consent.id.0))?
+        .ok_or_else(|| corrupt(format!("grant tx of consent {}", consent.id)))?;
+    let mut receipts = vec![grant];
+    let at = match consent.state {
+        ConsentState::Paused { height, .. } | ConsentState::Revoked { height, .. } => Some(height),
+        ConsentState::Active => None,
+    };
+    if let Some(h) = at {
+        let results = store
+            .results(h)?
+            .ok_or_else(|| corrupt(format!("results {h}")))?;
+        // The last change of the block is the one that set the state.
+        let index = results
+            .results
+            .iter()
+            .rposition(|r| changes(r, &consent.id))
+            .ok_or_else(|| corrupt(format!("the change of consent {} in block {h}", consent.id)))?;
+        receipts.push(build(
+            store,
+            genesis_hash,
+            TxLocation {
+                height: h,
+                index: index as u32,
+            },
+            Subject::Tx,
+        )?);
+    }
+    Ok(ConsentProof {
+        version: CONSENT_PROOF_VERSION.to_string(),
+        consent: consent.id,
+        receipts,
+    })
+}
+
+/// Why [`consent_change_proof`] found nothing to prove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoChange {
+    /// No committed block has the tx.
+    UnknownTx,
+    /// The tx is committed but does not pause, resume or revoke the consent.
+    NotAChange,
+}
+
+/// The proof of one change of a consent: its grant and the receipt of
+/// `tx`, which must pause, resume or revoke it (or be the grant itself).
+pub fn consent_change_proof(
+    store: &Store,
+    genesis_hash: Hash32,
+    consent: &Consent,
+    tx: &TxId,
+) -> Result<Result<ConsentProof, NoChange>, StoreError> {
+    let grant_id = TxId(consent.id.0);
+    let grant = tx_receipt(store, genesis_hash, &grant_id)?
+        .ok_or_else(|| corrupt(format!("grant tx of consent {}", consent.id)))?;
+    let mut receipts = vec![grant];
+    if *tx != grant_id {
+        let Some(at) = store.tx_location(tx)? else {
+            return Ok(Err(NoChange::UnknownTx));
+        };
+        let results = store
+            .results(at.height)?
+            .ok_or_else(|| corrupt(format!("results {}", at.height)))?;
+        match results.results.get(at.index as usize) {
+            Some(r) if changes(r, &consent.id) => {}
+            _ => return Ok(Err(NoChange::NotAChange)),
+        }
+        receipts.push(build(store, genesis_hash, at, Subject::Tx)?);
+    }
+    Ok(Ok(ConsentProof {
+        version: CONSENT_PROOF_VERSION.to_string(),
+        consent: consent.id,
+        receipts,
+    }))
 }

@@ -198,6 +198,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         metrics: Arc::new(Metrics::new()),
         config: cfg.clone(),
         validator_key,
+        signer: assent_contracts::crypto::Keypair::from_seed(key.seed()),
         consensus_started: AtomicBool::new(false),
         peer_height: AtomicU64::new(0),
     });

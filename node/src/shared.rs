@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use assent_contracts::crypto::Keypair;
 use assent_contracts::AccountId;
 
 use crate::chain::Chain;
@@ -22,6 +23,9 @@ pub struct Shared {
     pub config: NodeConfig,
     /// This node's validator (consensus) key.
     pub validator_key: AccountId,
+    /// The validator key again, to sign standard-format consent receipts
+    /// (JWS; see `standard_receipts`). Its account is `validator_key`.
+    pub signer: Keypair,
     /// Set once consensus has started its first height.
     pub consensus_started: AtomicBool,
     /// Highest height seen from peers (sync status); 0 if unknown.

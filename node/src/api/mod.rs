@@ -10,6 +10,7 @@ mod openapi;
 mod queries;
 mod routes;
 mod txs;
+mod receipts;
 pub mod views;
 
 pub use error::{ApiError, ErrorBody};

@@ -29,6 +29,8 @@ use super::{events, queries, routes, txs};
         queries::requests,
         queries::block,
         events::events,
+        super::receipts::consent_receipt,
+        super::receipts::use_receipt,
         openapi_json,
         routes::metrics,
         routes::health,
@@ -43,6 +45,7 @@ use super::{events, queries, routes, txs};
         (name = "enterprises", description = "Enterprises and their access requests"),
         (name = "blocks", description = "Committed blocks"),
         (name = "events", description = "Server-sent events of committed blocks"),
+        (name = "receipts", description = "Self-proving receipts of consents and uses; signed Kantara and ISO 27560 receipts"),
     )
 )]
 pub struct ApiDoc;

@@ -63,6 +63,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/requests"),
     ("GET", "/v1/blocks/{height}"),
     ("GET", "/v1/events"),
+    ("GET", "/v1/consents/{id}/receipt"),
+    ("GET", "/v1/uses/{id}/receipt"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/metrics"),
     ("GET", "/health"),
@@ -105,6 +107,8 @@ fn build(state: ApiState) -> Router {
         .route("/ready", get(ready))
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
+        .route("/v1/consents/{id}/receipt", get(super::receipts::consent_receipt))
+        .route("/v1/uses/{id}/receipt", get(super::receipts::use_receipt))
         .method_not_allowed_fallback(method_not_allowed)
         // Other routes take no body; refuse large ones early.
         .layer(DefaultBodyLimit::max(64 * 1024))

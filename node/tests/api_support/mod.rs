@@ -114,6 +114,7 @@ pub fn node_with(gossip: Option<GossipHandle>) -> TestNode {
         metrics: Arc::new(Metrics::new()),
         config,
         validator_key: keys.validator.account(),
+        signer: Keypair::from_seed(keys.validator.seed()),
         consensus_started: AtomicBool::new(true),
         peer_height: AtomicU64::new(0),
     });

@@ -1,0 +1,313 @@
+//! Consent receipts in the formats privacy tooling reads, generated from the
+//! ledger record (the consent, its enterprise's registration) and carrying
+//! the self-proving [`ConsentProof`] as the extension field `assent:proof`:
+//!
+//! - [`kantara`]: Kantara Initiative Consent Receipt 1.1 (`KI-CR-v1.1.0`) JSON;
+//! - [`iso27560`]: an ISO/IEC TS 27560 consent record as DPV JSON-LD,
+//!   conforming to `https://w3id.org/dpv/schema/dpv-27560#record`.
+//!
+//! The node returns both signed by its validator key as a compact JWS
+//! ([`assent_cli::jws`]); the JWS only says which node issued the document,
+//! while `assent:proof` proves the consent's history to anyone holding the
+//! genesis. Purposes and categories are DPV terms, given with their IRIs.
+//!
+//! The ledger registers an enterprise's name, sector, jurisdiction and
+//! policy URL, but no postal address, email or phone: those Kantara fields
+//! are present with what the ledger knows (the address's country is the
+//! jurisdiction; email and phone are empty strings).
+
+use assent_contracts::consent_proof::ConsentProof;
+use assent_contracts::crypto::Keypair;
+use assent_contracts::state::{Consent, ConsentState, Enterprise};
+use assent_contracts::terms::{Category, Purpose};
+use assent_contracts::{AccountId, Hash32, Height, Timestamp};
+use assent_genesis::time::format_utc;
+use serde_json::{json, Value};
+
+/// `version` of Kantara Consent Receipt 1.1.
+pub const KANTARA_VERSION: &str = "KI-CR-v1.1.0";
+/// What a DPV consent record conforms to (DPV's ISO/IEC TS 27560 guide).
+pub const DPV_27560_RECORD: &str = "https://w3id.org/dpv/schema/dpv-27560#record";
+/// Name of the extension field that carries the self-proving history.
+pub const PROOF_FIELD: &str = "assent:proof";
+
+const DPV: &str = "https://w3id.org/dpv#";
+
+/// The formats `GET /v1/consents/{id}/receipt` serves.
+pub const FORMATS: &[&str] = &["proof", "kantara", "iso27560"];
+
+/// A consent's status at the tip, as receipts and the API name it: DPV's
+/// `ConsentGiven`, `ConsentWithdrawn`, `ConsentExpired`, and assent's own
+/// `ConsentPaused` (DPV has no paused state; in JSON-LD it is an assent term
+/// under DPV's `ConsentStatusInvalidForProcessing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub name: &'static str,
+    /// Block time from which it holds.
+    pub time: Timestamp,
+    /// Height of the block that set it (the grant's for a given or expired consent).
+    pub height: Height,
+}
+
+impl Status {
+    /// Revoked > expired (at block time `now`) > paused > given, as the API says.
+    pub fn of(c: &Consent, now: Timestamp) -> Status {
+        match c.state {
+            ConsentState::Revoked { height, time } => Status {
+                name: "ConsentWithdrawn",
+                time,
+                height,
+            },
+            _ if c.expires_at.is_some_and(|t| t <= now) => Status {
+                name: "ConsentExpired",
+                time: c.expires_at.unwrap_or(now),
+                height: c.granted_height,
+            },
+            ConsentState::Paused { height, time } => Status {
+                name: "ConsentPaused",
+                time,
+                height,
+            },
+            ConsentState::Active => Status {
+                name: "ConsentGiven",
+                time: c.granted_time,
+                height: c.granted_height,
+            },
+        }
+    }
+
+    /// The status's IRI: DPV's, or an assent URN for `ConsentPaused`.
+    pub fn iri(&self) -> String {
+        match self.name {
+            "ConsentPaused" => "urn:assent:ConsentPaused".to_string(),
+            n => format!("{DPV}{n}"),
+        }
+    }
+}
+
+/// Everything a standard receipt is made from.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub chain_id: &'a str,
+    pub genesis_hash: Hash32,
+    pub consent: &'a Consent,
+    pub enterprise: &'a Enterprise,
+    pub status: Status,
+    /// Block time of the tip the receipt was issued at.
+    pub issued_at: Timestamp,
+    /// The issuing node's validator key.
+    pub issuer: AccountId,
+    pub proof: &'a ConsentProof,
+}
+
+fn purpose_iri(p: &Purpose) -> String {
+    p.vocab()
+        .map_or_else(|| format!("{DPV}{p}"), |t| t.iri.to_string())
+}
+
+fn category_iri(c: &Category) -> String {
+    c.vocab()
+        .map_or_else(|| format!("https://w3id.org/dpv/pd#{c}"), |t| t.iri.to_string())
+}
+
+fn or_unstated(s: &str) -> &str {
+    if s.trim().is_empty() {
+        "unstated"
+    } else {
+        s
+    }
+}
+
+/// A receipt id for Kantara's `consentReceiptID`: an RFC 9562 version-8 UUID
+/// from a tagged hash of the consent and its status, so the same state always
+/// gets the same id and every change a new one.
+pub fn receipt_uuid(r: &Record<'_>) -> String {
+    let h = Hash32::tagged(
+        "assent/consent-receipt-id/v1",
+        &[
+            r.chain_id.as_bytes(),
+            r.consent.id.as_bytes(),
+            r.status.name.as_bytes(),
+            &r.status.height.0.to_be_bytes(),
+        ],
+    );
+    let mut b: [u8; 16] = [0; 16];
+    b.copy_from_slice(&h.0[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
+}
+
+/// When the consent ends, in words (Kantara's `termination`).
+fn termination(c: &Consent) -> String {
+    let mut s = String::from(
+        "when the PII principal revokes it (a RevokeConsent or RevokeAll transaction signed with their key; effective from the block that includes it)",
+    );
+    if let Some(t) = c.expires_at {
+        s.push_str(&format!(", or at {}", format_utc(t)));
+    }
+    if let Some(m) = c.max_uses {
+        s.push_str(&format!(", or after {m} unit(s) of use"));
+    }
+    s
+}
+
+fn collection_method(chain_id: &str) -> String {
+    format!("GrantConsent transaction signed with the PII principal's own key (ed25519) on the assent ledger {chain_id}")
+}
+
+/// Fields both formats carry under the `assent:` prefix.
+fn extensions(r: &Record<'_>, v: &mut Value) {
+    let c = r.consent;
+    let ext = json!({
+        "assent:chain": {"chain_id": r.chain_id, "genesis_hash": r.genesis_hash.to_string()},
+        "assent:consent": c.id.to_string(),
+        "assent:controller": c.enterprise.to_string(),
+        "assent:status": {
+            "status": r.status.name,
+            "time": format_utc(r.status.time),
+            "height": r.status.height.0,
+        },
+        "assent:terms": {
+            "level": c.level.to_string(),
+            "price_per_use": c.price_per_use.0,
+            "max_uses": c.max_uses,
+            "used": c.used,
+            "expires_at": c.expires_at.map(format_utc),
+            "request": c.request.map(|q| q.to_string()),
+        },
+        "assent:issuer": r.issuer.to_string(),
+        "assent:issuedAt": format_utc(r.issued_at),
+        PROOF_FIELD: r.proof,
+    });
+    if let (Some(obj), Value::Object(ext)) = (v.as_object_mut(), ext) {
+        obj.extend(ext);
+    }
+}
+
+/// The Kantara Consent Receipt 1.1 of a consent.
+pub fn kantara(r: &Record<'_>) -> Value {
+    let c = r.consent;
+    let e = r.enterprise;
+    let purposes: Vec<Value> = c
+        .purposes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            json!({
+                "purpose": p.vocab().map_or(p.as_str(), |t| t.label),
+                "purposeCategory": [purpose_iri(p)],
+                "consentType": "EXPLICIT",
+                "piiCategory": c.categories.iter().map(category_iri).collect::<Vec<_>>(),
+                "primaryPurpose": i == 0,
+                "termination": termination(c),
+                "thirdPartyDisclosure": false,
+            })
+        })
+        .collect();
+    let special: Vec<String> = c
+        .categories
+        .iter()
+        .filter(|x| x.is_special())
+        .map(category_iri)
+        .collect();
+    let mut v = json!({
+        "version": KANTARA_VERSION,
+        "jurisdiction": or_unstated(&e.jurisdiction),
+        "consentTimestamp": c.granted_time.0 / 1000,
+        "collectionMethod": collection_method(r.chain_id),
+        "consentReceiptID": receipt_uuid(r),
+        "language": "en",
+        "piiPrincipalId": c.consumer.to_string(),
+        "piiControllers": [{
+            "piiController": e.name,
+            "onBehalf": false,
+            "contact": format!("{} (privacy contact: see {})", e.name, or_unstated(&e.policy_url)),
+            "address": {"addressCountry": or_unstated(&e.jurisdiction)},
+            "email": "",
+            "phone": "",
+            "piiControllerUrl": e.policy_url,
+        }],
+        "policyUrl": e.policy_url,
+        "services": [{
+            "service": format!("{} ({} sector): use of the principal's data under consent {}", e.name, e.sector.name(), c.id),
+            "purposes": purposes,
+        }],
+        "sensitive": !special.is_empty(),
+        "spiCat": special,
+    });
+    extensions(r, &mut v);
+    v
+}
+
+/// The ISO/IEC TS 27560 consent record of a consent, as DPV JSON-LD.
+pub fn iso27560(r: &Record<'_>) -> Value {
+    let c = r.consent;
+    let e = r.enterprise;
+    let subject = json!({
+        "@id": format!("urn:assent:account:{}", c.consumer),
+        "@type": "dpv:DataSubject",
+        "dct:identifier": c.consumer.to_string(),
+    });
+    let status_type = if r.status.name == "ConsentPaused" {
+        json!({"@id": r.status.iri(), "skos:broader": {"@id": format!("{DPV}ConsentStatusInvalidForProcessing")}})
+    } else {
+        json!({"@id": r.status.iri()})
+    };
+    let mut v = json!({
+        "@context": {
+            "dpv": DPV,
+            "pd": "https://w3id.org/dpv/pd#",
+            "dct": "http://purl.org/dc/terms/",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "schema": "https://schema.org/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "assent": "urn:assent:",
+        },
+        "@id": format!("urn:assent:{}:consent:{}", r.chain_id, c.id),
+        "@type": "dpv:ConsentRecord",
+        "dct:identifier": c.id.to_string(),
+        "dct:conformsTo": {"@id": DPV_27560_RECORD},
+        "dct:created": {"@value": format_utc(c.granted_time), "@type": "xsd:dateTime"},
+        "dct:modified": {"@value": format_utc(r.status.time), "@type": "xsd:dateTime"},
+        "dct:publisher": {"@id": format!("urn:assent:account:{}", r.issuer)},
+        "dpv:hasDataSubject": subject,
+        "dpv:hasDataController": {
+            "@id": format!("urn:assent:account:{}", c.enterprise),
+            "@type": "dpv:DataController",
+            "schema:name": e.name,
+            "schema:url": e.policy_url,
+            "dpv:hasJurisdiction": or_unstated(&e.jurisdiction),
+        },
+        "dpv:hasJurisdiction": [or_unstated(&e.jurisdiction)],
+        "dpv:hasLegalBasis": {"@id": format!("{DPV}Consent")},
+        "dpv:hasPurpose": c.purposes.iter().map(|p| json!({"@id": purpose_iri(p)})).collect::<Vec<_>>(),
+        "dpv:hasPersonalData": c.categories.iter().map(|x| json!({"@id": category_iri(x)})).collect::<Vec<_>>(),
+        "dpv:hasConsentStatus": status_type,
+        "dpv:isIndicatedBy": {"@id": format!("urn:assent:account:{}", c.consumer)},
+        "dpv:isIndicatedAtTime": {"@value": format_utc(c.granted_time), "@type": "xsd:dateTime"},
+        "dpv:hasIndicationMethod": collection_method(r.chain_id),
+        "dpv:hasWithdrawalMethod": format!(
+            "A RevokeConsent (or RevokeAll) transaction signed with the data subject's key, effective from the block that includes it: `assent consent revoke --consent {}`",
+            c.id
+        ),
+        "assent:statusTime": {"@value": format_utc(r.status.time), "@type": "xsd:dateTime"},
+    });
+    extensions(r, &mut v);
+    v
+}
+
+/// A standard receipt signed by the issuing node: `{"format", "jws", "receipt"}`
+/// where `receipt` is the JWS payload, decoded.
+pub fn signed(format: &str, key: &Keypair, receipt: Value) -> Value {
+    let jws = assent_cli::jws::sign(key, &receipt);
+    json!({"format": format, "jws": jws, "receipt": receipt})
+}
