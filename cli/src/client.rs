@@ -282,6 +282,33 @@ impl Node {
         self.answer(&route, sent)
     }
 
+    /// `GET path` as raw bytes (an archive, a file) of at most `max` bytes;
+    /// a refusal is the node's `{code, message}` as for JSON answers.
+    pub fn get_bytes(&self, path: &str, max: u64) -> Result<Vec<u8>, NodeError> {
+        let route = format!("GET {path}");
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        if !resp.status().is_success() {
+            return self
+                .answer(&route, Ok(resp))
+                .and_then(|v| Err(self.bad(&route, format!("an error status with body {v}"))));
+        }
+        let mut body = Vec::new();
+        resp.take(max + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| NodeError::Unreachable {
+                url: self.base.clone(),
+                why: format!("the answer to {route} broke off: {e}"),
+            })?;
+        if body.len() as u64 > max {
+            return Err(self.bad(&route, format!("more than {max} bytes")));
+        }
+        Ok(body)
+    }
+
     /// `GET path` parsed as `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, Value), NodeError> {
         let v = self.get_value(path)?;

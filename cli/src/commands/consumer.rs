@@ -1,4 +1,5 @@
-//! `assent consumer`: register as a consumer, set interest tags, see earnings.
+//! `assent consumer`: register as a consumer, set interest tags, see
+//! earnings, export everything the ledger holds about a consumer.
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -17,6 +18,8 @@ pub enum ConsumerCommand {
     Tags(With<kinds::Tags, SendArgs>),
     /// What a consumer earned from uses of their data
     Earnings(Who),
+    /// Download every consent (with its history), use, reward and receipt of a consumer into DIR
+    Export(super::export::ExportArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: ConsumerCommand) -> Result<()> {
@@ -37,5 +40,6 @@ pub fn run(ctx: &Ctx, cmd: ConsumerCommand) -> Result<()> {
             );
             ctx.emit(&text, &v)
         }
+        ConsumerCommand::Export(args) => super::export::run(ctx, &args),
     }
 }

@@ -6,6 +6,8 @@
 
 mod error;
 pub mod events;
+mod export;
+mod export_files;
 mod openapi;
 mod queries;
 mod routes;

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{events, queries, routes, txs};
+use super::{events, export, queries, routes, txs};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use super::{events, queries, routes, txs};
         queries::policies,
         queries::uses,
         queries::earnings,
+        export::export,
         queries::enterprise,
         queries::requests,
         queries::block,

@@ -17,7 +17,7 @@ use tokio::sync::{watch, Semaphore};
 use tower::limit::ConcurrencyLimitLayer;
 
 use super::error::{ApiError, ErrorBody};
-use super::{events, openapi, queries, txs};
+use super::{events, export, openapi, queries, txs};
 use crate::metrics::MethodLabel;
 use crate::shared::Shared;
 
@@ -59,6 +59,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/consumers/{id}/policies"),
     ("GET", "/v1/consumers/{id}/uses"),
     ("GET", "/v1/consumers/{id}/earnings"),
+    ("GET", "/v1/consumers/{id}/export"),
     ("GET", "/v1/enterprises/{id}"),
     ("GET", "/v1/requests"),
     ("GET", "/v1/blocks/{height}"),
@@ -97,6 +98,12 @@ fn build(state: ApiState) -> Router {
         .route("/v1/consumers/{id}/policies", get(queries::policies))
         .route("/v1/consumers/{id}/uses", get(queries::uses))
         .route("/v1/consumers/{id}/earnings", get(queries::earnings))
+        .route(
+            "/v1/consumers/{id}/export",
+            get(export::export).layer::<_, Infallible>(ConcurrencyLimitLayer::new(
+                export::MAX_CONCURRENT_EXPORTS,
+            )),
+        )
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
         .route("/v1/blocks/{height}", get(queries::block))

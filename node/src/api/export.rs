@@ -1,0 +1,674 @@
+//! `GET /v1/consumers/{id}/export`: everything the ledger holds about one
+//! consumer (the right of access and portability) as one tar archive —
+//! consents with their state history, uses of their data, rewards,
+//! policies, and a self-proving receipt per consent change and per use.
+//!
+//! Everything is read as of one height H: indexed records (the `h/` history
+//! and `u/` use indexes) are read up to H, and the consumer's state records
+//! are read while no block above H has touched the consumer (checked with
+//! [`Store::touched_after`] after the reads, retried otherwise), so they are
+//! exactly the state at H. The files are rendered by
+//! [`export_files`](super::export_files).
+//!
+//! Size is bounded: at most [`MAX_EXPORT_RECORDS`] history entries plus uses
+//! and [`MAX_EXPORT_BYTES`] of archive, else `413 export_too_large`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use assent_contracts::state::{Consent, Consumer, Policy, StateExt};
+use assent_contracts::tx::UseBasis;
+use assent_contracts::{
+    AccountId, Amount, Block, ConsentId, Event, Hash32, Height, Payload, Timestamp, TxId,
+};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::error::{blocking, ApiError, ErrorBody};
+use super::export_files;
+use super::routes::ApiState;
+use super::views::{ConsentView, DpvStatus, PolicyView};
+use crate::receipts;
+use crate::shared::Shared;
+use crate::store::{Head, HistoryRecord, Store, UseRecord};
+
+/// Most history entries plus uses one export may hold.
+pub const MAX_EXPORT_RECORDS: usize = 20_000;
+/// Largest archive the node builds (it is built in memory).
+pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
+/// Exports built at once; more wait.
+pub const MAX_CONCURRENT_EXPORTS: usize = 2;
+/// Attempts at reading the consumer's state while no block touches it.
+const SNAPSHOT_ATTEMPTS: usize = 20;
+
+/// The chain and height the export is as of.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct AsOf {
+    pub chain_id: String,
+    pub genesis_hash: String,
+    pub height: u64,
+    pub block_hash: String,
+    pub state_root: String,
+    /// Block time of H, ms since the Unix epoch.
+    pub time: u64,
+}
+
+/// What a consent state change was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ChangeKind {
+    Granted,
+    Paused,
+    Resumed,
+    Revoked,
+    Expired,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Granted => "granted",
+            ChangeKind::Paused => "paused",
+            ChangeKind::Resumed => "resumed",
+            ChangeKind::Revoked => "revoked",
+            ChangeKind::Expired => "expired",
+        }
+    }
+}
+
+/// One state change of a consent.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Change {
+    /// 1, 2, ... in order.
+    pub seq: u32,
+    pub change: ChangeKind,
+    /// DPV status after the change (revoked > expired > paused > given).
+    pub status: DpvStatus,
+    /// Block of the tx; null for an expiry (it follows from block time).
+    pub height: Option<u64>,
+    /// Block time of the tx, or the consent's `expires_at` for an expiry.
+    pub time: u64,
+    pub tx_id: Option<String>,
+    /// `GrantConsent`, `PauseConsent`, `ResumeConsent`, `RevokeConsent`, `RevokeAll`.
+    pub tx_kind: Option<String>,
+    /// Path of its receipt in the archive.
+    pub receipt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ConsentEntry {
+    #[serde(flatten)]
+    pub record: ConsentView,
+    pub enterprise_name: Option<String>,
+    /// The consumer's rating of the enterprise under this consent (1-5).
+    pub rating: Option<u8>,
+    pub history: Vec<Change>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UseEntry {
+    pub use_id: String,
+    pub tx_id: String,
+    pub height: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    /// Index of the use in its RecordUse tx.
+    pub index: u32,
+    pub enterprise: AccountId,
+    pub enterprise_name: Option<String>,
+    /// `consent` or `policy`.
+    pub basis_kind: &'static str,
+    pub basis_id: String,
+    pub category: String,
+    pub purpose: String,
+    pub level: String,
+    pub units: u32,
+    pub evidence_hash: String,
+    pub settled: bool,
+    pub paid: u64,
+    pub to_consumer: u64,
+    pub to_operators: u64,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+    pub receipt: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RewardEntry {
+    /// `use` (earned from a settled use), `transfer` or `mint` (points received).
+    pub kind: &'static str,
+    pub amount: u64,
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+    /// The enterprise that paid, the sender of a transfer, or the mint authority.
+    pub from: AccountId,
+    pub from_name: Option<String>,
+    pub use_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyChange {
+    /// `set` or `cleared`.
+    pub change: &'static str,
+    pub policy: String,
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+}
+
+/// Where the consumer's registration tx is, if indexed.
+#[derive(Debug, Serialize)]
+pub(crate) struct Registration {
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+}
+
+/// Everything an export holds.
+#[derive(Debug)]
+pub(crate) struct Export {
+    pub account: AccountId,
+    pub as_of: AsOf,
+    pub consumer: Consumer,
+    pub registration: Option<Registration>,
+    pub balance: Amount,
+    pub consents: Vec<ConsentEntry>,
+    pub uses: Vec<UseEntry>,
+    pub rewards: Vec<RewardEntry>,
+    pub policies: Vec<PolicyView>,
+    pub policy_changes: Vec<PolicyChange>,
+    /// (archive path, receipt JSON), in archive order.
+    pub receipts: Vec<(String, Arc<Vec<u8>>)>,
+}
+
+/// The consumer's state records, read as of `head`.
+struct Snapshot {
+    head: Head,
+    consumer: Consumer,
+    balance: Amount,
+    consents: Vec<Consent>,
+    ratings: BTreeMap<ConsentId, u8>,
+    policies: Vec<Policy>,
+}
+
+fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
+    let Path(s) = p.map_err(ApiError::path)?;
+    s.parse().map_err(|e: assent_contracts::IdParseError| {
+        ApiError::bad_request("bad_account", e.to_string())
+    })
+}
+
+pub(crate) fn too_large(what: String) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "export_too_large",
+        format!(
+            "{what}; an export holds at most {MAX_EXPORT_RECORDS} consent changes and uses and \
+             {} MiB; read the records page by page through /v1/consumers/{{id}}/consents and /uses instead",
+            MAX_EXPORT_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// A consumer's export: a tar archive of JSON, CSV, README and receipts.
+#[utoipa::path(get, path = "/v1/consumers/{id}/export", tag = "consumers",
+    params(("id" = String, Path, description = "Consumer account, `assent1…`")),
+    responses(
+        (status = 200, description = "A tar archive `assent-export-<account>-h<height>/`: README.md, consumer.json, consents.json/.csv, consent_history.csv, uses.json/.csv, rewards.json/.csv, policies.json, receipts/*.json", content_type = "application/x-tar", body = Vec<u8>),
+        (status = 400, description = "bad_account", body = ErrorBody),
+        (status = 404, description = "unknown_consumer", body = ErrorBody),
+        (status = 413, description = "export_too_large", body = ErrorBody),
+        (status = 503, description = "unavailable (the consumer's records kept changing; retry)", body = ErrorBody)))]
+pub(crate) async fn export(
+    State(st): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = account_param(id)?;
+    let shared: Arc<Shared> = st.shared.clone();
+    let (name, bytes) = blocking(move || {
+        let export = gather(&shared, id)?;
+        let name = export_files::archive_name(&export);
+        let bytes = export_files::archive(&export)?;
+        Ok((name, bytes))
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.tar\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn snapshot(store: &Store, id: &AccountId) -> Result<Snapshot, ApiError> {
+    for _ in 0..SNAPSHOT_ATTEMPTS {
+        let head = store.head()?;
+        let consumer = store.consumer(id)?.ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_consumer",
+                format!("{id} is not a registered consumer; only a consumer's records can be exported (it registers with a RegisterConsumer tx)"),
+            )
+        })?;
+        let balance = store.account(id)?.balance;
+        let mut consents = Vec::new();
+        let mut ratings = BTreeMap::new();
+        for cid in store.consents_of(id)? {
+            let c = store
+                .consent(&cid)?
+                .ok_or_else(|| ApiError::store(format!("consent {cid} is indexed but missing")))?;
+            if let Some(r) = store.rating(&cid)? {
+                ratings.insert(cid, r);
+            }
+            consents.push(c);
+        }
+        let mut policies = Vec::new();
+        for pid in store.policies_of(id)? {
+            policies.push(
+                store.policy(&pid)?.ok_or_else(|| {
+                    ApiError::store(format!("policy {pid} is indexed but missing"))
+                })?,
+            );
+        }
+        // Every change of these records comes with an index entry in the
+        // same atomic commit; none above H means they are the state at H.
+        if !store.touched_after(id, head.height)? {
+            return Ok(Snapshot {
+                head,
+                consumer,
+                balance,
+                consents,
+                ratings,
+                policies,
+            });
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("the records of {id} changed in every one of {SNAPSHOT_ATTEMPTS} attempts to read them at one height; retry in a moment"),
+    ))
+}
+
+/// Names of enterprises, read once each.
+struct Names<'a> {
+    store: &'a Store,
+    known: BTreeMap<AccountId, Option<String>>,
+}
+
+impl Names<'_> {
+    fn of(&mut self, a: &AccountId) -> Result<Option<String>, ApiError> {
+        if let Some(n) = self.known.get(a) {
+            return Ok(n.clone());
+        }
+        let n = self.store.enterprise(a)?.map(|e| e.name);
+        self.known.insert(*a, n.clone());
+        Ok(n)
+    }
+}
+
+/// Receipts as JSON, built once per tx or use.
+struct Receipts<'a> {
+    store: &'a Store,
+    genesis: Hash32,
+    by_tx: BTreeMap<TxId, Arc<Vec<u8>>>,
+    bytes: usize,
+}
+
+impl Receipts<'_> {
+    fn json(&mut self, r: assent_contracts::receipt::Receipt) -> Result<Arc<Vec<u8>>, ApiError> {
+        let mut v = serde_json::to_vec_pretty(&r)
+            .map_err(|e| ApiError::internal(format!("a receipt could not be written: {e}")))?;
+        v.push(b'\n');
+        self.bytes += v.len();
+        if self.bytes > MAX_EXPORT_BYTES {
+            return Err(too_large(format!(
+                "the receipts alone exceed {} MiB",
+                MAX_EXPORT_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(Arc::new(v))
+    }
+
+    fn tx(&mut self, tx: &TxId) -> Result<Option<Arc<Vec<u8>>>, ApiError> {
+        if let Some(j) = self.by_tx.get(tx) {
+            return Ok(Some(j.clone()));
+        }
+        let Some(r) = receipts::tx_receipt(self.store, self.genesis, tx)? else {
+            return Ok(None);
+        };
+        let j = self.json(r)?;
+        self.by_tx.insert(*tx, j.clone());
+        Ok(Some(j))
+    }
+
+    fn use_(&mut self, id: &assent_contracts::UseId) -> Result<Arc<Vec<u8>>, ApiError> {
+        let r = receipts::use_receipt(self.store, self.genesis, id)?
+            .ok_or_else(|| ApiError::store(format!("use {id} is indexed but has no receipt")))?;
+        self.json(r)
+    }
+}
+
+/// Reads everything the export holds.
+pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
+    let store = s.chain.store();
+    let snap = snapshot(store, &id)?;
+    let h = snap.head.height;
+    let history = store.history_up_to(&id, h, MAX_EXPORT_RECORDS + 1)?;
+    let use_records = store.uses_up_to(&id, h, MAX_EXPORT_RECORDS + 1)?;
+    let total = history.len() + use_records.len();
+    if total > MAX_EXPORT_RECORDS {
+        return Err(too_large(format!(
+            "{id} has more than {MAX_EXPORT_RECORDS} records (history entries and uses)"
+        )));
+    }
+    let as_of = AsOf {
+        chain_id: s.chain.chain_id().to_string(),
+        genesis_hash: s.chain.genesis_hash().to_string(),
+        height: h.0,
+        block_hash: snap.head.block_hash.to_string(),
+        state_root: snap.head.state_root.to_string(),
+        time: snap.head.time.0,
+    };
+    let mut names = Names {
+        store,
+        known: BTreeMap::new(),
+    };
+    let mut rc = Receipts {
+        store,
+        genesis: s.chain.genesis_hash(),
+        by_tx: BTreeMap::new(),
+        bytes: 0,
+    };
+    let mut receipt_files = Vec::new();
+
+    let consents = consent_entries(
+        &snap,
+        &history,
+        &mut names,
+        &mut rc,
+        &mut receipt_files,
+    )?;
+    let (uses, mut rewards) = use_entries(store, &use_records, &mut names, &mut rc, &mut receipt_files)?;
+    let mint_authority = store.mint_authority()?;
+    let mut registration = None;
+    let mut policy_changes = Vec::new();
+    for r in &history {
+        let (kind, amount, from) = match &r.event {
+            Event::Transferred { from, to, amount } if *to == id && *from != id => {
+                ("transfer", *amount, *from)
+            }
+            Event::Minted { to, amount } if *to == id => ("mint", *amount, mint_authority),
+            Event::ConsumerRegistered { .. } => {
+                registration = Some(Registration {
+                    height: r.height.0,
+                    time: r.time.0,
+                    tx_id: r.tx_id.to_string(),
+                });
+                continue;
+            }
+            Event::PolicySet { policy, .. } | Event::PolicyCleared { policy, .. } => {
+                policy_changes.push(PolicyChange {
+                    change: if matches!(r.event, Event::PolicySet { .. }) {
+                        "set"
+                    } else {
+                        "cleared"
+                    },
+                    policy: policy.to_string(),
+                    height: r.height.0,
+                    time: r.time.0,
+                    tx_id: r.tx_id.to_string(),
+                });
+                continue;
+            }
+            _ => continue,
+        };
+        rewards.push((
+            (r.height, r.tx_index, 0),
+            RewardEntry {
+                kind,
+                amount: amount.0,
+                height: r.height.0,
+                time: r.time.0,
+                tx_id: r.tx_id.to_string(),
+                from,
+                from_name: names.of(&from)?,
+                use_id: None,
+            },
+        ));
+    }
+    rewards.sort_by_key(|(k, _)| *k);
+    Ok(Export {
+        account: id,
+        as_of,
+        consumer: snap.consumer,
+        registration,
+        balance: snap.balance,
+        consents,
+        uses,
+        rewards: rewards.into_iter().map(|(_, r)| r).collect(),
+        policies: snap.policies.into_iter().map(PolicyView::from).collect(),
+        policy_changes,
+        receipts: receipt_files,
+    })
+}
+
+/// DPV status from the flags, with the API's precedence.
+fn status_of(revoked: bool, expired: bool, paused: bool) -> DpvStatus {
+    if revoked {
+        DpvStatus::ConsentWithdrawn
+    } else if expired {
+        DpvStatus::ConsentExpired
+    } else if paused {
+        DpvStatus::ConsentPaused
+    } else {
+        DpvStatus::ConsentGiven
+    }
+}
+
+fn consent_entries(
+    snap: &Snapshot,
+    history: &[HistoryRecord],
+    names: &mut Names<'_>,
+    rc: &mut Receipts<'_>,
+    files: &mut Vec<(String, Arc<Vec<u8>>)>,
+) -> Result<Vec<ConsentEntry>, ApiError> {
+    let mut by_consent: BTreeMap<ConsentId, Vec<(ChangeKind, &HistoryRecord)>> = BTreeMap::new();
+    for r in history {
+        let (kind, consent) = match &r.event {
+            Event::ConsentGranted { consent, .. } => (ChangeKind::Granted, consent),
+            Event::ConsentPaused { consent, .. } => (ChangeKind::Paused, consent),
+            Event::ConsentResumed { consent, .. } => (ChangeKind::Resumed, consent),
+            Event::ConsentRevoked { consent, .. } => (ChangeKind::Revoked, consent),
+            _ => continue,
+        };
+        by_consent.entry(*consent).or_default().push((kind, r));
+    }
+    let now = snap.head.time;
+    let mut consents: Vec<&Consent> = snap.consents.iter().collect();
+    consents.sort_by(|a, b| a.granted_height.cmp(&b.granted_height).then(a.id.cmp(&b.id)));
+    let mut out = Vec::with_capacity(consents.len());
+    for c in consents {
+        // (kind, height, time, tx id, tx kind) in order.
+        let mut steps: Vec<(ChangeKind, Option<Height>, Timestamp, Option<TxId>, Option<String>)> =
+            by_consent
+                .get(&c.id)
+                .map(|v| {
+                    v.iter()
+                        .map(|(k, r)| (*k, Some(r.height), r.time, Some(r.tx_id), Some(r.tx_kind.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+        if steps.first().map(|s| s.0) != Some(ChangeKind::Granted) {
+            // Granted before the history index existed: the grant tx's id is the consent id.
+            steps.insert(
+                0,
+                (
+                    ChangeKind::Granted,
+                    Some(c.granted_height),
+                    c.granted_time,
+                    Some(TxId(c.id.0)),
+                    Some("GrantConsent".to_string()),
+                ),
+            );
+        }
+        if let Some(at) = c.expires_at.filter(|t| *t <= now) {
+            // A consent covers no use in a block whose time is at or after
+            // expires_at; a revocation before that moment makes expiry moot.
+            let revoked_before = steps
+                .iter()
+                .any(|s| s.0 == ChangeKind::Revoked && s.2 < at);
+            if !revoked_before {
+                let pos = steps
+                    .iter()
+                    .skip(1)
+                    .position(|s| s.2 >= at)
+                    .map_or(steps.len(), |p| p + 1);
+                steps.insert(pos, (ChangeKind::Expired, None, at, None, None));
+            }
+        }
+        let (mut revoked, mut expired, mut paused) = (false, false, false);
+        let mut history = Vec::with_capacity(steps.len());
+        for (n, (kind, height, time, tx, tx_kind)) in steps.into_iter().enumerate() {
+            match kind {
+                ChangeKind::Granted => {}
+                ChangeKind::Paused => paused = true,
+                ChangeKind::Resumed => paused = false,
+                ChangeKind::Revoked => revoked = true,
+                ChangeKind::Expired => expired = true,
+            }
+            let seq = n as u32 + 1;
+            let receipt = match &tx {
+                Some(tx) => match rc.tx(tx)? {
+                    Some(json) => {
+                        let path = format!("receipts/consent-{}-{seq:02}-{}.json", c.id, kind.as_str());
+                        files.push((path.clone(), json));
+                        Some(path)
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            history.push(Change {
+                seq,
+                change: kind,
+                status: status_of(revoked, expired, paused),
+                height: height.map(|h| h.0),
+                time: time.0,
+                tx_id: tx.map(|t| t.to_string()),
+                tx_kind,
+                receipt,
+            });
+        }
+        out.push(ConsentEntry {
+            enterprise_name: names.of(&c.enterprise)?,
+            rating: snap.ratings.get(&c.id).copied(),
+            record: ConsentView::new(c.clone(), now),
+            history,
+        });
+    }
+    Ok(out)
+}
+
+type RewardKey = (Height, u32, u32);
+
+fn use_entries(
+    store: &Store,
+    records: &[UseRecord],
+    names: &mut Names<'_>,
+    rc: &mut Receipts<'_>,
+    files: &mut Vec<(String, Arc<Vec<u8>>)>,
+) -> Result<(Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>), ApiError> {
+    let mut uses = Vec::with_capacity(records.len());
+    let mut rewards = Vec::new();
+    // Records come oldest first: keep one block at a time.
+    let mut block: Option<Block> = None;
+    for rec in records {
+        if block.as_ref().map(|b| b.header.height) != Some(rec.height) {
+            block = Some(store.block(rec.height)?.ok_or_else(|| {
+                ApiError::store(format!("block {} of an indexed use is missing", rec.height))
+            })?);
+        }
+        let Some(b) = block.as_ref() else { continue };
+        let (use_id, index, enterprise) = match &rec.event {
+            Event::UseSettled { use_id, index, enterprise, .. }
+            | Event::UseRejected { use_id, index, enterprise, .. } => (use_id, *index, *enterprise),
+            _ => continue,
+        };
+        let u = match b.txs.get(rec.tx_index as usize).map(|t| &t.body.payload) {
+            Some(Payload::RecordUse(r)) => r.uses.get(index as usize),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::store(format!("use {use_id} is indexed at block {} tx {} #{index}, which holds no such use", rec.height, rec.tx_index))
+        })?;
+        let (basis_kind, basis_id) = match u.basis {
+            UseBasis::Consent(c) => ("consent", c.to_string()),
+            UseBasis::Policy(p) => ("policy", p.to_string()),
+        };
+        let json = rc.use_(use_id)?;
+        let receipt = format!("receipts/use-{use_id}.json");
+        files.push((receipt.clone(), json));
+        let enterprise_name = names.of(&enterprise)?;
+        let mut e = UseEntry {
+            use_id: use_id.to_string(),
+            tx_id: rec.tx_id.to_string(),
+            height: rec.height.0,
+            time: b.header.time.0,
+            tx_index: rec.tx_index,
+            index,
+            enterprise,
+            enterprise_name: enterprise_name.clone(),
+            basis_kind,
+            basis_id,
+            category: u.category.as_str().to_string(),
+            purpose: u.purpose.as_str().to_string(),
+            level: u.level.to_string(),
+            units: u.units,
+            evidence_hash: u.evidence_hash.to_string(),
+            settled: false,
+            paid: 0,
+            to_consumer: 0,
+            to_operators: 0,
+            code: None,
+            reason: None,
+            receipt,
+        };
+        match &rec.event {
+            Event::UseSettled { paid, to_consumer, to_operators, .. } => {
+                e.settled = true;
+                e.paid = paid.0;
+                e.to_consumer = to_consumer.0;
+                e.to_operators = to_operators.0;
+                rewards.push((
+                    (rec.height, rec.tx_index, index),
+                    RewardEntry {
+                        kind: "use",
+                        amount: to_consumer.0,
+                        height: rec.height.0,
+                        time: b.header.time.0,
+                        tx_id: rec.tx_id.to_string(),
+                        from: enterprise,
+                        from_name: enterprise_name,
+                        use_id: Some(use_id.to_string()),
+                    },
+                ));
+            }
+            Event::UseRejected { code, reason, .. } => {
+                e.code = Some(code.as_str().to_string());
+                e.reason = Some(reason.clone());
+            }
+            _ => {}
+        }
+        uses.push(e);
+    }
+    Ok((uses, rewards))
+}

@@ -1,0 +1,452 @@
+//! The files of a consumer's export and the tar archive that holds them
+//! (layout in docs/node-interfaces.md and the archive's own README.md).
+//!
+//! CSV files follow RFC 4180: a header row, comma-separated, a field quoted
+//! (with `"` doubled) when it holds a comma, quote or line break; lists
+//! inside a field are joined with `;`; an absent value is an empty field.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::export::{too_large, Export, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
+
+/// `assent-export-<account>-h<height>`: the archive's top directory, and its
+/// file name with `.tar`.
+pub(crate) fn archive_name(e: &Export) -> String {
+    format!("assent-export-{}-h{}", e.account, e.as_of.height)
+}
+
+fn json_file<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, ApiError> {
+    let mut out = serde_json::to_vec_pretty(v)
+        .map_err(|e| ApiError::internal(format!("an export file could not be written: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// One CSV field.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A CSV file from a header and rows.
+fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut out = header.join(",");
+    out.push('\n');
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|f| field(f)).collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(String::new, ToString::to_string)
+}
+
+fn joined<T: AsRef<str>>(v: impl IntoIterator<Item = T>) -> String {
+    v.into_iter()
+        .map(|x| x.as_ref().to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A serde value's plain text (`"pseudonymous"` → `pseudonymous`).
+fn text<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+pub(crate) const CONSENT_COLUMNS: &[&str] = &[
+    "consent_id",
+    "enterprise",
+    "enterprise_name",
+    "categories",
+    "purposes",
+    "level",
+    "price_per_use",
+    "max_uses",
+    "used",
+    "expires_at",
+    "request",
+    "granted_height",
+    "granted_time",
+    "status",
+    "rating",
+    "changes",
+];
+
+pub(crate) const HISTORY_COLUMNS: &[&str] = &[
+    "consent_id",
+    "seq",
+    "change",
+    "status",
+    "height",
+    "time",
+    "tx_id",
+    "tx_kind",
+    "receipt",
+];
+
+pub(crate) const USE_COLUMNS: &[&str] = &[
+    "use_id",
+    "tx_id",
+    "height",
+    "time",
+    "tx_index",
+    "index",
+    "enterprise",
+    "enterprise_name",
+    "basis_kind",
+    "basis_id",
+    "category",
+    "purpose",
+    "level",
+    "units",
+    "evidence_hash",
+    "settled",
+    "paid",
+    "to_consumer",
+    "to_operators",
+    "code",
+    "reason",
+    "receipt",
+];
+
+pub(crate) const REWARD_COLUMNS: &[&str] = &[
+    "kind",
+    "amount",
+    "height",
+    "time",
+    "tx_id",
+    "from",
+    "from_name",
+    "use_id",
+];
+
+/// Every file of the export as (path inside the top directory, bytes).
+pub(crate) fn files(e: &Export) -> Result<Vec<(String, Arc<Vec<u8>>)>, ApiError> {
+    let settled = e.uses.iter().filter(|u| u.settled).count();
+    let changes: usize = e.consents.iter().map(|c| c.history.len()).sum();
+    let earned_from_uses: u64 = e
+        .rewards
+        .iter()
+        .filter(|r| r.kind == "use")
+        .map(|r| r.amount)
+        .sum();
+    let received: u64 = e.rewards.iter().map(|r| r.amount).sum();
+    let consumer = json!({
+        "account": e.account,
+        "as_of": e.as_of,
+        "registered_at": e.consumer.registered_at,
+        "registration": e.registration,
+        "tags": e.consumer.tags,
+        "balance": e.balance,
+        "earned": e.consumer.earned,
+        "uses_settled": e.consumer.uses_settled,
+        "counts": {
+            "consents": e.consents.len(),
+            "consent_changes": changes,
+            "uses": e.uses.len(),
+            "uses_settled": settled,
+            "uses_rejected": e.uses.len() - settled,
+            "rewards": e.rewards.len(),
+            "rewards_total": received,
+            "earned_from_uses": earned_from_uses,
+            "policies": e.policies.len(),
+            "receipts": e.receipts.len(),
+        },
+    });
+    let consents_csv = csv(
+        CONSENT_COLUMNS,
+        e.consents.iter().map(|c| {
+            let r = &c.record;
+            vec![
+                r.id.to_string(),
+                r.enterprise.to_string(),
+                opt(&c.enterprise_name),
+                joined(r.categories.iter().map(|x| x.as_str())),
+                joined(r.purposes.iter().map(|x| x.as_str())),
+                r.level.to_string(),
+                r.price_per_use.0.to_string(),
+                opt(&r.max_uses),
+                r.used.to_string(),
+                opt(&r.expires_at.map(|t| t.0)),
+                opt(&r.request),
+                r.granted_height.0.to_string(),
+                r.granted_time.0.to_string(),
+                text(&r.status),
+                opt(&c.rating),
+                c.history.len().to_string(),
+            ]
+        }),
+    );
+    let history_csv = csv(
+        HISTORY_COLUMNS,
+        e.consents.iter().flat_map(|c| {
+            c.history.iter().map(move |h| {
+                vec![
+                    c.record.id.to_string(),
+                    h.seq.to_string(),
+                    h.change.as_str().to_string(),
+                    text(&h.status),
+                    opt(&h.height),
+                    h.time.to_string(),
+                    opt(&h.tx_id),
+                    opt(&h.tx_kind),
+                    opt(&h.receipt),
+                ]
+            })
+        }),
+    );
+    let uses_csv = csv(
+        USE_COLUMNS,
+        e.uses.iter().map(|u| {
+            vec![
+                u.use_id.clone(),
+                u.tx_id.clone(),
+                u.height.to_string(),
+                u.time.to_string(),
+                u.tx_index.to_string(),
+                u.index.to_string(),
+                u.enterprise.to_string(),
+                opt(&u.enterprise_name),
+                u.basis_kind.to_string(),
+                u.basis_id.clone(),
+                u.category.clone(),
+                u.purpose.clone(),
+                u.level.clone(),
+                u.units.to_string(),
+                u.evidence_hash.clone(),
+                u.settled.to_string(),
+                u.paid.to_string(),
+                u.to_consumer.to_string(),
+                u.to_operators.to_string(),
+                opt(&u.code),
+                opt(&u.reason),
+                u.receipt.clone(),
+            ]
+        }),
+    );
+    let rewards_csv = csv(
+        REWARD_COLUMNS,
+        e.rewards.iter().map(|r| {
+            vec![
+                r.kind.to_string(),
+                r.amount.to_string(),
+                r.height.to_string(),
+                r.time.to_string(),
+                r.tx_id.clone(),
+                r.from.to_string(),
+                opt(&r.from_name),
+                opt(&r.use_id),
+            ]
+        }),
+    );
+    let mut out: Vec<(String, Arc<Vec<u8>>)> = vec![
+        ("README.md".into(), Arc::new(readme(e).into_bytes())),
+        ("consumer.json".into(), Arc::new(json_file(&consumer)?)),
+        (
+            "consents.json".into(),
+            Arc::new(json_file(&json!({ "consents": e.consents }))?),
+        ),
+        ("consents.csv".into(), Arc::new(consents_csv)),
+        ("consent_history.csv".into(), Arc::new(history_csv)),
+        (
+            "uses.json".into(),
+            Arc::new(json_file(&json!({ "uses": e.uses }))?),
+        ),
+        ("uses.csv".into(), Arc::new(uses_csv)),
+        (
+            "rewards.json".into(),
+            Arc::new(json_file(&json!({ "total": received, "rewards": e.rewards }))?),
+        ),
+        ("rewards.csv".into(), Arc::new(rewards_csv)),
+        (
+            "policies.json".into(),
+            Arc::new(json_file(&json!({
+                "policies": e.policies,
+                "changes": e.policy_changes,
+            }))?),
+        ),
+    ];
+    out.extend(e.receipts.iter().cloned());
+    Ok(out)
+}
+
+/// The whole archive: every file under `archive_name(e)/`.
+pub(crate) fn archive(e: &Export) -> Result<Vec<u8>, ApiError> {
+    let files = files(e)?;
+    // 512-byte header per entry, data padded to 512, two zero blocks at the end.
+    let size: usize = files
+        .iter()
+        .map(|(_, b)| 512 + b.len().div_ceil(512) * 512)
+        .sum::<usize>()
+        + 1024;
+    if size > MAX_EXPORT_BYTES {
+        return Err(too_large(format!(
+            "the archive would be {} MiB",
+            size.div_ceil(1024 * 1024)
+        )));
+    }
+    let top = archive_name(e);
+    let mtime = e.as_of.time / 1000;
+    let mut tar = tar::Builder::new(Vec::with_capacity(size));
+    let fail = |e: std::io::Error| ApiError::internal(format!("the archive could not be built: {e}"));
+    for (path, bytes) in &files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(mtime);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, format!("{top}/{path}"), bytes.as_slice())
+            .map_err(fail)?;
+    }
+    tar.into_inner().map_err(fail)
+}
+
+fn readme(e: &Export) -> String {
+    let a = &e.as_of;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"# assent export of {account}
+
+Everything the assent ledger holds about consumer `{account}`, as of
+**height {height}** of chain **`{chain}`** (genesis hash `{genesis}`,
+block hash `{block}`, state root `{root}`, block time {time} ms since the
+Unix epoch). Nothing committed after that block is included; the files
+agree with each other and with the ledger at that height.
+
+Contents: {consents} consents ({changes} state changes), {uses} uses of
+your data ({settled} settled), {rewards} rewards, {policies} standing
+policies, {receipts} receipts.
+
+Conventions: accounts are `assent1…` (bech32m); ids and hashes are 64 hex
+characters; amounts are integer points; times are milliseconds since the
+Unix epoch (UTC) of the block that holds the tx; heights count blocks from
+1. CSV files (RFC 4180) have a header row; lists inside a field are joined
+with `;`; an empty field means "none". Each CSV row is one element of the
+matching JSON file, with the same values.
+
+## Files
+
+- `consumer.json` — your account: `registered_at` (height) and
+  `registration` (its tx), `tags` (your self-declared interests), `balance`
+  (points you hold at height {height}), `earned` and `uses_settled` (all-time
+  totals from uses of your data, as the ledger counts them), `as_of` (the
+  chain and height above) and `counts` of everything in this archive.
+- `consents.json` — every consent you ever granted: the ledger record
+  (`id`, `enterprise`, `categories` and `purposes` as DPV terms, `level`,
+  `price_per_use`, `max_uses`, `used`, `expires_at`, `request`,
+  `granted_height`, `granted_time`, `state`), its `status` at height {height}
+  (DPV names: `ConsentGiven`, `ConsentPaused`, `ConsentExpired`,
+  `ConsentWithdrawn`; withdrawn wins over expired, expired over paused),
+  `enterprise_name`, your `rating` if you rated it, and `history`: every
+  state change in order.
+- `consents.csv` — one row per consent: `consent_id, enterprise,
+  enterprise_name, categories, purposes, level, price_per_use, max_uses
+  (empty = no limit), used (units settled under it), expires_at (empty =
+  never), request (the access request it answered), granted_height,
+  granted_time, status, rating, changes (number of history rows)`.
+- `consent_history.csv` — one row per state change: `consent_id, seq (1, 2,
+  … per consent), change (granted, paused, resumed, revoked, expired),
+  status (DPV status after the change), height, time, tx_id, tx_kind
+  (GrantConsent, PauseConsent, ResumeConsent, RevokeConsent, or RevokeAll
+  when you revoked everything at once), receipt (its file)`. An `expired`
+  row has no tx: it follows from the consent's `expires_at` and block time
+  (a consent covers no use in a block whose time is at or after it), so its
+  `time` is `expires_at` and `height`/`tx_id` are empty.
+- `uses.json`, `uses.csv` — every use of your data an enterprise recorded,
+  settled or rejected, oldest first: `use_id, tx_id (the enterprise's
+  RecordUse tx), height, time, tx_index (the tx's place in its block), index
+  (the use's place in the tx), enterprise, enterprise_name, basis_kind
+  (consent or policy), basis_id, category, purpose, level, units,
+  evidence_hash (the hash of the enterprise's own evidence; the data itself
+  never goes on the chain), settled (true/false), paid (points the
+  enterprise paid), to_consumer (your share), to_operators (the operators'
+  share), code and reason (why a rejected use was refused), receipt`.
+- `rewards.json`, `rewards.csv` — every payment to you, oldest first:
+  `kind` (`use`: your share of a settled use — one row per settled use,
+  also when it was 0; `transfer`: points another account sent you; `mint`:
+  points the mint authority issued to you), `amount, height, time, tx_id,
+  from (the enterprise, sender or mint authority), from_name, use_id`.
+  `rewards.json` also has the `total`. Points you sent away are not
+  rewards, so `balance` can be lower than the total.
+- `policies.json` — your standing policies at height {height} (`policies`:
+  `id, target (a sector or one enterprise), categories, purposes, level,
+  min_price, set_height`) and `changes`: every policy you set or cleared
+  (`change, policy, height, time, tx_id`).
+- `receipts/` — self-proving receipts: `consent-<consent id>-<seq>-<change>.json`
+  for each consent change made by a tx (the same `seq` and `change` as in
+  `consent_history.csv`; a RevokeAll tx gives one per consent it revoked)
+  and `use-<use id>.json` for each use. A receipt holds the signed tx, the
+  header of the block that includes it, Merkle proofs that the tx and its
+  result are in that block, and the block's commit certificate (more than
+  2/3 of the validators' signatures).
+
+## Verifying
+
+A receipt needs no node and no trust in whoever gave it to you: check it
+offline against the chain's genesis file (the validators' keys are in it):
+
+```sh
+assent receipt verify receipts/use-<use id>.json --genesis genesis.toml
+```
+
+It says in words what the receipt proves (who did what, at which height,
+committed by how many validators) or exactly which check failed. The
+genesis file must be the one of chain `{chain}` (hash `{genesis}`); a
+receipt of another chain is refused.
+
+The export itself is generated by the node you asked; its receipts are what
+make it checkable. The records without a receipt (balances, totals,
+expiries) can be compared with any other node's API at height {height}.
+Enterprise names are as registered when the export was made. An export
+holds at most {max_records} consent changes and uses and {max_mib} MiB.
+"#,
+        account = e.account,
+        height = a.height,
+        chain = a.chain_id,
+        genesis = a.genesis_hash,
+        block = a.block_hash,
+        root = a.state_root,
+        time = a.time,
+        consents = e.consents.len(),
+        changes = e.consents.iter().map(|c| c.history.len()).sum::<usize>(),
+        uses = e.uses.len(),
+        settled = e.uses.iter().filter(|u| u.settled).count(),
+        rewards = e.rewards.len(),
+        policies = e.policies.len(),
+        receipts = e.receipts.len(),
+        max_records = MAX_EXPORT_RECORDS,
+        max_mib = MAX_EXPORT_BYTES / (1024 * 1024),
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(field("abc"), "abc");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"no\""), "\"say \"\"no\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        let out = csv(&["a", "b"], vec![vec!["1".into(), "x,y".into()]].into_iter());
+        assert_eq!(String::from_utf8(out).unwrap(), "a,b\n1,\"x,y\"\n");
+    }
+}
