@@ -1,0 +1,709 @@
+//! A consumer with a few hundred records (100 consents to two enterprises,
+//! paused, resumed, revoked one by one and all at once, expired; ~300 uses
+//! settled or rejected, under consents and a policy; points by Transfer and
+//! Mint) exports them with `assent consumer export`. Every consent, state
+//! change, use and reward the ledger holds — read back independently from
+//! the consents and uses API and by walking every block — appears in the
+//! export exactly once with the same fields, nothing else does (not a
+//! second consumer's records), the CSVs hold the same rows as the JSONs,
+//! and the receipts verify offline against the genesis. An unknown or
+//! garbage account is one clear error and exit 1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::receipt::{Receipt, Subject, Trust};
+use assent_contracts::state::PolicyTarget;
+use assent_contracts::terms::{Level, Sector};
+use assent_contracts::tx::*;
+use assent_contracts::{
+    AccountId, Amount, ConsentId, Event, Hash32, Payload, PolicyId, SignedTx, Timestamp, TxBody,
+};
+use assent_tests::{bin, wait_until, Net, PASS};
+use serde_json::{json, Value};
+
+fn signed(net: &Net, key: &Keypair, nonce: u64, payload: Payload) -> SignedTx {
+    TxBody {
+        sender: key.account(),
+        nonce,
+        payload,
+    }
+    .sign(&net.chain_id, key)
+}
+
+/// Submits txs in one `POST /v1/txs/batch`; all must be admitted.
+fn submit_batch(net: &Net, i: usize, txs: &[SignedTx]) {
+    let hexes: Vec<String> = txs.iter().map(|t| hex::encode(t.encode())).collect();
+    let body = json!({ "txs": hexes }).to_string().into_bytes();
+    let (code, v) = net.post_raw(i, "/v1/txs/batch", "application/json", body);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["accepted"].as_u64(), Some(txs.len() as u64), "{v}");
+}
+
+/// Submits each sender's txs (consecutive nonces) and waits until every one is committed.
+fn run_all(net: &Net, txs: &[SignedTx]) {
+    submit_batch(net, 0, txs);
+    let mut last: BTreeMap<AccountId, &SignedTx> = BTreeMap::new();
+    for t in txs {
+        last.insert(t.body.sender, t);
+    }
+    for t in last.values() {
+        net.wait_tx(0, &t.id().to_string());
+    }
+    for t in txs {
+        let s = net.get(0, &format!("/v1/txs/{}", t.id())).unwrap();
+        assert_eq!(s["status"], "committed", "{} {s}", t.body.payload.kind());
+    }
+}
+
+fn term<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().unwrap()
+}
+
+fn a_use(consumer: AccountId, basis: UseBasis, category: &str, purpose: &str, n: u32) -> Use {
+    let mut h = [0u8; 32];
+    h[..4].copy_from_slice(&n.to_be_bytes());
+    Use {
+        consumer,
+        basis,
+        category: term(category),
+        purpose: term(purpose),
+        level: Level::Pseudonymous,
+        units: 1,
+        evidence_hash: Hash32(h),
+    }
+}
+
+/// Parses RFC 4180 CSV (quoted fields, doubled quotes) into rows of fields.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let (mut row, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+/// A CSV file as maps of column → value, checking the header.
+fn csv_rows(dir: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    let rows = parse_csv(&text);
+    let header = rows[0].clone();
+    rows[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.len(), header.len(), "{name}: {r:?}");
+            header.iter().cloned().zip(r.iter().cloned()).collect()
+        })
+        .collect()
+}
+
+/// A JSON value as its CSV text.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+fn read_json(dir: &Path, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
+fn assent(net: &Net, args: &[&str]) -> std::process::Output {
+    Command::new(bin("assent"))
+        .args(args)
+        .args(["--home", net.dir.path().to_str().unwrap()])
+        .args(["--node", &net.nodes[1].api])
+        .env("ASSENT_PASSPHRASE", PASS)
+        .output()
+        .unwrap()
+}
+
+/// Every file under `dir`, relative.
+fn files_under(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Default)]
+struct Truth {
+    /// consent → [(change, height, tx id, tx kind)] in chain order.
+    changes: BTreeMap<String, Vec<(String, u64, String)>>,
+    /// use id → (height, tx id, event).
+    uses: BTreeMap<String, (u64, String, Event)>,
+    /// (kind, tx id, amount, use id) of every payment to the consumer.
+    rewards: BTreeSet<(String, String, u64, String)>,
+}
+
+/// Walks blocks 1..=h and collects what happened to `who`.
+fn walk_blocks(net: &Net, who: &AccountId, h: u64) -> Truth {
+    let mut t = Truth::default();
+    for height in 1..=h {
+        let b = net.get(2, &format!("/v1/blocks/{height}")).unwrap();
+        for r in b["results"].as_array().unwrap() {
+            let tx = r["tx_id"].as_str().unwrap().to_string();
+            for e in r["events"].as_array().into_iter().flatten() {
+                let e: Event = serde_json::from_value(e.clone()).unwrap();
+                let change = |c: &ConsentId, kind: &str, t: &mut Truth| {
+                    t.changes.entry(c.to_string()).or_default().push((
+                        kind.into(),
+                        height,
+                        tx.clone(),
+                    ))
+                };
+                match &e {
+                    Event::ConsentGranted { consent, consumer, .. } if consumer == who => {
+                        change(consent, "granted", &mut t)
+                    }
+                    Event::ConsentPaused { consent, consumer, .. } if consumer == who => {
+                        change(consent, "paused", &mut t)
+                    }
+                    Event::ConsentResumed { consent, consumer, .. } if consumer == who => {
+                        change(consent, "resumed", &mut t)
+                    }
+                    Event::ConsentRevoked { consent, consumer, .. } if consumer == who => {
+                        change(consent, "revoked", &mut t)
+                    }
+                    Event::UseSettled { use_id, consumer, to_consumer, .. } if consumer == who => {
+                        t.rewards.insert(("use".into(), tx.clone(), to_consumer.0, use_id.to_string()));
+                        t.uses.insert(use_id.to_string(), (height, tx.clone(), e.clone()));
+                    }
+                    Event::UseRejected { use_id, consumer, .. } if consumer == who => {
+                        t.uses.insert(use_id.to_string(), (height, tx.clone(), e.clone()));
+                    }
+                    Event::Transferred { from, to, amount } if to == who && from != who => {
+                        t.rewards.insert(("transfer".into(), tx.clone(), amount.0, String::new()));
+                    }
+                    Event::Minted { to, amount } if to == who => {
+                        t.rewards.insert(("mint".into(), tx.clone(), amount.0, String::new()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    t
+}
+
+#[test]
+fn consumer_export_round_trips_every_record() {
+    let started = Instant::now();
+    let mut net = Net::new(4);
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let alice = net.key("alice");
+    let acme = net.key("acme");
+    let mint = net.key("mint");
+    let beta = Keypair::from_seed([41; 32]);
+    let bob = Keypair::from_seed([42; 32]);
+    let (a, b) = (alice.account(), bob.account());
+
+    // A second enterprise, admitted by the operators (3 of 4), and funded.
+    let ops: Vec<Keypair> = (0..3).map(|i| net.key(&format!("operator-{i}"))).collect();
+    let propose = signed(
+        &net,
+        &ops[0],
+        net.next_nonce(0, &ops[0].account()),
+        Payload::Propose(Propose {
+            action: GovAction::AdmitEnterprise {
+                account: beta.account(),
+                name: "Beta Bank".into(),
+                sector: Sector::Finance,
+                jurisdiction: "EU".into(),
+                policy_url: "https://beta.example/privacy".into(),
+            },
+        }),
+    );
+    let fund = signed(
+        &net,
+        &mint,
+        net.next_nonce(0, &mint.account()),
+        Payload::Mint(Mint {
+            to: beta.account(),
+            amount: Amount(1_000_000),
+        }),
+    );
+    run_all(&net, &[propose.clone(), fund]);
+    let proposal = assent_contracts::ProposalId(propose.id().0);
+    let votes: Vec<SignedTx> = ops[1..]
+        .iter()
+        .map(|k| {
+            let n = net.next_nonce(0, &k.account());
+            signed(&net, k, n, Payload::Vote(Vote { proposal, yes: true }))
+        })
+        .collect();
+    run_all(&net, &votes);
+    let e = net.get(0, &format!("/v1/enterprises/{}", beta.account())).unwrap();
+    assert_eq!(e["status"], "active", "{e}");
+
+    // Alice registers and grants 100 consents (60 to acme, 40 to beta); bob registers and grants 2.
+    let now = net.status(0).unwrap()["time_ms"].as_u64().unwrap();
+    let expires = now + 6_000;
+    let expiring = [5usize, 15, 65];
+    let mut txs = vec![signed(
+        &net,
+        &alice,
+        0,
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: vec![term("runner")],
+        }),
+    )];
+    let purpose_of = |i: usize| if i % 3 == 0 { "Personalisation" } else { "DirectMarketing" };
+    let category_list = |i: usize| {
+        if i % 2 == 0 {
+            vec![term("Purchase"), term("Location")]
+        } else {
+            vec![term("Purchase")]
+        }
+    };
+    for i in 0..100usize {
+        let enterprise = if i < 60 { acme.account() } else { beta.account() };
+        txs.push(signed(
+            &net,
+            &alice,
+            1 + i as u64,
+            Payload::GrantConsent(GrantConsent {
+                enterprise,
+                categories: category_list(i),
+                purposes: vec![term(purpose_of(i))],
+                level: Level::Pseudonymous,
+                price_per_use: Amount(1 + (i % 5) as u64 * 10),
+                max_uses: (i % 10 == 7).then_some(2),
+                expires_at: expiring.contains(&i).then_some(Timestamp(expires)),
+                request: None,
+            }),
+        ));
+    }
+    let consents: Vec<ConsentId> = txs[1..].iter().map(|t| ConsentId(t.id().0)).collect();
+    let mut alice_nonce = txs.len() as u64;
+    let bob_grant = |n: u64| {
+        signed(
+            &net,
+            &bob,
+            n,
+            Payload::GrantConsent(GrantConsent {
+                enterprise: acme.account(),
+                categories: vec![term("Purchase")],
+                purposes: vec![term("DirectMarketing")],
+                level: Level::Pseudonymous,
+                price_per_use: Amount(3),
+                max_uses: None,
+                expires_at: None,
+                request: None,
+            }),
+        )
+    };
+    let bob_txs = vec![
+        signed(&net, &bob, 0, Payload::RegisterConsumer(RegisterConsumer { tags: vec![] })),
+        bob_grant(1),
+        bob_grant(2),
+    ];
+    let bob_consents: Vec<ConsentId> = bob_txs[1..].iter().map(|t| ConsentId(t.id().0)).collect();
+    txs.extend(bob_txs);
+    run_all(&net, &txs);
+
+    // Pauses, resumes, revocations one by one, a policy; points by transfer and mint.
+    let mut next = || {
+        alice_nonce += 1;
+        alice_nonce - 1
+    };
+    let mut txs = Vec::new();
+    for i in 10..30 {
+        txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[i] })));
+    }
+    for i in 10..20 {
+        txs.push(signed(&net, &alice, next(), Payload::ResumeConsent(ResumeConsent { consent: consents[i] })));
+    }
+    for i in 25..40 {
+        txs.push(signed(&net, &alice, next(), Payload::RevokeConsent(RevokeConsent { consent: consents[i] })));
+    }
+    txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[50] })));
+    txs.push(signed(&net, &alice, next(), Payload::ResumeConsent(ResumeConsent { consent: consents[50] })));
+    txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[50] })));
+    let policy_tx = signed(
+        &net,
+        &alice,
+        next(),
+        Payload::SetPolicy(SetPolicy {
+            target: PolicyTarget::Sector(Sector::Retail),
+            categories: vec![term("Purchase")],
+            purposes: vec![term("Marketing")],
+            level: Level::Pseudonymous,
+            min_price: Amount(2),
+        }),
+    );
+    let policy = PolicyId(policy_tx.id().0);
+    txs.push(policy_tx);
+    let mut acme_nonce = net.next_nonce(0, &acme.account());
+    txs.push(signed(&net, &acme, acme_nonce, Payload::Transfer(Transfer { to: a, amount: Amount(77) })));
+    acme_nonce += 1;
+    txs.push(signed(&net, &mint, net.next_nonce(0, &mint.account()), Payload::Mint(Mint { to: a, amount: Amount(5) })));
+    run_all(&net, &txs);
+
+    // Uses, round 1: two per consent (one in a category the odd ones do not
+    // cover), uses under the policy, and bob's uses in the same txs.
+    let mut n = 0u32;
+    let mut uses_for = |range: std::ops::Range<usize>, extra: Vec<Use>| {
+        let mut v = extra;
+        for i in range {
+            n += 2;
+            v.push(a_use(a, UseBasis::Consent(consents[i]), "Purchase", purpose_of(i), n));
+            v.push(a_use(a, UseBasis::Consent(consents[i]), "Location", purpose_of(i), n + 1));
+        }
+        v
+    };
+    let bob_use = |k: u32| a_use(b, UseBasis::Consent(bob_consents[0]), "Purchase", "DirectMarketing", 9000 + k);
+    let pol = |k: u32| a_use(a, UseBasis::Policy(policy), "Purchase", "Marketing", 8000 + k);
+    let mut beta_nonce = net.next_nonce(0, &beta.account());
+    let record = |key: &Keypair, nonce: &mut u64, uses: Vec<Use>| {
+        *nonce += 1;
+        signed(&net, key, *nonce - 1, Payload::RecordUse(RecordUse { uses }))
+    };
+    let txs = vec![
+        record(&acme, &mut acme_nonce, uses_for(0..20, vec![bob_use(1), pol(1), pol(2)])),
+        record(&acme, &mut acme_nonce, uses_for(20..40, vec![bob_use(2), pol(3)])),
+        record(&acme, &mut acme_nonce, uses_for(40..60, vec![bob_use(3), pol(4), pol(5)])),
+        record(&beta, &mut beta_nonce, uses_for(60..80, vec![pol(6)])),
+        record(&beta, &mut beta_nonce, uses_for(80..100, vec![])),
+    ];
+    run_all(&net, &txs);
+
+    // Round 2, after the expiring consents expired: one more use per consent.
+    assert!(wait_until("the expiring consents to expire", Duration::from_secs(20), || {
+        net.status(0).is_some_and(|s| s["time_ms"].as_u64().unwrap() > expires)
+    }));
+    let mut one_each = |range: std::ops::Range<usize>, extra: Vec<Use>| {
+        let mut v = extra;
+        for i in range {
+            n += 1;
+            v.push(a_use(a, UseBasis::Consent(consents[i]), "Purchase", purpose_of(i), 100_000 + n));
+        }
+        v
+    };
+    let txs = vec![
+        record(&acme, &mut acme_nonce, one_each(0..60, vec![bob_use(4)])),
+        record(&beta, &mut beta_nonce, one_each(60..100, vec![])),
+    ];
+    run_all(&net, &txs);
+    // Alice revokes everything she gave beta at once.
+    let revoke_all = signed(&net, &alice, next(), Payload::RevokeAll(RevokeAll { enterprise: Some(beta.account()) }));
+    run_all(&net, &[revoke_all.clone()]);
+    let setup_done = started.elapsed();
+
+    // Export through the CLI (it talks to node 1).
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("alice-export");
+    let o = assent(&net, &["consumer", "export", "--as", "alice", "--out", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("100 consent(s)"), "{stdout}");
+
+    let consumer = read_json(&dir, "consumer.json");
+    let h = consumer["as_of"]["height"].as_u64().unwrap();
+    let head_time = consumer["as_of"]["time"].as_u64().unwrap();
+    assert_eq!(consumer["account"], a.to_string());
+    assert_eq!(consumer["as_of"]["chain_id"], net.chain_id);
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("height {h}")) && readme.contains(&net.chain_id), "{readme}");
+    assert!(readme.contains("assent receipt verify"), "{readme}");
+
+    // The independent truth: the API (nothing of alice changed after the export's height) and the blocks.
+    let truth = walk_blocks(&net, &a, h);
+    let api_consents = net.get(2, &format!("/v1/consumers/{a}/consents")).unwrap();
+    let api_uses = net.get(3, &format!("/v1/consumers/{a}/uses?limit=1000")).unwrap();
+    let earnings = net.get(0, &format!("/v1/consumers/{a}/earnings")).unwrap();
+    assert_eq!(consumer["earned"], earnings["earned"]);
+    assert_eq!(consumer["uses_settled"], earnings["uses_settled"]);
+    assert_eq!(consumer["balance"], earnings["balance"]);
+    assert_eq!(consumer["tags"], json!(["runner"]));
+
+    // Consents: the same set, the same record fields, the history the blocks show.
+    let exported = read_json(&dir, "consents.json");
+    let exported = exported["consents"].as_array().unwrap();
+    assert_eq!(exported.len(), 100);
+    let api: BTreeMap<String, &Value> = api_consents["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c))
+        .collect();
+    assert_eq!(api.len(), 100);
+    let ids: BTreeSet<String> = exported.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, api.keys().cloned().collect::<BTreeSet<_>>(), "each consent exactly once");
+    assert_eq!(ids, truth.changes.keys().cloned().collect::<BTreeSet<_>>());
+    let mut history_rows = Vec::new();
+    for c in exported {
+        let id = c["id"].as_str().unwrap();
+        let want = api[id];
+        for f in [
+            "consumer", "enterprise", "categories", "purposes", "level", "price_per_use", "max_uses",
+            "used", "expires_at", "request", "granted_height", "granted_time", "state", "status",
+        ] {
+            assert_eq!(c[f], want[f], "consent {id} field {f}");
+        }
+        let hist = c["history"].as_array().unwrap();
+        let from_txs: Vec<(String, u64, String)> = hist
+            .iter()
+            .filter(|x| !x["tx_id"].is_null())
+            .map(|x| {
+                (
+                    x["change"].as_str().unwrap().to_string(),
+                    x["height"].as_u64().unwrap(),
+                    x["tx_id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(from_txs, truth.changes[id], "history of consent {id}");
+        let expiry: Vec<&Value> = hist.iter().filter(|x| x["change"] == "expired").collect();
+        let expected_expiry = want["expires_at"].as_u64().is_some_and(|t| t <= head_time);
+        assert_eq!(expiry.len(), usize::from(expected_expiry), "consent {id}: {hist:?}");
+        assert_eq!(hist.last().unwrap()["status"], want["status"], "consent {id}: {hist:?}");
+        for (k, x) in hist.iter().enumerate() {
+            assert_eq!(x["seq"].as_u64(), Some(k as u64 + 1));
+            history_rows.push((id.to_string(), x.clone()));
+        }
+    }
+    // The story of a few consents in words.
+    let hist_of = |i: usize| -> Vec<String> {
+        let c = exported.iter().find(|c| c["id"] == consents[i].to_string()).unwrap();
+        c["history"].as_array().unwrap().iter().map(|x| x["change"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(hist_of(15), ["granted", "paused", "resumed", "expired"]);
+    assert_eq!(hist_of(65), ["granted", "expired", "revoked"]);
+    assert_eq!(hist_of(50), ["granted", "paused", "resumed", "paused"]);
+    assert_eq!(hist_of(27), ["granted", "paused", "revoked"]);
+    let c70 = exported.iter().find(|c| c["id"] == consents[70].to_string()).unwrap();
+    assert_eq!(c70["history"][1]["tx_kind"], "RevokeAll");
+    assert_eq!(c70["status"], "ConsentWithdrawn");
+    assert_eq!(c70["enterprise_name"], "Beta Bank");
+
+    // Uses: every one once, the same fields as the API and the blocks.
+    let uses_json = read_json(&dir, "uses.json");
+    let uses = uses_json["uses"].as_array().unwrap();
+    let api_uses: BTreeMap<String, &Value> = api_uses["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["use_id"].as_str().unwrap().to_string(), u))
+        .collect();
+    assert_eq!(uses.len(), truth.uses.len());
+    assert!(uses.len() >= 300, "a few hundred uses: {}", uses.len());
+    assert_eq!(api_uses.len(), uses.len());
+    let use_ids: BTreeSet<String> = uses.iter().map(|u| u["use_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(use_ids.len(), uses.len(), "each use exactly once");
+    assert_eq!(use_ids, truth.uses.keys().cloned().collect::<BTreeSet<_>>());
+    let (mut settled, mut rejected) = (0, 0);
+    for u in uses {
+        let id = u["use_id"].as_str().unwrap();
+        let want = api_uses[id];
+        for f in ["height", "tx_id", "index", "tx_index", "enterprise", "category", "purpose", "units", "settled", "paid", "to_consumer", "code", "reason"] {
+            assert_eq!(u[f], want[f], "use {id} field {f}");
+        }
+        let (kind, basis_id) = want["basis"].as_object().unwrap().iter().next().unwrap();
+        assert_eq!(u["basis_kind"], kind.as_str());
+        assert_eq!(u["basis_id"], *basis_id);
+        let (height, tx, event) = &truth.uses[id];
+        assert_eq!((u["height"].as_u64().unwrap(), u["tx_id"].as_str().unwrap()), (*height, tx.as_str()));
+        match event {
+            Event::UseSettled { to_operators, .. } => {
+                settled += 1;
+                assert_eq!(u["to_operators"], to_operators.0);
+            }
+            _ => rejected += 1,
+        }
+    }
+    assert!(settled > 100 && rejected > 50, "{settled} settled, {rejected} rejected");
+    assert_eq!(consumer["counts"]["uses_settled"], settled);
+
+    // Rewards: each settled use's share, the transfer and the mint; nothing else.
+    let rewards_json = read_json(&dir, "rewards.json");
+    let rewards = rewards_json["rewards"].as_array().unwrap();
+    let got: Vec<(String, String, u64, String)> = rewards
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["tx_id"].as_str().unwrap().to_string(),
+                r["amount"].as_u64().unwrap(),
+                r["use_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), truth.rewards.len(), "each reward exactly once");
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), truth.rewards);
+    assert_eq!(rewards.len(), settled + 2);
+    let total: u64 = got.iter().map(|r| r.2).sum();
+    assert_eq!(rewards_json["total"], total);
+    assert_eq!(earnings["earned"].as_u64().unwrap() + 82, total, "earned from uses + 77 transferred + 5 minted");
+
+    // Policies.
+    let policies = read_json(&dir, "policies.json");
+    assert_eq!(policies["policies"][0]["id"], policy.to_string());
+    assert_eq!(policies["changes"].as_array().unwrap().len(), 1);
+
+    // The CSVs hold the same rows as the JSONs.
+    let rows = csv_rows(&dir, "consents.csv");
+    assert_eq!(rows.len(), exported.len());
+    for (r, c) in rows.iter().zip(exported) {
+        assert_eq!(r["consent_id"], cell(&c["id"]));
+        for f in ["enterprise", "enterprise_name", "categories", "purposes", "level", "price_per_use", "max_uses", "used", "expires_at", "request", "granted_height", "granted_time", "status", "rating"] {
+            assert_eq!(r[f], cell(&c[f]), "consents.csv {f}");
+        }
+        assert_eq!(r["changes"], c["history"].as_array().unwrap().len().to_string());
+    }
+    let rows = csv_rows(&dir, "consent_history.csv");
+    assert_eq!(rows.len(), history_rows.len());
+    for (r, (id, x)) in rows.iter().zip(&history_rows) {
+        assert_eq!(&r["consent_id"], id);
+        for f in ["seq", "change", "status", "height", "time", "tx_id", "tx_kind", "receipt"] {
+            assert_eq!(r[f], cell(&x[f]), "consent_history.csv {f}");
+        }
+    }
+    let rows = csv_rows(&dir, "uses.csv");
+    assert_eq!(rows.len(), uses.len());
+    for (r, u) in rows.iter().zip(uses) {
+        for (f, _) in u.as_object().unwrap() {
+            assert_eq!(r[f.as_str()], cell(&u[f]), "uses.csv {f}");
+        }
+    }
+    let rows = csv_rows(&dir, "rewards.csv");
+    assert_eq!(rows.len(), rewards.len());
+    for (r, x) in rows.iter().zip(rewards) {
+        for (f, _) in x.as_object().unwrap() {
+            assert_eq!(r[f.as_str()], cell(&x[f]), "rewards.csv {f}");
+        }
+    }
+
+    // Nothing else: exactly the listed files and one receipt per change with a tx and per use.
+    let mut referenced: BTreeSet<String> = history_rows
+        .iter()
+        .filter_map(|(_, x)| x["receipt"].as_str().map(str::to_string))
+        .collect();
+    referenced.extend(uses.iter().map(|u| u["receipt"].as_str().unwrap().to_string()));
+    let tx_changes = history_rows.iter().filter(|(_, x)| !x["tx_id"].is_null()).count();
+    assert_eq!(referenced.len(), tx_changes + uses.len());
+    let mut expected: BTreeSet<String> = [
+        "README.md", "consumer.json", "consents.json", "consents.csv", "consent_history.csv",
+        "uses.json", "uses.csv", "rewards.json", "rewards.csv", "policies.json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    expected.extend(referenced.iter().cloned());
+    assert_eq!(files_under(&dir), expected);
+    // Not a trace of bob (his account, consents or uses) outside the receipts'
+    // hex (which hold whole RecordUse txs, bob's uses included).
+    let bob_use_ids: Vec<String> = {
+        let u = net.get(0, &format!("/v1/consumers/{b}/uses")).unwrap();
+        u["uses"].as_array().unwrap().iter().map(|x| x["use_id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(bob_use_ids.len(), 4);
+    for f in expected.iter().filter(|f| !f.starts_with("receipts/")) {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap();
+        assert!(!text.contains(&b.to_string()), "{f} mentions bob");
+        for id in bob_consents.iter().map(|c| c.to_string()).chain(bob_use_ids.iter().cloned()) {
+            assert!(!text.contains(&id), "{f} holds bob's record {id}");
+        }
+    }
+    for r in &referenced {
+        let text = std::fs::read_to_string(dir.join(r)).unwrap();
+        assert!(!text.contains(&b.to_string()));
+    }
+
+    // Receipts verify offline against the genesis and are about what they are named for.
+    let genesis = assent_genesis::Genesis::load(net.dir.path().join("genesis.toml")).unwrap();
+    let validators = genesis.initial_state().validators;
+    let trust = Trust {
+        chain_id: genesis.chain_id(),
+        genesis_hash: genesis.hash(),
+        validators: &validators,
+    };
+    let mut checked = 0;
+    for (k, (_, x)) in history_rows.iter().enumerate().filter(|(k, _)| k % 9 == 0) {
+        let Some(file) = x["receipt"].as_str() else { continue };
+        let r: Receipt = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let p = r.verify(&trust).unwrap_or_else(|e| panic!("{file} ({k}): {e}"));
+        assert_eq!(p.tx_id.to_string(), x["tx_id"].as_str().unwrap());
+        assert_eq!(p.height.0, x["height"].as_u64().unwrap());
+        checked += 1;
+    }
+    for u in uses.iter().step_by(13) {
+        let file = u["receipt"].as_str().unwrap();
+        let r: Receipt = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let p = r.verify(&trust).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(p.tx_id.to_string(), u["tx_id"].as_str().unwrap());
+        let index = u["index"].as_u64().unwrap() as u32;
+        assert_eq!(p.subject, Subject::Use { index });
+        match p.use_event(index).unwrap() {
+            Event::UseSettled { use_id, consumer, .. } | Event::UseRejected { use_id, consumer, .. } => {
+                assert_eq!(use_id.to_string(), u["use_id"].as_str().unwrap());
+                assert_eq!(*consumer, a);
+            }
+            e => panic!("{e:?}"),
+        }
+        checked += 1;
+    }
+    assert!(checked > 40, "{checked} receipts checked");
+
+    // Refusals: a non-empty DIR, an unknown consumer, garbage: one clear line, exit 1.
+    let again = assent(&net, &["consumer", "export", "--as", "alice", "--out", dir.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    let stranger = Keypair::from_seed([99; 32]).account().to_string();
+    let other = out.path().join("x");
+    for (who, says) in [
+        (stranger.as_str(), "unknown_consumer"),
+        ("assent1notanaccount", "--account"),
+        ("!!garbage!!", "--account"),
+    ] {
+        let o = assent(&net, &["consumer", "export", "--account", who, "--out", other.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(1), "{who}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(says) && err.trim().lines().count() == 1, "{who}: {err}");
+        assert!(!other.exists(), "nothing written for {who}");
+    }
+    eprintln!(
+        "setup {setup_done:?}, total {:?}; {} uses, {} consent changes; {stdout}",
+        started.elapsed(),
+        uses.len(),
+        history_rows.len()
+    );
+}
