@@ -6,6 +6,8 @@
 //!   status                                         the node's chain, height, validators
 //!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
 //!   consent grant|revoke|revoke-all|pause|resume [flags] --from KEY | list [ACCOUNT|--key NAME]
+//!   consent receipt ID [--format proof|kantara|iso27560] [--tx TX_ID] [--out FILE]
+//!   receipt verify FILE... --genesis GENESIS       (offline)
 //!   policy set|clear [flags] --from KEY | list [ACCOUNT|--key NAME]
 //!   request post [flags] --from KEY | list [--all]
 //!   use record (flags | --file FILE) --from KEY | list [ACCOUNT|--key NAME] [--limit N]
@@ -94,6 +96,9 @@ enum Command {
     /// Build and sign transactions offline, decode them, submit signed files, follow a tx
     #[command(subcommand)]
     Tx(commands::tx::TxCommand),
+    /// Check receipts offline against a chain's genesis (no node needed)
+    #[command(subcommand)]
+    Receipt(commands::receipt::ReceiptCommand),
     /// Create a network's genesis and keys; validate genesis files
     #[command(subcommand)]
     Genesis(commands::genesis::GenesisCommand),
@@ -121,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gov(cmd) => commands::gov::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
         Command::Bench(args) => commands::bench::run(&ctx, args),
+        Command::Receipt(cmd) => commands::receipt::run(&ctx, cmd),
         Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
         Command::Devnet(cmd) => commands::devnet::run(&ctx, cmd),
     }

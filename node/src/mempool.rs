@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Mutex;
 
 use assent_contracts::crypto::SignatureError;
 use assent_contracts::state::{StateExt, StateRead};
@@ -220,97 +221,43 @@ impl Mempool {
         rng: R,
         from_gossip: bool,
     ) -> Vec<Result<TxId, AdmissionError>> {
-        // State nonces read once per sender per call.
-        let mut nonces: BTreeMap<AccountId, u64> = BTreeMap::new();
-        let mut checked: Vec<Result<(), AdmissionError>> = Vec::with_capacity(raw.len());
-        let mut to_verify: Vec<SignedTx> = Vec::new();
-        for bytes in &raw {
-            match self.precheck(bytes, state, &mut nonces) {
-                Ok(tx) => {
-                    to_verify.push(tx);
-                    checked.push(Ok(()));
-                }
-                Err(e) => checked.push(Err(e)),
-            }
-        }
-        drop(raw);
-        let mut verified = if to_verify.is_empty() {
-            Vec::new()
-        } else {
-            verify_batch(chain_id, to_verify, rng)
-        }
-        .into_iter();
-        let results: Vec<Result<TxId, AdmissionError>> = checked
+        let prepared = prepare(self.limits, raw, state);
+        let screened = self.screen(prepared);
+        let verified = verify(chain_id, screened, rng);
+        self.store(verified, from_gossip)
+    }
+
+    /// Phase 2 of admission (needs the pool, cheap): not already pending,
+    /// room for the sender and in the pool.
+    pub fn screen(&self, prepared: Prepared) -> Screened {
+        let checked = prepared
+            .0
             .into_iter()
             .map(|c| {
-                c?;
-                match verified.next() {
-                    Some(Ok(tx)) => self.insert(tx, from_gossip),
-                    Some(Err(refused)) => Err(AdmissionError::BadSignature(refused.error)),
-                    None => Err(AdmissionError::Unavailable(
-                        "signature check gave fewer answers than txs".into(),
-                    )),
-                }
+                let tx = c?;
+                self.check_not_pending(tx.id(), tx.body.sender, tx.body.nonce)?;
+                self.check_room(tx.body.sender)?;
+                Ok(tx)
             })
+            .collect();
+        Screened(checked)
+    }
+
+    /// Phase 4 of admission (needs the pool): stores the verified txs; one
+    /// answer per submitted tx, in order.
+    pub fn store(
+        &mut self,
+        verified: Verified,
+        from_gossip: bool,
+    ) -> Vec<Result<TxId, AdmissionError>> {
+        let results: Vec<Result<TxId, AdmissionError>> = verified
+            .0
+            .into_iter()
+            .map(|v| self.insert(v?, from_gossip))
             .collect();
         let admitted = results.iter().filter(|r| r.is_ok()).count();
         tracing::debug!(target: LOG, txs = results.len(), admitted, from_gossip, pending = self.index.len(), "admission");
         results
-    }
-
-    /// Every check that needs no signature, cheapest first.
-    fn precheck(
-        &self,
-        bytes: &[u8],
-        state: &dyn StateRead,
-        nonces: &mut BTreeMap<AccountId, u64>,
-    ) -> Result<SignedTx, AdmissionError> {
-        let max = self.limits.max_tx_bytes;
-        if bytes.len() > max {
-            return Err(AdmissionError::TooLarge {
-                len: bytes.len(),
-                max,
-            });
-        }
-        let tx = SignedTx::decode(bytes, max).map_err(|e| match e {
-            TxDecodeError::TooLarge { len, max } => AdmissionError::TooLarge { len, max },
-            TxDecodeError::Codec(c) => AdmissionError::Malformed(c.to_string()),
-            TxDecodeError::Signature(s) => AdmissionError::BadSignature(s),
-        })?;
-        let id = tx.id();
-        let sender = tx.body.sender;
-        let nonce = tx.body.nonce;
-        self.check_not_pending(id, sender, nonce)?;
-        check_stateless(&tx.body.payload).map_err(AdmissionError::StatelessCheck)?;
-        let expected = match nonces.get(&sender) {
-            Some(n) => *n,
-            None => {
-                let n = state
-                    .account(&sender)
-                    .map_err(|e| AdmissionError::Unavailable(e.to_string()))?
-                    .nonce;
-                nonces.insert(sender, n);
-                n
-            }
-        };
-        if nonce < expected {
-            return Err(AdmissionError::StaleNonce {
-                sender,
-                nonce,
-                expected,
-            });
-        }
-        let max_ahead = self.limits.max_per_account;
-        if nonce - expected >= max_ahead as u64 {
-            return Err(AdmissionError::NonceTooFarAhead {
-                sender,
-                nonce,
-                expected,
-                max: max_ahead,
-            });
-        }
-        self.check_room(sender)?;
-        Ok(tx)
     }
 
     fn check_not_pending(
@@ -509,4 +456,132 @@ impl Mempool {
         let (sender, nonce) = self.index.get(id)?;
         self.senders.get(sender)?.txs.get(nonce)
     }
+}
+
+/// Txs that passed the checks needing neither the pool nor a signature.
+#[derive(Debug)]
+pub struct Prepared(Vec<Result<SignedTx, AdmissionError>>);
+/// Txs that also passed the pool's checks.
+#[derive(Debug)]
+pub struct Screened(Vec<Result<SignedTx, AdmissionError>>);
+/// Txs whose signatures were checked.
+#[derive(Debug)]
+pub struct Verified(Vec<Result<VerifiedTx, AdmissionError>>);
+
+/// Phase 1 of admission (no pool needed; the expensive part besides the
+/// signatures): size, strict decode, stateless check, and the sender's state
+/// nonce (not stale, not too far ahead).
+pub fn prepare(limits: MempoolLimits, raw: Vec<Vec<u8>>, state: &dyn StateRead) -> Prepared {
+    // State nonces read once per sender per call.
+    let mut nonces: BTreeMap<AccountId, u64> = BTreeMap::new();
+    Prepared(
+        raw.into_iter()
+            .map(|bytes| prepare_one(limits, &bytes, state, &mut nonces))
+            .collect(),
+    )
+}
+
+fn prepare_one(
+    limits: MempoolLimits,
+    bytes: &[u8],
+    state: &dyn StateRead,
+    nonces: &mut BTreeMap<AccountId, u64>,
+) -> Result<SignedTx, AdmissionError> {
+    let max = limits.max_tx_bytes;
+    if bytes.len() > max {
+        return Err(AdmissionError::TooLarge {
+            len: bytes.len(),
+            max,
+        });
+    }
+    let tx = SignedTx::decode(bytes, max).map_err(|e| match e {
+        TxDecodeError::TooLarge { len, max } => AdmissionError::TooLarge { len, max },
+        TxDecodeError::Codec(c) => AdmissionError::Malformed(c.to_string()),
+        TxDecodeError::Signature(s) => AdmissionError::BadSignature(s),
+    })?;
+    let sender = tx.body.sender;
+    let nonce = tx.body.nonce;
+    check_stateless(&tx.body.payload).map_err(AdmissionError::StatelessCheck)?;
+    let expected = match nonces.get(&sender) {
+        Some(n) => *n,
+        None => {
+            let n = state
+                .account(&sender)
+                .map_err(|e| AdmissionError::Unavailable(e.to_string()))?
+                .nonce;
+            nonces.insert(sender, n);
+            n
+        }
+    };
+    if nonce < expected {
+        return Err(AdmissionError::StaleNonce {
+            sender,
+            nonce,
+            expected,
+        });
+    }
+    let max_ahead = limits.max_per_account;
+    if nonce - expected >= max_ahead as u64 {
+        return Err(AdmissionError::NonceTooFarAhead {
+            sender,
+            nonce,
+            expected,
+            max: max_ahead,
+        });
+    }
+    Ok(tx)
+}
+
+/// Phase 3 of admission (no pool needed): one batch signature check.
+pub fn verify<R: rand::RngCore + rand::CryptoRng>(
+    chain_id: &str,
+    screened: Screened,
+    rng: R,
+) -> Verified {
+    let mut to_verify = Vec::new();
+    let checked: Vec<Result<(), AdmissionError>> = screened
+        .0
+        .into_iter()
+        .map(|c| c.map(|tx| to_verify.push(tx)))
+        .collect();
+    let mut verified = if to_verify.is_empty() {
+        Vec::new()
+    } else {
+        verify_batch(chain_id, to_verify, rng)
+    }
+    .into_iter();
+    Verified(
+        checked
+            .into_iter()
+            .map(|c| {
+                c?;
+                match verified.next() {
+                    Some(Ok(tx)) => Ok(tx),
+                    Some(Err(refused)) => Err(AdmissionError::BadSignature(refused.error)),
+                    None => Err(AdmissionError::Unavailable(
+                        "signature check gave fewer answers than txs".into(),
+                    )),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Admission into a shared pool, holding its lock only for the pool's own
+/// bookkeeping (phases 2 and 4), never while decoding or checking signatures,
+/// so block building and commits are not held up by a large submission.
+pub fn admit_shared<R: rand::RngCore + rand::CryptoRng>(
+    pool: &Mutex<Mempool>,
+    chain_id: &str,
+    raw: Vec<Vec<u8>>,
+    state: &dyn StateRead,
+    rng: R,
+    from_gossip: bool,
+) -> Vec<Result<TxId, AdmissionError>> {
+    let lock = || pool.lock().unwrap_or_else(|p| p.into_inner());
+    let limits = lock().limits;
+    let prepared = prepare(limits, raw, state);
+    let screened = lock().screen(prepared);
+    let verified = verify(chain_id, screened, rng);
+    lock().store(verified, from_gossip)
 }

@@ -6,7 +6,7 @@
 use assent_contracts::consent_proof::{ConsentProof, CONSENT_PROOF_VERSION};
 use assent_contracts::receipt::{Receipt, Subject};
 use assent_contracts::state::{Consent, ConsentState};
-use assent_contracts::{ConsentId, Event, Hash32, TxId, TxOutcome, UseId};
+use assent_contracts::{ConsentId, Event, Hash32, Height, TxId, TxOutcome, UseId};
 
 use crate::store::{Store, StoreError, TxLocation};
 
@@ -93,24 +93,32 @@ pub fn use_receipt(
     build(store, genesis_hash, at, Subject::Use { index }).map(Some)
 }
 
-/// The event of `tx`'s result that changes consent `consent`, if any.
-fn changes(result: &assent_contracts::TxResult, consent: &ConsentId) -> bool {
-    let TxOutcome::Applied { events } = &result.outcome else {
-        return false;
-    };
-    events.iter().any(|e| match e {
+/// Whether `e` pauses, resumes or revokes `consent`.
+fn changes_event(e: &Event, consent: &ConsentId) -> bool {
+    match e {
         Event::ConsentPaused { consent: c, .. }
         | Event::ConsentResumed { consent: c, .. }
         | Event::ConsentRevoked { consent: c, .. } => c == consent,
         _ => false,
-    })
+    }
 }
 
+/// Whether `tx`'s result pauses, resumes or revokes `consent`.
+fn changes(result: &assent_contracts::TxResult, consent: &ConsentId) -> bool {
+    let TxOutcome::Applied { events } = &result.outcome else {
+        return false;
+    };
+    events.iter().any(|e| changes_event(e, consent))
+}
+
+/// Most history records of a consumer read to find a consent's last change.
+const MAX_HISTORY_SCAN: usize = 100_000;
+
 /// The proof of a consent: the receipt of its grant, then the receipt of
-/// the change that set its recorded state — the revocation, or the pause,
-/// whose height the consent record keeps. A resumed consent's record is
-/// `active` again and keeps no height, so its proof is the grant alone
-/// (the resume's own receipt is had with [`consent_change_proof`]).
+/// its latest change (pause, resume or revocation), found in the
+/// consumer's history index; failing that (a longer history than
+/// [`MAX_HISTORY_SCAN`]), the change whose height the consent record keeps
+/// (its revocation or pause).
 pub fn consent_proof(
     store: &Store,
     genesis_hash: Hash32,
@@ -119,29 +127,45 @@ pub fn consent_proof(
     let grant = tx_receipt(store, genesis_hash, &TxId(consent.id.0))?
         .ok_or_else(|| corrupt(format!("grant tx of consent {}", consent.id)))?;
     let mut receipts = vec![grant];
-    let at = match consent.state {
-        ConsentState::Paused { height, .. } | ConsentState::Revoked { height, .. } => Some(height),
-        ConsentState::Active => None,
-    };
-    if let Some(h) = at {
-        let results = store
-            .results(h)?
-            .ok_or_else(|| corrupt(format!("results {h}")))?;
-        // The last change of the block is the one that set the state.
-        let index = results
-            .results
+    let history = store.history_up_to(&consent.consumer, Height(u64::MAX), MAX_HISTORY_SCAN)?;
+    let from_history = if history.len() < MAX_HISTORY_SCAN {
+        history
             .iter()
-            .rposition(|r| changes(r, &consent.id))
-            .ok_or_else(|| corrupt(format!("the change of consent {} in block {h}", consent.id)))?;
-        receipts.push(build(
-            store,
-            genesis_hash,
-            TxLocation {
-                height: h,
+            .rev()
+            .find(|r| changes_event(&r.event, &consent.id))
+            .map(|r| TxLocation {
+                height: r.height,
+                index: r.tx_index,
+            })
+    } else {
+        None
+    };
+    let at = match (from_history, consent.state) {
+        (Some(at), _) => Some(at),
+        (None, ConsentState::Paused { height, .. } | ConsentState::Revoked { height, .. }) => {
+            let results = store
+                .results(height)?
+                .ok_or_else(|| corrupt(format!("results {height}")))?;
+            // The last change of the block is the one that set the state.
+            let index = results
+                .results
+                .iter()
+                .rposition(|r| changes(r, &consent.id))
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "the change of consent {} in block {height}",
+                        consent.id
+                    ))
+                })?;
+            Some(TxLocation {
+                height,
                 index: index as u32,
-            },
-            Subject::Tx,
-        )?);
+            })
+        }
+        (None, ConsentState::Active) => None,
+    };
+    if let Some(at) = at {
+        receipts.push(build(store, genesis_hash, at, Subject::Tx)?);
     }
     Ok(ConsentProof {
         version: CONSENT_PROOF_VERSION.to_string(),

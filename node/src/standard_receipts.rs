@@ -106,8 +106,10 @@ fn purpose_iri(p: &Purpose) -> String {
 }
 
 fn category_iri(c: &Category) -> String {
-    c.vocab()
-        .map_or_else(|| format!("https://w3id.org/dpv/pd#{c}"), |t| t.iri.to_string())
+    c.vocab().map_or_else(
+        || format!("https://w3id.org/dpv/pd#{c}"),
+        |t| t.iri.to_string(),
+    )
 }
 
 fn or_unstated(s: &str) -> &str {

@@ -75,10 +75,24 @@ async fn consent_receipts_come_as_a_proof_or_signed_kantara_and_iso_records() {
     );
     let resume_id = resume.id();
     commit(&t, vec![resume]);
-    // A resumed consent's record keeps no height: the default is the grant
-    // alone, and ?tx= proves the resume.
+    // The latest change (from the consumer's history) is the resume; ?tx=
+    // proves any one change.
     let (_, v) = get(&t.router, &route).await;
-    assert_eq!(v["receipts"].as_array().unwrap().len(), 1);
+    let proof: ConsentProof = serde_json::from_value(v).unwrap();
+    assert_eq!(proof.receipts.len(), 2);
+    assert_eq!(
+        proof.receipts[1].tx,
+        hex::encode(
+            t.shared
+                .chain
+                .store()
+                .block(assent_contracts::Height(3))
+                .unwrap()
+                .unwrap()
+                .txs[0]
+                .encode()
+        )
+    );
     let (status, v) = get(&t.router, &format!("{route}?tx={resume_id}")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let proof: ConsentProof = serde_json::from_value(v).unwrap();
@@ -95,7 +109,11 @@ async fn consent_receipts_come_as_a_proof_or_signed_kantara_and_iso_records() {
         )],
     );
     let (_, v) = get(&t.router, &route).await;
-    assert_eq!(v["receipts"].as_array().unwrap().len(), 2, "grant and revocation");
+    assert_eq!(
+        v["receipts"].as_array().unwrap().len(),
+        2,
+        "grant and revocation"
+    );
 
     for format in ["kantara", "iso27560"] {
         let (status, v) = get(&t.router, &format!("{route}?format={format}")).await;
@@ -168,19 +186,54 @@ async fn a_use_receipt_proves_the_use_and_bad_requests_are_refused() {
 
     let zero = "0".repeat(64);
     let cases: Vec<(String, StatusCode, &str)> = vec![
-        (format!("/v1/consents/{zero}/receipt"), StatusCode::NOT_FOUND, "unknown_consent"),
-        ("/v1/consents/xyz/receipt".into(), StatusCode::BAD_REQUEST, "bad_consent_id"),
-        (format!("/v1/consents/{consent}/receipt?format=pdf"), StatusCode::BAD_REQUEST, "bad_format"),
-        (format!("/v1/consents/{consent}/receipt?tx=nothex"), StatusCode::BAD_REQUEST, "bad_tx_id"),
-        (format!("/v1/consents/{consent}/receipt?tx={zero}"), StatusCode::NOT_FOUND, "unknown_tx"),
         (
-            format!("/v1/consents/{consent}/receipt?tx={}", used.results.results[0].tx_id),
+            format!("/v1/consents/{zero}/receipt"),
+            StatusCode::NOT_FOUND,
+            "unknown_consent",
+        ),
+        (
+            "/v1/consents/xyz/receipt".into(),
+            StatusCode::BAD_REQUEST,
+            "bad_consent_id",
+        ),
+        (
+            format!("/v1/consents/{consent}/receipt?format=pdf"),
+            StatusCode::BAD_REQUEST,
+            "bad_format",
+        ),
+        (
+            format!("/v1/consents/{consent}/receipt?tx=nothex"),
+            StatusCode::BAD_REQUEST,
+            "bad_tx_id",
+        ),
+        (
+            format!("/v1/consents/{consent}/receipt?tx={zero}"),
+            StatusCode::NOT_FOUND,
+            "unknown_tx",
+        ),
+        (
+            format!(
+                "/v1/consents/{consent}/receipt?tx={}",
+                used.results.results[0].tx_id
+            ),
             StatusCode::BAD_REQUEST,
             "not_a_change",
         ),
-        (format!("/v1/uses/{zero}/receipt"), StatusCode::NOT_FOUND, "unknown_use"),
-        ("/v1/uses/12/receipt".into(), StatusCode::BAD_REQUEST, "bad_use_id"),
-        (format!("/v1/uses/{}/receipt?format=kantara", use_ids[0]), StatusCode::BAD_REQUEST, "bad_format"),
+        (
+            format!("/v1/uses/{zero}/receipt"),
+            StatusCode::NOT_FOUND,
+            "unknown_use",
+        ),
+        (
+            "/v1/uses/12/receipt".into(),
+            StatusCode::BAD_REQUEST,
+            "bad_use_id",
+        ),
+        (
+            format!("/v1/uses/{}/receipt?format=kantara", use_ids[0]),
+            StatusCode::BAD_REQUEST,
+            "bad_format",
+        ),
     ];
     for (uri, status, code) in cases {
         let got = get(&t.router, &uri).await;

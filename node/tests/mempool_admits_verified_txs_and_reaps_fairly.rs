@@ -459,3 +459,62 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn shared_admission_from_many_threads_gives_the_answers_of_one_locked_pool() {
+    // Four threads submit overlapping batches to one pool behind a mutex:
+    // every tx is admitted exactly once, forged ones never, and the pool's
+    // contents equal what a single-threaded pool admits from the same txs.
+    let store = genesis_store();
+    let mut txs: Vec<SignedTx> = (60..100u8)
+        .flat_map(|s| (0..5).map(move |n| transfer(&key(s), n, 1)))
+        .collect();
+    for i in (0..txs.len()).step_by(17) {
+        txs[i].signature.0[3] ^= 0x08;
+    }
+    let raw: Vec<Vec<u8>> = txs.iter().map(SignedTx::encode).collect();
+    let shared = std::sync::Mutex::new(pool());
+    let answers: Vec<Vec<Result<TxId, AdmissionError>>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|t| {
+                let (shared, store, raw) = (&shared, &store, &raw);
+                // Each thread sends everything, in a different rotation.
+                let mine: Vec<Vec<u8>> = raw[t * 50..]
+                    .iter()
+                    .chain(&raw[..t * 50])
+                    .cloned()
+                    .collect();
+                s.spawn(move || {
+                    assent_node::mempool::admit_shared(shared, CHAIN, mine, store, OsRng, false)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut single = pool();
+    let expected = single.admit(CHAIN, raw.clone(), &store, OsRng);
+    let good: std::collections::BTreeSet<TxId> =
+        expected.iter().filter_map(|r| r.clone().ok()).collect();
+    let mp = shared.into_inner().unwrap();
+    assert_eq!(mp.len(), good.len());
+    for id in &good {
+        assert!(mp.contains(id));
+    }
+    let admitted: usize = answers.iter().flatten().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        admitted,
+        good.len(),
+        "each good tx admitted by exactly one thread"
+    );
+    for a in answers.iter().flatten() {
+        if let Err(e) = a {
+            assert!(
+                matches!(
+                    e.code().as_ref(),
+                    "bad_signature" | "duplicate" | "nonce_taken"
+                ),
+                "{e}"
+            );
+        }
+    }
+}

@@ -343,3 +343,23 @@ impl Drop for Net {
         }
     }
 }
+
+impl Net {
+    /// The network's genesis file.
+    pub fn genesis_path(&self) -> PathBuf {
+        self.dir.path().join("genesis.toml")
+    }
+
+    /// Runs the `assent` CLI with this network's home (its keystore) and
+    /// node `i`'s API as `--node`.
+    pub fn cli(&self, i: usize, args: &[&str]) -> std::process::Output {
+        let mut all = vec![
+            "--home",
+            self.dir.path().to_str().unwrap(),
+            "--node",
+            self.nodes[i].api.as_str(),
+        ];
+        all.extend_from_slice(args);
+        assent(&all)
+    }
+}

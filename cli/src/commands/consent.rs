@@ -26,6 +26,33 @@ pub enum ConsentCommand {
     Resume(With<kinds::ConsentRef, SendArgs>),
     /// List a consumer's consents with their state (ConsentGiven, ConsentPaused, ConsentWithdrawn, ConsentExpired)
     List(Who),
+    /// Get a consent's receipt from the node: a self-proving proof, or a signed Kantara / ISO 27560 receipt
+    Receipt(ReceiptArgs),
+}
+
+/// `assent consent receipt ID`.
+#[derive(Debug, clap::Args)]
+pub struct ReceiptArgs {
+    /// The consent id (64 hex, from `assent consent list`)
+    #[arg(value_name = "ID")]
+    pub id: assent_contracts::ConsentId,
+    /// proof: the grant's receipt and the latest change's (verify with `assent receipt verify`);
+    /// kantara: Kantara Consent Receipt 1.1; iso27560: ISO/IEC TS 27560 record (DPV JSON-LD) — both signed by the node (JWS)
+    #[arg(long, value_enum, default_value_t = ReceiptFormat::Proof)]
+    pub format: ReceiptFormat,
+    /// Prove this change of the consent (a pause, resume or revocation tx id) instead of the latest
+    #[arg(long, value_name = "TX_ID")]
+    pub tx: Option<assent_contracts::TxId>,
+    /// Write the receipt to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReceiptFormat {
+    Proof,
+    Kantara,
+    Iso27560,
 }
 
 pub fn run(ctx: &Ctx, cmd: ConsentCommand) -> Result<()> {
@@ -37,6 +64,7 @@ pub fn run(ctx: &Ctx, cmd: ConsentCommand) -> Result<()> {
         ConsentCommand::Pause(w) => send(ctx, w.args.pause(), w.sign),
         ConsentCommand::Resume(w) => send(ctx, w.args.resume(), w.sign),
         ConsentCommand::List(who) => list_consents(ctx, &who),
+        ConsentCommand::Receipt(a) => receipt(ctx, &a),
     }
 }
 
@@ -86,4 +114,43 @@ fn list_consents(ctx: &Ctx, who: &Who) -> Result<()> {
         lines.join("\n")
     };
     ctx.emit(&text, &v)
+}
+
+/// `assent consent receipt`: fetches the receipt and prints or saves it.
+fn receipt(ctx: &Ctx, a: &ReceiptArgs) -> Result<()> {
+    let format = match a.format {
+        ReceiptFormat::Proof => "proof",
+        ReceiptFormat::Kantara => "kantara",
+        ReceiptFormat::Iso27560 => "iso27560",
+    };
+    let mut route = format!("/v1/consents/{}/receipt?format={format}", a.id);
+    if let Some(tx) = &a.tx {
+        route.push_str(&format!("&tx={tx}"));
+    }
+    let v = ctx.node()?.get_value(&route)?;
+    let doc = serde_json::to_string_pretty(&v)?;
+    let Some(out) = &a.out else {
+        return super::context::print_stdout(&doc);
+    };
+    std::fs::write(out, format!("{doc}\n"))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let receipts = match a.format {
+        ReceiptFormat::Proof => v.get("receipts"),
+        _ => v
+            .get("receipt")
+            .and_then(|r| r.get("assent:proof"))
+            .and_then(|p| p.get("receipts")),
+    }
+    .and_then(Value::as_array)
+    .map_or(0, Vec::len);
+    let text = format!(
+        "wrote the {format} receipt of consent {} to {} ({receipts} ledger receipt(s)); check it offline with `assent receipt verify {} --genesis GENESIS`",
+        a.id,
+        out.display(),
+        out.display()
+    );
+    ctx.emit(
+        &text,
+        &serde_json::json!({"file": out.display().to_string(), "format": format, "consent": a.id.to_string(), "receipts": receipts}),
+    )
 }

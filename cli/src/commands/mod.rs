@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod passphrase;
 pub mod policy;
 pub mod query;
+pub mod receipt;
 pub mod request;
 pub mod send;
 pub mod status;

@@ -70,8 +70,8 @@ where
 #[into_params(parameter_in = Query)]
 pub(crate) struct ConsentReceiptQuery {
     /// `proof` (default): the consent proof (`assent-consent-proof/1`, the
-    /// grant's receipt and the receipt of the change that set the consent's
-    /// state); `kantara`: Kantara Consent Receipt 1.1; `iso27560`: ISO/IEC TS
+    /// grant's receipt and the receipt of the consent's latest pause, resume
+    /// or revocation); `kantara`: Kantara Consent Receipt 1.1; `iso27560`: ISO/IEC TS
     /// 27560 consent record as DPV JSON-LD. The last two are
     /// `{"format", "jws", "receipt"}`: a compact JWS (EdDSA) by this node's
     /// validator key and its decoded payload, which carries the proof as
@@ -98,9 +98,8 @@ pub(crate) async fn consent_receipt(
     let id: ConsentId = id_param(id, "bad_consent_id", "consent")?;
     let Query(q) = q.map_err(ApiError::query)?;
     let format = format_param(q.format.as_deref(), FORMATS)?;
-    let tx: Option<TxId> = q
-        .tx
-        .map(|t| {
+    let tx: Option<TxId> =
+        q.tx.map(|t| {
             t.parse().map_err(|e| {
                 ApiError::bad_request("bad_tx_id", format!("tx: {e}; a tx id is 64 hex digits"))
             })

@@ -124,16 +124,17 @@ fn raw_tx(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// Admits raw txs to the mempool (all mempool calls of the API are here),
 /// then publishes what the mempool releases for gossip.
 fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
-    let (results, to_gossip, pending) = {
+    let results = crate::mempool::admit_shared(
+        &shared.mempool,
+        shared.chain.chain_id(),
+        raw,
+        shared.chain.store(),
+        rand::rngs::OsRng,
+        false,
+    );
+    let (to_gossip, pending) = {
         let mut mp = shared.mempool();
-        let results = mp.admit(
-            shared.chain.chain_id(),
-            raw,
-            shared.chain.store(),
-            rand::rngs::OsRng,
-        );
-        let to_gossip = mp.take_for_gossip();
-        (results, to_gossip, mp.len())
+        (mp.take_for_gossip(), mp.len())
     };
     shared.metrics.set_mempool(pending);
     if !to_gossip.is_empty() {

@@ -207,15 +207,26 @@ pub async fn admit_gossip(
     mut inbound: mpsc::Receiver<crate::gossip::Inbound>,
 ) {
     while let Some(batch) = inbound.recv().await {
-        let store = shared.chain.store();
-        let chain_id = shared.chain.chain_id().to_string();
-        let results =
-            shared
-                .mempool()
-                .admit_from_gossip(&chain_id, batch.txs, store, rand::rngs::OsRng);
+        let from = batch.from;
+        let sh = shared.clone();
+        // Decoding and signature checks are CPU work: off the async workers,
+        // and outside the mempool lock (see `mempool::admit_shared`).
+        let results = tokio::task::spawn_blocking(move || {
+            let chain_id = sh.chain.chain_id().to_string();
+            crate::mempool::admit_shared(
+                &sh.mempool,
+                &chain_id,
+                batch.txs,
+                sh.chain.store(),
+                rand::rngs::OsRng,
+                true,
+            )
+        })
+        .await
+        .unwrap_or_default();
         let refused = results.iter().filter(|r| r.is_err()).count();
         if refused > 0 {
-            tracing::debug!(target: "assent::gossip", from = %batch.from, refused, "gossiped txs refused");
+            tracing::debug!(target: "assent::gossip", %from, refused, "gossiped txs refused");
         }
         shared.metrics.set_mempool(shared.mempool().len());
     }
