@@ -188,30 +188,46 @@ fn walk_blocks(net: &Net, who: &AccountId, h: u64) -> Truth {
                     ))
                 };
                 match &e {
-                    Event::ConsentGranted { consent, consumer, .. } if consumer == who => {
-                        change(consent, "granted", &mut t)
+                    Event::ConsentGranted {
+                        consent, consumer, ..
+                    } if consumer == who => change(consent, "granted", &mut t),
+                    Event::ConsentPaused {
+                        consent, consumer, ..
+                    } if consumer == who => change(consent, "paused", &mut t),
+                    Event::ConsentResumed {
+                        consent, consumer, ..
+                    } if consumer == who => change(consent, "resumed", &mut t),
+                    Event::ConsentRevoked {
+                        consent, consumer, ..
+                    } if consumer == who => change(consent, "revoked", &mut t),
+                    Event::UseSettled {
+                        use_id,
+                        consumer,
+                        to_consumer,
+                        ..
+                    } if consumer == who => {
+                        t.rewards.insert((
+                            "use".into(),
+                            tx.clone(),
+                            to_consumer.0,
+                            use_id.to_string(),
+                        ));
+                        t.uses
+                            .insert(use_id.to_string(), (height, tx.clone(), e.clone()));
                     }
-                    Event::ConsentPaused { consent, consumer, .. } if consumer == who => {
-                        change(consent, "paused", &mut t)
-                    }
-                    Event::ConsentResumed { consent, consumer, .. } if consumer == who => {
-                        change(consent, "resumed", &mut t)
-                    }
-                    Event::ConsentRevoked { consent, consumer, .. } if consumer == who => {
-                        change(consent, "revoked", &mut t)
-                    }
-                    Event::UseSettled { use_id, consumer, to_consumer, .. } if consumer == who => {
-                        t.rewards.insert(("use".into(), tx.clone(), to_consumer.0, use_id.to_string()));
-                        t.uses.insert(use_id.to_string(), (height, tx.clone(), e.clone()));
-                    }
-                    Event::UseRejected { use_id, consumer, .. } if consumer == who => {
-                        t.uses.insert(use_id.to_string(), (height, tx.clone(), e.clone()));
+                    Event::UseRejected {
+                        use_id, consumer, ..
+                    } if consumer == who => {
+                        t.uses
+                            .insert(use_id.to_string(), (height, tx.clone(), e.clone()));
                     }
                     Event::Transferred { from, to, amount } if to == who && from != who => {
-                        t.rewards.insert(("transfer".into(), tx.clone(), amount.0, String::new()));
+                        t.rewards
+                            .insert(("transfer".into(), tx.clone(), amount.0, String::new()));
                     }
                     Event::Minted { to, amount } if to == who => {
-                        t.rewards.insert(("mint".into(), tx.clone(), amount.0, String::new()));
+                        t.rewards
+                            .insert(("mint".into(), tx.clone(), amount.0, String::new()));
                     }
                     _ => {}
                 }
@@ -267,11 +283,21 @@ fn consumer_export_round_trips_every_record() {
         .iter()
         .map(|k| {
             let n = net.next_nonce(0, &k.account());
-            signed(&net, k, n, Payload::Vote(Vote { proposal, yes: true }))
+            signed(
+                &net,
+                k,
+                n,
+                Payload::Vote(Vote {
+                    proposal,
+                    yes: true,
+                }),
+            )
         })
         .collect();
     run_all(&net, &votes);
-    let e = net.get(0, &format!("/v1/enterprises/{}", beta.account())).unwrap();
+    let e = net
+        .get(0, &format!("/v1/enterprises/{}", beta.account()))
+        .unwrap();
     assert_eq!(e["status"], "active", "{e}");
 
     // Alice registers and grants 100 consents (60 to acme, 40 to beta); bob registers and grants 2.
@@ -286,16 +312,26 @@ fn consumer_export_round_trips_every_record() {
             tags: vec![term("runner")],
         }),
     )];
-    let purpose_of = |i: usize| if i % 3 == 0 { "Personalisation" } else { "DirectMarketing" };
+    let purpose_of = |i: usize| {
+        if i.is_multiple_of(3) {
+            "Personalisation"
+        } else {
+            "DirectMarketing"
+        }
+    };
     let category_list = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             vec![term("Purchase"), term("Location")]
         } else {
             vec![term("Purchase")]
         }
     };
     for i in 0..100usize {
-        let enterprise = if i < 60 { acme.account() } else { beta.account() };
+        let enterprise = if i < 60 {
+            acme.account()
+        } else {
+            beta.account()
+        };
         txs.push(signed(
             &net,
             &alice,
@@ -332,7 +368,12 @@ fn consumer_export_round_trips_every_record() {
         )
     };
     let bob_txs = vec![
-        signed(&net, &bob, 0, Payload::RegisterConsumer(RegisterConsumer { tags: vec![] })),
+        signed(
+            &net,
+            &bob,
+            0,
+            Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        ),
         bob_grant(1),
         bob_grant(2),
     ];
@@ -346,18 +387,54 @@ fn consumer_export_round_trips_every_record() {
         alice_nonce - 1
     };
     let mut txs = Vec::new();
-    for i in 10..30 {
-        txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[i] })));
+    for c in &consents[10..30] {
+        txs.push(signed(
+            &net,
+            &alice,
+            next(),
+            Payload::PauseConsent(PauseConsent { consent: *c }),
+        ));
     }
-    for i in 10..20 {
-        txs.push(signed(&net, &alice, next(), Payload::ResumeConsent(ResumeConsent { consent: consents[i] })));
+    for c in &consents[10..20] {
+        txs.push(signed(
+            &net,
+            &alice,
+            next(),
+            Payload::ResumeConsent(ResumeConsent { consent: *c }),
+        ));
     }
-    for i in 25..40 {
-        txs.push(signed(&net, &alice, next(), Payload::RevokeConsent(RevokeConsent { consent: consents[i] })));
+    for c in &consents[25..40] {
+        txs.push(signed(
+            &net,
+            &alice,
+            next(),
+            Payload::RevokeConsent(RevokeConsent { consent: *c }),
+        ));
     }
-    txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[50] })));
-    txs.push(signed(&net, &alice, next(), Payload::ResumeConsent(ResumeConsent { consent: consents[50] })));
-    txs.push(signed(&net, &alice, next(), Payload::PauseConsent(PauseConsent { consent: consents[50] })));
+    txs.push(signed(
+        &net,
+        &alice,
+        next(),
+        Payload::PauseConsent(PauseConsent {
+            consent: consents[50],
+        }),
+    ));
+    txs.push(signed(
+        &net,
+        &alice,
+        next(),
+        Payload::ResumeConsent(ResumeConsent {
+            consent: consents[50],
+        }),
+    ));
+    txs.push(signed(
+        &net,
+        &alice,
+        next(),
+        Payload::PauseConsent(PauseConsent {
+            consent: consents[50],
+        }),
+    ));
     let policy_tx = signed(
         &net,
         &alice,
@@ -373,9 +450,25 @@ fn consumer_export_round_trips_every_record() {
     let policy = PolicyId(policy_tx.id().0);
     txs.push(policy_tx);
     let mut acme_nonce = net.next_nonce(0, &acme.account());
-    txs.push(signed(&net, &acme, acme_nonce, Payload::Transfer(Transfer { to: a, amount: Amount(77) })));
+    txs.push(signed(
+        &net,
+        &acme,
+        acme_nonce,
+        Payload::Transfer(Transfer {
+            to: a,
+            amount: Amount(77),
+        }),
+    ));
     acme_nonce += 1;
-    txs.push(signed(&net, &mint, net.next_nonce(0, &mint.account()), Payload::Mint(Mint { to: a, amount: Amount(5) })));
+    txs.push(signed(
+        &net,
+        &mint,
+        net.next_nonce(0, &mint.account()),
+        Payload::Mint(Mint {
+            to: a,
+            amount: Amount(5),
+        }),
+    ));
     run_all(&net, &txs);
 
     // Uses, round 1: two per consent (one in a category the odd ones do not
@@ -385,36 +478,92 @@ fn consumer_export_round_trips_every_record() {
         let mut v = extra;
         for i in range {
             n += 2;
-            v.push(a_use(a, UseBasis::Consent(consents[i]), "Purchase", purpose_of(i), n));
-            v.push(a_use(a, UseBasis::Consent(consents[i]), "Location", purpose_of(i), n + 1));
+            v.push(a_use(
+                a,
+                UseBasis::Consent(consents[i]),
+                "Purchase",
+                purpose_of(i),
+                n,
+            ));
+            v.push(a_use(
+                a,
+                UseBasis::Consent(consents[i]),
+                "Location",
+                purpose_of(i),
+                n + 1,
+            ));
         }
         v
     };
-    let bob_use = |k: u32| a_use(b, UseBasis::Consent(bob_consents[0]), "Purchase", "DirectMarketing", 9000 + k);
-    let pol = |k: u32| a_use(a, UseBasis::Policy(policy), "Purchase", "Marketing", 8000 + k);
+    let bob_use = |k: u32| {
+        a_use(
+            b,
+            UseBasis::Consent(bob_consents[0]),
+            "Purchase",
+            "DirectMarketing",
+            9000 + k,
+        )
+    };
+    let pol = |k: u32| {
+        a_use(
+            a,
+            UseBasis::Policy(policy),
+            "Purchase",
+            "Marketing",
+            8000 + k,
+        )
+    };
     let mut beta_nonce = net.next_nonce(0, &beta.account());
     let record = |key: &Keypair, nonce: &mut u64, uses: Vec<Use>| {
         *nonce += 1;
-        signed(&net, key, *nonce - 1, Payload::RecordUse(RecordUse { uses }))
+        signed(
+            &net,
+            key,
+            *nonce - 1,
+            Payload::RecordUse(RecordUse { uses }),
+        )
     };
     let txs = vec![
-        record(&acme, &mut acme_nonce, uses_for(0..20, vec![bob_use(1), pol(1), pol(2)])),
-        record(&acme, &mut acme_nonce, uses_for(20..40, vec![bob_use(2), pol(3)])),
-        record(&acme, &mut acme_nonce, uses_for(40..60, vec![bob_use(3), pol(4), pol(5)])),
+        record(
+            &acme,
+            &mut acme_nonce,
+            uses_for(0..20, vec![bob_use(1), pol(1), pol(2)]),
+        ),
+        record(
+            &acme,
+            &mut acme_nonce,
+            uses_for(20..40, vec![bob_use(2), pol(3)]),
+        ),
+        record(
+            &acme,
+            &mut acme_nonce,
+            uses_for(40..60, vec![bob_use(3), pol(4), pol(5)]),
+        ),
         record(&beta, &mut beta_nonce, uses_for(60..80, vec![pol(6)])),
         record(&beta, &mut beta_nonce, uses_for(80..100, vec![])),
     ];
     run_all(&net, &txs);
 
     // Round 2, after the expiring consents expired: one more use per consent.
-    assert!(wait_until("the expiring consents to expire", Duration::from_secs(20), || {
-        net.status(0).is_some_and(|s| s["time_ms"].as_u64().unwrap() > expires)
-    }));
+    assert!(wait_until(
+        "the expiring consents to expire",
+        Duration::from_secs(20),
+        || {
+            net.status(0)
+                .is_some_and(|s| s["time_ms"].as_u64().unwrap() > expires)
+        }
+    ));
     let mut one_each = |range: std::ops::Range<usize>, extra: Vec<Use>| {
         let mut v = extra;
         for i in range {
             n += 1;
-            v.push(a_use(a, UseBasis::Consent(consents[i]), "Purchase", purpose_of(i), 100_000 + n));
+            v.push(a_use(
+                a,
+                UseBasis::Consent(consents[i]),
+                "Purchase",
+                purpose_of(i),
+                100_000 + n,
+            ));
         }
         v
     };
@@ -424,16 +573,37 @@ fn consumer_export_round_trips_every_record() {
     ];
     run_all(&net, &txs);
     // Alice revokes everything she gave beta at once.
-    let revoke_all = signed(&net, &alice, next(), Payload::RevokeAll(RevokeAll { enterprise: Some(beta.account()) }));
-    run_all(&net, &[revoke_all.clone()]);
+    let revoke_all = signed(
+        &net,
+        &alice,
+        next(),
+        Payload::RevokeAll(RevokeAll {
+            enterprise: Some(beta.account()),
+        }),
+    );
+    run_all(&net, std::slice::from_ref(&revoke_all));
     let setup_done = started.elapsed();
 
     // Export through the CLI (it talks to node 1).
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("alice-export");
-    let o = assent(&net, &["consumer", "export", "--as", "alice", "--out", dir.to_str().unwrap()]);
+    let o = assent(
+        &net,
+        &[
+            "consumer",
+            "export",
+            "--as",
+            "alice",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout.contains("100 consent(s)"), "{stdout}");
 
     let consumer = read_json(&dir, "consumer.json");
@@ -442,13 +612,18 @@ fn consumer_export_round_trips_every_record() {
     assert_eq!(consumer["account"], a.to_string());
     assert_eq!(consumer["as_of"]["chain_id"], net.chain_id);
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
-    assert!(readme.contains(&format!("height {h}")) && readme.contains(&net.chain_id), "{readme}");
+    assert!(
+        readme.contains(&format!("height {h}")) && readme.contains(&net.chain_id),
+        "{readme}"
+    );
     assert!(readme.contains("assent receipt verify"), "{readme}");
 
     // The independent truth: the API (nothing of alice changed after the export's height) and the blocks.
     let truth = walk_blocks(&net, &a, h);
     let api_consents = net.get(2, &format!("/v1/consumers/{a}/consents")).unwrap();
-    let api_uses = net.get(3, &format!("/v1/consumers/{a}/uses?limit=1000")).unwrap();
+    let api_uses = net
+        .get(3, &format!("/v1/consumers/{a}/uses?limit=1000"))
+        .unwrap();
     let earnings = net.get(0, &format!("/v1/consumers/{a}/earnings")).unwrap();
     assert_eq!(consumer["earned"], earnings["earned"]);
     assert_eq!(consumer["uses_settled"], earnings["uses_settled"]);
@@ -466,16 +641,35 @@ fn consumer_export_round_trips_every_record() {
         .map(|c| (c["id"].as_str().unwrap().to_string(), c))
         .collect();
     assert_eq!(api.len(), 100);
-    let ids: BTreeSet<String> = exported.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(ids, api.keys().cloned().collect::<BTreeSet<_>>(), "each consent exactly once");
+    let ids: BTreeSet<String> = exported
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        api.keys().cloned().collect::<BTreeSet<_>>(),
+        "each consent exactly once"
+    );
     assert_eq!(ids, truth.changes.keys().cloned().collect::<BTreeSet<_>>());
     let mut history_rows = Vec::new();
     for c in exported {
         let id = c["id"].as_str().unwrap();
         let want = api[id];
         for f in [
-            "consumer", "enterprise", "categories", "purposes", "level", "price_per_use", "max_uses",
-            "used", "expires_at", "request", "granted_height", "granted_time", "state", "status",
+            "consumer",
+            "enterprise",
+            "categories",
+            "purposes",
+            "level",
+            "price_per_use",
+            "max_uses",
+            "used",
+            "expires_at",
+            "request",
+            "granted_height",
+            "granted_time",
+            "state",
+            "status",
         ] {
             assert_eq!(c[f], want[f], "consent {id} field {f}");
         }
@@ -494,8 +688,16 @@ fn consumer_export_round_trips_every_record() {
         assert_eq!(from_txs, truth.changes[id], "history of consent {id}");
         let expiry: Vec<&Value> = hist.iter().filter(|x| x["change"] == "expired").collect();
         let expected_expiry = want["expires_at"].as_u64().is_some_and(|t| t <= head_time);
-        assert_eq!(expiry.len(), usize::from(expected_expiry), "consent {id}: {hist:?}");
-        assert_eq!(hist.last().unwrap()["status"], want["status"], "consent {id}: {hist:?}");
+        assert_eq!(
+            expiry.len(),
+            usize::from(expected_expiry),
+            "consent {id}: {hist:?}"
+        );
+        assert_eq!(
+            hist.last().unwrap()["status"],
+            want["status"],
+            "consent {id}: {hist:?}"
+        );
         for (k, x) in hist.iter().enumerate() {
             assert_eq!(x["seq"].as_u64(), Some(k as u64 + 1));
             history_rows.push((id.to_string(), x.clone()));
@@ -503,14 +705,25 @@ fn consumer_export_round_trips_every_record() {
     }
     // The story of a few consents in words.
     let hist_of = |i: usize| -> Vec<String> {
-        let c = exported.iter().find(|c| c["id"] == consents[i].to_string()).unwrap();
-        c["history"].as_array().unwrap().iter().map(|x| x["change"].as_str().unwrap().to_string()).collect()
+        let c = exported
+            .iter()
+            .find(|c| c["id"] == consents[i].to_string())
+            .unwrap();
+        c["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["change"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(hist_of(15), ["granted", "paused", "resumed", "expired"]);
     assert_eq!(hist_of(65), ["granted", "expired", "revoked"]);
     assert_eq!(hist_of(50), ["granted", "paused", "resumed", "paused"]);
     assert_eq!(hist_of(27), ["granted", "paused", "revoked"]);
-    let c70 = exported.iter().find(|c| c["id"] == consents[70].to_string()).unwrap();
+    let c70 = exported
+        .iter()
+        .find(|c| c["id"] == consents[70].to_string())
+        .unwrap();
     assert_eq!(c70["history"][1]["tx_kind"], "RevokeAll");
     assert_eq!(c70["status"], "ConsentWithdrawn");
     assert_eq!(c70["enterprise_name"], "Beta Bank");
@@ -527,21 +740,41 @@ fn consumer_export_round_trips_every_record() {
     assert_eq!(uses.len(), truth.uses.len());
     assert!(uses.len() >= 300, "a few hundred uses: {}", uses.len());
     assert_eq!(api_uses.len(), uses.len());
-    let use_ids: BTreeSet<String> = uses.iter().map(|u| u["use_id"].as_str().unwrap().to_string()).collect();
+    let use_ids: BTreeSet<String> = uses
+        .iter()
+        .map(|u| u["use_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(use_ids.len(), uses.len(), "each use exactly once");
     assert_eq!(use_ids, truth.uses.keys().cloned().collect::<BTreeSet<_>>());
     let (mut settled, mut rejected) = (0, 0);
     for u in uses {
         let id = u["use_id"].as_str().unwrap();
         let want = api_uses[id];
-        for f in ["height", "tx_id", "index", "tx_index", "enterprise", "category", "purpose", "units", "settled", "paid", "to_consumer", "code", "reason"] {
+        for f in [
+            "height",
+            "tx_id",
+            "index",
+            "tx_index",
+            "enterprise",
+            "category",
+            "purpose",
+            "units",
+            "settled",
+            "paid",
+            "to_consumer",
+            "code",
+            "reason",
+        ] {
             assert_eq!(u[f], want[f], "use {id} field {f}");
         }
         let (kind, basis_id) = want["basis"].as_object().unwrap().iter().next().unwrap();
         assert_eq!(u["basis_kind"], kind.as_str());
         assert_eq!(u["basis_id"], *basis_id);
         let (height, tx, event) = &truth.uses[id];
-        assert_eq!((u["height"].as_u64().unwrap(), u["tx_id"].as_str().unwrap()), (*height, tx.as_str()));
+        assert_eq!(
+            (u["height"].as_u64().unwrap(), u["tx_id"].as_str().unwrap()),
+            (*height, tx.as_str())
+        );
         match event {
             Event::UseSettled { to_operators, .. } => {
                 settled += 1;
@@ -550,7 +783,10 @@ fn consumer_export_round_trips_every_record() {
             _ => rejected += 1,
         }
     }
-    assert!(settled > 100 && rejected > 50, "{settled} settled, {rejected} rejected");
+    assert!(
+        settled > 100 && rejected > 50,
+        "{settled} settled, {rejected} rejected"
+    );
     assert_eq!(consumer["counts"]["uses_settled"], settled);
 
     // Rewards: each settled use's share, the transfer and the mint; nothing else.
@@ -572,7 +808,11 @@ fn consumer_export_round_trips_every_record() {
     assert_eq!(rewards.len(), settled + 2);
     let total: u64 = got.iter().map(|r| r.2).sum();
     assert_eq!(rewards_json["total"], total);
-    assert_eq!(earnings["earned"].as_u64().unwrap() + 82, total, "earned from uses + 77 transferred + 5 minted");
+    assert_eq!(
+        earnings["earned"].as_u64().unwrap() + 82,
+        total,
+        "earned from uses + 77 transferred + 5 minted"
+    );
 
     // Policies.
     let policies = read_json(&dir, "policies.json");
@@ -584,16 +824,36 @@ fn consumer_export_round_trips_every_record() {
     assert_eq!(rows.len(), exported.len());
     for (r, c) in rows.iter().zip(exported) {
         assert_eq!(r["consent_id"], cell(&c["id"]));
-        for f in ["enterprise", "enterprise_name", "categories", "purposes", "level", "price_per_use", "max_uses", "used", "expires_at", "request", "granted_height", "granted_time", "status", "rating"] {
+        for f in [
+            "enterprise",
+            "enterprise_name",
+            "categories",
+            "purposes",
+            "level",
+            "price_per_use",
+            "max_uses",
+            "used",
+            "expires_at",
+            "request",
+            "granted_height",
+            "granted_time",
+            "status",
+            "rating",
+        ] {
             assert_eq!(r[f], cell(&c[f]), "consents.csv {f}");
         }
-        assert_eq!(r["changes"], c["history"].as_array().unwrap().len().to_string());
+        assert_eq!(
+            r["changes"],
+            c["history"].as_array().unwrap().len().to_string()
+        );
     }
     let rows = csv_rows(&dir, "consent_history.csv");
     assert_eq!(rows.len(), history_rows.len());
     for (r, (id, x)) in rows.iter().zip(&history_rows) {
         assert_eq!(&r["consent_id"], id);
-        for f in ["seq", "change", "status", "height", "time", "tx_id", "tx_kind", "receipt"] {
+        for f in [
+            "seq", "change", "status", "height", "time", "tx_id", "tx_kind", "receipt",
+        ] {
             assert_eq!(r[f], cell(&x[f]), "consent_history.csv {f}");
         }
     }
@@ -617,12 +877,26 @@ fn consumer_export_round_trips_every_record() {
         .iter()
         .filter_map(|(_, x)| x["receipt"].as_str().map(str::to_string))
         .collect();
-    referenced.extend(uses.iter().map(|u| u["receipt"].as_str().unwrap().to_string()));
-    let tx_changes = history_rows.iter().filter(|(_, x)| !x["tx_id"].is_null()).count();
+    referenced.extend(
+        uses.iter()
+            .map(|u| u["receipt"].as_str().unwrap().to_string()),
+    );
+    let tx_changes = history_rows
+        .iter()
+        .filter(|(_, x)| !x["tx_id"].is_null())
+        .count();
     assert_eq!(referenced.len(), tx_changes + uses.len());
     let mut expected: BTreeSet<String> = [
-        "README.md", "consumer.json", "consents.json", "consents.csv", "consent_history.csv",
-        "uses.json", "uses.csv", "rewards.json", "rewards.csv", "policies.json",
+        "README.md",
+        "consumer.json",
+        "consents.json",
+        "consents.csv",
+        "consent_history.csv",
+        "uses.json",
+        "uses.csv",
+        "rewards.json",
+        "rewards.csv",
+        "policies.json",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -633,13 +907,22 @@ fn consumer_export_round_trips_every_record() {
     // hex (which hold whole RecordUse txs, bob's uses included).
     let bob_use_ids: Vec<String> = {
         let u = net.get(0, &format!("/v1/consumers/{b}/uses")).unwrap();
-        u["uses"].as_array().unwrap().iter().map(|x| x["use_id"].as_str().unwrap().to_string()).collect()
+        u["uses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["use_id"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(bob_use_ids.len(), 4);
     for f in expected.iter().filter(|f| !f.starts_with("receipts/")) {
         let text = std::fs::read_to_string(dir.join(f)).unwrap();
         assert!(!text.contains(&b.to_string()), "{f} mentions bob");
-        for id in bob_consents.iter().map(|c| c.to_string()).chain(bob_use_ids.iter().cloned()) {
+        for id in bob_consents
+            .iter()
+            .map(|c| c.to_string())
+            .chain(bob_use_ids.iter().cloned())
+        {
             assert!(!text.contains(&id), "{f} holds bob's record {id}");
         }
     }
@@ -658,9 +941,13 @@ fn consumer_export_round_trips_every_record() {
     };
     let mut checked = 0;
     for (k, (_, x)) in history_rows.iter().enumerate().filter(|(k, _)| k % 9 == 0) {
-        let Some(file) = x["receipt"].as_str() else { continue };
+        let Some(file) = x["receipt"].as_str() else {
+            continue;
+        };
         let r: Receipt = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
-        let p = r.verify(&trust).unwrap_or_else(|e| panic!("{file} ({k}): {e}"));
+        let p = r
+            .verify(&trust)
+            .unwrap_or_else(|e| panic!("{file} ({k}): {e}"));
         assert_eq!(p.tx_id.to_string(), x["tx_id"].as_str().unwrap());
         assert_eq!(p.height.0, x["height"].as_u64().unwrap());
         checked += 1;
@@ -673,7 +960,12 @@ fn consumer_export_round_trips_every_record() {
         let index = u["index"].as_u64().unwrap() as u32;
         assert_eq!(p.subject, Subject::Use { index });
         match p.use_event(index).unwrap() {
-            Event::UseSettled { use_id, consumer, .. } | Event::UseRejected { use_id, consumer, .. } => {
+            Event::UseSettled {
+                use_id, consumer, ..
+            }
+            | Event::UseRejected {
+                use_id, consumer, ..
+            } => {
                 assert_eq!(use_id.to_string(), u["use_id"].as_str().unwrap());
                 assert_eq!(*consumer, a);
             }
@@ -684,7 +976,17 @@ fn consumer_export_round_trips_every_record() {
     assert!(checked > 40, "{checked} receipts checked");
 
     // Refusals: a non-empty DIR, an unknown consumer, garbage: one clear line, exit 1.
-    let again = assent(&net, &["consumer", "export", "--as", "alice", "--out", dir.to_str().unwrap()]);
+    let again = assent(
+        &net,
+        &[
+            "consumer",
+            "export",
+            "--as",
+            "alice",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
     let stranger = Keypair::from_seed([99; 32]).account().to_string();
@@ -694,10 +996,23 @@ fn consumer_export_round_trips_every_record() {
         ("assent1notanaccount", "--account"),
         ("!!garbage!!", "--account"),
     ] {
-        let o = assent(&net, &["consumer", "export", "--account", who, "--out", other.to_str().unwrap()]);
+        let o = assent(
+            &net,
+            &[
+                "consumer",
+                "export",
+                "--account",
+                who,
+                "--out",
+                other.to_str().unwrap(),
+            ],
+        );
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert_eq!(o.status.code(), Some(1), "{who}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(says) && err.trim().lines().count() == 1, "{who}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(says) && err.trim().lines().count() == 1,
+            "{who}: {err}"
+        );
         assert!(!other.exists(), "nothing written for {who}");
     }
     eprintln!(

@@ -137,15 +137,22 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
         (None, None) => bail!("say whose records to export: --as KEY or --account ID"),
     };
     let ks = ctx.keystore()?;
-    let account = r
-        .resolve(&ks)
-        .with_context(|| if args.as_key.is_some() { "--as" } else { "--account" })?;
+    let account = r.resolve(&ks).with_context(|| {
+        if args.as_key.is_some() {
+            "--as"
+        } else {
+            "--account"
+        }
+    })?;
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("assent-export-{account}")));
     if dir.exists() && !dir.is_dir() {
-        bail!("{} exists and is not a directory; choose another --out", dir.display());
+        bail!(
+            "{} exists and is not a directory; choose another --out",
+            dir.display()
+        );
     }
     if !args.force && !is_empty_dir(&dir)? {
         bail!(
@@ -237,7 +244,10 @@ mod tests {
         let files = unpack(&ok).unwrap();
         assert_eq!(files[1].0, PathBuf::from("receipts/use-1.json"));
         let two_tops = archive(&[("a/consumer.json", b"{}"), ("b/x", b"")]);
-        assert!(unpack(&two_tops).unwrap_err().to_string().contains("two top"));
+        assert!(unpack(&two_tops)
+            .unwrap_err()
+            .to_string()
+            .contains("two top"));
         let no_consumer = archive(&[("a/x.json", b"{}")]);
         assert!(unpack(&no_consumer).is_err());
         assert!(unpack(b"not a tar archive at all").is_err());

@@ -182,7 +182,22 @@ pub(crate) struct Export {
     pub policies: Vec<PolicyView>,
     pub policy_changes: Vec<PolicyChange>,
     /// (archive path, receipt JSON), in archive order.
-    pub receipts: Vec<(String, Arc<Vec<u8>>)>,
+    pub receipts: Files,
+}
+
+/// Archive files: (path under the top directory, bytes).
+pub(crate) type Files = Vec<(String, Arc<Vec<u8>>)>;
+
+/// Uses and their rewards (with a sort key).
+type UsesAndRewards = (Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>);
+
+/// One state change of a consent before it is numbered.
+struct Step {
+    kind: ChangeKind,
+    height: Option<Height>,
+    time: Timestamp,
+    tx: Option<TxId>,
+    tx_kind: Option<String>,
 }
 
 /// The consumer's state records, read as of `head`.
@@ -390,14 +405,9 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
     };
     let mut receipt_files = Vec::new();
 
-    let consents = consent_entries(
-        &snap,
-        &history,
-        &mut names,
-        &mut rc,
-        &mut receipt_files,
-    )?;
-    let (uses, mut rewards) = use_entries(store, &use_records, &mut names, &mut rc, &mut receipt_files)?;
+    let consents = consent_entries(&snap, &history, &mut names, &mut rc, &mut receipt_files)?;
+    let (uses, mut rewards) =
+        use_entries(store, &use_records, &mut names, &mut rc, &mut receipt_files)?;
     let mint_authority = store.mint_authority()?;
     let mut registration = None;
     let mut policy_changes = Vec::new();
@@ -479,7 +489,7 @@ fn consent_entries(
     history: &[HistoryRecord],
     names: &mut Names<'_>,
     rc: &mut Receipts<'_>,
-    files: &mut Vec<(String, Arc<Vec<u8>>)>,
+    files: &mut Files,
 ) -> Result<Vec<ConsentEntry>, ApiError> {
     let mut by_consent: BTreeMap<ConsentId, Vec<(ChangeKind, &HistoryRecord)>> = BTreeMap::new();
     for r in history {
@@ -494,30 +504,38 @@ fn consent_entries(
     }
     let now = snap.head.time;
     let mut consents: Vec<&Consent> = snap.consents.iter().collect();
-    consents.sort_by(|a, b| a.granted_height.cmp(&b.granted_height).then(a.id.cmp(&b.id)));
+    consents.sort_by(|a, b| {
+        a.granted_height
+            .cmp(&b.granted_height)
+            .then(a.id.cmp(&b.id))
+    });
     let mut out = Vec::with_capacity(consents.len());
     for c in consents {
-        // (kind, height, time, tx id, tx kind) in order.
-        let mut steps: Vec<(ChangeKind, Option<Height>, Timestamp, Option<TxId>, Option<String>)> =
-            by_consent
-                .get(&c.id)
-                .map(|v| {
-                    v.iter()
-                        .map(|(k, r)| (*k, Some(r.height), r.time, Some(r.tx_id), Some(r.tx_kind.clone())))
-                        .collect()
-                })
-                .unwrap_or_default();
-        if steps.first().map(|s| s.0) != Some(ChangeKind::Granted) {
+        let mut steps: Vec<Step> = by_consent
+            .get(&c.id)
+            .map(|v| {
+                v.iter()
+                    .map(|(k, r)| Step {
+                        kind: *k,
+                        height: Some(r.height),
+                        time: r.time,
+                        tx: Some(r.tx_id),
+                        tx_kind: Some(r.tx_kind.clone()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if steps.first().map(|s| s.kind) != Some(ChangeKind::Granted) {
             // Granted before the history index existed: the grant tx's id is the consent id.
             steps.insert(
                 0,
-                (
-                    ChangeKind::Granted,
-                    Some(c.granted_height),
-                    c.granted_time,
-                    Some(TxId(c.id.0)),
-                    Some("GrantConsent".to_string()),
-                ),
+                Step {
+                    kind: ChangeKind::Granted,
+                    height: Some(c.granted_height),
+                    time: c.granted_time,
+                    tx: Some(TxId(c.id.0)),
+                    tx_kind: Some("GrantConsent".to_string()),
+                },
             );
         }
         if let Some(at) = c.expires_at.filter(|t| *t <= now) {
@@ -525,19 +543,35 @@ fn consent_entries(
             // expires_at; a revocation before that moment makes expiry moot.
             let revoked_before = steps
                 .iter()
-                .any(|s| s.0 == ChangeKind::Revoked && s.2 < at);
+                .any(|s| s.kind == ChangeKind::Revoked && s.time < at);
             if !revoked_before {
                 let pos = steps
                     .iter()
                     .skip(1)
-                    .position(|s| s.2 >= at)
+                    .position(|s| s.time >= at)
                     .map_or(steps.len(), |p| p + 1);
-                steps.insert(pos, (ChangeKind::Expired, None, at, None, None));
+                steps.insert(
+                    pos,
+                    Step {
+                        kind: ChangeKind::Expired,
+                        height: None,
+                        time: at,
+                        tx: None,
+                        tx_kind: None,
+                    },
+                );
             }
         }
         let (mut revoked, mut expired, mut paused) = (false, false, false);
         let mut history = Vec::with_capacity(steps.len());
-        for (n, (kind, height, time, tx, tx_kind)) in steps.into_iter().enumerate() {
+        for (n, step) in steps.into_iter().enumerate() {
+            let Step {
+                kind,
+                height,
+                time,
+                tx,
+                tx_kind,
+            } = step;
             match kind {
                 ChangeKind::Granted => {}
                 ChangeKind::Paused => paused = true,
@@ -549,7 +583,8 @@ fn consent_entries(
             let receipt = match &tx {
                 Some(tx) => match rc.tx(tx)? {
                     Some(json) => {
-                        let path = format!("receipts/consent-{}-{seq:02}-{}.json", c.id, kind.as_str());
+                        let path =
+                            format!("receipts/consent-{}-{seq:02}-{}.json", c.id, kind.as_str());
                         files.push((path.clone(), json));
                         Some(path)
                     }
@@ -585,8 +620,8 @@ fn use_entries(
     records: &[UseRecord],
     names: &mut Names<'_>,
     rc: &mut Receipts<'_>,
-    files: &mut Vec<(String, Arc<Vec<u8>>)>,
-) -> Result<(Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>), ApiError> {
+    files: &mut Files,
+) -> Result<UsesAndRewards, ApiError> {
     let mut uses = Vec::with_capacity(records.len());
     let mut rewards = Vec::new();
     // Records come oldest first: keep one block at a time.
@@ -599,8 +634,18 @@ fn use_entries(
         }
         let Some(b) = block.as_ref() else { continue };
         let (use_id, index, enterprise) = match &rec.event {
-            Event::UseSettled { use_id, index, enterprise, .. }
-            | Event::UseRejected { use_id, index, enterprise, .. } => (use_id, *index, *enterprise),
+            Event::UseSettled {
+                use_id,
+                index,
+                enterprise,
+                ..
+            }
+            | Event::UseRejected {
+                use_id,
+                index,
+                enterprise,
+                ..
+            } => (use_id, *index, *enterprise),
             _ => continue,
         };
         let u = match b.txs.get(rec.tx_index as usize).map(|t| &t.body.payload) {
@@ -608,7 +653,10 @@ fn use_entries(
             _ => None,
         }
         .ok_or_else(|| {
-            ApiError::store(format!("use {use_id} is indexed at block {} tx {} #{index}, which holds no such use", rec.height, rec.tx_index))
+            ApiError::store(format!(
+                "use {use_id} is indexed at block {} tx {} #{index}, which holds no such use",
+                rec.height, rec.tx_index
+            ))
         })?;
         let (basis_kind, basis_id) = match u.basis {
             UseBasis::Consent(c) => ("consent", c.to_string()),
@@ -643,7 +691,12 @@ fn use_entries(
             receipt,
         };
         match &rec.event {
-            Event::UseSettled { paid, to_consumer, to_operators, .. } => {
+            Event::UseSettled {
+                paid,
+                to_consumer,
+                to_operators,
+                ..
+            } => {
                 e.settled = true;
                 e.paid = paid.0;
                 e.to_consumer = to_consumer.0;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::export::{too_large, Export, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
+use super::export::{too_large, Export, Files, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
 
 /// `assent-export-<account>-h<height>`: the archive's top directory, and its
 /// file name with `.tar`.
@@ -136,7 +136,7 @@ pub(crate) const REWARD_COLUMNS: &[&str] = &[
 ];
 
 /// Every file of the export as (path inside the top directory, bytes).
-pub(crate) fn files(e: &Export) -> Result<Vec<(String, Arc<Vec<u8>>)>, ApiError> {
+pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
     let settled = e.uses.iter().filter(|u| u.settled).count();
     let changes: usize = e.consents.iter().map(|c| c.history.len()).sum();
     let earned_from_uses: u64 = e
@@ -254,7 +254,7 @@ pub(crate) fn files(e: &Export) -> Result<Vec<(String, Arc<Vec<u8>>)>, ApiError>
             ]
         }),
     );
-    let mut out: Vec<(String, Arc<Vec<u8>>)> = vec![
+    let mut out: Files = vec![
         ("README.md".into(), Arc::new(readme(e).into_bytes())),
         ("consumer.json".into(), Arc::new(json_file(&consumer)?)),
         (
@@ -270,7 +270,9 @@ pub(crate) fn files(e: &Export) -> Result<Vec<(String, Arc<Vec<u8>>)>, ApiError>
         ("uses.csv".into(), Arc::new(uses_csv)),
         (
             "rewards.json".into(),
-            Arc::new(json_file(&json!({ "total": received, "rewards": e.rewards }))?),
+            Arc::new(json_file(
+                &json!({ "total": received, "rewards": e.rewards }),
+            )?),
         ),
         ("rewards.csv".into(), Arc::new(rewards_csv)),
         (
@@ -303,7 +305,8 @@ pub(crate) fn archive(e: &Export) -> Result<Vec<u8>, ApiError> {
     let top = archive_name(e);
     let mtime = e.as_of.time / 1000;
     let mut tar = tar::Builder::new(Vec::with_capacity(size));
-    let fail = |e: std::io::Error| ApiError::internal(format!("the archive could not be built: {e}"));
+    let fail =
+        |e: std::io::Error| ApiError::internal(format!("the archive could not be built: {e}"));
     for (path, bytes) in &files {
         let mut h = tar::Header::new_gnu();
         h.set_size(bytes.len() as u64);
@@ -446,7 +449,10 @@ mod tests {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"no\""), "\"say \"\"no\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        let out = csv(&["a", "b"], vec![vec!["1".into(), "x,y".into()]].into_iter());
+        let out = csv(
+            &["a", "b"],
+            vec![vec!["1".into(), "x,y".into()]].into_iter(),
+        );
         assert_eq!(String::from_utf8(out).unwrap(), "a,b\n1,\"x,y\"\n");
     }
 }
