@@ -71,6 +71,29 @@ pub fn decode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, CodecE
     Ok(value)
 }
 
+/// Decodes bytes this ledger wrote itself (its own state records): the size
+/// limit and trailing-byte check of [`decode`], without the canonical
+/// re-encoding check. Bytes from the outside (txs, blocks, messages) must go
+/// through [`decode`]. State records are only ever written by [`encode`], so
+/// both give the same value; this one is about twice as fast on the
+/// execution hot path.
+pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    if bytes.len() > MAX_DECODE_BYTES {
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            max: MAX_DECODE_BYTES,
+        });
+    }
+    let (value, read): (T, usize) = bincode::serde::decode_from_slice(bytes, CONFIG)
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(CodecError::TrailingBytes {
+            extra: bytes.len() - read,
+        });
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

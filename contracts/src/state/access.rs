@@ -14,7 +14,9 @@ fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
 ) -> Result<Option<T>, StoreError> {
     match s.get(key)? {
         None => Ok(None),
-        Some(bytes) => codec::decode(&bytes)
+        // Our own records: written canonically by the codec, read back without
+        // the re-encoding check that bytes from outside need.
+        Some(bytes) => codec::decode_stored(&bytes)
             .map(Some)
             .map_err(|e| StoreError::Corrupt {
                 key: String::from_utf8_lossy(key).into_owned(),

@@ -107,26 +107,25 @@ impl Handler for RecordUse {
         ent: Enterprise,
         out: &mut Overlay<'_>,
     ) -> ExecResult<Vec<Event>> {
+        // The payer's balance and reputation and the operators' pool change
+        // with every use: kept here and written once. A use writes nothing
+        // until all its checks passed, so a rejected use leaves no trace but
+        // its event and the reputation count.
+        let mut payer = Payer {
+            account: out.account(&cx.sender)?,
+            reputation: out.reputation(&cx.sender)?,
+            pool: out.operator_pool()?,
+            settled_any: false,
+        };
         let mut events = Vec::with_capacity(self.uses.len());
         for (i, u) in self.uses.iter().enumerate() {
             let index = i as u32;
             let use_id = UseId::derive(&cx.tx_id, index);
-            let settled = {
-                let mut child = Overlay::new(&*out);
-                match settle(cx, &ent, u, use_id, index, &mut child) {
-                    Ok(ev) => Ok((ev, child.into_writes())),
-                    Err(e) => Err(e),
-                }
-            };
-            match settled {
-                Ok((ev, writes)) => {
-                    out.merge(writes);
-                    events.push(ev);
-                }
+            match settle(cx, &ent, u, use_id, index, out, &mut payer) {
+                Ok(ev) => events.push(ev),
                 Err(ExecError::Rejected(e)) => {
-                    let mut rep = out.reputation(&cx.sender)?;
+                    let rep = &mut payer.reputation;
                     rep.uses_rejected = rep.uses_rejected.saturating_add(1);
-                    out.put_reputation(&cx.sender, &rep);
                     events.push(Event::UseRejected {
                         use_id,
                         index,
@@ -139,8 +138,23 @@ impl Handler for RecordUse {
                 Err(store) => return Err(store),
             }
         }
+        if payer.settled_any {
+            out.put_account(&cx.sender, &payer.account);
+            out.put_operator_pool(payer.pool);
+        }
+        if !self.uses.is_empty() {
+            out.put_reputation(&cx.sender, &payer.reputation);
+        }
         Ok(events)
     }
+}
+
+/// What a RecordUse changes for its sender across its uses.
+struct Payer {
+    account: crate::state::Account,
+    reputation: crate::state::Reputation,
+    pool: Amount,
+    settled_any: bool,
 }
 
 fn not_covered<T>(what: String) -> ExecResult<T> {
@@ -155,8 +169,10 @@ fn settle(
     use_id: UseId,
     index: u32,
     out: &mut Overlay<'_>,
+    payer: &mut Payer,
 ) -> ExecResult<Event> {
     let mut consumer = require_consumer(&*out, &u.consumer)?;
+    let mut consent_after = None;
     let price = match u.basis {
         UseBasis::Consent(id) => {
             let Some(mut c) = out.consent(&id)? else {
@@ -224,7 +240,7 @@ fn settle(
                 (Some(n), _) => c.used = n,
             }
             let price = c.price_per_use;
-            out.put_consent(&c);
+            consent_after = Some(c);
             price
         }
         UseBasis::Policy(id) => {
@@ -272,40 +288,47 @@ fn settle(
     let to_operators = cx.params.operator_share_bps.share_of(paid);
     let to_consumer = Amount(paid.0 - to_operators.0);
 
-    let mut payer = out.account(&cx.sender)?;
-    payer.balance = match payer.balance.checked_sub(paid) {
-        Some(b) => b,
-        None => {
-            return rejected(
-                ErrorCode::InsufficientFunds,
-                format!(
-                    "enterprise holds {} but this use costs {paid}",
-                    payer.balance
-                ),
-            )
-        }
+    let Some(balance) = payer.account.balance.checked_sub(paid) else {
+        return rejected(
+            ErrorCode::InsufficientFunds,
+            format!(
+                "enterprise holds {} but this use costs {paid}",
+                payer.account.balance
+            ),
+        );
     };
-    out.put_account(&cx.sender, &payer);
-    credit(out, &u.consumer, to_consumer)?;
-    let pool = out.operator_pool()?.checked_add(to_operators);
-    match pool {
-        Some(p) => out.put_operator_pool(p),
-        None => return rejected(ErrorCode::Overflow, "operator pool overflows"),
-    }
+    let mut dst = out.account(&u.consumer)?;
+    let Some(dst_balance) = dst.balance.checked_add(to_consumer) else {
+        return rejected(
+            ErrorCode::Overflow,
+            format!("the balance of {} would overflow", u.consumer),
+        );
+    };
+    let Some(pool) = payer.pool.checked_add(to_operators) else {
+        return rejected(ErrorCode::Overflow, "operator pool overflows");
+    };
 
+    // Every check passed: settle.
+    if let Some(c) = &consent_after {
+        out.put_consent(c);
+    }
+    payer.account.balance = balance;
+    payer.pool = pool;
+    payer.settled_any = true;
+    dst.balance = dst_balance;
+    out.put_account(&u.consumer, &dst);
     consumer.earned = consumer
         .earned
         .checked_add(to_consumer)
         .unwrap_or(Amount(u64::MAX));
     consumer.uses_settled = consumer.uses_settled.saturating_add(u.units as u64);
     out.put_consumer(&u.consumer, &consumer);
-    let mut rep = out.reputation(&cx.sender)?;
+    let rep = &mut payer.reputation;
     rep.uses_settled = rep.uses_settled.saturating_add(1);
     rep.points_paid = rep
         .points_paid
         .checked_add(paid)
         .unwrap_or(Amount(u64::MAX));
-    out.put_reputation(&cx.sender, &rep);
 
     Ok(Event::UseSettled {
         use_id,
