@@ -7,8 +7,8 @@
 //! and `u/` use indexes) are read up to H, and the consumer's state records
 //! are read while no block above H has touched the consumer (checked with
 //! [`Store::touched_after`] after the reads, retried otherwise), so they are
-//! exactly the state at H. The files are rendered by
-//! [`export_files`](super::export_files).
+//! exactly the state at H. The records and files are defined and rendered
+//! in [`export_files`](super::export_files).
 //!
 //! Size is bounded: at most [`MAX_EXPORT_RECORDS`] history entries plus uses
 //! and [`MAX_EXPORT_BYTES`] of archive, else `413 export_too_large`.
@@ -25,10 +25,12 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use super::error::{blocking, ApiError, ErrorBody};
-use super::export_files;
+use super::export_files::{
+    self, AsOf, Change, ChangeKind, ConsentEntry, Export, Files, PolicyChange, Registration,
+    RewardEntry, UseEntry,
+};
 use super::routes::ApiState;
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::receipts;
@@ -43,150 +45,6 @@ pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_CONCURRENT_EXPORTS: usize = 2;
 /// Attempts at reading the consumer's state while no block touches it.
 const SNAPSHOT_ATTEMPTS: usize = 20;
-
-/// The chain and height the export is as of.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct AsOf {
-    pub chain_id: String,
-    pub genesis_hash: String,
-    pub height: u64,
-    pub block_hash: String,
-    pub state_root: String,
-    /// Block time of H, ms since the Unix epoch.
-    pub time: u64,
-}
-
-/// What a consent state change was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ChangeKind {
-    Granted,
-    Paused,
-    Resumed,
-    Revoked,
-    Expired,
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Granted => "granted",
-            ChangeKind::Paused => "paused",
-            ChangeKind::Resumed => "resumed",
-            ChangeKind::Revoked => "revoked",
-            ChangeKind::Expired => "expired",
-        }
-    }
-}
-
-/// One state change of a consent.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Change {
-    /// 1, 2, ... in order.
-    pub seq: u32,
-    pub change: ChangeKind,
-    /// DPV status after the change (revoked > expired > paused > given).
-    pub status: DpvStatus,
-    /// Block of the tx; null for an expiry (it follows from block time).
-    pub height: Option<u64>,
-    /// Block time of the tx, or the consent's `expires_at` for an expiry.
-    pub time: u64,
-    pub tx_id: Option<String>,
-    /// `GrantConsent`, `PauseConsent`, `ResumeConsent`, `RevokeConsent`, `RevokeAll`.
-    pub tx_kind: Option<String>,
-    /// Path of its receipt in the archive.
-    pub receipt: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct ConsentEntry {
-    #[serde(flatten)]
-    pub record: ConsentView,
-    pub enterprise_name: Option<String>,
-    /// The consumer's rating of the enterprise under this consent (1-5).
-    pub rating: Option<u8>,
-    pub history: Vec<Change>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct UseEntry {
-    pub use_id: String,
-    pub tx_id: String,
-    pub height: u64,
-    pub time: u64,
-    pub tx_index: u32,
-    /// Index of the use in its RecordUse tx.
-    pub index: u32,
-    pub enterprise: AccountId,
-    pub enterprise_name: Option<String>,
-    /// `consent` or `policy`.
-    pub basis_kind: &'static str,
-    pub basis_id: String,
-    pub category: String,
-    pub purpose: String,
-    pub level: String,
-    pub units: u32,
-    pub evidence_hash: String,
-    pub settled: bool,
-    pub paid: u64,
-    pub to_consumer: u64,
-    pub to_operators: u64,
-    pub code: Option<String>,
-    pub reason: Option<String>,
-    pub receipt: String,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct RewardEntry {
-    /// `use` (earned from a settled use), `transfer` or `mint` (points received).
-    pub kind: &'static str,
-    pub amount: u64,
-    pub height: u64,
-    pub time: u64,
-    pub tx_id: String,
-    /// The enterprise that paid, the sender of a transfer, or the mint authority.
-    pub from: AccountId,
-    pub from_name: Option<String>,
-    pub use_id: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct PolicyChange {
-    /// `set` or `cleared`.
-    pub change: &'static str,
-    pub policy: String,
-    pub height: u64,
-    pub time: u64,
-    pub tx_id: String,
-}
-
-/// Where the consumer's registration tx is, if indexed.
-#[derive(Debug, Serialize)]
-pub(crate) struct Registration {
-    pub height: u64,
-    pub time: u64,
-    pub tx_id: String,
-}
-
-/// Everything an export holds.
-#[derive(Debug)]
-pub(crate) struct Export {
-    pub account: AccountId,
-    pub as_of: AsOf,
-    pub consumer: Consumer,
-    pub registration: Option<Registration>,
-    pub balance: Amount,
-    pub consents: Vec<ConsentEntry>,
-    pub uses: Vec<UseEntry>,
-    pub rewards: Vec<RewardEntry>,
-    pub policies: Vec<PolicyView>,
-    pub policy_changes: Vec<PolicyChange>,
-    /// (archive path, receipt JSON), in archive order.
-    pub receipts: Files,
-}
-
-/// Archive files: (path under the top directory, bytes).
-pub(crate) type Files = Vec<(String, Arc<Vec<u8>>)>;
 
 /// Uses and their rewards (with a sort key).
 type UsesAndRewards = (Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>);

@@ -1,5 +1,5 @@
-//! The files of a consumer's export and the tar archive that holds them
-//! (layout in docs/node-interfaces.md and the archive's own README.md).
+//! The records of a consumer's export, its files and the tar archive that
+//! holds them (layout in docs/node-interfaces.md and the archive's own README.md).
 //!
 //! CSV files follow RFC 4180: a header row, comma-separated, a field quoted
 //! (with `"` doubled) when it holds a comma, quote or line break; lists
@@ -11,8 +11,156 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::json;
 
+use assent_contracts::state::Consumer;
+use assent_contracts::{AccountId, Amount};
+
 use super::error::ApiError;
-use super::export::{too_large, Export, Files, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
+use super::export::{too_large, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
+use super::views::{ConsentView, DpvStatus, PolicyView};
+
+/// The chain and height the export is as of.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct AsOf {
+    pub chain_id: String,
+    pub genesis_hash: String,
+    pub height: u64,
+    pub block_hash: String,
+    pub state_root: String,
+    /// Block time of H, ms since the Unix epoch.
+    pub time: u64,
+}
+
+/// What a consent state change was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ChangeKind {
+    Granted,
+    Paused,
+    Resumed,
+    Revoked,
+    Expired,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Granted => "granted",
+            ChangeKind::Paused => "paused",
+            ChangeKind::Resumed => "resumed",
+            ChangeKind::Revoked => "revoked",
+            ChangeKind::Expired => "expired",
+        }
+    }
+}
+
+/// One state change of a consent.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Change {
+    /// 1, 2, ... in order.
+    pub seq: u32,
+    pub change: ChangeKind,
+    /// DPV status after the change (revoked > expired > paused > given).
+    pub status: DpvStatus,
+    /// Block of the tx; null for an expiry (it follows from block time).
+    pub height: Option<u64>,
+    /// Block time of the tx, or the consent's `expires_at` for an expiry.
+    pub time: u64,
+    pub tx_id: Option<String>,
+    /// `GrantConsent`, `PauseConsent`, `ResumeConsent`, `RevokeConsent`, `RevokeAll`.
+    pub tx_kind: Option<String>,
+    /// Path of its receipt in the archive.
+    pub receipt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ConsentEntry {
+    #[serde(flatten)]
+    pub record: ConsentView,
+    pub enterprise_name: Option<String>,
+    /// The consumer's rating of the enterprise under this consent (1-5).
+    pub rating: Option<u8>,
+    pub history: Vec<Change>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UseEntry {
+    pub use_id: String,
+    pub tx_id: String,
+    pub height: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    /// Index of the use in its RecordUse tx.
+    pub index: u32,
+    pub enterprise: AccountId,
+    pub enterprise_name: Option<String>,
+    /// `consent` or `policy`.
+    pub basis_kind: &'static str,
+    pub basis_id: String,
+    pub category: String,
+    pub purpose: String,
+    pub level: String,
+    pub units: u32,
+    pub evidence_hash: String,
+    pub settled: bool,
+    pub paid: u64,
+    pub to_consumer: u64,
+    pub to_operators: u64,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+    pub receipt: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RewardEntry {
+    /// `use` (earned from a settled use), `transfer` or `mint` (points received).
+    pub kind: &'static str,
+    pub amount: u64,
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+    /// The enterprise that paid, the sender of a transfer, or the mint authority.
+    pub from: AccountId,
+    pub from_name: Option<String>,
+    pub use_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyChange {
+    /// `set` or `cleared`.
+    pub change: &'static str,
+    pub policy: String,
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+}
+
+/// Where the consumer's registration tx is, if indexed.
+#[derive(Debug, Serialize)]
+pub(crate) struct Registration {
+    pub height: u64,
+    pub time: u64,
+    pub tx_id: String,
+}
+
+/// Everything an export holds.
+#[derive(Debug)]
+pub(crate) struct Export {
+    pub account: AccountId,
+    pub as_of: AsOf,
+    pub consumer: Consumer,
+    pub registration: Option<Registration>,
+    pub balance: Amount,
+    pub consents: Vec<ConsentEntry>,
+    pub uses: Vec<UseEntry>,
+    pub rewards: Vec<RewardEntry>,
+    pub policies: Vec<PolicyView>,
+    pub policy_changes: Vec<PolicyChange>,
+    /// (archive path, receipt JSON), in archive order.
+    pub receipts: Files,
+}
+
+/// Archive files: (path under the top directory, bytes).
+pub(crate) type Files = Vec<(String, Arc<Vec<u8>>)>;
 
 /// `assent-export-<account>-h<height>`: the archive's top directory, and its
 /// file name with `.tar`.
