@@ -158,11 +158,12 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          listen = {api}\n\
          \n\
          # [consensus] (optional; LAN defaults)\n\
-         # propose_timeout_ms = 500\n\
+         # propose_timeout_ms = 1000\n\
          # prevote_timeout_ms = 200\n\
          # precommit_timeout_ms = 200\n\
          # timeout_delta_ms = 100\n\
          # block_interval_ms = 100\n\
+         # max_block_txs = 4000\n\
          \n\
          [log]\n\
          format = \"text\"\n",

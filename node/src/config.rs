@@ -76,16 +76,18 @@ struct RawConsensus {
     precommit_timeout_ms: u64,
     timeout_delta_ms: u64,
     block_interval_ms: u64,
+    max_block_txs: usize,
 }
 
 impl Default for RawConsensus {
     fn default() -> Self {
         RawConsensus {
-            propose_timeout_ms: 500,
+            propose_timeout_ms: 1_000,
             prevote_timeout_ms: 200,
             precommit_timeout_ms: 200,
             timeout_delta_ms: 100,
             block_interval_ms: 100,
+            max_block_txs: 4_000,
         }
     }
 }
@@ -131,6 +133,10 @@ pub struct Timing {
     pub delta: Duration,
     /// Minimum time between two blocks.
     pub block_interval: Duration,
+    /// Most txs in a block this node proposes (the genesis limit may be
+    /// lower). Smaller blocks keep a height's build, transfer and
+    /// re-execution well inside the propose timeout on a busy machine.
+    pub max_block_txs: usize,
 }
 
 /// A validated node config.
@@ -283,6 +289,12 @@ impl NodeConfig {
                 ));
             }
         }
+        if c.max_block_txs == 0 || c.max_block_txs > 100_000 {
+            return Err(invalid(
+                "consensus.max_block_txs",
+                format!("{} is out of range; give 1 to 100000", c.max_block_txs),
+            ));
+        }
         if raw.mempool.max_txs == 0 || raw.mempool.max_per_account == 0 {
             return Err(invalid(
                 "mempool",
@@ -311,6 +323,7 @@ impl NodeConfig {
                 precommit: Duration::from_millis(c.precommit_timeout_ms),
                 delta: Duration::from_millis(c.timeout_delta_ms),
                 block_interval: Duration::from_millis(c.block_interval_ms),
+                max_block_txs: c.max_block_txs,
             },
             mempool_max_txs: raw.mempool.max_txs,
             mempool_max_per_account: raw.mempool.max_per_account,

@@ -397,7 +397,7 @@ impl App {
             let store = self.shared.chain.store();
             self.shared.mempool().reap(
                 store,
-                params.max_block_txs as usize,
+                (params.max_block_txs as usize).min(self.shared.config.timing.max_block_txs),
                 params.max_block_bytes as usize,
             )
         };
