@@ -357,7 +357,8 @@ listen = "127.0.0.1:26602"
     fn the_contract_example_parses_with_lan_defaults() {
         let c = parse(GOOD).unwrap();
         assert_eq!(c.api_listen.port(), 26602);
-        assert_eq!(c.timing.propose, Duration::from_millis(500));
+        assert_eq!(c.timing.propose, Duration::from_millis(1_000));
+        assert_eq!(c.timing.max_block_txs, 4_000);
         assert_eq!(c.peers.len(), 1);
     }
 
@@ -383,6 +384,10 @@ listen = "127.0.0.1:26602"
             (
                 format!("{GOOD}[consensus]\npropose_timout_ms = 100\n"),
                 "propose_timout_ms",
+            ),
+            (
+                format!("{GOOD}[consensus]\nmax_block_txs = 0\n"),
+                "consensus.max_block_txs",
             ),
             (
                 GOOD.replace("moniker = \"validator-0\"", "moniker = 7"),
