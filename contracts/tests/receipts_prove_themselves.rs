@@ -237,7 +237,7 @@ fn story() -> (Actors, Story) {
 }
 
 fn namer(a: &Actors) -> impl Fn(&AccountId) -> Option<String> {
-    let known = vec![
+    let known = [
         (a.alice.account(), "alice".to_string()),
         (a.acme.account(), "acme".to_string()),
         (a.bank.account(), "bank".to_string()),
