@@ -79,6 +79,8 @@ pub struct Executed {
 pub struct Committed {
     pub head: Head,
     pub tx_ids: Vec<TxId>,
+    /// Senders of the block's txs (their nonces moved), deduplicated.
+    pub senders: Vec<AccountId>,
     pub results: Arc<BlockResults>,
 }
 
@@ -355,8 +357,11 @@ impl Chain {
             .map_err(lock_err)?
             .retain(|_, e| e.block.header.height > height);
         self.store.prune_undecided(height)?;
+        let senders: std::collections::BTreeSet<AccountId> =
+            executed.block.txs.iter().map(|t| t.body.sender).collect();
         let committed = Arc::new(Committed {
             head: new_head,
+            senders: senders.into_iter().collect(),
             tx_ids: executed.output.results.iter().map(|r| r.tx_id).collect(),
             results: Arc::new(BlockResults {
                 results: executed.output.results,

@@ -404,7 +404,24 @@ impl Mempool {
 
     /// After a block: drops the committed txs and every tx whose nonce is now
     /// below its sender's state nonce (used by a tx this node never saw).
+    /// Checks every pending sender; see [`Mempool::remove_committed_of`].
     pub fn remove_committed(&mut self, committed: &[TxId], state: &dyn StateRead) {
+        self.remove(committed, None, state)
+    }
+
+    /// [`Mempool::remove_committed`] when the block's senders are known: only
+    /// their nonces can have moved, so only their queues are checked (a
+    /// block's cost, not the pool's).
+    pub fn remove_committed_of(
+        &mut self,
+        committed: &[TxId],
+        senders: &[AccountId],
+        state: &dyn StateRead,
+    ) {
+        self.remove(committed, Some(senders), state)
+    }
+
+    fn remove(&mut self, committed: &[TxId], senders: Option<&[AccountId]>, state: &dyn StateRead) {
         let before = self.index.len();
         for id in committed {
             if let Some((sender, nonce)) = self.index.remove(id) {
@@ -415,9 +432,21 @@ impl Mempool {
                 }
             }
         }
+        let to_check: Vec<AccountId> = match senders {
+            Some(list) => {
+                let set: std::collections::BTreeSet<AccountId> = list.iter().copied().collect();
+                set.into_iter()
+                    .filter(|s| self.senders.contains_key(s))
+                    .collect()
+            }
+            None => self.senders.keys().copied().collect(),
+        };
         let mut emptied = Vec::new();
-        for (sender, q) in self.senders.iter_mut() {
-            match state.account(sender) {
+        for sender in to_check {
+            let Some(q) = self.senders.get_mut(&sender) else {
+                continue;
+            };
+            match state.account(&sender) {
                 Ok(a) => {
                     let keep = q.txs.split_off(&a.nonce);
                     for p in std::mem::replace(&mut q.txs, keep).into_values() {
@@ -430,7 +459,7 @@ impl Mempool {
                 }
             }
             if q.txs.is_empty() {
-                emptied.push((*sender, q.seq));
+                emptied.push((sender, q.seq));
             }
         }
         for (sender, seq) in emptied {

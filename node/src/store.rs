@@ -6,7 +6,9 @@
 //! before the commit is acknowledged; a failed write is returned as an error
 //! that the node treats as fatal.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use assent_contracts::codec;
 use assent_contracts::commit::CommitCertificate;
@@ -172,6 +174,44 @@ pub fn history_accounts(e: &Event) -> Vec<AccountId> {
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
+    cache: Arc<StateCache>,
+}
+
+/// Most state entries kept in the read cache; when full it starts over.
+const STATE_CACHE_ENTRIES: usize = 200_000;
+
+/// A read cache of committed state in front of sled, whose point reads cost
+/// several microseconds each on the execution path. It only ever holds
+/// values as committed: `commit_block` updates it after the batch is applied,
+/// and a reader that missed fills it only if no commit happened since its
+/// miss (the generation check), so a stale value can never be cached.
+#[derive(Default)]
+struct StateCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    map: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    generation: u64,
+}
+
+impl StateCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// After state writes reached sled: cached values follow them.
+    fn committed(&self, writes: &assent_contracts::state::Writes) {
+        let mut c = self.lock();
+        c.generation += 1;
+        if c.map.len() + writes.len() > STATE_CACHE_ENTRIES {
+            c.map.clear();
+        }
+        for (k, v) in writes {
+            c.map.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -196,7 +236,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(64 * 1024 * 1024)
             .open()
             .map_err(|source| StoreError::Open {
                 path: path.display().to_string(),
@@ -206,14 +246,22 @@ impl Store {
             path: path.display().to_string(),
             source,
         })?;
-        Ok(Store { db, tree })
+        Ok(Store {
+            db,
+            tree,
+            cache: Arc::default(),
+        })
     }
 
     /// An in-memory store (tests).
     pub fn temporary() -> Result<Store, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
         let tree = db.open_tree("assent")?;
-        Ok(Store { db, tree })
+        Ok(Store {
+            db,
+            tree,
+            cache: Arc::default(),
+        })
     }
 
     fn get<T: DeserializeOwned + Serialize>(
@@ -259,6 +307,11 @@ impl Store {
         batch.insert(keys::HEAD, enc(&head));
         batch.insert(keys::GENESIS, hash.as_bytes().to_vec());
         self.tree.apply_batch(batch)?;
+        {
+            let mut c = self.cache.lock();
+            c.map.clear();
+            c.generation += 1;
+        }
         self.db.flush()?;
         Ok(head)
     }
@@ -363,6 +416,7 @@ impl Store {
         };
         batch.insert(keys::HEAD, enc(&head));
         self.tree.apply_batch(batch)?;
+        self.cache.committed(&out.writes);
         self.db.flush()?;
         Ok(head)
     }
@@ -547,10 +601,26 @@ impl Store {
 
 impl StateRead for Store {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerStoreError> {
-        self.tree
+        let generation = {
+            let c = self.cache.lock();
+            if let Some(v) = c.map.get(key) {
+                return Ok(v.clone());
+            }
+            c.generation
+        };
+        let v = self
+            .tree
             .get(keys::state(key))
             .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| LedgerStoreError::Io(e.to_string()))
+            .map_err(|e| LedgerStoreError::Io(e.to_string()))?;
+        let mut c = self.cache.lock();
+        if c.generation == generation {
+            if c.map.len() >= STATE_CACHE_ENTRIES {
+                c.map.clear();
+            }
+            c.map.insert(key.to_vec(), v.clone());
+        }
+        Ok(v)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, LedgerStoreError> {

@@ -247,9 +247,11 @@ impl App {
                     Ok(Some(committed)) => {
                         self.last_commit = Instant::now();
                         let store = self.shared.chain.store();
-                        self.shared
-                            .mempool()
-                            .remove_committed(&committed.tx_ids, store);
+                        self.shared.mempool().remove_committed_of(
+                            &committed.tx_ids,
+                            &committed.senders,
+                            store,
+                        );
                         self.shared
                             .metrics
                             .observe_commit(&committed, Some(interval));
