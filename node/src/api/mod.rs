@@ -10,9 +10,9 @@ mod export;
 mod export_files;
 mod openapi;
 mod queries;
+mod receipts;
 mod routes;
 mod txs;
-mod receipts;
 pub mod views;
 
 pub use error::{ApiError, ErrorBody};

@@ -29,9 +29,9 @@ use super::{events, export, queries, routes, txs};
         queries::enterprise,
         queries::requests,
         queries::block,
-        events::events,
         super::receipts::consent_receipt,
         super::receipts::use_receipt,
+        events::events,
         openapi_json,
         routes::metrics,
         routes::health,
@@ -45,8 +45,8 @@ use super::{events, export, queries, routes, txs};
         (name = "consumers", description = "Consents, policies, uses and earnings of a consumer"),
         (name = "enterprises", description = "Enterprises and their access requests"),
         (name = "blocks", description = "Committed blocks"),
-        (name = "events", description = "Server-sent events of committed blocks"),
         (name = "receipts", description = "Self-proving receipts of consents and uses; signed Kantara and ISO 27560 receipts"),
+        (name = "events", description = "Server-sent events of committed blocks"),
     )
 )]
 pub struct ApiDoc;

@@ -63,9 +63,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/enterprises/{id}"),
     ("GET", "/v1/requests"),
     ("GET", "/v1/blocks/{height}"),
-    ("GET", "/v1/events"),
     ("GET", "/v1/consents/{id}/receipt"),
     ("GET", "/v1/uses/{id}/receipt"),
+    ("GET", "/v1/events"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/metrics"),
     ("GET", "/health"),
@@ -100,13 +100,17 @@ fn build(state: ApiState) -> Router {
         .route("/v1/consumers/{id}/earnings", get(queries::earnings))
         .route(
             "/v1/consumers/{id}/export",
-            get(export::export).layer::<_, Infallible>(ConcurrencyLimitLayer::new(
-                export::MAX_CONCURRENT_EXPORTS,
-            )),
+            get(export::export)
+                .layer::<_, Infallible>(ConcurrencyLimitLayer::new(export::MAX_CONCURRENT_EXPORTS)),
         )
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
         .route("/v1/blocks/{height}", get(queries::block))
+        .route(
+            "/v1/consents/{id}/receipt",
+            get(super::receipts::consent_receipt),
+        )
+        .route("/v1/uses/{id}/receipt", get(super::receipts::use_receipt))
         .route("/v1/events", get(events::events))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics))
@@ -114,8 +118,6 @@ fn build(state: ApiState) -> Router {
         .route("/ready", get(ready))
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
-        .route("/v1/consents/{id}/receipt", get(super::receipts::consent_receipt))
-        .route("/v1/uses/{id}/receipt", get(super::receipts::use_receipt))
         .method_not_allowed_fallback(method_not_allowed)
         // Other routes take no body; refuse large ones early.
         .layer(DefaultBodyLimit::max(64 * 1024))
