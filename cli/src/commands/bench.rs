@@ -26,9 +26,6 @@ use clap::Args;
 use super::context::{print_stdout, Ctx};
 use super::devnet::devnet_passphrase;
 
-/// Seed of the bench enterprises' keys: the same on every run, so a devnet
-/// admits them once.
-const ENTERPRISE_SEED: u64 = 0x00A5_5E57;
 /// Points minted to each bench enterprise when it runs low.
 const FUNDING: u64 = 1_000_000_000_000;
 
@@ -52,7 +49,7 @@ pub struct BenchArgs {
     /// Consumers registered, each with one consent, before the measured run
     #[arg(long, default_value_t = 20_000)]
     consumers: usize,
-    /// Bench enterprises (admitted by governance and funded on first use)
+    /// Bench enterprises (new ones each run, admitted by the operators' vote and funded by the mint)
     #[arg(long, default_value_t = 16)]
     enterprises: usize,
     /// Seed of the consumer keys and the mix (default: from the clock; consumers must be new)
@@ -132,10 +129,18 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
     let urls: Vec<String> = nodes.iter().map(|n| n.url().to_string()).collect();
     let chain = genesis.chain_id().to_string();
 
+    let seed = args.seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
     let (pass, _) = devnet_passphrase()?;
     let ks = Keystore::open(&dir);
+    // Fresh enterprises each run (from the run's seed): a run never inherits
+    // another run's pending txs or nonce gaps.
     let ents: Vec<Keypair> = (0..args.enterprises)
-        .map(|i| derive_key(ENTERPRISE_SEED, "enterprise", i))
+        .map(|i| derive_key(seed, "enterprise", i))
         .collect();
     say(
         ctx,
@@ -157,12 +162,6 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
         * 6
         / 5
         + 100;
-    let seed = args.seed.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-    });
     let t = Instant::now();
     say(
         ctx,
@@ -258,25 +257,33 @@ fn say(ctx: &Ctx, line: &str) -> Result<()> {
     Ok(())
 }
 
-/// Signs, submits and waits for one tx; an error unless it was applied.
-fn apply(node: &Node, chain: &str, key: &Keypair, payload: Payload) -> Result<String> {
+/// Signs and submits `payloads` from `key` in nonce order, then waits until
+/// each is committed; an error unless every one was applied. Their ids.
+fn apply_all(
+    node: &Node,
+    chain: &str,
+    key: &Keypair,
+    payloads: Vec<Payload>,
+) -> Result<Vec<String>> {
     let (acct, _) = node.account(&key.account().to_string())?;
-    let body = TxBody {
-        sender: key.account(),
-        nonce: acct.next(),
-        payload,
-    };
-    let tx = body.sign(chain, key);
-    let id = node.submit_hex(&hex::encode(tx.encode()))?;
-    let (status, v) = node.wait(
-        &id,
-        Instant::now() + Duration::from_secs(30),
-        Duration::from_millis(20),
-    )?;
-    if status.status != "committed" {
-        bail!("setup tx {id} was not applied: {v}");
+    let mut ids = Vec::new();
+    for (i, payload) in payloads.into_iter().enumerate() {
+        let body = TxBody {
+            sender: key.account(),
+            nonce: acct.next() + i as u64,
+            payload,
+        };
+        let tx = body.sign(chain, key);
+        ids.push(node.submit_hex(&hex::encode(tx.encode()))?);
     }
-    Ok(id)
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for id in &ids {
+        let (status, v) = node.wait(id, deadline, Duration::from_millis(20))?;
+        if status.status != "committed" {
+            bail!("setup tx {id} was not applied: {v}");
+        }
+    }
+    Ok(ids)
 }
 
 /// Admits (by operators' votes) and funds (by the mint authority) every
@@ -316,27 +323,37 @@ fn prepare_enterprises(
                 })
             })
             .collect::<Result<_>>()?;
-        for &i in &missing {
-            let action = GovAction::AdmitEnterprise {
-                account: ents[i].account(),
-                name: format!("Bench Enterprise {i}"),
-                sector: Sector::Retail,
-                jurisdiction: "EU".into(),
-                policy_url: format!("https://bench-{i}.example/privacy"),
-            };
-            let id = apply(node, chain, &keys[0], Payload::Propose(Propose { action }))?;
-            let proposal: ProposalId = id.parse().map_err(|e| anyhow!("proposal id {id}: {e}"))?;
-            for k in &keys[1..] {
-                apply(
-                    node,
-                    chain,
-                    k,
-                    Payload::Vote(Vote {
+        // All proposals, then every vote: each operator's txs in nonce order.
+        let proposals: Vec<Payload> = missing
+            .iter()
+            .map(|&i| {
+                Payload::Propose(Propose {
+                    action: GovAction::AdmitEnterprise {
+                        account: ents[i].account(),
+                        name: format!("Bench Enterprise {}", &ents[i].account().to_string()[7..15]),
+                        sector: Sector::Retail,
+                        jurisdiction: "EU".into(),
+                        policy_url: format!("https://bench-{i}.example/privacy"),
+                    },
+                })
+            })
+            .collect();
+        let ids = apply_all(node, chain, &keys[0], proposals)?;
+        for k in &keys[1..] {
+            let votes = ids
+                .iter()
+                .map(|id| {
+                    let proposal: ProposalId =
+                        id.parse().map_err(|e| anyhow!("proposal id {id}: {e}"))?;
+                    Ok(Payload::Vote(Vote {
                         proposal,
                         yes: true,
-                    }),
-                )?;
-            }
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            apply_all(node, chain, k, votes)?;
+        }
+        for &i in &missing {
             node.get_value(&format!("/v1/enterprises/{}", ents[i].account()))
                 .with_context(|| format!("bench enterprise {i} was not admitted after the vote"))?;
         }
@@ -344,20 +361,17 @@ fn prepare_enterprises(
     let mint = ks
         .load("mint", pass)
         .with_context(|| format!("cannot unlock the mint key in {}", ks.dir().display()))?;
+    let mut mints = Vec::new();
     for e in ents {
         let who: AccountId = e.account();
         let (a, _) = node.account(&who.to_string())?;
         if a.balance < FUNDING / 2 {
-            apply(
-                node,
-                chain,
-                &mint,
-                Payload::Mint(Mint {
-                    to: who,
-                    amount: Amount(FUNDING),
-                }),
-            )?;
+            mints.push(Payload::Mint(Mint {
+                to: who,
+                amount: Amount(FUNDING),
+            }));
         }
     }
+    apply_all(node, chain, &mint, mints)?;
     Ok(())
 }

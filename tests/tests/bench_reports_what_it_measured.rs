@@ -1,0 +1,85 @@
+//! `assent bench` against a real 4-validator network: it admits and funds its
+//! enterprises through governance and the mint, registers consumers, sends a
+//! mixed load, and its JSON summary accounts for every tx it sent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use assent_tests::{bin, Net};
+
+#[test]
+fn bench_reports_what_it_measured() {
+    let mut net = Net::new(4);
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let summary = net.dir.path().join("bench.json");
+    let out = Command::new(bin("assent"))
+        .args(["bench", "--home"])
+        .arg(net.dir.path())
+        .args([
+            "--duration",
+            "3s",
+            "--rate",
+            "300",
+            "--consumers",
+            "200",
+            "--enterprises",
+            "4",
+            "--drain",
+            "60s",
+            "--json-out",
+        ])
+        .arg(&summary)
+        .env("ASSENT_PASSPHRASE", assent_tests::PASS)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("committed") && stdout.contains("summary: {"),
+        "{stdout}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let setup = &s["setup"];
+    assert_eq!(setup["submitted"], 400, "{setup}");
+    assert_eq!(
+        setup["committed"], 400,
+        "every registration and grant applied: {setup}"
+    );
+    assert_eq!(s["submitted"], 900, "{s}");
+    // Every tx sent is accounted for: committed, rejected in a block, refused or lost.
+    let sum = |v: &serde_json::Value| -> u64 {
+        v.as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum()
+    };
+    let committed = s["committed"].as_u64().unwrap();
+    let accounted =
+        committed + sum(&s["rejected"]) + sum(&s["refused"]) + s["lost"].as_u64().unwrap();
+    assert_eq!(accounted, 900, "{s}");
+    assert!(committed >= 800, "a light load commits: {s}");
+    assert_eq!(
+        s["latency_ms"]["samples"].as_u64().unwrap(),
+        committed + sum(&s["rejected"]),
+        "one latency per tx seen in a block"
+    );
+    assert!(s["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    assert!(s["uses_settled"].as_u64().unwrap() > 0, "{s}");
+    // The chain agrees: the settled uses are on every node.
+    let h = net.height(0).unwrap();
+    for i in 1..4 {
+        net.wait_height(i, h, Duration::from_secs(30));
+        assert_eq!(net.block_roots(i, h), net.block_roots(0, h));
+    }
+}
