@@ -238,12 +238,10 @@ impl App {
                 let shared = self.shared.clone();
                 let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
                 let interval = self.last_commit.elapsed();
-                match self.shared.chain.commit(
-                    height_ledger(certificate.height),
-                    hash,
-                    &cert,
-                    &known,
-                ) {
+                let chain = &self.shared.chain;
+                match cpu_bound(|| {
+                    chain.commit(height_ledger(certificate.height), hash, &cert, &known)
+                }) {
                     Ok(Some(committed)) => {
                         self.last_commit = Instant::now();
                         let store = self.shared.chain.store();
@@ -327,11 +325,11 @@ impl App {
                             .map_err(fatal)?;
                         let shared = self.shared.clone();
                         let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
-                        let validity = match self
-                            .shared
-                            .chain
-                            .validate_block(block, None, &known, None)
-                            .map_err(fatal)?
+                        let chain = &self.shared.chain;
+                        let validity = match cpu_bound(|| {
+                            chain.validate_block(block, None, &known, None)
+                        })
+                        .map_err(fatal)?
                         {
                             Ok(executed) => {
                                 self.shared.chain.remember(executed).map_err(fatal)?;
@@ -403,11 +401,8 @@ impl App {
                 params.max_block_bytes as usize,
             )
         };
-        let executed = self
-            .shared
-            .chain
-            .build_block(txs, self.shared.validator_key, now_ms())
-            .map_err(fatal)?;
+        let (chain, me) = (&self.shared.chain, self.shared.validator_key);
+        let executed = cpu_bound(|| chain.build_block(txs, me, now_ms())).map_err(fatal)?;
         let bytes = executed.block.encode();
         let hash = executed.hash;
         // Persist before we sign and send.
@@ -539,10 +534,8 @@ impl App {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "block built by a key that is not a validator");
             Validity::Invalid
         } else {
-            match self
-                .shared
-                .chain
-                .validate_block(block, None, &known, Some(now_ms()))
+            let chain = &self.shared.chain;
+            match cpu_bound(|| chain.validate_block(block, None, &known, Some(now_ms())))
                 .map_err(fatal)?
             {
                 Ok(executed) => {
@@ -563,6 +556,19 @@ impl App {
             value: BlockValue::new(hash),
             validity,
         }))
+    }
+}
+
+/// Runs block execution or a commit (tens to hundreds of milliseconds of CPU
+/// and disk) without holding an async worker: on the multi-threaded runtime
+/// the worker hands its other tasks (the engine's actors, timers, the
+/// network) to another thread first, so consensus timers do not starve while
+/// a large block executes.
+fn cpu_bound<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
