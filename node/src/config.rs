@@ -87,7 +87,7 @@ impl Default for RawConsensus {
             precommit_timeout_ms: 200,
             timeout_delta_ms: 100,
             block_interval_ms: 100,
-            max_block_txs: 4_000,
+            max_block_txs: 1_000,
         }
     }
 }
@@ -358,7 +358,7 @@ listen = "127.0.0.1:26602"
         let c = parse(GOOD).unwrap();
         assert_eq!(c.api_listen.port(), 26602);
         assert_eq!(c.timing.propose, Duration::from_millis(1_000));
-        assert_eq!(c.timing.max_block_txs, 4_000);
+        assert_eq!(c.timing.max_block_txs, 1_000);
         assert_eq!(c.peers.len(), 1);
     }
 
