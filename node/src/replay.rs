@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use assent_contracts::state::StateExt;
 use assent_contracts::tx::verify_batch;
-use assent_contracts::{execute_block, Block, BlockHash, Height, VerifiedTx};
+use assent_contracts::{execute_block, Block, BlockHash, BlockHeader, Height, VerifiedTx};
 use assent_genesis::Genesis;
 
 use crate::config::NodeConfig;
@@ -52,7 +52,7 @@ impl ReplayReport {
 
 struct Checked {
     height: u64,
-    block: Block,
+    header: BlockHeader,
     txs: Vec<VerifiedTx>,
 }
 
@@ -79,9 +79,12 @@ fn check_lane(
                 .block_bytes(Height(h))
                 .map_err(|e| block_err(h, e.to_string()))?
                 .ok_or_else(|| block_err(h, "missing from the store"))?;
-            let block = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
-            let mut txs = Vec::with_capacity(block.txs.len());
-            for r in verify_batch(chain_id, block.txs.clone(), rand::rngs::OsRng) {
+            let Block {
+                header,
+                txs: signed,
+            } = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
+            let mut txs = Vec::with_capacity(signed.len());
+            for r in verify_batch(chain_id, signed, rand::rngs::OsRng) {
                 match r {
                     Ok(v) => txs.push(v),
                     Err(refused) => {
@@ -98,7 +101,7 @@ fn check_lane(
             }
             Ok(Checked {
                 height: h,
-                block,
+                header,
                 txs,
             })
         })();
@@ -177,7 +180,7 @@ pub fn replay(
                     format!("checker sent block {} out of order", c.height),
                 ));
             }
-            let header = &c.block.header;
+            let header = &c.header;
             if header.height.0 != h || header.chain_id != chain_id {
                 return Err(block_err(
                     h,

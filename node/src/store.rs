@@ -491,18 +491,12 @@ impl Store {
         up_to: Height,
         limit: usize,
     ) -> Result<Vec<UseRecord>, StoreError> {
-        let prefix = keys::consumer_uses_prefix(consumer);
-        let end = [
-            prefix.as_slice(),
-            &(up_to.0.saturating_add(1)).to_be_bytes(),
-        ]
-        .concat();
-        let mut out = Vec::new();
-        for item in self.tree.range(prefix..end).take(limit) {
-            let (_, v) = item?;
-            out.push(decode("use record", &v)?);
-        }
-        Ok(out)
+        self.range_up_to(
+            keys::consumer_uses_prefix(consumer),
+            up_to,
+            limit,
+            "use record",
+        )
     }
 
     /// An account's history (`h/` index) at heights up to `up_to`, oldest
@@ -513,7 +507,23 @@ impl Store {
         up_to: Height,
         limit: usize,
     ) -> Result<Vec<HistoryRecord>, StoreError> {
-        let prefix = keys::account_events_prefix(account);
+        self.range_up_to(
+            keys::account_events_prefix(account),
+            up_to,
+            limit,
+            "history record",
+        )
+    }
+
+    /// Records under `prefix` (keys `prefix ‖ height BE ‖ …`) at heights up
+    /// to `up_to`, oldest first; at most `limit`.
+    fn range_up_to<T: DeserializeOwned + Serialize>(
+        &self,
+        prefix: Vec<u8>,
+        up_to: Height,
+        limit: usize,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let end = [
             prefix.as_slice(),
             &(up_to.0.saturating_add(1)).to_be_bytes(),
@@ -522,7 +532,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.tree.range(prefix..end).take(limit) {
             let (_, v) = item?;
-            out.push(decode("history record", &v)?);
+            out.push(decode(what, &v)?);
         }
         Ok(out)
     }

@@ -83,3 +83,69 @@ fn bench_reports_what_it_measured() {
         assert_eq!(net.block_roots(i, h), net.block_roots(0, h));
     }
 }
+
+fn bench_err(args: &[&str]) -> String {
+    let out = Command::new(bin("assent"))
+        .arg("bench")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "bench {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bench_refuses_bad_flags_and_a_missing_devnet_with_one_clear_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let home = empty.path().to_str().unwrap();
+    for (args, says) in [
+        (vec!["--home", home], "no devnet in"),
+        (vec!["--home", home, "--rate", "0"], "--txs"),
+        (vec!["--home", home, "--mix", "mint=3"], "unknown kind"),
+        (vec!["--home", home, "--mix", "use=0"], "above 0"),
+        (
+            vec!["--home", home, "--uses-per-record", "0"],
+            "--uses-per-record",
+        ),
+        (vec!["--home", home, "--duration", "soon"], "duration"),
+    ] {
+        let err = bench_err(&args);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // Nothing was written to the directory it was pointed at.
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn replay_of_a_missing_or_broken_home_is_one_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(bin("assentd"))
+        .args(["replay", "--home"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("config.toml"),
+        "{err}"
+    );
+    std::fs::write(empty.path().join("config.toml"), "moniker = [").unwrap();
+    let out = Command::new(bin("assentd"))
+        .args(["replay", "--home"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(empty.path().join("config.toml")).unwrap(),
+        "moniker = ["
+    );
+}
