@@ -97,6 +97,7 @@ impl Default for RawConsensus {
 struct RawMempool {
     max_txs: usize,
     max_per_account: usize,
+    gap_expiry_blocks: u64,
 }
 
 impl Default for RawMempool {
@@ -104,6 +105,7 @@ impl Default for RawMempool {
         RawMempool {
             max_txs: 200_000,
             max_per_account: 1_024,
+            gap_expiry_blocks: 600,
         }
     }
 }
@@ -154,6 +156,7 @@ pub struct NodeConfig {
     pub timing: Timing,
     pub mempool_max_txs: usize,
     pub mempool_max_per_account: usize,
+    pub mempool_gap_expiry_blocks: u64,
     pub log_format: LogFormat,
 }
 
@@ -301,6 +304,12 @@ impl NodeConfig {
                 "max_txs and max_per_account must be positive".into(),
             ));
         }
+        if raw.mempool.gap_expiry_blocks == 0 {
+            return Err(invalid(
+                "mempool.gap_expiry_blocks",
+                "0 would drop a sender's out-of-order txs at once; give the number of blocks they may wait for a missing nonce (default 600)".into(),
+            ));
+        }
         if raw.keys.validator_key.trim().is_empty() {
             return Err(invalid(
                 "keys.validator_key",
@@ -327,6 +336,7 @@ impl NodeConfig {
             },
             mempool_max_txs: raw.mempool.max_txs,
             mempool_max_per_account: raw.mempool.max_per_account,
+            mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
             log_format: raw.log.format,
         })
     }
@@ -359,6 +369,7 @@ listen = "127.0.0.1:26602"
         assert_eq!(c.api_listen.port(), 26602);
         assert_eq!(c.timing.propose, Duration::from_millis(1_000));
         assert_eq!(c.timing.max_block_txs, 1_000);
+        assert_eq!(c.mempool_gap_expiry_blocks, 600);
         assert_eq!(c.peers.len(), 1);
     }
 
@@ -392,6 +403,10 @@ listen = "127.0.0.1:26602"
             (
                 GOOD.replace("moniker = \"validator-0\"", "moniker = 7"),
                 "moniker",
+            ),
+            (
+                format!("{GOOD}[mempool]\ngap_expiry_blocks = 0\n"),
+                "mempool.gap_expiry_blocks",
             ),
         ];
         for (text, field) in cases {

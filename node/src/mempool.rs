@@ -12,6 +12,11 @@
 //! interleaving senders round-robin in the order their first pending tx
 //! arrived, so a busy account cannot starve the others.
 //!
+//! A sender whose pending txs all wait behind a missing nonce (e.g. one
+//! refused under overload) would hold its quota forever: after
+//! `gap_expiry_blocks` blocks without progress such a queue is dropped
+//! ([`Mempool::expire_gaps`]), and the sender sends again from its next nonce.
+//!
 //! Invariants: every stored tx has a verified signature for the chain it was
 //! admitted for; `index` and `senders` hold exactly the same txs; a sender is
 //! in `order` iff it has pending txs; `bytes` is the sum of the stored txs'
@@ -39,6 +44,9 @@ pub struct MempoolLimits {
     pub max_per_account: usize,
     /// Largest accepted encoded tx (genesis `max_tx_bytes`).
     pub max_tx_bytes: usize,
+    /// Blocks a sender's txs may wait behind a missing nonce before they are
+    /// dropped (config `mempool.gap_expiry_blocks`); see [`Mempool::expire_gaps`].
+    pub gap_expiry_blocks: u64,
 }
 
 impl Default for MempoolLimits {
@@ -47,6 +55,7 @@ impl Default for MempoolLimits {
             max_txs: 200_000,
             max_per_account: 1_024,
             max_tx_bytes: 256 * 1024,
+            gap_expiry_blocks: 600,
         }
     }
 }
@@ -145,6 +154,9 @@ impl AdmissionError {
 struct Queue {
     /// Arrival number of the sender's first pending tx (round-robin order).
     seq: u64,
+    /// Height at which the queue was created, last had a tx committed, or
+    /// was last seen ready to run (gap expiry counts from here).
+    progress: u64,
     txs: BTreeMap<u64, VerifiedTx>,
 }
 
@@ -159,6 +171,8 @@ pub struct Mempool {
     /// Locally admitted txs not yet handed out for gossip, in admission order.
     outbox: Vec<TxId>,
     bytes: usize,
+    /// The last committed height the pool was told of ([`Mempool::expire_gaps`]).
+    height: u64,
 }
 
 impl fmt::Debug for Mempool {
@@ -182,6 +196,7 @@ impl Mempool {
             next_seq: 0,
             outbox: Vec::new(),
             bytes: 0,
+            height: 0,
         }
     }
 
@@ -304,12 +319,14 @@ impl Mempool {
         self.check_not_pending(id, sender, nonce)?;
         self.check_room(sender)?;
         self.bytes += tx.bytes().len();
+        let height = self.height;
         let queue = self.senders.entry(sender).or_insert_with(|| {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.order.insert(seq, sender);
             Queue {
                 seq,
+                progress: height,
                 txs: BTreeMap::new(),
             }
         });
@@ -426,6 +443,7 @@ impl Mempool {
         for id in committed {
             if let Some((sender, nonce)) = self.index.remove(id) {
                 if let Some(q) = self.senders.get_mut(&sender) {
+                    q.progress = self.height;
                     if let Some(p) = q.txs.remove(&nonce) {
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
                     }
@@ -449,7 +467,11 @@ impl Mempool {
             match state.account(&sender) {
                 Ok(a) => {
                     let keep = q.txs.split_off(&a.nonce);
-                    for p in std::mem::replace(&mut q.txs, keep).into_values() {
+                    let stale = std::mem::replace(&mut q.txs, keep);
+                    if !stale.is_empty() {
+                        q.progress = self.height;
+                    }
+                    for p in stale.into_values() {
                         self.index.remove(&p.id());
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
                     }
@@ -469,6 +491,53 @@ impl Mempool {
         let index = &self.index;
         self.outbox.retain(|id| index.contains_key(id));
         tracing::debug!(target: LOG, committed = committed.len(), removed = before - self.index.len(), pending = self.index.len(), "removed committed txs");
+    }
+
+    /// After the block at `height` (and [`Mempool::remove_committed_of`]):
+    /// drops the queues of senders whose txs have waited behind a missing
+    /// nonce for `gap_expiry_blocks` blocks without progress. Their ids are
+    /// returned (the node logs them). A queue that is ready to run (its first
+    /// nonce is the state nonce) is never dropped, however long it waits.
+    pub fn expire_gaps(&mut self, height: u64, state: &dyn StateRead) -> Vec<TxId> {
+        self.height = self.height.max(height);
+        let (now, expiry) = (self.height, self.limits.gap_expiry_blocks);
+        let waiting: Vec<AccountId> = self
+            .senders
+            .iter()
+            .filter(|(_, q)| now.saturating_sub(q.progress) >= expiry)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut dropped = Vec::new();
+        for sender in waiting {
+            let next = match state.account(&sender) {
+                Ok(a) => a.nonce,
+                Err(e) => {
+                    tracing::warn!(target: LOG, %sender, error = %e, "cannot read sender's nonce; gap expiry waits");
+                    continue;
+                }
+            };
+            let Some(q) = self.senders.get_mut(&sender) else {
+                continue;
+            };
+            if q.txs.keys().next() == Some(&next) {
+                q.progress = self.height;
+                continue;
+            }
+            if let Some(q) = self.senders.remove(&sender) {
+                self.order.remove(&q.seq);
+                for p in q.txs.into_values() {
+                    self.index.remove(&p.id());
+                    self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                    dropped.push(p.id());
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            let index = &self.index;
+            self.outbox.retain(|id| index.contains_key(id));
+            tracing::info!(target: LOG, dropped = dropped.len(), height = self.height, after_blocks = self.limits.gap_expiry_blocks, "dropped txs waiting behind a missing nonce");
+        }
+        dropped
     }
 
     /// Canonical bytes of the txs admitted through [`Mempool::admit`] since the

@@ -175,6 +175,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         max_txs: cfg.mempool_max_txs,
         max_per_account: cfg.mempool_max_per_account,
         max_tx_bytes: params.max_tx_bytes as usize,
+        gap_expiry_blocks: cfg.mempool_gap_expiry_blocks,
     });
 
     let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {

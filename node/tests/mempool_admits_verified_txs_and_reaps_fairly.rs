@@ -124,6 +124,7 @@ fn each_refusal_has_its_code_and_status() {
         max_txs: 200_000,
         max_per_account: 4,
         max_tx_bytes: 1_000,
+        ..MempoolLimits::default()
     });
     let check = |r: Result<TxId, AdmissionError>, code: &str, status: u16| {
         let e = r.unwrap_err();
@@ -387,6 +388,56 @@ fn committed_and_outdated_txs_are_removed() {
     assert_eq!(order, [a.account(), c.account(), b.account()]);
     mp.remove_committed(&[], &store);
     assert_eq!(mp.len(), 3);
+}
+
+#[test]
+fn txs_stuck_behind_a_missing_nonce_expire_but_a_waiting_ready_queue_does_not() {
+    let mut store = genesis_store();
+    let mut mp = Mempool::new(MempoolLimits {
+        gap_expiry_blocks: 10,
+        ..MempoolLimits::default()
+    });
+    let (a, b, c) = (key(20), key(21), key(22));
+    // a's nonce 0 never arrives (refused elsewhere); b is ready but not yet reaped.
+    let a_stuck: Vec<SignedTx> = (1..4).map(|n| transfer(&a, n, 1)).collect();
+    let b_ready: Vec<SignedTx> = (0..2).map(|n| transfer(&b, n, 1)).collect();
+    admit_all(&mut mp, &store, &a_stuck);
+    admit_all(&mut mp, &store, &b_ready);
+    assert!(mp.expire_gaps(9, &store).is_empty(), "not yet 10 blocks");
+    assert_eq!(mp.len(), 5);
+    // c progresses: its nonce 0 commits at height 10, nonce 2 waits for 1.
+    let c_txs = [transfer(&c, 0, 1), transfer(&c, 2, 1)];
+    admit_all(&mut mp, &store, &c_txs);
+    set_nonce(&mut store, &c, 1);
+    mp.remove_committed(&[c_txs[0].id()], &store);
+    let mut dropped = mp.expire_gaps(10, &store);
+    dropped.sort();
+    let mut expected: Vec<TxId> = a_stuck.iter().map(|t| t.id()).collect();
+    expected.sort();
+    assert_eq!(dropped, expected, "only the sender behind a gap for 10 blocks");
+    assert_eq!(mp.len(), 3);
+    assert!(b_ready.iter().all(|t| mp.contains(&t.id())));
+    assert_eq!(mp.pending_nonce(&a.account(), 0), 0);
+    assert_eq!(
+        mp.bytes(),
+        [&b_ready[0], &b_ready[1], &c_txs[1]]
+            .iter()
+            .map(|t| t.encode().len())
+            .sum::<usize>()
+    );
+    // a may send again from its next nonce; its slot is free.
+    admit_all(&mut mp, &store, &[transfer(&a, 0, 1)]);
+    // c's gap counts from its last commit, which the pool saw when it knew
+    // of height 9; b is ready, so it stays however long blocks leave it waiting.
+    assert!(mp.expire_gaps(18, &store).is_empty());
+    assert_eq!(mp.expire_gaps(19, &store), [c_txs[1].id()]);
+    assert!(mp.expire_gaps(400, &store).is_empty());
+    let left: Vec<AccountId> = mp
+        .reap(&store, 100, usize::MAX)
+        .iter()
+        .map(|t| t.sender())
+        .collect();
+    assert_eq!(left, [b.account(), a.account(), b.account()], "round-robin");
 }
 
 #[test]

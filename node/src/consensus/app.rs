@@ -245,11 +245,15 @@ impl App {
                     Ok(Some(committed)) => {
                         self.last_commit = Instant::now();
                         let store = self.shared.chain.store();
-                        self.shared.mempool().remove_committed_of(
-                            &committed.tx_ids,
-                            &committed.senders,
-                            store,
-                        );
+                        {
+                            let mut pool = self.shared.mempool();
+                            pool.remove_committed_of(
+                                &committed.tx_ids,
+                                &committed.senders,
+                                store,
+                            );
+                            pool.expire_gaps(committed.head.height.0, store);
+                        }
                         self.shared
                             .metrics
                             .observe_commit(&committed, Some(interval));

@@ -106,6 +106,7 @@ pub fn node_with(gossip: Option<GossipHandle>) -> TestNode {
         max_txs: 10_000,
         max_per_account: 1_000,
         max_tx_bytes: genesis.params().max_tx_bytes as usize,
+        ..MempoolLimits::default()
     });
     let shared = Arc::new(Shared {
         chain,
