@@ -41,8 +41,27 @@ struct RawConfig {
     #[serde(default)]
     mempool: RawMempool,
     #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
     log: RawLog,
 }
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStore {
+    cache_mb: u64,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        RawStore {
+            cache_mb: DEFAULT_STORE_CACHE_MB,
+        }
+    }
+}
+
+/// sled's page cache, MiB (config `store.cache_mb`).
+pub const DEFAULT_STORE_CACHE_MB: u64 = 64;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,6 +176,8 @@ pub struct NodeConfig {
     pub mempool_max_txs: usize,
     pub mempool_max_per_account: usize,
     pub mempool_gap_expiry_blocks: u64,
+    /// sled's page cache in bytes.
+    pub store_cache_bytes: u64,
     pub log_format: LogFormat,
 }
 
@@ -304,6 +325,15 @@ impl NodeConfig {
                 "max_txs and max_per_account must be positive".into(),
             ));
         }
+        if !(8..=65_536).contains(&raw.store.cache_mb) {
+            return Err(invalid(
+                "store.cache_mb",
+                format!(
+                    "{} MiB is out of range; give 8 to 65536 (default {DEFAULT_STORE_CACHE_MB})",
+                    raw.store.cache_mb
+                ),
+            ));
+        }
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",
@@ -337,6 +367,7 @@ impl NodeConfig {
             mempool_max_txs: raw.mempool.max_txs,
             mempool_max_per_account: raw.mempool.max_per_account,
             mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
+            store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
             log_format: raw.log.format,
         })
     }
@@ -407,6 +438,10 @@ listen = "127.0.0.1:26602"
             (
                 format!("{GOOD}[mempool]\ngap_expiry_blocks = 0\n"),
                 "mempool.gap_expiry_blocks",
+            ),
+            (
+                format!("{GOOD}[store]\ncache_mb = 1\n"),
+                "store.cache_mb",
             ),
         ];
         for (text, field) in cases {

@@ -150,6 +150,9 @@ impl AdmissionError {
     }
 }
 
+/// A sender's pending txs from some nonce on.
+type Range<'a> = std::collections::btree_map::Range<'a, u64, VerifiedTx>;
+
 /// One sender's pending txs, by nonce.
 struct Queue {
     /// Arrival number of the sender's first pending tx (round-robin order).
@@ -344,38 +347,51 @@ impl Mempool {
     /// their first pending tx arrived. A sender whose next tx does not fit in
     /// the bytes left is passed over (its later nonces depend on it).
     pub fn reap(&self, state: &dyn StateRead, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
-        let mut cursors = Vec::with_capacity(self.order.len());
+        let mut out = Vec::with_capacity(max_txs.min(self.index.len()));
+        let mut bytes = 0usize;
+        // Takes the sender's next tx if it is its next nonce and fits.
+        let mut take = |next: &mut u64, range: &mut Range<'_>, out: &mut Vec<VerifiedTx>| {
+            let Some((&nonce, pending)) = range.next() else {
+                return false;
+            };
+            let len = pending.bytes().len();
+            if nonce != *next || bytes.saturating_add(len) > max_bytes {
+                return false;
+            }
+            bytes += len;
+            *next += 1;
+            out.push(pending.clone());
+            true
+        };
+        // Round one visits senders lazily, in arrival order, so a block's
+        // worth of txs costs a block's worth of nonce reads however many
+        // senders are waiting; later rounds go over the senders still running.
+        let mut cursors: Vec<(u64, Range<'_>)> = Vec::new();
         for sender in self.order.values() {
+            if out.len() >= max_txs {
+                break;
+            }
             let Some(queue) = self.senders.get(sender) else {
                 continue;
             };
-            let next = match state.account(sender) {
+            let mut next = match state.account(sender) {
                 Ok(a) => a.nonce,
                 Err(e) => {
                     tracing::warn!(target: LOG, %sender, error = %e, "cannot read sender's nonce; its txs wait");
                     continue;
                 }
             };
-            cursors.push((next, queue.txs.range(next..)));
+            let mut range = queue.txs.range(next..);
+            if take(&mut next, &mut range, &mut out) {
+                cursors.push((next, range));
+            }
         }
-        let mut out = Vec::with_capacity(max_txs.min(self.index.len()));
-        let mut bytes = 0usize;
         while !cursors.is_empty() && out.len() < max_txs {
             cursors.retain_mut(|(next, range)| {
                 if out.len() >= max_txs {
                     return true;
                 }
-                let Some((&nonce, pending)) = range.next() else {
-                    return false;
-                };
-                let len = pending.bytes().len();
-                if nonce != *next || bytes.saturating_add(len) > max_bytes {
-                    return false;
-                }
-                bytes += len;
-                *next += 1;
-                out.push(pending.clone());
-                true
+                take(next, range, &mut out)
             });
         }
         out

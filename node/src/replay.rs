@@ -123,7 +123,7 @@ pub fn replay(
     let cfg = NodeConfig::load(home).map_err(|e| ReplayError::Setup(e.to_string()))?;
     let genesis = Genesis::load(cfg.genesis_path())
         .map_err(|e| ReplayError::Setup(format!("{}: {e}", cfg.genesis_path().display())))?;
-    let store = Store::open(&cfg.store_path()).map_err(|e| {
+    let store = Store::open_with_cache(&cfg.store_path(), cfg.store_cache_bytes).map_err(|e| {
         ReplayError::Setup(format!(
             "{e} (a running node holds its store: stop it first, e.g. `assent devnet down`)"
         ))

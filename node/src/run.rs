@@ -165,7 +165,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
             field: "api.listen",
         })?;
 
-    let store = Store::open(&cfg.store_path())?;
+    let store = Store::open_with_cache(&cfg.store_path(), cfg.store_cache_bytes)?;
     let chain = Arc::new(Chain::open(store, &genesis)?);
     let head = chain.head();
     tracing::info!(target: "assent::node", moniker = %cfg.moniker, chain = %genesis.chain_id(), height = head.height.0, validator = %validator_key, "starting");

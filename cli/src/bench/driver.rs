@@ -26,7 +26,8 @@ pub struct RunConfig {
     pub rate: u64,
     /// Most txs submitted to one node and not yet seen committed.
     pub max_outstanding: usize,
-    /// How long to wait for stragglers once everything is sent.
+    /// Once everything is sent, how long to wait without a new commit
+    /// before the txs still pending are counted lost.
     pub drain: Duration,
     /// Print a progress line every second (to stderr).
     pub progress: bool,
@@ -366,6 +367,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         let mut last_print = Instant::now();
         let mut last_finished = 0u64;
         let mut drain_deadline: Option<Instant> = None;
+        let mut drained_at = 0u64;
         loop {
             std::thread::sleep(Duration::from_millis(50));
             let all_sent = handles.iter().all(|h| h.is_finished());
@@ -374,6 +376,14 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
                 drain_deadline = Some(Instant::now() + cfg.drain);
             }
             let finished = track.finished.load(Ordering::Relaxed);
+            // The drain ends `cfg.drain` after the last commit seen, so a
+            // backlog that is still committing is waited for.
+            if finished > drained_at {
+                drained_at = finished;
+                if let Some(d) = drain_deadline.as_mut() {
+                    *d = Instant::now() + cfg.drain;
+                }
+            }
             if let Ok(w) = track.watch.lock() {
                 if let Some(e) = &w.error {
                     track.stop.store(true, Ordering::Relaxed);

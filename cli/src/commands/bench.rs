@@ -55,7 +55,7 @@ pub struct BenchArgs {
     /// Seed of the consumer keys and the mix (default: from the clock; consumers must be new)
     #[arg(long)]
     seed: Option<u64>,
-    /// How long to wait for the last txs to commit after sending ends
+    /// After sending ends, how long to wait without any new commit before the txs still pending count as lost
     #[arg(long, default_value = "30s", value_parser = parse_ms)]
     drain: u64,
     /// Most txs sent to one node and not yet committed (backpressure)
