@@ -165,6 +165,9 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          # block_interval_ms = 100\n\
          # max_block_txs = 1000\n\
          \n\
+         # [store] (optional)\n\
+         # cache_mb = 64\n\
+         \n\
          [log]\n\
          format = \"text\"\n",
         dir = node_dir_name(node.index),
