@@ -439,10 +439,7 @@ listen = "127.0.0.1:26602"
                 format!("{GOOD}[mempool]\ngap_expiry_blocks = 0\n"),
                 "mempool.gap_expiry_blocks",
             ),
-            (
-                format!("{GOOD}[store]\ncache_mb = 1\n"),
-                "store.cache_mb",
-            ),
+            (format!("{GOOD}[store]\ncache_mb = 1\n"), "store.cache_mb"),
         ];
         for (text, field) in cases {
             let err = parse(&text).unwrap_err().to_string();

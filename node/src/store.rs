@@ -235,10 +235,7 @@ fn enc<T: Serialize>(v: &T) -> Vec<u8> {
 impl Store {
     /// Opens the store with the default page cache.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with_cache(
-            path,
-            crate::config::DEFAULT_STORE_CACHE_MB * 1024 * 1024,
-        )
+        Store::open_with_cache(path, crate::config::DEFAULT_STORE_CACHE_MB * 1024 * 1024)
     }
 
     /// Opens the store with `cache_bytes` of sled page cache (config

@@ -414,7 +414,10 @@ fn txs_stuck_behind_a_missing_nonce_expire_but_a_waiting_ready_queue_does_not() 
     dropped.sort();
     let mut expected: Vec<TxId> = a_stuck.iter().map(|t| t.id()).collect();
     expected.sort();
-    assert_eq!(dropped, expected, "only the sender behind a gap for 10 blocks");
+    assert_eq!(
+        dropped, expected,
+        "only the sender behind a gap for 10 blocks"
+    );
     assert_eq!(mp.len(), 3);
     assert!(b_ready.iter().all(|t| mp.contains(&t.id())));
     assert_eq!(mp.pending_nonce(&a.account(), 0), 0);

@@ -247,11 +247,7 @@ impl App {
                         let store = self.shared.chain.store();
                         {
                             let mut pool = self.shared.mempool();
-                            pool.remove_committed_of(
-                                &committed.tx_ids,
-                                &committed.senders,
-                                store,
-                            );
+                            pool.remove_committed_of(&committed.tx_ids, &committed.senders, store);
                             pool.expire_gaps(committed.head.height.0, store);
                         }
                         self.shared
