@@ -203,6 +203,13 @@ impl Mempool {
         }
     }
 
+    /// The pool of a node whose chain is at `height` (gap expiry counts
+    /// from here for txs admitted before the next block).
+    pub fn at_height(mut self, height: u64) -> Mempool {
+        self.height = height;
+        self
+    }
+
     pub fn limits(&self) -> MempoolLimits {
         self.limits
     }

@@ -176,7 +176,8 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         max_per_account: cfg.mempool_max_per_account,
         max_tx_bytes: params.max_tx_bytes as usize,
         gap_expiry_blocks: cfg.mempool_gap_expiry_blocks,
-    });
+    })
+    .at_height(head.height.0);
 
     let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
         listen: cfg.gossip_listen.clone(),

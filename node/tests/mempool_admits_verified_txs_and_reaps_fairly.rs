@@ -441,6 +441,16 @@ fn txs_stuck_behind_a_missing_nonce_expire_but_a_waiting_ready_queue_does_not() 
         .map(|t| t.sender())
         .collect();
     assert_eq!(left, [b.account(), a.account(), b.account()], "round-robin");
+
+    // A node restarted at height 5,000 counts from there, not from 0.
+    let mut restarted = Mempool::new(MempoolLimits {
+        gap_expiry_blocks: 10,
+        ..MempoolLimits::default()
+    })
+    .at_height(5_000);
+    admit_all(&mut restarted, &store, &[transfer(&key(23), 1, 1)]);
+    assert!(restarted.expire_gaps(5_001, &store).is_empty());
+    assert_eq!(restarted.expire_gaps(5_010, &store).len(), 1);
 }
 
 #[test]
