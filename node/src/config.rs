@@ -440,6 +440,12 @@ listen = "127.0.0.1:26602"
                 "mempool.gap_expiry_blocks",
             ),
             (format!("{GOOD}[store]\ncache_mb = 1\n"), "store.cache_mb"),
+            (format!("{GOOD}[store]\ncache_mb = \"big\"\n"), "cache_mb"),
+            (format!("{GOOD}[store]\ncach_mb = 64\n"), "cach_mb"),
+            (
+                format!("{GOOD}[mempool]\ngap_expiry_blocks = -5\n"),
+                "gap_expiry_blocks",
+            ),
         ];
         for (text, field) in cases {
             let err = parse(&text).unwrap_err().to_string();
