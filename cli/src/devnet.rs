@@ -167,6 +167,12 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          \n\
          # [store] (optional)\n\
          # cache_mb = 64\n\
+         # state_cache_mb = 128\n\
+         # unpersisted_mb = 256\n\
+         # persist_interval_ms = 1000\n\
+         \n\
+         # [index] (optional)\n\
+         # enabled = true\n\
          \n\
          [log]\n\
          format = \"text\"\n",

@@ -1,5 +1,7 @@
-//! `Store::commit_block` into a real sled database on disk, flush included
-//! (the durability cost every committed block pays).
+//! `Store::commit_block`: the consensus-path commit of a block (its journal
+//! record appended and synced to disk, its writes added to the in-memory
+//! state). The state checkpoint and the indexes are written by background
+//! threads and are not part of the commit path.
 //!
 //! Genesis: 10 funded enterprises, 4 validators of one operator. Blocks 1 and
 //! 2 (committed through the store, so the database holds a realistic state)
@@ -12,9 +14,8 @@
 //! keys are new each time; the state writes and the tx/use location keys
 //! overwrite the previous iteration's). An empty block is measured apart to
 //! show the fixed cost. Both run on disk (a temp dir, `Store::open`, as the
-//! node does) and on the same database in `/dev/shm` (`Store::temporary`,
-//! where the flush does no device I/O) to separate sled's CPU cost from the
-//! device's.
+//! node does) and on the same layout in `/dev/shm` (where the sync does no
+//! device I/O) to separate CPU from the device.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -27,8 +28,8 @@ use assent_genesis::{
     default_p2p_address, BalanceEntry, EnterpriseEntry, Genesis, GenesisFile, OperatorEntry,
     ValidatorEntry,
 };
-use assent_node::store::Store;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use assent_node::storage::{Store, StoreConfig};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 const CHAIN: &str = "assent-bench";
 const CONSUMERS: usize = 2_000;
@@ -161,7 +162,7 @@ fn cert(block: &Block) -> CommitCertificate {
 /// Executes `txs` on the store's state as the next block; returns the block
 /// (not yet committed) and its output.
 fn execute(store: &Store, txs: &[VerifiedTx]) -> (Block, BlockOutput) {
-    let head = store.head().unwrap();
+    let head = store.head();
     let ctx = BlockContext {
         chain_id: CHAIN.into(),
         height: head.height.next(),
@@ -206,7 +207,7 @@ fn settled(out: &BlockOutput) -> usize {
 
 /// The block relabelled to the height after the store's head.
 fn next(store: &Store, block: &Block) -> (Block, CommitCertificate) {
-    let head = store.head().unwrap();
+    let head = store.head();
     let mut b = block.clone();
     b.header.height = head.height.next();
     b.header.prev_hash = head.block_hash;
@@ -218,28 +219,29 @@ fn next(store: &Store, block: &Block) -> (Block, CommitCertificate) {
 /// Opens `store` at the state the measured block runs on: genesis, then the
 /// setup blocks.
 fn prepare(store: &Store, setup: &[(Block, BlockOutput)]) {
-    store.init(&genesis()).unwrap();
     for (block, out) in setup {
-        store.commit_block(block, &cert(block), out).unwrap();
+        store
+            .commit_block(&block.encode(), block, &cert(block), out)
+            .unwrap();
     }
 }
 
 /// Commits `block`'s output once, relabelled to the next height, and checks it
 /// landed; returns the new head height.
 fn check_commit(store: &Store, block: &Block, out: &BlockOutput) -> u64 {
-    let before = store.head().unwrap().height;
+    let before = store.head().height;
     let (b, cc) = next(store, block);
-    let head = store.commit_block(&b, &cc, out).unwrap();
+    let head = store.commit_block(&b.encode(), &b, &cc, out).unwrap();
     assert_eq!(head.height, before.next());
-    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.head(), head);
     assert_eq!(store.block(head.height).unwrap().unwrap(), b);
     head.height.0
 }
 
 fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Store::open(dir.path()).unwrap();
-    disk.init(&genesis()).unwrap();
+    let cfg = StoreConfig::default();
+    let disk = Store::open(dir.path(), &cfg, &genesis()).unwrap();
 
     let regs: Vec<VerifiedTx> = (0..CONSUMERS)
         .map(|i| {
@@ -256,7 +258,8 @@ fn benches(c: &mut Criterion) {
     for txs in [&regs, &grants] {
         let (block, out) = execute(&disk, txs);
         assert!(all_applied(&out));
-        disk.commit_block(&block, &cert(&block), &out).unwrap();
+        disk.commit_block(&block.encode(), &block, &cert(&block), &out)
+            .unwrap();
         setup.push((block, out));
     }
 
@@ -275,9 +278,12 @@ fn benches(c: &mut Criterion) {
         settled(&out)
     );
 
-    // The same database in /dev/shm (sled's `temporary`): the flush costs no
-    // disk I/O there, so the difference to `disk` is the device's share.
-    let shm = Store::temporary().unwrap();
+    // The same layout in /dev/shm: the sync costs no disk I/O there, so the
+    // difference to `disk` is the device's share.
+    let shm_dir = tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
+    let shm = Store::open(shm_dir.path(), &cfg, &genesis()).unwrap();
     prepare(&shm, &setup);
 
     // Check once per store, outside the timed loops, that a commit lands.
@@ -288,19 +294,20 @@ fn benches(c: &mut Criterion) {
 
     let mut commits = [0u64; 2];
     let mut g = c.benchmark_group("store_commit_block_1000_txs");
-    // ~0.3 s per commit: flat sampling keeps a run to a few seconds.
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
+    g.sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Elements(block.txs.len() as u64));
     for (i, (name, store)) in [("disk", &disk), ("shm", &shm)].into_iter().enumerate() {
         g.bench_function(name, |bch| {
             bch.iter_batched(
-                || next(store, &block),
-                |(b, cc)| {
+                || {
+                    let (b, cc) = next(store, &block);
+                    (b.encode(), b, cc)
+                },
+                |(bytes, b, cc)| {
                     commits[i] += 1;
-                    store.commit_block(&b, &cc, &out).unwrap()
+                    store.commit_block(&bytes, &b, &cc, &out).unwrap()
                 },
                 BatchSize::PerIteration,
             )
@@ -316,10 +323,13 @@ fn benches(c: &mut Criterion) {
     for (i, (name, store)) in [("disk", &disk), ("shm", &shm)].into_iter().enumerate() {
         g.bench_function(name, |bch| {
             bch.iter_batched(
-                || next(store, &empty),
-                |(b, cc)| {
+                || {
+                    let (b, cc) = next(store, &empty);
+                    (b.encode(), b, cc)
+                },
+                |(bytes, b, cc)| {
                     commits[i] += 1;
-                    store.commit_block(&b, &cc, &empty_out).unwrap()
+                    store.commit_block(&bytes, &b, &cc, &empty_out).unwrap()
                 },
                 BatchSize::PerIteration,
             )
@@ -328,8 +338,12 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     for (i, (name, store)) in [("disk", &disk), ("shm", &shm)].into_iter().enumerate() {
+        assert!(
+            store.wait_persisted(Duration::from_secs(120)),
+            "{name}: the persister wrote every commit"
+        );
         assert_eq!(
-            store.head().unwrap().height.0,
+            store.head().height.0,
             first[i] + commits[i],
             "{name}: every commit advanced the head"
         );

@@ -19,7 +19,7 @@ use assent_contracts::{
 use assent_genesis::Genesis;
 use tokio::sync::broadcast;
 
-use crate::store::{BlockResults, Head, Store, StoreError};
+use crate::storage::{BlockResults, Head, Store, StoreError};
 
 /// How far ahead of this node's clock a block's time may be.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
@@ -64,12 +64,16 @@ pub enum ChainError {
     OutOfOrder { got: u64, tip: u64 },
     #[error("decided block {hash} is invalid here: {why}; this node's state has diverged")]
     Diverged { hash: BlockHash, why: InvalidBlock },
+    #[error("recovery: journaled block {height} {why}; the journal or the state checkpoint is damaged: remove the data directory and let the node sync")]
+    Recovery { height: u64, why: String },
 }
 
 /// A block executed on top of the current tip, ready to commit.
 #[derive(Clone, Debug)]
 pub struct Executed {
     pub block: Block,
+    /// The block's bytes as proposed: what the journal keeps and peers sync.
+    pub bytes: Vec<u8>,
     pub hash: BlockHash,
     pub output: BlockOutput,
 }
@@ -102,9 +106,20 @@ fn lock_err<T>(_: T) -> ChainError {
 }
 
 impl Chain {
-    /// Opens the chain on `store`, writing the genesis state on first start.
+    /// Opens the chain on `store` (opened for `genesis`): re-executes the
+    /// journaled blocks above the state checkpoint, checking each one's
+    /// parent link, `state_root` and `results_root`.
     pub fn open(store: Store, genesis: &Genesis) -> Result<Chain, ChainError> {
-        let head = store.init(genesis)?;
+        let range = store.unrecovered();
+        if !range.is_empty() {
+            let started = std::time::Instant::now();
+            let (from, to) = (*range.start(), *range.end());
+            for h in range {
+                recover_one(&store, h)?;
+            }
+            tracing::info!(target: "assent::ledger", from, to, ms = started.elapsed().as_millis() as u64, "re-executed journaled blocks above the state checkpoint");
+        }
+        let head = store.head();
         let (committed_tx, _) = broadcast::channel(1024);
         Ok(Chain {
             store,
@@ -178,12 +193,7 @@ impl Chain {
             state_root: Default::default(),
             proposer,
         };
-        let output = execute_block(
-            &self.store,
-            &self.context(&header),
-            &head.state_root,
-            &chosen,
-        )?;
+        let output = self.execute(&header, &head, &chosen)?;
         header.results_root = output.results_root;
         header.state_root = output.state_root;
         let block = Block {
@@ -191,11 +201,36 @@ impl Chain {
             txs: chosen.into_iter().map(VerifiedTx::into_signed).collect(),
         };
         let hash = block.header.hash();
+        let bytes = block.encode();
         Ok(Executed {
             block,
+            bytes,
             hash,
             output,
         })
+    }
+
+    /// Executes `txs` under `header` on the committed state at `head`.
+    fn execute(
+        &self,
+        header: &BlockHeader,
+        head: &Head,
+        txs: &[VerifiedTx],
+    ) -> Result<BlockOutput, ChainError> {
+        let started = std::time::Instant::now();
+        let state = self.store.snapshot();
+        if state.height() != head.height {
+            return Err(ChainError::OutOfOrder {
+                got: state.height().0,
+                tip: head.height.0,
+            });
+        }
+        let out = execute_block(&state, &self.context(header), &head.state_root, txs)?;
+        self.store
+            .metrics()
+            .execute_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(out)
     }
 
     /// Validates a proposed block for the next height by re-executing it.
@@ -204,6 +239,24 @@ impl Chain {
     pub fn validate_block(
         &self,
         block: Block,
+        bytes: Vec<u8>,
+        expected_proposer: Option<AccountId>,
+        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+        now: Option<Timestamp>,
+    ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
+        let started = std::time::Instant::now();
+        let r = self.validate_inner(block, bytes, expected_proposer, known, now);
+        self.store
+            .metrics()
+            .validate_seconds
+            .observe(started.elapsed().as_secs_f64());
+        r
+    }
+
+    fn validate_inner(
+        &self,
+        block: Block,
+        bytes: Vec<u8>,
         expected_proposer: Option<AccountId>,
         known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
         now: Option<Timestamp>,
@@ -245,7 +298,13 @@ impl Chain {
             }
         }
         let params = self.store.params()?;
-        let size: usize = block.txs.iter().map(|t| t.encode().len()).sum();
+        // The txs' encodings are at most the block's bytes: a block whose
+        // bytes fit needs no per-tx count.
+        let size = if bytes.len() <= params.max_block_bytes as usize {
+            bytes.len()
+        } else {
+            block.txs.iter().map(|t| t.encode().len()).sum()
+        };
         if block.txs.len() > params.max_block_txs as usize || size > params.max_block_bytes as usize
         {
             return Ok(Err(InvalidBlock::TooLarge {
@@ -282,7 +341,7 @@ impl Chain {
         if txs_root(&verified) != h.txs_root {
             return Ok(Err(InvalidBlock::Mismatch { field: "txs_root" }));
         }
-        let output = execute_block(&self.store, &self.context(h), &head.state_root, &verified)?;
+        let output = self.execute(h, &head, &verified)?;
         if output.state_root != h.state_root {
             return Ok(Err(InvalidBlock::Mismatch {
                 field: "state_root",
@@ -296,6 +355,7 @@ impl Chain {
         let hash = block.header.hash();
         Ok(Ok(Executed {
             block,
+            bytes,
             hash,
             output,
         }))
@@ -341,13 +401,18 @@ impl Chain {
                     hash,
                     why: InvalidBlock::Malformed(e.to_string()),
                 })?;
-                self.validate_block(block, None, known, None)?
+                self.validate_block(block, bytes, None, known, None)?
                     .map_err(|why| ChainError::Diverged { hash, why })?
             }
         };
-        let new_head = self
-            .store
-            .commit_block(&executed.block, cert, &executed.output)?;
+        let started = std::time::Instant::now();
+        let new_head =
+            self.store
+                .commit_block(&executed.bytes, &executed.block, cert, &executed.output)?;
+        self.store
+            .metrics()
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         match self.head.write() {
             Ok(mut h) => *h = new_head.clone(),
             Err(p) => *p.into_inner() = new_head.clone(),
@@ -372,4 +437,38 @@ impl Chain {
         let _ = self.committed_tx.send(committed.clone());
         Ok(Some(committed))
     }
+}
+
+/// Re-executes journaled block `h` on the state below it (signatures were
+/// checked before it was committed here) and adds its writes.
+fn recover_one(store: &Store, h: u64) -> Result<(), ChainError> {
+    let fail = |why: String| ChainError::Recovery { height: h, why };
+    let entry = store
+        .journal_entry(assent_contracts::Height(h))?
+        .ok_or_else(|| fail("is missing".into()))?;
+    let block: Block = crate::storage::decode(&format!("block {h}"), &entry.block)?;
+    let head = store.head();
+    if block.header.height.0 != h || block.header.prev_hash != head.block_hash {
+        return Err(fail(format!(
+            "does not follow block {} ({})",
+            head.height.0, head.block_hash
+        )));
+    }
+    let txs: Vec<VerifiedTx> = block
+        .txs
+        .iter()
+        .cloned()
+        .map(VerifiedTx::previously_verified)
+        .collect();
+    let state = store.snapshot();
+    let out = execute_block(&state, &block.header.context(), &head.state_root, &txs)?;
+    drop(state);
+    if out.state_root != block.header.state_root {
+        return Err(fail("re-executes to another state_root".into()));
+    }
+    if out.results_root != block.header.results_root {
+        return Err(fail("re-executes to another results_root".into()));
+    }
+    store.recovered(&block.header, &out.writes)?;
+    Ok(())
 }

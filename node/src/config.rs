@@ -43,6 +43,8 @@ struct RawConfig {
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
+    index: RawIndex,
+    #[serde(default)]
     log: RawLog,
 }
 
@@ -50,18 +52,43 @@ struct RawConfig {
 #[serde(deny_unknown_fields, default)]
 struct RawStore {
     cache_mb: u64,
+    state_cache_mb: u64,
+    unpersisted_mb: u64,
+    persist_interval_ms: u64,
 }
 
 impl Default for RawStore {
     fn default() -> Self {
         RawStore {
             cache_mb: DEFAULT_STORE_CACHE_MB,
+            state_cache_mb: DEFAULT_STATE_CACHE_MB,
+            unpersisted_mb: DEFAULT_UNPERSISTED_MB,
+            persist_interval_ms: DEFAULT_PERSIST_INTERVAL_MS,
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawIndex {
+    enabled: bool,
+}
+
+impl Default for RawIndex {
+    fn default() -> Self {
+        RawIndex { enabled: true }
     }
 }
 
 /// sled's page cache, MiB (config `store.cache_mb`).
 pub const DEFAULT_STORE_CACHE_MB: u64 = 64;
+/// Read cache of state records in front of sled, MiB (`store.state_cache_mb`).
+pub const DEFAULT_STATE_CACHE_MB: u64 = 128;
+/// Committed state changes held in memory before commits wait for the
+/// persister, MiB (`store.unpersisted_mb`).
+pub const DEFAULT_UNPERSISTED_MB: u64 = 256;
+/// How often the persister writes a state checkpoint (`store.persist_interval_ms`).
+pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -178,6 +205,11 @@ pub struct NodeConfig {
     pub mempool_gap_expiry_blocks: u64,
     /// sled's page cache in bytes.
     pub store_cache_bytes: u64,
+    pub state_cache_bytes: u64,
+    pub unpersisted_bytes: u64,
+    pub persist_interval: Duration,
+    /// `[index] enabled`: build the query indexes.
+    pub index_enabled: bool,
     pub log_format: LogFormat,
 }
 
@@ -190,6 +222,18 @@ impl NodeConfig {
     }
     pub fn store_path(&self) -> PathBuf {
         self.home.join("data").join("store")
+    }
+    /// How the store runs, from `[store]` and `[index]`.
+    pub fn store_config(&self) -> crate::storage::StoreConfig {
+        crate::storage::StoreConfig {
+            sled_cache_bytes: self.store_cache_bytes,
+            state: crate::storage::StateLimits {
+                unpersisted_cap: self.unpersisted_bytes as usize,
+                cache_bytes: self.state_cache_bytes as usize,
+                persist_interval: self.persist_interval,
+            },
+            index: self.index_enabled,
+        }
     }
     pub fn wal_path(&self) -> PathBuf {
         self.home.join("data").join("wal").join("consensus.wal")
@@ -334,6 +378,36 @@ impl NodeConfig {
                 ),
             ));
         }
+        for (field, v, lo, hi, default) in [
+            (
+                "store.state_cache_mb",
+                raw.store.state_cache_mb,
+                1,
+                1 << 20,
+                DEFAULT_STATE_CACHE_MB,
+            ),
+            (
+                "store.unpersisted_mb",
+                raw.store.unpersisted_mb,
+                1,
+                1 << 20,
+                DEFAULT_UNPERSISTED_MB,
+            ),
+            (
+                "store.persist_interval_ms",
+                raw.store.persist_interval_ms,
+                10,
+                600_000,
+                DEFAULT_PERSIST_INTERVAL_MS,
+            ),
+        ] {
+            if v < lo || v > hi {
+                return Err(invalid(
+                    field,
+                    format!("{v} is out of range; give {lo} to {hi} (default {default})"),
+                ));
+            }
+        }
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",
@@ -368,6 +442,10 @@ impl NodeConfig {
             mempool_max_per_account: raw.mempool.max_per_account,
             mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
             store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
+            state_cache_bytes: raw.store.state_cache_mb * 1024 * 1024,
+            unpersisted_bytes: raw.store.unpersisted_mb * 1024 * 1024,
+            persist_interval: Duration::from_millis(raw.store.persist_interval_ms),
+            index_enabled: raw.index.enabled,
             log_format: raw.log.format,
         })
     }
@@ -442,6 +520,20 @@ listen = "127.0.0.1:26602"
             (format!("{GOOD}[store]\ncache_mb = 1\n"), "store.cache_mb"),
             (format!("{GOOD}[store]\ncache_mb = \"big\"\n"), "cache_mb"),
             (format!("{GOOD}[store]\ncach_mb = 64\n"), "cach_mb"),
+            (
+                format!("{GOOD}[store]\nunpersisted_mb = 0\n"),
+                "store.unpersisted_mb",
+            ),
+            (
+                format!("{GOOD}[store]\nstate_cache_mb = -1\n"),
+                "state_cache_mb",
+            ),
+            (
+                format!("{GOOD}[store]\npersist_interval_ms = 1\n"),
+                "store.persist_interval_ms",
+            ),
+            (format!("{GOOD}[index]\nenabled = \"yes\"\n"), "enabled"),
+            (format!("{GOOD}[index]\nenable = false\n"), "enable"),
             (
                 format!("{GOOD}[mempool]\ngap_expiry_blocks = -5\n"),
                 "gap_expiry_blocks",

@@ -3,8 +3,9 @@
 //! Runs one validator of an assent chain: Malachite BFT consensus (all engine
 //! types stay in [`consensus`]), a mempool fed by the HTTP API and by tx gossip
 //! on the node's own libp2p swarm, block execution by the pure
-//! `assent-contracts` crate, and a sled store where each block, its
-//! certificate, its state writes and its indexes are committed atomically.
+//! `assent-contracts` crate, and [`storage`]: an append-only block journal
+//! (the commit point), ledger state in memory persisted to sled in the
+//! background, and query indexes built behind the commit ([`index`]).
 //!
 //! Invariants: a block is durable before consensus is told it is committed;
 //! a failed store write stops the node (it never carries on half-written);
@@ -17,6 +18,7 @@ pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod gossip;
+pub mod index;
 pub mod mempool;
 pub mod metrics;
 pub mod receipts;
@@ -24,4 +26,4 @@ pub mod replay;
 pub mod run;
 pub mod shared;
 pub mod standard_receipts;
-pub mod store;
+pub mod storage;

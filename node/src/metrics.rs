@@ -227,6 +227,11 @@ impl Metrics {
         self.txs_committed.inc_by(applied);
     }
 
+    /// Adds the storage metrics (commit path, persister, indexer, cache).
+    pub fn register_storage(&mut self, storage: &crate::storage::StorageMetrics) {
+        storage.register(&mut self.registry);
+    }
+
     pub fn set_height(&self, height: u64) {
         self.height.set(gauge_value(height));
     }

@@ -8,7 +8,7 @@ use assent_contracts::receipt::{Receipt, Subject};
 use assent_contracts::state::{Consent, ConsentState};
 use assent_contracts::{ConsentId, Event, Hash32, Height, TxId, TxOutcome, UseId};
 
-use crate::store::{Store, StoreError, TxLocation};
+use crate::storage::{Store, StoreError, TxLocation};
 
 fn corrupt(what: String) -> StoreError {
     StoreError::Corrupt {

@@ -16,7 +16,7 @@ use crate::config::{ConfigError, LogFormat, NodeConfig};
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
-use crate::store::{Store, StoreError};
+use crate::storage::{Store, StoreError};
 
 /// Why the node could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,9 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
             field: "api.listen",
         })?;
 
-    let store = Store::open_with_cache(&cfg.store_path(), cfg.store_cache_bytes)?;
+    let store = Store::open(&cfg.store_path(), &cfg.store_config(), &genesis)?;
+    let mut metrics = Metrics::new();
+    metrics.register_storage(store.metrics());
     let chain = Arc::new(Chain::open(store, &genesis)?);
     let head = chain.head();
     tracing::info!(target: "assent::node", moniker = %cfg.moniker, chain = %genesis.chain_id(), height = head.height.0, validator = %validator_key, "starting");
@@ -197,7 +199,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         chain: chain.clone(),
         mempool: Mutex::new(mempool),
         gossip: Some(gossip),
-        metrics: Arc::new(Metrics::new()),
+        metrics: Arc::new(metrics),
         config: cfg.clone(),
         validator_key,
         signer: assent_contracts::crypto::Keypair::from_seed(key.seed()),

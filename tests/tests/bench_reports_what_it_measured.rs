@@ -76,6 +76,30 @@ fn bench_reports_what_it_measured() {
     );
     assert!(s["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
     assert!(s["uses_settled"].as_u64().unwrap() > 0, "{s}");
+    // What the measured run cost the 4 validators, and the openssl yardstick
+    // (a null R is allowed, with a note, on a machine without openssl).
+    assert!(
+        s["validator_cpu_us_per_tx"]
+            .as_f64()
+            .is_some_and(|x| x > 0.0),
+        "{s}"
+    );
+    assert_eq!(s["validators_sampled"], 4, "{s}");
+    assert!(
+        s["bytes_written_per_tx"].as_f64().is_some_and(|x| x >= 0.0),
+        "{s}"
+    );
+    match s["r"].as_f64() {
+        Some(r) => assert!(r > 0.0, "{s}"),
+        None => assert!(
+            s["r"].is_null() && !s["notes"].as_array().unwrap().is_empty(),
+            "{s}"
+        ),
+    }
+    assert!(
+        stdout.contains("validator CPU") && stdout.contains("yardstick"),
+        "{stdout}"
+    );
     // The chain agrees: the settled uses are on every node.
     let h = net.height(0).unwrap();
     for i in 1..4 {

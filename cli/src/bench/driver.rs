@@ -13,6 +13,7 @@ use anyhow::{anyhow, Context as _, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::costs::Costs;
 use super::workload::Prepared;
 
 /// Most txs in one batch request (the API takes up to 10,000).
@@ -60,6 +61,8 @@ pub struct RunResult {
     pub last_height: u64,
     /// Largest number of txs in one block.
     pub max_block_txs: usize,
+    /// What the run cost the validators; measured runs only, filled in by the caller.
+    pub costs: Option<Costs>,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +456,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         first_height: w.first_height,
         last_height: w.last_height,
         max_block_txs: w.max_block_txs,
+        costs: None,
     })
 }
 

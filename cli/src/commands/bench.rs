@@ -2,15 +2,19 @@
 //! default ./devnet) it admits and funds bench enterprises through the
 //! operators' governance and the mint authority, registers consumers who
 //! grant consents (the setup run), then sends a pre-signed mix at a target
-//! rate and reports throughput and submit → commit latency.
+//! rate and reports throughput, submit → commit latency, and what the
+//! measured run cost the devnet's validators (CPU, bytes written) against an
+//! `openssl speed ed25519` yardstick.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use assent_cli::bench::costs::{self, Probe};
 use assent_cli::bench::driver::{self, RunConfig, RunResult};
 use assent_cli::bench::report;
 use assent_cli::bench::workload::{derive_key, Kind, Mix, Workload};
+use assent_cli::bench::yardstick::{self, YardstickError};
 use assent_cli::client::Node;
 use assent_cli::devnet;
 use assent_cli::duration::parse_ms;
@@ -67,6 +71,9 @@ pub struct BenchArgs {
     /// Also write the JSON summary to this file
     #[arg(long, value_name = "FILE")]
     json_out: Option<PathBuf>,
+    /// Do not run `openssl speed ed25519` after the run (openssl_verify_per_sec and r are then null)
+    #[arg(long)]
+    no_yardstick: bool,
 }
 
 fn check(args: &BenchArgs) -> Result<()> {
@@ -228,7 +235,30 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
         drain: Duration::from_millis(args.drain),
         progress: !ctx.is_json(),
     };
-    let result = driver::run(&urls, &plan, &cfg)?;
+    // Sampled right around the measured run, so the setup's cost is not in it.
+    let probe = Probe::start(&dir, &genesis);
+    let mut result = driver::run(&urls, &plan, &cfg)?;
+    let mut usage = probe.finish();
+    if !args.nodes.is_empty() {
+        usage.notes.push(format!(
+            "CPU and bytes written are of the assentd processes of {}, which --nodes may not point at",
+            dir.display()
+        ));
+    }
+    let verify = if args.no_yardstick {
+        Err(YardstickError::Skipped)
+    } else {
+        say(ctx, "measuring the yardstick: openssl speed ed25519…")?;
+        yardstick::run(yardstick::seconds_for(usage.wall))
+    };
+    result.costs = Some(costs::costs(
+        usage,
+        result.committed,
+        result.committed_tps(),
+        verify,
+        costs::cores(),
+        genesis.validators().len(),
+    ));
     finish(ctx, &args, &setup_result, &result, seed)
 }
 

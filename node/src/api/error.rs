@@ -11,6 +11,9 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// How long an answer waits for the indexer to reach the height it needs.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The body of every error answer.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
@@ -57,6 +60,34 @@ impl ApiError {
             "store_error",
             format!("the node could not read its store: {e}; retry, and tell the node's operator if it persists"),
         )
+    }
+
+    /// Answers that come from the query indexes need them up to `h`. The
+    /// indexer runs just behind the commit: wait for it a little; a node
+    /// with indexing off says so.
+    pub fn need_index(
+        store: &crate::storage::Store,
+        h: assent_contracts::Height,
+    ) -> Result<(), ApiError> {
+        if !store.index_enabled() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "index_disabled",
+                "this node keeps no query indexes ([index] enabled = false in its config.toml); ask a node that does",
+            ));
+        }
+        if store.wait_indexed(h, INDEX_WAIT) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "indexing",
+            format!(
+                "this node has indexed up to height {} of {}; retry in a moment",
+                store.indexed_height().0,
+                h.0
+            ),
+        ))
     }
 
     pub fn internal(message: impl Display) -> ApiError {
@@ -118,8 +149,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> ApiError {
+impl From<crate::storage::StoreError> for ApiError {
+    fn from(e: crate::storage::StoreError) -> ApiError {
         ApiError::store(e)
     }
 }

@@ -32,7 +32,7 @@ use super::routes::ApiState;
 use super::views::{BlockSummaryData, EventData, GapData};
 use crate::chain::Committed;
 use crate::shared::Shared;
-use crate::store::BlockResults;
+use crate::storage::BlockResults;
 
 /// Furthest back (in blocks) a request may resume from.
 pub const MAX_REPLAY_BLOCKS: u64 = 100_000;

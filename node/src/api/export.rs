@@ -3,12 +3,10 @@
 //! consents with their state history, uses of their data, rewards,
 //! policies, and a self-proving receipt per consent change and per use.
 //!
-//! Everything is read as of one height H: indexed records (the `h/` history
-//! and `u/` use indexes) are read up to H, and the consumer's state records
-//! are read while no block above H has touched the consumer (checked with
-//! [`Store::touched_after`] after the reads, retried otherwise), so they are
-//! exactly the state at H. The records and files are defined and rendered
-//! in [`export_files`](super::export_files).
+//! Everything is read as of one height H: the consumer's state records from
+//! one state snapshot after H, the indexed records (the `h/` history and
+//! `u/` use indexes) up to H once the indexer has reached H. The records
+//! and files are defined and rendered in [`export_files`](super::export_files).
 //!
 //! Size is bounded: at most [`MAX_EXPORT_RECORDS`] history entries plus uses
 //! and [`MAX_EXPORT_BYTES`] of archive, else `413 export_too_large`.
@@ -35,7 +33,7 @@ use super::routes::ApiState;
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::receipts;
 use crate::shared::Shared;
-use crate::store::{Head, HistoryRecord, Store, UseRecord};
+use crate::storage::{Head, HistoryRecord, Store, UseRecord};
 
 /// Most history entries plus uses one export may hold.
 pub const MAX_EXPORT_RECORDS: usize = 20_000;
@@ -44,7 +42,6 @@ pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 /// Exports built at once; more wait.
 pub const MAX_CONCURRENT_EXPORTS: usize = 2;
 /// Attempts at reading the consumer's state while no block touches it.
-const SNAPSHOT_ATTEMPTS: usize = 20;
 
 /// Uses and their rewards (with a sort key).
 type UsesAndRewards = (Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>);
@@ -123,52 +120,42 @@ pub(crate) async fn export(
 }
 
 fn snapshot(store: &Store, id: &AccountId) -> Result<Snapshot, ApiError> {
-    for _ in 0..SNAPSHOT_ATTEMPTS {
-        let head = store.head()?;
-        let consumer = store.consumer(id)?.ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_consumer",
-                format!("{id} is not a registered consumer; only a consumer's records can be exported (it registers with a RegisterConsumer tx)"),
-            )
-        })?;
-        let balance = store.account(id)?.balance;
-        let mut consents = Vec::new();
-        let mut ratings = BTreeMap::new();
-        for cid in store.consents_of(id)? {
-            let c = store
-                .consent(&cid)?
-                .ok_or_else(|| ApiError::store(format!("consent {cid} is indexed but missing")))?;
-            if let Some(r) = store.rating(&cid)? {
-                ratings.insert(cid, r);
-            }
-            consents.push(c);
+    let state = store.snapshot();
+    let head = store.head_at(state.height())?;
+    let consumer = state.consumer(id)?.ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_consumer",
+            format!("{id} is not a registered consumer; only a consumer's records can be exported (it registers with a RegisterConsumer tx)"),
+        )
+    })?;
+    let balance = state.account(id)?.balance;
+    let mut consents = Vec::new();
+    let mut ratings = BTreeMap::new();
+    for cid in state.consents_of(id)? {
+        let c = state
+            .consent(&cid)?
+            .ok_or_else(|| ApiError::store(format!("consent {cid} is indexed but missing")))?;
+        if let Some(r) = state.rating(&cid)? {
+            ratings.insert(cid, r);
         }
-        let mut policies = Vec::new();
-        for pid in store.policies_of(id)? {
-            policies.push(
-                store.policy(&pid)?.ok_or_else(|| {
-                    ApiError::store(format!("policy {pid} is indexed but missing"))
-                })?,
-            );
-        }
-        // Every change of these records comes with an index entry in the
-        // same atomic commit; none above H means they are the state at H.
-        if !store.touched_after(id, head.height)? {
-            return Ok(Snapshot {
-                head,
-                consumer,
-                balance,
-                consents,
-                ratings,
-                policies,
-            });
-        }
+        consents.push(c);
     }
-    Err(ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        format!("the records of {id} changed in every one of {SNAPSHOT_ATTEMPTS} attempts to read them at one height; retry in a moment"),
-    ))
+    let mut policies = Vec::new();
+    for pid in state.policies_of(id)? {
+        policies.push(
+            state
+                .policy(&pid)?
+                .ok_or_else(|| ApiError::store(format!("policy {pid} is indexed but missing")))?,
+        );
+    }
+    Ok(Snapshot {
+        head,
+        consumer,
+        balance,
+        consents,
+        ratings,
+        policies,
+    })
 }
 
 /// Names of enterprises, read once each.
@@ -235,6 +222,7 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
     let store = s.chain.store();
     let snap = snapshot(store, &id)?;
     let h = snap.head.height;
+    ApiError::need_index(store, h)?;
     let history = store.history_up_to(&id, h, MAX_EXPORT_RECORDS + 1)?;
     let use_records = store.uses_up_to(&id, h, MAX_EXPORT_RECORDS + 1)?;
     let total = history.len() + use_records.len();

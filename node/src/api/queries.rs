@@ -18,7 +18,7 @@ use super::events::event_json;
 use super::routes::ApiState;
 use super::views::*;
 use crate::shared::Shared;
-use crate::store::UseRecord;
+use crate::storage::UseRecord;
 
 /// Uses returned when `?limit` is not given.
 pub const DEFAULT_USES: usize = 100;
@@ -47,6 +47,7 @@ where
 pub(crate) async fn node_status(State(st): State<ApiState>) -> Result<Json<NodeStatus>, ApiError> {
     read(&st, |s| {
         let head = s.chain.head();
+        let store = s.chain.store();
         let validators = s
             .chain
             .validators()?
@@ -67,6 +68,8 @@ pub(crate) async fn node_status(State(st): State<ApiState>) -> Result<Json<NodeS
             state_root: head.state_root.to_string(),
             time_ms: head.time.0,
             validators,
+            indexed_height: store.index_enabled().then(|| store.indexed_height().0),
+            persisted_height: store.persisted_height().0,
             peers,
             syncing: s.syncing(),
             mempool,
@@ -188,6 +191,7 @@ pub(crate) async fn uses(
     }
     read(&st, move |s| {
         let store = s.chain.store();
+        ApiError::need_index(store, s.chain.head().height)?;
         let mut blocks: BTreeMap<u64, Option<Block>> = BTreeMap::new();
         let mut uses = Vec::new();
         for rec in store.uses_of(&id, limit)? {

@@ -119,6 +119,7 @@ fn consent_receipt_now(
 ) -> Result<Value, ApiError> {
     let store = s.chain.store();
     let head = s.chain.head();
+    ApiError::need_index(store, head.height)?;
     let genesis_hash = s.chain.genesis_hash();
     let consent = store.consent(&id)?.ok_or_else(|| {
         ApiError::not_found(
@@ -193,6 +194,7 @@ pub(crate) async fn use_receipt(
     format_param(q.format.as_deref(), &["proof"])?;
     let shared: Arc<Shared> = st.shared.clone();
     blocking(move || {
+        ApiError::need_index(shared.chain.store(), shared.chain.head().height)?;
         let r = receipts::use_receipt(shared.chain.store(), shared.chain.genesis_hash(), &id)?
             .ok_or_else(|| {
                 ApiError::not_found(

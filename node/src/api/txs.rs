@@ -312,7 +312,9 @@ fn lookup(shared: &Shared, tx_id: TxId) -> Result<TxStatus, ApiError> {
         st.status = TxState::Pending;
         return Ok(st);
     }
-    // It may have been committed (and left the mempool) since the first look.
+    // It may have been committed (and left the mempool) since the first
+    // look: once the index has caught up with the head, the index knows.
+    ApiError::need_index(shared.chain.store(), shared.chain.head().height)?;
     in_block(shared, &mut st)?;
     Ok(st)
 }

@@ -106,6 +106,13 @@ pub struct NodeStatus {
     /// Block time of the tip, ms since the Unix epoch.
     pub time_ms: u64,
     pub validators: Vec<ValidatorView>,
+    /// Every block up to this height is in the query indexes (tx status,
+    /// uses, histories, receipts, exports); `null` when this node does not
+    /// index (`[index] enabled = false`).
+    pub indexed_height: Option<u64>,
+    /// The state checkpoint in sled is at this height (the rest is in
+    /// memory and in the block journal).
+    pub persisted_height: u64,
     /// Connected tx-gossip peers.
     pub peers: usize,
     pub syncing: bool,

@@ -326,8 +326,9 @@ impl App {
                         let shared = self.shared.clone();
                         let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
                         let chain = &self.shared.chain;
+                        let bytes = value_bytes.to_vec();
                         let validity = match cpu_bound(|| {
-                            chain.validate_block(block, None, &known, None)
+                            chain.validate_block(block, bytes, None, &known, None)
                         })
                         .map_err(fatal)?
                         {
@@ -403,12 +404,12 @@ impl App {
         };
         let (chain, me) = (&self.shared.chain, self.shared.validator_key);
         let executed = cpu_bound(|| chain.build_block(txs, me, now_ms())).map_err(fatal)?;
-        let bytes = executed.block.encode();
         let hash = executed.hash;
         // Persist before we sign and send.
         store
-            .save_undecided(height_ledger(height), &hash, &bytes, Some(r))
+            .save_undecided(height_ledger(height), &hash, &executed.bytes, Some(r))
             .map_err(fatal)?;
+        let bytes = executed.bytes.clone();
         self.shared.chain.remember(executed).map_err(fatal)?;
         self.stream(height, round, Round::Nil, hash, &bytes, network)
             .await;
@@ -535,7 +536,8 @@ impl App {
             Validity::Invalid
         } else {
             let chain = &self.shared.chain;
-            match cpu_bound(|| chain.validate_block(block, None, &known, Some(now_ms())))
+            let bytes = s.block_bytes;
+            match cpu_bound(|| chain.validate_block(block, bytes, None, &known, Some(now_ms())))
                 .map_err(fatal)?
             {
                 Ok(executed) => {

@@ -24,7 +24,7 @@ use assent_node::gossip::GossipHandle;
 use assent_node::mempool::{Mempool, MempoolLimits};
 use assent_node::metrics::Metrics;
 use assent_node::shared::Shared;
-use assent_node::store::Store;
+use assent_node::storage::Store;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -95,7 +95,8 @@ pub fn node_with(gossip: Option<GossipHandle>) -> TestNode {
         enterprise: Some(DevnetEnterprise::acme_retail(keys.acme.account())),
     })
     .expect("genesis");
-    let chain = Arc::new(Chain::open(Store::temporary().expect("store"), &genesis).expect("chain"));
+    let chain =
+        Arc::new(Chain::open(Store::memory(&genesis).expect("store"), &genesis).expect("chain"));
     let config = NodeConfig::parse(
         Path::new("/tmp/api-test"),
         Path::new("/tmp/api-test/config.toml"),

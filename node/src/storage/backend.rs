@@ -1,0 +1,68 @@
+//! The durable primitives under the node's storage, and the error they fail
+//! with. Two implementations pass one conformance suite: [`DiskBackend`]
+//! (block journal files + sled) and [`MemBackend`] (its in-memory twin, with
+//! the same durability model: what was not made durable is lost in a crash).
+//!
+//! [`DiskBackend`]: super::disk::DiskBackend
+//! [`MemBackend`]: super::mem::MemBackend
+
+use super::journal::JournalError;
+
+/// Key-value pairs in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One write of a batch: key → new value, or `None` to delete.
+pub type Op = (Vec<u8>, Option<Vec<u8>>);
+
+/// Why storage failed. All of these stop the node: a store it cannot trust
+/// is never used half-way, and a restart recovers from what is durable.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}; if the files are corrupt, move the data directory away and let the node sync again")]
+    Open { path: String, source: sled::Error },
+    #[error("store I/O failed: {0}")]
+    Io(#[from] sled::Error),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("stored record {what} is corrupt: {why}")]
+    Corrupt { what: String, why: String },
+    #[error("this store belongs to chain {stored}, not to genesis {expected}; use another --home or remove its data directory")]
+    WrongChain { stored: String, expected: String },
+    #[error("the store at {path} was written by an older assentd (blocks in sled, no block journal); remove {path} and let the node sync its chain from its peers")]
+    OldLayout { path: String },
+    #[error("the genesis state could not be built: {0}")]
+    Genesis(String),
+    #[error("the state checkpoint is at height {checkpoint} but the block journal ends at {journal}: the journal lost committed blocks; restore the data directory or remove it and let the node sync")]
+    JournalBehind { checkpoint: u64, journal: u64 },
+    #[error("the background {task} failed earlier: {why}; the node stops and recovers on restart")]
+    Background { task: &'static str, why: String },
+    #[error("injected failure at storage step {0} (test)")]
+    Injected(usize),
+}
+
+/// What the node needs from durable storage.
+///
+/// One ordered key space (sled's tree; table prefixes in `keys`) for small
+/// records, written in atomic batches, plus the append-only block journal.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Entries with `from <= key < to` in key order (newest-first when
+    /// `rev`), at most `limit`.
+    fn range(&self, from: &[u8], to: &[u8], rev: bool, limit: usize)
+        -> Result<Entries, StoreError>;
+    /// Applies every op or none; with `durable`, on disk when it returns
+    /// (and so is every batch applied before it).
+    fn apply(&self, ops: Vec<Op>, durable: bool) -> Result<(), StoreError>;
+    /// Appends records `(kind, height, payload)` to the block journal and
+    /// makes them durable before returning.
+    fn journal_append(&self, records: &[(u8, u64, &[u8])]) -> Result<(), StoreError>;
+    /// The latest journal record of `kind` at `height`.
+    fn journal_get(&self, kind: u8, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Height of the last block record in the journal.
+    fn journal_tip(&self) -> Option<u64>;
+    /// Bytes appended to the journal since open.
+    fn journal_bytes(&self) -> u64;
+    /// Where the data lives (for messages).
+    fn describe(&self) -> String;
+    fn size_on_disk(&self) -> u64;
+}

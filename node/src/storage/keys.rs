@@ -1,0 +1,89 @@
+//! Every key the node writes to sled, built in this one place.
+//!
+//! sled holds small things only: the genesis hash, the state checkpoint
+//! (`s/` records as of [`STATE_CHECKPOINT`]'s height, written by the
+//! persister in merged batches), the query indexes (written by the indexer,
+//! cursor [`INDEXED`]) and the consensus scratch (`p/`, `v/`). Blocks,
+//! certificates and results live in the block journal, not here. Each table
+//! is a one- or two-letter prefix ending in `/`, so no table's keys are a
+//! prefix of another's.
+
+use assent_contracts::{AccountId, BlockHash, Height, TxId, UseId};
+
+pub const GENESIS: &[u8] = b"m/genesis";
+/// Height and state root of the state the `s/` table holds.
+pub const STATE_CHECKPOINT: &[u8] = b"m/state";
+/// Highest height whose index entries are all written.
+pub const INDEXED: &[u8] = b"m/indexed";
+/// The head record of stores written before the block journal existed.
+pub const LEGACY_HEAD: &[u8] = b"m/head";
+pub const STATE: &[u8] = b"s/";
+
+pub fn state(k: &[u8]) -> Vec<u8> {
+    [STATE, k].concat()
+}
+pub fn tx(id: &TxId) -> Vec<u8> {
+    [b"t/".as_slice(), id.as_bytes()].concat()
+}
+/// Uses of a consumer's data, ordered by (height, tx index, use index).
+pub fn consumer_use(consumer: &AccountId, h: Height, tx: u32, index: u32) -> Vec<u8> {
+    [
+        b"u/".as_slice(),
+        consumer.as_bytes(),
+        &h.0.to_be_bytes(),
+        &tx.to_be_bytes(),
+        &index.to_be_bytes(),
+    ]
+    .concat()
+}
+pub fn consumer_uses_prefix(consumer: &AccountId) -> Vec<u8> {
+    [b"u/".as_slice(), consumer.as_bytes()].concat()
+}
+pub fn use_location(id: &UseId) -> Vec<u8> {
+    [b"w/".as_slice(), id.as_bytes()].concat()
+}
+/// What happened to an account, ordered by (height, tx index, event number
+/// in the tx): see [`history_accounts`](super::records::history_accounts).
+pub fn account_event(account: &AccountId, h: Height, tx: u32, n: u32) -> Vec<u8> {
+    [
+        b"h/".as_slice(),
+        account.as_bytes(),
+        &h.0.to_be_bytes(),
+        &tx.to_be_bytes(),
+        &n.to_be_bytes(),
+    ]
+    .concat()
+}
+pub fn account_events_prefix(account: &AccountId) -> Vec<u8> {
+    [b"h/".as_slice(), account.as_bytes()].concat()
+}
+/// A block this node proposed at (height, round): re-proposed unchanged after a restart.
+pub fn own_proposal(h: Height, round: u32) -> Vec<u8> {
+    [b"p/".as_slice(), &h.0.to_be_bytes(), &round.to_be_bytes()].concat()
+}
+pub const OWN_PROPOSALS: &[u8] = b"p/";
+/// A proposed block (ours or received), by hash, kept until it is decided or pruned.
+pub fn undecided(h: Height, hash: &BlockHash) -> Vec<u8> {
+    [b"v/".as_slice(), &h.0.to_be_bytes(), hash.as_bytes()].concat()
+}
+pub const UNDECIDED: &[u8] = b"v/";
+
+/// The first key after every key that starts with `prefix` (prefixes end in
+/// an ASCII `/` or a fixed-width id, so the last byte is below 0xff or the
+/// prefix is extended).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    // A prefix of only 0xff bytes: everything after it.
+    vec![0xff; prefix.len() + 1]
+}
+
+/// `prefix ‖ height BE`: the start of a per-height range.
+pub fn at_height(prefix: &[u8], h: u64) -> Vec<u8> {
+    [prefix, &h.to_be_bytes()].concat()
+}

@@ -1,0 +1,25 @@
+//! The node's storage: the block journal (committed chain), ledger state in
+//! memory over a sled checkpoint, the query indexes and the consensus
+//! scratch, behind one [`Store`]; see `store.rs` for the whole picture.
+
+pub mod backend;
+pub mod cache;
+pub mod disk;
+pub mod journal;
+pub mod keys;
+pub mod mem;
+pub mod metrics;
+pub mod persister;
+pub mod records;
+pub mod state;
+pub mod store;
+
+#[cfg(test)]
+mod conformance;
+
+pub use backend::{Backend, StoreError};
+pub use metrics::StorageMetrics;
+pub use records::{BlockResults, Checkpoint, Head, HistoryRecord, TxLocation, UseRecord};
+pub use state::{StateLimits, StateSnapshot};
+pub(crate) use store::{decode, enc, StoreCore};
+pub use store::{Entry, Store, StoreConfig};

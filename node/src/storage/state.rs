@@ -1,0 +1,318 @@
+//! Committed ledger state, served from memory and persisted in the background.
+//!
+//! Three layers, newest first:
+//! - `dirty`: every record changed above the last freeze (the latest value
+//!   of each key), an `imbl::OrdMap`, so a snapshot is an O(1) clone;
+//! - `frozen`: the layer the persister is writing to sled right now;
+//! - sled's `s/` table: the state at the checkpoint height, with a bounded
+//!   read cache ([`HotCache`]) in front of it.
+//!
+//! A [`StateSnapshot`] is the state after one height, consistent however
+//! long it is read: it holds its own `dirty` and `frozen`, and *pins* its
+//! height, so the persister never writes a checkpoint above a live
+//! snapshot (sled would then show it later changes). Memory is bounded:
+//! unpersisted layers by `unpersisted_cap` (a commit waits for the
+//! persister beyond it: backpressure, never unbounded growth), the cache by
+//! its budget; everything else is read from sled.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use assent_contracts::state::{
+    Entries as StateEntries, StateRead, StoreError as LedgerError, Writes,
+};
+use assent_contracts::{Hash32, Height};
+use imbl::OrdMap;
+
+use super::backend::{Backend, StoreError};
+use super::cache::HotCache;
+use super::keys;
+use super::records::Checkpoint;
+
+/// Bytes counted per changed record besides key and value.
+const RECORD_OVERHEAD: usize = 96;
+
+pub(crate) type Layer = OrdMap<Vec<u8>, Option<Vec<u8>>>;
+
+#[derive(Debug)]
+pub(crate) struct Frozen {
+    pub map: Layer,
+    pub bytes: usize,
+    pub to: Checkpoint,
+}
+
+#[derive(Debug)]
+pub(crate) struct Layers {
+    /// The state these layers give: after `head`.
+    pub head: Checkpoint,
+    pub dirty: Layer,
+    pub dirty_bytes: usize,
+    /// Heights in `dirty`.
+    pub dirty_heights: u64,
+    pub frozen: Option<Arc<Frozen>>,
+    /// What sled's `s/` table holds.
+    pub persisted: Checkpoint,
+    /// Live snapshots by height.
+    pub pins: BTreeMap<u64, usize>,
+    pub last_freeze: Instant,
+    /// The first background failure; every later commit returns it.
+    pub failed: Option<String>,
+    pub stop: bool,
+}
+
+/// Limits of the in-memory state.
+#[derive(Debug, Clone, Copy)]
+pub struct StateLimits {
+    /// Most bytes of unpersisted changes (dirty + frozen) before a commit waits.
+    pub unpersisted_cap: usize,
+    /// Read cache in front of sled.
+    pub cache_bytes: usize,
+    /// The persister writes a checkpoint at least this often while there are changes.
+    pub persist_interval: Duration,
+}
+
+impl Default for StateLimits {
+    fn default() -> StateLimits {
+        StateLimits {
+            unpersisted_cap: 256 * 1024 * 1024,
+            cache_bytes: 64 * 1024 * 1024,
+            persist_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct StateCore {
+    pub backend: Arc<dyn Backend>,
+    pub layers: Mutex<Layers>,
+    /// Signalled on commits, checkpoints, unpins and stop.
+    pub changed: Condvar,
+    pub cache: HotCache,
+    pub limits: StateLimits,
+}
+
+fn weight(k: &[u8], v: &Option<Vec<u8>>) -> usize {
+    k.len() + v.as_ref().map_or(0, Vec::len) + RECORD_OVERHEAD
+}
+
+impl StateCore {
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        at: Checkpoint,
+        limits: StateLimits,
+        metrics: &super::StorageMetrics,
+    ) -> StateCore {
+        StateCore {
+            backend,
+            layers: Mutex::new(Layers {
+                head: at,
+                dirty: OrdMap::new(),
+                dirty_bytes: 0,
+                dirty_heights: 0,
+                frozen: None,
+                persisted: at,
+                pins: BTreeMap::new(),
+                last_freeze: Instant::now(),
+                failed: None,
+                stop: false,
+            }),
+            changed: Condvar::new(),
+            cache: HotCache::new(
+                limits.cache_bytes,
+                metrics.cache_hits.clone(),
+                metrics.cache_misses.clone(),
+            ),
+            limits,
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Layers> {
+        self.layers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a committed block's writes: the state after `to`. Waits while
+    /// the unpersisted changes are over the cap (the persister catches up).
+    pub fn apply(&self, to: Checkpoint, writes: &Writes) -> Result<(), StoreError> {
+        let mut l = self.lock();
+        let mut warned = false;
+        loop {
+            if let Some(why) = &l.failed {
+                return Err(StoreError::Background {
+                    task: "state persister",
+                    why: why.clone(),
+                });
+            }
+            let frozen = l.frozen.as_ref().map_or(0, |f| f.bytes);
+            if l.dirty_bytes + frozen < self.limits.unpersisted_cap || l.stop {
+                break;
+            }
+            if !warned {
+                tracing::warn!(target: "assent::storage", unpersisted = l.dirty_bytes + frozen, cap = self.limits.unpersisted_cap, "unpersisted state is at its cap; the commit waits for the persister");
+                warned = true;
+            }
+            self.changed.notify_all();
+            l = self
+                .changed
+                .wait_timeout(l, Duration::from_millis(100))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        for (k, v) in writes {
+            let w = weight(k, v);
+            if let Some(old) = l.dirty.insert(k.clone(), v.clone()) {
+                l.dirty_bytes = l.dirty_bytes.saturating_sub(weight(k, &old));
+            }
+            l.dirty_bytes += w;
+        }
+        l.dirty_heights += 1;
+        l.head = to;
+        drop(l);
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// Records a background failure: later commits fail with it.
+    pub fn fail(&self, why: String) {
+        let mut l = self.lock();
+        if l.failed.is_none() {
+            l.failed = Some(why);
+        }
+        drop(l);
+        self.changed.notify_all();
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.lock().failed.clone()
+    }
+}
+
+/// The committed state after one height. Reads never change while it lives.
+pub struct StateSnapshot {
+    core: Arc<StateCore>,
+    at: Checkpoint,
+    dirty: Layer,
+    frozen: Option<Arc<Frozen>>,
+    pinned: bool,
+}
+
+impl std::fmt::Debug for StateSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StateSnapshot(height {})", self.at.height.0)
+    }
+}
+
+impl StateSnapshot {
+    pub(crate) fn take(core: &Arc<StateCore>) -> StateSnapshot {
+        let mut l = core.lock();
+        let h = l.head.height.0;
+        *l.pins.entry(h).or_insert(0) += 1;
+        StateSnapshot {
+            core: core.clone(),
+            at: l.head,
+            dirty: l.dirty.clone(),
+            frozen: l.frozen.clone(),
+            pinned: true,
+        }
+    }
+
+    /// A view for one read of the latest state: not pinned, so a later
+    /// checkpoint may show it newer values — which a single read of "the
+    /// latest committed value" may return. Never use it for two reads that
+    /// must agree.
+    pub(crate) fn latest(core: &Arc<StateCore>) -> StateSnapshot {
+        let l = core.lock();
+        StateSnapshot {
+            core: core.clone(),
+            at: l.head,
+            dirty: l.dirty.clone(),
+            frozen: l.frozen.clone(),
+            pinned: false,
+        }
+    }
+
+    pub fn height(&self) -> Height {
+        self.at.height
+    }
+
+    pub fn state_root(&self) -> Hash32 {
+        self.at.state_root
+    }
+
+    fn persisted_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let miss = match self.core.cache.get(key) {
+            Ok(v) => return Ok(v),
+            Err(miss) => miss,
+        };
+        let v = self.core.backend.get(&keys::state(key))?;
+        self.core.cache.fill(miss, key, v.clone());
+        Ok(v)
+    }
+}
+
+impl Drop for StateSnapshot {
+    fn drop(&mut self) {
+        if !self.pinned {
+            return;
+        }
+        let mut l = self.core.lock();
+        let h = self.at.height.0;
+        let mut released = false;
+        if let Some(n) = l.pins.get_mut(&h) {
+            *n -= 1;
+            if *n == 0 {
+                l.pins.remove(&h);
+                released = true;
+            }
+        }
+        // Only the persister waits for pins, and only with a frozen layer.
+        let wake = released && l.frozen.is_some();
+        drop(l);
+        if wake {
+            self.core.changed.notify_all();
+        }
+    }
+}
+
+fn ledger_err(e: StoreError) -> LedgerError {
+    LedgerError::Io(e.to_string())
+}
+
+impl StateRead for StateSnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        if let Some(v) = self.dirty.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(f) = &self.frozen {
+            if let Some(v) = f.map.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.persisted_get(key).map_err(ledger_err)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<StateEntries, LedgerError> {
+        let strip = keys::STATE.len();
+        let from = keys::state(prefix);
+        let to = keys::prefix_end(&from);
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = self
+            .core
+            .backend
+            .range(&from, &to, false, usize::MAX)
+            .map_err(ledger_err)?
+            .into_iter()
+            .map(|(k, v)| (k[strip..].to_vec(), v))
+            .collect();
+        let end = keys::prefix_end(prefix);
+        let layers = self.frozen.iter().map(|f| &f.map).chain([&self.dirty]);
+        for layer in layers {
+            for (k, v) in layer.range(prefix.to_vec()..end.clone()) {
+                match v {
+                    Some(v) => merged.insert(k.clone(), v.clone()),
+                    None => merged.remove(k),
+                };
+            }
+        }
+        Ok(merged.into_iter().collect())
+    }
+}

@@ -1,0 +1,742 @@
+//! [`Store`]: the node's storage as the rest of the node sees it.
+//!
+//! - **Committed chain**: the block journal. A commit appends one record
+//!   (the block's bytes as proposed, its certificate, its results) and
+//!   syncs it; that is the commit point. A fuller certificate seen later is
+//!   appended as its own record.
+//! - **Ledger state**: in memory above the last checkpoint, in sled below
+//!   it ([`state`](super::state)); the persister moves it down in the
+//!   background.
+//! - **Indexes** (`t/`, `u/`, `w/`, `h/`): written by the indexer from the
+//!   journal, behind the commit, with a durable cursor.
+//! - **Consensus scratch**: proposals (ours by round, received by hash),
+//!   durable before the engine hears of them.
+//!
+//! On open the store is at its state checkpoint; the ledger re-executes the
+//! journal's blocks above it ([`Store::unrecovered`], [`Store::recovered`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use assent_contracts::codec;
+use assent_contracts::commit::CommitCertificate;
+use assent_contracts::state::{
+    Entries as StateEntries, StateRead, StoreError as LedgerError, Writes,
+};
+use assent_contracts::{
+    AccountId, Block, BlockHash, BlockHeader, BlockOutput, Event, Hash32, Height, TxId, UseId,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::backend::{Backend, StoreError};
+use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
+use super::keys;
+use super::records::{BlockResults, Checkpoint, Head, HistoryRecord, TxLocation, UseRecord};
+use super::state::{StateCore, StateLimits, StateSnapshot};
+use super::StorageMetrics;
+
+/// How the store runs.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// sled's page cache.
+    pub sled_cache_bytes: u64,
+    pub state: StateLimits,
+    /// Whether the indexer runs (`[index] enabled`).
+    pub index: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            sled_cache_bytes: 64 * 1024 * 1024,
+            state: StateLimits::default(),
+            index: true,
+        }
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    codec::decode_stored(bytes).map_err(|e| StoreError::Corrupt {
+        what: what.to_string(),
+        why: e.to_string(),
+    })
+}
+
+/// Encodes a node record. They are plain structs of the ledger's types, so
+/// encoding cannot fail.
+pub(crate) fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+    codec::encode(v).unwrap_or_default()
+}
+
+/// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
+/// The block's bytes are stored as they are, not re-encoded.
+fn encode_entry(block: &[u8], cert: &CommitCertificate, out: &BlockOutput) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Tail<'a> {
+        certificate: &'a CommitCertificate,
+        results: &'a [assent_contracts::tx::TxResult],
+        end_events: &'a [Event],
+    }
+    let tail = enc(&Tail {
+        certificate: cert,
+        results: &out.results,
+        end_events: &out.end_events,
+    });
+    let mut v = Vec::with_capacity(4 + block.len() + tail.len());
+    v.extend_from_slice(&(block.len() as u32).to_le_bytes());
+    v.extend_from_slice(block);
+    v.extend_from_slice(&tail);
+    v
+}
+
+/// One committed block as the journal returns it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub block: Vec<u8>,
+    pub certificate: CommitCertificate,
+    pub results: BlockResults,
+}
+
+fn decode_entry(h: u64, payload: &[u8]) -> Result<Entry, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt {
+        what: format!("journal entry of block {h}"),
+        why,
+    };
+    let len = payload
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt("shorter than its length field".into()))? as usize;
+    let block = payload
+        .get(4..4 + len)
+        .ok_or_else(|| corrupt(format!("block length {len} runs past the record")))?;
+    let (certificate, results, end_events): (
+        CommitCertificate,
+        Vec<assent_contracts::tx::TxResult>,
+        Vec<Event>,
+    ) = codec::decode_stored(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Entry {
+        block: block.to_vec(),
+        certificate,
+        results: BlockResults {
+            results,
+            end_events,
+        },
+    })
+}
+
+/// What the storage threads share.
+#[derive(Debug)]
+pub(crate) struct StoreCore {
+    pub backend: Arc<dyn Backend>,
+    pub state: Arc<StateCore>,
+    head: RwLock<Head>,
+    genesis_head: Head,
+    genesis_hash: Hash32,
+    pub indexed: AtomicU64,
+    pub index_enabled: bool,
+    /// Wakes the indexer; `true` once it must stop.
+    pub index_wake: (Mutex<bool>, Condvar),
+    pub metrics: Arc<StorageMetrics>,
+}
+
+impl StoreCore {
+    pub fn head(&self) -> Head {
+        match self.head.read() {
+            Ok(h) => h.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// The journal entry of a committed block.
+    pub fn entry(&self, h: Height) -> Result<Option<Entry>, StoreError> {
+        if h.0 == 0 || h > self.head().height {
+            return Ok(None);
+        }
+        self.journal_entry(h.0)
+    }
+
+    fn journal_entry(&self, h: u64) -> Result<Option<Entry>, StoreError> {
+        match self.backend.journal_get(KIND_BLOCK, h)? {
+            Some(p) => decode_entry(h, &p).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn update_lags(&self) {
+        let (persisted, unpersisted) = {
+            let l = self.state.lock();
+            let frozen = l.frozen.as_ref().map_or(0, |f| f.bytes);
+            (l.persisted.height.0, l.dirty_bytes + frozen)
+        };
+        let indexed = if self.index_enabled {
+            self.indexed.load(Ordering::Relaxed)
+        } else {
+            self.head().height.0
+        };
+        self.metrics
+            .set_lags(self.head().height.0, persisted, unpersisted, indexed);
+    }
+}
+
+struct Handle {
+    core: Arc<StoreCore>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        {
+            let mut l = self.core.state.lock();
+            l.stop = true;
+        }
+        self.core.state.changed.notify_all();
+        {
+            let (m, cv) = &self.core.index_wake;
+            *m.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            cv.notify_all();
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The node's storage. Cloning shares it; the background threads stop (the
+/// persister writing what is left) when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.core().backend.describe())
+    }
+}
+
+impl Store {
+    /// Opens the store in `path` (block journal + sled) for `genesis`.
+    pub fn open(
+        path: &std::path::Path,
+        cfg: &StoreConfig,
+        genesis: &assent_genesis::Genesis,
+    ) -> Result<Store, StoreError> {
+        let backend = super::disk::DiskBackend::open(path, cfg.sled_cache_bytes)?;
+        Store::with_backend(Arc::new(backend), cfg, genesis)
+    }
+
+    /// A store in memory (tests, benches).
+    pub fn memory(genesis: &assent_genesis::Genesis) -> Result<Store, StoreError> {
+        Store::with_backend(
+            Arc::new(super::mem::MemBackend::new()),
+            &StoreConfig::default(),
+            genesis,
+        )
+    }
+
+    /// Opens on any backend: writes the genesis state on first start,
+    /// checks on later starts that the data belongs to this genesis, and
+    /// starts the persister (and the indexer, if enabled).
+    pub fn with_backend(
+        backend: Arc<dyn Backend>,
+        cfg: &StoreConfig,
+        genesis: &assent_genesis::Genesis,
+    ) -> Result<Store, StoreError> {
+        let hash = genesis.hash();
+        if backend.get(keys::LEGACY_HEAD)?.is_some() {
+            return Err(StoreError::OldLayout {
+                path: backend.describe(),
+            });
+        }
+        match backend.get(keys::GENESIS)? {
+            Some(stored) if stored.as_slice() != hash.as_bytes() => {
+                return Err(StoreError::WrongChain {
+                    stored: hex::encode(&stored),
+                    expected: hash.to_string(),
+                })
+            }
+            Some(_) => {}
+            None => {
+                let (writes, root) = genesis
+                    .initial_state()
+                    .writes()
+                    .map_err(|e| StoreError::Genesis(e.to_string()))?;
+                let mut ops: Vec<super::backend::Op> = writes
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (keys::state(&k), Some(v))))
+                    .collect();
+                let at = Checkpoint {
+                    height: Height(0),
+                    state_root: root,
+                };
+                ops.push((keys::STATE_CHECKPOINT.to_vec(), Some(enc(&at))));
+                // The genesis hash last: a store with it is complete.
+                ops.push((keys::GENESIS.to_vec(), Some(hash.as_bytes().to_vec())));
+                backend.apply(ops, true)?;
+            }
+        }
+        let at: Checkpoint = decode(
+            "state checkpoint",
+            &backend
+                .get(keys::STATE_CHECKPOINT)?
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "state checkpoint".into(),
+                    why: "missing".into(),
+                })?,
+        )?;
+        let tip = backend.journal_tip().unwrap_or(0);
+        if tip < at.height.0 {
+            return Err(StoreError::JournalBehind {
+                checkpoint: at.height.0,
+                journal: tip,
+            });
+        }
+        let genesis_head = Head {
+            height: Height(0),
+            block_hash: BlockHash(hash),
+            state_root: genesis.state_root(),
+            time: genesis.genesis_time(),
+        };
+        let head = if at.height.0 == 0 {
+            genesis_head.clone()
+        } else {
+            let payload =
+                backend
+                    .journal_get(KIND_BLOCK, at.height.0)?
+                    .ok_or(StoreError::JournalBehind {
+                        checkpoint: at.height.0,
+                        journal: tip,
+                    })?;
+            let entry = decode_entry(at.height.0, &payload)?;
+            let block: Block = decode(&format!("block {}", at.height.0), &entry.block)?;
+            Head::of(&block.header)
+        };
+        if head.state_root != at.state_root {
+            return Err(StoreError::Corrupt {
+                what: format!("state checkpoint at height {}", at.height.0),
+                why: "its state root differs from the block's header".into(),
+            });
+        }
+        let indexed = match backend.get(keys::INDEXED)? {
+            Some(v) => decode::<Height>("index cursor", &v)?.0,
+            None => 0,
+        };
+        let metrics = Arc::new(StorageMetrics::default());
+        let state = Arc::new(StateCore::new(backend.clone(), at, cfg.state, &metrics));
+        let core = Arc::new(StoreCore {
+            backend,
+            state,
+            head: RwLock::new(head),
+            genesis_head,
+            genesis_hash: hash,
+            indexed: AtomicU64::new(indexed),
+            index_enabled: cfg.index,
+            index_wake: (Mutex::new(false), Condvar::new()),
+            metrics,
+        });
+        let mut threads = Vec::new();
+        let (state, metrics) = (core.state.clone(), core.metrics.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .name("assent-persister".into())
+                .spawn(move || super::persister::run(state, metrics))
+                .map_err(|e| StoreError::Background {
+                    task: "state persister",
+                    why: e.to_string(),
+                })?,
+        );
+        if cfg.index {
+            let c = core.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("assent-indexer".into())
+                    .spawn(move || crate::index::run(c))
+                    .map_err(|e| StoreError::Background {
+                        task: "indexer",
+                        why: e.to_string(),
+                    })?,
+            );
+        }
+        Ok(Store {
+            handle: Arc::new(Handle {
+                core,
+                threads: Mutex::new(threads),
+            }),
+        })
+    }
+
+    pub(crate) fn core(&self) -> &Arc<StoreCore> {
+        &self.handle.core
+    }
+
+    pub fn metrics(&self) -> &StorageMetrics {
+        &self.core().metrics
+    }
+
+    pub fn genesis_hash(&self) -> Hash32 {
+        self.core().genesis_hash
+    }
+
+    pub fn head(&self) -> Head {
+        self.core().head()
+    }
+
+    /// The head as it was at committed height `h` (from the block's header).
+    pub fn head_at(&self, h: Height) -> Result<Head, StoreError> {
+        let head = self.head();
+        if h == head.height {
+            return Ok(head);
+        }
+        if h.0 == 0 {
+            return Ok(self.core().genesis_head.clone());
+        }
+        match self.block(h)? {
+            Some(b) => Ok(Head::of(&b.header)),
+            None => Err(StoreError::Corrupt {
+                what: format!("block {h}"),
+                why: "committed but missing from the journal".into(),
+            }),
+        }
+    }
+
+    /// Waits until every block up to `h` is indexed; `false` on timeout.
+    pub fn wait_indexed(&self, h: Height, deadline: std::time::Duration) -> bool {
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            if self.indexed_height() >= h {
+                return true;
+            }
+            if std::time::Instant::now() >= until || self.core().state.failure().is_some() {
+                return false;
+            }
+            let (m, cv) = &self.core().index_wake;
+            let g = m.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = cv.wait_timeout(g, std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// The committed state after the current head, consistent while it lives.
+    pub fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot::take(&self.core().state)
+    }
+
+    /// Journal heights above the head that recovery must re-execute.
+    pub fn unrecovered(&self) -> std::ops::RangeInclusive<u64> {
+        let from = self.head().height.0 + 1;
+        let to = self.core().backend.journal_tip().unwrap_or(0);
+        from..=to
+    }
+
+    /// The journal entry at `h` whether or not recovery reached it.
+    pub fn journal_entry(&self, h: Height) -> Result<Option<Entry>, StoreError> {
+        self.core().journal_entry(h.0)
+    }
+
+    /// A journaled block re-executed on start: its writes join the state.
+    pub fn recovered(&self, header: &BlockHeader, writes: &Writes) -> Result<Head, StoreError> {
+        self.advance(header, writes)
+    }
+
+    fn advance(&self, header: &BlockHeader, writes: &Writes) -> Result<Head, StoreError> {
+        let core = self.core();
+        let head = Head::of(header);
+        core.state.apply(
+            Checkpoint {
+                height: head.height,
+                state_root: head.state_root,
+            },
+            writes,
+        )?;
+        match core.head.write() {
+            Ok(mut h) => *h = head.clone(),
+            Err(p) => *p.into_inner() = head.clone(),
+        }
+        {
+            let (m, cv) = &core.index_wake;
+            let _wake = m.lock().unwrap_or_else(|p| p.into_inner());
+            cv.notify_all();
+        }
+        core.update_lags();
+        Ok(head)
+    }
+
+    /// Commits a decided block: its journal record (`bytes` exactly as
+    /// proposed, the certificate, the results) is durable when this
+    /// returns, and its writes are in the committed state. Fails if a
+    /// background task failed before (the node then stops).
+    pub fn commit_block(
+        &self,
+        bytes: &[u8],
+        block: &Block,
+        cert: &CommitCertificate,
+        out: &BlockOutput,
+    ) -> Result<Head, StoreError> {
+        let core = self.core();
+        if let Some(why) = core.state.failure() {
+            return Err(StoreError::Background {
+                task: "state persister",
+                why,
+            });
+        }
+        let h = block.header.height;
+        let payload = encode_entry(bytes, cert, out);
+        core.backend
+            .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
+        core.metrics.journal_bytes.inc_by(payload.len() as u64);
+        self.advance(&block.header, &out.writes)
+    }
+
+    /// Keeps a fuller certificate of a committed block (Finalized may carry
+    /// more signatures than Decided).
+    pub fn put_certificate(&self, h: Height, cert: &CommitCertificate) -> Result<(), StoreError> {
+        let payload = enc(cert);
+        self.core()
+            .backend
+            .journal_append(&[(KIND_CERTIFICATE, h.0, &payload)])?;
+        self.core()
+            .metrics
+            .journal_bytes
+            .inc_by(payload.len() as u64);
+        Ok(())
+    }
+
+    pub fn entry(&self, h: Height) -> Result<Option<Entry>, StoreError> {
+        self.core().entry(h)
+    }
+
+    pub fn block_bytes(&self, h: Height) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.entry(h)?.map(|e| e.block))
+    }
+
+    pub fn block(&self, h: Height) -> Result<Option<Block>, StoreError> {
+        match self.entry(h)? {
+            Some(e) => decode(&format!("block {h}"), &e.block).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn results(&self, h: Height) -> Result<Option<BlockResults>, StoreError> {
+        Ok(self.entry(h)?.map(|e| e.results))
+    }
+
+    /// The fullest certificate this node keeps for a committed block.
+    pub fn certificate(&self, h: Height) -> Result<Option<CommitCertificate>, StoreError> {
+        if h.0 == 0 || h > self.head().height {
+            return Ok(None);
+        }
+        self.journal_certificate(h)
+    }
+
+    /// The fullest certificate in the journal at `h`, whether or not
+    /// recovery reached it.
+    pub fn journal_certificate(&self, h: Height) -> Result<Option<CommitCertificate>, StoreError> {
+        if let Some(c) = self.core().backend.journal_get(KIND_CERTIFICATE, h.0)? {
+            return decode(&format!("certificate {h}"), &c).map(Some);
+        }
+        Ok(self.journal_entry(h)?.map(|e| e.certificate))
+    }
+
+    /// Height of the last block in the journal.
+    pub fn journal_tip(&self) -> u64 {
+        self.core().backend.journal_tip().unwrap_or(0)
+    }
+
+    // ---- indexes ----
+
+    /// Whether this node keeps the query indexes (`[index] enabled`).
+    pub fn index_enabled(&self) -> bool {
+        self.core().index_enabled
+    }
+
+    /// Every block up to this height is fully indexed (0 when indexing is off).
+    pub fn indexed_height(&self) -> Height {
+        Height(self.core().indexed.load(Ordering::Acquire))
+    }
+
+    fn index_get<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.core().backend.get(key)? {
+            Some(v) => decode(what, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.index_get("tx index", &keys::tx(id))
+    }
+
+    pub fn use_location(&self, id: &UseId) -> Result<Option<TxLocation>, StoreError> {
+        self.index_get("use index", &keys::use_location(id))
+    }
+
+    /// Uses of a consumer's data, newest first, at most `limit`.
+    pub fn uses_of(
+        &self,
+        consumer: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<UseRecord>, StoreError> {
+        let prefix = keys::consumer_uses_prefix(consumer);
+        self.decode_all(
+            "use record",
+            self.core()
+                .backend
+                .range(&prefix, &keys::prefix_end(&prefix), true, limit)?,
+        )
+    }
+
+    /// Uses of a consumer's data at heights up to `up_to`, oldest first; at
+    /// most `limit` (ask for one more than accepted to learn there are more).
+    pub fn uses_up_to(
+        &self,
+        consumer: &AccountId,
+        up_to: Height,
+        limit: usize,
+    ) -> Result<Vec<UseRecord>, StoreError> {
+        self.range_up_to(
+            keys::consumer_uses_prefix(consumer),
+            up_to,
+            limit,
+            "use record",
+        )
+    }
+
+    /// An account's history (`h/` index) at heights up to `up_to`, oldest first.
+    pub fn history_up_to(
+        &self,
+        account: &AccountId,
+        up_to: Height,
+        limit: usize,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        self.range_up_to(
+            keys::account_events_prefix(account),
+            up_to,
+            limit,
+            "history record",
+        )
+    }
+
+    fn range_up_to<T: DeserializeOwned>(
+        &self,
+        prefix: Vec<u8>,
+        up_to: Height,
+        limit: usize,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let end = match up_to.0.checked_add(1) {
+            Some(next) => keys::at_height(&prefix, next),
+            None => keys::prefix_end(&prefix),
+        };
+        self.decode_all(
+            what,
+            self.core().backend.range(&prefix, &end, false, limit)?,
+        )
+    }
+
+    fn decode_all<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        entries: super::backend::Entries,
+    ) -> Result<Vec<T>, StoreError> {
+        entries.iter().map(|(_, v)| decode(what, v)).collect()
+    }
+
+    // ---- consensus scratch ----
+
+    /// Keeps a proposed block until it is decided (ours by (height, round)
+    /// too), durable on return.
+    pub fn save_undecided(
+        &self,
+        h: Height,
+        hash: &BlockHash,
+        bytes: &[u8],
+        own_round: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let mut ops = vec![(keys::undecided(h, hash), Some(bytes.to_vec()))];
+        if let Some(r) = own_round {
+            ops.push((keys::own_proposal(h, r), Some(hash.as_bytes().to_vec())));
+        }
+        self.core().backend.apply(ops, true)
+    }
+
+    pub fn undecided(&self, h: Height, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.core().backend.get(&keys::undecided(h, hash))
+    }
+
+    /// The hash of the block this node proposed at (height, round), if any.
+    pub fn own_proposal(&self, h: Height, round: u32) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self
+            .core()
+            .backend
+            .get(&keys::own_proposal(h, round))?
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+            .map(|b| BlockHash(Hash32(b))))
+    }
+
+    /// Drops proposals for heights up to and including `h` (not flushed:
+    /// leftovers after a crash are pruned again at the next commit).
+    pub fn prune_undecided(&self, h: Height) -> Result<(), StoreError> {
+        let backend = &self.core().backend;
+        let mut ops = Vec::new();
+        for prefix in [keys::UNDECIDED, keys::OWN_PROPOSALS] {
+            let end = keys::at_height(prefix, h.0.saturating_add(1));
+            for (k, _) in backend.range(prefix, &end, false, usize::MAX)? {
+                ops.push((k, None));
+            }
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        backend.apply(ops, false)
+    }
+
+    /// Bytes on disk (approximate).
+    pub fn size_on_disk(&self) -> u64 {
+        self.core().backend.size_on_disk()
+    }
+
+    /// Waits until the persister has written everything committed so far
+    /// (tests, clean shutdown).
+    pub fn wait_persisted(&self, deadline: std::time::Duration) -> bool {
+        let state = &self.core().state;
+        let until = std::time::Instant::now() + deadline;
+        let mut l = state.lock();
+        loop {
+            if l.persisted.height == l.head.height || l.failed.is_some() {
+                return l.failed.is_none();
+            }
+            let now = std::time::Instant::now();
+            if now >= until {
+                return false;
+            }
+            state.changed.notify_all();
+            l = state
+                .changed
+                .wait_timeout(l, (until - now).min(std::time::Duration::from_millis(20)))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Height of the state sled holds.
+    pub fn persisted_height(&self) -> Height {
+        self.core().state.lock().persisted.height
+    }
+}
+
+/// Single reads of the latest committed state. Reads that must agree with
+/// each other take a [`Store::snapshot`].
+impl StateRead for Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        StateSnapshot::latest(&self.core().state).get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<StateEntries, LedgerError> {
+        self.snapshot().scan_prefix(prefix)
+    }
+}
