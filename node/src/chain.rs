@@ -367,10 +367,6 @@ impl Chain {
         Ok(())
     }
 
-    pub fn executed(&self, hash: &BlockHash) -> Result<Option<Executed>, ChainError> {
-        Ok(self.executed.lock().map_err(lock_err)?.get(hash).cloned())
-    }
-
     /// Commits the decided block `hash` with its certificate. Idempotent: a
     /// block at or below the tip is not committed twice.
     pub fn commit(
@@ -390,7 +386,9 @@ impl Chain {
                 tip: head.height.0,
             });
         }
-        let executed = match self.executed(&hash)? {
+        // Taken out, not cloned: the block, its bytes and its writes are large.
+        let remembered = self.executed.lock().map_err(lock_err)?.remove(&hash);
+        let executed = match remembered {
             Some(e) if e.block.header.prev_hash == head.block_hash => e,
             _ => {
                 let bytes = self

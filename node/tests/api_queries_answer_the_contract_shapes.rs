@@ -101,12 +101,20 @@ async fn status_account_and_roles() {
             "state_root",
             "time_ms",
             "validators",
+            "indexed_height",
+            "persisted_height",
             "peers",
             "syncing",
             "mempool",
             "moniker",
             "validator_key"
         ])
+    );
+    // The indexer and the persister run behind the commit, never ahead.
+    assert!(s["indexed_height"].as_u64().is_some_and(|h| h <= 3), "{s}");
+    assert!(
+        s["persisted_height"].as_u64().is_some_and(|h| h <= 3),
+        "{s}"
     );
     let head = t.shared.chain.head();
     assert_eq!(s["chain_id"], CHAIN_ID);

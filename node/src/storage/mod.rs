@@ -5,12 +5,14 @@
 pub mod backend;
 pub mod cache;
 pub mod disk;
+mod index_reads;
 pub mod journal;
 pub mod keys;
 pub mod mem;
 pub mod metrics;
 pub mod persister;
 pub mod records;
+mod scratch;
 pub mod state;
 pub mod store;
 

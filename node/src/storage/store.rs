@@ -24,15 +24,13 @@ use assent_contracts::commit::CommitCertificate;
 use assent_contracts::state::{
     Entries as StateEntries, StateRead, StoreError as LedgerError, Writes,
 };
-use assent_contracts::{
-    AccountId, Block, BlockHash, BlockHeader, BlockOutput, Event, Hash32, Height, TxId, UseId,
-};
+use assent_contracts::{Block, BlockHash, BlockHeader, BlockOutput, Event, Hash32, Height};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
-use super::records::{BlockResults, Checkpoint, Head, HistoryRecord, TxLocation, UseRecord};
+use super::records::{BlockResults, Checkpoint, Head};
 use super::state::{StateCore, StateLimits, StateSnapshot};
 use super::StorageMetrics;
 
@@ -542,190 +540,6 @@ impl Store {
     /// Height of the last block in the journal.
     pub fn journal_tip(&self) -> u64 {
         self.core().backend.journal_tip().unwrap_or(0)
-    }
-
-    // ---- indexes ----
-
-    /// Whether this node keeps the query indexes (`[index] enabled`).
-    pub fn index_enabled(&self) -> bool {
-        self.core().index_enabled
-    }
-
-    /// Every block up to this height is fully indexed (0 when indexing is off).
-    pub fn indexed_height(&self) -> Height {
-        Height(self.core().indexed.load(Ordering::Acquire))
-    }
-
-    fn index_get<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        key: &[u8],
-    ) -> Result<Option<T>, StoreError> {
-        match self.core().backend.get(key)? {
-            Some(v) => decode(what, &v).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
-        self.index_get("tx index", &keys::tx(id))
-    }
-
-    pub fn use_location(&self, id: &UseId) -> Result<Option<TxLocation>, StoreError> {
-        self.index_get("use index", &keys::use_location(id))
-    }
-
-    /// Uses of a consumer's data, newest first, at most `limit`.
-    pub fn uses_of(
-        &self,
-        consumer: &AccountId,
-        limit: usize,
-    ) -> Result<Vec<UseRecord>, StoreError> {
-        let prefix = keys::consumer_uses_prefix(consumer);
-        self.decode_all(
-            "use record",
-            self.core()
-                .backend
-                .range(&prefix, &keys::prefix_end(&prefix), true, limit)?,
-        )
-    }
-
-    /// Uses of a consumer's data at heights up to `up_to`, oldest first; at
-    /// most `limit` (ask for one more than accepted to learn there are more).
-    pub fn uses_up_to(
-        &self,
-        consumer: &AccountId,
-        up_to: Height,
-        limit: usize,
-    ) -> Result<Vec<UseRecord>, StoreError> {
-        self.range_up_to(
-            keys::consumer_uses_prefix(consumer),
-            up_to,
-            limit,
-            "use record",
-        )
-    }
-
-    /// An account's history (`h/` index) at heights up to `up_to`, oldest first.
-    pub fn history_up_to(
-        &self,
-        account: &AccountId,
-        up_to: Height,
-        limit: usize,
-    ) -> Result<Vec<HistoryRecord>, StoreError> {
-        self.range_up_to(
-            keys::account_events_prefix(account),
-            up_to,
-            limit,
-            "history record",
-        )
-    }
-
-    fn range_up_to<T: DeserializeOwned>(
-        &self,
-        prefix: Vec<u8>,
-        up_to: Height,
-        limit: usize,
-        what: &str,
-    ) -> Result<Vec<T>, StoreError> {
-        let end = match up_to.0.checked_add(1) {
-            Some(next) => keys::at_height(&prefix, next),
-            None => keys::prefix_end(&prefix),
-        };
-        self.decode_all(
-            what,
-            self.core().backend.range(&prefix, &end, false, limit)?,
-        )
-    }
-
-    fn decode_all<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        entries: super::backend::Entries,
-    ) -> Result<Vec<T>, StoreError> {
-        entries.iter().map(|(_, v)| decode(what, v)).collect()
-    }
-
-    // ---- consensus scratch ----
-
-    /// Keeps a proposed block until it is decided (ours by (height, round)
-    /// too), durable on return.
-    pub fn save_undecided(
-        &self,
-        h: Height,
-        hash: &BlockHash,
-        bytes: &[u8],
-        own_round: Option<u32>,
-    ) -> Result<(), StoreError> {
-        let mut ops = vec![(keys::undecided(h, hash), Some(bytes.to_vec()))];
-        if let Some(r) = own_round {
-            ops.push((keys::own_proposal(h, r), Some(hash.as_bytes().to_vec())));
-        }
-        self.core().backend.apply(ops, true)
-    }
-
-    pub fn undecided(&self, h: Height, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
-        self.core().backend.get(&keys::undecided(h, hash))
-    }
-
-    /// The hash of the block this node proposed at (height, round), if any.
-    pub fn own_proposal(&self, h: Height, round: u32) -> Result<Option<BlockHash>, StoreError> {
-        Ok(self
-            .core()
-            .backend
-            .get(&keys::own_proposal(h, round))?
-            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
-            .map(|b| BlockHash(Hash32(b))))
-    }
-
-    /// Drops proposals for heights up to and including `h` (not flushed:
-    /// leftovers after a crash are pruned again at the next commit).
-    pub fn prune_undecided(&self, h: Height) -> Result<(), StoreError> {
-        let backend = &self.core().backend;
-        let mut ops = Vec::new();
-        for prefix in [keys::UNDECIDED, keys::OWN_PROPOSALS] {
-            let end = keys::at_height(prefix, h.0.saturating_add(1));
-            for (k, _) in backend.range(prefix, &end, false, usize::MAX)? {
-                ops.push((k, None));
-            }
-        }
-        if ops.is_empty() {
-            return Ok(());
-        }
-        backend.apply(ops, false)
-    }
-
-    /// Bytes on disk (approximate).
-    pub fn size_on_disk(&self) -> u64 {
-        self.core().backend.size_on_disk()
-    }
-
-    /// Waits until the persister has written everything committed so far
-    /// (tests, clean shutdown).
-    pub fn wait_persisted(&self, deadline: std::time::Duration) -> bool {
-        let state = &self.core().state;
-        let until = std::time::Instant::now() + deadline;
-        let mut l = state.lock();
-        loop {
-            if l.persisted.height == l.head.height || l.failed.is_some() {
-                return l.failed.is_none();
-            }
-            let now = std::time::Instant::now();
-            if now >= until {
-                return false;
-            }
-            state.changed.notify_all();
-            l = state
-                .changed
-                .wait_timeout(l, (until - now).min(std::time::Duration::from_millis(20)))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-    }
-
-    /// Height of the state sled holds.
-    pub fn persisted_height(&self) -> Height {
-        self.core().state.lock().persisted.height
     }
 }
 
