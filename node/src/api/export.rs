@@ -41,7 +41,6 @@ pub const MAX_EXPORT_RECORDS: usize = 20_000;
 pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 /// Exports built at once; more wait.
 pub const MAX_CONCURRENT_EXPORTS: usize = 2;
-/// Attempts at reading the consumer's state while no block touches it.
 
 /// Uses and their rewards (with a sort key).
 type UsesAndRewards = (Vec<UseEntry>, Vec<(RewardKey, RewardEntry)>);
