@@ -221,7 +221,7 @@ fn next(store: &Store, block: &Block) -> (Block, CommitCertificate) {
 fn prepare(store: &Store, setup: &[(Block, BlockOutput)]) {
     for (block, out) in setup {
         store
-            .commit_block(&block.encode(), block, &cert(block), out)
+            .commit_block(&block.encode(), block, &cert(block), &mut out.clone())
             .unwrap();
     }
 }
@@ -231,7 +231,9 @@ fn prepare(store: &Store, setup: &[(Block, BlockOutput)]) {
 fn check_commit(store: &Store, block: &Block, out: &BlockOutput) -> u64 {
     let before = store.head().height;
     let (b, cc) = next(store, block);
-    let head = store.commit_block(&b.encode(), &b, &cc, out).unwrap();
+    let head = store
+        .commit_block(&b.encode(), &b, &cc, &mut out.clone())
+        .unwrap();
     assert_eq!(head.height, before.next());
     assert_eq!(store.head(), head);
     assert_eq!(store.block(head.height).unwrap().unwrap(), b);
@@ -258,7 +260,7 @@ fn benches(c: &mut Criterion) {
     for txs in [&regs, &grants] {
         let (block, out) = execute(&disk, txs);
         assert!(all_applied(&out));
-        disk.commit_block(&block.encode(), &block, &cert(&block), &out)
+        disk.commit_block(&block.encode(), &block, &cert(&block), &mut out.clone())
             .unwrap();
         setup.push((block, out));
     }
@@ -303,11 +305,11 @@ fn benches(c: &mut Criterion) {
             bch.iter_batched(
                 || {
                     let (b, cc) = next(store, &block);
-                    (b.encode(), b, cc)
+                    (b.encode(), b, cc, out.clone())
                 },
-                |(bytes, b, cc)| {
+                |(bytes, b, cc, mut o)| {
                     commits[i] += 1;
-                    store.commit_block(&bytes, &b, &cc, &out).unwrap()
+                    store.commit_block(&bytes, &b, &cc, &mut o).unwrap()
                 },
                 BatchSize::PerIteration,
             )
@@ -325,11 +327,11 @@ fn benches(c: &mut Criterion) {
             bch.iter_batched(
                 || {
                     let (b, cc) = next(store, &empty);
-                    (b.encode(), b, cc)
+                    (b.encode(), b, cc, empty_out.clone())
                 },
-                |(bytes, b, cc)| {
+                |(bytes, b, cc, mut o)| {
                     commits[i] += 1;
-                    store.commit_block(&bytes, &b, &cc, &empty_out).unwrap()
+                    store.commit_block(&bytes, &b, &cc, &mut o).unwrap()
                 },
                 BatchSize::PerIteration,
             )

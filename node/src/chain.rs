@@ -388,7 +388,7 @@ impl Chain {
         }
         // Taken out, not cloned: the block, its bytes and its writes are large.
         let remembered = self.executed.lock().map_err(lock_err)?.remove(&hash);
-        let executed = match remembered {
+        let mut executed = match remembered {
             Some(e) if e.block.header.prev_hash == head.block_hash => e,
             _ => {
                 let bytes = self
@@ -404,9 +404,12 @@ impl Chain {
             }
         };
         let started = std::time::Instant::now();
-        let new_head =
-            self.store
-                .commit_block(&executed.bytes, &executed.block, cert, &executed.output)?;
+        let new_head = self.store.commit_block(
+            &executed.bytes,
+            &executed.block,
+            cert,
+            &mut executed.output,
+        )?;
         self.store
             .metrics()
             .commit_seconds
@@ -467,6 +470,6 @@ fn recover_one(store: &Store, h: u64) -> Result<(), ChainError> {
     if out.results_root != block.header.results_root {
         return Err(fail("re-executes to another results_root".into()));
     }
-    store.recovered(&block.header, &out.writes)?;
+    store.recovered(&block.header, out.writes)?;
     Ok(())
 }

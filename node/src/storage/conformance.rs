@@ -294,7 +294,7 @@ fn check(store: &Store, sc: &Scenario) {
 fn commit_all(store: &Store, sc: &Scenario, from: u64) -> u64 {
     let mut acked = from;
     for (block, bytes, cert, out) in sc.blocks.iter().skip(from as usize) {
-        match store.commit_block(bytes, block, cert, out) {
+        match store.commit_block(bytes, block, cert, &mut out.clone()) {
             Ok(head) => acked = head.height.0,
             Err(_) => break,
         }
@@ -437,7 +437,9 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
                 .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 96)
                 .sum();
             max_block = max_block.max(block_bytes);
-            store.commit_block(bytes, block, cert, out).unwrap();
+            store
+                .commit_block(bytes, block, cert, &mut out.clone())
+                .unwrap();
             let (unpersisted, cached) = {
                 let l = store.core().state.lock();
                 let frozen = l.frozen.as_ref().map_or(0, |f| f.bytes);
@@ -476,11 +478,15 @@ fn a_snapshot_reads_one_height_while_later_blocks_commit_and_persist() {
     let store = Store::with_backend(Arc::new(MemBackend::new()), &small(), &genesis()).unwrap();
     let (first, rest) = sc.blocks.split_at(3);
     for (block, bytes, cert, out) in first {
-        store.commit_block(bytes, block, cert, out).unwrap();
+        store
+            .commit_block(bytes, block, cert, &mut out.clone())
+            .unwrap();
     }
     let snap = store.snapshot();
     for (block, bytes, cert, out) in rest {
-        store.commit_block(bytes, block, cert, out).unwrap();
+        store
+            .commit_block(bytes, block, cert, &mut out.clone())
+            .unwrap();
     }
     // The persister may not write past the live snapshot.
     assert!(!store.wait_persisted(Duration::from_millis(100)));

@@ -1,8 +1,8 @@
 //! The persister: writes committed state to sled's `s/` table in merged,
 //! de-duplicated batches with a checkpoint height, off the consensus path.
 //!
-//! Each round freezes the `dirty` layer (every change since the last round,
-//! one value per key), waits until no snapshot below the frozen height is
+//! Each round freezes the `dirty` layers (the blocks committed since the
+//! last round) and merges them to one value per key, waits until no snapshot below the frozen height is
 //! alive, writes the layer and the checkpoint `m/state` in one atomic,
 //! flushed sled batch, updates the read cache, then drops the layer. A
 //! failed write is recorded; the next commit returns it and the node stops.
@@ -25,11 +25,15 @@ pub(crate) fn run(core: Arc<StateCore>, metrics: Arc<super::StorageMetrics>) {
                 }
                 let due = l.last_freeze.elapsed() >= core.limits.persist_interval
                     || l.dirty_bytes >= core.limits.unpersisted_cap / 4
+                    || l.dirty.len() >= super::state::MAX_LAYERS
                     || l.stop;
-                if !l.dirty.is_empty() && due {
+                // Blocks without writes still move the checkpoint up, so a
+                // restart re-executes only what came after it.
+                let behind = l.head.height > l.persisted.height;
+                if behind && due {
                     break;
                 }
-                if l.stop && l.dirty.is_empty() {
+                if l.stop && !behind {
                     return;
                 }
                 l = core
@@ -63,9 +67,17 @@ pub(crate) fn run(core: Arc<StateCore>, metrics: Arc<super::StorageMetrics>) {
             frozen
         };
         let started = Instant::now();
-        let mut ops: Vec<Op> = Vec::with_capacity(frozen.map.len() + 1);
-        for (k, v) in frozen.map.iter() {
-            ops.push((keys::state(k), v.clone()));
+        // One value per key: later blocks win.
+        let mut merged: std::collections::BTreeMap<&Vec<u8>, &Option<Vec<u8>>> =
+            std::collections::BTreeMap::new();
+        for layer in &frozen.map {
+            for (k, v) in layer.iter() {
+                merged.insert(k, v);
+            }
+        }
+        let mut ops: Vec<Op> = Vec::with_capacity(merged.len() + 1);
+        for (k, v) in &merged {
+            ops.push((keys::state(k), (*v).clone()));
         }
         let records = ops.len();
         ops.push((
@@ -77,7 +89,7 @@ pub(crate) fn run(core: Arc<StateCore>, metrics: Arc<super::StorageMetrics>) {
             core.fail(e.to_string());
             return;
         }
-        core.cache.persisted(frozen.map.iter());
+        core.cache.persisted(merged.into_iter());
         {
             let mut l = core.lock();
             l.persisted = frozen.to;

@@ -1,8 +1,9 @@
 //! Committed ledger state, served from memory and persisted in the background.
 //!
 //! Three layers, newest first:
-//! - `dirty`: every record changed above the last freeze (the latest value
-//!   of each key), an `imbl::OrdMap`, so a snapshot is an O(1) clone;
+//! - `dirty`: the write sets of the blocks committed since the last freeze,
+//!   one shared, immutable layer per block (a commit moves the block's
+//!   writes in: no per-record copy), so a snapshot clones a few `Arc`s;
 //! - `frozen`: the layer the persister is writing to sled right now;
 //! - sled's `s/` table: the state at the checkpoint height, with a bounded
 //!   read cache ([`HotCache`]) in front of it.
@@ -23,7 +24,6 @@ use assent_contracts::state::{
     Entries as StateEntries, StateRead, StoreError as LedgerError, Writes,
 };
 use assent_contracts::{Hash32, Height};
-use imbl::OrdMap;
 
 use super::backend::{Backend, StoreError};
 use super::cache::HotCache;
@@ -33,11 +33,16 @@ use super::records::Checkpoint;
 /// Bytes counted per changed record besides key and value.
 const RECORD_OVERHEAD: usize = 96;
 
-pub(crate) type Layer = OrdMap<Vec<u8>, Option<Vec<u8>>>;
+/// One block's writes; layers are kept oldest first.
+pub(crate) type Layer = Arc<Writes>;
+
+/// Past this many unpersisted layers the persister freezes early, so a read
+/// never walks more than a few dozen maps.
+pub(crate) const MAX_LAYERS: usize = 16;
 
 #[derive(Debug)]
 pub(crate) struct Frozen {
-    pub map: Layer,
+    pub map: Vec<Layer>,
     pub bytes: usize,
     pub to: Checkpoint,
 }
@@ -46,7 +51,7 @@ pub(crate) struct Frozen {
 pub(crate) struct Layers {
     /// The state these layers give: after `head`.
     pub head: Checkpoint,
-    pub dirty: Layer,
+    pub dirty: Vec<Layer>,
     pub dirty_bytes: usize,
     /// Heights in `dirty`.
     pub dirty_heights: u64,
@@ -107,7 +112,7 @@ impl StateCore {
             backend,
             layers: Mutex::new(Layers {
                 head: at,
-                dirty: OrdMap::new(),
+                dirty: Vec::new(),
                 dirty_bytes: 0,
                 dirty_heights: 0,
                 frozen: None,
@@ -133,7 +138,7 @@ impl StateCore {
 
     /// Adds a committed block's writes: the state after `to`. Waits while
     /// the unpersisted changes are over the cap (the persister catches up).
-    pub fn apply(&self, to: Checkpoint, writes: &Writes) -> Result<(), StoreError> {
+    pub fn apply(&self, to: Checkpoint, writes: Writes) -> Result<(), StoreError> {
         let mut l = self.lock();
         let mut warned = false;
         loop {
@@ -158,12 +163,9 @@ impl StateCore {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
-        for (k, v) in writes {
-            let w = weight(k, v);
-            if let Some(old) = l.dirty.insert(k.clone(), v.clone()) {
-                l.dirty_bytes = l.dirty_bytes.saturating_sub(weight(k, &old));
-            }
-            l.dirty_bytes += w;
+        if !writes.is_empty() {
+            l.dirty_bytes += writes.iter().map(|(k, v)| weight(k, v)).sum::<usize>();
+            l.dirty.push(Arc::new(writes));
         }
         l.dirty_heights += 1;
         l.head = to;
@@ -191,7 +193,7 @@ impl StateCore {
 pub struct StateSnapshot {
     core: Arc<StateCore>,
     at: Checkpoint,
-    dirty: Layer,
+    dirty: Vec<Layer>,
     frozen: Option<Arc<Frozen>>,
     pinned: bool,
 }
@@ -280,11 +282,10 @@ fn ledger_err(e: StoreError) -> LedgerError {
 
 impl StateRead for StateSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        if let Some(v) = self.dirty.get(key) {
-            return Ok(v.clone());
-        }
-        if let Some(f) = &self.frozen {
-            if let Some(v) = f.map.get(key) {
+        // Newest layer first: the dirty ones, then the frozen ones.
+        let frozen = self.frozen.iter().flat_map(|f| f.map.iter().rev());
+        for layer in self.dirty.iter().rev().chain(frozen) {
+            if let Some(v) = layer.get(key) {
                 return Ok(v.clone());
             }
         }
@@ -304,7 +305,12 @@ impl StateRead for StateSnapshot {
             .map(|(k, v)| (k[strip..].to_vec(), v))
             .collect();
         let end = keys::prefix_end(prefix);
-        let layers = self.frozen.iter().map(|f| &f.map).chain([&self.dirty]);
+        // Oldest layer first, so newer writes win.
+        let layers = self
+            .frozen
+            .iter()
+            .flat_map(|f| f.map.iter())
+            .chain(&self.dirty);
         for layer in layers {
             for (k, v) in layer.range(prefix.to_vec()..end.clone()) {
                 match v {

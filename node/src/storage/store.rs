@@ -434,11 +434,11 @@ impl Store {
     }
 
     /// A journaled block re-executed on start: its writes join the state.
-    pub fn recovered(&self, header: &BlockHeader, writes: &Writes) -> Result<Head, StoreError> {
+    pub fn recovered(&self, header: &BlockHeader, writes: Writes) -> Result<Head, StoreError> {
         self.advance(header, writes)
     }
 
-    fn advance(&self, header: &BlockHeader, writes: &Writes) -> Result<Head, StoreError> {
+    fn advance(&self, header: &BlockHeader, writes: Writes) -> Result<Head, StoreError> {
         let core = self.core();
         let head = Head::of(header);
         core.state.apply(
@@ -463,14 +463,14 @@ impl Store {
 
     /// Commits a decided block: its journal record (`bytes` exactly as
     /// proposed, the certificate, the results) is durable when this
-    /// returns, and its writes are in the committed state. Fails if a
-    /// background task failed before (the node then stops).
+    /// returns, and its writes (taken out of `out`) are in the committed
+    /// state. Fails if a background task failed before (the node then stops).
     pub fn commit_block(
         &self,
         bytes: &[u8],
         block: &Block,
         cert: &CommitCertificate,
-        out: &BlockOutput,
+        out: &mut BlockOutput,
     ) -> Result<Head, StoreError> {
         let core = self.core();
         if let Some(why) = core.state.failure() {
@@ -484,7 +484,8 @@ impl Store {
         core.backend
             .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
         core.metrics.journal_bytes.inc_by(payload.len() as u64);
-        self.advance(&block.header, &out.writes)
+        // The writes move into the state: no copy per record.
+        self.advance(&block.header, std::mem::take(&mut out.writes))
     }
 
     /// Keeps a fuller certificate of a committed block (Finalized may carry
