@@ -39,8 +39,10 @@ pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 /// Default segment size.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
-const MAGIC: [u8; 4] = *b"ASJ\x01";
-const HEADER_LEN: usize = 25;
+use super::journal_record::{
+    encode_header, le, parse_header, record_crc, Header, Parsed, HEADER_LEN, MAGIC,
+};
+
 const HEADER: u64 = HEADER_LEN as u64;
 const SUFFIX: &str = ".journal";
 
@@ -173,55 +175,6 @@ impl Index {
             slot.1 = Some(loc);
         }
     }
-}
-
-/// A header whose `hcrc` matched: (kind, height, payload len, record crc).
-struct Header(u8, u64, u32, u32);
-
-enum Parsed {
-    Good(Header),
-    BadMagic,
-    /// Magic right but `hcrc` wrong: (height, len) are untrusted guesses.
-    BadCrc(u64, u32),
-}
-
-fn le<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
-    let mut a = [0u8; N];
-    a.copy_from_slice(&b[at..at + N]);
-    a
-}
-
-fn record_crc(header: &[u8], payload: &[u8]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    h.update(&header[..17]);
-    h.update(payload);
-    h.finalize()
-}
-
-/// The caller has checked `payload.len() <= MAX_PAYLOAD`, so it fits a u32.
-fn encode_header(kind: u8, height: u64, payload: &[u8]) -> [u8; HEADER_LEN] {
-    let mut b = [0u8; HEADER_LEN];
-    b[..4].copy_from_slice(&MAGIC);
-    b[4] = kind;
-    b[5..13].copy_from_slice(&height.to_le_bytes());
-    b[13..17].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-    let crc = record_crc(&b, payload);
-    b[17..21].copy_from_slice(&crc.to_le_bytes());
-    let hcrc = crc32fast::hash(&b[..21]);
-    b[21..].copy_from_slice(&hcrc.to_le_bytes());
-    b
-}
-
-/// `b` must hold at least HEADER_LEN bytes.
-fn parse_header(b: &[u8]) -> Parsed {
-    if b[..4] != MAGIC {
-        return Parsed::BadMagic;
-    }
-    let (height, len) = (u64::from_le_bytes(le(b, 5)), u32::from_le_bytes(le(b, 13)));
-    if crc32fast::hash(&b[..21]) != u32::from_le_bytes(le(b, 21)) {
-        return Parsed::BadCrc(height, len);
-    }
-    Parsed::Good(Header(b[4], height, len, u32::from_le_bytes(le(b, 17))))
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {

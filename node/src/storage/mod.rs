@@ -7,6 +7,7 @@ pub mod cache;
 pub mod disk;
 mod index_reads;
 pub mod journal;
+mod journal_record;
 pub mod keys;
 pub mod mem;
 pub mod metrics;
