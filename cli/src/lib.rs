@@ -4,7 +4,8 @@
 //! module per command group. This library holds the parts other crates reuse
 //! (the devnet launcher, tests), each with typed errors:
 //!
-//! - [`keystore`]: the encrypted keystore under `HOME/keys/`.
+//! - [`keystore`]: the encrypted keystore under `HOME/keys/` (re-exported from
+//!   `assent-keys`, which the node uses too).
 //! - [`accounts`]: accounts given as `assent1…` or as a key name.
 //! - [`client`]: a blocking client of a node's HTTP API.
 //! - [`network`]: a new network's keys and genesis (`genesis new`, `devnet up`).
@@ -12,7 +13,8 @@
 //! - [`txfile`]: signed transaction files (hex of the canonical bytes).
 //! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
 //! - [`duration`]: `30d` / `12h` / `500ms` durations.
-//! - [`jws`]: compact EdDSA JWS, for signed standard-format receipts.
+//! - [`jws`]: compact EdDSA JWS, for signed standard-format receipts (also
+//!   from `assent-keys`).
 //!
 //! Invariants: a secret seed is only ever on disk encrypted (Argon2id +
 //! ChaCha20-Poly1305, file mode 0600, never overwritten); every transaction
@@ -26,8 +28,7 @@ pub mod bench;
 pub mod client;
 pub mod devnet;
 pub mod duration;
-pub mod jws;
-pub mod keystore;
+pub use assent_keys::{jws, keystore};
 pub mod network;
 pub mod txfile;
 pub mod usefile;

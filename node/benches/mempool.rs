@@ -5,8 +5,9 @@
 //! mix of the `mixed` block of `contracts/benches/execute_block.rs`.
 //! Measured:
 //! - `admit`: one batch into an empty pool, through the API path
-//!   (`admit`), the gossip path (`admit_from_gossip`), and as 1,000 calls of
-//!   one tx each (an API client submitting txs one by one); this includes the
+//!   (`mempool::admit`, `Origin::Client`), the gossip path (`Origin::Gossip`),
+//!   and as 1,000 calls of one tx each (an API client submitting txs one by
+//!   one); this is the node's own admission code, and it includes the
 //!   strict decode, the nonce reads and the (batch) signature check;
 //! - `reap`: a block's worth (1,000) from a pool of 1,000 and of 10,000 txs;
 //! - `remove_committed`: the 1,000 txs of a committed block from a pool of 2,000.
@@ -17,6 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use assent_contracts::crypto::Keypair;
@@ -26,7 +28,7 @@ use assent_contracts::state::{
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
-use assent_node::mempool::{Mempool, MempoolLimits};
+use assent_node::mempool::{self, Mempool, MempoolLimits, Origin};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand::rngs::OsRng;
 
@@ -147,11 +149,17 @@ fn raw(txs: &[SignedTx]) -> Vec<Vec<u8>> {
 fn filled(store: &MemStore, raw: Vec<Vec<u8>>) -> Mempool {
     let n = raw.len();
     let mut mp = Mempool::new(MempoolLimits::default());
-    let ok = mp
-        .admit(CHAIN, raw, store, OsRng)
-        .iter()
-        .filter(|r| r.is_ok())
-        .count();
+    let ok = mempool::admit(
+        &Mutex::new(&mut mp),
+        Origin::Client,
+        CHAIN,
+        raw,
+        store,
+        OsRng,
+    )
+    .iter()
+    .filter(|r| r.is_ok())
+    .count();
     assert_eq!(ok, n, "every tx is admitted");
     mp
 }
@@ -203,18 +211,31 @@ fn benches(c: &mut Criterion) {
     assert_eq!(pool_10k.reap(&store, max_txs, max_bytes).len(), 1_000);
     {
         let mut mp = Mempool::new(MempoolLimits::default());
-        let ok = mp
-            .admit_from_gossip(CHAIN, raw_a.clone(), &store, OsRng)
-            .iter()
-            .filter(|r| r.is_ok())
-            .count();
+        let ok = mempool::admit(
+            &Mutex::new(&mut mp),
+            Origin::Gossip,
+            CHAIN,
+            raw_a.clone(),
+            &store,
+            OsRng,
+        )
+        .iter()
+        .filter(|r| r.is_ok())
+        .count();
         assert_eq!(ok, 1_000);
         let mut mp = Mempool::new(MempoolLimits::default());
         for t in &raw_a {
-            mp.admit(CHAIN, vec![t.clone()], &store, OsRng)
-                .pop()
-                .unwrap()
-                .unwrap();
+            mempool::admit(
+                &Mutex::new(&mut mp),
+                Origin::Client,
+                CHAIN,
+                vec![t.clone()],
+                &store,
+                OsRng,
+            )
+            .pop()
+            .unwrap()
+            .unwrap();
         }
         assert_eq!(mp.len(), 1_000);
         let mut mp = filled(&store, raw_ab.clone());
@@ -232,7 +253,14 @@ fn benches(c: &mut Criterion) {
         bch.iter_batched(
             || (Mempool::new(MempoolLimits::default()), raw_a.clone()),
             |(mut mp, raw)| {
-                let r = mp.admit(CHAIN, raw, &store, OsRng);
+                let r = mempool::admit(
+                    &Mutex::new(&mut mp),
+                    Origin::Client,
+                    CHAIN,
+                    raw,
+                    &store,
+                    OsRng,
+                );
                 (mp, r)
             },
             BatchSize::PerIteration,
@@ -242,7 +270,14 @@ fn benches(c: &mut Criterion) {
         bch.iter_batched(
             || (Mempool::new(MempoolLimits::default()), raw_a.clone()),
             |(mut mp, raw)| {
-                let r = mp.admit_from_gossip(CHAIN, raw, &store, OsRng);
+                let r = mempool::admit(
+                    &Mutex::new(&mut mp),
+                    Origin::Gossip,
+                    CHAIN,
+                    raw,
+                    &store,
+                    OsRng,
+                );
                 (mp, r)
             },
             BatchSize::PerIteration,
@@ -259,7 +294,16 @@ fn benches(c: &mut Criterion) {
             |(mut mp, raws)| {
                 let r: Vec<_> = raws
                     .into_iter()
-                    .map(|raw| mp.admit(CHAIN, raw, &store, OsRng))
+                    .map(|raw| {
+                        mempool::admit(
+                            &Mutex::new(&mut mp),
+                            Origin::Client,
+                            CHAIN,
+                            raw,
+                            &store,
+                            OsRng,
+                        )
+                    })
                     .collect();
                 (mp, r)
             },

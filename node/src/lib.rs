@@ -14,16 +14,14 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod gossip;
 pub mod index;
+pub mod ledger;
 pub mod mempool;
 pub mod metrics;
-pub mod receipts;
-pub mod replay;
+pub mod query;
 pub mod run;
 pub mod shared;
-pub mod standard_receipts;
 pub mod storage;

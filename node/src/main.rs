@@ -96,7 +96,7 @@ fn main() -> ExitCode {
 
 fn replay(home: &std::path::Path, to: Option<u64>) -> ExitCode {
     let mut progress = |line: &str| eprintln!("{line}");
-    match assent_node::replay::replay(home, to, &mut progress) {
+    match assent_node::ledger::replay::replay(home, to, &mut progress) {
         Ok(r) => {
             println!(
                 "replayed {} blocks, {} txs ({} signatures checked) in {:.2} s: {:.0} tx/s; height {}, state root {}",

@@ -16,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::chain::Committed;
+use crate::ledger::chain::Committed;
 
 /// Rejection code of a tx (label `code`), e.g. `bad_nonce`.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]

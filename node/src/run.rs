@@ -11,8 +11,8 @@ use assent_genesis::Genesis;
 use libp2p::multiaddr::Protocol;
 use libp2p::Multiaddr;
 
-use crate::chain::{Chain, ChainError};
 use crate::config::{ConfigError, LogFormat, NodeConfig};
+use crate::ledger::chain::{Chain, ChainError};
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
@@ -135,7 +135,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     let genesis = Genesis::load(&genesis_path).map_err(|e| NodeError::Genesis(e.to_string()))?;
 
     let pass = passphrase(&cfg)?;
-    let keystore = assent_cli::keystore::Keystore::open(home);
+    let keystore = assent_keys::keystore::Keystore::open(home);
     let key = keystore
         .load(&cfg.validator_key, &pass)
         .map_err(|e| NodeError::Key {

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use assent_contracts::crypto::Keypair;
 use assent_contracts::AccountId;
 
-use crate::chain::Chain;
 use crate::config::NodeConfig;
 use crate::gossip::GossipHandle;
+use crate::ledger::chain::Chain;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 

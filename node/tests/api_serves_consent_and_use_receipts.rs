@@ -15,7 +15,7 @@ use assent_contracts::{ConsentId, Event, Payload, TxOutcome};
 use axum::http::StatusCode;
 use serde_json::Value;
 
-fn consent_of(c: &assent_node::chain::Committed) -> ConsentId {
+fn consent_of(c: &assent_node::ledger::chain::Committed) -> ConsentId {
     match &c.results.results[1].outcome {
         TxOutcome::Applied { events } => match &events[0] {
             Event::ConsentGranted { consent, .. } => *consent,
@@ -121,7 +121,7 @@ async fn consent_receipts_come_as_a_proof_or_signed_kantara_and_iso_records() {
         assert_eq!(v["format"], format);
         let jws = v["jws"].as_str().unwrap();
         assert!(jws.starts_with("eyJ"));
-        let checked = assent_cli::jws::verify(jws).unwrap();
+        let checked = assent_keys::jws::verify(jws).unwrap();
         assert_eq!(checked.signer, t.keys.validator.account());
         assert_eq!(checked.payload, v["receipt"]);
         let r = &v["receipt"];

@@ -161,8 +161,8 @@ impl From<assent_contracts::state::StoreError> for ApiError {
     }
 }
 
-impl From<crate::chain::ChainError> for ApiError {
-    fn from(e: crate::chain::ChainError) -> ApiError {
+impl From<crate::ledger::chain::ChainError> for ApiError {
+    fn from(e: crate::ledger::chain::ChainError) -> ApiError {
         ApiError::store(e)
     }
 }

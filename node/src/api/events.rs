@@ -30,7 +30,7 @@ use utoipa::IntoParams;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
 use super::views::{BlockSummaryData, EventData, GapData};
-use crate::chain::Committed;
+use crate::ledger::chain::Committed;
 use crate::shared::Shared;
 use crate::storage::BlockResults;
 

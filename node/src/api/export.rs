@@ -31,7 +31,7 @@ use super::export_files::{
 };
 use super::routes::ApiState;
 use super::views::{ConsentView, DpvStatus, PolicyView};
-use crate::receipts;
+use crate::query::receipts;
 use crate::shared::Shared;
 use crate::storage::{Head, HistoryRecord, Store, UseRecord};
 

@@ -15,9 +15,9 @@ use utoipa::IntoParams;
 
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
-use crate::receipts::{self, NoChange};
+use crate::query::receipts::{self, NoChange};
+use crate::query::standard_receipts::{self as standard, Record, Status, FORMATS};
 use crate::shared::Shared;
-use crate::standard_receipts::{self as standard, Record, Status, FORMATS};
 
 /// A format of `GET /v1/consents/{id}/receipt`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

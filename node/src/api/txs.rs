@@ -17,6 +17,7 @@ use axum::Json;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
 use super::views::{BatchAnswer, BatchItem, BatchSubmit, TxAccepted, TxState, TxStatus, TxSubmit};
+use crate::mempool::{self, AdmissionError, Origin};
 use crate::shared::Shared;
 
 /// Largest body of `POST /v1/txs` (a tx of the chain's largest size, as hex in JSON, fits).
@@ -124,13 +125,13 @@ fn raw_tx(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// Admits raw txs to the mempool (all mempool calls of the API are here),
 /// then publishes what the mempool releases for gossip.
 fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
-    let results = crate::mempool::admit_shared(
+    let results = mempool::admit(
         &shared.mempool,
+        Origin::Client,
         shared.chain.chain_id(),
         raw,
         shared.chain.store(),
         rand::rngs::OsRng,
-        false,
     );
     let (to_gossip, pending) = {
         let mut mp = shared.mempool();
@@ -144,14 +145,28 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     }
     results
         .into_iter()
-        .map(|r| {
-            r.map_err(|e| {
-                let status =
-                    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-                ApiError::new(status, e.code(), e.to_string())
-            })
-        })
+        .map(|r| r.map_err(|e| ApiError::new(admission_status(&e), e.code(), e.to_string())))
         .collect()
+}
+
+/// The HTTP status of a refused tx: 413 too large, 429 full or over quota,
+/// 409 duplicate, 422 stateless check or stale nonce, 503 store failure, 400
+/// otherwise (docs/node-interfaces.md).
+fn admission_status(e: &AdmissionError) -> StatusCode {
+    match e {
+        AdmissionError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AdmissionError::MempoolFull { .. }
+        | AdmissionError::AccountQuota { .. }
+        | AdmissionError::NonceTooFarAhead { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => {
+            StatusCode::CONFLICT
+        }
+        AdmissionError::StatelessCheck(_) | AdmissionError::StaleNonce { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AdmissionError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AdmissionError::Malformed(_) | AdmissionError::BadSignature(_) => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// Submit one signed tx.
@@ -348,4 +363,48 @@ fn in_block(shared: &Shared, st: &mut TxStatus) -> Result<bool, ApiError> {
         }
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use assent_contracts::crypto::SignatureError;
+
+    use super::*;
+
+    /// The statuses docs/node-interfaces.md promises for each admission code.
+    #[test]
+    fn each_admission_code_has_its_documented_status() {
+        let account = assent_contracts::crypto::Keypair::from_seed([1; 32]).account();
+        let cases = [
+            (AdmissionError::TooLarge { len: 2, max: 1 }, 413),
+            (AdmissionError::Malformed("x".into()), 400),
+            (AdmissionError::BadSignature(SignatureError::Invalid), 400),
+            (
+                AdmissionError::StaleNonce {
+                    sender: account,
+                    nonce: 0,
+                    expected: 1,
+                },
+                422,
+            ),
+            (
+                AdmissionError::Duplicate {
+                    id: TxId(assent_contracts::Hash32([0; 32])),
+                },
+                409,
+            ),
+            (AdmissionError::MempoolFull { max: 1 }, 429),
+            (
+                AdmissionError::AccountQuota {
+                    sender: account,
+                    max: 1,
+                },
+                429,
+            ),
+            (AdmissionError::Unavailable("x".into()), 503),
+        ];
+        for (e, status) in cases {
+            assert_eq!(admission_status(&e).as_u16(), status, "{}", e.code());
+        }
+    }
 }

@@ -210,16 +210,16 @@ pub async fn admit_gossip(
         let from = batch.from;
         let sh = shared.clone();
         // Decoding and signature checks are CPU work: off the async workers,
-        // and outside the mempool lock (see `mempool::admit_shared`).
+        // and outside the mempool lock (see `mempool::admit`).
         let results = tokio::task::spawn_blocking(move || {
             let chain_id = sh.chain.chain_id().to_string();
-            crate::mempool::admit_shared(
+            crate::mempool::admit(
                 &sh.mempool,
+                crate::mempool::Origin::Gossip,
                 &chain_id,
                 batch.txs,
                 sh.chain.store(),
                 rand::rngs::OsRng,
-                true,
             )
         })
         .await

@@ -24,7 +24,7 @@ use super::disk::DiskBackend;
 use super::mem::{Faulty, MemBackend};
 use super::state::StateLimits;
 use super::{Store, StoreConfig};
-use crate::chain::Chain;
+use crate::ledger::chain::Chain;
 
 const CHAIN: &str = "assent-storage-test";
 const BLOCKS: u64 = 8;

@@ -18,9 +18,9 @@ use assent_genesis::{
     default_p2p_address, devnet_genesis, DevnetEnterprise, DevnetSpec, DevnetValidator,
 };
 use assent_node::api;
-use assent_node::chain::{Chain, Committed};
 use assent_node::config::NodeConfig;
 use assent_node::gossip::GossipHandle;
+use assent_node::ledger::chain::{Chain, Committed};
 use assent_node::mempool::{Mempool, MempoolLimits};
 use assent_node::metrics::Metrics;
 use assent_node::shared::Shared;

@@ -7,7 +7,7 @@
 //!   conforming to `https://w3id.org/dpv/schema/dpv-27560#record`.
 //!
 //! The node returns both signed by its validator key as a compact JWS
-//! ([`assent_cli::jws`]); the JWS only says which node issued the document,
+//! ([`assent_keys::jws`]); the JWS only says which node issued the document,
 //! while `assent:proof` proves the consent's history to anyone holding the
 //! genesis. Purposes and categories are DPV terms, given with their IRIs.
 //!
@@ -310,6 +310,6 @@ pub fn iso27560(r: &Record<'_>) -> Value {
 /// A standard receipt signed by the issuing node: `{"format", "jws", "receipt"}`
 /// where `receipt` is the JWS payload, decoded.
 pub fn signed(format: &str, key: &Keypair, receipt: Value) -> Value {
-    let jws = assent_cli::jws::sign(key, &receipt);
+    let jws = assent_keys::jws::sign(key, &receipt);
     json!({"format": format, "jws": jws, "receipt": receipt})
 }
