@@ -33,6 +33,12 @@ struct RejectedLabels {
     code: CodeLabel,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    /// `consensus::intake::Refused::code`, a closed set.
+    reason: &'static str,
+}
+
 /// HTTP method of an API request (label `method`).
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum MethodLabel {
@@ -127,6 +133,7 @@ pub struct Metrics {
     mempool: Gauge,
     peers: Gauge,
     api_requests: HistogramFamily<ApiLabels>,
+    streams_refused: Family<ReasonLabels, Counter>,
 }
 
 impl fmt::Debug for Metrics {
@@ -161,6 +168,7 @@ impl Metrics {
         let mempool = Gauge::default();
         let peers = Gauge::default();
         let api_requests: HistogramFamily<ApiLabels> = Family::new_with_constructor(api_histogram);
+        let streams_refused = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "height",
             "Height of the last committed block",
@@ -192,6 +200,11 @@ impl Metrics {
             "HTTP API request latency (until the response head), by route template, method and status class",
             api_requests.clone(),
         );
+        registry.register(
+            "proposal_streams_refused",
+            "Proposal streams (or parts) dropped before judging, by reason (e.g. not_a_validator, second_value)",
+            streams_refused.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -201,6 +214,7 @@ impl Metrics {
             mempool,
             peers,
             api_requests,
+            streams_refused,
         }
     }
 
@@ -242,6 +256,13 @@ impl Metrics {
 
     pub fn set_peers(&self, n: usize) {
         self.peers.set(gauge_value(n as u64));
+    }
+
+    /// Counts a proposal stream (or part) dropped by the intake.
+    pub fn refused_stream(&self, reason: &'static str) {
+        self.streams_refused
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     /// Records one API request (`route` is the router's template).
@@ -289,5 +310,12 @@ mod tests {
         assert!(text.contains("status=\"4xx\""), "{text}");
         assert!(text.contains("method=\"GET\""), "{text}");
         assert!(format!("{m:?}").contains("mempool: 7"));
+        m.refused_stream("second_value");
+        assert!(
+            m.encode()
+                .contains("assent_proposal_streams_refused_total{reason=\"second_value\"} 1"),
+            "{}",
+            m.encode()
+        );
     }
 }

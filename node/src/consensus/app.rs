@@ -5,6 +5,9 @@
 //! - our own proposals and every received block are persisted before the
 //!   engine hears of them, so a restarted node re-proposes the same block
 //!   and can commit a decision replayed from the WAL;
+//! - proposal parts pass the intake ([`super::intake`]) before anything is
+//!   buffered or judged: validators only, their own proposals only, bounded
+//!   heights and rounds, one value per (height, round);
 //! - a proposal for a future height is kept pending and judged when that
 //!   height starts; validity is a deterministic function of (parent, block);
 //! - a failed commit is fatal: the loop returns an error and the node stops.
@@ -19,12 +22,11 @@ use malachitebft_app_channel::app::streaming::StreamMessage;
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
-use malachitebft_core_types::{
-    Context as _, ExtendedCommitCertificate, LinearTimeouts, Round, Validity,
-};
+use malachitebft_core_types::{ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
 
+use super::intake::{Accepted, Intake};
 use super::signing::ConsensusSigner;
-use super::streaming::{split_block, stream_id, stream_messages, CompletedStream, PartStreams};
+use super::streaming::{split_block, stream_id, stream_messages, CompletedStream};
 use super::types::{
     from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue,
     Height, ProposalPart, ValidatorSet,
@@ -49,15 +51,15 @@ fn fatal(e: impl std::fmt::Display) -> NodeError {
 
 pub struct App {
     shared: Arc<Shared>,
-    ctx: AssentContext,
     signer: Arc<ConsensusSigner>,
     address: Address,
     timeouts: LinearTimeouts,
-    streams: PartStreams,
-    /// Completed streams for heights above the current one, judged when it starts.
-    pending: BTreeMap<u64, Vec<CompletedStream>>,
-    /// Values received and judged for the current height, by round.
-    received: BTreeMap<u32, Vec<ProposedValue<AssentContext>>>,
+    intake: Intake,
+    /// Streams kept for the current height before it started, judged at its
+    /// first round.
+    due: Vec<CompletedStream>,
+    /// The value received and judged for each round of the current height.
+    received: BTreeMap<u32, ProposedValue<AssentContext>>,
     height: Height,
     round: Round,
     stream_seq: u32,
@@ -80,12 +82,11 @@ impl App {
         let address = Address::from(shared.validator_key);
         App {
             shared,
-            ctx,
             signer,
             address,
             timeouts,
-            streams: PartStreams::new(),
-            pending: BTreeMap::new(),
+            intake: Intake::new(ctx),
+            due: Vec::new(),
             received: BTreeMap::new(),
             height: Height(0),
             round: Round::Nil,
@@ -99,12 +100,14 @@ impl App {
         ValidatorSet::from_ledger(&vals).map_err(fatal)
     }
 
-    fn height_params(&self) -> Result<HeightParams<AssentContext>, NodeError> {
-        Ok(HeightParams::new(
-            self.validator_set()?,
-            self.timeouts,
-            None,
-        ))
+    /// Starts `height`: the intake follows its validator set, and the
+    /// streams it kept for this height are judged at the first round.
+    fn start_height(&mut self, height: Height) -> Result<HeightParams<AssentContext>, NodeError> {
+        let set = self.validator_set()?;
+        self.height = height;
+        self.received.clear();
+        self.due = self.intake.start_height(height, set.clone());
+        Ok(HeightParams::new(set, self.timeouts, None))
     }
 
     /// Runs until the engine closes the channel (Ok) or a fatal error.
@@ -123,12 +126,12 @@ impl App {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let next = Height(self.shared.chain.head().height.0 + 1);
-                self.height = next;
+                let params = self.start_height(next)?;
                 tracing::info!(target: "assent::consensus", height = next.0, "consensus ready");
                 self.shared
                     .consensus_started
                     .store(true, std::sync::atomic::Ordering::Relaxed);
-                let _ = reply.send((next, self.height_params()?));
+                let _ = reply.send((next, params));
             }
             AppMsg::StartedRound {
                 height,
@@ -138,28 +141,24 @@ impl App {
                 ..
             } => {
                 if height != self.height {
-                    self.received.clear();
+                    // The engine moved on without Finalized from us (sync).
+                    self.start_height(height)?;
                 }
-                self.height = height;
                 self.round = round;
+                self.intake.start_round(round);
                 tracing::debug!(target: "assent::consensus", height = height.0, round = %round, proposer = %proposer, "started round");
                 // Judge proposals that arrived early for this height.
-                if let Some(streams) = self.pending.remove(&height.0) {
-                    for s in streams {
-                        if let Some(v) = self.judge(s)? {
-                            self.received
-                                .entry(v.round.as_u32().unwrap_or(0))
-                                .or_default()
-                                .push(v);
-                        }
+                for s in std::mem::take(&mut self.due) {
+                    if let Some(v) = self.judge(s)? {
+                        self.received.insert(v.round.as_u32().unwrap_or(0), v);
                     }
                 }
-                self.pending.retain(|h, _| *h > height.0);
-                let mut values = self
+                let mut values: Vec<ProposedValue<AssentContext>> = self
                     .received
                     .get(&round.as_u32().unwrap_or(0))
                     .cloned()
-                    .unwrap_or_default();
+                    .into_iter()
+                    .collect();
                 // After a restart: the block we proposed in this round before.
                 if let Some(r) = round.as_u32() {
                     if let Some(hash) = self
@@ -280,10 +279,8 @@ impl App {
                     }
                 }
                 let next = Height(certificate.height.0 + 1);
-                self.height = next;
-                self.received.clear();
-                self.streams.prune_below(next);
-                let _ = reply.send(Next::Start(next, self.height_params()?));
+                let params = self.start_height(next)?;
+                let _ = reply.send(Next::Start(next, params));
             }
             AppMsg::GetDecidedValues { range, reply } => {
                 let store = self.shared.chain.store();
@@ -460,46 +457,43 @@ impl App {
         publisher: PeerId,
         part: StreamMessage<ProposalPart>,
     ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
-        let done = match self.streams.insert(publisher, part) {
-            Ok(Some(done)) => done,
-            Ok(None) => return Ok(None),
-            Err(e) => {
-                tracing::debug!(target: "assent::consensus", peer = %publisher, error = %e, "proposal stream dropped");
+        let done = match self.intake.part(publisher, part) {
+            Ok(Some(Accepted::Judge(done))) => done,
+            Ok(Some(Accepted::Later) | None) => return Ok(None),
+            Err(why) => {
+                self.shared.metrics.refused_stream(why.code());
+                // Equivocation and impostors are worth an operator's eye;
+                // stale or malformed streams happen in normal operation.
+                match why.code() {
+                    "second_value" | "not_its_own" | "not_the_proposer" => {
+                        tracing::warn!(target: "assent::consensus", peer = %publisher, %why, "proposal stream refused")
+                    }
+                    _ => {
+                        tracing::debug!(target: "assent::consensus", peer = %publisher, %why, "proposal stream refused")
+                    }
+                }
                 return Ok(None);
             }
         };
-        if done.height < self.height {
-            return Ok(None);
-        }
-        if done.height > self.height {
-            let n = done.height.0;
-            // Bound what a peer can make us hold: only the next few heights.
-            if n <= self.height.0 + 4 {
-                self.pending.entry(n).or_default().push(done);
-            }
-            return Ok(None);
-        }
         let v = self.judge(done)?;
         if let Some(v) = &v {
             self.received
-                .entry(v.round.as_u32().unwrap_or(0))
-                .or_default()
-                .push(v.clone());
+                .insert(v.round.as_u32().unwrap_or(0), v.clone());
         }
         Ok(v)
     }
 
-    /// Checks a completed stream for the current height and judges the block.
+    /// Judges the block of a stream the intake passed for the current
+    /// height (publisher, proposer and slot already checked): its signature,
+    /// then its validity.
     fn judge(
         &mut self,
         s: CompletedStream,
     ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
         let vs = self.validator_set()?;
-        let expected = self.ctx.select_proposer(&vs, s.height, s.round);
-        if expected.address != s.proposer {
-            tracing::warn!(target: "assent::consensus", height = s.height.0, got = %s.proposer, "proposal parts from a validator that is not this round's proposer");
+        let Some(expected) = vs.validators().iter().find(|v| v.address == s.proposer) else {
             return Ok(None);
-        }
+        };
         let Ok(block) = Block::decode(&s.block_bytes) else {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts do not decode to a block");
             return Ok(None);

@@ -20,8 +20,9 @@ use tokio::task::JoinHandle;
 
 use super::app::App;
 use super::codec::WireCodec;
-use super::signing::ConsensusSigner;
-use super::types::{Address, AssentContext};
+use super::peers::{HeightEstimate, Signed};
+use super::signing::{ConsensusSigner, ConsensusVerifier};
+use super::types::{Address, AssentContext, ValidatorSet};
 use crate::run::NodeError;
 use crate::shared::Shared;
 
@@ -160,8 +161,8 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     let wal = shared.config.wal_path();
     let verifier = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
         .map_err(|e| err(&e))?;
-    let signer_box =
-        ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id).map_err(|e| err(&e))?;
+    let signer_box = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
+        .map_err(|e| err(&e))?;
     let (channels, engine) = EngineBuilder::new(ctx.clone(), cfg)
         .with_default_wal(WalContext::new(wal, WireCodec))
         .with_default_network(NetworkContext::new(identity, WireCodec))
@@ -176,17 +177,45 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
         .await
         .map_err(|e| err(&e))?;
 
-    // Peers' votes tell how far the network is: the API's `syncing` flag.
+    // How far the validators are (the API's `syncing` and `/ready`), believed
+    // only from messages whose signatures verify (see `peers::HeightEstimate`):
+    // the engine reports messages here before it has checked them.
     let mut events = channels.events.subscribe();
     let watch = shared.clone();
+    let set = ValidatorSet::from_ledger(&validators).map_err(|e| err(&e))?;
+    let mut estimate = HeightEstimate::new(ConsensusVerifier::new(chain_id.clone()), set);
     tokio::spawn(async move {
+        use malachitebft_core_consensus::SignedConsensusMsg;
         use malachitebft_engine::util::events::Event;
         use tokio::sync::broadcast::error::RecvError;
+        let mut set_at = watch.chain.head().height;
         loop {
             match events.recv().await {
                 Ok(Event::Received(msg)) => {
-                    watch.peer_height.fetch_max(
-                        msg.height().0.saturating_sub(1),
+                    let head = watch.chain.head().height;
+                    if head != set_at {
+                        set_at = head;
+                        match watch
+                            .chain
+                            .validators()
+                            .map(|v| ValidatorSet::from_ledger(&v))
+                        {
+                            Ok(Ok(set)) => estimate.set_validators(set),
+                            Ok(Err(e)) => {
+                                tracing::warn!(target: "assent::consensus", error = %e, "validator set refused")
+                            }
+                            Err(e) => {
+                                tracing::warn!(target: "assent::consensus", error = %e, "validator set unreadable")
+                            }
+                        }
+                    }
+                    estimate.observe(match &msg {
+                        SignedConsensusMsg::Vote(v) => Signed::Vote(v),
+                        SignedConsensusMsg::Proposal(p) => Signed::Proposal(p),
+                    });
+                    // A validator at consensus height h has committed h - 1.
+                    watch.peer_height.store(
+                        estimate.height().saturating_sub(1),
                         std::sync::atomic::Ordering::Relaxed,
                     );
                 }

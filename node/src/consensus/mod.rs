@@ -4,6 +4,8 @@
 pub mod app;
 pub mod codec;
 pub mod engine;
+pub mod intake;
+pub mod peers;
 pub mod signing;
 pub mod streaming;
 pub mod types;

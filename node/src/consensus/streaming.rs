@@ -199,6 +199,14 @@ impl PartStreams {
         }
     }
 
+    /// Sets the open-stream limits: `per_publisher` streams each, `total`
+    /// in all (the intake sets `total` to cover every validator, so one
+    /// publisher's streams never evict another's).
+    pub fn set_publisher_limits(&mut self, per_publisher: usize, total: usize) {
+        self.limits.max_streams_per_publisher = per_publisher.max(1);
+        self.limits.max_streams = total.max(1);
+    }
+
     /// Open (incomplete) streams.
     pub fn len(&self) -> usize {
         self.streams.len()
