@@ -223,6 +223,47 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
 }
 
 #[test]
+fn a_validator_whose_power_consensus_cannot_count_is_refused() {
+    let a = actors();
+    let mut c = TestChain::new(&a);
+    let add = |power| {
+        Payload::Propose(Propose {
+            action: GovAction::AddValidator {
+                validator: state::Validator {
+                    name: "big".into(),
+                    consensus_key: key(41).account(),
+                    power,
+                    p2p_address: "/ip4/127.0.0.1/tcp/26699".into(),
+                },
+            },
+        })
+    };
+    // More than the whole set may ever hold: refused before it is proposed.
+    let max = state::MAX_TOTAL_VOTING_POWER;
+    assert_eq!(
+        rejection(&c.run(&a.operators[0], add(max + 1))).code,
+        ErrorCode::InvalidField
+    );
+    // Fits alone, but not with the validators already there.
+    let outcome = c.run(&a.operators[0], add(max));
+    let why = rejection(&outcome);
+    assert_eq!(why.code, ErrorCode::InvalidAction);
+    assert!(
+        why.reason.contains("more than consensus can count"),
+        "{why:?}"
+    );
+    // Up to the maximum in all is fine.
+    let room = max
+        - c.store
+            .validators()
+            .unwrap()
+            .iter()
+            .map(|v| v.power)
+            .sum::<u64>();
+    events(&c.run(&a.operators[0], add(room)));
+}
+
+#[test]
 fn ratings_need_a_consent_with_that_enterprise_and_count_once() {
     let a = actors();
     let mut c = TestChain::new(&a);

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use assent_contracts::codec::MAX_DECODE_BYTES;
-use assent_contracts::state::{Operator, Params};
+use assent_contracts::state::{Operator, Params, MAX_TOTAL_VOTING_POWER};
 use assent_contracts::terms::Sector;
 use assent_contracts::tx::{check_params, MAX_TEXT};
 use assent_contracts::{AccountId, Amount, BasisPoints};
@@ -96,15 +96,17 @@ pub(crate) fn validate(f: &GenesisFile) -> Result<Body> {
             return invalid(at("power"), "0; a validator's power must be at least 1");
         }
         fits_toml(&at("power"), v.power)?;
-        total_power = total_power.checked_add(v.power).ok_or_else(|| {
-            GenesisError::invalid(
-                at("power"),
-                format!(
-                    "the validators' power adds up to more than {}; use smaller numbers",
-                    u64::MAX
-                ),
-            )
-        })?;
+        total_power = total_power
+            .checked_add(v.power)
+            .filter(|t| *t <= MAX_TOTAL_VOTING_POWER)
+            .ok_or_else(|| {
+                GenesisError::invalid(
+                    at("power"),
+                    format!(
+                        "the validators' power adds up to more than {MAX_TOTAL_VOTING_POWER}, more than consensus can count; use smaller numbers"
+                    ),
+                )
+            })?;
         p2p_address(&at("p2p_address"), &v.p2p_address)?;
         addrs.insert(i, v.p2p_address.clone())?;
         let operator = account(&at("operator"), &v.operator)?;

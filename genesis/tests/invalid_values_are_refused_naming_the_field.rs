@@ -195,12 +195,26 @@ fn validator_power_and_address_are_checked() {
         refused(&zero),
         "validators[1].power: 0; a validator's power must be at least 1"
     );
+    // Powers that fit a u64 (and TOML) but add up to more than consensus can
+    // count (3 x total must fit a u64): refused here, not at the first height.
     let huge = edit(&base(), "power = 1", "power = 9223372036854775807");
     let huge = edit(&huge, "power = 1", "power = 9223372036854775807");
     let huge = edit(&huge, "power = 1", "power = 9223372036854775807");
     let (f, p) = invalid(&huge);
-    assert_eq!(f, "validators[2].power");
+    assert_eq!(f, "validators[0].power");
     assert!(p.contains("power adds up to more than"), "{p}");
+    // Four validators: 2^59 - 1, 2^59 - 1, 1, 1 add up to exactly the maximum.
+    let half = (assent_contracts::state::MAX_TOTAL_VOTING_POWER / 2 - 1).to_string();
+    let at_max = edit(&base(), "power = 1", &format!("power = {half}"));
+    let at_max = edit(&at_max, "power = 1", &format!("power = {half}"));
+    assert!(
+        Genesis::from_toml_str(&at_max).is_ok(),
+        "exactly the maximum is fine"
+    );
+    let over = edit(&at_max, "power = 1", "power = 3");
+    let (f, p) = invalid(&over);
+    assert_eq!(f, "validators[2].power");
+    assert!(p.contains("more than consensus can count"), "{p}");
 
     let empty = edit(&base(), "\"/ip4/127.0.0.1/tcp/26620\"", "\"\"");
     let (f, p) = invalid(&empty);

@@ -142,6 +142,8 @@ impl Default for RawConsensus {
 #[serde(deny_unknown_fields, default)]
 struct RawMempool {
     max_txs: usize,
+    max_mb: usize,
+    max_account_mb: usize,
     max_per_account: usize,
     gap_expiry_blocks: u64,
 }
@@ -150,6 +152,8 @@ impl Default for RawMempool {
     fn default() -> Self {
         RawMempool {
             max_txs: 200_000,
+            max_mb: 256,
+            max_account_mb: 16,
             max_per_account: 1_024,
             gap_expiry_blocks: 600,
         }
@@ -201,6 +205,10 @@ pub struct NodeConfig {
     pub api_listen: SocketAddr,
     pub timing: Timing,
     pub mempool_max_txs: usize,
+    /// Bytes of pending txs in all (`mempool.max_mb`).
+    pub mempool_max_bytes: usize,
+    /// Bytes of one sender's pending txs (`mempool.max_account_mb`).
+    pub mempool_max_account_bytes: usize,
     pub mempool_max_per_account: usize,
     pub mempool_gap_expiry_blocks: u64,
     /// sled's page cache in bytes.
@@ -369,6 +377,24 @@ impl NodeConfig {
                 "max_txs and max_per_account must be positive".into(),
             ));
         }
+        if !(1..=65_536).contains(&raw.mempool.max_mb) {
+            return Err(invalid(
+                "mempool.max_mb",
+                format!(
+                    "{} MiB is out of range; give 1 to 65536 (default 256)",
+                    raw.mempool.max_mb
+                ),
+            ));
+        }
+        if raw.mempool.max_account_mb == 0 || raw.mempool.max_account_mb > raw.mempool.max_mb {
+            return Err(invalid(
+                "mempool.max_account_mb",
+                format!(
+                    "{} MiB is out of range; give 1 to mempool.max_mb ({}) (default 16)",
+                    raw.mempool.max_account_mb, raw.mempool.max_mb
+                ),
+            ));
+        }
         if !(8..=65_536).contains(&raw.store.cache_mb) {
             return Err(invalid(
                 "store.cache_mb",
@@ -439,6 +465,8 @@ impl NodeConfig {
                 max_block_txs: c.max_block_txs,
             },
             mempool_max_txs: raw.mempool.max_txs,
+            mempool_max_bytes: raw.mempool.max_mb.saturating_mul(1024 * 1024),
+            mempool_max_account_bytes: raw.mempool.max_account_mb.saturating_mul(1024 * 1024),
             mempool_max_per_account: raw.mempool.max_per_account,
             mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
             store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
@@ -479,6 +507,8 @@ listen = "127.0.0.1:26602"
         assert_eq!(c.timing.propose, Duration::from_millis(1_000));
         assert_eq!(c.timing.max_block_txs, 1_000);
         assert_eq!(c.mempool_gap_expiry_blocks, 600);
+        assert_eq!(c.mempool_max_bytes, 256 << 20);
+        assert_eq!(c.mempool_max_account_bytes, 16 << 20);
         assert_eq!(c.peers.len(), 1);
     }
 
@@ -516,6 +546,11 @@ listen = "127.0.0.1:26602"
             (
                 format!("{GOOD}[mempool]\ngap_expiry_blocks = 0\n"),
                 "mempool.gap_expiry_blocks",
+            ),
+            (format!("{GOOD}[mempool]\nmax_mb = 0\n"), "mempool.max_mb"),
+            (
+                format!("{GOOD}[mempool]\nmax_mb = 8\nmax_account_mb = 9\n"),
+                "mempool.max_account_mb",
             ),
             (format!("{GOOD}[store]\ncache_mb = 1\n"), "store.cache_mb"),
             (format!("{GOOD}[store]\ncache_mb = \"big\"\n"), "cache_mb"),

@@ -175,6 +175,8 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     let params = genesis.params().clone();
     let mempool = Mempool::new(MempoolLimits {
         max_txs: cfg.mempool_max_txs,
+        max_bytes: cfg.mempool_max_bytes,
+        max_account_bytes: cfg.mempool_max_account_bytes,
         max_per_account: cfg.mempool_max_per_account,
         max_tx_bytes: params.max_tx_bytes as usize,
         gap_expiry_blocks: cfg.mempool_gap_expiry_blocks,

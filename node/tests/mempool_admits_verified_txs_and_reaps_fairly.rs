@@ -240,6 +240,51 @@ fn a_full_mempool_refuses_more() {
 }
 
 #[test]
+fn the_pool_and_each_sender_are_capped_in_bytes_and_free_them_on_commit() {
+    let mut store = genesis_store();
+    let len = transfer(&key(60), 0, 1).encode().len();
+    let mut mp = Mempool::new(MempoolLimits {
+        max_bytes: 5 * len,
+        max_account_bytes: 2 * len,
+        ..MempoolLimits::default()
+    });
+    // One sender: its third tx would pass its count quota but not its bytes.
+    let a = key(60);
+    let a_txs: Vec<SignedTx> = (0..3).map(|n| transfer(&a, n, 1)).collect();
+    let raw = a_txs.iter().map(SignedTx::encode).collect();
+    let r = submit(&mut mp, Origin::Client, raw, &store);
+    assert!(r[0].is_ok() && r[1].is_ok(), "{r:?}");
+    assert!(
+        matches!(r[2], Err(AdmissionError::AccountBytes { .. })),
+        "{r:?}"
+    );
+    assert_eq!(r[2].as_ref().unwrap_err().code(), "account_quota");
+    // Other senders fill the pool's bytes; the next one is refused.
+    let raw: Vec<Vec<u8>> = (61..65).map(|s| transfer(&key(s), 0, 1).encode()).collect();
+    let codes: Vec<String> = submit(&mut mp, Origin::Client, raw, &store)
+        .into_iter()
+        .map(|r| r.map_or_else(|e| e.code().into_owned(), |_| "ok".into()))
+        .collect();
+    assert_eq!(codes, ["ok", "ok", "ok", "mempool_full"]);
+    assert_eq!((mp.len(), mp.bytes()), (5, 5 * len));
+    // The sender's first two commit: their bytes are free again, in the
+    // pool and in the sender's quota.
+    set_nonce(&mut store, &a, 2);
+    mp.remove_committed(&[a_txs[0].id(), a_txs[1].id()], &store);
+    assert_eq!((mp.len(), mp.bytes()), (3, 3 * len));
+    let r = submit(&mut mp, Origin::Client, vec![a_txs[2].encode()], &store);
+    assert!(r[0].is_ok(), "{r:?}");
+    let b = transfer(&a, 3, 1);
+    assert!(submit(&mut mp, Origin::Client, vec![b.encode()], &store)[0].is_ok());
+    let c = transfer(&a, 4, 1);
+    let r = submit(&mut mp, Origin::Client, vec![c.encode()], &store);
+    assert!(
+        matches!(r[0], Err(AdmissionError::AccountBytes { .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn one_batch_check_refuses_only_the_forged_txs() {
     let store = genesis_store();
     let mut mp = pool();

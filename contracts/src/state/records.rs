@@ -182,6 +182,12 @@ pub struct Operator {
     pub name: String,
 }
 
+/// The largest total voting power of a validator set, in genesis and after
+/// any governance change: the consensus engine computes `3 × total` in a
+/// `u64`, so a larger total is a set no node can run (2^60, well below
+/// `u64::MAX / 3`).
+pub const MAX_TOTAL_VOTING_POWER: u64 = 1 << 60;
+
 /// A consensus validator.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Validator {

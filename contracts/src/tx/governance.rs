@@ -8,7 +8,10 @@ use super::context::*;
 use crate::error::{reject, ErrorCode, TxError};
 use crate::events::Event;
 use crate::ids::{AccountId, BasisPoints};
-use crate::state::{Enterprise, EnterpriseStatus, Overlay, Params, StateExt, StateRead, Validator};
+use crate::state::{
+    Enterprise, EnterpriseStatus, Overlay, Params, StateExt, StateRead, Validator,
+    MAX_TOTAL_VOTING_POWER,
+};
 use crate::terms::Sector;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +97,12 @@ impl GovAction {
                 if validator.power == 0 {
                     return reject(ErrorCode::InvalidField, "validator power must be positive");
                 }
+                if validator.power > MAX_TOTAL_VOTING_POWER {
+                    return reject(
+                        ErrorCode::InvalidField,
+                        format!("validator power must be at most {MAX_TOTAL_VOTING_POWER}"),
+                    );
+                }
                 Ok(())
             }
             GovAction::SetParams { params } => check_params(params).map_err(invalid),
@@ -129,8 +138,18 @@ impl GovAction {
                 None => invalid(format!("{account} is not an enterprise")),
             },
             GovAction::AddValidator { validator } => {
-                if state
-                    .validators()?
+                let vals = state.validators()?;
+                let total = vals
+                    .iter()
+                    .try_fold(validator.power, |t, v| t.checked_add(v.power))
+                    .filter(|t| *t <= MAX_TOTAL_VOTING_POWER);
+                if total.is_none() {
+                    return invalid(format!(
+                        "with {} the validators' power would add up to more than {MAX_TOTAL_VOTING_POWER}, more than consensus can count; lower its power",
+                        validator.consensus_key
+                    ));
+                }
+                if vals
                     .iter()
                     .any(|v| v.consensus_key == validator.consensus_key)
                 {

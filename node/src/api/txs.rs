@@ -156,7 +156,9 @@ fn admission_status(e: &AdmissionError) -> StatusCode {
     match e {
         AdmissionError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AdmissionError::MempoolFull { .. }
+        | AdmissionError::MempoolBytesFull { .. }
         | AdmissionError::AccountQuota { .. }
+        | AdmissionError::AccountBytes { .. }
         | AdmissionError::NonceTooFarAhead { .. } => StatusCode::TOO_MANY_REQUESTS,
         AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => {
             StatusCode::CONFLICT

@@ -458,7 +458,7 @@ impl App {
         part: StreamMessage<ProposalPart>,
     ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
         let done = match self.intake.part(publisher, part) {
-            Ok(Some(Accepted::Judge(done))) => done,
+            Ok(Some(Accepted::Judge(done))) => *done,
             Ok(Some(Accepted::Later) | None) => return Ok(None),
             Err(why) => {
                 self.shared.metrics.refused_stream(why.code());

@@ -91,7 +91,7 @@ impl Refused {
 #[derive(Debug)]
 pub enum Accepted {
     /// For the current height: judge it now.
-    Judge(CompletedStream),
+    Judge(Box<CompletedStream>),
     /// For a later height: kept until that height starts.
     Later,
 }
@@ -150,7 +150,7 @@ impl Intake {
         };
         due.into_iter()
             .filter_map(|s| match self.check(s) {
-                Ok(Accepted::Judge(s)) => Some(s),
+                Ok(Accepted::Judge(s)) => Some(*s),
                 Ok(Accepted::Later) => None,
                 Err(why) => {
                     tracing::debug!(target: "assent::consensus", %why, "kept proposal dropped");
@@ -222,7 +222,7 @@ impl Intake {
             if !self.taken.insert(round) {
                 return Err(Refused::SecondValue { height, round });
             }
-            return Ok(Accepted::Judge(s));
+            return Ok(Accepted::Judge(Box::new(s)));
         }
         if self.later.contains_key(&(height, round)) {
             return Err(Refused::SecondValue { height, round });

@@ -90,14 +90,11 @@ fn feed(
     publisher: PeerId,
     msgs: Vec<StreamMessage<ProposalPart>>,
 ) -> Result<Option<Accepted>, Refused> {
-    let mut last = Ok(None);
+    let mut last = None;
     for m in msgs {
-        last = intake.part(publisher, m);
-        if last.is_err() {
-            return last;
-        }
+        last = intake.part(publisher, m)?;
     }
-    last
+    Ok(last)
 }
 
 #[test]

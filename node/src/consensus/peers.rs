@@ -137,7 +137,7 @@ impl HeightEstimate {
             .iter()
             .filter_map(|(a, h)| Some((*h, self.set.get_by_address(a)?.voting_power)))
             .collect();
-        heights.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        heights.sort_unstable_by_key(|(h, _)| std::cmp::Reverse(*h));
         let mut power: u64 = 0;
         for (h, p) in heights {
             power = power.saturating_add(p);

@@ -21,6 +21,12 @@ use super::Mempool;
 pub struct MempoolLimits {
     /// Pending txs in all (config `mempool.max_txs`).
     pub max_txs: usize,
+    /// Canonical bytes of all pending txs (config `mempool.max_mb`).
+    pub max_bytes: usize,
+    /// Canonical bytes of one sender's pending txs (config
+    /// `mempool.max_account_mb`): a sender cannot fill the pool with
+    /// large txs within its tx count quota.
+    pub max_account_bytes: usize,
     /// Pending txs of one sender, and how far ahead of its state nonce a
     /// sender's nonce may be (config `mempool.max_per_account`).
     pub max_per_account: usize,
@@ -35,6 +41,8 @@ impl Default for MempoolLimits {
     fn default() -> MempoolLimits {
         MempoolLimits {
             max_txs: 200_000,
+            max_bytes: 256 * 1024 * 1024,
+            max_account_bytes: 16 * 1024 * 1024,
             max_per_account: 1_024,
             max_tx_bytes: 256 * 1024,
             gap_expiry_blocks: 600,
@@ -70,10 +78,14 @@ pub enum AdmissionError {
     },
     #[error("the mempool is full ({max} pending txs): retry in a few seconds, blocks drain it")]
     MempoolFull { max: usize },
+    #[error("the mempool is full ({max_bytes} bytes of pending txs): retry in a few seconds, blocks drain it")]
+    MempoolBytesFull { max_bytes: usize },
     #[error(
         "{sender} already has {max} pending txs, the per-account limit: wait for some to commit"
     )]
     AccountQuota { sender: AccountId, max: usize },
+    #[error("{sender}'s pending txs would exceed {max_bytes} bytes, the per-account limit: wait for some to commit")]
+    AccountBytes { sender: AccountId, max_bytes: usize },
     #[error("nonce {nonce} of {sender} is too far ahead of its next nonce {expected} (at most {max} may be pending): send the missing nonces first")]
     NonceTooFarAhead {
         sender: AccountId,
@@ -97,10 +109,12 @@ impl AdmissionError {
             AdmissionError::StatelessCheck(_) => "stateless_check",
             AdmissionError::StaleNonce { .. } => "stale_nonce",
             AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => "duplicate",
-            AdmissionError::MempoolFull { .. } => "mempool_full",
-            AdmissionError::AccountQuota { .. } | AdmissionError::NonceTooFarAhead { .. } => {
-                "account_quota"
+            AdmissionError::MempoolFull { .. } | AdmissionError::MempoolBytesFull { .. } => {
+                "mempool_full"
             }
+            AdmissionError::AccountQuota { .. }
+            | AdmissionError::AccountBytes { .. }
+            | AdmissionError::NonceTooFarAhead { .. } => "account_quota",
             AdmissionError::Unavailable(_) => "unavailable",
         }
     }
@@ -129,10 +143,10 @@ pub enum Origin {
 
 /// Txs that passed the checks needing neither the pool nor a signature.
 #[derive(Debug)]
-pub struct Prepared(pub(super) Vec<Result<SignedTx, AdmissionError>>);
+pub struct Prepared(pub(super) Vec<Result<(SignedTx, usize), AdmissionError>>);
 /// Txs that also passed the pool's checks.
 #[derive(Debug)]
-pub struct Screened(pub(super) Vec<Result<SignedTx, AdmissionError>>);
+pub struct Screened(pub(super) Vec<Result<(SignedTx, usize), AdmissionError>>);
 /// Txs whose signatures were checked.
 #[derive(Debug)]
 pub struct Verified(pub(super) Vec<Result<VerifiedTx, AdmissionError>>);
@@ -155,7 +169,7 @@ fn prepare_one(
     bytes: &[u8],
     state: &dyn StateRead,
     nonces: &mut BTreeMap<AccountId, u64>,
-) -> Result<SignedTx, AdmissionError> {
+) -> Result<(SignedTx, usize), AdmissionError> {
     let max = limits.max_tx_bytes;
     if bytes.len() > max {
         return Err(AdmissionError::TooLarge {
@@ -198,7 +212,7 @@ fn prepare_one(
             max: max_ahead,
         });
     }
-    Ok(tx)
+    Ok((tx, bytes.len()))
 }
 
 /// Phase 3 of admission (no pool needed): one batch signature check.
@@ -211,7 +225,7 @@ pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     let checked: Vec<Result<(), AdmissionError>> = screened
         .0
         .into_iter()
-        .map(|c| c.map(|tx| to_verify.push(tx)))
+        .map(|c| c.map(|(tx, _)| to_verify.push(tx)))
         .collect();
     let mut verified = if to_verify.is_empty() {
         Vec::new()

@@ -20,7 +20,8 @@
 //! Invariants: every stored tx has a verified signature for the chain it was
 //! admitted for; `index` and `senders` hold exactly the same txs; a sender is
 //! in `order` iff it has pending txs; `bytes` is the sum of the stored txs'
-//! canonical sizes.
+//! canonical sizes, and each queue's `bytes` the sum of its own; no limit of
+//! [`MempoolLimits`] (count and bytes, in all and per sender) is ever exceeded.
 
 mod admission;
 
@@ -47,6 +48,8 @@ struct Queue {
     /// was last seen ready to run (gap expiry counts from here).
     progress: u64,
     txs: BTreeMap<u64, VerifiedTx>,
+    /// Canonical bytes of `txs`.
+    bytes: usize,
 }
 
 /// The pool of pending txs. Synchronous; the node keeps it behind a mutex.
@@ -107,10 +110,10 @@ impl Mempool {
             .0
             .into_iter()
             .map(|c| {
-                let tx = c?;
+                let (tx, len) = c?;
                 self.check_not_pending(tx.id(), tx.body.sender, tx.body.nonce)?;
-                self.check_room(tx.body.sender)?;
-                Ok(tx)
+                self.check_room(tx.body.sender, len)?;
+                Ok((tx, len))
             })
             .collect();
         Screened(checked)
@@ -148,17 +151,33 @@ impl Mempool {
         Ok(())
     }
 
-    fn check_room(&self, sender: AccountId) -> Result<(), AdmissionError> {
-        let mine = self.senders.get(&sender).map_or(0, |q| q.txs.len());
-        if mine >= self.limits.max_per_account {
+    /// Room for one more tx of `len` bytes from `sender`.
+    fn check_room(&self, sender: AccountId, len: usize) -> Result<(), AdmissionError> {
+        let limits = &self.limits;
+        let (mine, mine_bytes) = self
+            .senders
+            .get(&sender)
+            .map_or((0, 0), |q| (q.txs.len(), q.bytes));
+        if mine >= limits.max_per_account {
             return Err(AdmissionError::AccountQuota {
                 sender,
-                max: self.limits.max_per_account,
+                max: limits.max_per_account,
             });
         }
-        if self.index.len() >= self.limits.max_txs {
+        if mine_bytes.saturating_add(len) > limits.max_account_bytes {
+            return Err(AdmissionError::AccountBytes {
+                sender,
+                max_bytes: limits.max_account_bytes,
+            });
+        }
+        if self.index.len() >= limits.max_txs {
             return Err(AdmissionError::MempoolFull {
-                max: self.limits.max_txs,
+                max: limits.max_txs,
+            });
+        }
+        if self.bytes.saturating_add(len) > limits.max_bytes {
+            return Err(AdmissionError::MempoolBytesFull {
+                max_bytes: limits.max_bytes,
             });
         }
         Ok(())
@@ -171,8 +190,9 @@ impl Mempool {
         let sender = tx.sender();
         let nonce = tx.tx().body.nonce;
         self.check_not_pending(id, sender, nonce)?;
-        self.check_room(sender)?;
-        self.bytes += tx.bytes().len();
+        let len = tx.bytes().len();
+        self.check_room(sender, len)?;
+        self.bytes += len;
         let height = self.height;
         let queue = self.senders.entry(sender).or_insert_with(|| {
             let seq = self.next_seq;
@@ -182,8 +202,10 @@ impl Mempool {
                 seq,
                 progress: height,
                 txs: BTreeMap::new(),
+                bytes: 0,
             }
         });
+        queue.bytes += len;
         queue.txs.insert(nonce, tx);
         self.index.insert(id, (sender, nonce));
         if origin == Origin::Client {
@@ -313,6 +335,7 @@ impl Mempool {
                     q.progress = self.height;
                     if let Some(p) = q.txs.remove(&nonce) {
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                        q.bytes = q.bytes.saturating_sub(p.bytes().len());
                     }
                 }
             }
@@ -341,6 +364,7 @@ impl Mempool {
                     for p in stale.into_values() {
                         self.index.remove(&p.id());
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                        q.bytes = q.bytes.saturating_sub(p.bytes().len());
                     }
                 }
                 Err(e) => {

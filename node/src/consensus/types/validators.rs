@@ -8,6 +8,9 @@ use malachitebft_core_types::{self as mc, Round, VotingPower};
 
 use super::{Address, AssentContext, Height, PublicKey};
 
+// The ledger's bound must be one the engine can count.
+const _: () = assert!(ValidatorSet::MAX_TOTAL_POWER <= u64::MAX / 3);
+
 /// One validator as consensus sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Validator {
@@ -54,8 +57,9 @@ pub struct ValidatorSet {
 }
 
 impl ValidatorSet {
-    /// The largest total power: the engine computes `total * 3` in a `u64`.
-    pub const MAX_TOTAL_POWER: u64 = u64::MAX / 3;
+    /// The largest total power: the ledger's bound (genesis and governance
+    /// refuse more), below `u64::MAX / 3` as the engine computes `total * 3`.
+    pub const MAX_TOTAL_POWER: u64 = assent_contracts::state::MAX_TOTAL_VOTING_POWER;
 
     /// Builds the set from the ledger's validators (any order).
     pub fn from_ledger(validators: &[LedgerValidator]) -> Result<ValidatorSet, ValidatorSetError> {
