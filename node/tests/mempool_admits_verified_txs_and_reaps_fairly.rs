@@ -6,7 +6,10 @@
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{Account, MemStore, Operator, Overlay, Params, Validator};
 use assent_contracts::tx::Transfer;
-use assent_contracts::{AccountId, Amount, InitialState, Payload, SignedTx, TxBody, TxId};
+use assent_contracts::{
+    AccountId, Amount, BlockContext, Height, InitialState, Payload, SignedTx, Timestamp, TxBody,
+    TxId,
+};
 use std::sync::Mutex;
 
 use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin};
@@ -36,7 +39,12 @@ fn genesis_store() -> MemStore {
             p2p_address: "/ip4/127.0.0.1/tcp/26600".into(),
         }],
         enterprises: vec![],
-        balances: vec![],
+        // Keys 10..=98 are funded, so their first transfers would apply (a
+        // key's first tx is run against the state at admission); key 99
+        // only receives, keys 100.. are fresh and empty.
+        balances: (10..=98)
+            .map(|s| (key(s).account(), Amount(1_000_000)))
+            .collect(),
     }
     .to_mem_store()
     .unwrap()
@@ -71,6 +79,17 @@ fn transfer(from: &Keypair, nonce: u64, amount: u64) -> SignedTx {
     .sign(CHAIN, from)
 }
 
+/// The block a tx admitted now would go into (a new key's first tx is run
+/// as if in it).
+fn next() -> BlockContext {
+    BlockContext {
+        chain_id: CHAIN.into(),
+        height: Height(1),
+        time: Timestamp(1_000),
+        proposer: key(1).account(),
+    }
+}
+
 fn pool() -> Mempool {
     Mempool::new(MempoolLimits::default())
 }
@@ -83,7 +102,7 @@ fn submit(
     raw: Vec<Vec<u8>>,
     store: &MemStore,
 ) -> Vec<Result<TxId, AdmissionError>> {
-    mempool::admit(&Mutex::new(mp), origin, CHAIN, raw, store, OsRng)
+    mempool::admit(&Mutex::new(mp), origin, &next(), raw, store, OsRng)
 }
 
 fn admit_one(mp: &mut Mempool, store: &MemStore, tx: &SignedTx) -> Result<TxId, AdmissionError> {
@@ -282,6 +301,54 @@ fn the_pool_and_each_sender_are_capped_in_bytes_and_free_them_on_commit() {
         matches!(r[0], Err(AdmissionError::AccountBytes { .. })),
         "{r:?}"
     );
+}
+
+#[test]
+fn a_fresh_keys_first_tx_that_the_ledger_would_reject_is_not_taken() {
+    let store = genesis_store();
+    let mut mp = pool();
+    // An empty fresh key: its transfer would be rejected and still use up
+    // nonce 0 (an account record for free), so admission refuses it.
+    let empty = key(100);
+    let r = submit(
+        &mut mp,
+        Origin::Client,
+        vec![transfer(&empty, 0, 5).encode()],
+        &store,
+    );
+    let e = r[0].as_ref().unwrap_err();
+    assert_eq!(e.code(), "would_be_rejected:insufficient_funds", "{e}");
+    assert!(e.to_string().contains("would reject"), "{e}");
+    assert!(mp.is_empty());
+    // The same from gossip.
+    let r = submit(
+        &mut mp,
+        Origin::Gossip,
+        vec![transfer(&empty, 0, 5).encode()],
+        &store,
+    );
+    assert!(
+        matches!(r[0], Err(AdmissionError::WouldBeRejected(_))),
+        "{r:?}"
+    );
+    // A funded key's first tx applies, so it is taken; its later nonces are
+    // not run (they depend on txs not yet executed).
+    let funded = key(10);
+    let raw = vec![
+        transfer(&funded, 0, 5).encode(),
+        transfer(&funded, 1, 5).encode(),
+    ];
+    let r = submit(&mut mp, Origin::Client, raw, &store);
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+    // A later nonce of the empty key is not run either (only nonce 0 is).
+    let r = submit(
+        &mut mp,
+        Origin::Client,
+        vec![transfer(&empty, 1, 5).encode()],
+        &store,
+    );
+    assert!(r[0].is_ok(), "{r:?}");
+    assert_eq!(mp.len(), 3);
 }
 
 #[test]
@@ -598,7 +665,7 @@ fn shared_admission_from_many_threads_gives_the_answers_of_one_locked_pool() {
                     .chain(&raw[..t * 50])
                     .cloned()
                     .collect();
-                s.spawn(move || mempool::admit(shared, Origin::Client, CHAIN, mine, store, OsRng))
+                s.spawn(move || mempool::admit(shared, Origin::Client, &next(), mine, store, OsRng))
             })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()

@@ -128,7 +128,7 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     let results = mempool::admit(
         &shared.mempool,
         Origin::Client,
-        shared.chain.chain_id(),
+        &shared.chain.next_context(shared.validator_key),
         raw,
         shared.chain.store(),
         rand::rngs::OsRng,
@@ -163,9 +163,9 @@ fn admission_status(e: &AdmissionError) -> StatusCode {
         AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => {
             StatusCode::CONFLICT
         }
-        AdmissionError::StatelessCheck(_) | AdmissionError::StaleNonce { .. } => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        AdmissionError::StatelessCheck(_)
+        | AdmissionError::StaleNonce { .. }
+        | AdmissionError::WouldBeRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AdmissionError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AdmissionError::Malformed(_) | AdmissionError::BadSignature(_) => StatusCode::BAD_REQUEST,
     }
@@ -325,14 +325,19 @@ fn lookup(shared: &Shared, tx_id: TxId) -> Result<TxStatus, ApiError> {
     if in_block(shared, &mut st)? {
         return Ok(st);
     }
+    // A committed block the indexer has not reached yet may hold it (and the
+    // mempool may not have dropped it yet): once the index has caught up
+    // with the head, the index knows.
+    let indexed = ApiError::need_index(shared.chain.store(), shared.chain.head().height);
+    if indexed.is_ok() && in_block(shared, &mut st)? {
+        return Ok(st);
+    }
     if shared.mempool().contains(&tx_id) {
         st.status = TxState::Pending;
         return Ok(st);
     }
-    // It may have been committed (and left the mempool) since the first
-    // look: once the index has caught up with the head, the index knows.
-    ApiError::need_index(shared.chain.store(), shared.chain.head().height)?;
-    in_block(shared, &mut st)?;
+    // Neither indexed nor pending: unknown, if the index could say so.
+    indexed?;
     Ok(st)
 }
 

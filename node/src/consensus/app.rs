@@ -23,6 +23,7 @@ use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use malachitebft_core_types::{ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
+use tracing::Instrument as _;
 
 use super::intake::{Accepted, Intake};
 use super::signing::ConsensusSigner;
@@ -111,9 +112,14 @@ impl App {
     }
 
     /// Runs until the engine closes the channel (Ok) or a fatal error.
+    /// Everything done for one message is traced in a `height` span (the
+    /// height the message concerns, else the current one), so a height's
+    /// proposal, validation, execution and commit can be followed in the logs.
     pub async fn run(mut self, mut channels: Channels<AssentContext>) -> Result<(), NodeError> {
         while let Some(msg) = channels.consensus.recv().await {
-            self.handle(msg, &channels.network).await?;
+            let height = message_height(&msg).unwrap_or(self.height).0;
+            let span = tracing::info_span!("height", height);
+            self.handle(msg, &channels.network).instrument(span).await?;
         }
         Ok(())
     }
@@ -565,6 +571,20 @@ fn cpu_bound<T>(f: impl FnOnce() -> T) -> T {
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
         _ => f(),
+    }
+}
+
+/// The height an engine message is about, where it names one.
+fn message_height(msg: &AppMsg<AssentContext>) -> Option<Height> {
+    match msg {
+        AppMsg::StartedRound { height, .. }
+        | AppMsg::GetValue { height, .. }
+        | AppMsg::RestreamProposal { height, .. }
+        | AppMsg::ProcessSyncedValue { height, .. } => Some(*height),
+        AppMsg::Decided { certificate, .. } | AppMsg::Finalized { certificate, .. } => {
+            Some(certificate.height)
+        }
+        _ => None,
     }
 }
 

@@ -241,11 +241,10 @@ pub async fn admit_gossip(
         // Decoding and signature checks are CPU work: off the async workers,
         // and outside the mempool lock (see `mempool::admit`).
         let results = tokio::task::spawn_blocking(move || {
-            let chain_id = sh.chain.chain_id().to_string();
             crate::mempool::admit(
                 &sh.mempool,
                 crate::mempool::Origin::Gossip,
-                &chain_id,
+                &sh.chain.next_context(sh.validator_key),
                 batch.txs,
                 sh.chain.store(),
                 rand::rngs::OsRng,

@@ -162,6 +162,22 @@ impl Chain {
         header.context()
     }
 
+    /// The context of the next block as far as this node can tell now (its
+    /// time is this node's clock): what mempool admission runs a new key's
+    /// first tx in.
+    pub fn next_context(&self, proposer: AccountId) -> BlockContext {
+        let head = self.head();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        BlockContext {
+            chain_id: self.chain_id.clone(),
+            height: head.height.next(),
+            time: Timestamp(now.max(head.time.0 + 1)),
+            proposer,
+        }
+    }
+
     /// Builds the next block from `txs` (already verified, in mempool order).
     pub fn build_block(
         &self,

@@ -1,7 +1,11 @@
 //! Admission: the checks a submitted or gossiped tx passes before it is
 //! pooled, in four phases so that the pool's lock is held only for the pool's
 //! own bookkeeping (2 and 4), never while decoding or checking signatures
-//! (1 and 3). [`admit`] is the one entry point, used by the API, by tx gossip,
+//! (1 and 3). A key's very first tx (nonce 0) is also run against the
+//! current state and refused if the ledger would reject it: a rejected tx
+//! still consumes its nonce, so without this check every fresh key could
+//! put a tx in a block and an account record in the state for free.
+//! [`admit`] is the one entry point, used by the API, by tx gossip,
 //! by the tests and by the benches alike. Errors carry stable codes; what HTTP
 //! status a code gets is the API's business (`api::txs`).
 
@@ -10,9 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use assent_contracts::crypto::SignatureError;
-use assent_contracts::state::{StateExt, StateRead};
-use assent_contracts::tx::{check_stateless, verify_batch, TxDecodeError};
-use assent_contracts::{AccountId, SignedTx, TxError, TxId, VerifiedTx};
+use assent_contracts::state::{Overlay, StateExt, StateRead};
+use assent_contracts::tx::{check_stateless, execute_tx, verify_batch, TxDecodeError};
+use assent_contracts::{AccountId, BlockContext, SignedTx, TxError, TxId, TxOutcome, VerifiedTx};
 
 use super::Mempool;
 
@@ -93,6 +97,8 @@ pub enum AdmissionError {
         expected: u64,
         max: usize,
     },
+    #[error("the ledger would reject this first tx of a new key now ({0}); a rejected tx still uses up its nonce, so it is not taken: fix it, or send it once what it depends on has committed")]
+    WouldBeRejected(TxError),
     #[error("the node could not read the sender's account ({0}): retry later")]
     Unavailable(String),
 }
@@ -115,6 +121,7 @@ impl AdmissionError {
             AdmissionError::AccountQuota { .. }
             | AdmissionError::AccountBytes { .. }
             | AdmissionError::NonceTooFarAhead { .. } => "account_quota",
+            AdmissionError::WouldBeRejected(_) => "would_be_rejected",
             AdmissionError::Unavailable(_) => "unavailable",
         }
     }
@@ -125,6 +132,9 @@ impl AdmissionError {
         match self {
             AdmissionError::StatelessCheck(e) => {
                 Cow::Owned(format!("stateless_check:{}", e.code.as_str()))
+            }
+            AdmissionError::WouldBeRejected(e) => {
+                Cow::Owned(format!("would_be_rejected:{}", e.code.as_str()))
             }
             other => Cow::Borrowed(other.base_code()),
         }
@@ -250,13 +260,34 @@ pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     )
 }
 
+/// Phase 3b (no pool needed): runs each key's first tx (nonce 0) against
+/// the current state, as if in the block `next`, and refuses it if the
+/// ledger would reject it. Later nonces depend on txs not yet executed and
+/// are not run.
+pub fn first_txs_run(verified: Verified, next: &BlockContext, state: &dyn StateRead) -> Verified {
+    let run = |tx: VerifiedTx| -> Result<VerifiedTx, AdmissionError> {
+        if tx.tx().body.nonce != 0 {
+            return Ok(tx);
+        }
+        let mut scratch = Overlay::new(state);
+        match execute_tx(next, &mut scratch, &tx) {
+            Ok(r) => match r.outcome {
+                TxOutcome::Applied { .. } => Ok(tx),
+                TxOutcome::Rejected(e) => Err(AdmissionError::WouldBeRejected(e)),
+            },
+            Err(e) => Err(AdmissionError::Unavailable(e.to_string())),
+        }
+    };
+    Verified(verified.0.into_iter().map(|v| v.and_then(run)).collect())
+}
+
 /// Admits raw txs into a shared pool; one answer per tx, in order. The lock
 /// is held only for phases 2 and 4, so block building and commits are not
 /// held up by a large submission. `P` is the pool itself or a borrow of it.
 pub fn admit<P, R>(
     pool: &Mutex<P>,
     origin: Origin,
-    chain_id: &str,
+    next: &BlockContext,
     raw: Vec<Vec<u8>>,
     state: &dyn StateRead,
     rng: R,
@@ -270,6 +301,6 @@ where
     let limits = Borrow::<Mempool>::borrow(&*lock()).limits();
     let prepared = prepare(limits, raw, state);
     let screened = Borrow::<Mempool>::borrow(&*lock()).screen(prepared);
-    let verified = verify(chain_id, screened, rng);
+    let verified = first_txs_run(verify(&next.chain_id, screened, rng), next, state);
     BorrowMut::<Mempool>::borrow_mut(&mut *lock()).store(verified, origin)
 }

@@ -32,7 +32,8 @@ use assent_contracts::state::{StateExt, StateRead};
 use assent_contracts::{AccountId, TxId, VerifiedTx};
 
 pub use admission::{
-    admit, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared, Screened, Verified,
+    admit, first_txs_run, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared,
+    Screened, Verified,
 };
 
 const LOG: &str = "assent::mempool";
