@@ -39,10 +39,10 @@ fn genesis_store() -> MemStore {
             p2p_address: "/ip4/127.0.0.1/tcp/26600".into(),
         }],
         enterprises: vec![],
-        // Keys 10..=98 are funded, so their first transfers would apply (a
-        // key's first tx is run against the state at admission); key 99
-        // only receives, keys 100.. are fresh and empty.
-        balances: (10..=98)
+        // Keys 10..=254 are funded, so their first transfers would apply (a
+        // key's first tx is run against the state at admission); key 9 only
+        // receives; key 255 is fresh and empty.
+        balances: (10..=254u8)
             .map(|s| (key(s).account(), Amount(1_000_000)))
             .collect(),
     }
@@ -72,7 +72,7 @@ fn transfer(from: &Keypair, nonce: u64, amount: u64) -> SignedTx {
         sender: from.account(),
         nonce,
         payload: Payload::Transfer(Transfer {
-            to: key(99).account(),
+            to: key(9).account(),
             amount: Amount(amount),
         }),
     }
@@ -190,7 +190,7 @@ fn each_refusal_has_its_code_and_status() {
         sender: alice.account(),
         nonce: 0,
         payload: Payload::Transfer(Transfer {
-            to: key(99).account(),
+            to: key(9).account(),
             amount: Amount(1),
         }),
     }
@@ -309,7 +309,7 @@ fn a_fresh_keys_first_tx_that_the_ledger_would_reject_is_not_taken() {
     let mut mp = pool();
     // An empty fresh key: its transfer would be rejected and still use up
     // nonce 0 (an account record for free), so admission refuses it.
-    let empty = key(100);
+    let empty = key(255);
     let r = submit(
         &mut mp,
         Origin::Client,
