@@ -55,6 +55,13 @@ fn verify(net: &Net, file: &Path, genesis: &Path, extra: &[&str]) -> (bool, Stri
     )
 }
 
+/// Waits until node `i` has committed and indexed the tx whose status is `r`
+/// (it was submitted to, and reported by, another node).
+fn seen_by(net: &Net, i: usize, r: &Value) {
+    let id = r["tx_id"].as_str().expect("status names its tx");
+    assert_eq!(net.wait_tx(i, id)["status"], "committed");
+}
+
 fn assert_verifies(net: &Net, file: &Path, expect: &[&str]) {
     let (ok, out, err) = verify(net, file, &net.genesis_path(), &[]);
     assert!(ok, "{} did not verify: {err}", file.display());
@@ -275,6 +282,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let consent = ConsentId(tx.id().0);
     assert_eq!(net.submit(1, &tx).0, 202);
     assert_eq!(net.wait_tx(1, &tx.id().to_string())["status"], "committed");
+    net.wait_tx(2, &tx.id().to_string());
     let route = format!("/v1/consents/{consent}/receipt");
 
     // The grant: from the API, and from the CLI (another node).
@@ -309,6 +317,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
 
     let r = net.run(0, &alice, Payload::PauseConsent(PauseConsent { consent }));
     assert_eq!(r["status"], "committed", "{r}");
+    seen_by(&net, 1, &r);
     let pause = write(dir, "pause.json", &net.get(1, &route).unwrap());
     assert_verifies(
         &net,
@@ -321,6 +330,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
 
     let r = net.run(0, &alice, Payload::ResumeConsent(ResumeConsent { consent }));
     assert_eq!(r["status"], "committed", "{r}");
+    seen_by(&net, 2, &r);
     let resume = dir.join("resume.json");
     let out = net.cli(
         2,
@@ -369,6 +379,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         .as_str()
         .unwrap()
         .to_string();
+    seen_by(&net, 3, &r);
     let use_file = write(
         dir,
         "use.json",
@@ -386,6 +397,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
 
     let r = net.run(3, &alice, Payload::RevokeConsent(RevokeConsent { consent }));
     assert_eq!(r["status"], "committed", "{r}");
+    seen_by(&net, 0, &r);
     let revoke = write(dir, "revoke.json", &net.get(0, &route).unwrap());
     assert_verifies(
         &net,
