@@ -41,6 +41,11 @@ fn unknown_terms_and_bad_values_are_refused_before_signing() {
         line.starts_with("error: --purpose: `marketing` is not a DPV purpose term (did you mean"),
         "{line}"
     );
+    let line = grant("Sector", "Purchase", "aggregate");
+    assert!(
+        line.starts_with("error: --purpose: `Sector` is not a DPV purpose term: in DPV, dpv:Sector is the sector of activity"),
+        "{line}"
+    );
     let line = grant("Marketing", "Shoes", "aggregate");
     assert!(
         line.starts_with("error: --category: `Shoes` is not a DPV"),

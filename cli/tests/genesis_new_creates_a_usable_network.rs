@@ -23,6 +23,11 @@ fn genesis_new_writes_a_valid_genesis_and_lists_its_keys() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let hash = v["genesis_hash"].as_str().unwrap().to_string();
     assert_eq!(v["keys"].as_array().unwrap().len(), 11);
+    let chain = v["chain_id"].as_str().unwrap().to_string();
+    assert!(
+        chain.starts_with("assent-") && !chain.starts_with("assent-devnet-"),
+        "without --chain-id a network gets an id of its own, not a devnet's: {chain}"
+    );
 
     let list = home.ok(&["keys", "list", "--home", net]);
     for name in [
@@ -78,7 +83,16 @@ fn a_malformed_genesis_is_refused_with_the_field_named() {
     let home = Home::new();
     let net = home.file("net");
     let net = net.to_str().unwrap();
-    home.ok(&["genesis", "new", "--validators", "2", "--out", net]);
+    home.ok(&[
+        "genesis",
+        "new",
+        "--validators",
+        "2",
+        "--out",
+        net,
+        "--chain-id",
+        "acme-consent-1",
+    ]);
     let genesis = format!("{net}/genesis.toml");
     let good = std::fs::read_to_string(&genesis).unwrap();
 
@@ -96,7 +110,7 @@ fn a_malformed_genesis_is_refused_with_the_field_named() {
             "enterprises[0].sector",
         ),
         (
-            good.replace("chain_id = \"assent-devnet-1\"", "chain_id = \"Not OK!\""),
+            good.replace("chain_id = \"acme-consent-1\"", "chain_id = \"Not OK!\""),
             "chain_id",
         ),
         (
@@ -142,4 +156,62 @@ fn a_malformed_genesis_is_refused_with_the_field_named() {
         !home.file("y").join("keys").exists(),
         "nothing is written when the input is bad"
     );
+}
+
+#[test]
+fn every_new_network_has_a_chain_id_of_its_own() {
+    let home = Home::new();
+    let ids: Vec<String> = (0..2)
+        .map(|i| {
+            let dir = home.file(&format!("net{i}"));
+            let out = home.ok(&[
+                "--output",
+                "json",
+                "genesis",
+                "new",
+                "--validators",
+                "1",
+                "--out",
+                dir.to_str().unwrap(),
+            ]);
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let id = v["chain_id"].as_str().unwrap().to_string();
+            let text = std::fs::read_to_string(dir.join("genesis.toml")).unwrap();
+            assert!(text.contains(&format!("chain_id = \"{id}\"")), "{text}");
+            id
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1], "two networks made the same way collide");
+
+    // A devnet's id is refused, naming the flag, and nothing is written.
+    let dir = home.file("prod");
+    let err = home.fails(&[
+        "genesis",
+        "new",
+        "--out",
+        dir.to_str().unwrap(),
+        "--chain-id",
+        "assent-devnet-1",
+    ]);
+    assert!(
+        err.contains("--chain-id") && err.contains("assent devnet up"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "nothing is written when the input is bad");
+
+    // An id of the network's own is used as given.
+    let out = home.ok(&[
+        "--output",
+        "json",
+        "genesis",
+        "new",
+        "--validators",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+        "--chain-id",
+        "acme-prod-7",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["chain_id"], "acme-prod-7");
 }

@@ -130,6 +130,13 @@ macro_rules! vocab_term {
                 if t.is_known() {
                     return Ok(t);
                 }
+                if let Some(why) = not_a($what, s.trim()) {
+                    return Err(format!(
+                        concat!("`{}` is not a DPV ", $what, " term: {}"),
+                        s.trim(),
+                        why
+                    ));
+                }
                 let near = suggest($list(), s.trim());
                 let hint = if near.is_empty() {
                     String::new()
@@ -144,6 +151,19 @@ macro_rules! vocab_term {
             }
         }
     };
+}
+
+/// DPV concepts people mistake for a `what` (purpose, category): why each is
+/// not one. Earlier versions of the purpose list carried `Sector`.
+fn not_a(what: &str, term: &str) -> Option<&'static str> {
+    match (what, term) {
+        ("purpose", "Sector") => Some(
+            "in DPV, dpv:Sector is the sector of activity of an organisation, not a purpose of \
+             processing (an enterprise's sector is set when it is admitted; a policy names one \
+             with --sector); name what the data is used for, e.g. DirectMarketing",
+        ),
+        _ => None,
+    }
 }
 
 vocab_term!(
@@ -334,7 +354,7 @@ mod tests {
 
     #[test]
     fn vocabularies_are_embedded_whole() {
-        assert_eq!(purposes().len(), 120);
+        assert_eq!(purposes().len(), 119);
         assert_eq!(categories().len(), 221);
         assert!(consent_statuses()
             .iter()
@@ -348,6 +368,15 @@ mod tests {
         let err = "marketing".parse::<Purpose>().unwrap_err();
         assert!(
             err.contains("not a DPV purpose") && err.contains("did you mean"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dpv_concepts_that_are_not_purposes_are_refused_naming_the_term() {
+        let err = "Sector".parse::<Purpose>().unwrap_err();
+        assert!(
+            err.starts_with("`Sector` is not a DPV purpose term: in DPV, dpv:Sector is the sector"),
             "{err}"
         );
     }

@@ -16,6 +16,16 @@ use crate::genesis::Genesis;
 /// Chain id a devnet uses unless told otherwise.
 pub const DEVNET_CHAIN_ID: &str = "assent-devnet-1";
 
+/// Chain ids starting with this are kept for local devnets (`assent devnet
+/// up`): every devnet has the same id, so a network meant to last must not
+/// use one, or txs signed for a devnet could be replayed on it.
+pub const DEVNET_CHAIN_ID_PREFIX: &str = "assent-devnet-";
+
+/// Whether `id` is one of the ids kept for local devnets.
+pub fn is_devnet_chain_id(id: &str) -> bool {
+    id.starts_with(DEVNET_CHAIN_ID_PREFIX)
+}
+
 /// First p2p port of a local devnet; validator `i` listens on
 /// `DEVNET_BASE_PORT + 10 * i`, leaving each node nine more ports (API, metrics, …).
 pub const DEVNET_BASE_PORT: u16 = 26_600;

@@ -63,8 +63,8 @@ mod toml_out;
 mod validate;
 
 pub use devnet::{
-    default_p2p_address, devnet_genesis, DevnetEnterprise, DevnetSpec, DevnetValidator,
-    DEVNET_BASE_PORT, DEVNET_CHAIN_ID,
+    default_p2p_address, devnet_genesis, is_devnet_chain_id, DevnetEnterprise, DevnetSpec,
+    DevnetValidator, DEVNET_BASE_PORT, DEVNET_CHAIN_ID, DEVNET_CHAIN_ID_PREFIX,
 };
 pub use error::GenesisError;
 pub use file::{

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use assent_cli::keystore::{KdfParams, Keystore};
 use assent_cli::network::{self, NetworkSpec};
-use assent_genesis::{time, Genesis, DEVNET_CHAIN_ID};
+use assent_genesis::{is_devnet_chain_id, time, Genesis, DEVNET_CHAIN_ID_PREFIX};
+use rand::RngCore;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -29,9 +30,12 @@ pub enum GenesisCommand {
         /// Directory to create the network in (must not hold a genesis.toml yet)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Chain id: 1-64 characters of a-z, 0-9 and -
-        #[arg(long, default_value = DEVNET_CHAIN_ID)]
-        chain_id: String,
+        /// Chain id: 1-64 characters of a-z, 0-9 and -, unique to this
+        /// network (txs signed for one chain are refused by every other).
+        /// Ids starting with assent-devnet- are kept for `assent devnet up`.
+        /// [default: a new random id, assent-<12 hex digits>]
+        #[arg(long)]
+        chain_id: Option<String>,
         /// Genesis time as RFC 3339 UTC, e.g. 2026-11-22T00:00:00Z [default: now]
         #[arg(long, value_name = "TIME")]
         genesis_time: Option<String>,
@@ -55,13 +59,32 @@ pub fn run(ctx: &Ctx, cmd: GenesisCommand) -> Result<()> {
     }
 }
 
+/// The chain id of a new network: the one asked for, unless it is kept for
+/// devnets, or a fresh random one. Returns the id and whether it was generated.
+fn chain_id_for_new(asked: Option<String>) -> Result<(String, bool)> {
+    match asked {
+        Some(id) if is_devnet_chain_id(&id) => Err(anyhow!(
+            "--chain-id {id:?}: ids starting with {DEVNET_CHAIN_ID_PREFIX} are kept for local devnets \
+             (`assent devnet up`), and every devnet shares one; choose an id of this network's own \
+             (e.g. --chain-id acme-consent-1), or leave --chain-id out for a unique random one"
+        )),
+        Some(id) => Ok((id, false)),
+        None => {
+            let mut b = [0u8; 6];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            Ok((format!("assent-{}", hex::encode(b)), true))
+        }
+    }
+}
+
 fn new(
     ctx: &Ctx,
     n: usize,
     out: &Path,
-    chain_id: String,
+    chain_id: Option<String>,
     genesis_time: Option<String>,
 ) -> Result<()> {
+    let (chain_id, generated) = chain_id_for_new(chain_id)?;
     let genesis_time = match genesis_time {
         Some(t) => time::parse_utc(&t).map_err(|e| anyhow!("--genesis-time: {e}"))?,
         None => network::now()
@@ -84,7 +107,7 @@ fn new(
     let text = format!(
         "created a {n}-validator network in {dir}\n\
          genesis: {file}\n\
-         chain:   {chain}\n\
+         chain:   {chain}{generated}\n\
          hash:    {hash}\n\
          keys:    {keys} ({count} keys: validator-0..{last}, operator-0..{last}, mint, acme, alice)\n\
          next:    assent keys list --home {dir}\n         \
@@ -92,6 +115,11 @@ fn new(
         dir = out.display(),
         file = file.display(),
         chain = genesis.chain_id(),
+        generated = if generated {
+            " (generated; choose one with --chain-id)"
+        } else {
+            ""
+        },
         hash = genesis.hash(),
         keys = ks.dir().display(),
         count = net.keys.len(),
