@@ -84,6 +84,8 @@ enum Command {
     Use(commands::usage::UseCommand),
     /// Rate an enterprise 1-5, once per consent (Rate, by a consumer)
     Rate(With<kinds::Rate, SendArgs>),
+    /// Publish your contact details as a data controller, shown in consent receipts (SetContact, by an enterprise)
+    Contact(With<kinds::Contact, SendArgs>),
     /// An account's points, nonce and roles
     Balance(commands::query::Who),
     /// Move points to another account (Transfer)
@@ -120,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Request(cmd) => commands::request::run(&ctx, cmd),
         Command::Use(cmd) => commands::usage::run(&ctx, cmd),
         Command::Rate(w) => commands::consent::rate(&ctx, w),
+        Command::Contact(w) => commands::consent::contact(&ctx, w),
         Command::Balance(who) => commands::account::balance(&ctx, &who),
         Command::Transfer(w) => commands::account::transfer(&ctx, w),
         Command::Mint(w) => commands::account::mint(&ctx, w),

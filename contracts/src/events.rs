@@ -123,4 +123,8 @@ pub enum Event {
         each: Amount,
         operators: u32,
     },
+    /// An enterprise published its contact details as a data controller.
+    ContactSet {
+        enterprise: AccountId,
+    },
 }

@@ -73,6 +73,10 @@ pub fn rate(ctx: &Ctx, w: With<kinds::Rate, SendArgs>) -> Result<()> {
     send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign)
 }
 
+pub fn contact(ctx: &Ctx, w: With<kinds::Contact, SendArgs>) -> Result<()> {
+    send(ctx, w.args.payload(), w.sign)
+}
+
 fn consent_text(c: &Value, names: &assent_cli::accounts::Names) -> String {
     let mut terms = format!(
         "{} on {} ({}) at {} pts/use",

@@ -6,8 +6,8 @@ use anyhow::{anyhow, Result};
 use assent_cli::keystore::{KdfParams, Keystore};
 use assent_cli::network::{self, NetworkSpec};
 use assent_genesis::{is_devnet_chain_id, time, Genesis, DEVNET_CHAIN_ID_PREFIX};
-use rand::RngCore;
 use clap::Subcommand;
+use rand::RngCore;
 use serde_json::json;
 
 use super::context::Ctx;

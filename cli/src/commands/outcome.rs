@@ -265,6 +265,13 @@ fn phrase(
             ),
             None,
         ),
+        Payload::SetContact(c) => (
+            format!(
+                "{who} set its contact as a data controller: {}, {}",
+                c.email, c.address
+            ),
+            None,
+        ),
         Payload::Transfer(t) => (
             format!(
                 "{who} sent {} to {}",

@@ -178,9 +178,9 @@ fn signed(chain: &Chain, format: Option<String>, compact: &str) -> Result<Value>
         );
     }
     let doc = &j.payload;
-    let kind = match (doc.get("version"), doc.get("dct:conformsTo")) {
+    let kind = match (doc.get("version"), doc.get("@type").and_then(Value::as_str)) {
         (Some(_), _) => "kantara",
-        (_, Some(_)) => "iso27560",
+        (_, Some("dpv:ConsentRecord")) => "iso27560",
         _ => bail!("the signed document is neither a Kantara receipt nor an ISO 27560 record"),
     };
     if let Some(f) = &format {
@@ -223,8 +223,22 @@ fn signed(chain: &Chain, format: Option<String>, compact: &str) -> Result<Value>
         "consent": p.consent.to_string(),
         "status": p.status(),
         "document_status": doc.get("assent:status").and_then(|s| s.get("status")),
+        "profile": profile(kind, doc),
         "statements": consent_statements(chain, &p),
     }))
+}
+
+/// The standard profile a signed document claims, or why it claims none
+/// (an ISO 27560 record claims the DPV-27560 record profile only when the
+/// controller has published the contact details it requires).
+fn profile(kind: &str, doc: &Value) -> Value {
+    match kind {
+        "kantara" => json!({"claims": doc.get("version")}),
+        _ => match doc.get("dct:conformsTo").and_then(|c| c.get("@id")) {
+            Some(p) => json!({"claims": p}),
+            None => json!({"claims": null, "why_not": doc.get("assent:conformance")}),
+        },
+    }
 }
 
 fn text_of(file: &Path, v: &Value) -> String {
@@ -245,6 +259,13 @@ fn text_of(file: &Path, v: &Value) -> String {
         ),
     };
     lines.push(format!("{}: valid {head}", file.display()));
+    match (&v["profile"]["claims"], &v["profile"]["why_not"]) {
+        (Value::String(p), _) => {
+            lines.push(format!("  conforms to {p} (as the signing node says)"))
+        }
+        (Value::Null, Value::String(why)) => lines.push(format!("  profile {why}")),
+        _ => {}
+    }
     for s in v["statements"].as_array().into_iter().flatten() {
         lines.push(format!(
             "  {} (block time {})",

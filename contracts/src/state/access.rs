@@ -36,6 +36,9 @@ pub trait StateExt: StateRead {
     fn enterprise(&self, id: &AccountId) -> Result<Option<Enterprise>, StoreError> {
         read(self, &keys::enterprise(id))
     }
+    fn contact(&self, id: &AccountId) -> Result<Option<EnterpriseContact>, StoreError> {
+        read(self, &keys::contact(id))
+    }
     fn reputation(&self, id: &AccountId) -> Result<Reputation, StoreError> {
         Ok(read(self, &keys::reputation(id))?.unwrap_or_default())
     }
@@ -119,6 +122,9 @@ impl Overlay<'_> {
     }
     pub fn put_enterprise(&mut self, id: &AccountId, e: &Enterprise) {
         self.put(keys::enterprise(id), e);
+    }
+    pub fn put_contact(&mut self, id: &AccountId, c: &EnterpriseContact) {
+        self.put(keys::contact(id), c);
     }
     pub fn put_reputation(&mut self, id: &AccountId, r: &Reputation) {
         self.put(keys::reputation(id), r);

@@ -34,6 +34,9 @@ pub fn enterprise(id: &AccountId) -> Vec<u8> {
     key(b"entp/", &[id.as_bytes()])
 }
 pub const ENTERPRISES_PREFIX: &[u8] = b"entp/";
+pub fn contact(id: &AccountId) -> Vec<u8> {
+    key(b"ctct/", &[id.as_bytes()])
+}
 pub fn reputation(id: &AccountId) -> Vec<u8> {
     key(b"repu/", &[id.as_bytes()])
 }

@@ -47,6 +47,23 @@ pub struct Enterprise {
     pub admitted_at: Height,
 }
 
+/// How data subjects reach an enterprise as a data controller (`SetContact`);
+/// absent until the enterprise sets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseContact {
+    pub email: String,
+    /// May be empty.
+    pub phone: String,
+    /// Postal address as a legal entity, one line.
+    pub address: String,
+    /// Its privacy notice; empty = the enterprise's `policy_url`.
+    pub notice_url: String,
+    /// Language of the notice (BCP 47).
+    pub notice_language: String,
+    /// Height of the block that set it.
+    pub set_at: Height,
+}
+
 /// An enterprise's reputation and track record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reputation {

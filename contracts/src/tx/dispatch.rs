@@ -44,6 +44,7 @@ pub fn check_stateless(p: &Payload) -> Result<(), TxError> {
         Payload::Mint(h) => h.check_stateless(),
         Payload::Propose(h) => h.check_stateless(),
         Payload::Vote(h) => h.check_stateless(),
+        Payload::SetContact(h) => h.check_stateless(),
     }
 }
 
@@ -69,6 +70,7 @@ fn dispatch(
         Payload::Mint(h) => run(h, cx, out),
         Payload::Propose(h) => run(h, cx, out),
         Payload::Vote(h) => run(h, cx, out),
+        Payload::SetContact(h) => run(h, cx, out),
     }
 }
 

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ClearPolicy, GrantConsent, Mint, PauseConsent, PostRequest, Propose, Rate, RecordUse,
-    RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetPolicy, SetTags, Transfer, Vote,
+    RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy, SetTags,
+    Transfer, Vote,
 };
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
@@ -30,6 +31,7 @@ pub enum Payload {
     Mint(Mint),
     Propose(Propose),
     Vote(Vote),
+    SetContact(SetContact),
 }
 
 impl Payload {
@@ -52,6 +54,7 @@ impl Payload {
             Payload::Mint(_) => "Mint",
             Payload::Propose(_) => "Propose",
             Payload::Vote(_) => "Vote",
+            Payload::SetContact(_) => "SetContact",
         }
     }
 }

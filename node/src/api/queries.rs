@@ -328,7 +328,12 @@ pub(crate) async fn enterprise(
         let e = store.enterprise(&id)?.ok_or_else(|| {
             ApiError::not_found("unknown_enterprise", format!("{id} is not an admitted enterprise; operators admit enterprises by governance (or in genesis)"))
         })?;
-        Ok(EnterpriseView::new(id, e, store.reputation(&id)?))
+        Ok(EnterpriseView::new(
+            id,
+            e,
+            store.reputation(&id)?,
+            store.contact(&id)?,
+        ))
     })
     .await
 }

@@ -154,11 +154,13 @@ fn consent_receipt_now(
             consent.enterprise
         ))
     })?;
+    let contact = store.contact(&consent.enterprise)?;
     let record = Record {
         chain_id: s.chain.chain_id(),
         genesis_hash,
         consent: &consent,
         enterprise: &enterprise,
+        contact: contact.as_ref(),
         status: Status::of(&consent, head.time),
         issued_at: head.time,
         issuer: s.validator_key,

@@ -6,7 +6,8 @@
 //! The `#[schema(value_type = …)]` annotations describe those forms.
 
 use assent_contracts::state::{
-    Consent, ConsentState, Enterprise, EnterpriseStatus, Policy, PolicyTarget, Reputation, Request,
+    Consent, ConsentState, Enterprise, EnterpriseContact, EnterpriseStatus, Policy, PolicyTarget,
+    Reputation, Request,
 };
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
 use assent_contracts::{
@@ -361,10 +362,47 @@ pub struct EnterpriseView {
     #[schema(value_type = u64)]
     pub admitted_at: Height,
     pub reputation: ReputationView,
+    /// How data subjects reach it as a data controller (`SetContact`);
+    /// `null` until it sets one.
+    pub contact: Option<ContactView>,
+}
+
+/// An enterprise's contact as a data controller (ledger `EnterpriseContact`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub email: String,
+    /// May be empty.
+    pub phone: String,
+    /// Postal address as a legal entity.
+    pub address: String,
+    /// Its privacy notice (the policy URL when it gave none).
+    pub notice_url: String,
+    /// Language of the notice (BCP 47).
+    pub notice_language: String,
+    /// Height of the block that set it.
+    #[schema(value_type = u64)]
+    pub set_at: Height,
 }
 
 impl EnterpriseView {
-    pub fn new(account: AccountId, e: Enterprise, r: Reputation) -> EnterpriseView {
+    pub fn new(
+        account: AccountId,
+        e: Enterprise,
+        r: Reputation,
+        contact: Option<EnterpriseContact>,
+    ) -> EnterpriseView {
+        let contact = contact.map(|c| ContactView {
+            notice_url: if c.notice_url.is_empty() {
+                e.policy_url.clone()
+            } else {
+                c.notice_url
+            },
+            notice_language: c.notice_language,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+            set_at: c.set_at,
+        });
         EnterpriseView {
             account,
             name: e.name,
@@ -374,6 +412,7 @@ impl EnterpriseView {
             status: e.status,
             admitted_at: e.admitted_at,
             reputation: r.into(),
+            contact,
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use assent_contracts::consent_proof::ConsentProof;
 use assent_contracts::crypto::Keypair;
-use assent_contracts::state::{Consent, ConsentState, Enterprise};
+use assent_contracts::state::{Consent, ConsentState, Enterprise, EnterpriseContact};
 use assent_contracts::terms::{Category, Purpose};
 use assent_contracts::{AccountId, Hash32, Height, Timestamp};
 use assent_genesis::time::format_utc;
@@ -92,6 +92,8 @@ pub struct Record<'a> {
     pub genesis_hash: Hash32,
     pub consent: &'a Consent,
     pub enterprise: &'a Enterprise,
+    /// The enterprise's published contact (`SetContact`), if any.
+    pub contact: Option<&'a EnterpriseContact>,
     pub status: Status,
     /// Block time of the tip the receipt was issued at.
     pub issued_at: Timestamp,
@@ -250,61 +252,233 @@ pub fn kantara(r: &Record<'_>) -> Value {
     v
 }
 
-/// The ISO/IEC TS 27560 consent record of a consent, as DPV JSON-LD.
+/// The ISO/IEC TS 27560 consent record of a consent, as DPV JSON-LD, in the
+/// shape of DPV's record profile (`dpv-27560#record`, DPV 2.x terms only):
+/// record metadata, the consent notice, one process (purposes, personal
+/// data, storage, controller as recipient, consent controls, rights,
+/// jurisdiction), the entities (controller with contact and postal address,
+/// data subject) and the consent events (the grant, and the latest change).
+///
+/// The record claims the profile (`dct:conformsTo`) only when the controller
+/// has published its contact and address (`SetContact`); without them it
+/// says what is missing in `assent:conformance` instead. Where the ledger
+/// cannot know a value it says so rather than invent one: storage location
+/// and retention are the controller's, given by its notice.
 pub fn iso27560(r: &Record<'_>) -> Value {
     let c = r.consent;
     let e = r.enterprise;
-    let subject = json!({
-        "@id": format!("urn:assent:account:{}", c.consumer),
-        "@type": "dpv:DataSubject",
-        "dct:identifier": c.consumer.to_string(),
+    let subject = format!("urn:assent:account:{}", c.consumer);
+    let controller = format!("urn:assent:account:{}", c.enterprise);
+    let record = format!("urn:assent:{}:consent:{}", r.chain_id, c.id);
+    let notice_url = r
+        .contact
+        .map(|k| k.notice_url.as_str())
+        .filter(|u| !u.is_empty())
+        .unwrap_or(e.policy_url.as_str());
+    let jurisdiction = jurisdiction(&e.jurisdiction);
+    let withdraw_at = format!(
+        "a RevokeConsent (or RevokeAll) transaction signed with the data subject's key, submitted to any node of ledger {} (POST /v1/txs), e.g. `assent consent revoke {}`",
+        r.chain_id, c.id
+    );
+    let mut entity = json!({
+        "@id": controller,
+        "@type": "dpv:DataController",
+        "dpv:hasName": e.name,
+        "dpv:hasIdentifier": c.enterprise.to_string(),
+        "dpv:hasJurisdiction": jurisdiction.clone(),
+        "schema:url": e.policy_url,
     });
-    let status_type = if r.status.name == "ConsentPaused" {
-        json!({"@id": r.status.iri(), "skos:broader": {"@id": format!("{DPV}ConsentStatusInvalidForProcessing")}})
-    } else {
-        json!({"@id": r.status.iri()})
-    };
+    if let (Some(k), Some(obj)) = (r.contact, entity.as_object_mut()) {
+        let mut point = json!({
+            "@type": "schema:ContactPoint",
+            "schema:contactType": "privacy",
+            "schema:email": k.email,
+            "schema:url": notice_url,
+        });
+        if !k.phone.is_empty() {
+            point["schema:telephone"] = json!(k.phone);
+        }
+        obj.insert("schema:contactPoint".into(), point);
+        obj.insert(
+            "schema:address".into(),
+            json!({"@type": "schema:PostalAddress", "schema:streetAddress": k.address}),
+        );
+        obj.insert("dpv:hasContact".into(), json!(k.email));
+        obj.insert("dpv:hasAddress".into(), json!(k.address));
+    }
     let mut v = json!({
         "@context": {
             "dpv": DPV,
             "pd": "https://w3id.org/dpv/pd#",
+            "loc": "https://w3id.org/dpv/loc#",
             "dct": "http://purl.org/dc/terms/",
-            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
             "schema": "https://schema.org/",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
             "assent": "urn:assent:",
         },
-        "@id": format!("urn:assent:{}:consent:{}", r.chain_id, c.id),
+        "@id": record,
         "@type": "dpv:ConsentRecord",
         "dct:identifier": c.id.to_string(),
-        "dct:conformsTo": {"@id": DPV_27560_RECORD},
-        "dct:created": {"@value": format_utc(c.granted_time), "@type": "xsd:dateTime"},
-        "dct:modified": {"@value": format_utc(r.status.time), "@type": "xsd:dateTime"},
+        "dct:created": date_time(c.granted_time),
+        "dct:modified": date_time(r.status.time),
         "dct:publisher": {"@id": format!("urn:assent:account:{}", r.issuer)},
-        "dpv:hasDataSubject": subject,
-        "dpv:hasDataController": {
-            "@id": format!("urn:assent:account:{}", c.enterprise),
-            "@type": "dpv:DataController",
-            "schema:name": e.name,
-            "schema:url": e.policy_url,
-            "dpv:hasJurisdiction": or_unstated(&e.jurisdiction),
+        "dpv:hasDataSubject": {
+            "@id": subject,
+            "@type": "dpv:DataSubject",
+            "dct:identifier": c.consumer.to_string(),
         },
-        "dpv:hasJurisdiction": [or_unstated(&e.jurisdiction)],
-        "dpv:hasLegalBasis": {"@id": format!("{DPV}Consent")},
-        "dpv:hasPurpose": c.purposes.iter().map(|p| json!({"@id": purpose_iri(p)})).collect::<Vec<_>>(),
-        "dpv:hasPersonalData": c.categories.iter().map(|x| json!({"@id": category_iri(x)})).collect::<Vec<_>>(),
-        "dpv:hasConsentStatus": status_type,
-        "dpv:isIndicatedBy": {"@id": format!("urn:assent:account:{}", c.consumer)},
-        "dpv:isIndicatedAtTime": {"@value": format_utc(c.granted_time), "@type": "xsd:dateTime"},
-        "dpv:hasIndicationMethod": collection_method(r.chain_id),
-        "dpv:hasWithdrawalMethod": format!(
-            "A RevokeConsent (or RevokeAll) transaction signed with the data subject's key, effective from the block that includes it: `assent consent revoke --consent {}`",
-            c.id
-        ),
-        "assent:statusTime": {"@value": format_utc(r.status.time), "@type": "xsd:dateTime"},
+        "dpv:hasDataController": {"@id": controller},
+        "dpv:hasJurisdiction": jurisdiction.clone(),
+        "dpv:hasLegalBasis": {"@id": format!("{DPV}ExplicitlyExpressedConsent")},
+        "dpv:hasNotice": {
+            "@id": notice_url,
+            "@type": "dpv:ConsentNotice",
+            "dct:language": r.contact.map_or("en", |k| k.notice_language.as_str()),
+        },
+        "dpv:hasProcess": {
+            "@id": format!("{record}#process"),
+            "@type": "dpv:Process",
+            "dpv:hasPurpose": c.purposes.iter().map(|p| json!({"@id": purpose_iri(p)})).collect::<Vec<_>>(),
+            "dpv:hasPersonalData": c.categories.iter().map(|x| json!({"@id": category_iri(x)})).collect::<Vec<_>>(),
+            "dpv:hasDataController": {"@id": controller},
+            "dpv:hasRecipient": [{"@id": controller}],
+            "dpv:hasJurisdiction": jurisdiction,
+            "dpv:hasLegalBasis": {"@id": format!("{DPV}ExplicitlyExpressedConsent")},
+            "dpv:hasStorageCondition": [{
+                "@type": "dpv:StorageCondition",
+                "dct:description": "Where and for how long the controller stores the data is stated in its notice; the ledger holds no personal data, only this record of consent and of each use.",
+                "dct:source": {"@id": notice_url},
+            }],
+            "dpv:hasConsentControl": [{
+                "@type": "dpv:WithdrawConsent",
+                "dpv:isExercisedAt": withdraw_at.clone(),
+            }],
+            "dpv:hasRight": [
+                {
+                    "@type": "dpv:DataSubjectRight",
+                    "dct:title": "Right to withdraw consent",
+                    "dpv:isExercisedAt": withdraw_at,
+                },
+                {
+                    "@type": "dpv:DataSubjectRight",
+                    "dct:title": "Right of access and to data portability (the data subject's records on the ledger)",
+                    "dpv:isExercisedAt": format!("GET /v1/consumers/{}/export on any node of ledger {}, e.g. `assent consumer export`", c.consumer, r.chain_id),
+                },
+            ],
+        },
+        "dpv:hasEntity": [
+            entity,
+            {"@id": subject, "@type": "dpv:DataSubject", "dpv:hasIdentifier": c.consumer.to_string()},
+        ],
+        "dpv:hasConsentStatus": events(r, &subject),
     });
+    let missing = conformance_gaps(r);
+    if let Some(obj) = v.as_object_mut() {
+        if missing.is_empty() {
+            obj.insert("dct:conformsTo".into(), json!({"@id": DPV_27560_RECORD}));
+        } else {
+            obj.insert(
+                "assent:conformance".into(),
+                json!(format!(
+                    "not claimed: {} has not published {} (SetContact), which the DPV-27560 record profile requires of a controller",
+                    e.name,
+                    missing.join(" or ")
+                )),
+            );
+        }
+    }
     extensions(r, &mut v);
     v
+}
+
+/// What the record profile needs that the controller has not published.
+pub fn conformance_gaps(r: &Record<'_>) -> Vec<&'static str> {
+    match r.contact {
+        None => vec!["a contact", "a postal address"],
+        Some(_) => Vec::new(),
+    }
+}
+
+fn date_time(t: Timestamp) -> Value {
+    json!({"@value": format_utc(t), "@type": "xsd:dateTime"})
+}
+
+/// A jurisdiction as DPV's location extension names it (`loc:EU`,
+/// `loc:US-CA`) when it has the shape of an ISO 3166 code, else as text.
+fn jurisdiction(j: &str) -> Value {
+    let mut parts = j.split('-');
+    let country = parts.next().unwrap_or_default();
+    let code = country.len() == 2
+        && country.chars().all(|c| c.is_ascii_uppercase())
+        && parts.all(|p| {
+            (1..=3).contains(&p.len())
+                && p.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        });
+    if code {
+        json!({"@id": format!("https://w3id.org/dpv/loc#{j}")})
+    } else {
+        json!(or_unstated(j))
+    }
+}
+
+/// How long the consent holds (DPV durations): until a time, for a number
+/// of uses, or until the data subject withdraws it.
+fn duration(c: &Consent) -> Vec<Value> {
+    let mut d = Vec::new();
+    if let Some(t) = c.expires_at {
+        d.push(json!({"@type": "dpv:UntilTimeDuration", "rdf:value": date_time(t)}));
+    }
+    if let Some(m) = c.max_uses {
+        d.push(json!({"@type": "dpv:FixedOccurrencesDuration", "rdf:value": m, "dct:description": "units of use"}));
+    }
+    if d.is_empty() {
+        d.push(json!({"@type": "dpv:UntilEventDuration", "rdf:value": "until the data subject withdraws it"}));
+    }
+    d
+}
+
+/// The consent events: the grant, then the latest change when there is one
+/// (the same two steps the embedded consent proof proves).
+fn events(r: &Record<'_>, subject: &str) -> Vec<Value> {
+    let c = r.consent;
+    let mut out = vec![json!({
+        "@type": ["dpv:ConsentGiven", "dpv:ExplicitlyExpressedConsent"],
+        "dpv:isIndicatedBy": {"@id": subject},
+        "dpv:isIndicatedAtTime": date_time(c.granted_time),
+        "dpv:hasIndicationMethod": collection_method(r.chain_id),
+        "dpv:hasDuration": duration(c),
+        "assent:height": c.granted_height.0,
+    })];
+    let s = r.status;
+    let (types, method): (Value, String) = match s.name {
+        "ConsentGiven" if s.height == c.granted_height => return out,
+        "ConsentGiven" => (
+            json!("dpv:ConsentGiven"),
+            "ResumeConsent transaction signed with the data subject's key".into(),
+        ),
+        "ConsentPaused" => (
+            json!(["dpv:ConsentStatusInvalidForProcessing", "assent:ConsentPaused"]),
+            "PauseConsent transaction signed with the data subject's key (uses are refused until a ResumeConsent)".into(),
+        ),
+        "ConsentExpired" => (
+            json!("dpv:ConsentExpired"),
+            "the end of the duration the data subject set in the grant".into(),
+        ),
+        _ => (
+            json!("dpv:ConsentWithdrawn"),
+            "RevokeConsent or RevokeAll transaction signed with the data subject's key".into(),
+        ),
+    };
+    out.push(json!({
+        "@type": types,
+        "dpv:isIndicatedBy": {"@id": subject},
+        "dpv:isIndicatedAtTime": date_time(s.time),
+        "dpv:hasIndicationMethod": method,
+        "assent:height": s.height.0,
+    }));
+    out
 }
 
 /// A standard receipt signed by the issuing node: `{"format", "jws", "receipt"}`

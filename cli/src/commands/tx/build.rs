@@ -85,6 +85,8 @@ pub enum Kind {
     RecordUse(With<kinds::RecordUse>),
     /// Rate (consumer): rate an enterprise 1-5, once per consent
     Rate(With<kinds::Rate>),
+    /// SetContact (enterprise): publish your contact details as a data controller
+    SetContact(With<kinds::Contact>),
     /// Transfer (any account): move points
     Transfer(With<kinds::AmountTo>),
     /// Mint (mint authority): issue points
@@ -114,6 +116,7 @@ impl Kind {
             Kind::PostRequest(w) => (w.args.payload(), w.sign),
             Kind::RecordUse(w) => (w.args.payload(ks)?, w.sign),
             Kind::Rate(w) => (w.args.payload(ks)?, w.sign),
+            Kind::SetContact(w) => (w.args.payload(), w.sign),
             Kind::Transfer(w) => (w.args.transfer(ks)?, w.sign),
             Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
             Kind::Propose { action } => action.into_parts(ks)?,

@@ -315,6 +315,37 @@ impl Rate {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct Contact {
+    /// Where data subjects send privacy requests, e.g. privacy@acme.example
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: String,
+    /// The enterprise's postal address as a legal entity, on one line
+    #[arg(long, value_name = "TEXT")]
+    pub address: String,
+    /// A phone number for privacy requests
+    #[arg(long, value_name = "NUMBER", default_value = "")]
+    pub phone: String,
+    /// Your privacy notice [default: the policy URL you were admitted with]
+    #[arg(long, value_name = "URL", default_value = "")]
+    pub notice_url: String,
+    /// Language of that notice (BCP 47), e.g. en or de-AT
+    #[arg(long, value_name = "TAG", default_value = "en")]
+    pub notice_language: String,
+}
+
+impl Contact {
+    pub fn payload(self) -> Payload {
+        Payload::SetContact(tx::SetContact {
+            email: self.email,
+            phone: self.phone,
+            address: self.address,
+            notice_url: self.notice_url,
+            notice_language: self.notice_language,
+        })
+    }
+}
+
 /// A recipient and an amount (transfer, mint).
 #[derive(Debug, Args)]
 pub struct AmountTo {
