@@ -154,13 +154,18 @@ macro_rules! vocab_term {
 }
 
 /// DPV concepts people mistake for a `what` (purpose, category): why each is
-/// not one. Earlier versions of the purpose list carried `Sector`.
+/// not one. Earlier versions of the purpose list carried both.
 fn not_a(what: &str, term: &str) -> Option<&'static str> {
     match (what, term) {
         ("purpose", "Sector") => Some(
             "in DPV, dpv:Sector is the sector of activity of an organisation, not a purpose of \
              processing (an enterprise's sector is set when it is admitted; a policy names one \
              with --sector); name what the data is used for, e.g. DirectMarketing",
+        ),
+        ("purpose", "RightsFulfilment") => Some(
+            "in DPV, dpv:RightsFulfilment sits under the legal basis dpv:LegalObligation, not \
+             under dpv:Purpose: fulfilling a data subject's rights rests on a legal obligation, \
+             never on their consent",
         ),
         _ => None,
     }
@@ -354,7 +359,7 @@ mod tests {
 
     #[test]
     fn vocabularies_are_embedded_whole() {
-        assert_eq!(purposes().len(), 119);
+        assert_eq!(purposes().len(), 118);
         assert_eq!(categories().len(), 221);
         assert!(consent_statuses()
             .iter()

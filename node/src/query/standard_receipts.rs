@@ -197,6 +197,41 @@ fn extensions(r: &Record<'_>, v: &mut Value) {
     }
 }
 
+/// Kantara's `piiControllers` entry: the enterprise and the contact it
+/// published (`SetContact`); without one, the email and phone are empty and
+/// the contact points to the privacy policy.
+fn kantara_controller(e: &Enterprise, contact: Option<&EnterpriseContact>) -> Value {
+    let mut address = json!({"addressCountry": or_unstated(&e.jurisdiction)});
+    let (who, email, phone) = match contact {
+        Some(k) => {
+            address["streetAddress"] = json!(k.address);
+            (
+                format!("{} privacy contact ({})", e.name, k.email),
+                k.email.as_str(),
+                k.phone.as_str(),
+            )
+        }
+        None => (
+            format!(
+                "{} (privacy contact: see {})",
+                e.name,
+                or_unstated(&e.policy_url)
+            ),
+            "",
+            "",
+        ),
+    };
+    json!({
+        "piiController": e.name,
+        "onBehalf": false,
+        "contact": who,
+        "address": address,
+        "email": email,
+        "phone": phone,
+        "piiControllerUrl": e.policy_url,
+    })
+}
+
 /// The Kantara Consent Receipt 1.1 of a consent.
 pub fn kantara(r: &Record<'_>) -> Value {
     let c = r.consent;
@@ -231,15 +266,7 @@ pub fn kantara(r: &Record<'_>) -> Value {
         "consentReceiptID": receipt_uuid(r),
         "language": "en",
         "piiPrincipalId": c.consumer.to_string(),
-        "piiControllers": [{
-            "piiController": e.name,
-            "onBehalf": false,
-            "contact": format!("{} (privacy contact: see {})", e.name, or_unstated(&e.policy_url)),
-            "address": {"addressCountry": or_unstated(&e.jurisdiction)},
-            "email": "",
-            "phone": "",
-            "piiControllerUrl": e.policy_url,
-        }],
+        "piiControllers": [kantara_controller(e, r.contact)],
         "policyUrl": e.policy_url,
         "services": [{
             "service": format!("{} ({} sector): use of the principal's data under consent {}", e.name, e.sector.name(), c.id),
@@ -275,6 +302,13 @@ pub fn iso27560(r: &Record<'_>) -> Value {
         .map(|k| k.notice_url.as_str())
         .filter(|u| !u.is_empty())
         .unwrap_or(e.policy_url.as_str());
+    // An IRI for the notice node: its URL, or a name of our own when the
+    // controller gave none that is absolute.
+    let notice = if notice_url.starts_with("https://") || notice_url.starts_with("http://") {
+        notice_url.to_string()
+    } else {
+        format!("urn:assent:{}:notice:{}", r.chain_id, c.enterprise)
+    };
     let jurisdiction = jurisdiction(&e.jurisdiction);
     let withdraw_at = format!(
         "a RevokeConsent (or RevokeAll) transaction signed with the data subject's key, submitted to any node of ledger {} (POST /v1/txs), e.g. `assent consent revoke {}`",
@@ -332,7 +366,7 @@ pub fn iso27560(r: &Record<'_>) -> Value {
         "dpv:hasJurisdiction": jurisdiction.clone(),
         "dpv:hasLegalBasis": {"@id": format!("{DPV}ExplicitlyExpressedConsent")},
         "dpv:hasNotice": {
-            "@id": notice_url,
+            "@id": notice,
             "@type": "dpv:ConsentNotice",
             "dct:language": r.contact.map_or("en", |k| k.notice_language.as_str()),
         },
@@ -348,7 +382,7 @@ pub fn iso27560(r: &Record<'_>) -> Value {
             "dpv:hasStorageCondition": [{
                 "@type": "dpv:StorageCondition",
                 "dct:description": "Where and for how long the controller stores the data is stated in its notice; the ledger holds no personal data, only this record of consent and of each use.",
-                "dct:source": {"@id": notice_url},
+                "dct:source": {"@id": notice},
             }],
             "dpv:hasConsentControl": [{
                 "@type": "dpv:WithdrawConsent",
