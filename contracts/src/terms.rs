@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 const PURPOSES_CSV: &str = include_str!("../vocab/dpv-purposes.csv");
 const CATEGORIES_CSV: &str = include_str!("../vocab/pd-categories.csv");
 const CONSENT_STATUS_CSV: &str = include_str!("../vocab/dpv-consent-status.csv");
+const LOCATIONS_CSV: &str = include_str!("../vocab/dpv-locations.csv");
 
 /// One vocabulary term.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +70,27 @@ pub fn categories() -> &'static [VocabTerm] {
 pub fn consent_statuses() -> &'static [VocabTerm] {
     static S: OnceLock<Vec<VocabTerm>> = OnceLock::new();
     S.get_or_init(|| parse_csv(CONSENT_STATUS_CSV))
+}
+
+/// The codes of DPV's location extension (`https://w3id.org/dpv/loc#`):
+/// countries (ISO 3166-1 alpha-2), their subdivisions (ISO 3166-2) and
+/// unions such as `EU` and `EEA`; sorted.
+pub fn locations() -> &'static [&'static str] {
+    static L: OnceLock<Vec<&'static str>> = OnceLock::new();
+    L.get_or_init(|| {
+        let mut v: Vec<&'static str> = LOCATIONS_CSV
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Whether `code` (e.g. `EU`, `DE`, `US-CA`) names a DPV location.
+pub fn is_location(code: &str) -> bool {
+    locations().binary_search(&code).is_ok()
 }
 
 fn lookup(list: &'static [VocabTerm], term: &str) -> Option<&'static VocabTerm> {
@@ -364,6 +386,17 @@ mod tests {
         assert!(consent_statuses()
             .iter()
             .any(|t| t.term == "ConsentWithdrawn"));
+    }
+
+    #[test]
+    fn dpv_locations_are_embedded() {
+        for code in ["EU", "EEA", "DE", "US", "US-CA", "IE"] {
+            assert!(is_location(code), "{code}");
+        }
+        for code in ["", "eu", "XX", "US-", "Europe"] {
+            assert!(!is_location(code), "{code}");
+        }
+        assert!(locations().len() > 5000);
     }
 
     #[test]

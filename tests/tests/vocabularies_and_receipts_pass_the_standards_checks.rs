@@ -30,6 +30,7 @@ use serde_json::Value;
 
 const DPV: &str = "https://w3id.org/dpv#";
 const PD: &str = "https://w3id.org/dpv/pd#";
+const LOC: &str = "https://w3id.org/dpv/loc#";
 const DCT: &str = "http://purl.org/dc/terms/";
 const SCHEMA: &str = "https://schema.org/";
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
@@ -42,10 +43,12 @@ fn standards() -> PathBuf {
 
 // ---- the vendored DPV term lists --------------------------------------------
 
-/// DPV 2.3 core and PD: each class with its broader terms, and the properties.
+/// DPV 2.3 core and PD: each class with its broader terms, and the
+/// properties; the location extension's terms.
 struct Dpv {
     broader: BTreeMap<String, Vec<String>>,
     properties: BTreeSet<String>,
+    locations: BTreeSet<String>,
 }
 
 impl Dpv {
@@ -69,9 +72,16 @@ impl Dpv {
             .skip(1)
             .map(str::to_string)
             .collect();
+        let locations = std::fs::read_to_string(dir.join("locations.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
         let d = Dpv {
             broader,
             properties,
+            locations,
         };
         assert!(d.broader.len() > 1000 && d.properties.len() > 100);
         d
@@ -122,6 +132,11 @@ fn the_ledgers_vocabularies_are_dpv_terms_of_their_kind() {
     for t in terms::categories() {
         assert!(t.iri.starts_with(PD) || t.iri.starts_with(DPV), "{}", t.iri);
     }
+    // The location codes the ledger embeds (for jurisdictions) are DPV's.
+    for code in terms::locations() {
+        assert!(d.locations.contains(&format!("{LOC}{code}")), "{code}");
+    }
+    assert_eq!(terms::locations().len(), d.locations.len());
     // DPV concepts that are not purposes are refused, naming the term.
     assert!(!d.is_a(&dpv("Sector"), &dpv("Purpose")));
     assert!(!d.is_a(&dpv("RightsFulfilment"), &dpv("Purpose")));
@@ -238,6 +253,9 @@ fn check_record(g: &Graph, d: &Dpv, claims_profile: bool) -> BTreeSet<String> {
                 if iri.starts_with(DPV) || iri.starts_with(PD) {
                     assert!(d.is_class(iri), "{iri} is not a DPV 2.3 term");
                 }
+                if iri.starts_with(LOC) {
+                    assert!(d.locations.contains(iri), "{iri} is not a DPV 2.3 location");
+                }
             }
         }
     }
@@ -317,7 +335,11 @@ fn check_record(g: &Graph, d: &Dpv, claims_profile: bool) -> BTreeSet<String> {
         for x in g.must(p, &dpv("hasLegalBasis")) {
             assert!(d.is_a(x.iri().unwrap(), &dpv("Consent")), "{x:?}");
         }
-        g.must(p, &dpv("hasJurisdiction"));
+        // acme's jurisdiction, EU, as DPV's location term.
+        assert_eq!(
+            g.must(p, &dpv("hasJurisdiction")),
+            vec![&Node::Iri(format!("{LOC}EU"))]
+        );
         g.must(p, &dpv("hasRecipient"));
         // 5. The controller is an entity of the record with a name, an
         // identifier, a contact and a postal address.

@@ -19,7 +19,7 @@
 use assent_contracts::consent_proof::ConsentProof;
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{Consent, ConsentState, Enterprise, EnterpriseContact};
-use assent_contracts::terms::{Category, Purpose};
+use assent_contracts::terms::{self, Category, Purpose};
 use assent_contracts::{AccountId, Hash32, Height, Timestamp};
 use assent_genesis::time::format_utc;
 use serde_json::{json, Value};
@@ -439,18 +439,9 @@ fn date_time(t: Timestamp) -> Value {
 }
 
 /// A jurisdiction as DPV's location extension names it (`loc:EU`,
-/// `loc:US-CA`) when it has the shape of an ISO 3166 code, else as text.
+/// `loc:US-CA`) when it is one of its codes, else as text.
 fn jurisdiction(j: &str) -> Value {
-    let mut parts = j.split('-');
-    let country = parts.next().unwrap_or_default();
-    let code = country.len() == 2
-        && country.chars().all(|c| c.is_ascii_uppercase())
-        && parts.all(|p| {
-            (1..=3).contains(&p.len())
-                && p.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        });
-    if code {
+    if terms::is_location(j) {
         json!({"@id": format!("https://w3id.org/dpv/loc#{j}")})
     } else {
         json!(or_unstated(j))
