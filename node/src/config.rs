@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libp2p::Multiaddr;
+
+use crate::api::{ClientLimits, MAX_CONCURRENT_EXPORTS, MAX_EVENT_STREAMS};
 use serde::Deserialize;
 
 /// Why a config could not be used.
@@ -112,6 +114,50 @@ struct RawP2p {
 #[serde(deny_unknown_fields)]
 struct RawApi {
     listen: String,
+    #[serde(default = "api_default::max_connections")]
+    max_connections: u64,
+    #[serde(default = "api_default::max_connections_per_client")]
+    max_connections_per_client: u64,
+    #[serde(default = "api_default::requests_per_second_per_client")]
+    requests_per_second_per_client: u64,
+    #[serde(default = "api_default::max_streams_per_client")]
+    max_streams_per_client: u64,
+    #[serde(default = "api_default::max_exports_per_client")]
+    max_exports_per_client: u64,
+    #[serde(default = "api_default::request_timeout_ms")]
+    request_timeout_ms: u64,
+    #[serde(default = "api_default::idle_timeout_ms")]
+    idle_timeout_ms: u64,
+}
+
+/// Defaults of `[api]`'s limits: those of [`ClientLimits::default`].
+mod api_default {
+    use crate::api::ClientLimits;
+
+    fn d() -> ClientLimits {
+        ClientLimits::default()
+    }
+    pub fn max_connections() -> u64 {
+        d().max_connections as u64
+    }
+    pub fn max_connections_per_client() -> u64 {
+        d().max_connections_per_client.into()
+    }
+    pub fn requests_per_second_per_client() -> u64 {
+        d().requests_per_second.into()
+    }
+    pub fn max_streams_per_client() -> u64 {
+        d().max_streams_per_client.into()
+    }
+    pub fn max_exports_per_client() -> u64 {
+        d().max_exports_per_client.into()
+    }
+    pub fn request_timeout_ms() -> u64 {
+        d().request_timeout.as_millis() as u64
+    }
+    pub fn idle_timeout_ms() -> u64 {
+        d().idle_timeout.as_millis() as u64
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +249,8 @@ pub struct NodeConfig {
     pub peers: Vec<Multiaddr>,
     pub gossip_peers: Vec<Multiaddr>,
     pub api_listen: SocketAddr,
+    /// `[api]` limits per client and in all.
+    pub api_limits: ClientLimits,
     pub timing: Timing,
     pub mempool_max_txs: usize,
     /// Bytes of pending txs in all (`mempool.max_mb`).
@@ -434,6 +482,79 @@ impl NodeConfig {
                 ));
             }
         }
+        let a = &raw.api;
+        for (field, v, lo, hi, default) in [
+            (
+                "api.max_connections",
+                a.max_connections,
+                1,
+                1_000_000,
+                api_default::max_connections(),
+            ),
+            (
+                "api.max_connections_per_client",
+                a.max_connections_per_client,
+                1,
+                a.max_connections.min(65_536),
+                api_default::max_connections_per_client(),
+            ),
+            (
+                "api.requests_per_second_per_client",
+                a.requests_per_second_per_client,
+                1,
+                1_000_000,
+                api_default::requests_per_second_per_client(),
+            ),
+            (
+                "api.max_streams_per_client",
+                a.max_streams_per_client,
+                0,
+                MAX_EVENT_STREAMS as u64,
+                api_default::max_streams_per_client(),
+            ),
+            (
+                "api.max_exports_per_client",
+                a.max_exports_per_client,
+                0,
+                MAX_CONCURRENT_EXPORTS as u64,
+                api_default::max_exports_per_client(),
+            ),
+            (
+                "api.request_timeout_ms",
+                a.request_timeout_ms,
+                100,
+                3_600_000,
+                api_default::request_timeout_ms(),
+            ),
+            (
+                "api.idle_timeout_ms",
+                a.idle_timeout_ms,
+                a.request_timeout_ms.saturating_add(1_000).max(1_000),
+                86_400_000,
+                api_default::idle_timeout_ms(),
+            ),
+        ] {
+            if v < lo || v > hi {
+                let why = if field == "api.idle_timeout_ms" {
+                    " (it must exceed api.request_timeout_ms by a second: a connection is idle while its request is worked on)"
+                } else {
+                    ""
+                };
+                return Err(invalid(
+                    field,
+                    format!("{v} is out of range; give {lo} to {hi} (default {default}){why}"),
+                ));
+            }
+        }
+        let api_limits = ClientLimits {
+            max_connections: a.max_connections as usize,
+            max_connections_per_client: a.max_connections_per_client as u32,
+            requests_per_second: a.requests_per_second_per_client as u32,
+            max_streams_per_client: a.max_streams_per_client as u32,
+            max_exports_per_client: a.max_exports_per_client as u32,
+            request_timeout: Duration::from_millis(a.request_timeout_ms),
+            idle_timeout: Duration::from_millis(a.idle_timeout_ms),
+        };
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",
@@ -456,6 +577,7 @@ impl NodeConfig {
             peers,
             gossip_peers,
             api_listen,
+            api_limits,
             timing: Timing {
                 propose: Duration::from_millis(c.propose_timeout_ms),
                 prevote: Duration::from_millis(c.prevote_timeout_ms),
@@ -513,6 +635,27 @@ listen = "127.0.0.1:26602"
     }
 
     #[test]
+    fn api_limits_default_and_parse() {
+        assert_eq!(parse(GOOD).unwrap().api_limits, ClientLimits::default());
+        let c = parse(&format!(
+            "{GOOD}max_connections = 100\nmax_connections_per_client = 10\nrequests_per_second_per_client = 50\nmax_streams_per_client = 0\nmax_exports_per_client = 0\nrequest_timeout_ms = 2000\nidle_timeout_ms = 3000\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.api_limits,
+            ClientLimits {
+                max_connections: 100,
+                max_connections_per_client: 10,
+                requests_per_second: 50,
+                max_streams_per_client: 0,
+                max_exports_per_client: 0,
+                request_timeout: Duration::from_secs(2),
+                idle_timeout: Duration::from_secs(3),
+            }
+        );
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let cases = [
             (GOOD.replace("26602\"", "x\""), "api.listen"),
@@ -548,6 +691,28 @@ listen = "127.0.0.1:26602"
                 "mempool.gap_expiry_blocks",
             ),
             (format!("{GOOD}[mempool]\nmax_mb = 0\n"), "mempool.max_mb"),
+            // GOOD ends inside [api].
+            (
+                format!("{GOOD}max_connections_per_client = 0\n"),
+                "api.max_connections_per_client",
+            ),
+            (
+                format!("{GOOD}max_connections = 10\nmax_connections_per_client = 20\n"),
+                "api.max_connections_per_client",
+            ),
+            (
+                format!("{GOOD}requests_per_second_per_client = 0\n"),
+                "api.requests_per_second_per_client",
+            ),
+            (
+                format!("{GOOD}request_timeout_ms = 50\n"),
+                "api.request_timeout_ms",
+            ),
+            (
+                format!("{GOOD}request_timeout_ms = 5000\nidle_timeout_ms = 5000\n"),
+                "api.idle_timeout_ms",
+            ),
+            (format!("{GOOD}max_conections = 5\n"), "max_conections"),
             (
                 format!("{GOOD}[mempool]\nmax_mb = 8\nmax_account_mb = 9\n"),
                 "mempool.max_account_mb",

@@ -134,6 +134,7 @@ pub struct Metrics {
     peers: Gauge,
     api_requests: HistogramFamily<ApiLabels>,
     streams_refused: Family<ReasonLabels, Counter>,
+    api_clients_refused: Family<ReasonLabels, Counter>,
 }
 
 impl fmt::Debug for Metrics {
@@ -169,6 +170,7 @@ impl Metrics {
         let peers = Gauge::default();
         let api_requests: HistogramFamily<ApiLabels> = Family::new_with_constructor(api_histogram);
         let streams_refused = Family::<ReasonLabels, Counter>::default();
+        let api_clients_refused = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "height",
             "Height of the last committed block",
@@ -205,6 +207,11 @@ impl Metrics {
             "Proposal streams (or parts) dropped before judging, by reason (e.g. not_a_validator, second_value)",
             streams_refused.clone(),
         );
+        registry.register(
+            "api_clients_refused",
+            "HTTP connections and requests refused by the per-client limits, by reason (connections, client_connections, clients, rate, streams, exports)",
+            api_clients_refused.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -215,7 +222,15 @@ impl Metrics {
             peers,
             api_requests,
             streams_refused,
+            api_clients_refused,
         }
+    }
+
+    /// Counts one connection or request refused by a per-client limit.
+    pub fn api_client_refused(&self, reason: &'static str) {
+        self.api_clients_refused
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     /// Records a committed block: height, its txs by outcome, and the block

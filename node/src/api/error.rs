@@ -29,6 +29,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
+    /// `Retry-After` in whole seconds (rounded up), for refusals that pass.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -41,7 +43,14 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After` (whole seconds, at least 1).
+    pub fn retry_after(mut self, after: std::time::Duration) -> ApiError {
+        self.retry_after = Some(after.as_millis().div_ceil(1000).max(1) as u64);
+        self
     }
 
     pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> ApiError {
@@ -138,14 +147,19 @@ impl Display for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
-        (
+        let mut resp = (
             status,
             Json(ErrorBody {
                 code: self.code,
                 message: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        resp
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use assent_contracts::{Event, Height, TxOutcome};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{self, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
@@ -28,7 +28,7 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use utoipa::IntoParams;
 
 use super::error::{blocking, ApiError, ErrorBody};
-use super::routes::ApiState;
+use super::routes::{ApiState, Client};
 use super::views::{BlockSummaryData, EventData, GapData};
 use crate::ledger::chain::Committed;
 use crate::shared::Shared;
@@ -36,6 +36,10 @@ use crate::storage::BlockResults;
 
 /// Furthest back (in blocks) a request may resume from.
 pub const MAX_REPLAY_BLOCKS: u64 = 100_000;
+/// A cursor may be at most this far ahead of the tip (a client coming from
+/// a node that is a little further along); further is refused, so a stream
+/// never waits for a height the chain may not reach for a long time.
+pub const MAX_CURSOR_AHEAD: u64 = 100;
 /// Interval of keep-alive comments.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -398,10 +402,12 @@ pub(crate) struct EventsQuery {
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this cursor, HEIGHT:INDEX")),
     responses(
         (status = 200, description = "text/event-stream; each event: `id: H:I`, `event: <type>`, `data:` EventData JSON; `event: gap` carries GapData", content_type = "text/event-stream", body = EventData),
-        (status = 400, description = "bad_cursor, cursor_too_old", body = ErrorBody),
-        (status = 503, description = "too_many_streams", body = ErrorBody)))]
+        (status = 400, description = "bad_cursor, cursor_too_old, cursor_in_future", body = ErrorBody),
+        (status = 429, description = "too_many_streams (this client's), rate_limited", body = ErrorBody),
+        (status = 503, description = "too_many_streams (the node's)", body = ErrorBody)))]
 pub(crate) async fn events(
     State(st): State<ApiState>,
+    client: Option<Extension<Client>>,
     headers: HeaderMap,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
@@ -418,17 +424,16 @@ pub(crate) async fn events(
         ),
         None => None,
     };
-    let permit = st.streams.clone().try_acquire_owned().map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_streams",
-            "this node serves its maximum of event streams; retry later or use another node",
-        )
-    })?;
     // Subscribe before reading the head, so no block falls between history and live.
     let rx = st.shared.chain.subscribe();
     let head = st.shared.chain.head().height.0;
     if let Some(c) = after {
+        if c.height > head.saturating_add(MAX_CURSOR_AHEAD) {
+            return Err(ApiError::bad_request(
+                "cursor_in_future",
+                format!("cursor {c} is more than {MAX_CURSOR_AHEAD} blocks ahead of this node's tip ({head}); resume from a cursor this chain has reached"),
+            ));
+        }
         if head.saturating_sub(c.height) > MAX_REPLAY_BLOCKS {
             return Err(ApiError::bad_request(
                 "cursor_too_old",
@@ -436,11 +441,19 @@ pub(crate) async fn events(
             ));
         }
     }
+    let mine = st.client_permit(client.map(|Extension(c)| c), |c, ip| c.stream(ip))?;
+    let permit = st.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "this node serves its maximum of event streams; retry later or use another node",
+        )
+    })?;
     tracing::debug!(target: "assent::api", after = ?after.map(|c| c.to_string()), head, "event stream opened");
     let mut shutdown = st.stop.subscribe();
     let stream = tail(st.shared.clone(), rx, after, q.view.unwrap_or(View::Events))
         .map(move |item| {
-            let _held = &permit;
+            let _held = (&permit, &mine);
             Ok::<_, Infallible>(to_sse(item))
         })
         .take_until(async move {

@@ -20,7 +20,7 @@ use assent_contracts::{
     AccountId, Amount, Block, ConsentId, Event, Hash32, Height, Payload, Timestamp, TxId,
 };
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -29,7 +29,7 @@ use super::export_files::{
     self, AsOf, Change, ChangeKind, ConsentEntry, Export, Files, PolicyChange, Registration,
     RewardEntry, UseEntry,
 };
-use super::routes::ApiState;
+use super::routes::{ApiState, Client};
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::query::receipts;
 use crate::shared::Shared;
@@ -94,9 +94,21 @@ pub(crate) fn too_large(what: String) -> ApiError {
         (status = 503, description = "unavailable (the consumer's records kept changing; retry)", body = ErrorBody)))]
 pub(crate) async fn export(
     State(st): State<ApiState>,
+    client: Option<Extension<Client>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = account_param(id)?;
+    // One export per client, MAX_CONCURRENT_EXPORTS in all; more are
+    // refused at once rather than queued.
+    let _mine = st.client_permit(client.map(|Extension(c)| c), |c, ip| c.export(ip))?;
+    let _slot = st.exports.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("this node is building its maximum of {MAX_CONCURRENT_EXPORTS} exports; retry in a few seconds or use another node"),
+        )
+        .retry_after(std::time::Duration::from_secs(2))
+    })?;
     let shared: Arc<Shared> = st.shared.clone();
     let (name, bytes) = blocking(move || {
         let export = gather(&shared, id)?;

@@ -4,6 +4,7 @@
 //! readiness. Every bad input is a 4xx `{"code", "message"}`; no handler
 //! panics; store failures are 500 `store_error`. Tracing target `assent::api`.
 
+pub mod clients;
 mod error;
 pub mod events;
 mod export;
@@ -15,6 +16,8 @@ mod routes;
 mod txs;
 pub mod views;
 
+pub use clients::ClientLimits;
 pub use error::{ApiError, ErrorBody};
+pub use export::MAX_CONCURRENT_EXPORTS;
 pub use openapi::{openapi_text, ApiDoc};
-pub use routes::{router, serve, ApiState, ROUTES};
+pub use routes::{router, serve, ApiState, MAX_EVENT_STREAMS, ROUTES};

@@ -1,12 +1,13 @@
-//! The router, the server loop, per-request metrics and the plain routes
-//! (`/health`, `/ready`, `/metrics`).
+//! The router, the server loop, per-request metrics, per-client limits and
+//! timeouts, and the plain routes (`/health`, `/ready`, `/metrics`).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::limit::ConcurrencyLimitLayer;
+use tower::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
 
+use super::clients::{ClientAddr, Clients, LimitedListener, Permit, Refused};
 use super::error::{ApiError, ErrorBody};
 use super::{events, export, openapi, queries, txs};
 use crate::metrics::MethodLabel;
@@ -32,6 +36,10 @@ pub struct ApiState {
     pub shared: Arc<Shared>,
     /// Permits for event streams.
     pub streams: Arc<Semaphore>,
+    /// Permits for exports being built.
+    pub exports: Arc<Semaphore>,
+    /// Per-client connections, request rate, streams and exports.
+    pub clients: Arc<Clients>,
     /// Set to true when the server shuts down (ends event streams).
     pub stop: Arc<watch::Sender<bool>>,
 }
@@ -39,12 +47,60 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(shared: Arc<Shared>) -> ApiState {
         let (stop, _) = watch::channel(false);
+        let clients = Clients::new(shared.config.api_limits.clone());
         ApiState {
             shared,
             streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
+            exports: Arc::new(Semaphore::new(export::MAX_CONCURRENT_EXPORTS)),
+            clients,
             stop: Arc::new(stop),
         }
     }
+
+    /// A per-client permit (stream or export) for the request's client, or
+    /// `None` for a request without a peer address (in-process tests).
+    pub fn client_permit(
+        &self,
+        client: Option<Client>,
+        take: impl FnOnce(&Arc<Clients>, std::net::IpAddr) -> Result<Permit, Refused>,
+    ) -> Result<Option<Permit>, ApiError> {
+        let Some(Client(ip)) = client else {
+            return Ok(None);
+        };
+        take(&self.clients, ip).map(Some).map_err(|r| {
+            self.shared.metrics.api_client_refused(r.code());
+            refusal(r)
+        })
+    }
+}
+
+/// The client (peer IP address) a request came from, set by the per-client
+/// middleware; absent for in-process requests.
+#[derive(Clone, Copy, Debug)]
+pub struct Client(pub std::net::IpAddr);
+
+/// The answer to a client over one of its limits.
+fn refusal(r: Refused) -> ApiError {
+    let (code, msg) = match r {
+        Refused::Rate(after) => {
+            let e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "this client is over its request rate (api.requests_per_second_per_client); retry in {} ms",
+                    after.as_millis()
+                ),
+            );
+            return e.retry_after(after);
+        }
+        Refused::Streams => ("too_many_streams", "this client holds its maximum of event streams (api.max_streams_per_client); close one first"),
+        Refused::Exports => ("export_in_progress", "an export for this client is being built (api.max_exports_per_client); wait for it to finish"),
+        Refused::Clients => ("too_many_clients", "this node tracks its maximum of clients; retry later or use another node"),
+        Refused::Connections | Refused::ClientConnections => {
+            ("too_many_connections", "this client holds its maximum of connections")
+        }
+    };
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, msg).retry_after(Duration::from_secs(1))
 }
 
 /// Every route of the API as (method, path template); the OpenAPI document
@@ -100,8 +156,7 @@ fn build(state: ApiState) -> Router {
         .route("/v1/consumers/{id}/earnings", get(queries::earnings))
         .route(
             "/v1/consumers/{id}/export",
-            get(export::export)
-                .layer::<_, Infallible>(ConcurrencyLimitLayer::new(export::MAX_CONCURRENT_EXPORTS)),
+            get(export::export),
         )
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
@@ -121,7 +176,37 @@ fn build(state: ApiState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Other routes take no body; refuse large ones early.
         .layer(DefaultBodyLimit::max(64 * 1024))
+        // A request that takes longer than api.request_timeout_ms is
+        // answered 503 `timeout` (an event stream's body is not timed).
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "timeout",
+                        "the request took longer than this node allows (api.request_timeout_ms); retry later",
+                    )
+                }))
+                .layer(TimeoutLayer::new(state.clients.limits().request_timeout)),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), per_client))
         .with_state(state)
+}
+
+/// Spends one request of the client's rate (429 `rate_limited` with
+/// `Retry-After` when over) and tells the handlers who the client is.
+async fn per_client(State(st): State<ApiState>, mut req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(ClientAddr(addr))) =
+        req.extensions().get::<ConnectInfo<ClientAddr>>().copied()
+    {
+        let ip = addr.ip();
+        if let Err(r) = st.clients.request(ip, Instant::now()) {
+            st.shared.metrics.api_client_refused(r.code());
+            return refusal(r).into_response();
+        }
+        req.extensions_mut().insert(Client(ip));
+    }
+    next.run(req).await
 }
 
 /// Serves the API on `listener` until `shutdown` completes; open event
@@ -133,8 +218,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let state = ApiState::new(shared);
     let stop = state.stop.clone();
-    let app = build(state);
-    match listener.local_addr() {
+    let metrics = state.shared.metrics.clone();
+    let listener = LimitedListener::new(listener, state.clients.clone(), move |r| {
+        metrics.api_client_refused(r.code());
+    });
+    let app = build(state).into_make_service_with_connect_info::<ClientAddr>();
+    match axum::serve::Listener::local_addr(&listener) {
         Ok(addr) => tracing::info!(target: "assent::api", %addr, "HTTP API listening"),
         Err(e) => {
             tracing::warn!(target: "assent::api", error = %e, "HTTP API listening (address unknown)")

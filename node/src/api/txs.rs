@@ -233,7 +233,17 @@ pub(crate) async fn batch(
             ));
         }
     }
-    let req: BatchSubmit = serde_json::from_slice(&body).map_err(|e| {
+    // Parsing up to 32 MiB of JSON and hex is CPU work: it runs on the
+    // blocking pool, never on the async workers that consensus shares.
+    let shared = st.shared.clone();
+    blocking(move || batch_admit(&shared, &body))
+        .await
+        .map(Json)
+}
+
+/// Parses a batch body and admits its well-formed txs, one result per entry.
+fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
+    let req: BatchSubmit = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(
             "malformed",
             format!("the JSON body is not {{\"txs\": [\"<hex>\", ...]}}: {e}"),
@@ -260,11 +270,10 @@ pub(crate) async fn batch(
         .iter()
         .filter_map(|d| d.as_ref().ok().cloned())
         .collect();
-    let shared = st.shared.clone();
     let admitted = if raw.is_empty() {
         Vec::new()
     } else {
-        blocking(move || Ok(admit(&shared, raw))).await?
+        admit(shared, raw)
     };
     let mut admitted = admitted.into_iter();
     let mut accepted = 0;
@@ -287,7 +296,7 @@ pub(crate) async fn batch(
         });
     }
     tracing::debug!(target: "assent::api", txs = results.len(), accepted, "batch submitted");
-    Ok(Json(BatchAnswer { accepted, results }))
+    Ok(BatchAnswer { accepted, results })
 }
 
 /// Status of a tx: pending (this node's mempool), committed or rejected (in a block), or unknown.

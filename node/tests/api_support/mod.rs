@@ -80,6 +80,16 @@ pub fn node() -> TestNode {
 
 /// A node whose API publishes to `gossip`.
 pub fn node_with(gossip: Option<GossipHandle>) -> TestNode {
+    node_configured(gossip, "")
+}
+
+/// A node whose `[api]` section also has `api_lines` (limits).
+#[allow(dead_code)]
+pub fn node_with_api(api_lines: &str) -> TestNode {
+    node_configured(None, api_lines)
+}
+
+fn node_configured(gossip: Option<GossipHandle>, api_lines: &str) -> TestNode {
     let keys = Keys::fixed();
     let genesis = devnet_genesis(&DevnetSpec {
         chain_id: CHAIN_ID.into(),
@@ -100,7 +110,7 @@ pub fn node_with(gossip: Option<GossipHandle>) -> TestNode {
     let config = NodeConfig::parse(
         Path::new("/tmp/api-test"),
         Path::new("/tmp/api-test/config.toml"),
-        CONFIG,
+        &format!("{CONFIG}{api_lines}\n"),
     )
     .expect("config");
     let mempool = Mempool::new(MempoolLimits {
