@@ -241,6 +241,23 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // One forged signature among 1,000: only its chunk is checked singly.
+    let mut one_bad = mixed.clone();
+    one_bad[500].signature.0[0] ^= 0x80;
+    g.bench_function("verify_batch_1000_one_bad", |b| {
+        b.iter_batched(
+            || one_bad.clone(),
+            |txs| {
+                let n = verify_batch(CHAIN, txs, rand::rngs::OsRng)
+                    .into_iter()
+                    .filter(|r| r.is_ok())
+                    .count();
+                assert_eq!(n, 999);
+                n
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 
     let mut g = c.benchmark_group("execute_block");

@@ -122,9 +122,17 @@ fn a_changed_body_or_signature_byte_breaks_verification() {
 fn batch_verification_gives_the_same_answer_as_one_by_one() {
     let a = actors();
     let mut txs = Vec::new();
-    for i in 0..64u64 {
-        let signer = if i % 7 == 3 { &a.bob } else { &a.acme };
-        let chain = if i % 11 == 5 { "assent-other" } else { CHAIN };
+    // 200 txs: the first chunk of 64 has bad signatures (wrong signer,
+    // wrong chain, flipped bit), the next chunks none, and the last one bad
+    // one near the end (chunks pass or fall back to single checks alone).
+    for i in 0..200u64 {
+        let bad = i < 64 || i == 190;
+        let signer = if bad && i % 7 == 3 { &a.bob } else { &a.acme };
+        let chain = if bad && i % 11 == 5 {
+            "assent-other"
+        } else {
+            CHAIN
+        };
         let mut t = TxBody {
             sender: a.acme.account(),
             nonce: i,
@@ -134,7 +142,7 @@ fn batch_verification_gives_the_same_answer_as_one_by_one() {
             }),
         }
         .sign(chain, signer);
-        if i % 13 == 4 {
+        if bad && (i % 13 == 4 || i == 190) {
             t.signature.0[0] ^= 0x80;
         }
         txs.push(t);
