@@ -12,6 +12,7 @@
 //! garbage is dropped (counted, warned), nothing here panics on peer input.
 //! Never rely on gossip alone for anything that must arrive.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +33,11 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 const MAX_BATCH_PAYLOAD: usize = MAX_MESSAGE_BYTES - 64 * 1024;
 const COMMAND_QUEUE: usize = 1_024;
 const INBOUND_QUEUE: usize = 1_024;
+/// Bytes of received batches waiting for admission, from all peers.
+pub const INBOUND_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes of received batches waiting for admission, from one peer: a peer
+/// that floods cannot crowd out the others or hold more memory than this.
+pub const INBOUND_PEER_MAX_BYTES: usize = 16 * 1024 * 1024;
 const REDIAL_TICK: Duration = Duration::from_millis(250);
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -65,10 +71,106 @@ pub enum GossipError {
 }
 
 /// A batch of tx bytes received from a peer (not yet checked in any way).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Its bytes count against the inbound budget until it is dropped.
+#[derive(Debug)]
 pub struct Inbound {
     pub from: PeerId,
     pub txs: Vec<Vec<u8>>,
+    pub charge: InboundCharge,
+}
+
+/// Bytes of received batches not yet admitted, in all and per peer.
+#[derive(Debug)]
+pub struct InboundBudget {
+    max_total: usize,
+    max_per_peer: usize,
+    queued: Mutex<Queued>,
+}
+
+#[derive(Debug, Default)]
+struct Queued {
+    total: usize,
+    per_peer: BTreeMap<PeerId, usize>,
+}
+
+/// Why a received batch was not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverBudget {
+    /// The peer has its maximum of bytes waiting.
+    Peer,
+    /// All peers together have the maximum waiting.
+    Total,
+}
+
+/// One batch's share of the budget; given back on drop.
+#[derive(Debug)]
+pub struct InboundCharge {
+    budget: Arc<InboundBudget>,
+    peer: PeerId,
+    bytes: usize,
+}
+
+impl InboundBudget {
+    pub fn new(max_total: usize, max_per_peer: usize) -> Arc<InboundBudget> {
+        Arc::new(InboundBudget {
+            max_total,
+            max_per_peer,
+            queued: Mutex::new(Queued::default()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves `bytes` for a batch from `peer`, or says which limit it would pass.
+    pub fn charge(
+        self: &Arc<Self>,
+        peer: PeerId,
+        bytes: usize,
+    ) -> Result<InboundCharge, OverBudget> {
+        let mut q = self.lock();
+        let mine = q.per_peer.get(&peer).copied().unwrap_or(0);
+        if mine.saturating_add(bytes) > self.max_per_peer {
+            return Err(OverBudget::Peer);
+        }
+        if q.total.saturating_add(bytes) > self.max_total {
+            return Err(OverBudget::Total);
+        }
+        q.total += bytes;
+        q.per_peer.insert(peer, mine + bytes);
+        Ok(InboundCharge {
+            budget: self.clone(),
+            peer,
+            bytes,
+        })
+    }
+
+    /// Bytes waiting (in all, from `peer`).
+    pub fn queued(&self, peer: &PeerId) -> (usize, usize) {
+        let q = self.lock();
+        (q.total, q.per_peer.get(peer).copied().unwrap_or(0))
+    }
+}
+
+impl Drop for InboundCharge {
+    fn drop(&mut self) {
+        let mut q = self.budget.lock();
+        q.total = q.total.saturating_sub(self.bytes);
+        if let Some(n) = q.per_peer.get_mut(&self.peer) {
+            *n = n.saturating_sub(self.bytes);
+            if *n == 0 {
+                q.per_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// What a batch of txs holds in memory: its bytes plus a vector header each.
+pub fn batch_bytes(txs: &[Vec<u8>]) -> usize {
+    txs.iter()
+        .map(|t| t.len().saturating_add(std::mem::size_of::<Vec<u8>>()))
+        .sum()
 }
 
 /// Counters of what gossip did (monotonic, for metrics and tests).
@@ -252,4 +354,42 @@ pub fn decode_batch(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         return Err("empty batch".into());
     }
     Ok(txs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(n: u8) -> PeerId {
+        keypair_from_seed([n; 32]).public().to_peer_id()
+    }
+
+    #[test]
+    fn one_peer_cannot_hold_more_than_its_share_and_bytes_come_back_on_drop() {
+        let b = InboundBudget::new(100, 40);
+        let (a, c) = (peer(1), peer(2));
+        let first = b.charge(a, 30).unwrap();
+        assert_eq!(b.charge(a, 11).unwrap_err(), OverBudget::Peer);
+        // Another peer still has its share.
+        let _other = b.charge(c, 40).unwrap();
+        assert_eq!(b.queued(&a), (70, 30));
+        drop(first);
+        assert_eq!(b.queued(&a), (40, 0));
+        let _again = b.charge(a, 40).unwrap();
+    }
+
+    #[test]
+    fn all_peers_together_are_bounded() {
+        let b = InboundBudget::new(100, 60);
+        let _x = b.charge(peer(1), 60).unwrap();
+        assert_eq!(b.charge(peer(2), 41).unwrap_err(), OverBudget::Total);
+        let _y = b.charge(peer(2), 40).unwrap();
+        assert_eq!(b.queued(&peer(3)), (100, 0));
+    }
+
+    #[test]
+    fn a_batch_is_charged_what_it_holds() {
+        let txs = vec![vec![0u8; 100], vec![0u8; 50]];
+        assert_eq!(batch_bytes(&txs), 150 + 2 * std::mem::size_of::<Vec<u8>>());
+    }
 }

@@ -18,8 +18,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{
-    bump, decode_batch, encode_batches, Command, GossipConfig, GossipError, GossipHandle, Inbound,
-    Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE, INBOUND_QUEUE, LISTEN_TIMEOUT, LOG,
+    batch_bytes, bump, decode_batch, encode_batches, Command, GossipConfig, GossipError,
+    GossipHandle, Inbound, InboundBudget, Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE,
+    INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES, INBOUND_QUEUE, LISTEN_TIMEOUT, LOG,
     MAX_MESSAGE_BYTES, REDIAL_TICK,
 };
 
@@ -140,6 +141,7 @@ pub async fn spawn(
         connected: HashSet::new(),
         subscribed: HashSet::new(),
         inbound,
+        budget: InboundBudget::new(INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES),
         shared: shared.clone(),
     };
     tokio::spawn(actor.run(command_rx));
@@ -169,6 +171,7 @@ struct Actor {
     connected: HashSet<PeerId>,
     subscribed: HashSet<PeerId>,
     inbound: mpsc::Sender<Inbound>,
+    budget: Arc<InboundBudget>,
     shared: Arc<Status>,
 }
 
@@ -369,7 +372,7 @@ impl Actor {
                 } else {
                     match decode_batch(&message.data) {
                         Ok(txs) => {
-                            self.deliver(Inbound { from, txs });
+                            self.deliver(from, txs);
                             gossipsub::MessageAcceptance::Accept
                         }
                         Err(why) => {
@@ -396,8 +399,16 @@ impl Actor {
         }
     }
 
-    fn deliver(&self, batch: Inbound) {
-        match self.inbound.try_send(batch) {
+    fn deliver(&self, from: PeerId, txs: Vec<Vec<u8>>) {
+        let charge = match self.budget.charge(from, batch_bytes(&txs)) {
+            Ok(c) => c,
+            Err(over) => {
+                bump(&self.shared.stats.inbound_dropped);
+                tracing::debug!(target: LOG, peer = %from, ?over, "inbound gossip over its byte budget; batch dropped");
+                return;
+            }
+        };
+        match self.inbound.try_send(Inbound { from, txs, charge }) {
             Ok(()) => bump(&self.shared.stats.received),
             Err(e) => {
                 bump(&self.shared.stats.inbound_dropped);
