@@ -64,7 +64,7 @@ pub enum ChainError {
     OutOfOrder { got: u64, tip: u64 },
     #[error("decided block {hash} is invalid here: {why}; this node's state has diverged")]
     Diverged { hash: BlockHash, why: InvalidBlock },
-    #[error("recovery: journaled block {height} {why}; the journal or the state checkpoint is damaged: remove the data directory and let the node sync")]
+    #[error("recovery: journaled block {height} {why}; the journal or the state checkpoint is damaged: move the store directory (data/store) away and restart so the node syncs (keep data/wal: it stops this validator from signing twice)")]
     Recovery { height: u64, why: String },
 }
 

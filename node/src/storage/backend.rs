@@ -18,7 +18,7 @@ pub type Op = (Vec<u8>, Option<Vec<u8>>);
 /// is never used half-way, and a restart recovers from what is durable.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the store at {path}: {source}; if the files are corrupt, move the data directory away and let the node sync again")]
+    #[error("cannot open the store at {path}: {source}; if its files are corrupt, move {path} away (only the store; keep data/wal: it stops this validator from signing twice) and restart: the node syncs its chain from its peers")]
     Open { path: String, source: sled::Error },
     #[error("store I/O failed: {0}")]
     Io(#[from] sled::Error),
@@ -32,7 +32,7 @@ pub enum StoreError {
     OldLayout { path: String },
     #[error("the genesis state could not be built: {0}")]
     Genesis(String),
-    #[error("the state checkpoint is at height {checkpoint} but the block journal ends at {journal}: the journal lost committed blocks; restore the data directory or remove it and let the node sync")]
+    #[error("the state checkpoint is at height {checkpoint} but the block journal ends at {journal}: the journal lost committed blocks; restore the store directory (data/store) from a backup, or move it away and restart so the node syncs from its peers (keep data/wal: it stops this validator from signing twice)")]
     JournalBehind { checkpoint: u64, journal: u64 },
     #[error("the background {task} failed earlier: {why}; the node stops and recovers on restart")]
     Background { task: &'static str, why: String },

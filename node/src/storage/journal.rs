@@ -53,7 +53,7 @@ const SUFFIX: &str = ".journal";
 pub enum JournalError {
     #[error("journal I/O failed on {}: {source}", .path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error("the block journal is corrupt in {} at {} (offset {offset}): {why}; restore this node's data directory from a backup or remove it and let the node sync from its peers", .file.display(), HeightAt(.height))]
+    #[error("the block journal is corrupt in {} at {} (offset {offset}): {why}; restore this node's store directory (data/store) from a backup, or move it away and restart so the node syncs from its peers (keep data/wal: it stops this validator from signing twice)", .file.display(), HeightAt(.height))]
     Corrupt {
         file: PathBuf,
         /// The record's height if its header is readable, else the height

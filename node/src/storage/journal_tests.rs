@@ -50,7 +50,11 @@ fn assert_corrupt(err: JournalError, file: &Path, height: u64) {
     let text = err.to_string();
     assert!(text.contains(&file.display().to_string()), "{text}");
     assert!(text.contains(&format!("at height {height} ")), "{text}");
-    assert!(text.contains("sync from its peers"), "{text}");
+    assert!(text.contains("syncs from its peers"), "{text}");
+    // Only the store is to be moved: the consensus WAL stays.
+    assert!(text.contains("store directory (data/store)"), "{text}");
+    assert!(text.contains("keep data/wal"), "{text}");
+    assert!(!text.contains("data directory"), "{text}");
     assert!(matches!(err, JournalError::Corrupt { height: Some(h), .. } if h == height));
 }
 
