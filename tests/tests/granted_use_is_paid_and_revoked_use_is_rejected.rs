@@ -63,6 +63,8 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
     let settled = &r["events"][0]["use_settled"];
     assert_eq!(settled["paid"], 10, "{r}");
     assert_eq!(settled["to_consumer"], 9, "{r}");
+    // Node 3 answers once it has committed that block too.
+    net.wait_tx(3, r["tx_id"].as_str().unwrap());
     let earnings = net
         .get(3, &format!("/v1/consumers/{}/earnings", alice.account()))
         .unwrap();
@@ -83,6 +85,9 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
             .contains(&format!("revoked at height {revoked_at}")),
         "{r}"
     );
+    for i in [1, 2] {
+        net.wait_tx(i, r["tx_id"].as_str().unwrap());
+    }
 
     let consents = net
         .get(1, &format!("/v1/consumers/{}/consents", alice.account()))

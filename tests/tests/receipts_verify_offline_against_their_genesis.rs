@@ -298,7 +298,9 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let consent = ConsentId(tx.id().0);
     assert_eq!(net.submit(1, &tx).0, 202);
     assert_eq!(net.wait_tx(1, &tx.id().to_string())["status"], "committed");
-    net.wait_tx(2, &tx.id().to_string());
+    for i in [2, 3] {
+        net.wait_tx(i, &tx.id().to_string());
+    }
     let route = format!("/v1/consents/{consent}/receipt");
 
     // The grant: from the API, and from the CLI (another node).
@@ -478,6 +480,9 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let health = ConsentId(tx.id().0);
     assert_eq!(net.submit(0, &tx).0, 202);
     assert_eq!(net.wait_tx(0, &tx.id().to_string())["status"], "committed");
+    for i in [1, 2] {
+        net.wait_tx(i, &tx.id().to_string());
+    }
     for (c, status, sensitive) in [
         (consent, "ConsentWithdrawn", false),
         (health, "ConsentGiven", true),
