@@ -628,5 +628,7 @@ fn receipts_of_granted_paused_revoked_and_expired_consents_pass_the_standards_ch
         let controller = &k["receipt"]["piiControllers"][0];
         assert_eq!(controller["email"], "privacy@acme.example");
         assert_eq!(controller["phone"], "+1 555 0100");
+        // The receipt's language is the controller's notice's, as in the ISO record.
+        assert_eq!(k["receipt"]["language"], "en-US");
     }
 }

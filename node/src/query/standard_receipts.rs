@@ -264,7 +264,7 @@ pub fn kantara(r: &Record<'_>) -> Value {
         "consentTimestamp": c.granted_time.0 / 1000,
         "collectionMethod": collection_method(r.chain_id),
         "consentReceiptID": receipt_uuid(r),
-        "language": "en",
+        "language": r.contact.map_or("en", |k| k.notice_language.as_str()),
         "piiPrincipalId": c.consumer.to_string(),
         "piiControllers": [kantara_controller(e, r.contact)],
         "policyUrl": e.policy_url,
