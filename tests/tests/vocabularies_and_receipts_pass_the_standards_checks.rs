@@ -381,10 +381,8 @@ fn check_record(g: &Graph, d: &Dpv, claims_profile: bool) -> BTreeSet<String> {
         );
         g.must(e, &dpv("isIndicatedBy"));
         g.must(e, &dpv("hasIndicationMethod"));
-        if t.contains(&dpv("ConsentGiven").as_str()) && t.len() > 1 {
-            for x in g.must(e, &dpv("hasDuration")) {
-                kinds(x, &dpv("Duration"));
-            }
+        for x in g.must(e, &dpv("hasDuration")) {
+            kinds(x, &dpv("Duration"));
         }
         statuses.extend(t.into_iter().map(str::to_string));
     }

@@ -477,23 +477,30 @@ fn events(r: &Record<'_>, subject: &str) -> Vec<Value> {
         "assent:height": c.granted_height.0,
     })];
     let s = r.status;
-    let (types, method): (Value, String) = match s.name {
+    // Each event's duration: a resumed consent holds as the grant said; a
+    // pause until the data subject resumes or revokes; the end states for good.
+    let final_state = || vec![json!({"@type": "dpv:EndlessDuration"})];
+    let (types, method, lasts): (Value, String, Vec<Value>) = match s.name {
         "ConsentGiven" if s.height == c.granted_height => return out,
         "ConsentGiven" => (
             json!("dpv:ConsentGiven"),
             "ResumeConsent transaction signed with the data subject's key".into(),
+            duration(c),
         ),
         "ConsentPaused" => (
             json!(["dpv:ConsentStatusInvalidForProcessing", "assent:ConsentPaused"]),
             "PauseConsent transaction signed with the data subject's key (uses are refused until a ResumeConsent)".into(),
+            vec![json!({"@type": "dpv:UntilEventDuration", "rdf:value": "until the data subject resumes or revokes it"})],
         ),
         "ConsentExpired" => (
             json!("dpv:ConsentExpired"),
             "the end of the duration the data subject set in the grant".into(),
+            final_state(),
         ),
         _ => (
             json!("dpv:ConsentWithdrawn"),
             "RevokeConsent or RevokeAll transaction signed with the data subject's key".into(),
+            final_state(),
         ),
     };
     out.push(json!({
@@ -501,6 +508,7 @@ fn events(r: &Record<'_>, subject: &str) -> Vec<Value> {
         "dpv:isIndicatedBy": {"@id": subject},
         "dpv:isIndicatedAtTime": date_time(s.time),
         "dpv:hasIndicationMethod": method,
+        "dpv:hasDuration": lasts,
         "assent:height": s.height.0,
     }));
     out
