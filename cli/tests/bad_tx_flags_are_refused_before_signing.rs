@@ -89,6 +89,30 @@ fn unknown_terms_and_bad_values_are_refused_before_signing() {
         "{line}"
     );
 
+    // SetContact: a malformed email or notice language is refused, naming it.
+    for (email, language, named) in [
+        ("privacy.acme.example", "en", "email"),
+        ("privacy@acme.example", "English", "notice_language"),
+    ] {
+        let mut contact = vec![
+            "tx",
+            "build",
+            "set-contact",
+            "--email",
+            email,
+            "--address",
+            "1 Market Street",
+            "--notice-language",
+            language,
+        ];
+        contact.extend_from_slice(&sign);
+        let line = home.fails(&contact);
+        assert!(
+            line.contains("refused before signing: invalid_field") && line.contains(named),
+            "{line}"
+        );
+    }
+
     let mut zero = vec!["tx", "build", "transfer", "--to", &ent, "--amount", "0"];
     zero.extend_from_slice(&sign);
     assert!(home.fails(&zero).contains("zero_amount"));

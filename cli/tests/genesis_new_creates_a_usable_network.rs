@@ -158,23 +158,29 @@ fn a_malformed_genesis_is_refused_with_the_field_named() {
     );
 }
 
+/// `assent --output json genesis new --validators 1 --out DIR [extra]`, parsed.
+fn new_network(home: &Home, dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "--output",
+        "json",
+        "genesis",
+        "new",
+        "--validators",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&home.ok(&args)).unwrap()
+}
+
 #[test]
 fn every_new_network_has_a_chain_id_of_its_own() {
     let home = Home::new();
     let ids: Vec<String> = (0..2)
         .map(|i| {
             let dir = home.file(&format!("net{i}"));
-            let out = home.ok(&[
-                "--output",
-                "json",
-                "genesis",
-                "new",
-                "--validators",
-                "1",
-                "--out",
-                dir.to_str().unwrap(),
-            ]);
-            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let v = new_network(&home, &dir, &[]);
             let id = v["chain_id"].as_str().unwrap().to_string();
             let text = std::fs::read_to_string(dir.join("genesis.toml")).unwrap();
             assert!(text.contains(&format!("chain_id = \"{id}\"")), "{text}");
@@ -200,18 +206,6 @@ fn every_new_network_has_a_chain_id_of_its_own() {
     assert!(!dir.exists(), "nothing is written when the input is bad");
 
     // An id of the network's own is used as given.
-    let out = home.ok(&[
-        "--output",
-        "json",
-        "genesis",
-        "new",
-        "--validators",
-        "1",
-        "--out",
-        dir.to_str().unwrap(),
-        "--chain-id",
-        "acme-prod-7",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = new_network(&home, &dir, &["--chain-id", "acme-prod-7"]);
     assert_eq!(v["chain_id"], "acme-prod-7");
 }

@@ -10,6 +10,8 @@
 //! `assent` and `assentd` (their packages have integration tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod standards;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,6 +181,16 @@ impl Net {
         for i in 0..self.nodes.len() {
             self.start(i);
         }
+    }
+
+    /// An `n`-validator network, started, every node past height 2.
+    pub fn started(n: usize) -> Net {
+        let mut net = Net::new(n);
+        net.start_all();
+        for i in 0..n {
+            net.wait_height(i, 2, Duration::from_secs(90));
+        }
+        net
     }
 
     /// kill -9.

@@ -37,11 +37,7 @@ fn batch(net: &Net, node: usize, txs: &[SignedTx]) -> Value {
 
 #[test]
 fn a_legitimate_tx_commits_within_a_few_blocks_while_fresh_keys_spam() {
-    let mut net = Net::new(4);
-    net.start_all();
-    for i in 0..4 {
-        net.wait_height(i, 2, Duration::from_secs(90));
-    }
+    let net = Net::started(4);
     let chain = net.chain_id.clone();
     let alice = net.key("alice");
     let acme = net.key("acme");

@@ -17,99 +17,15 @@
 //!   `tests/standards/kantara/`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use assent_contracts::terms::{self, Level, Purpose};
 use assent_contracts::tx::*;
 use assent_contracts::{Amount, ConsentId, Hash32, Payload, Timestamp};
+use assent_tests::standards::*;
 use assent_tests::{wait_until, Net};
-use oxrdf::{NamedOrBlankNode, Term};
 use serde_json::Value;
-
-const DPV: &str = "https://w3id.org/dpv#";
-const PD: &str = "https://w3id.org/dpv/pd#";
-const LOC: &str = "https://w3id.org/dpv/loc#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const SCHEMA: &str = "https://schema.org/";
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-const XSD_DATE_TIME: &str = "http://www.w3.org/2001/XMLSchema#dateTime";
-const RECORD_PROFILE: &str = "https://w3id.org/dpv/schema/dpv-27560#record";
-
-fn standards() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("standards")
-}
-
-// ---- the vendored DPV term lists --------------------------------------------
-
-/// DPV 2.3 core and PD: each class with its broader terms, and the
-/// properties; the location extension's terms.
-struct Dpv {
-    broader: BTreeMap<String, Vec<String>>,
-    properties: BTreeSet<String>,
-    locations: BTreeSet<String>,
-}
-
-impl Dpv {
-    fn load() -> Dpv {
-        let dir = standards().join("dpv");
-        let classes = std::fs::read_to_string(dir.join("classes.csv")).unwrap();
-        let mut broader = BTreeMap::new();
-        for line in classes.lines().skip(1) {
-            let cols: Vec<&str> = line.split(',').collect();
-            assert_eq!(cols.len(), 3, "classes.csv: {line}");
-            let parents = cols[1]
-                .split(';')
-                .filter(|p| !p.is_empty())
-                .map(str::to_string)
-                .collect();
-            broader.insert(cols[0].to_string(), parents);
-        }
-        let properties = std::fs::read_to_string(dir.join("properties.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(str::to_string)
-            .collect();
-        let locations = std::fs::read_to_string(dir.join("locations.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(str::to_string)
-            .collect();
-        let d = Dpv {
-            broader,
-            properties,
-            locations,
-        };
-        assert!(d.broader.len() > 1000 && d.properties.len() > 100);
-        d
-    }
-
-    fn is_class(&self, iri: &str) -> bool {
-        self.broader.contains_key(iri)
-    }
-
-    /// `iri` is `root` or, following `broader` links, a narrower term of it.
-    fn is_a(&self, iri: &str, root: &str) -> bool {
-        let mut todo = vec![iri.to_string()];
-        let mut seen = BTreeSet::new();
-        while let Some(t) = todo.pop() {
-            if t == root {
-                return true;
-            }
-            if seen.insert(t.clone()) {
-                todo.extend(self.broader.get(&t).into_iter().flatten().cloned());
-            }
-        }
-        false
-    }
-}
-
-fn dpv(term: &str) -> String {
-    format!("{DPV}{term}")
-}
 
 #[test]
 fn the_ledgers_vocabularies_are_dpv_terms_of_their_kind() {
@@ -148,94 +64,6 @@ fn the_ledgers_vocabularies_are_dpv_terms_of_their_kind() {
             )),
             "{err}"
         );
-    }
-}
-
-// ---- a JSON-LD document as RDF triples ----------------------------------------
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Node {
-    Iri(String),
-    Blank(String),
-    /// Lexical form and datatype IRI.
-    Literal(String, String),
-}
-
-impl Node {
-    fn iri(&self) -> Option<&str> {
-        match self {
-            Node::Iri(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-struct Graph {
-    triples: Vec<(Node, String, Node)>,
-}
-
-impl Graph {
-    /// Parses a JSON-LD document with oxjsonld (no remote contexts: the
-    /// receipt's context is inline).
-    fn parse(doc: &Value) -> Graph {
-        let bytes = serde_json::to_vec(doc).unwrap();
-        let mut triples = Vec::new();
-        for q in oxjsonld::JsonLdParser::new().for_slice(&bytes) {
-            let q = q.unwrap_or_else(|e| panic!("not valid JSON-LD: {e}"));
-            let s = match q.subject {
-                NamedOrBlankNode::NamedNode(n) => Node::Iri(n.into_string()),
-                NamedOrBlankNode::BlankNode(b) => Node::Blank(b.into_string()),
-            };
-            let o = match q.object {
-                Term::NamedNode(n) => Node::Iri(n.into_string()),
-                Term::BlankNode(b) => Node::Blank(b.into_string()),
-                Term::Literal(l) => {
-                    let dt = l.datatype().as_str().to_string();
-                    Node::Literal(l.value().to_string(), dt)
-                }
-                #[allow(unreachable_patterns)]
-                other => panic!("unexpected term {other}"),
-            };
-            triples.push((s, q.predicate.into_string(), o));
-        }
-        assert!(triples.len() > 20, "too few triples: {triples:?}");
-        Graph { triples }
-    }
-
-    fn objects(&self, s: &Node, p: &str) -> Vec<&Node> {
-        self.triples
-            .iter()
-            .filter(|(ts, tp, _)| ts == s && tp == p)
-            .map(|(_, _, o)| o)
-            .collect()
-    }
-
-    /// The objects of `s p`, at least one, or a panic naming the field.
-    fn must(&self, s: &Node, p: &str) -> Vec<&Node> {
-        let o = self.objects(s, p);
-        assert!(
-            !o.is_empty(),
-            "{s:?} lacks {p}, which the record profile requires"
-        );
-        o
-    }
-
-    fn types(&self, s: &Node) -> Vec<&str> {
-        self.objects(s, RDF_TYPE)
-            .into_iter()
-            .filter_map(Node::iri)
-            .collect()
-    }
-
-    fn subjects_of_type(&self, t: &str) -> Vec<&Node> {
-        let mut out: Vec<&Node> = self
-            .triples
-            .iter()
-            .filter(|(_, p, o)| p == RDF_TYPE && o.iri() == Some(t))
-            .map(|(s, _, _)| s)
-            .collect();
-        out.dedup();
-        out
     }
 }
 
@@ -389,57 +217,6 @@ fn check_record(g: &Graph, d: &Dpv, claims_profile: bool) -> BTreeSet<String> {
     statuses
 }
 
-// ---- the Kantara working group's schema ---------------------------------------
-
-/// The working group's schema (draft-04). The file opens with `//` comment
-/// lines, which JSON does not allow: they are dropped, nothing else changes.
-fn kantara_validator() -> jsonschema::Validator {
-    let path = standards()
-        .join("kantara")
-        .join("kantara-consent-receipt-v1_1-schema.json");
-    let text: String = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let schema: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#");
-    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn schema_errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    v.iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
-}
-
-fn check_kantara(v: &jsonschema::Validator, doc: &Value) {
-    let errors = schema_errors(v, doc);
-    assert!(
-        errors.is_empty(),
-        "not a valid Kantara CR 1.1 receipt: {errors:#?}"
-    );
-    // The validator does reject: the same receipt without a required field,
-    // or with a field of the wrong type, fails.
-    for (field, bad) in [
-        ("piiControllers", None),
-        ("consentTimestamp", Some("yesterday")),
-    ] {
-        let mut broken = doc.clone();
-        match bad {
-            None => {
-                broken.as_object_mut().unwrap().remove(field);
-            }
-            Some(b) => broken[field] = Value::String(b.into()),
-        }
-        assert!(
-            !schema_errors(v, &broken).is_empty(),
-            "{field}: {bad:?} passed"
-        );
-    }
-}
-
 // ---- the devnet ---------------------------------------------------------------
 
 fn grant(n: &Net, alice: &assent_contracts::crypto::Keypair, g: GrantConsent) -> ConsentId {
@@ -486,11 +263,7 @@ fn caught_up(n: &Net) {
 fn receipts_of_granted_paused_revoked_and_expired_consents_pass_the_standards_checks() {
     let d = Dpv::load();
     let kantara = kantara_validator();
-    let mut net = Net::new(4);
-    net.start_all();
-    for i in 0..4 {
-        net.wait_height(i, 2, Duration::from_secs(90));
-    }
+    let net = Net::started(4);
     let alice = net.key("alice");
     let acme = net.key("acme");
     let r = net.run(

@@ -1,0 +1,144 @@
+//! Tests of `config.rs`: the contract example, defaults, and an error naming
+//! the field for every bad value.
+
+use super::*;
+
+const GOOD: &str = r#"
+moniker = "validator-0"
+[keys]
+validator_key = "validator-0"
+[p2p]
+listen = "/ip4/127.0.0.1/tcp/26600"
+gossip_listen = "/ip4/127.0.0.1/tcp/26601"
+peers = ["/ip4/127.0.0.1/tcp/26610"]
+gossip_peers = ["/ip4/127.0.0.1/tcp/26611"]
+[api]
+listen = "127.0.0.1:26602"
+"#;
+
+fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
+    NodeConfig::parse(Path::new("/h"), Path::new("/h/config.toml"), text)
+}
+
+#[test]
+fn the_contract_example_parses_with_lan_defaults() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.api_listen.port(), 26602);
+    assert_eq!(c.timing.propose, Duration::from_millis(1_000));
+    assert_eq!(c.timing.max_block_txs, 1_000);
+    assert_eq!(c.mempool_gap_expiry_blocks, 600);
+    assert_eq!(c.mempool_max_bytes, 256 << 20);
+    assert_eq!(c.mempool_max_account_bytes, 16 << 20);
+    assert_eq!(c.peers.len(), 1);
+}
+
+#[test]
+fn api_limits_default_and_parse() {
+    assert_eq!(parse(GOOD).unwrap().api_limits, ClientLimits::default());
+    let c = parse(&format!(
+        "{GOOD}max_connections = 100\nmax_connections_per_client = 10\nrequests_per_second_per_client = 50\nmax_streams_per_client = 0\nmax_exports_per_client = 0\nrequest_timeout_ms = 2000\nidle_timeout_ms = 3000\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.api_limits,
+        ClientLimits {
+            max_connections: 100,
+            max_connections_per_client: 10,
+            requests_per_second: 50,
+            max_streams_per_client: 0,
+            max_exports_per_client: 0,
+            request_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(3),
+        }
+    );
+}
+
+#[test]
+fn errors_name_the_field() {
+    let cases = [
+        (GOOD.replace("26602\"", "x\""), "api.listen"),
+        (
+            GOOD.replace("\"/ip4/127.0.0.1/tcp/26610\"", "\"nonsense\""),
+            "p2p.peers[0]",
+        ),
+        (
+            GOOD.replace(
+                "gossip_listen = \"/ip4/127.0.0.1/tcp/26601\"",
+                "gossip_listen = \"/ip4/127.0.0.1/tcp/26600\"",
+            ),
+            "p2p.gossip_listen",
+        ),
+        (
+            format!("{GOOD}[consensus]\npropose_timeout_ms = 1\n"),
+            "consensus.propose_timeout_ms",
+        ),
+        (
+            format!("{GOOD}[consensus]\npropose_timout_ms = 100\n"),
+            "propose_timout_ms",
+        ),
+        (
+            format!("{GOOD}[consensus]\nmax_block_txs = 0\n"),
+            "consensus.max_block_txs",
+        ),
+        (
+            GOOD.replace("moniker = \"validator-0\"", "moniker = 7"),
+            "moniker",
+        ),
+        (
+            format!("{GOOD}[mempool]\ngap_expiry_blocks = 0\n"),
+            "mempool.gap_expiry_blocks",
+        ),
+        (format!("{GOOD}[mempool]\nmax_mb = 0\n"), "mempool.max_mb"),
+        // GOOD ends inside [api].
+        (
+            format!("{GOOD}max_connections_per_client = 0\n"),
+            "api.max_connections_per_client",
+        ),
+        (
+            format!("{GOOD}max_connections = 10\nmax_connections_per_client = 20\n"),
+            "api.max_connections_per_client",
+        ),
+        (
+            format!("{GOOD}requests_per_second_per_client = 0\n"),
+            "api.requests_per_second_per_client",
+        ),
+        (
+            format!("{GOOD}request_timeout_ms = 50\n"),
+            "api.request_timeout_ms",
+        ),
+        (
+            format!("{GOOD}request_timeout_ms = 5000\nidle_timeout_ms = 5000\n"),
+            "api.idle_timeout_ms",
+        ),
+        (format!("{GOOD}max_conections = 5\n"), "max_conections"),
+        (
+            format!("{GOOD}[mempool]\nmax_mb = 8\nmax_account_mb = 9\n"),
+            "mempool.max_account_mb",
+        ),
+        (format!("{GOOD}[store]\ncache_mb = 1\n"), "store.cache_mb"),
+        (format!("{GOOD}[store]\ncache_mb = \"big\"\n"), "cache_mb"),
+        (format!("{GOOD}[store]\ncach_mb = 64\n"), "cach_mb"),
+        (
+            format!("{GOOD}[store]\nunpersisted_mb = 0\n"),
+            "store.unpersisted_mb",
+        ),
+        (
+            format!("{GOOD}[store]\nstate_cache_mb = -1\n"),
+            "state_cache_mb",
+        ),
+        (
+            format!("{GOOD}[store]\npersist_interval_ms = 1\n"),
+            "store.persist_interval_ms",
+        ),
+        (format!("{GOOD}[index]\nenabled = \"yes\"\n"), "enabled"),
+        (format!("{GOOD}[index]\nenable = false\n"), "enable"),
+        (
+            format!("{GOOD}[mempool]\ngap_expiry_blocks = -5\n"),
+            "gap_expiry_blocks",
+        ),
+    ];
+    for (text, field) in cases {
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains(field), "`{field}` not in: {err}");
+    }
+}
