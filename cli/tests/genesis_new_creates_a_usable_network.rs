@@ -1,5 +1,6 @@
 //! `assent genesis new` writes a valid genesis and a keystore a new user can
 //! list; `assent genesis validate` names the offending field of a bad file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
