@@ -78,7 +78,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(assent_node::run::run(&home)) {
+    let result = runtime.block_on(assent_node::run::run(&home));
+    // Stop the engine's tasks first, so that the error below is the last
+    // line the node prints (they log their own shutdown).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(3));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(target: "assent::node", error = %e, "assentd stopped");

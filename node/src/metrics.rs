@@ -135,6 +135,13 @@ pub struct Metrics {
     api_requests: HistogramFamily<ApiLabels>,
     streams_refused: Family<ReasonLabels, Counter>,
     api_clients_refused: Family<ReasonLabels, Counter>,
+    equivocations: Family<KindLabels, Counter>,
+}
+
+/// Labels of the equivocation-evidence counter: `vote` or `proposal`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
 }
 
 impl fmt::Debug for Metrics {
@@ -171,6 +178,7 @@ impl Metrics {
         let api_requests: HistogramFamily<ApiLabels> = Family::new_with_constructor(api_histogram);
         let streams_refused = Family::<ReasonLabels, Counter>::default();
         let api_clients_refused = Family::<ReasonLabels, Counter>::default();
+        let equivocations = Family::<KindLabels, Counter>::default();
         registry.register(
             "height",
             "Height of the last committed block",
@@ -212,6 +220,11 @@ impl Metrics {
             "HTTP connections and requests refused by the per-client limits, by reason (connections, client_connections, clients, rate, streams, exports)",
             api_clients_refused.clone(),
         );
+        registry.register(
+            "consensus_equivocation_evidence",
+            "Pairs of conflicting signed votes or proposals by one validator for one height and round, as the consensus engine reported them at finalization (kind = vote or proposal)",
+            equivocations.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -223,7 +236,16 @@ impl Metrics {
             api_requests,
             streams_refused,
             api_clients_refused,
+            equivocations,
         }
+    }
+
+    /// Counts `n` pairs of conflicting messages of one `kind` (`vote` or
+    /// `proposal`) by one validator.
+    pub fn equivocation(&self, kind: &'static str, n: usize) {
+        self.equivocations
+            .get_or_create(&KindLabels { kind })
+            .inc_by(n as u64);
     }
 
     /// Counts one connection or request refused by a per-client limit.

@@ -234,12 +234,14 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     let mut consensus = crate::consensus::engine::start(shared.clone(), key).await?;
     tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
 
+    let halted = consensus.halted();
     let outcome = tokio::select! {
         r = &mut consensus.done => match r {
             Ok(Ok(())) => Err(NodeError::Consensus("the consensus engine stopped".into())),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
         },
+        () = halted => Err(NodeError::Consensus(why_halted(&cfg.wal_path()))),
         _ = shutdown_signal() => {
             tracing::info!(target: "assent::node", "shutting down");
             Ok(())
@@ -251,6 +253,32 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     gossip_task.abort();
     let _ = std::fs::remove_file(&pid_path);
     outcome
+}
+
+/// Why the engine halted, as far as the node can tell: the WAL's disk is
+/// full, the WAL cannot be written, or (neither) the engine's own reason is
+/// in the log line before.
+fn why_halted(wal: &Path) -> String {
+    let dir = wal.parent().unwrap_or(wal);
+    let probe = dir.join(".write-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        use std::io::Write as _;
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    let stopped = "the consensus engine stopped signing after a failed write to its WAL";
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::StorageFull => format!(
+            "{stopped}: {}",
+            crate::storage::backend::out_of_space(&format!("the consensus WAL ({})", dir.display()))
+        ),
+        Err(e) => format!(
+            "{stopped}: {} cannot be written ({e}); fix it and restart assentd (keep data/wal: it stops this validator from signing twice)",
+            dir.display()
+        ),
+        Ok(()) => "the consensus engine stopped itself after a safety-critical failure (its reason is logged just before this line); fix it and restart assentd (keep data/wal: it stops this validator from signing twice)".to_string(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -10,6 +10,8 @@
 //! `assent` and `assentd` (their packages have integration tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod history;
+pub mod lab;
 pub mod standards;
 
 use std::net::TcpListener;
@@ -73,10 +75,17 @@ fn free_base(n: usize) -> u16 {
 pub struct Node {
     pub home: PathBuf,
     pub api: String,
+    /// Extra environment for the process (e.g. libfaketime's).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
 impl Node {
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn running(&mut self) -> bool {
         match &mut self.child {
             Some(c) => matches!(c.try_wait(), Ok(None)),
@@ -92,6 +101,8 @@ pub struct Net {
     pub nodes: Vec<Node>,
     pub chain_id: String,
     http: reqwest::blocking::Client,
+    /// Set when the nodes live in network namespaces ([`Net::in_lab`]).
+    pub lab: Option<lab::Lab>,
 }
 
 fn assent(args: &[&str]) -> std::process::Output {
@@ -136,6 +147,7 @@ impl Net {
             nodes.push(Node {
                 home,
                 api,
+                env: Vec::new(),
                 child: None,
             });
         }
@@ -152,7 +164,49 @@ impl Net {
             nodes,
             chain_id,
             http,
+            lab: None,
         }
+    }
+
+    /// Lays out an `n`-validator network whose nodes each run in a network
+    /// namespace of a new [`lab::Lab`] (not started). Every address in the
+    /// configs becomes the owning node's lab address.
+    pub fn in_lab(n: usize) -> Net {
+        let lab = lab::Lab::new(n);
+        let mut net = Net::new(n);
+        let port_of = |api: &str| -> u16 { api.rsplit(':').next().unwrap().parse().unwrap() };
+        // Node i's ports are base + 10 i + 0..3 (see `free_base`).
+        let base = port_of(&net.nodes[0].api) - 2;
+        // Node i's address wherever a port of node i appears: configs, and
+        // the genesis (validators' p2p addresses pin their peer ids).
+        let relocate = |path: &Path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut out = String::new();
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("127.0.0.1") {
+                out.push_str(&rest[..at]);
+                let after = &rest[at + "127.0.0.1".len()..];
+                let digits: String = after
+                    .trim_start_matches(['/', ':', 't', 'c', 'p'])
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let port: u16 = digits.parse().expect("an address with a port");
+                out.push_str(&lab.ip(usize::from((port - base) / 10)));
+                rest = after;
+            }
+            out.push_str(rest);
+            std::fs::write(path, out).unwrap();
+        };
+        relocate(&net.genesis_path());
+        for i in 0..n {
+            let home = net.nodes[i].home.clone();
+            relocate(&home.join("config.toml"));
+            relocate(&home.join("genesis.toml"));
+            net.nodes[i].api = net.nodes[i].api.replace("127.0.0.1", &lab.ip(i));
+        }
+        net.lab = Some(lab);
+        net
     }
 
     pub fn start(&mut self, i: usize) {
@@ -162,8 +216,18 @@ impl Net {
             .append(true)
             .open(node.home.join("assentd.log"))
             .unwrap();
-        let child = Command::new(bin("assentd"))
+        let mut cmd = match &self.lab {
+            Some(lab) => {
+                let mut prefix = lab.exec_in(i).into_iter();
+                let mut c = Command::new(prefix.next().unwrap());
+                c.args(prefix).arg(bin("assentd"));
+                c
+            }
+            None => Command::new(bin("assentd")),
+        };
+        let child = cmd
             .args(["start", "--home", node.home.to_str().unwrap()])
+            .envs(node.env.iter().map(|(k, v)| (k, v)))
             .env("ASSENT_PASSPHRASE", PASS)
             .env(
                 "RUST_LOG",
@@ -228,6 +292,23 @@ impl Net {
             .send()
             .ok()?;
         r.json().ok()
+    }
+
+    /// The sum of a metric's samples on node `i` (0 when it has none).
+    pub fn metric(&self, i: usize, name: &str) -> u64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.nodes[i].api))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default();
+        text.lines()
+            .filter(|l| {
+                l.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with([' ', '{']))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
     }
 
     pub fn status(&self, i: usize) -> Option<Value> {

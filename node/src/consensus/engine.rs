@@ -65,6 +65,29 @@ impl std::fmt::Debug for Consensus {
 }
 
 impl Consensus {
+    /// Resolves if the engine stops its actors by itself. Malachite does so
+    /// on a safety-critical failure (a consensus WAL write or flush that
+    /// failed): it signs nothing more and keeps the process alive, which
+    /// would leave a validator that looks up but never votes. The node
+    /// exits instead, with the reason ([`crate::run`]); the WAL keeps every
+    /// message that was sent, so a restart cannot sign a conflicting one.
+    pub fn halted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let node = self.engine.actor.clone();
+        async move {
+            let mut had_children = false;
+            loop {
+                // A watchdog's poll interval, not a wait for an event.
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let children = node.get_children().len();
+                if children > 0 {
+                    had_children = true;
+                } else if had_children {
+                    return;
+                }
+            }
+        }
+    }
+
     /// Stops the engine and waits for it.
     pub async fn stop(self) {
         self.engine.actor.stop(None);

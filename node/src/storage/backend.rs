@@ -20,7 +20,7 @@ pub type Op = (Vec<u8>, Option<Vec<u8>>);
 pub enum StoreError {
     #[error("cannot open the store at {path}: {source}; if its files are corrupt, move {path} away (only the store; keep data/wal: it stops this validator from signing twice) and restart: the node syncs its chain from its peers")]
     Open { path: String, source: sled::Error },
-    #[error("store I/O failed: {0}")]
+    #[error("{}", sled_message(.0))]
     Io(#[from] sled::Error),
     #[error(transparent)]
     Journal(#[from] JournalError),
@@ -38,6 +38,22 @@ pub enum StoreError {
     Background { task: &'static str, why: String },
     #[error("injected failure at storage step {0} (test)")]
     Injected(usize),
+}
+
+/// What an operator must know of a sled failure: a full disk says so and
+/// what to do; anything else names the store.
+fn sled_message(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+            out_of_space("the state store (data/store/sled)")
+        }
+        other => format!("store I/O failed in data/store: {other}"),
+    }
+}
+
+/// The message for a full disk under `what`.
+pub(crate) fn out_of_space(what: &str) -> String {
+    format!("no space left on the disk that holds {what}; free space there and restart assentd: every committed block is kept in the block journal and the node catches up from its peers")
 }
 
 /// What the node needs from durable storage.

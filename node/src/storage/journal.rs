@@ -51,7 +51,7 @@ const SUFFIX: &str = ".journal";
 /// anything is written, so the journal stays usable.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("journal I/O failed on {}: {source}", .path.display())]
+    #[error("{}", journal_io_message(.path, .source))]
     Io { path: PathBuf, source: io::Error },
     #[error("the block journal is corrupt in {} at {} (offset {offset}): {why}; restore this node's store directory (data/store) from a backup, or move it away and restart so the node syncs from its peers (keep data/wal: it stops this validator from signing twice)", .file.display(), HeightAt(.height))]
     Corrupt {
@@ -76,6 +76,14 @@ pub enum JournalError {
     Config(&'static str),
     #[error("the block journal refuses writes after an earlier failure ({0}); stop the node and restart it so the journal is reopened and its tail repaired")]
     Failed(String),
+}
+
+fn journal_io_message(path: &std::path::Path, e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::StorageFull {
+        super::backend::out_of_space(&format!("the block journal ({})", path.display()))
+    } else {
+        format!("journal I/O failed on {}: {e}", path.display())
+    }
 }
 
 struct HeightAt<'a>(&'a Option<u64>);

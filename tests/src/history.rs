@@ -1,0 +1,596 @@
+//! A client history for fault scenarios, and the checker that judges it.
+//!
+//! [`Driver`] plays consumers and an enterprise against whichever nodes
+//! answer: each consumer registers, grants acme a consent, then transfers
+//! points and sometimes revokes; acme records uses against the consents it
+//! knows, revoked ones included. Every tx is signed once and, until it is
+//! seen in a committed block, re-sent (the same bytes) to another node, so
+//! a fault can delay a tx but never make the client sign a second one with
+//! the same nonce. A tx is *acknowledged* once the client has seen it in a
+//! committed block on some node.
+//!
+//! [`check`] then reads every node's chain and holds it to what BFT
+//! promises: the same block hash and state root on every node at every
+//! height; every acknowledged tx present, with the same outcome, on every
+//! node; no use settled under a consent whose revocation was committed
+//! before it; points conserved (balances plus the operators' pool equal the
+//! genesis supply) and every balance equal to what the committed events say;
+//! and no equivocation evidence seen by any node.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::terms::Level;
+use assent_contracts::tx::{
+    GrantConsent, RecordUse, RegisterConsumer, RevokeConsent, Transfer, Use, UseBasis,
+};
+use assent_contracts::{AccountId, Amount, ConsentId, Hash32, Payload, TxBody};
+use serde_json::{json, Value};
+
+use crate::{wait_until, Net};
+
+/// What the client saw become of one tx.
+#[derive(Clone, Debug)]
+pub struct Acked {
+    pub height: u64,
+    pub committed: bool,
+}
+
+/// The client's record of a run.
+#[derive(Debug, Default)]
+pub struct History {
+    /// Tx id → its outcome, for every tx seen in a committed block.
+    pub acked: BTreeMap<String, Acked>,
+    /// Txs signed (each once).
+    pub signed: u64,
+    /// Times a tx was sent again because no block had it yet.
+    pub resent: u64,
+    /// Consumers the run created (their accounts, for the balance checks).
+    pub accounts: BTreeSet<String>,
+}
+
+struct Pending {
+    hex: String,
+    sent: Instant,
+}
+
+struct Agent {
+    key: Keypair,
+    nonce: u64,
+    consent: Option<ConsentId>,
+    revoked: bool,
+    pending: Option<(String, Pending)>,
+}
+
+/// A small xorshift generator (the driver's choices vary by seed).
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Runs the client history in a thread until [`Driver::stop`].
+#[derive(Debug)]
+pub struct Driver {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<History>>,
+}
+
+impl Driver {
+    /// `consumers` agents, each with at most one tx in flight; acme records
+    /// up to `uses_per_record` uses per tx.
+    pub fn start(net: &Net, consumers: usize, uses_per_record: usize) -> Driver {
+        let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
+        let chain = net.chain_id.clone();
+        let acme = net.key("acme");
+        let acme_nonce = net.next_nonce(0, &acme.account());
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let salt = std::process::id() as u64;
+        let thread = std::thread::spawn(move || {
+            let mut agents: Vec<Agent> = (0..consumers)
+                .map(|c| {
+                    let mut seed = [0x5au8; 32];
+                    seed[..8].copy_from_slice(&(c as u64).to_le_bytes());
+                    seed[8..16].copy_from_slice(&salt.to_le_bytes());
+                    Agent {
+                        key: Keypair::from_seed(seed),
+                        nonce: 0,
+                        consent: None,
+                        revoked: false,
+                        pending: None,
+                    }
+                })
+                .collect();
+            agents.push(Agent {
+                key: acme,
+                nonce: acme_nonce,
+                consent: None,
+                revoked: false,
+                pending: None,
+            });
+            let mut run = Run {
+                http: reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(2))
+                    .build()
+                    .unwrap(),
+                apis,
+                chain,
+                down_until: BTreeMap::new(),
+                seen: 0,
+                history: History::default(),
+                rng: Rng(salt | 1),
+                uses_per_record,
+                turn: 0,
+                acme: agents[consumers].key.account(),
+                accounts: agents[..consumers]
+                    .iter()
+                    .map(|a| a.key.account())
+                    .collect(),
+            };
+            for a in &agents[..consumers] {
+                run.history.accounts.insert(a.key.account().to_string());
+            }
+            while !flag.load(Ordering::Relaxed) {
+                run.round(&mut agents);
+                // Pacing of the offered load, not a wait for a condition.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            run.history
+        });
+        Driver {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops offering txs and returns the history.
+    pub fn stop(mut self) -> History {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+struct Run {
+    http: reqwest::blocking::Client,
+    apis: Vec<String>,
+    chain: String,
+    /// Nodes that did not answer are left alone for a while.
+    down_until: BTreeMap<usize, Instant>,
+    seen: u64,
+    history: History,
+    rng: Rng,
+    uses_per_record: usize,
+    turn: usize,
+    acme: AccountId,
+    accounts: Vec<AccountId>,
+}
+
+impl Run {
+    fn get(&mut self, i: usize, path: &str) -> Option<Value> {
+        if self.down_until.get(&i).is_some_and(|t| Instant::now() < *t) {
+            return None;
+        }
+        let got = self
+            .http
+            .get(format!("{}{path}", self.apis[i]))
+            .send()
+            .ok()
+            .and_then(|r| r.json::<Value>().ok());
+        if got.is_none() {
+            self.down_until
+                .insert(i, Instant::now() + Duration::from_secs(3));
+        }
+        got
+    }
+
+    fn round(&mut self, agents: &mut [Agent]) {
+        // Follow the chain on the highest node that answers.
+        let heights: Vec<(usize, u64)> = (0..self.apis.len())
+            .filter_map(|i| Some((i, self.get(i, "/v1/status")?["height"].as_u64()?)))
+            .collect();
+        let Some(&(best, top)) = heights.iter().max_by_key(|(_, h)| *h) else {
+            return;
+        };
+        while self.seen < top {
+            let Some(block) = self.get(best, &format!("/v1/blocks/{}", self.seen + 1)) else {
+                break;
+            };
+            self.seen += 1;
+            self.absorb(&block, agents);
+        }
+        // Sign what comes next for every idle agent; re-send what is late.
+        let mut batch = Vec::new();
+        let known: Vec<(AccountId, ConsentId)> = agents
+            .iter()
+            .filter_map(|a| Some((a.key.account(), a.consent?)))
+            .collect();
+        let consumers = agents.len() - 1;
+        for (n, a) in agents.iter_mut().enumerate() {
+            match &mut a.pending {
+                Some((_, p)) if p.sent.elapsed() > Duration::from_secs(6) => {
+                    p.sent = Instant::now();
+                    self.history.resent += 1;
+                    batch.push(p.hex.clone());
+                }
+                Some(_) => {}
+                None => {
+                    let payload = if n == consumers {
+                        self.record_uses(&known)
+                    } else {
+                        Some(self.consumer_step(a))
+                    };
+                    if let Some(payload) = payload {
+                        let tx = TxBody {
+                            sender: a.key.account(),
+                            nonce: a.nonce,
+                            payload,
+                        }
+                        .sign(&self.chain, &a.key);
+                        let hex = hex::encode(tx.encode());
+                        self.history.signed += 1;
+                        batch.push(hex.clone());
+                        a.pending = Some((
+                            tx.id().to_string(),
+                            Pending {
+                                hex,
+                                sent: Instant::now(),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        // Round robin over the nodes that answered.
+        let up: Vec<usize> = heights.iter().map(|(i, _)| *i).collect();
+        self.turn += 1;
+        let to = up[self.turn % up.len()];
+        let _ = self
+            .http
+            .post(format!("{}/v1/txs/batch", self.apis[to]))
+            .json(&json!({ "txs": batch }))
+            .send();
+    }
+
+    /// A consumer registers, grants acme a consent, then transfers a point
+    /// to another consumer (refused while it has none) or, now and then,
+    /// revokes its consent.
+    fn consumer_step(&mut self, a: &Agent) -> Payload {
+        match (a.nonce, a.consent) {
+            (0, _) => Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            (1, _) => Payload::GrantConsent(GrantConsent {
+                enterprise: self.acme,
+                categories: vec!["Purchase".parse().unwrap()],
+                purposes: vec!["DirectMarketing".parse().unwrap()],
+                level: Level::Pseudonymous,
+                price_per_use: Amount(1 + self.rng.below(3)),
+                max_uses: None,
+                expires_at: None,
+                request: None,
+            }),
+            (_, Some(consent)) if !a.revoked && self.rng.below(10) == 0 => {
+                Payload::RevokeConsent(RevokeConsent { consent })
+            }
+            _ => {
+                let to = self.accounts[self.rng.below(self.accounts.len() as u64) as usize];
+                Payload::Transfer(Transfer {
+                    to,
+                    amount: Amount(1),
+                })
+            }
+        }
+    }
+
+    /// acme records uses under consents it has seen granted, revoked ones
+    /// included (those must be refused).
+    fn record_uses(&mut self, known: &[(AccountId, ConsentId)]) -> Option<Payload> {
+        if known.is_empty() {
+            return None;
+        }
+        let uses = (0..self.uses_per_record)
+            .map(|k| {
+                let (consumer, consent) = known[self.rng.below(known.len() as u64) as usize];
+                let mut evidence = [0u8; 32];
+                evidence[..8].copy_from_slice(&self.rng.below(u64::MAX).to_le_bytes());
+                evidence[8..16].copy_from_slice(&(k as u64).to_le_bytes());
+                Use {
+                    consumer,
+                    basis: UseBasis::Consent(consent),
+                    category: "Purchase".parse().unwrap(),
+                    purpose: "DirectMarketing".parse().unwrap(),
+                    level: Level::Pseudonymous,
+                    units: 1,
+                    evidence_hash: Hash32(evidence),
+                }
+            })
+            .collect();
+        Some(Payload::RecordUse(RecordUse { uses }))
+    }
+
+    /// Marks the block's txs acknowledged and learns consents from its events.
+    fn absorb(&mut self, block: &Value, agents: &mut [Agent]) {
+        let height = block["header"]["height"].as_u64().unwrap_or(self.seen);
+        for r in block["results"].as_array().into_iter().flatten() {
+            let id = r["tx_id"].as_str().unwrap_or_default().to_string();
+            let committed = r["status"] == "committed";
+            for a in agents.iter_mut() {
+                if a.pending.as_ref().is_some_and(|(p, _)| *p == id) {
+                    a.pending = None;
+                    if r["code"] == "bad_nonce" {
+                        // The same bytes, committed earlier: nothing to learn.
+                        continue;
+                    }
+                    a.nonce += 1;
+                    self.history
+                        .acked
+                        .insert(id.clone(), Acked { height, committed });
+                }
+            }
+            for e in r["events"].as_array().into_iter().flatten() {
+                if let Some(g) = e.get("consent_granted") {
+                    let consumer = g["consumer"].as_str().unwrap_or_default();
+                    let id: ConsentId = g["consent"].as_str().unwrap_or_default().parse().unwrap();
+                    if let Some(a) = agents
+                        .iter_mut()
+                        .find(|a| a.key.account().to_string() == consumer)
+                    {
+                        a.consent = Some(id);
+                    }
+                }
+                if let Some(g) = e.get("consent_revoked") {
+                    let consumer = g["consumer"].as_str().unwrap_or_default();
+                    if let Some(a) = agents
+                        .iter_mut()
+                        .find(|a| a.key.account().to_string() == consumer)
+                    {
+                        a.revoked = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the checker found; every count but `acked`, `heights` and `uses_*`
+/// must be 0.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The common height all nodes reached and were compared up to.
+    pub heights: u64,
+    pub acked: usize,
+    /// Acknowledged txs missing, or with another outcome, on a node.
+    pub lost: usize,
+    /// Heights at which two nodes hold different blocks or state roots.
+    pub divergent: usize,
+    /// Uses settled under a consent revoked in an earlier tx.
+    pub settled_after_revocation: usize,
+    /// Uses the chain settled and refused.
+    pub uses_settled: u64,
+    pub uses_refused_revoked: u64,
+    /// Accounts whose balance differs from what the committed events say,
+    /// on any node, plus 1 if the supply is not conserved.
+    pub wrong_balances: usize,
+    /// Equivocation evidence (double votes or proposals) any node saw.
+    pub double_signs: u64,
+    /// The first few problems, in words.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    fn problem(&mut self, p: String) {
+        if self.problems.len() < 20 {
+            self.problems.push(p);
+        }
+    }
+}
+
+/// Reads every node's chain and checks it against `history` (see the
+/// module's doc). Every node must be running and connected.
+pub fn check(net: &Net, history: &History) -> Report {
+    let n = net.nodes.len();
+    let mut r = Report::default();
+    // Quiet first: the txs still in mempools commit, then one more height
+    // on every node, so balances read below belong to the last block read.
+    let quiet = wait_until("every mempool to empty", Duration::from_secs(120), || {
+        (0..n).all(|i| net.status(i).is_some_and(|s| s["mempool"] == 0))
+    });
+    assert!(
+        quiet,
+        "the nodes' mempools did not empty after the history stopped"
+    );
+    let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0) + 1;
+    for i in 0..n {
+        net.wait_height(i, top, Duration::from_secs(120));
+    }
+    let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0);
+    for i in 0..n {
+        net.wait_height(i, top, Duration::from_secs(120));
+    }
+    r.heights = top;
+    // Blocks, compared across nodes.
+    let mut chain: Vec<Value> = Vec::with_capacity(top as usize);
+    for h in 1..=top {
+        let blocks: Vec<Option<Value>> = (0..n)
+            .map(|i| {
+                let mut b = None;
+                wait_until(
+                    &format!("block {h} on node {i}"),
+                    Duration::from_secs(20),
+                    || {
+                        b = net.get(i, &format!("/v1/blocks/{h}"));
+                        b.as_ref().is_some_and(|b| b["block_hash"].is_string())
+                    },
+                );
+                b
+            })
+            .collect();
+        let key = |b: &Option<Value>| {
+            b.as_ref()
+                .map(|b| (b["block_hash"].clone(), b["header"]["state_root"].clone()))
+        };
+        if blocks
+            .iter()
+            .any(|b| key(b) != key(&blocks[0]) || b.is_none())
+        {
+            r.divergent += 1;
+            let seen: Vec<_> = blocks.iter().map(key).collect();
+            r.problem(format!("height {h}: nodes hold {seen:?}"));
+        }
+        chain.push(blocks.into_iter().next().flatten().unwrap_or(Value::Null));
+    }
+    // Acknowledged txs, by the chain.
+    let mut outcome: BTreeMap<String, Acked> = BTreeMap::new();
+    for b in &chain {
+        let height = b["header"]["height"].as_u64().unwrap_or(0);
+        for t in b["results"].as_array().into_iter().flatten() {
+            outcome
+                .entry(t["tx_id"].as_str().unwrap_or_default().to_string())
+                .or_insert(Acked {
+                    height,
+                    committed: t["status"] == "committed",
+                });
+        }
+    }
+    r.acked = history.acked.len();
+    for (id, want) in &history.acked {
+        match outcome.get(id) {
+            Some(got) if got.height == want.height && got.committed == want.committed => {}
+            got => {
+                r.lost += 1;
+                r.problem(format!(
+                    "tx {id}: the client saw {want:?}, the chain has {got:?}"
+                ));
+            }
+        }
+    }
+    // Revocations before uses; balances from events.
+    let genesis: toml::Value =
+        toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
+    let mut expect: BTreeMap<String, i128> = BTreeMap::new();
+    let mut supply: i128 = 0;
+    for b in genesis["balances"].as_array().into_iter().flatten() {
+        let amount = i128::from(b["amount"].as_integer().unwrap());
+        *expect
+            .entry(b["account"].as_str().unwrap().to_string())
+            .or_default() += amount;
+        supply += amount;
+    }
+    let operators: Vec<String> = genesis["operators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| o["account"].as_str().unwrap().to_string())
+        .collect();
+    for a in history.accounts.iter().chain(&operators) {
+        expect.entry(a.clone()).or_default();
+    }
+    let mut revoked: BTreeSet<String> = BTreeSet::new();
+    let mut pool: i128 = 0;
+    let amount = |v: &Value| i128::from(v.as_u64().unwrap_or(0));
+    let events = chain.iter().flat_map(|b| {
+        b["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["events"].as_array().into_iter().flatten())
+            .chain(b["end_events"].as_array().into_iter().flatten())
+    });
+    for e in events {
+        let Some((kind, e)) = e.as_object().and_then(|o| o.iter().next()) else {
+            continue;
+        };
+        match kind.as_str() {
+            "consent_revoked" => {
+                revoked.insert(e["consent"].as_str().unwrap_or_default().to_string());
+            }
+            "use_settled" => {
+                r.uses_settled += 1;
+                if let Some(c) = e["basis"]["consent"].as_str() {
+                    if revoked.contains(c) {
+                        r.settled_after_revocation += 1;
+                        r.problem(format!(
+                            "use {} settled under revoked consent {c}",
+                            e["use_id"]
+                        ));
+                    }
+                }
+                *expect
+                    .entry(e["enterprise"].as_str().unwrap_or_default().into())
+                    .or_default() -= amount(&e["paid"]);
+                *expect
+                    .entry(e["consumer"].as_str().unwrap_or_default().into())
+                    .or_default() += amount(&e["to_consumer"]);
+                pool += amount(&e["to_operators"]);
+            }
+            "use_rejected" if e["code"] == "consent_revoked" => {
+                r.uses_refused_revoked += 1;
+            }
+            "transferred" => {
+                *expect
+                    .entry(e["from"].as_str().unwrap_or_default().into())
+                    .or_default() -= amount(&e["amount"]);
+                *expect
+                    .entry(e["to"].as_str().unwrap_or_default().into())
+                    .or_default() += amount(&e["amount"]);
+            }
+            "minted" => {
+                *expect
+                    .entry(e["to"].as_str().unwrap_or_default().into())
+                    .or_default() += amount(&e["amount"]);
+                supply += amount(&e["amount"]);
+            }
+            "operator_rewards" => {
+                for o in &operators {
+                    *expect.entry(o.clone()).or_default() += amount(&e["each"]);
+                }
+                pool -= amount(&e["each"]) * operators.len() as i128;
+            }
+            _ => {}
+        }
+    }
+    let total: i128 = expect.values().sum::<i128>() + pool;
+    if total != supply || pool < 0 || pool >= operators.len().max(1) as i128 {
+        r.wrong_balances += 1;
+        r.problem(format!(
+            "points not conserved: balances {} + pool {pool} != supply {supply}",
+            total - pool
+        ));
+    }
+    for (account, want) in &expect {
+        for i in 0..n {
+            let got = net
+                .get(i, &format!("/v1/accounts/{account}"))
+                .and_then(|v| v["balance"].as_u64())
+                .map(i128::from)
+                .unwrap_or(0);
+            if got != *want {
+                r.wrong_balances += 1;
+                r.problem(format!(
+                    "{account} on node {i}: balance {got}, events say {want}"
+                ));
+            }
+        }
+    }
+    for i in 0..n {
+        r.double_signs += net.metric(i, "assent_consensus_equivocation_evidence_total");
+    }
+    r
+}

@@ -1,0 +1,197 @@
+//! A network lab: each node in its own Linux network namespace, joined by
+//! veth pairs to one bridge, so that faults cross a real network stack.
+//!
+//! - Node `i` has the address `10.77.K.(i+1)`; the bridge (this process's
+//!   side, where the tests' HTTP clients live) has `10.77.K.254`.
+//! - A partition is a set of blackhole routes inside the namespaces: a node
+//!   cannot send to the nodes of the other side, while the test still
+//!   reaches every node's API. Healing deletes the routes.
+//! - Everything is named after this process and removed on drop, also when
+//!   a test fails; labs left behind by a killed test run are removed by the
+//!   next one.
+//!
+//! It needs root and `ip` (iproute2). One lab runs at a time in a test
+//! binary (a lock), so scenarios do not share the two cores.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static NEXT: AtomicU8 = AtomicU8::new(0);
+
+/// Runs `ip ARGS`; panics with its stderr when it fails.
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("run `ip` (iproute2; the fault tests need it and root)");
+    assert!(
+        out.status.success(),
+        "ip {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+}
+
+/// Like [`ip`], ignoring failure (teardown of what may be gone already).
+fn ip_quiet(args: &[&str]) {
+    let _ = Command::new("ip").args(args).output();
+}
+
+#[derive(Debug)]
+pub struct Lab {
+    subnet: u8,
+    bridge: String,
+    pub namespaces: Vec<String>,
+    blackholes: Mutex<Vec<(usize, usize)>>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    /// `n` namespaces on a fresh bridge.
+    pub fn new(n: usize) -> Lab {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        remove_leftovers();
+        let pid = std::process::id();
+        let k = NEXT.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("al{pid}x{k}");
+        let subnet = ((pid as u64 * 7 + k as u64) % 250) as u8 + 1;
+        let bridge = format!("{tag}b");
+        let lab = Lab {
+            subnet,
+            bridge: bridge.clone(),
+            namespaces: (0..n).map(|i| format!("{tag}n{i}")).collect(),
+            blackholes: Mutex::new(Vec::new()),
+            _turn: turn,
+        };
+        ip(&["link", "add", &bridge, "type", "bridge"]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("10.77.{subnet}.254/24"),
+            "dev",
+            &bridge,
+        ]);
+        ip(&["link", "set", &bridge, "up"]);
+        for (i, ns) in lab.namespaces.iter().enumerate() {
+            let host_end = format!("{tag}h{i}");
+            let ns_end = format!("{tag}v{i}");
+            ip(&["netns", "add", ns]);
+            ip(&[
+                "link", "add", &host_end, "type", "veth", "peer", "name", &ns_end,
+            ]);
+            ip(&["link", "set", &ns_end, "netns", ns]);
+            ip(&["link", "set", &host_end, "master", &bridge, "up"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{}/24", lab.ip(i)),
+                "dev",
+                &ns_end,
+            ]);
+            ip(&["-n", ns, "link", "set", &ns_end, "up"]);
+        }
+        lab
+    }
+
+    /// Node `i`'s address.
+    pub fn ip(&self, i: usize) -> String {
+        format!("10.77.{}.{}", self.subnet, i + 1)
+    }
+
+    /// The command prefix that runs a program inside node `i`'s namespace.
+    pub fn exec_in(&self, i: usize) -> Vec<String> {
+        vec![
+            "ip".into(),
+            "netns".into(),
+            "exec".into(),
+            self.namespaces[i].clone(),
+        ]
+    }
+
+    /// Cuts every link between nodes of different `sides` (both ways).
+    /// Nodes not named keep all their links.
+    pub fn partition(&self, sides: &[&[usize]]) {
+        let mut holes = self.blackholes.lock().unwrap();
+        for (a, side) in sides.iter().enumerate() {
+            for other in &sides[a + 1..] {
+                for &i in *side {
+                    for &j in *other {
+                        for (from, to) in [(i, j), (j, i)] {
+                            ip(&[
+                                "-n",
+                                &self.namespaces[from],
+                                "route",
+                                "add",
+                                "blackhole",
+                                &format!("{}/32", self.ip(to)),
+                            ]);
+                            holes.push((from, to));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Restores every link cut by [`Lab::partition`].
+    pub fn heal(&self) {
+        let mut holes = self.blackholes.lock().unwrap();
+        for (from, to) in holes.drain(..) {
+            ip(&[
+                "-n",
+                &self.namespaces[from],
+                "route",
+                "del",
+                "blackhole",
+                &format!("{}/32", self.ip(to)),
+            ]);
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            ip_quiet(&["netns", "del", ns]);
+        }
+        ip_quiet(&["link", "del", &self.bridge]);
+    }
+}
+
+/// Removes namespaces and bridges of labs whose test process is gone.
+fn remove_leftovers() {
+    let alive = |tag: &str| -> bool {
+        let pid: String = tag
+            .trim_start_matches("al")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        pid.parse::<u32>()
+            .is_ok_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+    };
+    if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            if name.starts_with("al") && name.contains('x') && !alive(name) {
+                ip_quiet(&["netns", "del", name]);
+            }
+        }
+    }
+    if let Ok(out) = Command::new("ip")
+        .args(["-o", "link", "show", "type", "bridge"])
+        .output()
+    {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let name = line.split(':').nth(1).unwrap_or("").trim();
+            if name.starts_with("al") && name.ends_with('b') && !alive(name) {
+                ip_quiet(&["link", "del", name]);
+            }
+        }
+    }
+}

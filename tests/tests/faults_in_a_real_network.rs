@@ -1,0 +1,334 @@
+//! The fault campaign, short form: four real validators, each in its own
+//! network namespace, under a client history (registrations, grants,
+//! revocations, uses, transfers), with one fault per scenario. After each,
+//! the checker (`assent_tests::history::check`) reads every node's chain:
+//! no acknowledged tx lost, no fork, no use settled after a committed
+//! revocation, points conserved, no equivocation. Needs root and iproute2
+//! (and libfaketime for the clock scenario); `.ci/run` installs them.
+//!
+//! The long campaign (every scenario, repeatedly, under heavier load) is
+//! `fault_campaign_long`, ignored here: see FAULTS.md for its command.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use assent_tests::history::{check, Driver, Report};
+use assent_tests::{wait_until, Net};
+
+/// Consumers in the short form's client history, and uses per RecordUse.
+const CONSUMERS: usize = 24;
+const USES: usize = 8;
+
+/// A started lab network with the client history running.
+fn lab(n: usize) -> (Net, Driver) {
+    let mut net = Net::in_lab(n);
+    net.start_all();
+    for i in 0..n {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    (net, driver)
+}
+
+/// The highest height any of `nodes` reports.
+fn top(net: &Net, nodes: &[usize]) -> u64 {
+    nodes
+        .iter()
+        .filter_map(|&i| net.height(i))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Waits until every one of `nodes` is `more` heights past where the
+/// highest of them is now.
+fn advance(net: &Net, nodes: &[usize], more: u64, limit: Duration) {
+    let target = top(net, nodes) + more;
+    for &i in nodes {
+        net.wait_height(i, target, limit);
+    }
+}
+
+/// Watches `nodes` for `period`: none may pass `height`.
+fn stays_at_most(net: &Net, nodes: &[usize], height: u64, period: Duration) {
+    let end = Instant::now() + period;
+    while Instant::now() < end {
+        for &i in nodes {
+            if let Some(h) = net.height(i) {
+                assert!(
+                    h <= height,
+                    "node {i} committed height {h} (> {height}) while it could not reach a quorum\n{}",
+                    net.log_tail(i)
+                );
+            }
+        }
+        // Sampling interval of an observation window, not a wait.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Stops the history, lets every node catch up, and checks the chain.
+fn finish(net: &Net, driver: Driver, scenario: &str) -> Report {
+    let history = driver.stop();
+    let report = check(net, &history);
+    eprintln!(
+        "{scenario}: {} heights, {} txs signed, {} acknowledged, {} re-sent, {} uses settled, {} refused as revoked; lost {}, divergent {}, settled after revocation {}, wrong balances {}, double signs {}",
+        report.heights,
+        history.signed,
+        report.acked,
+        history.resent,
+        report.uses_settled,
+        report.uses_refused_revoked,
+        report.lost,
+        report.divergent,
+        report.settled_after_revocation,
+        report.wrong_balances,
+        report.double_signs
+    );
+    assert!(
+        report.problems.is_empty()
+            && report.lost == 0
+            && report.divergent == 0
+            && report.settled_after_revocation == 0
+            && report.wrong_balances == 0
+            && report.double_signs == 0,
+        "{scenario}: the checker found problems: {:#?}",
+        report.problems
+    );
+    assert!(
+        report.acked > CONSUMERS,
+        "{scenario}: the history made progress ({} acknowledged)",
+        report.acked
+    );
+    report
+}
+
+/// The node index whose validator proposed block `h`.
+fn proposer_of(net: &Net, h: u64) -> usize {
+    let block = net.get(0, &format!("/v1/blocks/{h}")).unwrap();
+    let proposer = block["header"]["proposer"].as_str().unwrap().to_string();
+    let genesis: toml::Value =
+        toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
+    genesis["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|v| {
+            v["consensus_key"].as_str() == Some(&proposer)
+                || v["operator"].as_str() == Some(&proposer)
+        })
+        .unwrap_or_else(|| panic!("proposer {proposer} of block {h} is not a genesis validator"))
+}
+
+fn signal(net: &Net, i: usize, sig: &str) {
+    let pid = net.nodes[i].pid().expect("the node runs");
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+#[test]
+fn a_2_2_partition_commits_nothing_and_heals_without_a_fork() {
+    let (net, driver) = lab(4);
+    advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    net.lab.as_ref().unwrap().partition(&[&[0, 1], &[2, 3]]);
+    // A block already voted on may still land; then nothing more.
+    let mut settled = 0;
+    wait_until(
+        "the partition to stop the chain",
+        Duration::from_secs(30),
+        || {
+            let now = top(&net, &[0, 1, 2, 3]);
+            let same = now == settled;
+            settled = now;
+            same
+        },
+    );
+    stays_at_most(&net, &[0, 1, 2, 3], settled + 1, Duration::from_secs(8));
+    net.lab.as_ref().unwrap().heal();
+    advance(&net, &[0, 1, 2, 3], 5, Duration::from_secs(120));
+    finish(&net, driver, "2|2 partition");
+}
+
+#[test]
+fn a_1_3_partition_lets_the_three_commit_and_the_one_catch_up() {
+    let (net, driver) = lab(4);
+    advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    net.lab.as_ref().unwrap().partition(&[&[3], &[0, 1, 2]]);
+    let cut_at = top(&net, &[0, 1, 2, 3]);
+    advance(&net, &[0, 1, 2], 8, Duration::from_secs(90));
+    let alone = net.height(3).unwrap();
+    assert!(
+        alone <= cut_at + 1,
+        "the cut-off node went on committing alone: {alone} (cut at {cut_at})"
+    );
+    net.lab.as_ref().unwrap().heal();
+    let target = top(&net, &[0, 1, 2]) + 2;
+    net.wait_height(3, target, Duration::from_secs(120));
+    finish(&net, driver, "1|3 partition");
+}
+
+#[test]
+fn a_stopped_proposer_is_skipped_and_catches_up_after_sigcont() {
+    let (net, driver) = lab(4);
+    advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    // Four validators take turns: the proposer of the last block proposes
+    // again four heights on, so stopping it stops a coming proposer.
+    let victim = proposer_of(&net, net.height(0).unwrap());
+    signal(&net, victim, "-STOP");
+    let others: Vec<usize> = (0..4).filter(|&i| i != victim).collect();
+    advance(&net, &others, 8, Duration::from_secs(120));
+    signal(&net, victim, "-CONT");
+    let target = top(&net, &others) + 2;
+    net.wait_height(victim, target, Duration::from_secs(120));
+    finish(&net, driver, "SIGSTOP of a proposer");
+}
+
+/// libfaketime, installed by `.ci/run` (Debian's `faketime`).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[test]
+fn validators_six_seconds_ahead_and_behind_do_not_stop_the_chain() {
+    assert!(
+        std::path::Path::new(FAKETIME).exists(),
+        "{FAKETIME} is missing: apt-get install faketime (.ci/run does)"
+    );
+    let mut net = Net::in_lab(4);
+    // Block times more than 5 s ahead of a node's clock are refused: node 2
+    // proposes blocks the others must refuse, node 3 sees every honest block
+    // as 6 s early. The other two and node 2 still make a quorum.
+    for (i, skew) in [(2, "+6s"), (3, "-6s")] {
+        net.nodes[i].env = vec![
+            ("LD_PRELOAD".into(), FAKETIME.into()),
+            ("FAKETIME".into(), skew.into()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
+        ];
+    }
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    advance(&net, &[0, 1, 2, 3], 12, Duration::from_secs(180));
+    let report = finish(&net, driver, "clock skew ±6 s");
+    // The skew took effect: blocks stamped 6 s ahead never got a quorum, so
+    // the node ahead proposed none of the committed blocks (in turn it
+    // would have proposed a quarter of them).
+    let by: Vec<usize> = (2..=report.heights).map(|h| proposer_of(&net, h)).collect();
+    assert!(
+        !by.contains(&2),
+        "a block stamped by the node 6 s ahead was committed: proposers {by:?}"
+    );
+    assert!(
+        by.contains(&3),
+        "the node behind proposes accepted blocks: {by:?}"
+    );
+}
+
+/// A small tmpfs mounted at a directory, unmounted (lazily) on drop.
+struct SmallDisk {
+    at: std::path::PathBuf,
+    filler: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(at: std::path::PathBuf, mib: u32) -> SmallDisk {
+        std::fs::create_dir_all(&at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "mount a tmpfs at {} (the test needs root)",
+            at.display()
+        );
+        let filler = at.join("filler");
+        SmallDisk { at, filler }
+    }
+
+    /// Takes every free byte.
+    fn fill(&self) {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&self.filler).unwrap();
+        let chunk = vec![0u8; 1 << 16];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(&self.filler).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+    }
+}
+
+/// Waits for node `i` to exit by itself; returns the last line it printed.
+fn exits_with_one_line(net: &mut Net, i: usize, what: &str) -> String {
+    let exited = wait_until(
+        &format!("node {i} to stop on a full {what}"),
+        Duration::from_secs(120),
+        || !net.nodes[i].running(),
+    );
+    assert!(
+        exited,
+        "node {i} kept running with its {what} full:\n{}",
+        net.log_tail(i)
+    );
+    let log = std::fs::read_to_string(net.nodes[i].home.join("assentd.log")).unwrap();
+    log.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_full_disk_stops_a_node_with_one_clear_line_and_it_recovers_once_space_returns() {
+    let mut net = Net::in_lab(4);
+    let data = net.nodes[3].home.join("data");
+    let store = SmallDisk::mount(data.join("store"), 256);
+    let wal = SmallDisk::mount(data.join("wal"), 64);
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    // The store's disk fills up: the node stops, saying so.
+    advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    store.fill();
+    let line = exits_with_one_line(&mut net, 3, "store");
+    assert!(
+        line.starts_with("error: ")
+            && line.contains("data/store")
+            && line.contains("no space left"),
+        "the last line names the full store and says it is out of space: {line}"
+    );
+    advance(&net, &[0, 1, 2], 3, Duration::from_secs(60));
+    store.free();
+    net.start(3);
+    let target = top(&net, &[0, 1, 2]) + 2;
+    net.wait_height(3, target, Duration::from_secs(120));
+    // The WAL's disk fills up. The WAL is reset every height and a
+    // height's entries fit in the page it already holds, so the node goes
+    // on committing, and a restart on the full disk replays it and goes on
+    // too. It signs nothing it could not log: the checker counts double
+    // signs. (Should a WAL write fail, the engine stops signing and the node
+    // exits naming data/wal: `consensus::engine::Consensus::halted`.)
+    wal.fill();
+    advance(&net, &[0, 1, 2, 3], 5, Duration::from_secs(60));
+    assert!(
+        net.stop(3),
+        "node 3 stops cleanly on SIGTERM with its WAL's disk full"
+    );
+    net.start(3);
+    let target = top(&net, &[0, 1, 2]) + 3;
+    net.wait_height(3, target, Duration::from_secs(120));
+    wal.free();
+    finish(&net, driver, "disk full (store, then WAL)");
+}
