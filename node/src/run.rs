@@ -237,7 +237,8 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     let halted = consensus.halted();
     let outcome = tokio::select! {
         r = &mut consensus.done => match r {
-            Ok(Ok(())) => Err(NodeError::Consensus("the consensus engine stopped".into())),
+            // The engine closed the channel by itself: its safety stop.
+            Ok(Ok(())) => Err(NodeError::Consensus(why_halted(&cfg.wal_path()))),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
         },
@@ -267,7 +268,7 @@ fn why_halted(wal: &Path) -> String {
         f.sync_all()
     });
     let _ = std::fs::remove_file(&probe);
-    let stopped = "the consensus engine stopped signing after a failed write to its WAL";
+    let stopped = "it stopped signing after a failed write to its WAL";
     match written {
         Err(e) if e.kind() == std::io::ErrorKind::StorageFull => format!(
             "{stopped}: {}",
@@ -277,7 +278,7 @@ fn why_halted(wal: &Path) -> String {
             "{stopped}: {} cannot be written ({e}); fix it and restart assentd (keep data/wal: it stops this validator from signing twice)",
             dir.display()
         ),
-        Ok(()) => "the consensus engine stopped itself after a safety-critical failure (its reason is logged just before this line); fix it and restart assentd (keep data/wal: it stops this validator from signing twice)".to_string(),
+        Ok(()) => "it stopped itself after a safety-critical failure (its reason is logged just before this line); fix it and restart assentd (keep data/wal: it stops this validator from signing twice)".to_string(),
     }
 }
 
