@@ -235,14 +235,22 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
 
     let halted = consensus.halted();
+    let wal_fault = consensus.wal_fault.clone();
+    let why = move || {
+        wal_fault
+            .lock()
+            .ok()
+            .and_then(|f| f.clone())
+            .unwrap_or_else(|| why_halted(&cfg.wal_path()))
+    };
     let outcome = tokio::select! {
         r = &mut consensus.done => match r {
             // The engine closed the channel by itself: its safety stop.
-            Ok(Ok(())) => Err(NodeError::Consensus(why_halted(&cfg.wal_path()))),
+            Ok(Ok(())) => Err(NodeError::Consensus(why())),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
         },
-        () = halted => Err(NodeError::Consensus(why_halted(&cfg.wal_path()))),
+        () = halted => Err(NodeError::Consensus(why())),
         _ = shutdown_signal() => {
             tracing::info!(target: "assent::node", "shutting down");
             Ok(())

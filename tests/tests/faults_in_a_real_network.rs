@@ -368,3 +368,73 @@ fn a_full_disk_stops_a_node_with_one_clear_line_and_it_recovers_once_space_retur
     net.wait_height(3, target, Duration::from_secs(120));
     finish(&net, driver, "disk full (store, then WAL)");
 }
+
+#[test]
+fn a_corrupt_wal_stops_the_node_naming_the_file_and_the_safe_way_back() {
+    let mut net = Net::started(4);
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    let wal = net.nodes[3].home.join("data/wal/consensus.wal");
+    // Killed mid-height, with entries in its WAL.
+    let has_entries = wait_until(
+        "node 3's WAL to hold entries",
+        Duration::from_secs(60),
+        || std::fs::metadata(&wal).is_ok_and(|m| m.len() > 300),
+    );
+    assert!(has_entries, "the WAL never held a height's entries");
+    net.kill9(3);
+    let mut bytes = std::fs::read(&wal).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&wal, &bytes).unwrap();
+    net.start(3);
+    let line = exits_with_one_line(&mut net, 3, "WAL (corrupt)");
+    assert!(
+        line.starts_with("error: ")
+            && line.contains("consensus.wal")
+            && line.contains("move it away and restart only once"),
+        "the last line names the corrupt WAL and the safe way back: {line}"
+    );
+    // The way back it names: the others pass that height, the WAL moves away.
+    let height: u64 = line
+        .split("signed at height ")
+        .nth(1)
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or_else(|| panic!("the line names the height: {line}"));
+    advance(&net, &[0, 1, 2], 1, Duration::from_secs(60));
+    net.wait_height(0, height, Duration::from_secs(60));
+    std::fs::rename(&wal, wal.with_extension("wal.corrupt")).unwrap();
+    net.start(3);
+    let target = top(&net, &[0, 1, 2]) + 2;
+    net.wait_height(3, target, Duration::from_secs(120));
+    finish(&net, driver, "corrupt WAL");
+}
+
+#[test]
+fn killing_all_four_validators_at_once_repeatedly_loses_no_acknowledged_tx() {
+    let rounds: u64 = std::env::var("ASSENT_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let mut net = Net::started(4);
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    let seed = std::process::id() as u64;
+    for k in 0..rounds {
+        // A different moment each time: after 1 to 3 more heights.
+        advance(
+            &net,
+            &[0, 1, 2, 3],
+            1 + (seed + k) % 3,
+            Duration::from_secs(60),
+        );
+        let had = top(&net, &[0, 1, 2, 3]);
+        for i in 0..4 {
+            net.kill9(i);
+        }
+        net.start_all();
+        for i in 0..4 {
+            net.wait_height(i, had + 1, Duration::from_secs(120));
+        }
+    }
+    finish(&net, driver, "kill -9 of all four");
+}

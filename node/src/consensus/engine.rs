@@ -56,6 +56,9 @@ pub struct Consensus {
     /// Ends when the app loop ends: `Err` is a fatal node error.
     pub done: JoinHandle<Result<(), NodeError>>,
     engine: EngineHandle,
+    /// What the engine reported of its WAL (corrupt, unreadable), in words
+    /// for the operator, if anything.
+    pub wal_fault: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Consensus {
@@ -205,6 +208,9 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     // the engine reports messages here before it has checked them.
     let mut events = channels.events.subscribe();
     let watch = shared.clone();
+    let wal_fault = Arc::new(std::sync::Mutex::new(None));
+    let fault = wal_fault.clone();
+    let wal_file = shared.config.wal_path();
     let set = ValidatorSet::from_ledger(&validators).map_err(|e| err(&e))?;
     let mut estimate = HeightEstimate::new(ConsensusVerifier::new(chain_id.clone()), set);
     tokio::spawn(async move {
@@ -242,6 +248,15 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
                         std::sync::atomic::Ordering::Relaxed,
                     );
                 }
+                Ok(Event::WalCorrupted(e)) => {
+                    note_wal_fault(&fault, &wal_file, watch.chain.head().height.0 + 1, &e);
+                }
+                Ok(Event::WalReplayError(e)) => {
+                    note_wal_fault(&fault, &wal_file, watch.chain.head().height.0 + 1, &e);
+                }
+                Ok(Event::WalResetError(e)) => {
+                    note_wal_fault(&fault, &wal_file, watch.chain.head().height.0 + 1, &e);
+                }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
@@ -250,7 +265,28 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
 
     let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
     let done = tokio::spawn(app.run(channels));
-    Ok(Consensus { done, engine })
+    Ok(Consensus {
+        done,
+        engine,
+        wal_fault,
+    })
+}
+
+/// Words for an operator whose WAL the engine could not replay or reset.
+fn note_wal_fault(
+    fault: &std::sync::Mutex<Option<String>>,
+    wal: &std::path::Path,
+    height: u64,
+    why: &dyn std::fmt::Display,
+) {
+    let text = format!(
+        "the consensus WAL {} cannot be used ({why}); it holds what this validator signed at height {height}: restore it from a backup, or move it away and restart only once the other validators have committed height {height} (see their /v1/status), so that this validator cannot sign anything conflicting at that height",
+        wal.display()
+    );
+    tracing::error!(target: "assent::consensus", "{text}");
+    if let Ok(mut f) = fault.lock() {
+        f.get_or_insert(text);
+    }
 }
 
 /// Admits tx batches that arrive by gossip (signatures checked in one batch per arrival).
