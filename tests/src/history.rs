@@ -93,9 +93,15 @@ impl Driver {
         let chain = net.chain_id.clone();
         let acme = net.key("acme");
         let acme_nonce = net.next_nonce(0, &acme.account());
+        // Blocks before this driver hold none of its txs.
+        let from = (0..net.nodes.len())
+            .filter_map(|i| net.height(i))
+            .min()
+            .unwrap_or(0);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let salt = std::process::id() as u64;
+        static DRIVERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let salt = (std::process::id() as u64) << 20 | DRIVERS.fetch_add(1, Ordering::SeqCst);
         let thread = std::thread::spawn(move || {
             let mut agents: Vec<Agent> = (0..consumers)
                 .map(|c| {
@@ -126,7 +132,7 @@ impl Driver {
                 apis,
                 chain,
                 down_until: BTreeMap::new(),
-                seen: 0,
+                seen: from,
                 history: History::default(),
                 rng: Rng(salt | 1),
                 uses_per_record,
@@ -135,6 +141,12 @@ impl Driver {
                 accounts: agents[..consumers]
                     .iter()
                     .map(|a| a.key.account())
+                    .collect(),
+                pending: Default::default(),
+                by_account: agents
+                    .iter()
+                    .enumerate()
+                    .map(|(n, a)| (a.key.account().to_string(), n))
                     .collect(),
             };
             for a in &agents[..consumers] {
@@ -179,6 +191,10 @@ struct Run {
     turn: usize,
     acme: AccountId,
     accounts: Vec<AccountId>,
+    /// Tx id → the agent waiting for it.
+    pending: std::collections::HashMap<String, usize>,
+    /// Account → its agent.
+    by_account: std::collections::HashMap<String, usize>,
 }
 
 impl Run {
@@ -245,6 +261,7 @@ impl Run {
                         let hex = hex::encode(tx.encode());
                         self.history.signed += 1;
                         batch.push(hex.clone());
+                        self.pending.insert(tx.id().to_string(), n);
                         a.pending = Some((
                             tx.id().to_string(),
                             Pending {
@@ -329,39 +346,33 @@ impl Run {
     fn absorb(&mut self, block: &Value, agents: &mut [Agent]) {
         let height = block["header"]["height"].as_u64().unwrap_or(self.seen);
         for r in block["results"].as_array().into_iter().flatten() {
-            let id = r["tx_id"].as_str().unwrap_or_default().to_string();
-            let committed = r["status"] == "committed";
-            for a in agents.iter_mut() {
-                if a.pending.as_ref().is_some_and(|(p, _)| *p == id) {
-                    a.pending = None;
-                    if r["code"] == "bad_nonce" {
-                        // The same bytes, committed earlier: nothing to learn.
-                        continue;
-                    }
+            let id = r["tx_id"].as_str().unwrap_or_default();
+            if let Some(n) = self.pending.remove(id) {
+                let a = &mut agents[n];
+                a.pending = None;
+                if r["code"] != "bad_nonce" {
                     a.nonce += 1;
-                    self.history
-                        .acked
-                        .insert(id.clone(), Acked { height, committed });
+                    self.history.acked.insert(
+                        id.to_string(),
+                        Acked {
+                            height,
+                            committed: r["status"] == "committed",
+                        },
+                    );
                 }
+                // (bad_nonce: the same bytes were committed earlier.)
             }
             for e in r["events"].as_array().into_iter().flatten() {
                 if let Some(g) = e.get("consent_granted") {
                     let consumer = g["consumer"].as_str().unwrap_or_default();
-                    let id: ConsentId = g["consent"].as_str().unwrap_or_default().parse().unwrap();
-                    if let Some(a) = agents
-                        .iter_mut()
-                        .find(|a| a.key.account().to_string() == consumer)
-                    {
-                        a.consent = Some(id);
+                    if let Some(&n) = self.by_account.get(consumer) {
+                        agents[n].consent = g["consent"].as_str().and_then(|c| c.parse().ok());
                     }
                 }
                 if let Some(g) = e.get("consent_revoked") {
                     let consumer = g["consumer"].as_str().unwrap_or_default();
-                    if let Some(a) = agents
-                        .iter_mut()
-                        .find(|a| a.key.account().to_string() == consumer)
-                    {
-                        a.revoked = true;
+                    if let Some(&n) = self.by_account.get(consumer) {
+                        agents[n].revoked = true;
                     }
                 }
             }
@@ -405,192 +416,228 @@ impl Report {
 /// Reads every node's chain and checks it against `history` (see the
 /// module's doc). Every node must be running and connected.
 pub fn check(net: &Net, history: &History) -> Report {
-    let n = net.nodes.len();
-    let mut r = Report::default();
-    // Quiet first: the txs still in mempools commit, then one more height
-    // on every node, so balances read below belong to the last block read.
-    let quiet = wait_until("every mempool to empty", Duration::from_secs(120), || {
-        (0..n).all(|i| net.status(i).is_some_and(|s| s["mempool"] == 0))
-    });
-    assert!(
-        quiet,
-        "the nodes' mempools did not empty after the history stopped"
-    );
-    let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0) + 1;
-    for i in 0..n {
-        net.wait_height(i, top, Duration::from_secs(120));
-    }
-    let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0);
-    for i in 0..n {
-        net.wait_height(i, top, Duration::from_secs(120));
-    }
-    r.heights = top;
-    // Blocks, compared across nodes.
-    let mut chain: Vec<Value> = Vec::with_capacity(top as usize);
-    for h in 1..=top {
-        let blocks: Vec<Option<Value>> = (0..n)
-            .map(|i| {
-                let mut b = None;
-                wait_until(
-                    &format!("block {h} on node {i}"),
-                    Duration::from_secs(20),
-                    || {
-                        b = net.get(i, &format!("/v1/blocks/{h}"));
-                        b.as_ref().is_some_and(|b| b["block_hash"].is_string())
-                    },
-                );
-                b
-            })
-            .collect();
-        let key = |b: &Option<Value>| {
-            b.as_ref()
-                .map(|b| (b["block_hash"].clone(), b["header"]["state_root"].clone()))
-        };
-        if blocks
-            .iter()
-            .any(|b| key(b) != key(&blocks[0]) || b.is_none())
-        {
-            r.divergent += 1;
-            let seen: Vec<_> = blocks.iter().map(key).collect();
-            r.problem(format!("height {h}: nodes hold {seen:?}"));
+    Checker::new(net).check(net, history)
+}
+
+/// The checker, kept across histories on one chain: each [`Checker::check`]
+/// reads only the heights added since the last one, while what the events
+/// say of balances, the operators' pool and revocations carries over.
+#[derive(Debug)]
+pub struct Checker {
+    /// Heights compared and absorbed so far.
+    seen: u64,
+    /// Tx id → outcome on the chain.
+    outcome: std::collections::HashMap<String, Acked>,
+    /// Account → balance by genesis and events.
+    expect: BTreeMap<String, i128>,
+    supply: i128,
+    pool: i128,
+    revoked: std::collections::HashSet<String>,
+    operators: Vec<String>,
+    /// Accounts of genesis (checked every time).
+    standing: Vec<String>,
+}
+
+impl Checker {
+    pub fn new(net: &Net) -> Checker {
+        let genesis: toml::Value =
+            toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
+        let mut expect: BTreeMap<String, i128> = BTreeMap::new();
+        let mut supply: i128 = 0;
+        for b in genesis["balances"].as_array().into_iter().flatten() {
+            let amount = i128::from(b["amount"].as_integer().unwrap());
+            *expect
+                .entry(b["account"].as_str().unwrap().to_string())
+                .or_default() += amount;
+            supply += amount;
         }
-        chain.push(blocks.into_iter().next().flatten().unwrap_or(Value::Null));
+        let operators: Vec<String> = genesis["operators"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| o["account"].as_str().unwrap().to_string())
+            .collect();
+        for o in &operators {
+            expect.entry(o.clone()).or_default();
+        }
+        Checker {
+            seen: 0,
+            outcome: Default::default(),
+            standing: expect.keys().cloned().collect(),
+            expect,
+            supply,
+            pool: 0,
+            revoked: Default::default(),
+            operators,
+        }
     }
-    // Acknowledged txs, by the chain.
-    let mut outcome: BTreeMap<String, Acked> = BTreeMap::new();
-    for b in &chain {
-        let height = b["header"]["height"].as_u64().unwrap_or(0);
-        for t in b["results"].as_array().into_iter().flatten() {
-            outcome
+
+    /// Waits for the nodes to go quiet, then checks every height added since
+    /// the last check and `history`'s txs and accounts.
+    pub fn check(&mut self, net: &Net, history: &History) -> Report {
+        let n = net.nodes.len();
+        let mut r = Report::default();
+        // Quiet first: the txs still in mempools commit, then one more
+        // height on every node, so balances read below belong to the last
+        // block read.
+        let quiet = wait_until("every mempool to empty", Duration::from_secs(120), || {
+            (0..n).all(|i| net.status(i).is_some_and(|s| s["mempool"] == 0))
+        });
+        assert!(
+            quiet,
+            "the nodes' mempools did not empty after the history stopped"
+        );
+        let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0) + 1;
+        for i in 0..n {
+            net.wait_height(i, top, Duration::from_secs(120));
+        }
+        let top = (0..n).filter_map(|i| net.height(i)).max().unwrap_or(0);
+        for i in 0..n {
+            net.wait_height(i, top, Duration::from_secs(120));
+        }
+        r.heights = top;
+        for h in self.seen + 1..=top {
+            let blocks: Vec<Option<Value>> = (0..n)
+                .map(|i| {
+                    let mut b = None;
+                    wait_until(
+                        &format!("block {h} on node {i}"),
+                        Duration::from_secs(20),
+                        || {
+                            b = net.get(i, &format!("/v1/blocks/{h}"));
+                            b.as_ref().is_some_and(|b| b["block_hash"].is_string())
+                        },
+                    );
+                    b
+                })
+                .collect();
+            let key = |b: &Option<Value>| {
+                b.as_ref()
+                    .map(|b| (b["block_hash"].clone(), b["header"]["state_root"].clone()))
+            };
+            if blocks
+                .iter()
+                .any(|b| key(b) != key(&blocks[0]) || b.is_none())
+            {
+                r.divergent += 1;
+                let seen: Vec<_> = blocks.iter().map(key).collect();
+                r.problem(format!("height {h}: nodes hold {seen:?}"));
+            }
+            let block = blocks.into_iter().next().flatten().unwrap_or(Value::Null);
+            self.absorb(h, &block, &mut r);
+        }
+        self.seen = top;
+        r.acked = history.acked.len();
+        for (id, want) in &history.acked {
+            match self.outcome.get(id) {
+                Some(got) if got.height == want.height && got.committed == want.committed => {}
+                got => {
+                    r.lost += 1;
+                    r.problem(format!(
+                        "tx {id}: the client saw {want:?}, the chain has {got:?}"
+                    ));
+                }
+            }
+        }
+        let total: i128 = self.expect.values().sum::<i128>() + self.pool;
+        if total != self.supply || self.pool < 0 || self.pool >= self.operators.len().max(1) as i128
+        {
+            r.wrong_balances += 1;
+            r.problem(format!(
+                "points not conserved: balances {} + pool {} != supply {}",
+                total - self.pool,
+                self.pool,
+                self.supply
+            ));
+        }
+        for account in self.standing.iter().chain(&history.accounts) {
+            let want = self.expect.get(account).copied().unwrap_or(0);
+            for i in 0..n {
+                let got = net
+                    .get(i, &format!("/v1/accounts/{account}"))
+                    .and_then(|v| v["balance"].as_u64())
+                    .map(i128::from)
+                    .unwrap_or(0);
+                if got != want {
+                    r.wrong_balances += 1;
+                    r.problem(format!(
+                        "{account} on node {i}: balance {got}, events say {want}"
+                    ));
+                }
+            }
+        }
+        for i in 0..n {
+            r.double_signs += net.metric(i, "assent_consensus_equivocation_evidence_total");
+        }
+        r
+    }
+
+    /// Takes in one block's outcomes and events.
+    fn absorb(&mut self, height: u64, block: &Value, r: &mut Report) {
+        for t in block["results"].as_array().into_iter().flatten() {
+            self.outcome
                 .entry(t["tx_id"].as_str().unwrap_or_default().to_string())
                 .or_insert(Acked {
                     height,
                     committed: t["status"] == "committed",
                 });
         }
-    }
-    r.acked = history.acked.len();
-    for (id, want) in &history.acked {
-        match outcome.get(id) {
-            Some(got) if got.height == want.height && got.committed == want.committed => {}
-            got => {
-                r.lost += 1;
-                r.problem(format!(
-                    "tx {id}: the client saw {want:?}, the chain has {got:?}"
-                ));
-            }
-        }
-    }
-    // Revocations before uses; balances from events.
-    let genesis: toml::Value =
-        toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
-    let mut expect: BTreeMap<String, i128> = BTreeMap::new();
-    let mut supply: i128 = 0;
-    for b in genesis["balances"].as_array().into_iter().flatten() {
-        let amount = i128::from(b["amount"].as_integer().unwrap());
-        *expect
-            .entry(b["account"].as_str().unwrap().to_string())
-            .or_default() += amount;
-        supply += amount;
-    }
-    let operators: Vec<String> = genesis["operators"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|o| o["account"].as_str().unwrap().to_string())
-        .collect();
-    for a in history.accounts.iter().chain(&operators) {
-        expect.entry(a.clone()).or_default();
-    }
-    let mut revoked: BTreeSet<String> = BTreeSet::new();
-    let mut pool: i128 = 0;
-    let amount = |v: &Value| i128::from(v.as_u64().unwrap_or(0));
-    let events = chain.iter().flat_map(|b| {
-        b["results"]
+        let amount = |v: &Value| i128::from(v.as_u64().unwrap_or(0));
+        let events = block["results"]
             .as_array()
             .into_iter()
             .flatten()
             .flat_map(|t| t["events"].as_array().into_iter().flatten())
-            .chain(b["end_events"].as_array().into_iter().flatten())
-    });
-    for e in events {
-        let Some((kind, e)) = e.as_object().and_then(|o| o.iter().next()) else {
-            continue;
-        };
-        match kind.as_str() {
-            "consent_revoked" => {
-                revoked.insert(e["consent"].as_str().unwrap_or_default().to_string());
-            }
-            "use_settled" => {
-                r.uses_settled += 1;
-                if let Some(c) = e["basis"]["consent"].as_str() {
-                    if revoked.contains(c) {
-                        r.settled_after_revocation += 1;
-                        r.problem(format!(
-                            "use {} settled under revoked consent {c}",
-                            e["use_id"]
-                        ));
+            .chain(block["end_events"].as_array().into_iter().flatten());
+        for e in events {
+            let Some((kind, e)) = e.as_object().and_then(|o| o.iter().next()) else {
+                continue;
+            };
+            let mut add = |who: &Value, n: i128| {
+                *self
+                    .expect
+                    .entry(who.as_str().unwrap_or_default().to_string())
+                    .or_default() += n;
+            };
+            match kind.as_str() {
+                "consent_revoked" => {
+                    self.revoked
+                        .insert(e["consent"].as_str().unwrap_or_default().to_string());
+                }
+                "use_settled" => {
+                    r.uses_settled += 1;
+                    if let Some(c) = e["basis"]["consent"].as_str() {
+                        if self.revoked.contains(c) {
+                            r.settled_after_revocation += 1;
+                            r.problem(format!(
+                                "use {} settled under revoked consent {c}",
+                                e["use_id"]
+                            ));
+                        }
                     }
+                    add(&e["enterprise"], -amount(&e["paid"]));
+                    add(&e["consumer"], amount(&e["to_consumer"]));
+                    self.pool += amount(&e["to_operators"]);
                 }
-                *expect
-                    .entry(e["enterprise"].as_str().unwrap_or_default().into())
-                    .or_default() -= amount(&e["paid"]);
-                *expect
-                    .entry(e["consumer"].as_str().unwrap_or_default().into())
-                    .or_default() += amount(&e["to_consumer"]);
-                pool += amount(&e["to_operators"]);
-            }
-            "use_rejected" if e["code"] == "consent_revoked" => {
-                r.uses_refused_revoked += 1;
-            }
-            "transferred" => {
-                *expect
-                    .entry(e["from"].as_str().unwrap_or_default().into())
-                    .or_default() -= amount(&e["amount"]);
-                *expect
-                    .entry(e["to"].as_str().unwrap_or_default().into())
-                    .or_default() += amount(&e["amount"]);
-            }
-            "minted" => {
-                *expect
-                    .entry(e["to"].as_str().unwrap_or_default().into())
-                    .or_default() += amount(&e["amount"]);
-                supply += amount(&e["amount"]);
-            }
-            "operator_rewards" => {
-                for o in &operators {
-                    *expect.entry(o.clone()).or_default() += amount(&e["each"]);
+                "use_rejected" if e["code"] == "consent_revoked" => {
+                    r.uses_refused_revoked += 1;
                 }
-                pool -= amount(&e["each"]) * operators.len() as i128;
-            }
-            _ => {}
-        }
-    }
-    let total: i128 = expect.values().sum::<i128>() + pool;
-    if total != supply || pool < 0 || pool >= operators.len().max(1) as i128 {
-        r.wrong_balances += 1;
-        r.problem(format!(
-            "points not conserved: balances {} + pool {pool} != supply {supply}",
-            total - pool
-        ));
-    }
-    for (account, want) in &expect {
-        for i in 0..n {
-            let got = net
-                .get(i, &format!("/v1/accounts/{account}"))
-                .and_then(|v| v["balance"].as_u64())
-                .map(i128::from)
-                .unwrap_or(0);
-            if got != *want {
-                r.wrong_balances += 1;
-                r.problem(format!(
-                    "{account} on node {i}: balance {got}, events say {want}"
-                ));
+                "transferred" => {
+                    add(&e["from"], -amount(&e["amount"]));
+                    add(&e["to"], amount(&e["amount"]));
+                }
+                "minted" => {
+                    add(&e["to"], amount(&e["amount"]));
+                    self.supply += amount(&e["amount"]);
+                }
+                "operator_rewards" => {
+                    for o in self.operators.clone() {
+                        *self.expect.entry(o).or_default() += amount(&e["each"]);
+                    }
+                    self.pool -= amount(&e["each"]) * self.operators.len() as i128;
+                }
+                _ => {}
             }
         }
     }
-    for i in 0..n {
-        r.double_signs += net.metric(i, "assent_consensus_equivocation_evidence_total");
-    }
-    r
 }
