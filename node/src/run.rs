@@ -122,6 +122,14 @@ fn passphrase(cfg: &NodeConfig) -> Result<String, NodeError> {
 
 /// Runs the node until Ctrl-C / SIGTERM, or until a fatal error.
 pub async fn run(home: &Path) -> Result<(), NodeError> {
+    run_with(home, crate::consensus::engine::honest()).await
+}
+
+/// [`run`] with another app loop (see [`crate::consensus::engine::AppLoop`]).
+pub async fn run_with(
+    home: &Path,
+    app_loop: crate::consensus::engine::AppLoop,
+) -> Result<(), NodeError> {
     let cfg = NodeConfig::load(home)?;
     init_logging(cfg.log_format);
 
@@ -231,7 +239,7 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
         .await
     });
 
-    let mut consensus = crate::consensus::engine::start(shared.clone(), key).await?;
+    let mut consensus = crate::consensus::engine::start(shared.clone(), key, app_loop).await?;
     tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
 
     let halted = consensus.halted();

@@ -77,6 +77,8 @@ pub struct Node {
     pub api: String,
     /// Extra environment for the process (e.g. libfaketime's).
     pub env: Vec<(String, String)>,
+    /// The program it runs: `assentd`, or the test's `assent-byzantine`.
+    pub program: &'static str,
     child: Option<Child>,
 }
 
@@ -148,6 +150,7 @@ impl Net {
                 home,
                 api,
                 env: Vec::new(),
+                program: "assentd",
                 child: None,
             });
         }
@@ -220,13 +223,16 @@ impl Net {
             Some(lab) => {
                 let mut prefix = lab.exec_in(i).into_iter();
                 let mut c = Command::new(prefix.next().unwrap());
-                c.args(prefix).arg(bin("assentd"));
+                c.args(prefix).arg(bin(node.program));
                 c
             }
-            None => Command::new(bin("assentd")),
+            None => Command::new(bin(node.program)),
         };
+        if node.program == "assentd" {
+            cmd.arg("start");
+        }
         let child = cmd
-            .args(["start", "--home", node.home.to_str().unwrap()])
+            .args(["--home", node.home.to_str().unwrap()])
             .envs(node.env.iter().map(|(k, v)| (k, v)))
             .env("ASSENT_PASSPHRASE", PASS)
             .env(
@@ -294,8 +300,25 @@ impl Net {
         r.json().ok()
     }
 
+    /// The HTTP status of `GET path` on node `i` (None if it did not answer).
+    pub fn get_status_code(&self, i: usize, path: &str) -> Option<u16> {
+        self.http
+            .get(format!("{}{path}", self.nodes[i].api))
+            .send()
+            .ok()
+            .map(|r| r.status().as_u16())
+    }
+
     /// The sum of a metric's samples on node `i` (0 when it has none).
     pub fn metric(&self, i: usize, name: &str) -> u64 {
+        self.metric_lines(i, name)
+            .iter()
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
+
+    /// The sample lines of a metric on node `i`.
+    pub fn metric_lines(&self, i: usize, name: &str) -> Vec<String> {
         let text = self
             .http
             .get(format!("{}/metrics", self.nodes[i].api))
@@ -307,8 +330,8 @@ impl Net {
                 l.strip_prefix(name)
                     .is_some_and(|rest| rest.starts_with([' ', '{']))
             })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>() as u64
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn status(&self, i: usize) -> Option<Value> {

@@ -467,6 +467,7 @@ struct Row {
     after_revocation: u64,
     wrong_balances: u64,
     double_signs: u64,
+    signed: u64,
     recovery_max: Duration,
     peak_rss_mib: u64,
     seconds: f64,
@@ -608,6 +609,7 @@ fn fault_campaign_long() {
         let row = rows.entry(name).or_default();
         row.runs += 1;
         row.acked += r.acked as u64;
+        row.signed += history.signed;
         row.lost += r.lost as u64;
         row.divergent += r.divergent as u64;
         row.after_revocation += r.settled_after_revocation as u64;
@@ -619,15 +621,17 @@ fn fault_campaign_long() {
         k += 1;
     }
     let mut table = String::from(
-        "| scenario | faults injected | txs acknowledged | acknowledged tx/s | lost | divergent heights | used after revocation | wrong balances | double signs | slowest recovery | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| scenario | faults injected | txs offered (tx/s) | txs acknowledged | lost | divergent heights | used after revocation | wrong balances | double signs | slowest recovery | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for name in scenarios {
         if let Some(r) = rows.get(name) {
             table.push_str(&format!(
-                "| {name} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} s | {} MiB |\n",
+                "| {} | {} | {} ({:.0}) | {} | {} | {} | {} | {} | {} | {:.1} s | {} MiB |\n",
+                name.replace('|', "\\|"),
                 r.runs,
+                r.signed,
+                r.signed as f64 / r.seconds,
                 r.acked,
-                r.acked as f64 / r.seconds,
                 r.lost,
                 r.divergent,
                 r.after_revocation,

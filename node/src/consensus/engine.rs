@@ -9,8 +9,8 @@ use malachitebft_app_channel::app::config::{
     ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValuePayload, ValueSyncConfig,
 };
 use malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext,
-    SyncContext, WalContext,
+    Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity,
+    RequestContext, SyncContext, WalContext,
 };
 use malachitebft_codec::Codec;
 use malachitebft_core_types::LinearTimeouts;
@@ -113,8 +113,25 @@ fn timeouts(shared: &Shared) -> LinearTimeouts {
     }
 }
 
+/// Runs the app loop over the engine's channels and ends with it: what
+/// [`start`] does with them. The test harness's Byzantine validator passes
+/// its own, which sits between the engine and the honest app.
+pub type AppLoop = Box<
+    dyn FnOnce(App, Channels<AssentContext>, Arc<Shared>) -> JoinHandle<Result<(), NodeError>>
+        + Send,
+>;
+
+/// The honest app loop.
+pub fn honest() -> AppLoop {
+    Box::new(|app, channels, _| tokio::spawn(app.run(channels)))
+}
+
 /// Starts the engine and the app loop.
-pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeError> {
+pub async fn start(
+    shared: Arc<Shared>,
+    key: Keypair,
+    app_loop: AppLoop,
+) -> Result<Consensus, NodeError> {
     let err = |e: &dyn std::fmt::Display| NodeError::Consensus(e.to_string());
     let chain_id = shared.chain.chain_id().to_string();
     let ctx = AssentContext::new(chain_id.clone());
@@ -264,7 +281,7 @@ pub async fn start(shared: Arc<Shared>, key: Keypair) -> Result<Consensus, NodeE
     });
 
     let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
-    let done = tokio::spawn(app.run(channels));
+    let done = app_loop(app, channels, shared);
     Ok(Consensus {
         done,
         engine,
