@@ -81,8 +81,7 @@ impl Attacker {
     async fn stream(
         &mut self,
         net: &Net,
-        height: Height,
-        round: Round,
+        (height, round): (Height, Round),
         proposer: Address,
         bytes: &[u8],
         id: BlockId,
@@ -115,7 +114,8 @@ impl Attacker {
             0 => {
                 let (bytes, id) = self.block(height, |h| h.time = Timestamp(h.time.0 + 1));
                 let me = self.me;
-                self.stream(net, height, round, me, &bytes, id, true).await;
+                self.stream(net, (height, round), me, &bytes, id, true)
+                    .await;
                 None
             }
             // Wrong roots.
@@ -125,7 +125,8 @@ impl Attacker {
                 let (mut bytes, id) = self.block(height, |_| {});
                 bytes.extend(std::iter::repeat_n(0xa5u8, 5 << 20));
                 let me = self.me;
-                self.stream(net, height, round, me, &bytes, id, true).await;
+                self.stream(net, (height, round), me, &bytes, id, true)
+                    .await;
                 Some(id)
             }
             // Stamped 6 s ahead.
@@ -137,7 +138,7 @@ impl Attacker {
             _ => {
                 let (bytes, id) = self.block(height, |_| {});
                 let other = self.other;
-                self.stream(net, height, round, other, &bytes, id, true)
+                self.stream(net, (height, round), other, &bytes, id, true)
                     .await;
                 Some(id)
             }
@@ -153,7 +154,8 @@ impl Attacker {
     ) -> BlockId {
         let (bytes, id) = self.block(height, tweak);
         let me = self.me;
-        self.stream(net, height, round, me, &bytes, id, true).await;
+        self.stream(net, (height, round), me, &bytes, id, true)
+            .await;
         id
     }
 
@@ -167,10 +169,10 @@ impl Attacker {
             let (_, id) = self.block(height, |_| {});
             let me = self.me;
             let other = self.other;
-            self.stream(net, height, Round::new(0), me, &junk, id, false)
+            self.stream(net, (height, Round::new(0)), me, &junk, id, false)
                 .await;
             let (bytes, id) = self.block(height, |_| {});
-            self.stream(net, height, Round::new(1), other, &bytes, id, true)
+            self.stream(net, (height, Round::new(1)), other, &bytes, id, true)
                 .await;
         }
     }
