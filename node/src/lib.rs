@@ -16,6 +16,7 @@
 pub mod api;
 pub mod config;
 pub mod consensus;
+pub mod fuzzing;
 pub mod gossip;
 pub mod index;
 pub mod ledger;

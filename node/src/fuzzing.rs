@@ -1,0 +1,232 @@
+//! Entry points for coverage-guided fuzzing of everything that takes bytes
+//! from outside the node: the consensus wire codec, proposal-part streams
+//! through the intake, blocks through decoding and validation, txs through
+//! decoding and signature checks, the config file and the genesis file.
+//!
+//! Each takes arbitrary bytes and must neither panic nor hang; where a value
+//! decodes, it encodes again to bytes that decode to the same value. The
+//! cargo-fuzz targets in `fuzz/` call these; `tests/fuzz_corpus_replays.rs`
+//! runs every input of the committed corpus through them in `cargo test`.
+//!
+//! A broken invariant must panic here, since a panic is what the fuzzer
+//! detects; so this harness module, unlike the node's own code, asserts.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::state::Validator as LedgerValidator;
+use assent_contracts::{Block, SignedTx};
+use assent_genesis::Genesis;
+use bytes::Bytes;
+use malachitebft_app_channel::app::streaming::StreamMessage;
+use malachitebft_app_channel::app::types::ProposedValue;
+use malachitebft_codec::Codec;
+use malachitebft_core_consensus::SignedConsensusMsg;
+use malachitebft_core_types::{CommitCertificate, Round};
+use malachitebft_peer::PeerId;
+use malachitebft_sync::{Request, Response, Status};
+
+use crate::consensus::codec::WireCodec;
+use crate::consensus::intake::Intake;
+use crate::consensus::types::{AssentContext, Height, ProposalPart, ValidatorSet};
+use crate::ledger::chain::Chain;
+use crate::storage::Store;
+
+/// The chain id of the fuzzing genesis.
+pub const CHAIN: &str = "assent-fuzz-1";
+
+/// The key of fuzzing validator `i` (0..4).
+pub fn validator_key(i: u8) -> Keypair {
+    Keypair::from_seed([0xf0 + i; 32])
+}
+
+/// A small valid genesis: four validators, one operator each, acme funded.
+pub fn genesis_toml() -> String {
+    let acct = |seed: u8| Keypair::from_seed([seed; 32]).account();
+    let mut t = format!(
+        "chain_id = \"{CHAIN}\"\ngenesis_time = \"2026-01-01T00:00:00Z\"\nmint_authority = \"{}\"\n\n",
+        acct(1)
+    );
+    for i in 0..4u8 {
+        t.push_str(&format!(
+            "[[operators]]\nname = \"operator-{i}\"\naccount = \"{}\"\n\n",
+            acct(0x10 + i)
+        ));
+    }
+    for i in 0..4u8 {
+        t.push_str(&format!(
+            "[[validators]]\nname = \"validator-{i}\"\nconsensus_key = \"{}\"\npower = 1\np2p_address = \"/ip4/127.0.0.1/tcp/{}\"\noperator = \"{}\"\n\n",
+            validator_key(i).account(),
+            26600 + u16::from(i) * 10,
+            acct(0x10 + i)
+        ));
+    }
+    t.push_str(&format!(
+        "[[enterprises]]\nname = \"Acme\"\naccount = \"{}\"\nsector = \"retail\"\njurisdiction = \"EU\"\npolicy_url = \"https://acme.example/privacy\"\n\n[[balances]]\naccount = \"{}\"\namount = 1000000\n",
+        acct(0x20),
+        acct(0x20)
+    ));
+    t
+}
+
+struct World {
+    genesis: Genesis,
+    chain: Chain,
+    set: ValidatorSet,
+    peers: Vec<PeerId>,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let genesis = Genesis::from_toml_str(&genesis_toml()).expect("the fuzzing genesis");
+        let store = Store::memory(&genesis).expect("an in-memory store");
+        let chain = Chain::open(store, &genesis).expect("the fuzzing chain");
+        let ledger: Vec<LedgerValidator> = chain.validators().expect("validators");
+        let set = ValidatorSet::from_ledger(&ledger).expect("a validator set");
+        let peers = (0..4u8)
+            .filter_map(|i| {
+                let kp = libp2p::identity::Keypair::ed25519_from_bytes([0xf0 + i; 32]).ok()?;
+                PeerId::from_bytes(&kp.public().to_peer_id().to_bytes()).ok()
+            })
+            .collect();
+        World {
+            genesis,
+            chain,
+            set,
+            peers,
+        }
+    })
+}
+
+/// Decodes `bytes` as `T` with the wire codec; a decoded value re-encodes to
+/// bytes that decode to an equal value.
+fn round_trip<T>(bytes: &[u8])
+where
+    T: PartialEq + std::fmt::Debug,
+    WireCodec: Codec<T>,
+{
+    let codec = WireCodec;
+    if let Ok(v) = codec.decode(Bytes::copy_from_slice(bytes)) {
+        let again = codec.encode(&v).expect("a decoded value encodes");
+        let back: T = codec.decode(again).expect("its encoding decodes");
+        assert_eq!(back, v, "decode ∘ encode changed the value");
+    }
+}
+
+/// The consensus wire codec: the first byte picks the message type.
+pub fn wire(data: &[u8]) {
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
+    match kind % 8 {
+        0 => round_trip::<ProposalPart>(rest),
+        1 => round_trip::<SignedConsensusMsg<AssentContext>>(rest),
+        2 => round_trip::<StreamMessage<ProposalPart>>(rest),
+        3 => round_trip::<Status<AssentContext>>(rest),
+        4 => round_trip::<Request<AssentContext>>(rest),
+        5 => round_trip::<Response<AssentContext>>(rest),
+        6 => round_trip::<ProposedValue<AssentContext>>(rest),
+        _ => round_trip::<CommitCertificate<AssentContext>>(rest),
+    }
+}
+
+/// Proposal-part streams through the intake at height 1: records of
+/// `[publisher byte][u16 LE length][wire-encoded StreamMessage]`; the
+/// publisher is one of the four validators' peer ids or a stranger.
+pub fn proposal_stream(data: &[u8]) {
+    let w = world();
+    let mut intake = Intake::new(AssentContext::new(CHAIN));
+    let _ = intake.start_height(Height(1), w.set.clone());
+    intake.start_round(Round::new(0));
+    let stranger = PeerId::from_bytes(
+        &libp2p::identity::Keypair::ed25519_from_bytes([0x77; 32])
+            .map(|k| k.public().to_peer_id().to_bytes())
+            .unwrap_or_default(),
+    )
+    .ok();
+    let mut rest = data;
+    while rest.len() >= 3 {
+        let who = rest[0];
+        let len = usize::from(u16::from_le_bytes([rest[1], rest[2]]));
+        let end = (3 + len).min(rest.len());
+        let msg: Result<StreamMessage<ProposalPart>, _> =
+            WireCodec.decode(Bytes::copy_from_slice(&rest[3..end]));
+        rest = &rest[end..];
+        let publisher = match w.peers.get(usize::from(who % 5)) {
+            Some(p) => *p,
+            None => match stranger {
+                Some(s) => s,
+                None => continue,
+            },
+        };
+        if let Ok(msg) = msg {
+            let _ = intake.part(publisher, msg);
+        }
+        if who == 0xff {
+            let _ = intake.start_height(Height(2), w.set.clone());
+        }
+    }
+}
+
+/// A block's bytes through decoding and, when they decode, validation as
+/// the next block of the fuzzing chain (which is never changed).
+pub fn block(data: &[u8]) {
+    let w = world();
+    if let Ok(block) = Block::decode(data) {
+        assert_eq!(
+            Block::decode(&block.encode()).ok().as_ref(),
+            Some(&block),
+            "a decoded block round-trips"
+        );
+        let _ = w
+            .chain
+            .validate_block(block, data.to_vec(), None, &|_| None, None);
+    }
+}
+
+/// A tx's bytes through decoding, id and the signature check.
+pub fn tx(data: &[u8]) {
+    let w = world();
+    let max = w.genesis.params().max_tx_bytes as usize;
+    if let Ok(tx) = SignedTx::decode(data, max) {
+        let _ = tx.id();
+        assert_eq!(tx.encode(), data, "a decoded tx is canonical");
+        let _ = tx.verify(CHAIN);
+    }
+}
+
+/// A config file's text.
+pub fn config(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::config::NodeConfig::parse(
+            Path::new("/nonexistent-home"),
+            Path::new("/nonexistent-home/config.toml"),
+            text,
+        );
+    }
+}
+
+/// A genesis file's text.
+pub fn genesis(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(g) = Genesis::from_toml_str(text) {
+            let _ = g.hash();
+        }
+    }
+}
+
+/// A fuzz target.
+pub type Target = fn(&[u8]);
+
+/// Every target by name (for the corpus replay and the fuzz crate).
+pub const TARGETS: [(&str, Target); 6] = [
+    ("wire", wire),
+    ("proposal_stream", proposal_stream),
+    ("block", block),
+    ("tx", tx),
+    ("config", config),
+    ("genesis", genesis),
+];
