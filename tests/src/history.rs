@@ -82,6 +82,8 @@ impl Rng {
 #[derive(Debug)]
 pub struct Driver {
     stop: Arc<AtomicBool>,
+    /// Txs acknowledged so far (the history's progress, live).
+    acked: Arc<std::sync::atomic::AtomicU64>,
     thread: Option<JoinHandle<History>>,
 }
 
@@ -100,6 +102,8 @@ impl Driver {
             .unwrap_or(0);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let acked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let progress = acked.clone();
         static DRIVERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let salt = (std::process::id() as u64) << 20 | DRIVERS.fetch_add(1, Ordering::SeqCst);
         let thread = std::thread::spawn(move || {
@@ -137,6 +141,7 @@ impl Driver {
                 rng: Rng(salt | 1),
                 uses_per_record,
                 turn: 0,
+                progress,
                 acme: agents[consumers].key.account(),
                 accounts: agents[..consumers]
                     .iter()
@@ -161,8 +166,14 @@ impl Driver {
         });
         Driver {
             stop,
+            acked,
             thread: Some(thread),
         }
+    }
+
+    /// Txs acknowledged so far.
+    pub fn acknowledged(&self) -> u64 {
+        self.acked.load(Ordering::Relaxed)
     }
 
     /// Stops offering txs and returns the history.
@@ -189,6 +200,7 @@ struct Run {
     rng: Rng,
     uses_per_record: usize,
     turn: usize,
+    progress: Arc<std::sync::atomic::AtomicU64>,
     acme: AccountId,
     accounts: Vec<AccountId>,
     /// Tx id → the agent waiting for it.
@@ -352,6 +364,7 @@ impl Run {
                 a.pending = None;
                 if r["code"] != "bad_nonce" {
                     a.nonce += 1;
+                    self.progress.fetch_add(1, Ordering::Relaxed);
                     self.history.acked.insert(
                         id.to_string(),
                         Acked {

@@ -73,6 +73,18 @@ fn stays_at_most(net: &Net, nodes: &[usize], height: u64, period: Duration) {
 
 /// Stops the history, lets every node catch up, and checks the chain.
 fn finish(net: &Net, driver: Driver, scenario: &str) -> Report {
+    // After the fault, the history goes on: every consumer gets at least one
+    // more tx acknowledged's worth of progress before it stops.
+    let now = driver.acknowledged();
+    let going = wait_until(
+        "the history to go on after the fault",
+        Duration::from_secs(120),
+        || driver.acknowledged() >= now + CONSUMERS as u64,
+    );
+    assert!(
+        going,
+        "{scenario}: the history made no progress after the fault"
+    );
     let history = driver.stop();
     let report = check(net, &history);
     eprintln!(
@@ -449,6 +461,14 @@ fn killing_all_four_validators_at_once_repeatedly_loses_no_acknowledged_tx() {
     let driver = Driver::start(&net, CONSUMERS, USES);
     let seed = std::process::id() as u64;
     for k in 0..rounds {
+        // Under load: the history acknowledges txs between the kills.
+        let before = driver.acknowledged();
+        let progress = wait_until(
+            "the history to make progress",
+            Duration::from_secs(120),
+            || driver.acknowledged() >= before + 10,
+        );
+        assert!(progress, "no tx was acknowledged between kills");
         // A different moment each time: after 1 to 3 more heights.
         advance(
             &net,
@@ -465,6 +485,11 @@ fn killing_all_four_validators_at_once_repeatedly_loses_no_acknowledged_tx() {
             net.wait_height(i, had + 1, Duration::from_secs(120));
         }
     }
+    let after = driver.acknowledged();
+    let resumed = wait_until("the history to resume", Duration::from_secs(120), || {
+        driver.acknowledged() >= after + CONSUMERS as u64
+    });
+    assert!(resumed, "the history did not resume after the last restart");
     finish(&net, driver, "kill -9 of all four");
 }
 
