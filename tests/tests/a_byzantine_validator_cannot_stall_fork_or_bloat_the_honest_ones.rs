@@ -114,8 +114,12 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
             .filter(|l| l.contains("invalid proposal"))
             .filter_map(|l| l.split(" why=").nth(1))
             .collect();
+        let undecodable = log
+            .lines()
+            .filter(|l| l.contains("proposal parts do not decode to a block"))
+            .count();
         eprintln!(
-            "node {i}: {} proposals judged invalid: {invalid:?}",
+            "node {i}: {} proposals judged invalid: {invalid:?}; {undecodable} streams that do not decode to a block (the 5 MiB one: a block with junk after it)",
             invalid.len()
         );
         assert!(
