@@ -136,6 +136,7 @@ pub struct Metrics {
     streams_refused: Family<ReasonLabels, Counter>,
     api_clients_refused: Family<ReasonLabels, Counter>,
     equivocations: Family<KindLabels, Counter>,
+    judged_invalid: Family<ReasonLabels, Counter>,
 }
 
 /// Labels of the equivocation-evidence counter: `vote` or `proposal`.
@@ -179,6 +180,7 @@ impl Metrics {
         let streams_refused = Family::<ReasonLabels, Counter>::default();
         let api_clients_refused = Family::<ReasonLabels, Counter>::default();
         let equivocations = Family::<KindLabels, Counter>::default();
+        let judged_invalid = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "height",
             "Height of the last committed block",
@@ -225,6 +227,11 @@ impl Metrics {
             "Pairs of conflicting signed votes or proposals by one validator for one height and round, as the consensus engine reported them at finalization (kind = vote or proposal)",
             equivocations.clone(),
         );
+        registry.register(
+            "proposals_judged_invalid",
+            "Proposals that passed the intake and were then judged invalid, by reason (undecodable, bad_signature, foreign_builder, invalid_block)",
+            judged_invalid.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -237,7 +244,15 @@ impl Metrics {
             streams_refused,
             api_clients_refused,
             equivocations,
+            judged_invalid,
         }
+    }
+
+    /// Counts a proposal judged invalid (`reason`: see the metric's help).
+    pub fn proposal_invalid(&self, reason: &'static str) {
+        self.judged_invalid
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     /// Counts `n` pairs of conflicting messages of one `kind` (`vote` or

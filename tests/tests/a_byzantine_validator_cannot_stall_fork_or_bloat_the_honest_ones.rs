@@ -126,6 +126,12 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
             !invalid.is_empty(),
             "node {i} judged no Byzantine proposal invalid"
         );
+        let counted = net.metric_lines(i, "assent_proposals_judged_invalid_total");
+        eprintln!("node {i}: {counted:?}");
+        assert!(
+            net.metric(i, "assent_proposals_judged_invalid_total") >= invalid.len() as u64,
+            "node {i} counts what it judged invalid: {counted:?}"
+        );
     }
     let history = driver.stop();
     let report = check(&net, &history);

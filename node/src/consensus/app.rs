@@ -530,6 +530,7 @@ impl App {
         };
         let Ok(block) = Block::decode(&s.block_bytes) else {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts do not decode to a block");
+            self.shared.metrics.proposal_invalid("undecodable");
             return Ok(None);
         };
         let hash = block.header.hash();
@@ -545,6 +546,7 @@ impl App {
             .is_err()
         {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal stream signature does not verify");
+            self.shared.metrics.proposal_invalid("bad_signature");
             return Ok(None);
         }
         // Durable before the engine hears of it: a replayed decision must find it.
@@ -561,6 +563,7 @@ impl App {
         let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
         let validity = if !builder_ok {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "block built by a key that is not a validator");
+            self.shared.metrics.proposal_invalid("foreign_builder");
             Validity::Invalid
         } else {
             let chain = &self.shared.chain;
@@ -574,6 +577,7 @@ impl App {
                 }
                 Err(why) => {
                     tracing::warn!(target: "assent::consensus", height = s.height.0, %why, "invalid proposal");
+                    self.shared.metrics.proposal_invalid("invalid_block");
                     Validity::Invalid
                 }
             }
