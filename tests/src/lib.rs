@@ -57,11 +57,15 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -
 static NEXT_BASE: AtomicU16 = AtomicU16::new(0);
 
 /// A base port whose node ports (base + 10 i + 0..3) are all free now.
+///
+/// Bases lie in 10,000..32,000, below Linux's ephemeral range (32,768 and
+/// up): a port there can be taken by any outgoing connection between this
+/// check and the node's bind.
 fn free_base(n: usize) -> u16 {
-    let offset = (std::process::id() % 200) as u16 * 100;
+    let offset = (std::process::id() % 200) * 100;
     loop {
-        let k = NEXT_BASE.fetch_add(1, Ordering::SeqCst);
-        let base = 30_000 + (offset + k * 100) % 30_000;
+        let k = u32::from(NEXT_BASE.fetch_add(1, Ordering::SeqCst));
+        let base = (10_000 + (offset + k * 100) % 22_000) as u16;
         let free = (0..n).all(|i| {
             (0..3).all(|p| TcpListener::bind(("127.0.0.1", base + 10 * i as u16 + p)).is_ok())
         });
