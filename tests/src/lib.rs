@@ -10,6 +10,8 @@
 //! `assent` and `assentd` (their packages have integration tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod checker;
+pub mod faults;
 pub mod history;
 pub mod lab;
 pub mod standards;
@@ -51,6 +53,21 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -
             return false;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A small xorshift generator: choices (kill moments, a history's steps)
+/// vary with the seed, which tests print.
+#[derive(Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
     }
 }
 

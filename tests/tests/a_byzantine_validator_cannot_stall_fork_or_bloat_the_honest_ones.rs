@@ -12,22 +12,9 @@
 
 use std::time::{Duration, Instant};
 
+use assent_tests::faults::rss_mib;
 use assent_tests::history::{check, Driver};
 use assent_tests::{wait_until, Net};
-
-/// Resident memory (VmRSS) of node `i`'s process, in MiB.
-fn rss_mib(net: &Net, i: usize) -> u64 {
-    let Some(pid) = net.nodes[i].pid() else {
-        return 0;
-    };
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        / 1024
-}
 
 /// Node `i`'s log without terminal colours.
 fn plain_log(net: &Net, i: usize) -> String {
@@ -74,7 +61,7 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
                 if ready != Some(200) {
                     not_ready.push((i, ready, net.height(i)));
                 }
-                peak = peak.max(rss_mib(&net, i));
+                peak = peak.max(rss_mib(&net, i, "VmRSS"));
             }
             honest
                 .iter()

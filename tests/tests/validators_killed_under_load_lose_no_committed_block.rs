@@ -13,18 +13,7 @@ use std::time::{Duration, Instant};
 use assent_contracts::crypto::Keypair;
 use assent_contracts::tx::RegisterConsumer;
 use assent_contracts::{Payload, TxBody};
-use assent_tests::Net;
-
-/// A small xorshift generator: the kill moments vary with the printed seed.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use assent_tests::{Net, Rng};
 
 /// Offers fresh registrations (100 every ~100 ms) to whichever node answers.
 fn load(apis: Vec<String>, chain_id: String, stop: Arc<AtomicBool>, accepted: Arc<AtomicU64>) {

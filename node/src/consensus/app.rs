@@ -101,30 +101,6 @@ impl App {
         ValidatorSet::from_ledger(&vals).map_err(fatal)
     }
 
-    /// Counts and logs the equivocations the engine saw up to `height`'s
-    /// finalization: a validator signing two votes or two proposals for one
-    /// height and round is Byzantine, and its operators must hear of it.
-    fn report_evidence(
-        &self,
-        height: assent_contracts::Height,
-        evidence: &malachitebft_app_channel::app::types::MisbehaviorEvidence<AssentContext>,
-    ) {
-        for (kind, validator, pairs) in evidence
-            .votes
-            .iter()
-            .map(|(a, pairs)| ("vote", a, pairs.len()))
-            .chain(
-                evidence
-                    .proposals
-                    .iter()
-                    .map(|(a, p)| ("proposal", a, p.len())),
-            )
-        {
-            self.shared.metrics.equivocation(kind, pairs);
-            tracing::warn!(target: "assent::consensus", height = height.0, validator = %validator, pairs, kind, "a validator signed conflicting {kind}s for one height and round");
-        }
-    }
-
     /// Starts `height`: the intake follows its validator set, and the
     /// streams it kept for this height are judged at the first round.
     fn start_height(&mut self, height: Height) -> Result<HeightParams<AssentContext>, NodeError> {
@@ -303,7 +279,7 @@ impl App {
                 ..
             } => {
                 let h = height_ledger(certificate.height);
-                self.report_evidence(h, &evidence);
+                super::evidence::report(&self.shared.metrics, h, &evidence);
                 // Finalized may carry more signatures than Decided: keep the fuller one.
                 let fuller = to_ledger_certificate(&certificate);
                 let store = self.shared.chain.store();

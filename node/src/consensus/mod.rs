@@ -4,6 +4,7 @@
 pub mod app;
 pub mod codec;
 pub mod engine;
+pub mod evidence;
 pub mod intake;
 pub mod peers;
 pub mod signing;
