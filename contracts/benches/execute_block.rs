@@ -13,7 +13,7 @@
 
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{
-    Enterprise, EnterpriseStatus, MemStore, Operator, Params, Validator,
+    Enterprise, EnterpriseStatus, MemStore, Operator, Params, StateTree, Validator,
 };
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
@@ -32,7 +32,7 @@ fn kp(i: u32, tag: u8) -> Keypair {
 
 struct Fixture {
     store: MemStore,
-    root: Hash32,
+    root: StateTree,
     height: Height,
     consumers: Vec<Keypair>,
     ents: Vec<Keypair>,
@@ -177,7 +177,7 @@ impl Fixture {
             .iter()
             .all(|r| matches!(r.outcome, TxOutcome::Applied { .. })));
         self.store.apply(&out.writes);
-        self.root = out.state_root;
+        self.root = out.tree;
         self.height = self.height.next();
     }
 }

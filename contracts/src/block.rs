@@ -7,6 +7,7 @@ use crate::codec::{self, CodecError};
 use crate::events::Event;
 use crate::ids::{AccountId, Amount, BlockHash, Hash32, Height, Timestamp};
 use crate::merkle;
+use crate::state::tree::{self, StateTree};
 use crate::state::{Overlay, StateExt, StateRead, StoreError, Writes};
 use crate::tx::{execute_tx, BlockContext, SignedTx, TxResult, VerifiedTx};
 
@@ -22,7 +23,8 @@ pub struct BlockHeader {
     /// Merkle root over the block's per-tx results (in block order) and, as
     /// the last leaf, its end-of-block events; see [`result_leaves`].
     pub results_root: Hash32,
-    /// State commitment after executing this block.
+    /// Commitment to the whole ledger state after this block: the state
+    /// tree's root bound to the height ([`tree::state_root`]).
     pub state_root: Hash32,
     pub proposer: AccountId,
 }
@@ -83,20 +85,21 @@ pub fn txs_root(txs: &[VerifiedTx]) -> Hash32 {
     merkle::root(&tx_leaves(txs.iter().map(|t| t.bytes())))
 }
 
-/// The state root chain: `root_h = H(root_{h-1} ‖ H(sorted writes of block h))`.
-/// Its cost grows with the block's writes, not with the whole state.
-pub fn next_state_root(prev: &Hash32, writes: &Writes) -> Hash32 {
-    let writes_hash = Hash32::tagged("assent/writes/v1", &[&codec::encode_infallible(writes)]);
-    Hash32::tagged(
-        "assent/state/v1",
-        &[prev.as_bytes(), writes_hash.as_bytes()],
-    )
+/// The state after a block's writes: the new tree version and the header's
+/// `state_root` at `height`. The cost grows with the block's writes and the
+/// log of the state's size, never with the whole state.
+pub fn next_state(prev: &StateTree, height: Height, writes: &Writes) -> (StateTree, Hash32) {
+    let tree = prev.apply(writes);
+    let root = tree::state_root(height, &tree.root());
+    (tree, root)
 }
 
 /// Everything a block's execution produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockOutput {
     pub writes: Writes,
+    /// The state tree after the block (shares every unchanged node with the parent's).
+    pub tree: StateTree,
     pub results: Vec<TxResult>,
     /// Events of the block itself (operator rewards), after the txs' events.
     pub end_events: Vec<Event>,
@@ -105,12 +108,13 @@ pub struct BlockOutput {
     pub txs_root: Hash32,
 }
 
-/// Executes `txs` in order on top of `state`. Pure: same inputs, same output,
-/// on every machine. Only a store failure is an error; rejected txs are results.
+/// Executes `txs` in order on top of `state`, whose tree is `prev_tree`.
+/// Pure: same inputs, same output, on every machine. Only a store failure is
+/// an error; rejected txs are results.
 pub fn execute_block(
     state: &dyn StateRead,
     ctx: &BlockContext,
-    prev_state_root: &Hash32,
+    prev_tree: &StateTree,
     txs: &[VerifiedTx],
 ) -> Result<BlockOutput, StoreError> {
     let mut overlay = Overlay::new(state);
@@ -121,10 +125,11 @@ pub fn execute_block(
     let results: Vec<TxResult> = slots.into_iter().flatten().collect();
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
-    let state_root = next_state_root(prev_state_root, &writes);
+    let (tree, state_root) = next_state(prev_tree, ctx.height, &writes);
     let results_root = merkle::root(&result_leaves(&results, &end_events));
     Ok(BlockOutput {
         writes,
+        tree,
         results,
         end_events,
         state_root,

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::block::next_state_root;
-use crate::ids::{AccountId, Amount, Hash32};
-use crate::state::{Account, Enterprise, MemStore, Operator, Overlay, Params, Validator, Writes};
+use crate::block::next_state;
+use crate::ids::{AccountId, Amount, Hash32, Height};
+use crate::state::{
+    Account, Enterprise, MemStore, Operator, Overlay, Params, StateTree, Validator, Writes,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitialState {
@@ -30,6 +32,12 @@ pub enum InitialStateError {
 impl InitialState {
     /// The writes that create the state, and the state root at height 0.
     pub fn writes(&self) -> Result<(Writes, Hash32), InitialStateError> {
+        let (writes, _, root) = self.build()?;
+        Ok((writes, root))
+    }
+
+    /// The writes, the state tree and the state root at height 0.
+    pub fn build(&self) -> Result<(Writes, StateTree, Hash32), InitialStateError> {
         let empty = MemStore::new();
         let mut o = Overlay::new(&empty);
         o.put(crate::state::keys::CHAIN_ID.to_vec(), &self.chain_id);
@@ -66,15 +74,15 @@ impl InitialState {
         }
         o.put_supply(supply);
         let writes = o.into_writes();
-        let root = next_state_root(&Hash32::ZERO, &writes);
-        Ok((writes, root))
+        let (tree, root) = next_state(&StateTree::new(), Height(0), &writes);
+        Ok((writes, tree, root))
     }
 
-    /// A fresh in-memory state from this genesis, and its root.
-    pub fn to_mem_store(&self) -> Result<(MemStore, Hash32), InitialStateError> {
-        let (writes, root) = self.writes()?;
+    /// A fresh in-memory state from this genesis, and its tree.
+    pub fn to_mem_store(&self) -> Result<(MemStore, StateTree), InitialStateError> {
+        let (writes, tree, _) = self.build()?;
         let mut s = MemStore::new();
         s.apply(&writes);
-        Ok((s, root))
+        Ok((s, tree))
     }
 }

@@ -34,6 +34,7 @@ pub mod ids;
 pub mod merkle;
 pub mod receipt;
 pub mod state;
+pub mod state_proof;
 pub mod terms;
 pub mod tx;
 

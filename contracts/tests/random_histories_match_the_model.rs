@@ -13,7 +13,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use assent_contracts::crypto::Keypair;
-use assent_contracts::state::{ConsentState, PolicyTarget, StateExt};
+use assent_contracts::state::{keys, ConsentState, PolicyTarget, StateExt, StateRead, StateTree};
 use assent_contracts::terms::{Category, Level, Purpose, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -823,7 +823,24 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 ConsentState::Revoked { .. } => 2,
             };
             prop_assert_eq!((state, c.used), (mc.state, mc.used));
+            // The model's view of the consent is what its state proof proves.
+            let p = chain.tree.prove(&keys::consent(&mc.id));
+            let bytes = chain.store.get(&keys::consent(&mc.id)).unwrap();
+            prop_assert_eq!(
+                p.root(&keys::consent(&mc.id), bytes.as_deref()).unwrap(),
+                chain.tree.root()
+            );
         }
+        // The header's root commits to the whole state: the tree built from
+        // every record equals the one carried block to block.
+        let all = chain.store.scan_prefix(b"").unwrap();
+        let rebuilt =
+            StateTree::from_records(all.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        prop_assert_eq!(rebuilt.root(), chain.tree.root());
+        prop_assert_eq!(
+            assent_contracts::state::tree::state_root(chain.height, &rebuilt.root()),
+            chain.root
+        );
     }
     Ok(())
 }

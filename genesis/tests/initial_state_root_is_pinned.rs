@@ -56,7 +56,7 @@ amount = 1000000
 "#;
 
 const PINNED_HASH: &str = "b9c14511d77629d18e05a20dc9e7f5c0e32574d1a7a4e8e14303415ad6bd579e";
-const PINNED_ROOT: &str = "8fa70bb8df9260a22238a0369f7c16b0f50c0251006adb1970630cd1c994e104";
+const PINNED_ROOT: &str = "80fd62eee4dbf724771585c3b3321c173db35d630cdec09519ea092b11d4e532";
 
 #[test]
 fn genesis_hash_and_state_root_are_pinned() {

@@ -171,7 +171,8 @@ fn execute(store: &Store, txs: &[VerifiedTx]) -> (Block, BlockOutput) {
         time: Timestamp(head.time.0 + 1_000),
         proposer: validator(0).account(),
     };
-    let out = execute_block(store, &ctx, &head.state_root, txs).unwrap();
+    let tree = store.tree_at(head.height).unwrap();
+    let out = execute_block(store, &ctx, &tree, txs).unwrap();
     let block = Block {
         header: BlockHeader {
             chain_id: CHAIN.into(),

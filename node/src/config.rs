@@ -57,6 +57,7 @@ struct RawStore {
     state_cache_mb: u64,
     unpersisted_mb: u64,
     persist_interval_ms: u64,
+    proof_history_mb: u64,
 }
 
 impl Default for RawStore {
@@ -66,6 +67,7 @@ impl Default for RawStore {
             state_cache_mb: DEFAULT_STATE_CACHE_MB,
             unpersisted_mb: DEFAULT_UNPERSISTED_MB,
             persist_interval_ms: DEFAULT_PERSIST_INTERVAL_MS,
+            proof_history_mb: DEFAULT_PROOF_HISTORY_MB,
         }
     }
 }
@@ -91,6 +93,9 @@ pub const DEFAULT_STATE_CACHE_MB: u64 = 128;
 pub const DEFAULT_UNPERSISTED_MB: u64 = 256;
 /// How often the persister writes a state checkpoint (`store.persist_interval_ms`).
 pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
+/// Memory for the state trees of recent heights, which state proofs at a
+/// past height need, MiB (`store.proof_history_mb`).
+pub const DEFAULT_PROOF_HISTORY_MB: u64 = 128;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +269,7 @@ pub struct NodeConfig {
     pub state_cache_bytes: u64,
     pub unpersisted_bytes: u64,
     pub persist_interval: Duration,
+    pub proof_history_bytes: u64,
     /// `[index] enabled`: build the query indexes.
     pub index_enabled: bool,
     pub log_format: LogFormat,
@@ -289,6 +295,7 @@ impl NodeConfig {
                 persist_interval: self.persist_interval,
             },
             index: self.index_enabled,
+            proof_history_bytes: self.proof_history_bytes as usize,
         }
     }
     pub fn wal_path(&self) -> PathBuf {
@@ -474,6 +481,13 @@ impl NodeConfig {
                 600_000,
                 DEFAULT_PERSIST_INTERVAL_MS,
             ),
+            (
+                "store.proof_history_mb",
+                raw.store.proof_history_mb,
+                1,
+                1 << 20,
+                DEFAULT_PROOF_HISTORY_MB,
+            ),
         ] {
             if v < lo || v > hi {
                 return Err(invalid(
@@ -595,6 +609,7 @@ impl NodeConfig {
             state_cache_bytes: raw.store.state_cache_mb * 1024 * 1024,
             unpersisted_bytes: raw.store.unpersisted_mb * 1024 * 1024,
             persist_interval: Duration::from_millis(raw.store.persist_interval_ms),
+            proof_history_bytes: raw.store.proof_history_mb * 1024 * 1024,
             index_enabled: raw.index.enabled,
             log_format: raw.log.format,
         })

@@ -2,7 +2,8 @@
 //! with no node, against a chain's genesis file.
 //!
 //! Accepted files: a receipt (`assent-receipt/1`, of a tx or a use), a
-//! consent proof (`assent-consent-proof/1`), and the signed standard forms
+//! consent proof (`assent-consent-proof/1`), a state proof
+//! (`assent-state-proof/1`: a record or its absence at a height), and the signed standard forms
 //! (`{"format", "jws", "receipt"}` as the node serves them, or the bare
 //! compact JWS). For a signed form the JWS must verify against the key in its
 //! header AND that key must be one of the genesis validators; then the
@@ -17,6 +18,7 @@ use assent_cli::jws;
 use assent_contracts::consent_proof::{ConsentProof, ProvenConsent, CONSENT_PROOF_VERSION};
 use assent_contracts::receipt::{Proven, Receipt, Trust, RECEIPT_VERSION};
 use assent_contracts::state::Validator;
+use assent_contracts::state_proof::{StateProof, STATE_PROOF_VERSION};
 use assent_contracts::AccountId;
 use assent_genesis::time::format_utc;
 use assent_genesis::Genesis;
@@ -36,7 +38,7 @@ pub enum ReceiptCommand {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Receipt files: a receipt, a consent proof, or a signed Kantara / ISO 27560 receipt
+    /// Receipt files: a receipt, a consent proof, a state proof, or a signed Kantara / ISO 27560 receipt
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// The chain's genesis file (e.g. ./devnet/genesis.toml)
@@ -160,8 +162,28 @@ fn verify_file(chain: &Chain, path: &Path) -> Result<Value> {
                 "statements": consent_statements(chain, &p),
             }))
         }
+        Some(STATE_PROOF_VERSION) => {
+            let sp: StateProof =
+                serde_json::from_value(v).map_err(|e| anyhow!("a malformed state proof: {e}"))?;
+            let p = sp.verify(&chain.trust())?;
+            Ok(json!({
+                "kind": "state_proof",
+                "record": p.record,
+                "height": p.height.0,
+                "exists": p.value.is_some(),
+                "value": p.value,
+                "statements": [{
+                    "text": p.describe(),
+                    "height": p.height.0,
+                    "time": format_utc(p.time),
+                    "block_hash": p.block_hash.to_string(),
+                    "signers": p.commit.signers,
+                    "validators": p.commit.validators,
+                }],
+            }))
+        }
         other => bail!(
-            "not a receipt: version {:?}; expected {RECEIPT_VERSION}, {CONSENT_PROOF_VERSION}, or a signed receipt with a `jws`",
+            "not a receipt: version {:?}; expected {RECEIPT_VERSION}, {CONSENT_PROOF_VERSION}, {STATE_PROOF_VERSION}, or a signed receipt with a `jws`",
             other.unwrap_or("(none)")
         ),
     }
@@ -246,6 +268,12 @@ fn text_of(file: &Path, v: &Value) -> String {
     let kind = v["kind"].as_str().unwrap_or_default();
     let head = match kind {
         "receipt" => "receipt".to_string(),
+        "state_proof" => format!(
+            "state proof of {} {} at height {}",
+            v["record"]["kind"].as_str().unwrap_or_default(),
+            v["record"]["id"].as_str().unwrap_or_default(),
+            v["height"]
+        ),
         "consent_proof" => format!(
             "consent proof of consent {}, status {}",
             v["consent"].as_str().unwrap_or_default(),

@@ -4,7 +4,9 @@ mod access;
 pub mod keys;
 mod records;
 mod store;
+pub mod tree;
 
 pub use access::StateExt;
 pub use records::*;
 pub use store::{Entries, MemStore, Overlay, StateRead, StoreError, Writes};
+pub use tree::StateTree;

@@ -6,9 +6,11 @@
 
 use std::collections::BTreeMap;
 
+pub mod certs;
+
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{
-    Enterprise, EnterpriseStatus, MemStore, Operator, Params, StateExt, Validator,
+    Enterprise, EnterpriseStatus, MemStore, Operator, Params, StateExt, StateTree, Validator,
 };
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -96,7 +98,9 @@ pub fn initial_state(a: &Actors) -> InitialState {
 pub struct TestChain {
     pub chain_id: String,
     pub store: MemStore,
+    /// The header's state root after the last block.
     pub root: Hash32,
+    pub tree: StateTree,
     pub height: Height,
     pub time: Timestamp,
     pending: BTreeMap<AccountId, u64>,
@@ -104,11 +108,13 @@ pub struct TestChain {
 
 impl TestChain {
     pub fn new(a: &Actors) -> TestChain {
-        let (store, root) = initial_state(a).to_mem_store().unwrap();
+        let (_, _, root) = initial_state(a).build().unwrap();
+        let (store, tree) = initial_state(a).to_mem_store().unwrap();
         TestChain {
             chain_id: CHAIN.into(),
             store,
             root,
+            tree,
             height: Height(0),
             time: Timestamp(T0),
             pending: BTreeMap::new(),
@@ -148,9 +154,10 @@ impl TestChain {
             time: self.time,
             proposer: AccountId([0; 32]),
         };
-        let out = execute_block(&self.store, &ctx, &self.root, &verified).unwrap();
+        let out = execute_block(&self.store, &ctx, &self.tree, &verified).unwrap();
         self.store.apply(&out.writes);
         self.root = out.state_root;
+        self.tree = out.tree.clone();
         out
     }
 

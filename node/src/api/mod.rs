@@ -10,6 +10,7 @@ pub mod events;
 mod export;
 mod export_files;
 mod openapi;
+mod proofs;
 mod queries;
 mod receipts;
 mod routes;

@@ -31,6 +31,8 @@ use super::{events, export, queries, routes, txs};
         queries::block,
         super::receipts::consent_receipt,
         super::receipts::use_receipt,
+        super::proofs::consent_status_proof,
+        super::proofs::state_proof,
         events::events,
         openapi_json,
         routes::metrics,
@@ -45,7 +47,7 @@ use super::{events, export, queries, routes, txs};
         (name = "consumers", description = "Consents, policies, uses and earnings of a consumer"),
         (name = "enterprises", description = "Enterprises and their access requests"),
         (name = "blocks", description = "Committed blocks"),
-        (name = "receipts", description = "Self-proving receipts of consents and uses; signed Kantara and ISO 27560 receipts"),
+        (name = "receipts", description = "Self-proving receipts of consents and uses; signed Kantara and ISO 27560 receipts; proofs of any record's state at a height"),
         (name = "events", description = "Server-sent events of committed blocks"),
     )
 )]

@@ -121,6 +121,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/blocks/{height}"),
     ("GET", "/v1/consents/{id}/receipt"),
     ("GET", "/v1/uses/{id}/receipt"),
+    ("GET", "/v1/consents/{id}/status-proof"),
+    ("GET", "/v1/state-proofs/{kind}/{id}"),
     ("GET", "/v1/events"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/metrics"),
@@ -166,6 +168,14 @@ fn build(state: ApiState) -> Router {
             get(super::receipts::consent_receipt),
         )
         .route("/v1/uses/{id}/receipt", get(super::receipts::use_receipt))
+        .route(
+            "/v1/consents/{id}/status-proof",
+            get(super::proofs::consent_status_proof),
+        )
+        .route(
+            "/v1/state-proofs/{kind}/{id}",
+            get(super::proofs::state_proof),
+        )
         .route("/v1/events", get(events::events))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics))

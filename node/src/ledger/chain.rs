@@ -241,7 +241,14 @@ impl Chain {
                 tip: head.height.0,
             });
         }
-        let out = execute_block(&state, &self.context(header), &head.state_root, txs)?;
+        let tree = self
+            .store
+            .tree_at(head.height)
+            .map_err(|_| ChainError::OutOfOrder {
+                got: head.height.0,
+                tip: self.store.head().height.0,
+            })?;
+        let out = execute_block(&state, &self.context(header), &tree, txs)?;
         self.store
             .metrics()
             .execute_seconds
@@ -478,7 +485,13 @@ fn recover_one(store: &Store, h: u64) -> Result<(), ChainError> {
         .map(VerifiedTx::previously_verified)
         .collect();
     let state = store.snapshot();
-    let out = execute_block(&state, &block.header.context(), &head.state_root, &txs)?;
+    let tree = store.tree_at(head.height).map_err(|_| {
+        fail(format!(
+            "has no state tree of block {} to build on",
+            head.height.0
+        ))
+    })?;
+    let out = execute_block(&state, &block.header.context(), &tree, &txs)?;
     drop(state);
     if out.state_root != block.header.state_root {
         return Err(fail("re-executes to another state_root".into()));
@@ -486,6 +499,6 @@ fn recover_one(store: &Store, h: u64) -> Result<(), ChainError> {
     if out.results_root != block.header.results_root {
         return Err(fail("re-executes to another results_root".into()));
     }
-    store.recovered(&block.header, out.writes)?;
+    store.recovered(&block.header, out.writes, out.tree)?;
     Ok(())
 }

@@ -141,10 +141,11 @@ pub fn replay(
             "--to {to} is above the store's last block {last}"
         )));
     }
-    let (mut state, genesis_root) = genesis
+    let (mut state, mut tree) = genesis
         .initial_state()
         .to_mem_store()
         .map_err(|e| ReplayError::Setup(format!("genesis state: {e}")))?;
+    let genesis_root = genesis.state_root();
     let chain_id = genesis.chain_id().to_string();
     let lanes = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -168,7 +169,7 @@ pub fn replay(
             let (store, chain_id) = (&store, chain_id.as_str());
             s.spawn(move || check_lane(store, chain_id, lane, lanes, to, tx));
         }
-        let mut prev_root = genesis_root;
+        let mut root = genesis_root;
         let mut prev_hash = BlockHash::default();
         let mut last_print = Instant::now();
         for h in 1..=to {
@@ -205,7 +206,7 @@ pub fn replay(
                 .ok_or_else(|| block_err(h, "no commit certificate stored"))?;
             cert.verify_for(&chain_id, header, &validators)
                 .map_err(|e| block_err(h, format!("commit certificate: {e}")))?;
-            let out = execute_block(&state, &header.context(), &prev_root, &c.txs)
+            let out = execute_block(&state, &header.context(), &tree, &c.txs)
                 .map_err(|e| block_err(h, e.to_string()))?;
             for (field, got, want) in [
                 ("txs_root", out.txs_root, header.txs_root),
@@ -220,7 +221,8 @@ pub fn replay(
                 }
             }
             state.apply(&out.writes);
-            prev_root = out.state_root;
+            tree = out.tree;
+            root = out.state_root;
             prev_hash = header.hash();
             report.blocks += 1;
             report.txs += c.txs.len() as u64;
@@ -236,7 +238,7 @@ pub fn replay(
                 ));
             }
         }
-        report.state_root = prev_root.to_string();
+        report.state_root = root.to_string();
         Ok(())
     })?;
     report.secs = start.elapsed().as_secs_f64();

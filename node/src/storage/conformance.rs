@@ -205,7 +205,7 @@ fn scenario() -> Scenario {
         };
         state.apply(&out.writes);
         states.push(state.clone());
-        root = out.state_root;
+        root = out.tree.clone();
         prev = block.header.hash();
         let bytes = block.encode();
         blocks.push((block, bytes, cert, out));
@@ -222,6 +222,7 @@ fn small() -> StoreConfig {
             persist_interval: Duration::from_millis(5),
         },
         index: true,
+        proof_history_bytes: 1 << 20,
     }
 }
 
@@ -423,6 +424,7 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
             persist_interval: Duration::from_secs(600),
         },
         index: false,
+        proof_history_bytes: 1 << 20,
     };
     for dir in [None, Some(tempfile::tempdir().unwrap())] {
         let store = match &dir {

@@ -12,10 +12,12 @@ pub mod keys;
 pub mod mem;
 pub mod metrics;
 pub mod persister;
+pub mod proofs;
 pub mod records;
 mod scratch;
 pub mod state;
 pub mod store;
+pub mod trees;
 
 #[cfg(test)]
 mod conformance;
@@ -26,3 +28,4 @@ pub use records::{BlockResults, Checkpoint, Head, HistoryRecord, TxLocation, Use
 pub use state::{StateLimits, StateSnapshot};
 pub(crate) use store::{decode, enc, StoreCore};
 pub use store::{Entry, Store, StoreConfig};
+pub use trees::NotKept;

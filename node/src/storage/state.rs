@@ -138,7 +138,7 @@ impl StateCore {
 
     /// Adds a committed block's writes: the state after `to`. Waits while
     /// the unpersisted changes are over the cap (the persister catches up).
-    pub fn apply(&self, to: Checkpoint, writes: Writes) -> Result<(), StoreError> {
+    pub fn apply(&self, to: Checkpoint, writes: Layer) -> Result<(), StoreError> {
         let mut l = self.lock();
         let mut warned = false;
         loop {
@@ -165,7 +165,7 @@ impl StateCore {
         }
         if !writes.is_empty() {
             l.dirty_bytes += writes.iter().map(|(k, v)| weight(k, v)).sum::<usize>();
-            l.dirty.push(Arc::new(writes));
+            l.dirty.push(writes);
         }
         l.dirty_heights += 1;
         l.head = to;

@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use assent_contracts::codec;
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::state::{
-    Entries as StateEntries, StateRead, StoreError as LedgerError, Writes,
+    tree, Entries as StateEntries, StateRead, StateTree, StoreError as LedgerError, Writes,
 };
 use assent_contracts::{Block, BlockHash, BlockHeader, BlockOutput, Event, Hash32, Height};
 use serde::{de::DeserializeOwned, Serialize};
@@ -32,6 +32,7 @@ use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
 use super::state::{StateCore, StateLimits, StateSnapshot};
+use super::trees::{NotKept, Trees};
 use super::StorageMetrics;
 
 /// How the store runs.
@@ -42,6 +43,9 @@ pub struct StoreConfig {
     pub state: StateLimits,
     /// Whether the indexer runs (`[index] enabled`).
     pub index: bool,
+    /// Memory for the state trees of recent heights, for state proofs
+    /// (`store.proof_history_mb`).
+    pub proof_history_bytes: usize,
 }
 
 impl Default for StoreConfig {
@@ -50,6 +54,7 @@ impl Default for StoreConfig {
             sled_cache_bytes: 64 * 1024 * 1024,
             state: StateLimits::default(),
             index: true,
+            proof_history_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -133,13 +138,51 @@ pub(crate) struct StoreCore {
     genesis_head: Head,
     genesis_hash: Hash32,
     pub indexed: AtomicU64,
+    /// The state trees of the head and recent heights.
+    pub trees: Mutex<Trees>,
     pub index_enabled: bool,
     /// Wakes the indexer; `true` once it must stop.
     pub index_wake: (Mutex<bool>, Condvar),
     pub metrics: Arc<StorageMetrics>,
 }
 
+/// The state tree of the records in sled's `s/` table, checked against the
+/// checkpoint's state root. Read in pages: memory holds one page of records
+/// and a path and value hash (64 bytes) per record.
+fn checkpoint_tree(backend: &dyn Backend, at: &Checkpoint) -> Result<StateTree, StoreError> {
+    const PAGE: usize = 16_384;
+    let started = std::time::Instant::now();
+    let strip = keys::STATE.len();
+    let end = keys::prefix_end(keys::STATE);
+    let mut from = keys::STATE.to_vec();
+    let mut leaves = Vec::new();
+    loop {
+        let page = backend.range(&from, &end, false, PAGE)?;
+        for (k, v) in &page {
+            leaves.push((tree::key_path(&k[strip..]), tree::value_hash(v)));
+        }
+        match page.last() {
+            Some((k, _)) if page.len() == PAGE => from = [k.as_slice(), &[0]].concat(),
+            _ => break,
+        }
+    }
+    let records = leaves.len();
+    let t = StateTree::from_leaves(leaves);
+    if tree::state_root(at.height, &t.root()) != at.state_root {
+        return Err(StoreError::Corrupt {
+            what: format!("state checkpoint at height {}", at.height.0),
+            why: "its records do not give its state root (the state tree of sled's s/ table differs); move the store directory (data/store) away and restart so the node syncs (keep data/wal)".into(),
+        });
+    }
+    tracing::info!(target: "assent::storage", height = at.height.0, records, ms = started.elapsed().as_millis() as u64, "built the state tree of the checkpoint");
+    Ok(t)
+}
+
 impl StoreCore {
+    pub fn trees(&self) -> std::sync::MutexGuard<'_, Trees> {
+        self.trees.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn head(&self) -> Head {
         match self.head.read() {
             Ok(h) => h.clone(),
@@ -322,6 +365,7 @@ impl Store {
             Some(v) => decode::<Height>("index cursor", &v)?.0,
             None => 0,
         };
+        let tree = checkpoint_tree(backend.as_ref(), &at)?;
         let metrics = Arc::new(StorageMetrics::default());
         let state = Arc::new(StateCore::new(backend.clone(), at, cfg.state, &metrics));
         let core = Arc::new(StoreCore {
@@ -331,6 +375,7 @@ impl Store {
             genesis_head,
             genesis_hash: hash,
             indexed: AtomicU64::new(indexed),
+            trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
             index_wake: (Mutex::new(false), Condvar::new()),
             metrics,
@@ -434,13 +479,30 @@ impl Store {
     }
 
     /// A journaled block re-executed on start: its writes join the state.
-    pub fn recovered(&self, header: &BlockHeader, writes: Writes) -> Result<Head, StoreError> {
-        self.advance(header, writes)
+    pub fn recovered(
+        &self,
+        header: &BlockHeader,
+        writes: Writes,
+        tree: StateTree,
+    ) -> Result<Head, StoreError> {
+        self.advance(header, writes, tree)
     }
 
-    fn advance(&self, header: &BlockHeader, writes: Writes) -> Result<Head, StoreError> {
+    /// The state tree after committed height `h`, if it is still kept.
+    pub fn tree_at(&self, h: Height) -> Result<StateTree, NotKept> {
+        self.core().trees().at(h)
+    }
+
+    fn advance(
+        &self,
+        header: &BlockHeader,
+        writes: Writes,
+        tree: StateTree,
+    ) -> Result<Head, StoreError> {
         let core = self.core();
         let head = Head::of(header);
+        let writes = Arc::new(writes);
+        core.trees().push(head.height, tree, writes.clone());
         core.state.apply(
             Checkpoint {
                 height: head.height,
@@ -485,7 +547,11 @@ impl Store {
             .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
         core.metrics.journal_bytes.inc_by(payload.len() as u64);
         // The writes move into the state: no copy per record.
-        self.advance(&block.header, std::mem::take(&mut out.writes))
+        self.advance(
+            &block.header,
+            std::mem::take(&mut out.writes),
+            out.tree.clone(),
+        )
     }
 
     /// Keeps a fuller certificate of a committed block (Finalized may carry

@@ -1,0 +1,172 @@
+//! The state tree: built in one go or block by block, its root is the one
+//! its definition gives for the set of records (order and history do not
+//! matter), and every record and every absent key has a proof that checks
+//! against it — and only against it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use assent_contracts::state::tree::{
+    bit, key_path, leaf_hash, node_hash, value_hash, Path, ProofEnd, StateTree,
+};
+use assent_contracts::state::Writes;
+use assent_contracts::Hash32;
+use proptest::prelude::*;
+
+/// The definition, written plainly: the hash of the subtree of `leaves`
+/// (all sharing their first `depth` bits).
+fn defined(depth: usize, leaves: &[(Path, Hash32)]) -> Hash32 {
+    match leaves {
+        [] => Hash32::ZERO,
+        [(p, v)] => leaf_hash(p, v),
+        _ => {
+            let left: Vec<_> = leaves
+                .iter()
+                .filter(|(p, _)| bit(p, depth) == 0)
+                .cloned()
+                .collect();
+            let right: Vec<_> = leaves
+                .iter()
+                .filter(|(p, _)| bit(p, depth) == 1)
+                .cloned()
+                .collect();
+            node_hash(&defined(depth + 1, &left), &defined(depth + 1, &right))
+        }
+    }
+}
+
+fn defined_root(state: &BTreeMap<Vec<u8>, Vec<u8>>) -> Hash32 {
+    let leaves: Vec<(Path, Hash32)> = state
+        .iter()
+        .map(|(k, v)| (key_path(k), value_hash(v)))
+        .collect();
+    defined(0, &leaves)
+}
+
+fn apply(state: &mut BTreeMap<Vec<u8>, Vec<u8>>, w: &Writes) {
+    for (k, v) in w {
+        match v {
+            Some(v) => state.insert(k.clone(), v.clone()),
+            None => state.remove(k),
+        };
+    }
+}
+
+fn writes() -> impl Strategy<Value = Writes> {
+    // Few distinct keys, so blocks overwrite and delete each other's records.
+    prop::collection::btree_map(
+        prop::collection::vec(0u8..12, 1..3),
+        prop::option::weighted(0.8, prop::collection::vec(any::<u8>(), 0..6)),
+        0..20,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn block_by_block_equals_built_at_once_equals_the_definition(
+        blocks in prop::collection::vec(writes(), 1..8),
+        probes in prop::collection::vec(prop::collection::vec(0u8..12, 1..3), 1..10),
+    ) {
+        let mut state = BTreeMap::new();
+        let mut tree = StateTree::new();
+        let mut versions = Vec::new();
+        for w in &blocks {
+            let next = tree.apply(w);
+            // The parent version is untouched by the child.
+            prop_assert_eq!(tree.root(), defined_root(&state));
+            apply(&mut state, w);
+            tree = next;
+            versions.push((tree.clone(), state.clone()));
+            let at_once = StateTree::from_records(state.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+            prop_assert_eq!(tree.root(), at_once.root());
+            prop_assert_eq!(tree.root(), defined_root(&state));
+        }
+        // Every version proves each of its records and each absent probe.
+        for (t, s) in &versions {
+            for (k, v) in s {
+                let p = t.prove(k);
+                prop_assert_eq!(&p.end, &ProofEnd::Found);
+                prop_assert_eq!(p.root(k, Some(v)).unwrap(), t.root());
+                let mut other = v.clone();
+                other.push(0);
+                prop_assert_ne!(p.root(k, Some(&other)).unwrap(), t.root());
+                prop_assert!(p.root(k, None).is_err());
+            }
+            for k in &probes {
+                if s.contains_key(k) {
+                    continue;
+                }
+                let p = t.prove(k);
+                prop_assert_ne!(&p.end, &ProofEnd::Found);
+                prop_assert_eq!(p.root(k, None).unwrap(), t.root());
+                // An absence proof does not prove the key present with any value.
+                prop_assert!(p.root(k, Some(b"x")).is_err());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_empty_tree_and_a_single_record_have_the_defined_roots() {
+    assert_eq!(StateTree::new().root(), Hash32::ZERO);
+    let t = StateTree::new().apply(&Writes::from([(b"k".to_vec(), Some(b"v".to_vec()))]));
+    assert_eq!(t.root(), leaf_hash(&key_path(b"k"), &value_hash(b"v")));
+    // Deleting the last record empties it; deleting an absent key changes nothing.
+    let gone = t.apply(&Writes::from([(b"k".to_vec(), None)]));
+    assert_eq!(gone.root(), Hash32::ZERO);
+    let same = t.apply(&Writes::from([(b"other".to_vec(), None)]));
+    assert_eq!(same.root(), t.root());
+}
+
+#[test]
+fn a_proof_is_about_log2_records_hashes_long() {
+    let records: Vec<(Vec<u8>, Vec<u8>)> = (0u32..4096)
+        .map(|i| (i.to_be_bytes().to_vec(), b"value".to_vec()))
+        .collect();
+    let t = StateTree::from_records(records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    let longest = records
+        .iter()
+        .map(|(k, _)| t.prove(k).siblings.len())
+        .max()
+        .unwrap();
+    let mean = records
+        .iter()
+        .map(|(k, _)| t.prove(k).siblings.len())
+        .sum::<usize>()
+        / records.len();
+    // log2(4096) = 12; random paths add a couple of levels.
+    assert!((12..=14).contains(&mean), "mean path {mean}");
+    assert!(longest < 30, "longest path {longest}");
+}
+
+#[test]
+fn a_forged_absence_proof_is_refused_by_name() {
+    let t = StateTree::from_records([(b"a".as_slice(), b"1".as_slice()), (b"b", b"2")]);
+    let mut p = t.prove(b"zz");
+    // Claim the key's own place holds another leaf: refused.
+    p.end = ProofEnd::Other {
+        path: Hash32(key_path(b"zz")),
+        value_hash: value_hash(b"1"),
+    };
+    assert_eq!(
+        p.root(b"zz", None).unwrap_err().to_string(),
+        "the other leaf the proof ends at is the key's own place"
+    );
+    // A leaf from elsewhere in the tree: refused.
+    let mut p = t.prove(b"a");
+    let far = (0u32..)
+        .map(|i| i.to_be_bytes())
+        .find(|k| bit(&key_path(k), 0) != bit(&key_path(b"a"), 0))
+        .unwrap();
+    p.siblings = vec![Hash32::ZERO];
+    p.end = ProofEnd::Other {
+        path: Hash32(key_path(&far)),
+        value_hash: value_hash(b"1"),
+    };
+    assert_eq!(
+        p.root(b"a", None).unwrap_err().to_string(),
+        "the other leaf the proof ends at is not in the key's subtree"
+    );
+}
