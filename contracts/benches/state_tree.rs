@@ -1,0 +1,126 @@
+//! The state tree's update per block, at 1M and 10M records.
+//!
+//! A block of 10,000 writes (about what a 1,000-tx block of the bench mix
+//! writes): 7,000 updates of existing records, 2,000 new records, 1,000
+//! deletions, each value 200 bytes, keys shaped like the ledger's
+//! (`cnst/` + 32 bytes). What is timed is [`StateTree::apply`]: hashing
+//! every key and value, the batch update, and the new root. The parent
+//! version stays alive, as the node keeps it.
+//!
+//! `ASSENT_TREE_SIZES=1000000,10000000` (default) picks the sizes; each
+//! tree is built once (tens of seconds at 10M) and its memory per record is
+//! printed from /proc/self/statm.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assent_contracts::state::tree::{key_path, value_hash};
+use assent_contracts::state::{StateTree, Writes};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const UPDATES: u64 = 7_000;
+const INSERTS: u64 = 2_000;
+const DELETES: u64 = 1_000;
+
+fn key(i: u64) -> Vec<u8> {
+    let mut k = b"cnst/".to_vec();
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&i.to_be_bytes());
+    id[8..16].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
+    k.extend_from_slice(&id);
+    k
+}
+
+fn value(i: u64, version: u64) -> Vec<u8> {
+    let mut v = vec![0u8; 200];
+    v[..8].copy_from_slice(&i.to_le_bytes());
+    v[8..16].copy_from_slice(&version.to_le_bytes());
+    v
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// A deterministic pseudo-random sequence (no clock, no OS randomness).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Block `b` on a tree of `n` records: random updates and deletions of
+/// existing records, inserts of new ones.
+fn block(n: u64, b: u64, rng: &mut Lcg) -> Writes {
+    let mut w = Writes::new();
+    while (w.len() as u64) < UPDATES {
+        let i = rng.below(n);
+        w.insert(key(i), Some(value(i, b + 1)));
+    }
+    for j in 0..INSERTS {
+        let i = n + b * INSERTS + j;
+        w.insert(key(i), Some(value(i, 0)));
+    }
+    let mut deleted = 0;
+    while deleted < DELETES {
+        let i = rng.below(n);
+        if w.insert(key(i), None).is_none() {
+            deleted += 1;
+        }
+    }
+    w
+}
+
+fn sizes() -> Vec<u64> {
+    std::env::var("ASSENT_TREE_SIZES")
+        .unwrap_or_else(|_| "1000000,10000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("state_tree");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(UPDATES + INSERTS + DELETES));
+    for n in sizes() {
+        let before = rss_bytes();
+        let started = std::time::Instant::now();
+        let leaves = (0..n)
+            .map(|i| (key_path(&key(i)), value_hash(&value(i, 0))))
+            .collect();
+        let tree = StateTree::from_leaves(leaves);
+        let after = rss_bytes();
+        eprintln!(
+            "state_tree/{n}: built in {:.1} s; memory {:.0} bytes per record ({} MiB)",
+            started.elapsed().as_secs_f64(),
+            after.saturating_sub(before) as f64 / n as f64,
+            after.saturating_sub(before) >> 20
+        );
+        let mut rng = Lcg(n);
+        let mut b = 0;
+        g.bench_function(format!("apply_10000_writes/{n}_records"), |bench| {
+            bench.iter_batched(
+                || {
+                    b += 1;
+                    block(n, b, &mut rng)
+                },
+                |w| tree.apply(&w),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
