@@ -33,6 +33,7 @@ pub mod genesis_state;
 pub mod ids;
 pub mod merkle;
 pub mod receipt;
+pub mod snapshot;
 pub mod state;
 pub mod state_proof;
 pub mod terms;

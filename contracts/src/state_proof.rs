@@ -20,7 +20,9 @@ use crate::commit::{CertError, CommitCertificate, CommitCheck};
 use crate::ids::{AccountId, BlockHash, ConsentId, Hash32, Height, PolicyId, RequestId, Timestamp};
 use crate::receipt::Trust;
 use crate::state::tree::{self, ProofEnd, StateTree, TreeProof, TreeProofError};
-use crate::state::{keys, Account, Consent, Consumer, Enterprise, Policy, Reputation, Request};
+use crate::state::{
+    keys, Account, Consent, Consumer, Enterprise, Policy, Reputation, Request, Validator,
+};
 
 /// The `version` of every state proof of this format.
 pub const STATE_PROOF_VERSION: &str = "assent-state-proof/1";
@@ -37,6 +39,8 @@ pub enum RecordRef {
     Enterprise(AccountId),
     Reputation(AccountId),
     Request(RequestId),
+    /// The validator set (after the height).
+    Validators,
 }
 
 impl RecordRef {
@@ -50,6 +54,7 @@ impl RecordRef {
             RecordRef::Enterprise(id) => keys::enterprise(id),
             RecordRef::Reputation(id) => keys::reputation(id),
             RecordRef::Request(id) => keys::request(id),
+            RecordRef::Validators => keys::VALIDATORS.to_vec(),
         }
     }
 
@@ -62,6 +67,7 @@ impl RecordRef {
             RecordRef::Enterprise(_) => "enterprise",
             RecordRef::Reputation(_) => "reputation",
             RecordRef::Request(_) => "request",
+            RecordRef::Validators => "validators",
         }
     }
 
@@ -70,6 +76,7 @@ impl RecordRef {
             RecordRef::Consent(id) => id.to_string(),
             RecordRef::Policy(id) => id.to_string(),
             RecordRef::Request(id) => id.to_string(),
+            RecordRef::Validators => String::new(),
             RecordRef::Account(id)
             | RecordRef::Consumer(id)
             | RecordRef::Enterprise(id)
@@ -86,6 +93,7 @@ impl RecordRef {
             RecordRef::Enterprise(_) => Record::Enterprise(codec::decode(bytes)?),
             RecordRef::Reputation(_) => Record::Reputation(codec::decode(bytes)?),
             RecordRef::Request(_) => Record::Request(codec::decode(bytes)?),
+            RecordRef::Validators => Record::Validators(codec::decode(bytes)?),
         })
     }
 }
@@ -101,6 +109,7 @@ pub enum Record {
     Enterprise(Enterprise),
     Reputation(Reputation),
     Request(Request),
+    Validators(Vec<Validator>),
 }
 
 /// A state proof, as JSON. Build with [`StateProof::build`].
@@ -283,7 +292,10 @@ impl StateProof {
 impl ProvenState {
     /// One sentence saying what the proof shows.
     pub fn describe(&self) -> String {
-        let what = format!("{} {}", self.record.kind(), self.record.id());
+        let what = match self.record {
+            RecordRef::Validators => "the validator set".to_string(),
+            r => format!("{} {}", r.kind(), r.id()),
+        };
         let body = match &self.value {
             None => format!("no {what} existed"),
             Some(Record::Consent(c)) => {
@@ -321,6 +333,13 @@ impl ProvenState {
             Some(Record::Reputation(r)) => format!(
                 "{what}: {} use(s) settled, {} rejected, {} rating(s)",
                 r.uses_settled, r.uses_rejected, r.ratings
+            ),
+            Some(Record::Validators(v)) => format!(
+                "{what} was {}",
+                v.iter()
+                    .map(|v| format!("{} ({}, power {})", v.name, v.consensus_key, v.power))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Some(Record::Request(r)) => format!(
                 "{what} of {} was open until block time {} ms, {} grant(s)",

@@ -47,6 +47,8 @@ struct RawConfig {
     #[serde(default)]
     index: RawIndex,
     #[serde(default)]
+    state_sync: RawStateSync,
+    #[serde(default)]
     log: RawLog,
 }
 
@@ -211,6 +213,25 @@ impl Default for RawMempool {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStateSync {
+    snapshot_interval: u64,
+    peers: Vec<String>,
+}
+
+impl Default for RawStateSync {
+    fn default() -> Self {
+        RawStateSync {
+            snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// Heights between the state snapshots a node serves (`state_sync.snapshot_interval`).
+pub const DEFAULT_SNAPSHOT_INTERVAL: u64 = 1_000;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawLog {
@@ -272,6 +293,10 @@ pub struct NodeConfig {
     pub proof_history_bytes: u64,
     /// `[index] enabled`: build the query indexes.
     pub index_enabled: bool,
+    /// `[state_sync] snapshot_interval`: 0 = serve no snapshots.
+    pub snapshot_interval: u64,
+    /// `[state_sync] peers`: API base URLs to sync a fresh store from.
+    pub state_sync_peers: Vec<String>,
     pub log_format: LogFormat,
 }
 
@@ -284,6 +309,9 @@ impl NodeConfig {
     }
     pub fn store_path(&self) -> PathBuf {
         self.home.join("data").join("store")
+    }
+    pub fn snapshots_path(&self) -> PathBuf {
+        self.home.join("data").join("snapshots")
     }
     /// How the store runs, from `[store]` and `[index]`.
     pub fn store_config(&self) -> crate::storage::StoreConfig {
@@ -337,6 +365,23 @@ impl NodeConfig {
             return Err(invalid(
                 "moniker",
                 "give a name of 1-64 printable characters".into(),
+            ));
+        }
+        for p in &raw.state_sync.peers {
+            let ok = (p.starts_with("http://") || p.starts_with("https://"))
+                && p.len() < 256
+                && !p.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(invalid(
+                    "state_sync.peers",
+                    format!("`{p}` is not an http(s) URL; give nodes' API base URLs, e.g. \"http://10.0.0.2:26680\""),
+                ));
+            }
+        }
+        if raw.state_sync.peers.len() > 64 {
+            return Err(invalid(
+                "state_sync.peers",
+                format!("{} peers; give at most 64", raw.state_sync.peers.len()),
             ));
         }
         let addr = |field: &str, s: &str| -> Result<Multiaddr, ConfigError> {
@@ -611,6 +656,8 @@ impl NodeConfig {
             persist_interval: Duration::from_millis(raw.store.persist_interval_ms),
             proof_history_bytes: raw.store.proof_history_mb * 1024 * 1024,
             index_enabled: raw.index.enabled,
+            snapshot_interval: raw.state_sync.snapshot_interval,
+            state_sync_peers: raw.state_sync.peers,
             log_format: raw.log.format,
         })
     }

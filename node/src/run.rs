@@ -43,6 +43,8 @@ pub enum NodeError {
     Chain(#[from] ChainError),
     #[error("p2p: {0}")]
     P2p(String),
+    #[error("state sync failed: {0}")]
+    StateSync(String),
     #[error("consensus engine: {0}")]
     Consensus(String),
     #[error("HTTP API: {0}")]
@@ -173,7 +175,19 @@ pub async fn run_with(
             field: "api.listen",
         })?;
 
+    if !cfg.state_sync_peers.is_empty() && !cfg.store_path().exists() {
+        let (c, g) = (cfg.clone(), genesis.clone());
+        let report = tokio::task::spawn_blocking(move || crate::ledger::state_sync::sync(&c, &g))
+            .await
+            .map_err(|e| NodeError::StateSync(format!("the state sync task failed: {e}")))?
+            .map_err(|e| NodeError::StateSync(e.to_string()))?;
+        tracing::info!(target: "assent::node", height = report.height, records = report.records, bytes = report.bytes, ms = report.millis, "synced the state from a snapshot");
+    }
     let store = Store::open(&cfg.store_path(), &cfg.store_config(), &genesis)?;
+    let snapshots = Arc::new(crate::storage::snapshots::Snapshots::open(
+        cfg.snapshots_path(),
+        cfg.snapshot_interval,
+    )?);
     let mut metrics = Metrics::new();
     metrics.register_storage(store.metrics());
     let chain = Arc::new(Chain::open(store, &genesis)?);
@@ -215,6 +229,18 @@ pub async fn run_with(
         signer: assent_contracts::crypto::Keypair::from_seed(key.seed()),
         consensus_started: AtomicBool::new(false),
         peer_height: AtomicU64::new(0),
+        snapshots: Some(snapshots.clone()),
+    });
+    let mut commits = chain.subscribe();
+    let snapshot_store = chain.store().clone();
+    let snapshot_task = tokio::spawn(async move {
+        loop {
+            match commits.recv().await {
+                Ok(c) => snapshots.maybe_take(&snapshot_store, c.head.height),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
     });
 
     let pid_path = cfg.pid_path();
@@ -268,6 +294,7 @@ pub async fn run_with(
     let _ = stop_tx.send(true);
     let _ = api_task.await;
     gossip_task.abort();
+    snapshot_task.abort();
     let _ = std::fs::remove_file(&pid_path);
     outcome
 }

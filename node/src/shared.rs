@@ -13,6 +13,7 @@ use crate::gossip::GossipHandle;
 use crate::ledger::chain::Chain;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
+use crate::storage::snapshots::Snapshots;
 
 #[derive(Debug)]
 pub struct Shared {
@@ -30,6 +31,8 @@ pub struct Shared {
     pub consensus_started: AtomicBool,
     /// Highest height seen from peers (sync status); 0 if unknown.
     pub peer_height: AtomicU64,
+    /// The state snapshots this node serves (`None`: it serves none).
+    pub snapshots: Option<Arc<Snapshots>>,
 }
 
 impl Shared {

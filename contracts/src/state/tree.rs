@@ -144,6 +144,39 @@ fn build(depth: usize, leaves: &[(Path, Hash32)]) -> Option<Arc<Node>> {
     }
 }
 
+/// The hash of the subtree at `depth` that holds `leaves` (path, value
+/// hash; sorted by path, distinct, all sharing their first `depth` bits):
+/// what a snapshot chunk is checked against.
+pub fn subtree_root(depth: usize, leaves: &[(Path, Hash32)]) -> Hash32 {
+    hash_of(&build(depth, leaves))
+}
+
+/// Joins the summaries (hash, records) of the `2^k` subtrees at depth `k`,
+/// in path order, into the summary of the whole tree; `None` unless their
+/// number is a power of two.
+pub fn join_subtrees(parts: &[(Hash32, u64)]) -> Option<(Hash32, u64)> {
+    match parts.len() {
+        0 => None,
+        1 => Some(parts[0]),
+        n if n.is_power_of_two() => {
+            let (l, r) = (
+                join_subtrees(&parts[..n / 2])?,
+                join_subtrees(&parts[n / 2..])?,
+            );
+            let count = l.1.checked_add(r.1)?;
+            let hash = match count {
+                0 => Hash32::ZERO,
+                // A lone leaf moves up, as in the tree.
+                1 if l.1 == 1 => l.0,
+                1 => r.0,
+                _ => node_hash(&l.0, &r.0),
+            };
+            Some((hash, count))
+        }
+        _ => None,
+    }
+}
+
 /// One change: the value hash at `path`, or `None` to remove the record.
 type Change = (Path, Option<Hash32>);
 

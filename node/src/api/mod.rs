@@ -14,6 +14,7 @@ mod proofs;
 mod queries;
 mod receipts;
 mod routes;
+mod snapshots;
 mod txs;
 pub mod views;
 

@@ -33,6 +33,10 @@ use super::{events, export, queries, routes, txs};
         super::receipts::use_receipt,
         super::proofs::consent_status_proof,
         super::proofs::state_proof,
+        super::snapshots::list,
+        super::snapshots::chunk,
+        super::snapshots::anchor,
+        super::snapshots::validator_sets,
         events::events,
         openapi_json,
         routes::metrics,
@@ -49,6 +53,7 @@ use super::{events, export, queries, routes, txs};
         (name = "blocks", description = "Committed blocks"),
         (name = "receipts", description = "Self-proving receipts of consents and uses; signed Kantara and ISO 27560 receipts; proofs of any record's state at a height"),
         (name = "events", description = "Server-sent events of committed blocks"),
+        (name = "sync", description = "State snapshots and validator-set proofs for nodes that sync from a snapshot"),
     )
 )]
 pub struct ApiDoc;

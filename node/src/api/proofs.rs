@@ -29,6 +29,7 @@ pub const KINDS: &[&str] = &[
     "enterprise",
     "reputation",
     "request",
+    "validators",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,6 +64,13 @@ fn record(kind: &str, id: &str) -> Result<RecordRef, ApiError> {
         "enterprise" => RecordRef::Enterprise(parse::<AccountId>(id, kind, ACCOUNT)?),
         "reputation" => RecordRef::Reputation(parse::<AccountId>(id, kind, ACCOUNT)?),
         "request" => RecordRef::Request(parse::<RequestId>(id, kind, HEX)?),
+        "validators" if id == "set" => RecordRef::Validators,
+        "validators" => {
+            return Err(ApiError::bad_request(
+                "bad_validators_id",
+                "the validator set is /v1/state-proofs/validators/set",
+            ))
+        }
         other => {
             return Err(ApiError::bad_request(
                 "bad_kind",
@@ -125,7 +133,8 @@ pub(crate) async fn consent_status_proof(
 
 /// Any provable record at a height, or a proof that it does not exist.
 /// Kinds: `consent`, `account` (nonce and balance), `consumer`, `policy`,
-/// `enterprise` (its standing), `reputation`, `request`.
+/// `enterprise` (its standing), `reputation`, `request`, and `validators`
+/// (id `set`: the validator set).
 #[utoipa::path(get, path = "/v1/state-proofs/{kind}/{id}", tag = "receipts",
     params(
         ("kind" = String, Path, description = "consent, account, consumer, policy, enterprise, reputation or request"),

@@ -412,6 +412,13 @@ pub(crate) async fn block(
                 format!("no block at height {height}: {why}"),
             ));
         }
+        let first = s.chain.store().first_block().0;
+        if height < first {
+            return Err(ApiError::not_found(
+                "before_snapshot",
+                format!("this node started from a state snapshot at height {first} and holds no block below it; ask a node that replayed the chain"),
+            ));
+        }
         block_view(s, Height(height))
     })
     .await

@@ -123,6 +123,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/uses/{id}/receipt"),
     ("GET", "/v1/consents/{id}/status-proof"),
     ("GET", "/v1/state-proofs/{kind}/{id}"),
+    ("GET", "/v1/snapshots"),
+    ("GET", "/v1/snapshots/{height}/chunks/{index}"),
+    ("GET", "/v1/snapshots/{height}/anchor"),
+    ("GET", "/v1/validator-sets"),
     ("GET", "/v1/events"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/metrics"),
@@ -176,6 +180,16 @@ fn build(state: ApiState) -> Router {
             "/v1/state-proofs/{kind}/{id}",
             get(super::proofs::state_proof),
         )
+        .route("/v1/snapshots", get(super::snapshots::list))
+        .route(
+            "/v1/snapshots/{height}/chunks/{index}",
+            get(super::snapshots::chunk),
+        )
+        .route(
+            "/v1/snapshots/{height}/anchor",
+            get(super::snapshots::anchor),
+        )
+        .route("/v1/validator-sets", get(super::snapshots::validator_sets))
         .route("/v1/events", get(events::events))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics))

@@ -2,7 +2,9 @@
 //! blocks from the mempool, validates proposals by re-executing them, keeps
 //! the executed-but-undecided ones, and commits decided blocks through
 //! [`crate::storage`]; [`replay`] re-executes a stopped node's stored chain
-//! from genesis and checks every block (`assentd replay`).
+//! from genesis and checks every block (`assentd replay`); [`state_sync`]
+//! starts a node with no store from a peer's verified state snapshot.
 
 pub mod chain;
 pub mod replay;
+pub mod state_sync;

@@ -17,6 +17,9 @@ pub const STATE_CHECKPOINT: &[u8] = b"m/state";
 pub const INDEXED: &[u8] = b"m/indexed";
 /// The head record of stores written before the block journal existed.
 pub const LEGACY_HEAD: &[u8] = b"m/head";
+/// The height of the snapshot a store was synced from: it holds no block
+/// below it.
+pub const SYNCED_FROM: &[u8] = b"m/synced_from";
 pub const STATE: &[u8] = b"s/";
 
 pub fn state(k: &[u8]) -> Vec<u8> {
@@ -67,6 +70,12 @@ pub fn undecided(h: Height, hash: &BlockHash) -> Vec<u8> {
     [b"v/".as_slice(), &h.0.to_be_bytes(), hash.as_bytes()].concat()
 }
 pub const UNDECIDED: &[u8] = b"v/";
+/// The state proof of the validator set after each height that changed it
+/// (what a node syncing from a snapshot follows from the genesis set).
+pub fn validator_set_proof(h: Height) -> Vec<u8> {
+    [VALIDATOR_SET_PROOFS, &h.0.to_be_bytes()].concat()
+}
+pub const VALIDATOR_SET_PROOFS: &[u8] = b"vs/";
 
 /// The first key after every key that starts with `prefix` (prefixes end in
 /// an ASCII `/` or a fixed-width id, so the last byte is below 0xff or the

@@ -7,6 +7,7 @@ use assent_contracts::state::StateRead;
 use assent_contracts::state_proof::{RecordRef, StateProof};
 use assent_contracts::Height;
 
+use super::keys;
 use super::trees::NotKept;
 use super::{Store, StoreError};
 
@@ -82,5 +83,44 @@ impl Store {
             Ok(root) if tree::state_root(h, &root) == block.header.state_root => Ok(proof),
             _ => Err(ProofError::SelfCheck(h)),
         }
+    }
+}
+
+impl Store {
+    /// Keeps the proof of the validator set after `h`, a height whose block
+    /// changed it, for good: a node syncing from a snapshot follows the set
+    /// from the genesis through these.
+    pub(crate) fn save_validator_set_proof(&self, h: Height) -> Result<(), StoreError> {
+        let proof = match self.state_proof(RecordRef::Validators, Some(h)) {
+            Ok(p) => p,
+            Err(ProofError::Store(e)) => return Err(e),
+            Err(e) => {
+                return Err(StoreError::Corrupt {
+                    what: format!("validator set proof at height {h}"),
+                    why: e.to_string(),
+                })
+            }
+        };
+        let bytes = serde_json::to_vec(&proof).unwrap_or_default();
+        self.core()
+            .backend
+            .apply(vec![(keys::validator_set_proof(h), Some(bytes))], true)
+    }
+
+    /// The proofs of every validator-set change up to `to`, oldest first.
+    pub fn validator_set_proofs(&self, to: Height) -> Result<Vec<StateProof>, StoreError> {
+        let from = keys::VALIDATOR_SET_PROOFS;
+        let end = keys::validator_set_proof(Height(to.0.saturating_add(1)));
+        self.core()
+            .backend
+            .range(from, &end, false, usize::MAX)?
+            .into_iter()
+            .map(|(k, v)| {
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    what: format!("validator set proof {}", hex::encode(&k)),
+                    why: e.to_string(),
+                })
+            })
+            .collect()
     }
 }

@@ -252,6 +252,62 @@ impl StateSnapshot {
     }
 }
 
+/// What [`StateSnapshot::for_each_record`] calls with each (key, value).
+pub type RecordVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
+impl StateSnapshot {
+    /// Calls `f` with every record of this state, in key order, reading
+    /// sled in pages: memory holds one page and the unpersisted layers.
+    pub fn for_each_record(
+        &self,
+        f: &mut RecordVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        const PAGE: usize = 16_384;
+        // The unpersisted changes, newest winning.
+        let mut overlay: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
+        let layers = self
+            .frozen
+            .iter()
+            .flat_map(|f| f.map.iter())
+            .chain(&self.dirty);
+        for layer in layers {
+            for (k, v) in layer.iter() {
+                overlay.insert(k.as_slice(), v.as_deref());
+            }
+        }
+        let mut pending = overlay.into_iter().peekable();
+        let strip = keys::STATE.len();
+        let end = keys::prefix_end(keys::STATE);
+        let mut from = keys::STATE.to_vec();
+        loop {
+            let page = self.core.backend.range(&from, &end, false, PAGE)?;
+            for (full, v) in &page {
+                let k = &full[strip..];
+                while let Some((ok, ov)) = pending.next_if(|(ok, _)| *ok < k) {
+                    if let Some(ov) = ov {
+                        f(ok, ov)?;
+                    }
+                }
+                match pending.next_if(|(ok, _)| *ok == k) {
+                    Some((_, Some(ov))) => f(k, ov)?,
+                    Some((_, None)) => {}
+                    None => f(k, v)?,
+                }
+            }
+            match page.last() {
+                Some((k, _)) if page.len() == PAGE => from = [k.as_slice(), &[0]].concat(),
+                _ => break,
+            }
+        }
+        for (k, v) in pending {
+            if let Some(v) = v {
+                f(k, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Drop for StateSnapshot {
     fn drop(&mut self) {
         if !self.pinned {

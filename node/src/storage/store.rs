@@ -74,7 +74,12 @@ pub(crate) fn enc<T: Serialize>(v: &T) -> Vec<u8> {
 
 /// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
 /// The block's bytes are stored as they are, not re-encoded.
-fn encode_entry(block: &[u8], cert: &CommitCertificate, out: &BlockOutput) -> Vec<u8> {
+pub(crate) fn encode_entry(
+    block: &[u8],
+    cert: &CommitCertificate,
+    results: &[assent_contracts::tx::TxResult],
+    end_events: &[Event],
+) -> Vec<u8> {
     #[derive(Serialize)]
     struct Tail<'a> {
         certificate: &'a CommitCertificate,
@@ -83,8 +88,8 @@ fn encode_entry(block: &[u8], cert: &CommitCertificate, out: &BlockOutput) -> Ve
     }
     let tail = enc(&Tail {
         certificate: cert,
-        results: &out.results,
-        end_events: &out.end_events,
+        results,
+        end_events,
     });
     let mut v = Vec::with_capacity(4 + block.len() + tail.len());
     v.extend_from_slice(&(block.len() as u32).to_le_bytes());
@@ -138,6 +143,9 @@ pub(crate) struct StoreCore {
     genesis_head: Head,
     genesis_hash: Hash32,
     pub indexed: AtomicU64,
+    /// The first block the journal holds: 1, or the height of the snapshot
+    /// the store was synced from.
+    pub first_block: u64,
     /// The state trees of the head and recent heights.
     pub trees: Mutex<Trees>,
     pub index_enabled: bool,
@@ -361,6 +369,10 @@ impl Store {
                 why: "its state root differs from the block's header".into(),
             });
         }
+        let first_block = match backend.get(keys::SYNCED_FROM)? {
+            Some(v) => decode::<Height>("snapshot height", &v)?.0,
+            None => 1,
+        };
         let indexed = match backend.get(keys::INDEXED)? {
             Some(v) => decode::<Height>("index cursor", &v)?.0,
             None => 0,
@@ -375,6 +387,7 @@ impl Store {
             genesis_head,
             genesis_hash: hash,
             indexed: AtomicU64::new(indexed),
+            first_block,
             trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
             index_wake: (Mutex::new(false), Condvar::new()),
@@ -421,6 +434,12 @@ impl Store {
 
     pub fn genesis_hash(&self) -> Hash32 {
         self.core().genesis_hash
+    }
+
+    /// The lowest height whose block this store holds: 1, or the height of
+    /// the snapshot it was synced from.
+    pub fn first_block(&self) -> Height {
+        Height(self.core().first_block)
     }
 
     pub fn head(&self) -> Head {
@@ -485,7 +504,12 @@ impl Store {
         writes: Writes,
         tree: StateTree,
     ) -> Result<Head, StoreError> {
-        self.advance(header, writes, tree)
+        let changes_validators = writes.contains_key(assent_contracts::state::keys::VALIDATORS);
+        let head = self.advance(header, writes, tree)?;
+        if changes_validators {
+            self.save_validator_set_proof(head.height)?;
+        }
+        Ok(head)
     }
 
     /// The state tree after committed height `h`, if it is still kept.
@@ -542,16 +566,23 @@ impl Store {
             });
         }
         let h = block.header.height;
-        let payload = encode_entry(bytes, cert, out);
+        let payload = encode_entry(bytes, cert, &out.results, &out.end_events);
         core.backend
             .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
         core.metrics.journal_bytes.inc_by(payload.len() as u64);
+        let changes_validators = out
+            .writes
+            .contains_key(assent_contracts::state::keys::VALIDATORS);
         // The writes move into the state: no copy per record.
-        self.advance(
+        let head = self.advance(
             &block.header,
             std::mem::take(&mut out.writes),
             out.tree.clone(),
-        )
+        )?;
+        if changes_validators {
+            self.save_validator_set_proof(h)?;
+        }
+        Ok(head)
     }
 
     /// Keeps a fuller certificate of a committed block (Finalized may carry

@@ -129,6 +129,7 @@ fn node_configured(gossip: Option<GossipHandle>, api_lines: &str) -> TestNode {
         signer: Keypair::from_seed(keys.validator.seed()),
         consensus_started: AtomicBool::new(true),
         peer_height: AtomicU64::new(0),
+        snapshots: None,
     });
     let router = api::router(shared.clone());
     TestNode {

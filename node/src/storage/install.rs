@@ -1,0 +1,115 @@
+//! Installs a verified state snapshot as a fresh store: the records go to
+//! sled's `s/` table chunk by chunk, then the snapshot's block (bytes,
+//! certificate, results) becomes the journal's first record, and the state
+//! checkpoint, index cursor and genesis hash are written last.
+//!
+//! Everything is written to `<store>.sync/` and renamed to the store's
+//! path only when complete, so a sync that stops half-way leaves no store
+//! behind (the next start syncs again).
+
+use std::path::{Path, PathBuf};
+
+use assent_contracts::commit::CommitCertificate;
+use assent_contracts::snapshot::Chunk;
+use assent_contracts::tx::TxResult;
+use assent_contracts::{BlockHeader, Event, Hash32};
+
+use super::backend::Backend;
+use super::disk::DiskBackend;
+use super::journal::KIND_BLOCK;
+use super::records::Checkpoint;
+use super::{enc, keys, StoreError};
+
+/// A store being filled from a snapshot.
+#[derive(Debug)]
+pub struct Installer {
+    backend: Option<DiskBackend>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+fn io(path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Corrupt {
+        what: format!("the store being synced at {}", path.display()),
+        why: e.to_string(),
+    }
+}
+
+impl Installer {
+    /// Starts a store for `path`, which must not exist yet.
+    pub fn create(path: &Path, cache_bytes: u64) -> Result<Installer, StoreError> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".sync");
+        let tmp = PathBuf::from(tmp);
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok(Installer {
+            backend: Some(DiskBackend::open(&tmp, cache_bytes)?),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn backend(&self) -> Result<&DiskBackend, StoreError> {
+        self.backend.as_ref().ok_or_else(|| StoreError::Corrupt {
+            what: "the store being synced".into(),
+            why: "already finished".into(),
+        })
+    }
+
+    /// Adds one verified chunk's records.
+    pub fn put_chunk(&self, records: Chunk) -> Result<(), StoreError> {
+        let ops = records
+            .into_iter()
+            .map(|(k, v)| (keys::state(&k), Some(v)))
+            .collect();
+        self.backend()?.apply(ops, false)
+    }
+
+    /// Writes the snapshot's block and the checkpoint, makes everything
+    /// durable and moves the store into place.
+    pub fn finish(
+        mut self,
+        genesis_hash: Hash32,
+        block: &[u8],
+        header: &BlockHeader,
+        cert: &CommitCertificate,
+        results: &[TxResult],
+        end_events: &[Event],
+    ) -> Result<(), StoreError> {
+        let backend = self.backend()?;
+        let h = header.height;
+        let payload = super::store::encode_entry(block, cert, results, end_events);
+        backend.journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
+        let at = Checkpoint {
+            height: h,
+            state_root: header.state_root,
+        };
+        backend.apply(
+            vec![
+                (keys::STATE_CHECKPOINT.to_vec(), Some(enc(&at))),
+                (keys::INDEXED.to_vec(), Some(enc(&h))),
+                (keys::SYNCED_FROM.to_vec(), Some(enc(&h))),
+                // Last: a store with the genesis hash is complete.
+                (
+                    keys::GENESIS.to_vec(),
+                    Some(genesis_hash.as_bytes().to_vec()),
+                ),
+            ],
+            true,
+        )?;
+        drop(self.backend.take());
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| io(&self.path, e))
+    }
+}
+
+impl Drop for Installer {
+    fn drop(&mut self) {
+        // An unfinished sync leaves nothing behind.
+        if self.backend.take().is_some() {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
