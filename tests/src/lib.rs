@@ -14,6 +14,7 @@ pub mod checker;
 pub mod faults;
 pub mod history;
 pub mod lab;
+pub mod liar;
 pub mod standards;
 
 use std::net::TcpListener;

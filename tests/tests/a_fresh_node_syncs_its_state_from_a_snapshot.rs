@@ -1,7 +1,8 @@
 //! State sync between real processes: four of five validators run a chain
 //! with consumers, consents and uses and serve state snapshots; the fifth
-//! starts with an empty store and `[state_sync] peers`, installs a snapshot
-//! it checked against the certified state root (never replaying the blocks
+//! starts with an empty store and `[state_sync] peers` — the first of them
+//! a liar that corrupts every chunk it serves — installs a snapshot it
+//! checked against the certified state root (never replaying the blocks
 //! below it), then follows the chain and reaches the same state roots. A
 //! status proof it serves verifies offline with the CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,6 +11,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use assent_tests::history::Driver;
+use assent_tests::liar::Liar;
 use assent_tests::{wait_until, Net};
 
 fn append(path: &std::path::Path, text: &str) {
@@ -44,7 +46,9 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
             "\n[state_sync]\nsnapshot_interval = 40\n",
         );
     }
-    let peers: Vec<String> = (0..4).map(|i| format!("{:?}", net.nodes[i].api)).collect();
+    let liar = Liar::start(&net.nodes[0].api);
+    let mut peers = vec![format!("{:?}", liar.url)];
+    peers.extend((0..4).map(|i| format!("{:?}", net.nodes[i].api)));
     append(
         &net.nodes[4].home.join("config.toml"),
         &format!("\n[state_sync]\npeers = [{}]\n", peers.join(", ")),
@@ -102,6 +106,13 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
     assert!(
         synced_at >= loaded,
         "synced at {synced_at}, load ended at {loaded}"
+    );
+    // The liar's chunks were refused and fetched from honest peers.
+    assert!(liar.lies.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(
+        log.contains("snapshot chunk refused"),
+        "{}",
+        net.log_tail(4)
     );
     assert_eq!(net.get_status_code(4, "/v1/blocks/1"), Some(404));
     for h in [synced_at, synced_at + 1, target] {

@@ -275,7 +275,10 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
                     got = Some(records);
                     break;
                 }
-                Err(e) => why.push(e.to_string()),
+                Err(e) => {
+                    tracing::warn!(target: "assent::sync", peer = %p, index, error = %e, "snapshot chunk refused; trying the next peer");
+                    why.push(e.to_string());
+                }
             }
         }
         let records = got.ok_or_else(|| SyncError::Chunk {

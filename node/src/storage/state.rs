@@ -258,10 +258,7 @@ pub type RecordVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> +
 impl StateSnapshot {
     /// Calls `f` with every record of this state, in key order, reading
     /// sled in pages: memory holds one page and the unpersisted layers.
-    pub fn for_each_record(
-        &self,
-        f: &mut RecordVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    pub fn for_each_record(&self, f: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
         const PAGE: usize = 16_384;
         // The unpersisted changes, newest winning.
         let mut overlay: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
