@@ -38,6 +38,7 @@ pub mod state;
 pub mod state_proof;
 pub mod terms;
 pub mod tx;
+pub mod validator_history;
 
 pub use block::{execute_block, Block, BlockHeader, BlockOutput};
 pub use error::{ErrorCode, TxError};

@@ -23,6 +23,7 @@ use crate::ids::{AccountId, BlockHash, Hash32, Height, Timestamp, TxId};
 use crate::merkle;
 use crate::state::Validator;
 use crate::tx::{Payload, SignedTx, TxOutcome, TxResult};
+use crate::validator_history::ValidatorHistory;
 
 /// The `version` every receipt of this format carries.
 pub const RECEIPT_VERSION: &str = "assent-receipt/1";
@@ -71,7 +72,21 @@ pub struct Receipt {
 pub struct Trust<'a> {
     pub chain_id: &'a str,
     pub genesis_hash: Hash32,
+    /// The genesis validator set.
     pub validators: &'a [Validator],
+    /// The sets after later changes, if the chain changed its set (checked
+    /// from the genesis: [`ValidatorHistory::follow`]).
+    pub history: Option<&'a ValidatorHistory>,
+}
+
+impl Trust<'_> {
+    /// The validator set that certifies block `h`.
+    pub fn validators_for(&self, h: Height) -> &[Validator] {
+        match self.history {
+            Some(history) => history.certifying(h),
+            None => self.validators,
+        }
+    }
 }
 
 /// Why a receipt was refused. Each says which part failed.
@@ -229,7 +244,7 @@ impl Receipt {
             return Err(ReceiptError::HeaderChain(header.chain_id));
         }
         let (cert, _) = decode::<CommitCertificate>("certificate", &self.certificate)?;
-        let commit = cert.verify_for(trust.chain_id, &header, trust.validators)?;
+        let commit = cert.verify_for(trust.chain_id, &header, trust.validators_for(header.height))?;
 
         let tx_bytes = bytes_of("tx", &self.tx)?;
         let tx = SignedTx::decode(&tx_bytes, MAX_TX_BYTES).map_err(|e| ReceiptError::Decode {

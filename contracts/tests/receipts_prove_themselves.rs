@@ -455,6 +455,7 @@ fn a_receipt_checked_against_another_genesis_is_refused() {
     // certificate's signers are strangers.
     let strangers = Trust {
         validators: &other.validators,
+        history: None,
         ..s.chain.trust()
     };
     assert!(matches!(

@@ -71,7 +71,7 @@ pub const DEFAULT_UNPERSISTED_MB: u64 = 256;
 pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
 /// Memory for the state trees of recent heights, which state proofs at a
 /// past height need, MiB (`store.proof_history_mb`).
-pub const DEFAULT_PROOF_HISTORY_MB: u64 = 128;
+pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -32,6 +32,7 @@ fn check_up_to_certificate(t: &TestNode, proof: &ConsentProof) {
         chain_id: CHAIN_ID,
         genesis_hash: t.shared.chain.genesis_hash(),
         validators: &validators,
+        history: None,
     };
     match proof.verify(&trust) {
         Err(ConsentProofError::Receipt {

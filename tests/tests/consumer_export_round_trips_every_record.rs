@@ -938,6 +938,7 @@ fn consumer_export_round_trips_every_record() {
         chain_id: genesis.chain_id(),
         genesis_hash: genesis.hash(),
         validators: &validators,
+        history: None,
     };
     let mut checked = 0;
     for (k, (_, x)) in history_rows.iter().enumerate().filter(|(k, _)| k % 9 == 0) {

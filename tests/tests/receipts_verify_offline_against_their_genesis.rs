@@ -495,14 +495,29 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         check_jws(k["jws"].as_str().unwrap(), &k["receipt"], &validators);
         assert_eq!(k["receipt"]["assent:status"]["status"], status);
         let kf = write(dir, &format!("kantara-{c}.json"), &k);
+        // It carries the consent's state proof at issue, and the CLI checks it.
+        let want = if status == "ConsentWithdrawn" {
+            "was ConsentWithdrawn (revoked at height"
+        } else {
+            "was ConsentGiven (live)"
+        };
+        assert_eq!(k["receipt"]["assent:statusProof"]["version"], "assent-state-proof/1");
         assert_verifies(
             &net,
             &kf,
             &[
                 "valid kantara receipt signed by validator validator-1 (",
                 &format!("status {status}"),
+                want,
             ],
         );
+        let mut swapped = k.clone();
+        swapped["receipt"]["assent:statusProof"]["record"]["id"] = Value::String("00".repeat(32));
+        let v1 = net.key("validator-1");
+        swapped["jws"] = Value::String(assent_cli::jws::sign(&v1, &swapped["receipt"]));
+        let sf = write(dir, &format!("kantara-swapped-{c}.json"), &swapped);
+        let (ok, _, err) = verify(&net, &sf, &net.genesis_path(), &[]);
+        assert!(!ok && err.contains("assent:statusProof is of consent"), "{err}");
 
         let i = net
             .get(2, &format!("/v1/consents/{c}/receipt?format=iso27560"))

@@ -18,7 +18,8 @@ use assent_cli::jws;
 use assent_contracts::consent_proof::{ConsentProof, ProvenConsent, CONSENT_PROOF_VERSION};
 use assent_contracts::receipt::{Proven, Receipt, Trust, RECEIPT_VERSION};
 use assent_contracts::state::Validator;
-use assent_contracts::state_proof::{StateProof, STATE_PROOF_VERSION};
+use assent_contracts::state_proof::{RecordRef, StateProof, STATE_PROOF_VERSION};
+use assent_contracts::validator_history::ValidatorHistory;
 use assent_contracts::AccountId;
 use assent_genesis::time::format_utc;
 use assent_genesis::Genesis;
@@ -44,6 +45,10 @@ pub struct VerifyArgs {
     /// The chain's genesis file (e.g. ./devnet/genesis.toml)
     #[arg(long, value_name = "GENESIS")]
     pub genesis: PathBuf,
+    /// For a chain whose validator set changed: the proofs of every change, as a
+    /// node serves them (`GET /v1/validator-sets`), checked from the genesis set
+    #[arg(long, value_name = "FILE")]
+    pub validator_sets: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, cmd: ReceiptCommand) -> Result<()> {
@@ -61,11 +66,39 @@ struct Chain {
     names: BTreeMap<AccountId, String>,
     /// Names of the keys in the local keystore.
     keystore: assent_cli::accounts::Names,
+    /// The validator sets after later changes (`--validator-sets`).
+    history: Option<ValidatorHistory>,
 }
 
 impl Chain {
-    fn load(path: &Path, ctx: &Ctx) -> Result<Chain> {
+    fn load(path: &Path, sets: Option<&Path>, ctx: &Ctx) -> Result<Chain> {
         let g = Genesis::load(path).map_err(|e| anyhow!("--genesis {}: {e}", path.display()))?;
+        let history = match sets {
+            None => None,
+            Some(file) => {
+                let bad = |why: String| anyhow!("--validator-sets {}: {why}", file.display());
+                let meta = std::fs::metadata(file).map_err(|e| bad(e.to_string()))?;
+                if meta.len() > MAX_FILE {
+                    return Err(bad(format!("larger than {MAX_FILE} bytes")));
+                }
+                let text = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+                #[derive(serde::Deserialize)]
+                struct Sets {
+                    proofs: Vec<StateProof>,
+                }
+                let sets: Sets = serde_json::from_slice(&text).map_err(|e| {
+                    bad(format!("not the JSON of GET /v1/validator-sets ({e})"))
+                })?;
+                let h = ValidatorHistory::follow(
+                    g.chain_id(),
+                    g.hash(),
+                    g.initial_state().validators,
+                    &sets.proofs,
+                )
+                .map_err(|e| bad(e.to_string()))?;
+                Some(h)
+            }
+        };
         let mut names = BTreeMap::new();
         for e in g.enterprises() {
             names.insert(e.account, e.name.clone());
@@ -82,6 +115,7 @@ impl Chain {
             validators: g.initial_state().validators,
             names,
             keystore: ctx.names(),
+            history,
         })
     }
 
@@ -90,6 +124,7 @@ impl Chain {
             chain_id: &self.chain_id,
             genesis_hash: self.genesis_hash,
             validators: &self.validators,
+            history: self.history.as_ref(),
         }
     }
 
@@ -192,7 +227,13 @@ fn verify_file(chain: &Chain, path: &Path) -> Result<Value> {
 /// A signed Kantara / ISO 27560 receipt.
 fn signed(chain: &Chain, format: Option<String>, compact: &str) -> Result<Value> {
     let j = jws::verify(compact)?;
-    if !chain.validators.iter().any(|v| v.consensus_key == j.signer) {
+    let latest = chain.history.as_ref().map_or(&[][..], |h| h.latest());
+    if !chain
+        .validators
+        .iter()
+        .chain(latest)
+        .any(|v| v.consensus_key == j.signer)
+    {
         bail!(
             "the JWS is signed by {}, which is not a validator of chain {}; only the chain's validators issue receipts",
             j.signer,
@@ -235,6 +276,36 @@ fn signed(chain: &Chain, format: Option<String>, compact: &str) -> Result<Value>
             p.consent
         );
     }
+    // The consent's status at issue, if the document carries its proof.
+    let mut statements = consent_statements(chain, &p);
+    let status_proof = match doc.get("assent:statusProof") {
+        None | Some(Value::Null) => Value::Null,
+        Some(sp) => {
+            let sp: StateProof = serde_json::from_value(sp.clone()).map_err(|e| {
+                anyhow!("the assent:statusProof of the {kind} receipt is malformed: {e}")
+            })?;
+            if sp.record != RecordRef::Consent(p.consent) {
+                bail!(
+                    "the {kind} receipt's assent:statusProof is of {} {}, not of consent {}",
+                    sp.record.kind(),
+                    sp.record.id(),
+                    p.consent
+                );
+            }
+            let proven = sp
+                .verify(&chain.trust())
+                .map_err(|e| anyhow!("the assent:statusProof of the {kind} receipt: {e}"))?;
+            statements.push(json!({
+                "text": proven.describe(),
+                "height": proven.height.0,
+                "time": format_utc(proven.time),
+                "block_hash": proven.block_hash.to_string(),
+                "signers": proven.commit.signers,
+                "validators": proven.commit.validators,
+            }));
+            json!({"height": proven.height.0})
+        }
+    };
     let signer = chain
         .name(&j.signer)
         .map_or_else(|| j.signer.to_string(), |n| format!("{n} ({})", j.signer));
@@ -246,7 +317,8 @@ fn signed(chain: &Chain, format: Option<String>, compact: &str) -> Result<Value>
         "status": p.status(),
         "document_status": doc.get("assent:status").and_then(|s| s.get("status")),
         "profile": profile(kind, doc),
-        "statements": consent_statements(chain, &p),
+        "status_proof": status_proof,
+        "statements": statements,
     }))
 }
 
@@ -305,7 +377,7 @@ fn text_of(file: &Path, v: &Value) -> String {
 }
 
 fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
-    let chain = Chain::load(&a.genesis, ctx)?;
+    let chain = Chain::load(&a.genesis, a.validator_sets.as_deref(), ctx)?;
     let mut results = Vec::new();
     let mut texts = Vec::new();
     let mut failed = Vec::new();

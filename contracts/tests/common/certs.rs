@@ -11,6 +11,7 @@ use assent_contracts::receipt::{Receipt, Subject, Trust};
 use assent_contracts::state::Validator;
 use assent_contracts::tx::*;
 use assent_contracts::*;
+use assent_contracts::{block, merkle, state};
 
 use super::*;
 
@@ -65,6 +66,7 @@ impl CertChain {
             chain_id: CHAIN,
             genesis_hash: self.genesis_hash,
             validators: &self.validators,
+            history: None,
         }
     }
 
@@ -72,6 +74,33 @@ impl CertChain {
     pub fn commit(&mut self, txs: Vec<SignedTx>) -> usize {
         let bytes: Vec<Vec<u8>> = txs.iter().map(|t| t.encode()).collect();
         let out = self.c.block(txs);
+        self.seal(bytes, out)
+    }
+
+    /// Commits a block of no txs whose writes are `writes` (what governance
+    /// would write, set directly): the state moves, a header and a
+    /// certificate by the current signers follow.
+    pub fn commit_writes(&mut self, writes: state::Writes) -> usize {
+        self.c.store.apply(&writes);
+        self.c.height = self.c.height.next();
+        self.c.time = self.c.time.plus_ms(1_000);
+        let (tree, state_root) = block::next_state(&self.c.tree, self.c.height, &writes);
+        self.c.tree = tree.clone();
+        self.c.root = state_root;
+        let results_root = merkle::root(&block::result_leaves(&[], &[]));
+        let out = BlockOutput {
+            writes,
+            tree,
+            results: Vec::new(),
+            end_events: Vec::new(),
+            state_root,
+            results_root,
+            txs_root: merkle::root(&[]),
+        };
+        self.seal(Vec::new(), out)
+    }
+
+    fn seal(&mut self, bytes: Vec<Vec<u8>>, out: BlockOutput) -> usize {
         let header = BlockHeader {
             chain_id: CHAIN.into(),
             height: self.c.height,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use assent_contracts::state::StateExt;
+use assent_contracts::state_proof::RecordRef;
 use assent_contracts::{ConsentId, TxId, UseId};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -155,6 +156,9 @@ fn consent_receipt_now(
         ))
     })?;
     let contact = store.contact(&consent.enterprise)?;
+    let status_proof = store
+        .state_proof(RecordRef::Consent(id), Some(head.height))
+        .map_err(ApiError::store)?;
     let record = Record {
         chain_id: s.chain.chain_id(),
         genesis_hash,
@@ -165,6 +169,7 @@ fn consent_receipt_now(
         issued_at: head.time,
         issuer: s.validator_key,
         proof: &proof,
+        status_proof: Some(&status_proof),
     };
     Ok(match format {
         Format::Kantara => standard::signed("kantara", &s.signer, standard::kantara(&record)),

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use assent_contracts::block::{result_leaves, tx_leaves, Block, BlockHeader};
 use assent_contracts::commit::CommitCertificate;
-use assent_contracts::receipt::Trust;
 use assent_contracts::snapshot::{self, Manifest, CHUNKS, MAX_CHUNK_BYTES};
 use assent_contracts::state::{keys, Validator};
-use assent_contracts::state_proof::{Record, StateProof};
+use assent_contracts::state_proof::StateProof;
+use assent_contracts::validator_history::ValidatorHistory;
 use assent_contracts::tx::TxResult;
 use assent_contracts::{codec, merkle, Event, Height};
 use assent_genesis::Genesis;
@@ -233,9 +233,7 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
 
     // 2-3. The validator set up to the snapshot, then its block, from the
     // first holder that gives a consistent answer.
-    // As the state keeps it: ordered by key.
-    let mut genesis_set = genesis.initial_state().validators;
-    genesis_set.sort_by_key(|v| v.consensus_key);
+    let genesis_set = genesis.initial_state().validators;
     let mut last_err = None;
     let mut found = None;
     for p in &holders {
@@ -327,40 +325,14 @@ fn anchored(
     height: Height,
 ) -> Result<(Manifest, Checked, Vec<Validator>), SyncError> {
     let sets: ValidatorSets = client.json(peer, &format!("/v1/validator-sets?to={}", height.0))?;
-    let mut set = genesis_set.to_vec();
-    let mut anchor_set = None;
-    let mut last = Height(0);
-    for p in &sets.proofs {
-        if p.height <= last || p.height > height {
-            return Err(peer_err(peer, "validator-set proofs out of order"));
-        }
-        if p.height == height {
-            // Block `height` is certified by the set before its own change.
-            anchor_set = Some(set.clone());
-        }
-        let trust = Trust {
-            chain_id,
-            genesis_hash,
-            validators: &set,
-        };
-        let proven = p.verify(&trust).map_err(|e| {
-            peer_err(
-                peer,
-                format!("validator-set proof at height {}: {e}", p.height),
-            )
-        })?;
-        set = match proven.value {
-            Some(Record::Validators(v)) => v,
-            _ => {
-                return Err(peer_err(
-                    peer,
-                    "a validator-set proof proves no validator set",
-                ))
-            }
-        };
-        last = p.height;
+    if sets.proofs.iter().any(|p| p.height > height) {
+        return Err(peer_err(peer, "sent validator-set proofs above the snapshot"));
     }
-    let anchor_set = anchor_set.unwrap_or_else(|| set.clone());
+    let history = ValidatorHistory::follow(chain_id, genesis_hash, genesis_set.to_vec(), &sets.proofs)
+        .map_err(|e| peer_err(peer, e))?;
+    // Block `height` is certified by the set before its own change, if any.
+    let anchor_set = history.certifying(height).to_vec();
+    let set = history.latest().to_vec();
     let anchor: Anchor = client.json(peer, &format!("/v1/snapshots/{}/anchor", height.0))?;
     let checked = check_anchor(peer, &anchor, chain_id, &anchor_set)?;
     let list: SnapshotList = client.json(peer, "/v1/snapshots")?;

@@ -17,6 +17,7 @@
 //! jurisdiction; email and phone are empty strings).
 
 use assent_contracts::consent_proof::ConsentProof;
+use assent_contracts::state_proof::StateProof;
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{Consent, ConsentState, Enterprise, EnterpriseContact};
 use assent_contracts::terms::{self, Category, Purpose};
@@ -30,6 +31,8 @@ pub const KANTARA_VERSION: &str = "KI-CR-v1.1.0";
 pub const DPV_27560_RECORD: &str = "https://w3id.org/dpv/schema/dpv-27560#record";
 /// Name of the extension field that carries the self-proving history.
 pub const PROOF_FIELD: &str = "assent:proof";
+/// The extension field that carries the consent's state proof at issue.
+pub const STATUS_PROOF_FIELD: &str = "assent:statusProof";
 
 const DPV: &str = "https://w3id.org/dpv#";
 
@@ -100,6 +103,9 @@ pub struct Record<'a> {
     /// The issuing node's validator key.
     pub issuer: AccountId,
     pub proof: &'a ConsentProof,
+    /// The consent's status proof at the head the receipt was issued at
+    /// (`assent:statusProof`): what the consent *was* then, provably.
+    pub status_proof: Option<&'a StateProof>,
 }
 
 fn purpose_iri(p: &Purpose) -> String {
@@ -192,6 +198,16 @@ fn extensions(r: &Record<'_>, v: &mut Value) {
         "assent:issuedAt": format_utc(r.issued_at),
         PROOF_FIELD: r.proof,
     });
+    let ext = match (ext, r.status_proof) {
+        (Value::Object(mut m), Some(sp)) => {
+            m.insert(
+                STATUS_PROOF_FIELD.to_string(),
+                serde_json::to_value(sp).unwrap_or(Value::Null),
+            );
+            Value::Object(m)
+        }
+        (ext, _) => ext,
+    };
     if let (Some(obj), Value::Object(ext)) = (v.as_object_mut(), ext) {
         obj.extend(ext);
     }

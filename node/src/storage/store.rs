@@ -54,7 +54,7 @@ impl Default for StoreConfig {
             sled_cache_bytes: 64 * 1024 * 1024,
             state: StateLimits::default(),
             index: true,
-            proof_history_bytes: 128 * 1024 * 1024,
+            proof_history_bytes: 64 * 1024 * 1024,
         }
     }
 }
