@@ -244,7 +244,8 @@ impl Receipt {
             return Err(ReceiptError::HeaderChain(header.chain_id));
         }
         let (cert, _) = decode::<CommitCertificate>("certificate", &self.certificate)?;
-        let commit = cert.verify_for(trust.chain_id, &header, trust.validators_for(header.height))?;
+        let commit =
+            cert.verify_for(trust.chain_id, &header, trust.validators_for(header.height))?;
 
         let tx_bytes = bytes_of("tx", &self.tx)?;
         let tx = SignedTx::decode(&tx_bytes, MAX_TX_BYTES).map_err(|e| ReceiptError::Decode {

@@ -29,6 +29,38 @@ pub const MAX_CHUNK_BYTES: u64 = 256 * 1024 * 1024;
 /// A chunk's records: (key, value) in tree-path order.
 pub type Chunk = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// A chunk's bytes: each record as `len u32 LE ‖ codec((key, value))`, so a
+/// chunk of any size decodes record by record under the codec's limit.
+pub fn encode_chunk(records: &Chunk) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in records {
+        let b = codec::encode_infallible(r);
+        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+/// The records of a chunk's bytes, each strictly decoded.
+pub fn decode_chunk(bytes: &[u8]) -> Result<Chunk, codec::CodecError> {
+    let mut records = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let len = rest
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| codec::CodecError::Malformed("a record's length is cut off".into()))?
+            as usize;
+        let frame = rest.get(4..4 + len).ok_or_else(|| {
+            codec::CodecError::Malformed(format!("a {len}-byte record runs past the chunk"))
+        })?;
+        records.push(codec::decode(frame)?);
+        rest = &rest[4 + len..];
+    }
+    Ok(records)
+}
+
 /// One chunk as the manifest describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,7 +140,7 @@ pub fn seal_chunk(mut records: Chunk) -> (ChunkInfo, Vec<u8>) {
         .iter()
         .map(|(k, v)| (tree::key_path(k), tree::value_hash(v)))
         .collect();
-    let bytes = codec::encode_infallible(&records);
+    let bytes = encode_chunk(&records);
     let info = ChunkInfo {
         hash: tree::subtree_root(8, &leaves),
         records: records.len() as u64,
@@ -134,7 +166,7 @@ pub fn check_chunk(
             want: info.bytes,
         });
     }
-    let records: Chunk = codec::decode(bytes).map_err(|e| SnapshotError::Decode {
+    let records: Chunk = decode_chunk(bytes).map_err(|e| SnapshotError::Decode {
         index,
         why: e.to_string(),
     })?;

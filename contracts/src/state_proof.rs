@@ -246,7 +246,8 @@ impl StateProof {
             return Err(StateProofError::HeaderChain(header.chain_id));
         }
         let cert: CommitCertificate = decode_field("certificate", &self.certificate)?;
-        let commit = cert.verify_for(trust.chain_id, &header, trust.validators_for(header.height))?;
+        let commit =
+            cert.verify_for(trust.chain_id, &header, trust.validators_for(header.height))?;
         if header.height != self.height {
             return Err(StateProofError::Height {
                 proof: self.height,

@@ -10,7 +10,7 @@ use assent_contracts::snapshot::{
 };
 use assent_contracts::state::tree::state_root;
 use assent_contracts::state::StateTree;
-use assent_contracts::{codec, AccountId, BlockHash, Hash32, Height, Timestamp};
+use assent_contracts::{AccountId, BlockHash, Hash32, Height, Timestamp};
 
 fn records(n: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
     (0..n)
@@ -74,12 +74,12 @@ fn a_bad_chunk_is_refused_by_name() {
     let recs = records(2_000);
     let (m, bytes, _) = snapshot_of(&recs);
     let i = (0..CHUNKS).find(|i| m.chunks[*i].records >= 2).unwrap();
-    let good: Chunk = codec::decode(&bytes[i]).unwrap();
+    let good: Chunk = snapshot::decode_chunk(&bytes[i]).unwrap();
 
     // A changed value.
     let mut bad = good.clone();
     bad[0].1.push(b'!');
-    let enc = codec::encode(&bad).unwrap();
+    let enc = snapshot::encode_chunk(&bad);
     let mut m2 = m.clone();
     m2.chunks[i].bytes = enc.len() as u64;
     assert_eq!(
@@ -87,7 +87,7 @@ fn a_bad_chunk_is_refused_by_name() {
         Err(SnapshotError::ChunkHash { index: i })
     );
     // A dropped record.
-    let enc = codec::encode(&good[1..].to_vec()).unwrap();
+    let enc = snapshot::encode_chunk(&good[1..].to_vec());
     m2.chunks[i].bytes = enc.len() as u64;
     assert_eq!(
         check_chunk(&m2, i, &enc),
@@ -97,10 +97,10 @@ fn a_bad_chunk_is_refused_by_name() {
     let j = (0..CHUNKS)
         .find(|j| *j != i && m.chunks[*j].records > 0)
         .unwrap();
-    let other: Chunk = codec::decode(&bytes[j]).unwrap();
+    let other: Chunk = snapshot::decode_chunk(&bytes[j]).unwrap();
     let mut bad = good.clone();
     bad.push(other[0].clone());
-    let enc = codec::encode(&bad).unwrap();
+    let enc = snapshot::encode_chunk(&bad);
     m2.chunks[i].bytes = enc.len() as u64;
     assert!(matches!(
         check_chunk(&m2, i, &enc),
@@ -109,7 +109,7 @@ fn a_bad_chunk_is_refused_by_name() {
     // Out of path order.
     let mut bad = good.clone();
     bad.swap(0, 1);
-    let enc = codec::encode(&bad).unwrap();
+    let enc = snapshot::encode_chunk(&bad);
     assert!(matches!(
         check_chunk(&m, i, &enc),
         Err(SnapshotError::Order { .. })
@@ -161,4 +161,19 @@ fn a_bad_manifest_is_refused_by_name() {
     let mut bad = m.clone();
     bad.version = "assent-snapshot/0".into();
     assert!(matches!(bad.check(&header), Err(SnapshotError::Version(_))));
+}
+
+#[test]
+fn a_chunk_larger_than_the_codecs_limit_checks_record_by_record() {
+    // 150 records of 64 KiB in chunk 0: 9.6 MB, over the codec's 8 MiB.
+    let big: Vec<(Vec<u8>, Vec<u8>)> = (0u32..)
+        .map(|i| format!("cnst/{i:08}").into_bytes())
+        .filter(|k| snapshot::chunk_index(k) == 0)
+        .take(150)
+        .map(|k| (k, vec![7u8; 64 * 1024]))
+        .collect();
+    let (m, bytes, header) = snapshot_of(&big);
+    m.check(&header).unwrap();
+    assert!(bytes[0].len() > assent_contracts::codec::MAX_DECODE_BYTES);
+    assert_eq!(check_chunk(&m, 0, &bytes[0]).unwrap().len(), 150);
 }

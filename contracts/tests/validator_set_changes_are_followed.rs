@@ -55,7 +55,11 @@ fn changed() -> (Actors, Changed) {
     let set_proof = proof_now(&chain, RecordRef::Validators);
     let change_height = set_proof.height;
     chain.signers = new_keys;
-    let g = chain.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 3)), &[&a.bank]);
+    let g = chain.run(
+        &a.alice,
+        Payload::GrantConsent(grant(&a.acme, 3)),
+        &[&a.bank],
+    );
     let consent = granted(chain.outcome(g));
     (
         a,
@@ -71,7 +75,12 @@ fn changed() -> (Actors, Changed) {
 }
 
 fn follow(c: &Changed, proofs: &[StateProof]) -> Result<ValidatorHistory, HistoryError> {
-    ValidatorHistory::follow(CHAIN, c.chain.genesis_hash, c.chain.validators.clone(), proofs)
+    ValidatorHistory::follow(
+        CHAIN,
+        c.chain.genesis_hash,
+        c.chain.validators.clone(),
+        proofs,
+    )
 }
 
 #[test]
@@ -95,7 +104,10 @@ fn receipts_and_proofs_after_a_set_change_verify_with_the_followed_sets() {
     let mut genesis_set = c.chain.validators.clone();
     genesis_set.sort_by_key(|v| v.consensus_key);
     assert_eq!(history.certifying(c.change_height), genesis_set.as_slice());
-    assert_ne!(history.certifying(c.change_height.next()), genesis_set.as_slice());
+    assert_ne!(
+        history.certifying(c.change_height.next()),
+        genesis_set.as_slice()
+    );
     let trust = Trust {
         history: Some(&history),
         ..c.chain.trust()
@@ -103,7 +115,10 @@ fn receipts_and_proofs_after_a_set_change_verify_with_the_followed_sets() {
     receipt.verify(&trust).unwrap();
     assert!(status.verify(&trust).unwrap().value.is_some());
     // Blocks before the change still verify under the genesis set.
-    c.chain.receipt(c.before, Subject::Tx).verify(&trust).unwrap();
+    c.chain
+        .receipt(c.before, Subject::Tx)
+        .verify(&trust)
+        .unwrap();
 }
 
 #[test]
@@ -123,10 +138,16 @@ fn a_tampered_or_misordered_change_proof_is_refused_by_name() {
         })
     ));
     let twice = [c.set_proof.clone(), c.set_proof.clone()];
-    assert!(matches!(follow(&c, &twice), Err(HistoryError::Order { index: 1, .. })));
+    assert!(matches!(
+        follow(&c, &twice),
+        Err(HistoryError::Order { index: 1, .. })
+    ));
     // A proof of another record is not a set change.
     let other = proof_now(&c.chain, RecordRef::Consent(c.consent));
-    assert!(matches!(follow(&c, &[other]), Err(HistoryError::NotASet { .. })));
+    assert!(matches!(
+        follow(&c, &[other]),
+        Err(HistoryError::NotASet { .. })
+    ));
     // Another chain's genesis set cannot follow this chain's changes.
     let stranger = CertChain::new(&actors(), 50..54, "main");
     let e = ValidatorHistory::follow(

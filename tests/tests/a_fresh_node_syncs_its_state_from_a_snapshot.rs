@@ -136,11 +136,24 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
             Some(v["consents"][0]["id"].as_str()?.to_string())
         })
         .expect("the load granted consents");
-    let proof = net
-        .get(4, &format!("/v1/consents/{consent}/status-proof"))
-        .expect("node 4 proves a consent's status");
     let file = net.dir.path().join("status-proof.json");
-    std::fs::write(&file, proof.to_string()).unwrap();
+    let out = net.cli(
+        4,
+        &[
+            "consent",
+            "receipt",
+            &consent,
+            "--format",
+            "status",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = net.cli(
         4,
         &[

@@ -501,7 +501,10 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         } else {
             "was ConsentGiven (live)"
         };
-        assert_eq!(k["receipt"]["assent:statusProof"]["version"], "assent-state-proof/1");
+        assert_eq!(
+            k["receipt"]["assent:statusProof"]["version"],
+            "assent-state-proof/1"
+        );
         assert_verifies(
             &net,
             &kf,
@@ -517,7 +520,10 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         swapped["jws"] = Value::String(assent_cli::jws::sign(&v1, &swapped["receipt"]));
         let sf = write(dir, &format!("kantara-swapped-{c}.json"), &swapped);
         let (ok, _, err) = verify(&net, &sf, &net.genesis_path(), &[]);
-        assert!(!ok && err.contains("assent:statusProof is of consent"), "{err}");
+        assert!(
+            !ok && err.contains("assent:statusProof is of consent"),
+            "{err}"
+        );
 
         let i = net
             .get(2, &format!("/v1/consents/{c}/receipt?format=iso27560"))

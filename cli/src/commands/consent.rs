@@ -37,9 +37,13 @@ pub struct ReceiptArgs {
     #[arg(value_name = "ID")]
     pub id: assent_contracts::ConsentId,
     /// proof: the grant's receipt and the latest change's (verify with `assent receipt verify`);
+    /// status: the consent's status proof at a height — what it was then, or that no such consent existed;
     /// kantara: Kantara Consent Receipt 1.1; iso27560: ISO/IEC TS 27560 record (DPV JSON-LD) — both signed by the node (JWS)
     #[arg(long, value_enum, default_value_t = ReceiptFormat::Proof)]
     pub format: ReceiptFormat,
+    /// With --format status: prove the status at this committed height (default: the latest; a node keeps recent heights)
+    #[arg(long, value_name = "H")]
+    pub height: Option<u64>,
     /// Prove this change of the consent (a pause, resume or revocation tx id) instead of the latest
     #[arg(long, value_name = "TX_ID")]
     pub tx: Option<assent_contracts::TxId>,
@@ -51,6 +55,7 @@ pub struct ReceiptArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReceiptFormat {
     Proof,
+    Status,
     Kantara,
     Iso27560,
 }
@@ -124,10 +129,25 @@ fn list_consents(ctx: &Ctx, who: &Who) -> Result<()> {
 fn receipt(ctx: &Ctx, a: &ReceiptArgs) -> Result<()> {
     let format = match a.format {
         ReceiptFormat::Proof => "proof",
+        ReceiptFormat::Status => "status",
         ReceiptFormat::Kantara => "kantara",
         ReceiptFormat::Iso27560 => "iso27560",
     };
-    let mut route = format!("/v1/consents/{}/receipt?format={format}", a.id);
+    if a.height.is_some() && a.format != ReceiptFormat::Status {
+        anyhow::bail!("--height: only a status proof is of a chosen height; add --format status");
+    }
+    if a.tx.is_some() && a.format == ReceiptFormat::Status {
+        anyhow::bail!(
+            "--tx: a status proof is of a height, not of a change; give --height instead"
+        );
+    }
+    let mut route = match a.format {
+        ReceiptFormat::Status => format!("/v1/consents/{}/status-proof", a.id),
+        _ => format!("/v1/consents/{}/receipt?format={format}", a.id),
+    };
+    if let Some(h) = a.height {
+        route.push_str(&format!("?height={h}"));
+    }
     if let Some(tx) = &a.tx {
         route.push_str(&format!("&tx={tx}"));
     }
@@ -138,8 +158,23 @@ fn receipt(ctx: &Ctx, a: &ReceiptArgs) -> Result<()> {
     };
     std::fs::write(out, format!("{doc}\n"))
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    if a.format == ReceiptFormat::Status {
+        let height = v.get("height").and_then(Value::as_u64).unwrap_or(0);
+        let exists = !v.get("value").is_none_or(Value::is_null);
+        let text = format!(
+            "wrote the status proof of consent {} at height {height} to {}{}; check it offline with `assent receipt verify {} --genesis GENESIS`",
+            a.id,
+            out.display(),
+            if exists { "" } else { " (it proves that no such consent exists)" },
+            out.display()
+        );
+        return ctx.emit(
+            &text,
+            &serde_json::json!({"file": out.display().to_string(), "format": format, "consent": a.id.to_string(), "height": height, "exists": exists}),
+        );
+    }
     let receipts = match a.format {
-        ReceiptFormat::Proof => v.get("receipts"),
+        ReceiptFormat::Proof | ReceiptFormat::Status => v.get("receipts"),
         _ => v
             .get("receipt")
             .and_then(|r| r.get("assent:proof"))

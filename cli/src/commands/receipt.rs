@@ -86,9 +86,8 @@ impl Chain {
                 struct Sets {
                     proofs: Vec<StateProof>,
                 }
-                let sets: Sets = serde_json::from_slice(&text).map_err(|e| {
-                    bad(format!("not the JSON of GET /v1/validator-sets ({e})"))
-                })?;
+                let sets: Sets = serde_json::from_slice(&text)
+                    .map_err(|e| bad(format!("not the JSON of GET /v1/validator-sets ({e})")))?;
                 let h = ValidatorHistory::follow(
                     g.chain_id(),
                     g.hash(),

@@ -23,8 +23,8 @@ use assent_contracts::commit::CommitCertificate;
 use assent_contracts::snapshot::{self, Manifest, CHUNKS, MAX_CHUNK_BYTES};
 use assent_contracts::state::{keys, Validator};
 use assent_contracts::state_proof::StateProof;
-use assent_contracts::validator_history::ValidatorHistory;
 use assent_contracts::tx::TxResult;
+use assent_contracts::validator_history::ValidatorHistory;
 use assent_contracts::{codec, merkle, Event, Height};
 use assent_genesis::Genesis;
 use serde::{Deserialize, Serialize};
@@ -326,10 +326,14 @@ fn anchored(
 ) -> Result<(Manifest, Checked, Vec<Validator>), SyncError> {
     let sets: ValidatorSets = client.json(peer, &format!("/v1/validator-sets?to={}", height.0))?;
     if sets.proofs.iter().any(|p| p.height > height) {
-        return Err(peer_err(peer, "sent validator-set proofs above the snapshot"));
+        return Err(peer_err(
+            peer,
+            "sent validator-set proofs above the snapshot",
+        ));
     }
-    let history = ValidatorHistory::follow(chain_id, genesis_hash, genesis_set.to_vec(), &sets.proofs)
-        .map_err(|e| peer_err(peer, e))?;
+    let history =
+        ValidatorHistory::follow(chain_id, genesis_hash, genesis_set.to_vec(), &sets.proofs)
+            .map_err(|e| peer_err(peer, e))?;
     // Block `height` is certified by the set before its own change, if any.
     let anchor_set = history.certifying(height).to_vec();
     let set = history.latest().to_vec();

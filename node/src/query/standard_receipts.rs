@@ -17,9 +17,9 @@
 //! jurisdiction; email and phone are empty strings).
 
 use assent_contracts::consent_proof::ConsentProof;
-use assent_contracts::state_proof::StateProof;
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{Consent, ConsentState, Enterprise, EnterpriseContact};
+use assent_contracts::state_proof::StateProof;
 use assent_contracts::terms::{self, Category, Purpose};
 use assent_contracts::{AccountId, Hash32, Height, Timestamp};
 use assent_genesis::time::format_utc;
