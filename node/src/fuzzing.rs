@@ -1,7 +1,9 @@
 //! Entry points for coverage-guided fuzzing of everything that takes bytes
 //! from outside the node: the consensus wire codec, proposal-part streams
 //! through the intake, blocks through decoding and validation, txs through
-//! decoding and signature checks, the config file and the genesis file.
+//! decoding and signature checks, the config file and the genesis file, and
+//! what state sync and `assent receipt verify` read (snapshot chunks and
+//! manifests, state proofs, validator-set proofs).
 //!
 //! Each takes arbitrary bytes and must neither panic nor hang; where a value
 //! decodes, it encodes again to bytes that decode to the same value. The
@@ -16,8 +18,14 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use assent_contracts::crypto::Keypair;
+use assent_contracts::receipt::Trust;
+use assent_contracts::snapshot::{self, Manifest};
+use assent_contracts::state::tree;
+use assent_contracts::state::StateTree;
 use assent_contracts::state::Validator as LedgerValidator;
-use assent_contracts::{Block, SignedTx};
+use assent_contracts::state_proof::StateProof;
+use assent_contracts::validator_history::ValidatorHistory;
+use assent_contracts::{Block, BlockHeader, SignedTx};
 use assent_genesis::Genesis;
 use bytes::Bytes;
 use malachitebft_app_channel::app::streaming::StreamMessage;
@@ -218,15 +226,142 @@ pub fn genesis(data: &[u8]) {
     }
 }
 
+/// The small snapshot the `sync` target checks chunks against: 64
+/// records at height 7 under a header built for it.
+fn sync_world() -> &'static (Manifest, BlockHeader) {
+    static W: OnceLock<(Manifest, BlockHeader)> = OnceLock::new();
+    W.get_or_init(|| {
+        let recs: Vec<(Vec<u8>, Vec<u8>)> = (0u32..64)
+            .map(|i| (format!("cnst/{i:04}").into_bytes(), vec![i as u8; 40]))
+            .collect();
+        let tree = StateTree::from_records(recs.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        let header = BlockHeader {
+            chain_id: CHAIN.into(),
+            height: assent_contracts::Height(7),
+            time: assent_contracts::Timestamp(1),
+            prev_hash: assent_contracts::BlockHash(assent_contracts::Hash32([1; 32])),
+            txs_root: assent_contracts::Hash32::ZERO,
+            results_root: assent_contracts::Hash32::ZERO,
+            state_root: tree::state_root(assent_contracts::Height(7), &tree.root()),
+            proposer: validator_key(0).account(),
+        };
+        let mut chunks: Vec<snapshot::Chunk> = vec![Vec::new(); snapshot::CHUNKS];
+        for (k, v) in recs {
+            chunks[snapshot::chunk_index(&k)].push((k, v));
+        }
+        let manifest = Manifest {
+            version: snapshot::SNAPSHOT_VERSION.into(),
+            chain_id: CHAIN.into(),
+            height: header.height,
+            state_root: header.state_root,
+            chunks: chunks
+                .into_iter()
+                .map(|c| snapshot::seal_chunk(c).0)
+                .collect(),
+        };
+        (manifest, header)
+    })
+}
+
+/// What a syncing node and `assent receipt verify` read from outside:
+/// `data[0] % 4` picks a snapshot chunk (decoded and checked against a
+/// manifest), a manifest (JSON, checked against a header), a state proof
+/// (JSON, verified against the fuzzing genesis) or a list of
+/// validator-set proofs (JSON, followed from the genesis set).
+pub fn sync(data: &[u8]) {
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
+    let w = world();
+    let (manifest, header) = sync_world();
+    let validators = w.genesis.initial_state().validators;
+    let trust = Trust {
+        chain_id: CHAIN,
+        genesis_hash: w.genesis.hash(),
+        validators: &validators,
+        history: None,
+    };
+    match kind % 4 {
+        0 => {
+            if let Ok(records) = snapshot::decode_chunk(rest) {
+                // Every frame decoded strictly, so the bytes are canonical.
+                assert_eq!(snapshot::encode_chunk(&records), rest);
+            }
+            let index = rest.first().map_or(0, |b| usize::from(*b));
+            if snapshot::check_chunk(manifest, index, rest).is_ok() {
+                assert_eq!(manifest.chunks[index].bytes, rest.len() as u64);
+            }
+        }
+        1 => {
+            if let Ok(m) = serde_json::from_slice::<Manifest>(rest) {
+                let _ = m.check(header);
+            }
+        }
+        2 => {
+            if let Ok(p) = serde_json::from_slice::<StateProof>(rest) {
+                let _ = p.verify(&trust);
+            }
+        }
+        _ => {
+            if let Ok(proofs) = serde_json::from_slice::<Vec<StateProof>>(rest) {
+                let _ =
+                    ValidatorHistory::follow(CHAIN, w.genesis.hash(), validators.clone(), &proofs);
+            }
+        }
+    }
+}
+
+/// Valid inputs of the `sync` target: a chunk, the manifest, a state proof
+/// and a list of one validator-set proof (certificates without signatures).
+pub fn sync_seeds() -> Vec<Vec<u8>> {
+    let (manifest, header) = sync_world();
+    let recs: snapshot::Chunk = (0u32..64)
+        .map(|i| (format!("cnst/{i:04}").into_bytes(), vec![i as u8; 40]))
+        .collect();
+    let first = snapshot::chunk_index(&recs[0].0);
+    let chunk: snapshot::Chunk = recs
+        .iter()
+        .filter(|(k, _)| snapshot::chunk_index(k) == first)
+        .cloned()
+        .collect();
+    let (_, chunk_bytes) = snapshot::seal_chunk(chunk);
+    let tree = StateTree::from_records(recs.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+    let cert = assent_contracts::commit::CommitCertificate {
+        height: header.height,
+        round: 0,
+        block_hash: header.hash(),
+        signatures: vec![],
+    };
+    let proof = StateProof::build(
+        world().genesis.hash(),
+        assent_contracts::state_proof::RecordRef::Validators,
+        None,
+        &tree,
+        header,
+        &cert,
+    );
+    vec![
+        [vec![0u8], chunk_bytes].concat(),
+        [vec![1u8], serde_json::to_vec(manifest).expect("serializes")].concat(),
+        [vec![2u8], serde_json::to_vec(&proof).expect("serializes")].concat(),
+        [
+            vec![3u8],
+            serde_json::to_vec(&[&proof]).expect("serializes"),
+        ]
+        .concat(),
+    ]
+}
+
 /// A fuzz target.
 pub type Target = fn(&[u8]);
 
 /// Every target by name (for the corpus replay and the fuzz crate).
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("wire", wire),
     ("proposal_stream", proposal_stream),
     ("block", block),
     ("tx", tx),
     ("config", config),
     ("genesis", genesis),
+    ("sync", sync),
 ];

@@ -78,6 +78,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("genesis", fuzzing::genesis_toml().into_bytes()),
     ];
     out.extend(wire.into_iter().map(|w| ("wire", w)));
+    out.extend(fuzzing::sync_seeds().into_iter().map(|s| ("sync", s)));
     out
 }
 
