@@ -177,11 +177,21 @@ pub async fn run_with(
 
     if !cfg.state_sync_peers.is_empty() && !cfg.store_path().exists() {
         let (c, g) = (cfg.clone(), genesis.clone());
-        let report = tokio::task::spawn_blocking(move || crate::ledger::state_sync::sync(&c, &g))
+        let synced = tokio::task::spawn_blocking(move || crate::ledger::state_sync::sync(&c, &g))
             .await
-            .map_err(|e| NodeError::StateSync(format!("the state sync task failed: {e}")))?
-            .map_err(|e| NodeError::StateSync(e.to_string()))?;
-        tracing::info!(target: "assent::node", height = report.height, records = report.records, bytes = report.bytes, ms = report.millis, "synced the state from a snapshot");
+            .map_err(|e| NodeError::StateSync(format!("the state sync task failed: {e}")))?;
+        match synced {
+            Ok(report) => {
+                tracing::info!(target: "assent::node", height = report.height, records = report.records, bytes = report.bytes, ms = report.millis, "synced the state from a snapshot");
+            }
+            // Nothing to sync from yet: start from the genesis and follow
+            // the chain block by block, as a node without state sync does.
+            Err(e @ crate::ledger::state_sync::SyncError::NoSnapshot { .. }) => {
+                tracing::warn!(target: "assent::node", error = %e, "no state snapshot to start from; syncing from the genesis block by block");
+            }
+            // A snapshot that does not check is never used.
+            Err(e) => return Err(NodeError::StateSync(e.to_string())),
+        }
     }
     let store = Store::open(&cfg.store_path(), &cfg.store_config(), &genesis)?;
     let snapshots = Arc::new(crate::storage::snapshots::Snapshots::open(

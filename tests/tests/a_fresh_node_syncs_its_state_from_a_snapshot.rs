@@ -172,3 +172,37 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
     );
     assert!(text.contains("valid state proof of consent"), "{text}");
 }
+
+#[test]
+fn with_no_snapshot_offered_a_fresh_node_follows_the_chain_from_the_genesis() {
+    let mut net = Net::new(4);
+    for i in 0..3 {
+        append(
+            &net.nodes[i].home.join("config.toml"),
+            "\n[state_sync]\nsnapshot_interval = 0\n",
+        );
+    }
+    let peers: Vec<String> = (0..3).map(|i| format!("{:?}", net.nodes[i].api)).collect();
+    append(
+        &net.nodes[3].home.join("config.toml"),
+        &format!("\n[state_sync]\npeers = [{}]\n", peers.join(", ")),
+    );
+    for i in 0..3 {
+        net.start(i);
+    }
+    for i in 0..3 {
+        net.wait_height(i, 5, Duration::from_secs(90));
+    }
+    net.start(3);
+    let target = net.height(0).unwrap() + 3;
+    net.wait_height(3, target, Duration::from_secs(120));
+    let log = strip_ansi(&std::fs::read_to_string(net.nodes[3].home.join("assentd.log")).unwrap());
+    assert!(
+        log.contains("no state snapshot to start from"),
+        "{}",
+        net.log_tail(3)
+    );
+    // It replayed the chain: it holds block 1, the same as the others.
+    assert_eq!(net.block_roots(3, 1), net.block_roots(0, 1));
+    assert!(net.block_roots(3, 1).is_some());
+}
