@@ -9,12 +9,18 @@
 //!
 //! `ASSENT_TREE_SIZES=1000000,10000000` (default) picks the sizes; each
 //! tree is built once (tens of seconds at 10M) and its memory per record is
-//! printed from /proc/self/statm.
+//! printed from /proc/self/statm. Allocations go through jemalloc, as in
+//! `assentd`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assent_contracts::state::tree::{key_path, value_hash};
 use assent_contracts::state::{StateTree, Writes};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+// The allocator `assentd` runs with: the tree allocates a node per changed
+// level, so the allocator is part of the cost measured.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const UPDATES: u64 = 7_000;
 const INSERTS: u64 = 2_000;
