@@ -13,20 +13,6 @@ use assent_contracts::*;
 use common::certs::*;
 use common::*;
 
-/// The proof of `record` after the chain's last block.
-fn proof_now(chain: &CertChain, record: RecordRef) -> StateProof {
-    let b = chain.blocks.last().unwrap();
-    let value = chain.c.store.get(&record.key()).unwrap();
-    StateProof::build(
-        chain.genesis_hash,
-        record,
-        value.as_deref(),
-        &b.out.tree,
-        &b.header,
-        &b.cert,
-    )
-}
-
 /// Round-trips through JSON, as a proof travels.
 fn json(p: &StateProof) -> StateProof {
     serde_json::from_str(&serde_json::to_string(p).unwrap()).unwrap()
@@ -56,13 +42,13 @@ fn proofs() -> (Actors, Proofs) {
     chain.run(&a.alice, register(), &filler);
     let g = chain.run(&a.alice, Payload::GrantConsent(grant(&a.acme, 3)), &filler);
     let consent = granted(chain.outcome(g));
-    let live = proof_now(&chain, RecordRef::Consent(consent));
+    let live = chain.state_proof(RecordRef::Consent(consent));
     chain.run(
         &a.alice,
         Payload::PauseConsent(PauseConsent { consent }),
         &filler,
     );
-    let paused = proof_now(&chain, RecordRef::Consent(consent));
+    let paused = chain.state_proof(RecordRef::Consent(consent));
     chain.run(
         &a.alice,
         Payload::ResumeConsent(ResumeConsent { consent }),
@@ -78,10 +64,10 @@ fn proofs() -> (Actors, Proofs) {
         Payload::RevokeConsent(RevokeConsent { consent }),
         &filler,
     );
-    let revoked = proof_now(&chain, RecordRef::Consent(consent));
-    let absent = proof_now(&chain, RecordRef::Consent(ConsentId(Hash32([0x5a; 32]))));
-    let balance = proof_now(&chain, RecordRef::Account(a.alice.account()));
-    let acme = proof_now(&chain, RecordRef::Enterprise(a.acme.account()));
+    let revoked = chain.state_proof(RecordRef::Consent(consent));
+    let absent = chain.state_proof(RecordRef::Consent(ConsentId(Hash32([0x5a; 32]))));
+    let balance = chain.state_proof(RecordRef::Account(a.alice.account()));
+    let acme = chain.state_proof(RecordRef::Enterprise(a.acme.account()));
     (
         a,
         Proofs {

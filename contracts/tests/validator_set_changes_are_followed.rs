@@ -26,19 +26,6 @@ struct Changed {
     consent: ConsentId,
 }
 
-fn proof_now(chain: &CertChain, record: RecordRef) -> StateProof {
-    let b = chain.blocks.last().unwrap();
-    let value = chain.c.store.get(&record.key()).unwrap();
-    StateProof::build(
-        chain.genesis_hash,
-        record,
-        value.as_deref(),
-        &b.out.tree,
-        &b.header,
-        &b.cert,
-    )
-}
-
 /// alice registers under the genesis set; the set changes to four other
 /// validators; alice grants acme a consent under the new set.
 fn changed() -> (Actors, Changed) {
@@ -52,7 +39,7 @@ fn changed() -> (Actors, Changed) {
         keys::VALIDATORS.to_vec(),
         Some(codec::encode(&new_set).unwrap()),
     )]));
-    let set_proof = proof_now(&chain, RecordRef::Validators);
+    let set_proof = chain.state_proof(RecordRef::Validators);
     let change_height = set_proof.height;
     chain.signers = new_keys;
     let g = chain.run(
@@ -87,7 +74,7 @@ fn follow(c: &Changed, proofs: &[StateProof]) -> Result<ValidatorHistory, Histor
 fn receipts_and_proofs_after_a_set_change_verify_with_the_followed_sets() {
     let (_, c) = changed();
     let receipt = c.chain.receipt(c.after, Subject::Tx);
-    let status = proof_now(&c.chain, RecordRef::Consent(c.consent));
+    let status = c.chain.state_proof(RecordRef::Consent(c.consent));
     // The genesis set alone does not know the new signers.
     assert!(matches!(
         receipt.verify(&c.chain.trust()),
@@ -143,7 +130,7 @@ fn a_tampered_or_misordered_change_proof_is_refused_by_name() {
         Err(HistoryError::Order { index: 1, .. })
     ));
     // A proof of another record is not a set change.
-    let other = proof_now(&c.chain, RecordRef::Consent(c.consent));
+    let other = c.chain.state_proof(RecordRef::Consent(c.consent));
     assert!(matches!(
         follow(&c, &[other]),
         Err(HistoryError::NotASet { .. })

@@ -9,6 +9,7 @@ use assent_contracts::commit::{
 use assent_contracts::crypto::Keypair;
 use assent_contracts::receipt::{Receipt, Subject, Trust};
 use assent_contracts::state::Validator;
+use assent_contracts::state_proof::{RecordRef, StateProof};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use assent_contracts::{block, merkle, state};
@@ -59,6 +60,20 @@ impl CertChain {
             prev: BlockHash(genesis_hash),
             blocks: Vec::new(),
         }
+    }
+
+    /// The state proof of `record` after the last block.
+    pub fn state_proof(&self, record: RecordRef) -> StateProof {
+        let b = self.blocks.last().expect("a committed block");
+        let value = state::StateRead::get(&self.c.store, &record.key()).expect("reads");
+        StateProof::build(
+            self.genesis_hash,
+            record,
+            value.as_deref(),
+            &b.out.tree,
+            &b.header,
+            &b.cert,
+        )
     }
 
     pub fn trust(&self) -> Trust<'_> {

@@ -256,18 +256,21 @@ impl StateSnapshot {
 pub type RecordVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
 
 impl StateSnapshot {
+    /// The unpersisted layers, oldest first: the frozen ones, then the dirty.
+    fn layers_oldest_first(&self) -> impl Iterator<Item = &Layer> {
+        self.frozen
+            .iter()
+            .flat_map(|f| f.map.iter())
+            .chain(&self.dirty)
+    }
+
     /// Calls `f` with every record of this state, in key order, reading
     /// sled in pages: memory holds one page and the unpersisted layers.
     pub fn for_each_record(&self, f: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
         const PAGE: usize = 16_384;
         // The unpersisted changes, newest winning.
         let mut overlay: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
-        let layers = self
-            .frozen
-            .iter()
-            .flat_map(|f| f.map.iter())
-            .chain(&self.dirty);
-        for layer in layers {
+        for layer in self.layers_oldest_first() {
             for (k, v) in layer.iter() {
                 overlay.insert(k.as_slice(), v.as_deref());
             }
@@ -359,12 +362,7 @@ impl StateRead for StateSnapshot {
             .collect();
         let end = keys::prefix_end(prefix);
         // Oldest layer first, so newer writes win.
-        let layers = self
-            .frozen
-            .iter()
-            .flat_map(|f| f.map.iter())
-            .chain(&self.dirty);
-        for layer in layers {
+        for layer in self.layers_oldest_first() {
             for (k, v) in layer.range(prefix.to_vec()..end.clone()) {
                 match v {
                     Some(v) => merged.insert(k.clone(), v.clone()),
