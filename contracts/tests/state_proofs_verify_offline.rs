@@ -6,7 +6,7 @@
 
 mod common;
 
-use assent_contracts::state::{ConsentState, StateExt, StateRead};
+use assent_contracts::state::{ConsentState, StateExt};
 use assent_contracts::state_proof::{Record, RecordRef, StateProof, StateProofError};
 use assent_contracts::tx::*;
 use assent_contracts::*;
