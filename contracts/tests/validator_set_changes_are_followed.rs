@@ -9,7 +9,7 @@ mod common;
 use assent_contracts::commit::CertError;
 use assent_contracts::crypto::Keypair;
 use assent_contracts::receipt::{ReceiptError, Subject, Trust};
-use assent_contracts::state::{keys, StateRead, Writes};
+use assent_contracts::state::{keys, Writes};
 use assent_contracts::state_proof::{RecordRef, StateProof, StateProofError};
 use assent_contracts::validator_history::{HistoryError, ValidatorHistory};
 use assent_contracts::*;
