@@ -5,7 +5,8 @@
 //! deletions, each value 200 bytes, keys shaped like the ledger's
 //! (`cnst/` + 32 bytes). What is timed is [`StateTree::apply`]: hashing
 //! every key and value, the batch update, and the new root. The parent
-//! version stays alive, as the node keeps it.
+//! version stays alive, as the node keeps it. `apply_and_free` also frees
+//! the new version's nodes, as a node eventually does with every version.
 //!
 //! `ASSENT_TREE_SIZES=1000000,10000000` (default) picks the sizes; each
 //! tree is built once (tens of seconds at 10M) and its memory per record is
@@ -124,6 +125,21 @@ fn bench(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+        // A node also frees every version it made, once it is no longer
+        // the head nor kept for proofs: the whole cost of a block's version.
+        g.bench_function(
+            format!("apply_and_free_10000_writes/{n}_records"),
+            |bench| {
+                bench.iter_batched(
+                    || {
+                        b += 1;
+                        block(n, b, &mut rng)
+                    },
+                    |w| drop(tree.apply(&w)),
+                    BatchSize::LargeInput,
+                )
+            },
+        );
     }
     g.finish();
 }
