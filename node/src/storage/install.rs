@@ -81,7 +81,7 @@ impl Installer {
     ) -> Result<(), StoreError> {
         let backend = self.backend()?;
         let h = header.height;
-        let payload = super::store::encode_entry(block, cert, results, end_events);
+        let payload = super::entry::encode_entry(block, cert, results, end_events);
         backend.journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
         let at = Checkpoint {
             height: h,

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cache;
 pub mod disk;
+mod entry;
 mod index_reads;
 pub mod install;
 pub mod journal;
@@ -25,9 +26,10 @@ pub mod trees;
 mod conformance;
 
 pub use backend::{Backend, StoreError};
+pub use entry::Entry;
 pub use metrics::StorageMetrics;
 pub use records::{BlockResults, Checkpoint, Head, HistoryRecord, TxLocation, UseRecord};
 pub use state::{StateLimits, StateSnapshot};
 pub(crate) use store::{decode, enc, StoreCore};
-pub use store::{Entry, Store, StoreConfig};
+pub use store::{Store, StoreConfig};
 pub use trees::NotKept;

@@ -22,17 +22,18 @@ use std::thread::JoinHandle;
 use assent_contracts::codec;
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::state::{
-    tree, Entries as StateEntries, StateRead, StateTree, StoreError as LedgerError, Writes,
+    Entries as StateEntries, StateRead, StateTree, StoreError as LedgerError, Writes,
 };
-use assent_contracts::{Block, BlockHash, BlockHeader, BlockOutput, Event, Hash32, Height};
+use assent_contracts::{Block, BlockHash, BlockHeader, BlockOutput, Hash32, Height};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
+use super::entry::{decode_entry, encode_entry, Entry};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
 use super::state::{StateCore, StateLimits, StateSnapshot};
-use super::trees::{NotKept, Trees};
+use super::trees::{checkpoint_tree, NotKept, Trees};
 use super::StorageMetrics;
 
 /// How the store runs.
@@ -72,68 +73,6 @@ pub(crate) fn enc<T: Serialize>(v: &T) -> Vec<u8> {
     codec::encode(v).unwrap_or_default()
 }
 
-/// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
-/// The block's bytes are stored as they are, not re-encoded.
-pub(crate) fn encode_entry(
-    block: &[u8],
-    cert: &CommitCertificate,
-    results: &[assent_contracts::tx::TxResult],
-    end_events: &[Event],
-) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Tail<'a> {
-        certificate: &'a CommitCertificate,
-        results: &'a [assent_contracts::tx::TxResult],
-        end_events: &'a [Event],
-    }
-    let tail = enc(&Tail {
-        certificate: cert,
-        results,
-        end_events,
-    });
-    let mut v = Vec::with_capacity(4 + block.len() + tail.len());
-    v.extend_from_slice(&(block.len() as u32).to_le_bytes());
-    v.extend_from_slice(block);
-    v.extend_from_slice(&tail);
-    v
-}
-
-/// One committed block as the journal returns it.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub block: Vec<u8>,
-    pub certificate: CommitCertificate,
-    pub results: BlockResults,
-}
-
-fn decode_entry(h: u64, payload: &[u8]) -> Result<Entry, StoreError> {
-    let corrupt = |why: String| StoreError::Corrupt {
-        what: format!("journal entry of block {h}"),
-        why,
-    };
-    let len = payload
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| corrupt("shorter than its length field".into()))? as usize;
-    let block = payload
-        .get(4..4 + len)
-        .ok_or_else(|| corrupt(format!("block length {len} runs past the record")))?;
-    let (certificate, results, end_events): (
-        CommitCertificate,
-        Vec<assent_contracts::tx::TxResult>,
-        Vec<Event>,
-    ) = codec::decode_stored(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
-    Ok(Entry {
-        block: block.to_vec(),
-        certificate,
-        results: BlockResults {
-            results,
-            end_events,
-        },
-    })
-}
-
 /// What the storage threads share.
 #[derive(Debug)]
 pub(crate) struct StoreCore {
@@ -152,38 +91,6 @@ pub(crate) struct StoreCore {
     /// Wakes the indexer; `true` once it must stop.
     pub index_wake: (Mutex<bool>, Condvar),
     pub metrics: Arc<StorageMetrics>,
-}
-
-/// The state tree of the records in sled's `s/` table, checked against the
-/// checkpoint's state root. Read in pages: memory holds one page of records
-/// and a path and value hash (64 bytes) per record.
-fn checkpoint_tree(backend: &dyn Backend, at: &Checkpoint) -> Result<StateTree, StoreError> {
-    const PAGE: usize = 16_384;
-    let started = std::time::Instant::now();
-    let strip = keys::STATE.len();
-    let end = keys::prefix_end(keys::STATE);
-    let mut from = keys::STATE.to_vec();
-    let mut leaves = Vec::new();
-    loop {
-        let page = backend.range(&from, &end, false, PAGE)?;
-        for (k, v) in &page {
-            leaves.push((tree::key_path(&k[strip..]), tree::value_hash(v)));
-        }
-        match page.last() {
-            Some((k, _)) if page.len() == PAGE => from = [k.as_slice(), &[0]].concat(),
-            _ => break,
-        }
-    }
-    let records = leaves.len();
-    let t = StateTree::from_leaves(leaves);
-    if tree::state_root(at.height, &t.root()) != at.state_root {
-        return Err(StoreError::Corrupt {
-            what: format!("state checkpoint at height {}", at.height.0),
-            why: "its records do not give its state root (the state tree of sled's s/ table differs); move the store directory (data/store) away and restart so the node syncs (keep data/wal)".into(),
-        });
-    }
-    tracing::info!(target: "assent::storage", height = at.height.0, records, ms = started.elapsed().as_millis() as u64, "built the state tree of the checkpoint");
-    Ok(t)
 }
 
 impl StoreCore {

@@ -1,0 +1,72 @@
+//! The journal's block record: a committed block's bytes as proposed, its
+//! commit certificate and its results, as one journal payload.
+
+use assent_contracts::commit::CommitCertificate;
+use assent_contracts::{codec, Event};
+use serde::Serialize;
+
+use super::records::BlockResults;
+use super::store::enc;
+use super::StoreError;
+
+/// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
+/// The block's bytes are stored as they are, not re-encoded.
+pub(crate) fn encode_entry(
+    block: &[u8],
+    cert: &CommitCertificate,
+    results: &[assent_contracts::tx::TxResult],
+    end_events: &[Event],
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Tail<'a> {
+        certificate: &'a CommitCertificate,
+        results: &'a [assent_contracts::tx::TxResult],
+        end_events: &'a [Event],
+    }
+    let tail = enc(&Tail {
+        certificate: cert,
+        results,
+        end_events,
+    });
+    let mut v = Vec::with_capacity(4 + block.len() + tail.len());
+    v.extend_from_slice(&(block.len() as u32).to_le_bytes());
+    v.extend_from_slice(block);
+    v.extend_from_slice(&tail);
+    v
+}
+
+/// One committed block as the journal returns it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub block: Vec<u8>,
+    pub certificate: CommitCertificate,
+    pub results: BlockResults,
+}
+
+pub(crate) fn decode_entry(h: u64, payload: &[u8]) -> Result<Entry, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt {
+        what: format!("journal entry of block {h}"),
+        why,
+    };
+    let len = payload
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt("shorter than its length field".into()))? as usize;
+    let block = payload
+        .get(4..4 + len)
+        .ok_or_else(|| corrupt(format!("block length {len} runs past the record")))?;
+    let (certificate, results, end_events): (
+        CommitCertificate,
+        Vec<assent_contracts::tx::TxResult>,
+        Vec<Event>,
+    ) = codec::decode_stored(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Entry {
+        block: block.to_vec(),
+        certificate,
+        results: BlockResults {
+            results,
+            end_events,
+        },
+    })
+}
