@@ -1,6 +1,7 @@
 //! A lying peer for state-sync tests: an HTTP server that answers every GET
-//! with what an honest node answers, except that it flips a byte of every
-//! snapshot chunk it serves.
+//! with what an honest node answers, except that it offers a snapshot a
+//! million heights above the chain and flips a byte of every snapshot
+//! chunk it serves.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -42,6 +43,21 @@ fn serve(mut conn: TcpStream, upstream: &str, http: &reqwest::blocking::Client, 
         ),
         Err(_) => (502, Vec::new()),
     };
+    // It also offers a snapshot far above the chain, which it cannot back.
+    if path == "/v1/snapshots" {
+        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body) {
+            if let Some(list) = v["snapshots"].as_array_mut() {
+                if let Some(first) = list.first().cloned() {
+                    let mut fake = first;
+                    let h = fake["height"].as_u64().unwrap_or(0) + 1_000_000;
+                    fake["height"] = serde_json::json!(h);
+                    list.insert(0, fake);
+                    lies.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            body = serde_json::to_vec(&v).unwrap_or(body);
+        }
+    }
     if path.contains("/chunks/") && !body.is_empty() {
         let mid = body.len() / 2;
         body[mid] ^= 0x01;

@@ -1,7 +1,8 @@
 //! State sync between real processes: four of five validators run a chain
 //! with consumers, consents and uses and serve state snapshots; the fifth
 //! starts with an empty store and `[state_sync] peers` — the first of them
-//! a liar that corrupts every chunk it serves — installs a snapshot it
+//! a liar that offers a snapshot far above the chain and corrupts every
+//! chunk it serves — installs a snapshot it
 //! checked against the certified state root (never replaying the blocks
 //! below it), then follows the chain and reaches the same state roots. A
 //! status proof it serves verifies offline with the CLI.
@@ -111,6 +112,13 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
     assert!(liar.lies.load(std::sync::atomic::Ordering::Relaxed) > 0);
     assert!(
         log.contains("snapshot chunk refused"),
+        "{}",
+        net.log_tail(4)
+    );
+    // The liar's snapshot a million heights up, which it cannot back with a
+    // certified block, was refused and the real one taken.
+    assert!(
+        log.contains("peer's snapshot refused"),
         "{}",
         net.log_tail(4)
     );

@@ -1,8 +1,9 @@
 //! State sync: a node with no store starts from a peer's state snapshot
 //! instead of replaying every block since the genesis, trusting no peer.
 //!
-//! 1. Ask every peer in `[state_sync] peers` for its snapshots; take the
-//!    highest height any offers.
+//! 1. Ask every peer in `[state_sync] peers` for its snapshots; try the
+//!    highest height any offers first, the next one if no holder can back
+//!    it with a certified block.
 //! 2. Follow the validator set from the genesis: each validator-set change
 //!    comes as a state proof of the new set, checked against a header
 //!    certified by the set before it.
@@ -211,47 +212,50 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
             Err(e) => whys.push(e.to_string()),
         }
     }
-    let height =
-        offers
-            .iter()
-            .map(|(_, m)| m.height)
-            .max()
-            .ok_or_else(|| SyncError::NoSnapshot {
-                chain: chain_id.clone(),
-                why: if whys.is_empty() {
-                    "none has one yet".into()
-                } else {
-                    whys.join("; ")
-                },
-            })?;
-    let holders: Vec<String> = offers
-        .iter()
-        .filter(|(_, m)| m.height == height)
-        .map(|(p, _)| p.clone())
-        .collect();
-    tracing::info!(target: "assent::sync", height = height.0, peers = holders.len(), "syncing the state from a snapshot");
-
-    // 2-3. The validator set up to the snapshot, then its block, from the
-    // first holder that gives a consistent answer.
+    if offers.is_empty() {
+        return Err(SyncError::NoSnapshot {
+            chain: chain_id,
+            why: if whys.is_empty() {
+                "none has one yet".into()
+            } else {
+                whys.join("; ")
+            },
+        });
+    }
+    // The highest height first; a height no holder can back with a
+    // certified block (a peer may offer any height) gives way to the next.
+    let mut heights: Vec<Height> = offers.iter().map(|(_, m)| m.height).collect();
+    heights.sort_unstable_by(|a, b| b.cmp(a));
+    heights.dedup();
     let genesis_set = genesis.initial_state().validators;
     let mut last_err = None;
     let mut found = None;
-    for p in &holders {
-        match anchored(&client, p, &chain_id, genesis.hash(), &genesis_set, height) {
-            Ok(ok) => {
-                found = Some(ok);
-                break;
-            }
-            Err(e) => {
-                tracing::warn!(target: "assent::sync", peer = %p, error = %e, "peer's snapshot refused");
-                last_err = Some(e);
+    'heights: for height in heights {
+        let holders: Vec<String> = offers
+            .iter()
+            .filter(|(_, m)| m.height == height)
+            .map(|(p, _)| p.clone())
+            .collect();
+        tracing::info!(target: "assent::sync", height = height.0, peers = holders.len(), "trying the state snapshot");
+        // 2-3. The validator set up to the snapshot, then its block, from
+        // the first holder that gives a consistent answer.
+        for p in &holders {
+            match anchored(&client, p, &chain_id, genesis.hash(), &genesis_set, height) {
+                Ok(ok) => {
+                    found = Some((height, holders.clone(), ok));
+                    break 'heights;
+                }
+                Err(e) => {
+                    tracing::warn!(target: "assent::sync", peer = %p, height = height.0, error = %e, "peer's snapshot refused");
+                    last_err = Some(e);
+                }
             }
         }
     }
-    let Some((manifest, checked, validators)) = found else {
+    let Some((height, holders, (manifest, checked, validators))) = found else {
         return Err(last_err.unwrap_or(SyncError::NoSnapshot {
             chain: chain_id,
-            why: "no peer holds it".into(),
+            why: "no peer holds one".into(),
         }));
     };
 
