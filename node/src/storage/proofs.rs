@@ -87,6 +87,16 @@ impl Store {
 }
 
 impl Store {
+    /// [`Self::save_validator_set_proof`] on the commit path: the block is
+    /// committed whatever happens here, so a failure is logged, not
+    /// returned. A missing proof makes a later state sync from this node
+    /// fail its validator-set check (it never makes one succeed wrongly).
+    pub(crate) fn keep_validator_set_proof(&self, h: Height) {
+        if let Err(e) = self.save_validator_set_proof(h) {
+            tracing::error!(target: "assent::storage", height = h.0, error = %e, "could not keep the proof of a validator-set change; nodes syncing from this one will refuse its snapshots");
+        }
+    }
+
     /// Keeps the proof of the validator set after `h`, a height whose block
     /// changed it, for good: a node syncing from a snapshot follows the set
     /// from the genesis through these.

@@ -414,7 +414,7 @@ impl Store {
         let changes_validators = writes.contains_key(assent_contracts::state::keys::VALIDATORS);
         let head = self.advance(header, writes, tree)?;
         if changes_validators {
-            self.save_validator_set_proof(head.height)?;
+            self.keep_validator_set_proof(head.height);
         }
         Ok(head)
     }
@@ -487,7 +487,7 @@ impl Store {
             out.tree.clone(),
         )?;
         if changes_validators {
-            self.save_validator_set_proof(h)?;
+            self.keep_validator_set_proof(h);
         }
         Ok(head)
     }
