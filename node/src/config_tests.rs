@@ -89,6 +89,22 @@ fn errors_name_the_field() {
             "mempool.gap_expiry_blocks",
         ),
         (format!("{GOOD}[mempool]\nmax_mb = 0\n"), "mempool.max_mb"),
+        (
+            format!("{GOOD}[store]\nproof_history_mb = 0\n"),
+            "store.proof_history_mb",
+        ),
+        (
+            format!("{GOOD}[state_sync]\npeers = [\"10.0.0.2:26602\"]\n"),
+            "state_sync.peers",
+        ),
+        (
+            format!("{GOOD}[state_sync]\npeers = [\"http://a b\"]\n"),
+            "state_sync.peers",
+        ),
+        (
+            format!("{GOOD}[state_sync]\nsnapshot_interval = -1\n"),
+            "snapshot_interval",
+        ),
         // GOOD ends inside [api].
         (
             format!("{GOOD}max_connections_per_client = 0\n"),

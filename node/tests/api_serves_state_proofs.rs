@@ -93,6 +93,8 @@ async fn unknown_records_get_absence_proofs_and_other_kinds_prove_their_values()
         // alice registered (consumer, account with a nonce); no reputation.
         assert_eq!(exists, kind != "reputation", "{kind}");
     }
+    let p = proof(&t, "/v1/state-proofs/validators/set").await;
+    assert!(checked(&t, &p).is_some(), "the validator set is a record");
     let acme = t.keys.acme.account();
     let p = proof(&t, &format!("/v1/state-proofs/enterprise/{acme}")).await;
     assert!(checked(&t, &p).is_some());
@@ -145,5 +147,63 @@ async fn bad_kinds_ids_and_heights_are_refused_by_name() {
         assert_eq!(got, status, "{route}: {v}");
         assert_eq!(v["code"], code, "{route}: {v}");
         assert!(!v["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn snapshot_routes_refuse_what_is_not_there_by_name() {
+    let t = node();
+    commit(&t, vec![register(&t.keys.alice, 0)]);
+    // This test node serves no snapshots and its set never changed.
+    let (status, v) = get(&t.router, "/v1/snapshots").await;
+    assert_eq!(
+        (status, v["snapshots"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+    let (status, v) = get(&t.router, "/v1/validator-sets").await;
+    assert_eq!(
+        (status, v["proofs"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+    for (route, status, code) in [
+        (
+            "/v1/snapshots/5/chunks/0",
+            StatusCode::NOT_FOUND,
+            "unknown_snapshot",
+        ),
+        (
+            "/v1/snapshots/5/chunks/999",
+            StatusCode::NOT_FOUND,
+            "unknown_snapshot",
+        ),
+        (
+            "/v1/snapshots/5/anchor",
+            StatusCode::NOT_FOUND,
+            "unknown_snapshot",
+        ),
+        (
+            "/v1/snapshots/x/chunks/0",
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "/v1/snapshots/5/chunks/-1",
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "/v1/validator-sets?to=abc",
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+        ),
+        (
+            "/v1/state-proofs/validators/x",
+            StatusCode::BAD_REQUEST,
+            "bad_validators_id",
+        ),
+    ] {
+        let (got, v) = get(&t.router, route).await;
+        assert_eq!(got, status, "{route}: {v}");
+        assert_eq!(v["code"], code, "{route}: {v}");
     }
 }

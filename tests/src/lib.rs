@@ -488,6 +488,30 @@ impl Net {
         self.dir.path().join("genesis.toml")
     }
 
+    /// `assent receipt verify FILE --genesis` (this network's) through node
+    /// `i`'s CLI context; asserts it verifies and returns what it printed.
+    pub fn verify_ok(&self, i: usize, file: &Path) -> String {
+        let genesis = self.genesis_path();
+        let out = self.cli(
+            i,
+            &[
+                "receipt",
+                "verify",
+                file.to_str().unwrap(),
+                "--genesis",
+                genesis.to_str().unwrap(),
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{} did not verify: {text}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+
     /// Runs the `assent` CLI with this network's home (its keystore) and
     /// node `i`'s API as `--node`.
     pub fn cli(&self, i: usize, args: &[&str]) -> std::process::Output {

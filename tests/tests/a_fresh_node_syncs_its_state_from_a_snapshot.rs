@@ -162,22 +162,7 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = net.cli(
-        4,
-        &[
-            "receipt",
-            "verify",
-            file.to_str().unwrap(),
-            "--genesis",
-            net.genesis_path().to_str().unwrap(),
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = net.verify_ok(4, &file);
     assert!(text.contains("valid state proof of consent"), "{text}");
 }
 

@@ -307,22 +307,7 @@ fn receipts_of_granted_paused_revoked_and_expired_consents_pass_the_standards_ch
     let files = tempfile::tempdir().unwrap();
     let file = files.path().join("unclaimed.json");
     std::fs::write(&file, iso.to_string()).unwrap();
-    let out = net.cli(
-        0,
-        &[
-            "receipt",
-            "verify",
-            file.to_str().unwrap(),
-            "--genesis",
-            net.genesis_path().to_str().unwrap(),
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = net.verify_ok(0, &file);
     assert!(text.contains("profile not claimed: "), "{text}");
 
     let r = net.run(

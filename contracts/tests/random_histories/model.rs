@@ -1,0 +1,289 @@
+//! The reference model of `random_histories_match_the_model`: the ops a
+//! history is made of, how they are generated, and what the model predicts
+//! for each tx and use from its own consents, policies, balances,
+//! suspensions and nonces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::state::PolicyTarget;
+use assent_contracts::terms::{Category, Level, Purpose, Sector};
+use assent_contracts::tx::*;
+use assent_contracts::*;
+use proptest::prelude::*;
+
+use super::common::*;
+
+pub const CATS: [&str; 3] = ["Purchase", "Location", "BrowsingBehaviour"];
+pub const PURPS: [&str; 3] = [
+    "DirectMarketing",
+    "ServiceUsageAnalytics",
+    "PersonalisedAdvertising",
+];
+pub const LEVELS: [Level; 3] = [Level::Aggregate, Level::Pseudonymous, Level::Identified];
+pub const N_CONSUMERS: usize = 3;
+/// acme (retail, funded), bank (finance, funded), broke (retail, no points).
+pub const N_ENTS: usize = 3;
+
+/// (consumer, by consent?, basis index, category, purpose, level, units, honest?)
+type UseSpec = (usize, bool, usize, usize, usize, u8, u32, bool);
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    Register {
+        c: usize,
+    },
+    Grant {
+        c: usize,
+        e: usize,
+        cats: u8,
+        purps: u8,
+        level: u8,
+        price: u64,
+        max: Option<u64>,
+        ttl: Option<u64>,
+    },
+    Revoke {
+        c: usize,
+        k: usize,
+    },
+    RevokeAll {
+        c: usize,
+        e: Option<usize>,
+    },
+    Pause {
+        c: usize,
+        k: usize,
+    },
+    Resume {
+        c: usize,
+        k: usize,
+    },
+    SetPolicy {
+        c: usize,
+        target: Result<usize, usize>,
+        cats: u8,
+        purps: u8,
+        level: u8,
+        price: u64,
+    },
+    ClearPolicy {
+        c: usize,
+        k: usize,
+    },
+    Use {
+        e: usize,
+        uses: Vec<UseSpec>,
+    },
+    Transfer {
+        from: usize,
+        to: usize,
+        amount: u64,
+    },
+    Mint {
+        authority: bool,
+        to: usize,
+        amount: u64,
+    },
+    Suspend {
+        e: usize,
+        suspend: bool,
+    },
+    Replay {
+        k: usize,
+    },
+    Forged {
+        cross_chain: bool,
+    },
+    Wait {
+        ms: u64,
+    },
+}
+
+pub fn op() -> impl Strategy<Value = Op> {
+    let c = 0..N_CONSUMERS;
+    let e = 0..N_ENTS;
+    let mask = 1u8..8;
+    prop_oneof![
+        2 => c.clone().prop_map(|c| Op::Register { c }),
+        4 => (c.clone(), e.clone(), mask.clone(), mask.clone(), 0u8..3, 0u64..6, prop::option::of(1u64..5), prop::option::of((1u64..8).prop_map(|s| s * 1_000)))
+            .prop_map(|(c, e, cats, purps, level, price, max, ttl)| Op::Grant { c, e, cats, purps, level, price, max, ttl }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Revoke { c, k }),
+        1 => (c.clone(), prop::option::of(e.clone())).prop_map(|(c, e)| Op::RevokeAll { c, e }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Pause { c, k }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Resume { c, k }),
+        2 => (c.clone(), prop_oneof![(0usize..2).prop_map(Ok), e.clone().prop_map(Err)], mask.clone(), mask.clone(), 0u8..3, 0u64..4)
+            .prop_map(|(c, target, cats, purps, level, price)| Op::SetPolicy { c, target, cats, purps, level, price }),
+        1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::ClearPolicy { c, k }),
+        6 => (e.clone(), prop::collection::vec((c.clone(), any::<bool>(), any::<usize>(), 0usize..3, 0usize..3, 0u8..3, 1u32..4, prop::bool::weighted(0.8)), 1..6))
+            .prop_map(|(e, uses)| Op::Use { e, uses }),
+        1 => (0usize..10, 0usize..10, 0u64..60).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
+        1 => (any::<bool>(), 0usize..10, 0u64..100).prop_map(|(authority, to, amount)| Op::Mint { authority, to, amount }),
+        1 => (e.clone(), any::<bool>()).prop_map(|(e, suspend)| Op::Suspend { e, suspend }),
+        1 => any::<usize>().prop_map(|k| Op::Replay { k }),
+        1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
+        1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
+    ]
+}
+
+#[derive(Clone, Debug)]
+pub struct MConsent {
+    pub id: ConsentId,
+    pub consumer: AccountId,
+    pub ent: AccountId,
+    pub cats: Vec<Category>,
+    pub purps: Vec<Purpose>,
+    pub level: Level,
+    pub price: u64,
+    pub max: Option<u64>,
+    pub used: u64,
+    pub expires: Option<u64>,
+    /// 0 active, 1 paused, 2 revoked
+    pub state: u8,
+}
+
+#[derive(Clone, Debug)]
+pub struct MPolicy {
+    pub id: PolicyId,
+    pub consumer: AccountId,
+    pub target: PolicyTarget,
+    pub cats: Vec<Category>,
+    pub purps: Vec<Purpose>,
+    pub level: Level,
+    pub price: u64,
+    pub live: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    Applied,
+    /// Applied RecordUse with per-use results: Ok(paid) or Err(code).
+    Uses(Vec<Result<u64, ErrorCode>>),
+    Rejected(ErrorCode),
+}
+
+pub struct Model {
+    pub registered: BTreeSet<AccountId>,
+    pub consents: Vec<MConsent>,
+    pub policies: Vec<MPolicy>,
+    pub balances: BTreeMap<AccountId, u64>,
+    pub pool: u64,
+    pub supply: u64,
+    pub suspended: BTreeSet<AccountId>,
+    pub sectors: BTreeMap<AccountId, Sector>,
+    pub operators: Vec<AccountId>,
+}
+
+pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+impl Model {
+    pub fn bal(&self, a: &AccountId) -> u64 {
+        self.balances.get(a).copied().unwrap_or(0)
+    }
+    pub fn add(&mut self, a: AccountId, n: u64) {
+        *self.balances.entry(a).or_insert(0) += n;
+    }
+    pub fn sub(&mut self, a: AccountId, n: u64) {
+        *self.balances.entry(a).or_insert(0) -= n;
+    }
+
+    /// Predicts one use (without applying anything) and returns price × units or the code.
+    pub fn judge_use(
+        &self,
+        ent: AccountId,
+        u: &Use,
+        time: u64,
+    ) -> Result<(u64, Option<usize>), ErrorCode> {
+        if !self.registered.contains(&u.consumer) {
+            return Err(ErrorCode::NotConsumer);
+        }
+        let (price, idx) = match u.basis {
+            UseBasis::Consent(id) => {
+                let Some(i) = self.consents.iter().position(|c| c.id == id) else {
+                    return Err(ErrorCode::UnknownConsent);
+                };
+                let c = &self.consents[i];
+                if c.consumer != u.consumer || c.ent != ent {
+                    return Err(ErrorCode::NotYourConsent);
+                }
+                match c.state {
+                    2 => return Err(ErrorCode::ConsentRevoked),
+                    1 => return Err(ErrorCode::ConsentPaused),
+                    _ => {}
+                }
+                if c.expires.is_some_and(|t| t <= time) {
+                    return Err(ErrorCode::ConsentExpired);
+                }
+                if !c.cats.contains(&u.category)
+                    || !c.purps.contains(&u.purpose)
+                    || u.level > c.level
+                {
+                    return Err(ErrorCode::NotCovered);
+                }
+                if c.max.is_some_and(|m| c.used + u.units as u64 > m) {
+                    return Err(ErrorCode::ConsentExhausted);
+                }
+                (c.price, Some(i))
+            }
+            UseBasis::Policy(id) => {
+                let Some(p) = self.policies.iter().find(|p| p.id == id && p.live) else {
+                    return Err(ErrorCode::UnknownPolicy);
+                };
+                if p.consumer != u.consumer {
+                    return Err(ErrorCode::NotYourConsent);
+                }
+                let admits = match p.target {
+                    PolicyTarget::Sector(s) => self.sectors[&ent] == s,
+                    PolicyTarget::Enterprise(e) => e == ent,
+                };
+                if !admits
+                    || !p.cats.contains(&u.category)
+                    || !p.purps.contains(&u.purpose)
+                    || u.level > p.level
+                {
+                    return Err(ErrorCode::NotCovered);
+                }
+                (p.price, None)
+            }
+        };
+        let paid = price * u.units as u64;
+        if self.bal(&ent) < paid {
+            return Err(ErrorCode::InsufficientFunds);
+        }
+        Ok((paid, idx))
+    }
+}
+
+pub struct World {
+    pub a: Actors,
+    pub consumers: Vec<Keypair>,
+    pub ents: Vec<Keypair>,
+    /// Everyone who can send a transfer or receive a mint.
+    pub everyone: Vec<Keypair>,
+}
+
+pub fn world() -> World {
+    let a = actors();
+    let consumers = vec![key(20), key(21), key(22)];
+    let ents = vec![key(10), key(11), key(12)];
+    let mut everyone: Vec<Keypair> = consumers
+        .iter()
+        .chain(&ents)
+        .map(|k| Keypair::from_seed(k.seed()))
+        .collect();
+    everyone.extend(a.operators.iter().map(|k| Keypair::from_seed(k.seed())));
+    everyone.extend([key(30), Keypair::from_seed(a.mint.seed())]);
+    World {
+        a,
+        consumers,
+        ents,
+        everyone,
+    }
+}
