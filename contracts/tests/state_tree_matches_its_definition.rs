@@ -170,3 +170,38 @@ fn a_forged_absence_proof_is_refused_by_name() {
         "the other leaf the proof ends at is not in the key's subtree"
     );
 }
+
+/// Thousands of records, so the tree is several nodes deep and its top
+/// nodes are full: blocks that update, insert and delete many records at
+/// once still give the defined root, and every record and absent key proves.
+#[test]
+fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
+    let mut state = BTreeMap::new();
+    let mut tree = StateTree::new();
+    let mut seed = 7u64;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    for block in 0..12u64 {
+        let mut w = Writes::new();
+        for _ in 0..700 {
+            let k = next(5_000).to_be_bytes().to_vec();
+            let v = (next(4) != 0).then(|| block.to_be_bytes().to_vec());
+            w.insert(k, v);
+        }
+        tree = tree.apply(&w);
+        apply(&mut state, &w);
+        assert_eq!(tree.root(), defined_root(&state), "after block {block}");
+    }
+    assert!(state.len() > 2_000, "{} records", state.len());
+    for k in (0u64..5_000).step_by(7).map(|i| i.to_be_bytes().to_vec()) {
+        let p = tree.prove(&k);
+        assert_eq!(p.root(&k, state.get(&k).map(Vec::as_slice)).unwrap(), tree.root());
+    }
+    // Deleting everything empties the tree.
+    let all: Writes = state.keys().map(|k| (k.clone(), None)).collect();
+    assert_eq!(tree.apply(&all).root(), Hash32::ZERO);
+}
