@@ -199,7 +199,10 @@ fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
     assert!(state.len() > 2_000, "{} records", state.len());
     for k in (0u64..5_000).step_by(7).map(|i| i.to_be_bytes().to_vec()) {
         let p = tree.prove(&k);
-        assert_eq!(p.root(&k, state.get(&k).map(Vec::as_slice)).unwrap(), tree.root());
+        assert_eq!(
+            p.root(&k, state.get(&k).map(Vec::as_slice)).unwrap(),
+            tree.root()
+        );
     }
     // Deleting everything empties the tree.
     let all: Writes = state.keys().map(|k| (k.clone(), None)).collect();

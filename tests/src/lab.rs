@@ -10,7 +10,14 @@
 //!   a test fails; labs left behind by a killed test run are removed by the
 //!   next one.
 //!
-//! It needs root and `ip` (iproute2). One lab runs at a time in a test
+//! - [`Lab::relay`] routes every link between nodes through user-space
+//!   relays on the bridge ([`crate::relay`]) whose delay can be set; a
+//!   partition then also cuts the relays. [`Lab::set_loss`] drops a share of
+//!   the packets on each node's link (iptables' `statistic` match): the
+//!   kernel here has no `sch_netem`, so these stand in for `tc netem delay
+//!   … loss …`.
+//!
+//! It needs root and `ip` (iproute2), and `iptables-legacy` for loss. One lab runs at a time in a test
 //! binary (a lock), so scenarios do not share the two cores.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -46,6 +53,10 @@ pub struct Lab {
     bridge: String,
     pub namespaces: Vec<String>,
     blackholes: Mutex<Vec<(usize, usize)>>,
+    /// The relays, once [`Lab::relay`] set them up.
+    pub relays: Option<crate::relay::Relays>,
+    /// Ports whose packets [`Lab::set_loss`] drops, per node.
+    loss_ports: Vec<Vec<u16>>,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -64,6 +75,8 @@ impl Lab {
             bridge: bridge.clone(),
             namespaces: (0..n).map(|i| format!("{tag}n{i}")).collect(),
             blackholes: Mutex::new(Vec::new()),
+            relays: None,
+            loss_ports: vec![Vec::new(); n],
             _turn: turn,
         };
         ip(&["link", "add", &bridge, "type", "bridge"]);
@@ -122,6 +135,11 @@ impl Lab {
             for other in &sides[a + 1..] {
                 for &i in *side {
                     for &j in *other {
+                        if let Some(r) = &self.relays {
+                            // The direct paths are cut already.
+                            r.cut(i, j);
+                            continue;
+                        }
                         for (from, to) in [(i, j), (j, i)] {
                             ip(&[
                                 "-n",
@@ -141,6 +159,9 @@ impl Lab {
 
     /// Restores every link cut by [`Lab::partition`].
     pub fn heal(&self) {
+        if let Some(r) = &self.relays {
+            r.heal();
+        }
         let mut holes = self.blackholes.lock().unwrap();
         for (from, to) in holes.drain(..) {
             ip(&[
@@ -152,6 +173,107 @@ impl Lab {
                 &format!("{}/32", self.ip(to)),
             ]);
         }
+    }
+}
+
+impl Lab {
+    /// The bridge-side address through which node `from` reaches port
+    /// `port_index` (0 consensus, 1 gossip) of node `to`.
+    pub fn relay_addr(&self, from: usize, to: usize, port_index: usize) -> (String, u16) {
+        let n = self.namespaces.len();
+        let port = 7000 + 10 * (from * n + to) as u16 + port_index as u16;
+        (format!("10.77.{}.254", self.subnet), port)
+    }
+
+    /// Routes every link between nodes through relays: `ports[j]` are node
+    /// j's peer ports (consensus, gossip). The direct paths between nodes
+    /// are cut for good (blackhole routes [`Lab::heal`] does not remove);
+    /// node i's config must name [`Lab::relay_addr`]`(i, j, _)` as j's.
+    pub fn relay(&mut self, ports: &[(u16, u16)]) {
+        let n = self.namespaces.len();
+        let mut links = Vec::new();
+        for from in 0..n {
+            for to in (0..n).filter(|&to| to != from) {
+                ip(&[
+                    "-n",
+                    &self.namespaces[from],
+                    "route",
+                    "add",
+                    "blackhole",
+                    &format!("{}/32", self.ip(to)),
+                ]);
+                for (k, port) in [ports[to].0, ports[to].1].into_iter().enumerate() {
+                    let (host, listen) = self.relay_addr(from, to, k);
+                    links.push(crate::relay::Link {
+                        from,
+                        to,
+                        listen: format!("{host}:{listen}"),
+                        to_addr: format!("{}:{port}", self.ip(to)),
+                    });
+                }
+            }
+        }
+        for (i, p) in ports.iter().enumerate() {
+            // Node i's own peer ports and the relays it dials.
+            let mut mine = vec![p.0, p.1];
+            for to in (0..n).filter(|&to| to != i) {
+                mine.extend([0, 1].map(|k| self.relay_addr(i, to, k).1));
+            }
+            self.loss_ports[i] = mine;
+        }
+        self.relays = Some(crate::relay::Relays::start(&links));
+    }
+
+    /// Drops `percent` % of the peer-to-peer packets entering and leaving
+    /// each node (`0` removes the rule). Needs [`Lab::relay`] first.
+    pub fn set_loss(&self, percent: u32) {
+        for (i, ns) in self.namespaces.iter().enumerate() {
+            for chain in ["INPUT", "OUTPUT"] {
+                let _ = Command::new("ip")
+                    .args(["netns", "exec", ns, "iptables-legacy", "-F", chain])
+                    .output();
+                if percent == 0 || self.loss_ports[i].is_empty() {
+                    continue;
+                }
+                let ports: Vec<String> = self.loss_ports[i].iter().map(u16::to_string).collect();
+                let out = Command::new("ip")
+                    .args(["netns", "exec", ns, "iptables-legacy", "-A", chain])
+                    .args(["-p", "tcp", "-m", "multiport", "--ports", &ports.join(",")])
+                    .args(["-m", "statistic", "--mode", "random", "--probability"])
+                    .arg(format!("{:.4}", f64::from(percent) / 100.0))
+                    .args(["-j", "DROP"])
+                    .output()
+                    .expect("run iptables-legacy (the loss scenario needs it; .ci/run installs iptables)");
+                assert!(
+                    out.status.success(),
+                    "iptables-legacy in {ns}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+        }
+    }
+}
+
+impl Lab {
+    /// Packets the loss rules of [`Lab::set_loss`] have dropped so far.
+    pub fn dropped_packets(&self) -> u64 {
+        self.namespaces
+            .iter()
+            .flat_map(|ns| {
+                ["INPUT", "OUTPUT"].map(|chain| {
+                    let out = Command::new("ip")
+                        .args(["netns", "exec", ns, "iptables-legacy", "-L", chain])
+                        .args(["-v", "-x", "-n"])
+                        .output()
+                        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                        .unwrap_or_default();
+                    out.lines()
+                        .filter(|l| l.contains("DROP"))
+                        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+                        .sum::<u64>()
+                })
+            })
+            .sum()
     }
 }
 

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod history;
 pub mod lab;
 pub mod liar;
+pub mod relay;
 pub mod standards;
 
 use std::net::TcpListener;
@@ -231,6 +232,63 @@ impl Net {
             net.nodes[i].api = net.nodes[i].api.replace("127.0.0.1", &lab.ip(i));
         }
         net.lab = Some(lab);
+        net
+    }
+
+    /// Like [`Net::in_lab`], with every link between validators through
+    /// the lab's delaying relays ([`lab::Lab::relay`]): each node's config
+    /// names the relays as its peers (consensus peers pinned to the
+    /// validator's peer id, since the relay's address is no genesis address).
+    pub fn in_lab_relayed(n: usize) -> Net {
+        let mut net = Net::in_lab(n);
+        let genesis: toml::Value =
+            toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
+        let validators = genesis["validators"].as_array().unwrap();
+        let port = |addr: &str| -> u16 { addr.rsplit(['/', ':']).next().unwrap().parse().unwrap() };
+        let mut ports = Vec::new();
+        let mut peer_ids = Vec::new();
+        for i in 0..n {
+            let cfg: toml::Value = toml::from_str(
+                &std::fs::read_to_string(net.nodes[i].home.join("config.toml")).unwrap(),
+            )
+            .unwrap();
+            let listen = cfg["p2p"]["listen"].as_str().unwrap();
+            ports.push((
+                port(listen),
+                port(cfg["p2p"]["gossip_listen"].as_str().unwrap()),
+            ));
+            let key = validators
+                .iter()
+                .find(|v| v["p2p_address"].as_str().map(port) == Some(port(listen)))
+                .and_then(|v| v["consensus_key"].as_str())
+                .expect("each node is a genesis validator");
+            let key: assent_contracts::AccountId = key.parse().unwrap();
+            peer_ids.push(assent_node::gossip::peer_id_of(&key).unwrap());
+        }
+        let lab = net.lab.as_mut().unwrap();
+        lab.relay(&ports);
+        for i in 0..n {
+            let path = net.nodes[i].home.join("config.toml");
+            let mut cfg: toml::Value =
+                toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let others = (0..n).filter(|&j| j != i);
+            let peers: Vec<toml::Value> = others
+                .clone()
+                .map(|j| {
+                    let (host, p) = lab.relay_addr(i, j, 0);
+                    format!("/ip4/{host}/tcp/{p}/p2p/{}", peer_ids[j]).into()
+                })
+                .collect();
+            let gossip: Vec<toml::Value> = others
+                .map(|j| {
+                    let (host, p) = lab.relay_addr(i, j, 1);
+                    format!("/ip4/{host}/tcp/{p}").into()
+                })
+                .collect();
+            cfg["p2p"]["peers"] = toml::Value::Array(peers);
+            cfg["p2p"]["gossip_peers"] = toml::Value::Array(gossip);
+            std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
+        }
         net
     }
 

@@ -81,6 +81,15 @@ fn inject(net: &mut Net, name: &str, disks: &mut [SmallDisk; 2], k: u64) {
                 net.start(i);
             }
         }
+        "200 ms delay + 5 % loss" => {
+            let lab = net.lab.as_ref().unwrap();
+            let relays = lab.relays.as_ref().unwrap();
+            relays.set_delay(Duration::from_millis(200));
+            lab.set_loss(5);
+            advance(net, &all, 10, Duration::from_secs(300));
+            lab.set_loss(0);
+            relays.set_delay(Duration::ZERO);
+        }
         "store disk full" | "WAL disk full" => {
             let disk = &mut disks[usize::from(name.starts_with("WAL"))];
             disk.hog();
@@ -110,7 +119,9 @@ fn fault_campaign_long() {
     let minutes = env("ASSENT_CAMPAIGN_MINUTES", 30);
     let consumers = env("ASSENT_CAMPAIGN_CONSUMERS", 1000) as usize;
     let uses = env("ASSENT_CAMPAIGN_USES", 16) as usize;
-    let mut net = Net::in_lab(4);
+    // Every link crosses a relay, so the delay scenario can slow it (the
+    // partitions cut the relays too).
+    let mut net = Net::in_lab_relayed(4);
     let data = net.nodes[3].home.join("data");
     let images = net.dir.path().to_path_buf();
     let mut disks = [
@@ -128,6 +139,7 @@ fn fault_campaign_long() {
         "kill -9 of one",
         "kill -9 of all four",
         "clock skew ±6 s",
+        "200 ms delay + 5 % loss",
         "store disk full",
         "WAL disk full",
     ];

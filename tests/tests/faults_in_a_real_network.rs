@@ -105,6 +105,56 @@ fn a_2_2_partition_commits_nothing_and_heals_without_a_fork() {
 }
 
 #[test]
+fn a_200_ms_delay_and_5_percent_loss_on_every_link_slow_the_chain_but_lose_nothing() {
+    // Every link between validators crosses a relay (this kernel has no
+    // netem): first with no delay, then 200 ms each way and 5 % of the
+    // packets dropped on each node's link, then clear again.
+    let mut net = Net::in_lab_relayed(4);
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 2, Duration::from_secs(90));
+    }
+    let driver = Driver::start(&net, CONSUMERS, USES);
+    advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
+    let lab = net.lab.as_ref().unwrap();
+    lab.relays
+        .as_ref()
+        .unwrap()
+        .set_delay(Duration::from_millis(200));
+    lab.set_loss(5);
+    let (from, started) = (top(&net, &[0, 1, 2, 3]), std::time::Instant::now());
+    let (acked, relayed) = (driver.acknowledged(), lab.relays.as_ref().unwrap().bytes());
+    // The chain goes on under the impairment, and so does the history.
+    advance(&net, &[0, 1, 2, 3], 6, Duration::from_secs(240));
+    assert!(
+        wait_until(
+            "txs to be acknowledged under delay and loss",
+            Duration::from_secs(120),
+            || driver.acknowledged() > acked
+        ),
+        "no tx was acknowledged under delay and loss"
+    );
+    let (relayed, dropped) = (
+        lab.relays.as_ref().unwrap().bytes() - relayed,
+        lab.dropped_packets(),
+    );
+    eprintln!(
+        "200 ms + 5 %: {} heights in {:.1} s, {} txs acknowledged, {relayed} bytes relayed, {dropped} packets dropped",
+        top(&net, &[0, 1, 2, 3]) - from,
+        started.elapsed().as_secs_f64(),
+        driver.acknowledged() - acked
+    );
+    // The validators' traffic crossed the relays, and the loss rules bit.
+    assert!(
+        relayed > 0 && dropped > 0,
+        "relayed {relayed} bytes, dropped {dropped} packets"
+    );
+    lab.set_loss(0);
+    lab.relays.as_ref().unwrap().set_delay(Duration::ZERO);
+    finish(&net, driver, "200 ms delay + 5 % loss");
+}
+
+#[test]
 fn a_1_3_partition_lets_the_three_commit_and_the_one_catch_up() {
     let (net, driver) = lab(4);
     advance(&net, &[0, 1, 2, 3], 3, Duration::from_secs(60));
