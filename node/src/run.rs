@@ -127,10 +127,10 @@ pub async fn run(home: &Path) -> Result<(), NodeError> {
     run_with(home, crate::consensus::engine::honest()).await
 }
 
-/// [`run`] with another app loop (see [`crate::consensus::engine::AppLoop`]).
+/// [`run`] behaving otherwise (see [`crate::consensus::engine::Behaviour`]).
 pub async fn run_with(
     home: &Path,
-    app_loop: crate::consensus::engine::AppLoop,
+    behaviour: crate::consensus::engine::Behaviour,
 ) -> Result<(), NodeError> {
     let cfg = NodeConfig::load(home)?;
     init_logging(cfg.log_format);
@@ -275,7 +275,7 @@ pub async fn run_with(
         .await
     });
 
-    let mut consensus = crate::consensus::engine::start(shared.clone(), key, app_loop).await?;
+    let mut consensus = crate::consensus::engine::start(shared.clone(), key, behaviour).await?;
     tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
 
     let halted = consensus.halted();

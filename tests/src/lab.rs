@@ -141,20 +141,26 @@ impl Lab {
                             continue;
                         }
                         for (from, to) in [(i, j), (j, i)] {
-                            ip(&[
-                                "-n",
-                                &self.namespaces[from],
-                                "route",
-                                "add",
-                                "blackhole",
-                                &format!("{}/32", self.ip(to)),
-                            ]);
+                            self.blackhole("add", from, to);
                             holes.push((from, to));
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Adds (`"add"`) or deletes (`"del"`) the route that drops what node
+    /// `from` sends to node `to`.
+    fn blackhole(&self, op: &str, from: usize, to: usize) {
+        ip(&[
+            "-n",
+            &self.namespaces[from],
+            "route",
+            op,
+            "blackhole",
+            &format!("{}/32", self.ip(to)),
+        ]);
     }
 
     /// Restores every link cut by [`Lab::partition`].
@@ -164,14 +170,7 @@ impl Lab {
         }
         let mut holes = self.blackholes.lock().unwrap();
         for (from, to) in holes.drain(..) {
-            ip(&[
-                "-n",
-                &self.namespaces[from],
-                "route",
-                "del",
-                "blackhole",
-                &format!("{}/32", self.ip(to)),
-            ]);
+            self.blackhole("del", from, to);
         }
     }
 }
@@ -194,14 +193,7 @@ impl Lab {
         let mut links = Vec::new();
         for from in 0..n {
             for to in (0..n).filter(|&to| to != from) {
-                ip(&[
-                    "-n",
-                    &self.namespaces[from],
-                    "route",
-                    "add",
-                    "blackhole",
-                    &format!("{}/32", self.ip(to)),
-                ]);
+                self.blackhole("add", from, to);
                 for (k, port) in [ports[to].0, ports[to].1].into_iter().enumerate() {
                     let (host, listen) = self.relay_addr(from, to, k);
                     links.push(crate::relay::Link {

@@ -235,42 +235,52 @@ impl Net {
         net
     }
 
+    /// Node `i`'s config.toml.
+    pub fn config(&self, i: usize) -> toml::Value {
+        toml::from_str(&std::fs::read_to_string(self.nodes[i].home.join("config.toml")).unwrap())
+            .unwrap()
+    }
+
+    /// Node `i`'s consensus key (its validator's, in the genesis: the one
+    /// whose p2p address has node i's consensus port).
+    pub fn consensus_key(&self, i: usize) -> String {
+        let port = |addr: &str| addr.rsplit(['/', ':']).next().map(str::to_string);
+        let listen = port(self.config(i)["p2p"]["listen"].as_str().unwrap());
+        let genesis: toml::Value =
+            toml::from_str(&std::fs::read_to_string(self.genesis_path()).unwrap()).unwrap();
+        genesis["validators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["p2p_address"].as_str().and_then(port) == listen)
+            .and_then(|v| v["consensus_key"].as_str())
+            .expect("each node is a genesis validator")
+            .to_string()
+    }
+
     /// Like [`Net::in_lab`], with every link between validators through
     /// the lab's delaying relays ([`lab::Lab::relay`]): each node's config
     /// names the relays as its peers (consensus peers pinned to the
     /// validator's peer id, since the relay's address is no genesis address).
     pub fn in_lab_relayed(n: usize) -> Net {
         let mut net = Net::in_lab(n);
-        let genesis: toml::Value =
-            toml::from_str(&std::fs::read_to_string(net.genesis_path()).unwrap()).unwrap();
-        let validators = genesis["validators"].as_array().unwrap();
         let port = |addr: &str| -> u16 { addr.rsplit(['/', ':']).next().unwrap().parse().unwrap() };
         let mut ports = Vec::new();
         let mut peer_ids = Vec::new();
         for i in 0..n {
-            let cfg: toml::Value = toml::from_str(
-                &std::fs::read_to_string(net.nodes[i].home.join("config.toml")).unwrap(),
-            )
-            .unwrap();
-            let listen = cfg["p2p"]["listen"].as_str().unwrap();
+            let cfg = net.config(i);
             ports.push((
-                port(listen),
+                port(cfg["p2p"]["listen"].as_str().unwrap()),
                 port(cfg["p2p"]["gossip_listen"].as_str().unwrap()),
             ));
-            let key = validators
-                .iter()
-                .find(|v| v["p2p_address"].as_str().map(port) == Some(port(listen)))
-                .and_then(|v| v["consensus_key"].as_str())
-                .expect("each node is a genesis validator");
-            let key: assent_contracts::AccountId = key.parse().unwrap();
+            let key: assent_contracts::AccountId = net.consensus_key(i).parse().unwrap();
             peer_ids.push(assent_node::gossip::peer_id_of(&key).unwrap());
         }
-        let lab = net.lab.as_mut().unwrap();
-        lab.relay(&ports);
+        net.lab.as_mut().unwrap().relay(&ports);
+        let lab = net.lab.as_ref().unwrap();
         for i in 0..n {
             let path = net.nodes[i].home.join("config.toml");
-            let mut cfg: toml::Value =
-                toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let mut cfg = net.config(i);
             let others = (0..n).filter(|&j| j != i);
             let peers: Vec<toml::Value> = others
                 .clone()

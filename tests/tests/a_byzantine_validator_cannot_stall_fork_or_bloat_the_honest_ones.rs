@@ -3,11 +3,12 @@
 //! wire codec with its genesis key). On its turns it equivocates, proposes
 //! blocks with wrong roots, a 5 MiB block, a block stamped 6 s ahead and a
 //! stream naming another proposer; all the time it floods unfinished streams
-//! for the next four heights and streams claiming other proposers. Under a
+//! for the next four heights and streams claiming other proposers, and it
+//! doubles each of its non-nil votes with a conflicting nil vote. Under a
 //! client history the three honest validators keep committing, stay ready,
 //! agree with each other (and with it) at every height, lose no
-//! acknowledged tx, refuse the attacks (counted by reason) and stay within
-//! a memory bound.
+//! acknowledged tx, refuse the attacks (counted by reason), prove its double
+//! votes (and nobody else's) and stay within a memory bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
@@ -128,6 +129,37 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
     );
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
     assert!(report.acked > 24, "the history made progress");
+    // Its conflicting votes were proven by every honest node, and the
+    // evidence names it and no one else.
+    let byzantine = net.consensus_key(3);
+    for &i in &honest {
+        let votes: u64 = net
+            .metric_lines(i, "assent_consensus_equivocation_evidence_total")
+            .iter()
+            .filter(|l| l.contains("kind=\"vote\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64;
+        let named: std::collections::BTreeSet<String> = plain_log(&net, i)
+            .lines()
+            .filter(|l| l.contains("signed conflicting"))
+            .filter_map(|l| {
+                Some(
+                    l.split(" validator=")
+                        .nth(1)?
+                        .split_whitespace()
+                        .next()?
+                        .to_string(),
+                )
+            })
+            .collect();
+        eprintln!("node {i}: {votes} pairs of conflicting votes proven, by {named:?}");
+        assert!(votes > 0, "node {i} proved no double vote");
+        assert_eq!(
+            named,
+            std::collections::BTreeSet::from([byzantine.clone()]),
+            "node {i}: the evidence names only the Byzantine validator"
+        );
+    }
     let log = plain_log(&net, 3);
     let kinds: std::collections::BTreeSet<&str> = log
         .lines()

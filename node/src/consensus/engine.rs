@@ -121,16 +121,38 @@ pub type AppLoop = Box<
         + Send,
 >;
 
-/// The honest app loop.
-pub fn honest() -> AppLoop {
-    Box::new(|app, channels, _| tokio::spawn(app.run(channels)))
+/// How the node behaves: its app loop and, in the test crate's Byzantine
+/// validator (feature `byzantine`), Malachite's misbehaving network proxy,
+/// which signs and sends conflicting votes beside the engine's own.
+pub struct Behaviour {
+    pub app_loop: AppLoop,
+    #[cfg(feature = "byzantine")]
+    pub network: Option<malachitebft_engine_byzantine::ByzantineConfig>,
+}
+
+impl std::fmt::Debug for Behaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Behaviour");
+        #[cfg(feature = "byzantine")]
+        d.field("network", &self.network);
+        d.finish_non_exhaustive()
+    }
+}
+
+/// The honest node.
+pub fn honest() -> Behaviour {
+    Behaviour {
+        app_loop: Box::new(|app, channels, _| tokio::spawn(app.run(channels))),
+        #[cfg(feature = "byzantine")]
+        network: None,
+    }
 }
 
 /// Starts the engine and the app loop.
 pub async fn start(
     shared: Arc<Shared>,
     key: Keypair,
-    app_loop: AppLoop,
+    behaviour: Behaviour,
 ) -> Result<Consensus, NodeError> {
     let err = |e: &dyn std::fmt::Display| NodeError::Consensus(e.to_string());
     let chain_id = shared.chain.chain_id().to_string();
@@ -206,19 +228,50 @@ pub async fn start(
         .map_err(|e| err(&e))?;
     let signer_box = ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
         .map_err(|e| err(&e))?;
-    let (channels, engine) = EngineBuilder::new(ctx.clone(), cfg)
-        .with_default_wal(WalContext::new(wal, WireCodec))
-        .with_default_network(NetworkContext::new(identity, WireCodec))
-        .with_default_sync(SyncContext::new(WireCodec))
-        .with_default_consensus(ConsensusContext::new_validator(
-            address,
-            Box::new(verifier),
-            Box::new(signer_box),
-        ))
-        .with_default_request(RequestContext::new(64))
-        .build()
-        .await
-        .map_err(|e| err(&e))?;
+    let builder =
+        EngineBuilder::new(ctx.clone(), cfg).with_default_wal(WalContext::new(wal, WireCodec));
+    // Everything after the network (whose builder types differ by network).
+    macro_rules! after_network {
+        ($b:expr) => {
+            $b.with_default_sync(SyncContext::new(WireCodec))
+                .with_default_consensus(ConsensusContext::new_validator(
+                    address,
+                    Box::new(verifier),
+                    Box::new(signer_box),
+                ))
+                .with_default_request(RequestContext::new(64))
+                .build()
+                .await
+        };
+    }
+    #[cfg(feature = "byzantine")]
+    let built = match behaviour.network {
+        Some(config) => {
+            let conflicting =
+                ConsensusSigner::new(Keypair::from_seed(key.seed()), chain_id.clone())
+                    .map_err(|e| err(&e))?;
+            after_network!(builder
+                .with_byzantine_network(malachitebft_app_channel::ByzantineContext {
+                    identity,
+                    codec: WireCodec,
+                    config,
+                    signer: Box::new(conflicting),
+                    address,
+                    conflicting_value_fn: None,
+                    // A non-nil vote is doubled by a nil one.
+                    conflicting_vote_value_fn: None,
+                })
+                .await
+                .map_err(|e| err(&e))?)
+        }
+        None => {
+            after_network!(builder.with_default_network(NetworkContext::new(identity, WireCodec)))
+        }
+    };
+    #[cfg(not(feature = "byzantine"))]
+    let built =
+        after_network!(builder.with_default_network(NetworkContext::new(identity, WireCodec)));
+    let (channels, engine) = built.map_err(|e| err(&e))?;
 
     // How far the validators are (the API's `syncing` and `/ready`), believed
     // only from messages whose signatures verify (see `peers::HeightEstimate`):
@@ -281,7 +334,7 @@ pub async fn start(
     });
 
     let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
-    let done = app_loop(app, channels, shared);
+    let done = (behaviour.app_loop)(app, channels, shared);
     Ok(Consensus {
         done,
         engine,

@@ -10,9 +10,12 @@
 //!   names another validator as the proposer.
 //! - All the time it floods streams for the next four heights (256 KiB
 //!   parts that never finish) and streams that claim other proposers.
+//! - It double-votes: beside each non-nil vote the engine signs and sends, a
+//!   conflicting nil vote for the same height and round, signed with its
+//!   key (Malachite's Byzantine network proxy, node feature `byzantine`).
 //!
-//! Everything else (votes, sync, commits) is the honest node's, so it keeps
-//! its height and its attacks stay timely. Never part of a release: it lives
+//! Everything else (the engine's own votes, sync, commits) is the honest
+//! node's, so it keeps its height and its attacks stay timely. Never part of a release: it lives
 //! in the test crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,7 +25,7 @@ use std::time::Duration;
 
 use assent_contracts::{Block, BlockHeader, Hash32, Timestamp};
 use assent_node::consensus::app::App;
-use assent_node::consensus::engine::AppLoop;
+use assent_node::consensus::engine::Behaviour;
 use assent_node::consensus::signing::ConsensusSigner;
 use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
 use assent_node::consensus::types::{Address, AssentContext, BlockId, BlockValue, Height};
@@ -178,9 +181,9 @@ impl Attacker {
     }
 }
 
-/// Sits between the engine and the honest app.
-fn byzantine() -> AppLoop {
-    Box::new(
+/// Sits between the engine and the honest app, and double-votes.
+fn byzantine() -> Behaviour {
+    let app_loop = Box::new(
         |app: App, mut ch: Channels<AssentContext>, shared: Arc<Shared>| {
             tokio::spawn(async move {
                 let (to_app, from_us) = mpsc::channel(64);
@@ -258,7 +261,14 @@ fn byzantine() -> AppLoop {
                     .map_err(|e| NodeError::Consensus(e.to_string()))?
             })
         },
-    )
+    );
+    Behaviour {
+        app_loop,
+        network: Some(
+            malachitebft_engine_byzantine::ByzantineConfig::new(Some(7))
+                .with_equivocate_votes(malachitebft_engine_byzantine::Trigger::Always),
+        ),
+    }
 }
 
 fn main() -> std::process::ExitCode {
