@@ -199,31 +199,55 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
         BasisPoints(2_500)
     );
 
+    // Replacing a validator of four: removing it first would leave three,
+    // any one of which could stop the chain — refused, naming the way.
     let gone = a.operators[3].account();
-    let p = proposed(&c.run(
-        &a.operators[0],
+    let remove = Payload::Propose(Propose {
+        action: GovAction::RemoveValidator {
+            consensus_key: gone,
+        },
+    });
+    let outcome = c.run(&a.operators[0], remove.clone());
+    let why = rejection(&outcome);
+    assert_eq!(why.code, ErrorCode::InvalidAction);
+    assert!(
+        why.reason.contains("one faulty validator could stop the chain")
+            && why.reason.contains("add its replacement first"),
+        "{why:?}"
+    );
+    // Its replacement first, then the removal.
+    for action in [
         Payload::Propose(Propose {
-            action: GovAction::RemoveValidator {
-                consensus_key: gone,
+            action: GovAction::AddValidator {
+                validator: state::Validator {
+                    name: "replacement".into(),
+                    consensus_key: key(42).account(),
+                    power: 1,
+                    p2p_address: "/ip4/127.0.0.1/tcp/26698".into(),
+                },
             },
         }),
-    ));
-    for op in &a.operators[1..3] {
-        c.run(
-            op,
-            Payload::Vote(Vote {
-                proposal: p,
-                yes: true,
-            }),
-        );
+        remove,
+    ] {
+        let p = proposed(&c.run(&a.operators[0], action));
+        for op in &a.operators[1..3] {
+            c.run(
+                op,
+                Payload::Vote(Vote {
+                    proposal: p,
+                    yes: true,
+                }),
+            );
+        }
     }
     let vals = c.store.validators().unwrap();
-    assert_eq!(vals.len(), 3);
+    assert_eq!(vals.len(), 4);
     assert!(vals.iter().all(|v| v.consensus_key != gone));
+    assert!(vals.iter().any(|v| v.consensus_key == key(42).account()));
 }
 
 #[test]
-fn a_validator_whose_power_consensus_cannot_count_is_refused() {
+fn a_validator_whose_power_consensus_cannot_count_or_that_could_stop_the_chain_alone_is_refused() {
     let a = actors();
     let mut c = TestChain::new(&a);
     let add = |power| {
@@ -252,15 +276,27 @@ fn a_validator_whose_power_consensus_cannot_count_is_refused() {
         why.reason.contains("more than consensus can count"),
         "{why:?}"
     );
-    // Up to the maximum in all is fine.
-    let room = max
-        - c.store
-            .validators()
-            .unwrap()
-            .iter()
-            .map(|v| v.power)
-            .sum::<u64>();
-    events(&c.run(&a.operators[0], add(room)));
+    // Within what consensus counts, but holding a third of the power or
+    // more: one faulty validator could then stop a set that survives one.
+    let total = c
+        .store
+        .validators()
+        .unwrap()
+        .iter()
+        .map(|v| v.power)
+        .sum::<u64>();
+    let outcome = c.run(&a.operators[0], add(max - total));
+    let why = rejection(&outcome);
+    assert_eq!(why.code, ErrorCode::InvalidAction);
+    assert!(
+        why.reason.contains("a third or more") && why.reason.contains("lower its power"),
+        "{why:?}"
+    );
+    let outcome = c.run(&a.operators[0], add(total / 2));
+    let why = rejection(&outcome);
+    assert!(why.reason.contains("a third or more"), "{why:?}");
+    // Under a third of the new total is fine.
+    events(&c.run(&a.operators[0], add((total - 1) / 2)));
 }
 
 #[test]

@@ -158,7 +158,15 @@ impl GovAction {
                         validator.consensus_key
                     ));
                 }
-                Ok(())
+                let mut after = vals.clone();
+                after.push(validator.clone());
+                match keeps_fault_tolerance(&vals, &after) {
+                    Err(why) => invalid(format!(
+                        "adding {} with power {}: {why}; lower its power",
+                        validator.consensus_key, validator.power
+                    )),
+                    Ok(()) => Ok(()),
+                }
             }
             GovAction::RemoveValidator { consensus_key } => {
                 let vals = state.validators()?;
@@ -168,7 +176,17 @@ impl GovAction {
                 if vals.len() == 1 {
                     return invalid("the last validator cannot be removed".into());
                 }
-                Ok(())
+                let after: Vec<_> = vals
+                    .iter()
+                    .filter(|v| &v.consensus_key != consensus_key)
+                    .cloned()
+                    .collect();
+                match keeps_fault_tolerance(&vals, &after) {
+                    Err(why) => invalid(format!(
+                        "removing {consensus_key}: {why}; add its replacement first"
+                    )),
+                    Ok(()) => Ok(()),
+                }
             }
             GovAction::SetParams { .. } => Ok(()),
         }
@@ -249,6 +267,30 @@ impl GovAction {
             }
         })
     }
+}
+
+/// The largest power and the total of a validator set.
+fn largest_and_total(vals: &[Validator]) -> (u128, u128) {
+    vals.iter().fold((0, 0), |(big, total), v| {
+        (big.max(u128::from(v.power)), total + u128::from(v.power))
+    })
+}
+
+/// A validator-set change may not take away the set's tolerance of one
+/// faulty validator: if no validator holds a third of the power or more
+/// now (one may fail, even maliciously, and the others still reach a
+/// quorum of more than two thirds), none may after the change. Sets that
+/// never had that tolerance (one to three validators) may change freely.
+fn keeps_fault_tolerance(before: &[Validator], after: &[Validator]) -> Result<(), String> {
+    let survives = |(big, total): (u128, u128)| big * 3 < total;
+    let (big, total) = largest_and_total(after);
+    if survives(largest_and_total(before)) && !survives((big, total)) {
+        return Err(format!(
+            "the {} validators after it would include one holding {big} of {total} voting power, a third or more, so one faulty validator could stop the chain (today the set survives one)",
+            after.len()
+        ));
+    }
+    Ok(())
 }
 
 /// The sender as an operator.
