@@ -211,7 +211,8 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
     let why = rejection(&outcome);
     assert_eq!(why.code, ErrorCode::InvalidAction);
     assert!(
-        why.reason.contains("one faulty validator could stop the chain")
+        why.reason
+            .contains("one faulty validator could stop the chain")
             && why.reason.contains("add its replacement first"),
         "{why:?}"
     );
