@@ -76,9 +76,12 @@ enum Command {
     /// Standing permissions for a sector or one enterprise
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
-    /// Enterprises' access requests: post, list
+    /// Enterprises' access requests: post, list (with each enterprise's standing)
     #[command(subcommand)]
     Request(commands::request::RequestCommand),
+    /// The public ranking of enterprises: points paid, uses honoured, rating, response to revocations
+    #[command(subcommand)]
+    Enterprise(commands::enterprise::EnterpriseCommand),
     /// Record uses of consumers' data (enterprises); list a consumer's uses
     #[command(subcommand)]
     Use(commands::usage::UseCommand),
@@ -120,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consent(cmd) => commands::consent::run(&ctx, cmd),
         Command::Policy(cmd) => commands::policy::run(&ctx, cmd),
         Command::Request(cmd) => commands::request::run(&ctx, cmd),
+        Command::Enterprise(cmd) => commands::enterprise::run(&ctx, cmd),
         Command::Use(cmd) => commands::usage::run(&ctx, cmd),
         Command::Rate(w) => commands::consent::rate(&ctx, w),
         Command::Contact(w) => commands::consent::contact(&ctx, w),

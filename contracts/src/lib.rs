@@ -32,6 +32,7 @@ pub mod events;
 pub mod genesis_state;
 pub mod ids;
 pub mod merkle;
+pub mod ranking;
 pub mod receipt;
 pub mod snapshot;
 pub mod state;

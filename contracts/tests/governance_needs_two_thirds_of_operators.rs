@@ -163,6 +163,20 @@ fn two_no_votes_of_four_reject_a_proposal() {
     );
 }
 
+/// Operator 0 proposes `propose` and operators 1 and 2 vote yes: 3 of 4.
+fn pass(c: &mut TestChain, a: &Actors, propose: Payload) {
+    let p = proposed(&c.run(&a.operators[0], propose));
+    for op in &a.operators[1..3] {
+        c.run(
+            op,
+            Payload::Vote(Vote {
+                proposal: p,
+                yes: true,
+            }),
+        );
+    }
+}
+
 #[test]
 fn parameter_changes_and_validator_changes_apply_when_passed() {
     let a = actors();
@@ -179,21 +193,13 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
         rejection(&c.run(&a.operators[0], Payload::Propose(Propose { action: bad }))).code,
         ErrorCode::InvalidField
     );
-    let p = proposed(&c.run(
-        &a.operators[0],
+    pass(
+        &mut c,
+        &a,
         Payload::Propose(Propose {
             action: GovAction::SetParams { params },
         }),
-    ));
-    for op in &a.operators[1..3] {
-        c.run(
-            op,
-            Payload::Vote(Vote {
-                proposal: p,
-                yes: true,
-            }),
-        );
-    }
+    );
     assert_eq!(
         c.store.params().unwrap().operator_share_bps,
         BasisPoints(2_500)
@@ -230,16 +236,7 @@ fn parameter_changes_and_validator_changes_apply_when_passed() {
         }),
         remove,
     ] {
-        let p = proposed(&c.run(&a.operators[0], action));
-        for op in &a.operators[1..3] {
-            c.run(
-                op,
-                Payload::Vote(Vote {
-                    proposal: p,
-                    yes: true,
-                }),
-            );
-        }
+        pass(&mut c, &a, action);
     }
     let vals = c.store.validators().unwrap();
     assert_eq!(vals.len(), 4);

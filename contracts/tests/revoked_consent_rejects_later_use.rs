@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use assent_contracts::state::StateExt;
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use common::*;
@@ -30,6 +31,17 @@ fn a_use_after_the_revoking_block_is_rejected_with_consent_revoked() {
         }
         e => panic!("{e:?}"),
     }
+    // The enterprise's public record counts it: one use honoured, one
+    // refused, and that one after a revocation.
+    let rep = c.store.reputation(&a.acme.account()).unwrap();
+    assert_eq!(
+        (
+            rep.uses_settled,
+            rep.uses_rejected,
+            rep.uses_after_revocation
+        ),
+        (1, 1, 1)
+    );
 }
 
 #[test]
@@ -71,6 +83,9 @@ fn pause_binds_from_its_block_and_resume_restores_coverage() {
         use_outcomes(&out.results[0].outcome),
         vec![Err(ErrorCode::ConsentPaused)]
     );
+    // Refused while paused, which is not a use after revocation.
+    let rep = c.store.reputation(&a.acme.account()).unwrap();
+    assert_eq!((rep.uses_rejected, rep.uses_after_revocation), (1, 0));
 
     let again = c.run(&a.alice, Payload::PauseConsent(PauseConsent { consent }));
     assert_eq!(rejection(&again).code, ErrorCode::ConsentPaused);

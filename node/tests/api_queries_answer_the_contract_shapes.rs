@@ -315,6 +315,8 @@ async fn uses_earnings_and_enterprise_reputation() {
             "average_score_x100",
             "uses_settled",
             "uses_rejected",
+            "honoured_bps",
+            "uses_after_revocation",
             "points_paid"
         ])
     );

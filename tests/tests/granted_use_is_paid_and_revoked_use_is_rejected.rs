@@ -1,6 +1,8 @@
 //! (b) Through the HTTP API of different nodes: alice registers and grants
 //! acme; acme records a use and alice is paid; alice revokes; acme's next use
-//! is rejected with `consent_revoked` and alice is not paid again.
+//! is rejected with `consent_revoked` and alice is not paid again. The
+//! public ranking (`assent enterprise rankings`) then shows acme's record:
+//! what it paid, the share of uses it honoured, its use after a revocation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -107,4 +109,49 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
         .get(0, &format!("/v1/consumers/{}/uses", alice.account()))
         .unwrap();
     assert_eq!(uses["uses"].as_array().unwrap().len(), 2, "{uses}");
+
+    let out = net.cli(3, &["enterprise", "rankings", "--by", "revocations"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("by revocations")
+            && text.contains("1. Acme Retail")
+            && text.contains("paid 10 pts to consumers; 50.00 % of uses honoured; 1 use(s) after a revocation; unrated"),
+        "{text}"
+    );
+    // A consumer deciding on acme's request sees the same standing.
+    let r = net.run(
+        0,
+        &acme,
+        Payload::PostRequest(PostRequest {
+            categories: vec!["Purchase".parse().unwrap()],
+            purposes: vec!["DirectMarketing".parse().unwrap()],
+            level: Level::Aggregate,
+            price_per_use: Amount(2),
+            duration_ms: 3_600_000,
+            target_tags: vec![],
+        }),
+    );
+    net.wait_tx(3, r["tx_id"].as_str().unwrap());
+    let out = net.cli(3, &["request", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && text.contains("1 request(s):")
+            && text.contains(
+                "paid 10 pts to consumers; 50.00 % of uses honoured; 1 use(s) after a revocation"
+            ),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = net.cli(3, &["enterprise", "rankings", "--by", "best"]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("`best` is not a ranking order"),
+        "{err}"
+    );
 }

@@ -6,6 +6,7 @@ pub mod consent;
 pub mod consumer;
 pub mod context;
 pub mod devnet;
+pub mod enterprise;
 pub mod export;
 pub mod genesis;
 pub mod gov;

@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::context::Ctx;
+use super::enterprise::standing;
 use super::outcome::time_words;
 use super::query::{array, list, num, text};
 use super::send::{send, SendArgs};
@@ -34,9 +35,21 @@ pub fn run(ctx: &Ctx, cmd: RequestCommand) -> Result<()> {
             } else {
                 "/v1/requests"
             };
-            let v = ctx.node()?.get_value(route)?;
+            let node = ctx.node()?;
+            let v = node.get_value(route)?;
             let names = ctx.names();
             let requests = array(&v, "requests", route)?;
+            // Each enterprise's standing, once: what a consumer weighs
+            // before answering.
+            let mut standings = std::collections::BTreeMap::new();
+            for r in requests {
+                let e = text(r, "enterprise");
+                standings.entry(e).or_insert_with_key(|e| {
+                    node.get_value(&format!("/v1/enterprises/{e}"))
+                        .map(|v| standing(&v["reputation"]))
+                        .unwrap_or_else(|err| format!("standing unavailable: {err}"))
+                });
+            }
             let out = if requests.is_empty() {
                 "no open requests".to_string()
             } else {
@@ -46,16 +59,19 @@ pub fn run(ctx: &Ctx, cmd: RequestCommand) -> Result<()> {
                         "nothing" => String::new(),
                         t => format!(", for consumers tagged {t}"),
                     };
+                    let enterprise = text(r, "enterprise");
                     lines.push(format!(
-                        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}",
+                        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}\n    {}: {}",
                         text(r, "id"),
-                        names.label_text(&text(r, "enterprise")),
+                        names.label_text(&enterprise),
                         list(r, "purposes"),
                         list(r, "categories"),
                         text(r, "level"),
                         num(r, "price_per_use"),
                         num(r, "grants"),
-                        time_words(num(r, "expires_at"))
+                        time_words(num(r, "expires_at")),
+                        names.label_text(&enterprise),
+                        standings.get(&enterprise).map_or("-", String::as_str)
                     ));
                 }
                 lines.join("\n")

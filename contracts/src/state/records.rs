@@ -73,6 +73,9 @@ pub struct Reputation {
     pub uses_settled: u64,
     pub uses_rejected: u64,
     pub points_paid: Amount,
+    /// Uses it recorded under consents already revoked (refused, and among
+    /// `uses_rejected`): how well it responds to revocations.
+    pub uses_after_revocation: u64,
 }
 
 /// Where a consent stands.

@@ -126,6 +126,9 @@ impl Handler for RecordUse {
                 Err(ExecError::Rejected(e)) => {
                     let rep = &mut payer.reputation;
                     rep.uses_rejected = rep.uses_rejected.saturating_add(1);
+                    if e.code == ErrorCode::ConsentRevoked {
+                        rep.uses_after_revocation = rep.uses_after_revocation.saturating_add(1);
+                    }
                     events.push(Event::UseRejected {
                         use_id,
                         index,

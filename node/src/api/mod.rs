@@ -12,6 +12,7 @@ mod export_files;
 mod openapi;
 mod proofs;
 mod queries;
+mod rankings;
 mod receipts;
 mod routes;
 mod snapshots;

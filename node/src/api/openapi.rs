@@ -26,6 +26,7 @@ use super::{events, export, queries, routes, txs};
         queries::uses,
         queries::earnings,
         export::export,
+        super::rankings::ranking,
         queries::enterprise,
         queries::requests,
         queries::block,

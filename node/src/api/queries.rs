@@ -33,7 +33,7 @@ fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, Ap
 }
 
 /// Runs `f` on the shared node state off the runtime and answers JSON.
-async fn read<T, F>(st: &ApiState, f: F) -> Result<Json<T>, ApiError>
+pub(crate) async fn read<T, F>(st: &ApiState, f: F) -> Result<Json<T>, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,

@@ -116,6 +116,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/consumers/{id}/uses"),
     ("GET", "/v1/consumers/{id}/earnings"),
     ("GET", "/v1/consumers/{id}/export"),
+    ("GET", "/v1/enterprises"),
     ("GET", "/v1/enterprises/{id}"),
     ("GET", "/v1/requests"),
     ("GET", "/v1/blocks/{height}"),
@@ -164,6 +165,7 @@ fn build(state: ApiState) -> Router {
             "/v1/consumers/{id}/export",
             get(export::export),
         )
+        .route("/v1/enterprises", get(super::rankings::ranking))
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
         .route("/v1/blocks/{height}", get(queries::block))

@@ -325,21 +325,23 @@ pub struct ReputationView {
     pub average_score_x100: u64,
     pub uses_settled: u64,
     pub uses_rejected: u64,
+    /// Uses settled, in basis points of the uses recorded (settled and
+    /// refused); `null` when it recorded none.
+    pub honoured_bps: Option<u64>,
+    /// Uses it recorded under consents already revoked (all refused).
+    pub uses_after_revocation: u64,
     pub points_paid: u64,
 }
 
 impl From<Reputation> for ReputationView {
     fn from(r: Reputation) -> ReputationView {
-        let average = r
-            .score_sum
-            .saturating_mul(100)
-            .checked_div(r.ratings)
-            .unwrap_or(0);
         ReputationView {
             ratings: r.ratings,
-            average_score_x100: average,
+            average_score_x100: assent_contracts::ranking::average_x100(&r).unwrap_or(0),
             uses_settled: r.uses_settled,
             uses_rejected: r.uses_rejected,
+            honoured_bps: assent_contracts::ranking::honoured_bps(&r),
+            uses_after_revocation: r.uses_after_revocation,
             points_paid: r.points_paid.0,
         }
     }
