@@ -143,10 +143,15 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
         out.status.success()
             && text.contains("1 request(s):")
             && text.contains(
-                "paid 10 pts to consumers; 50.00 % of uses honoured; 1 use(s) after a revocation"
+                "standing: paid 10 pts to consumers; 50.00 % of uses honoured; 1 use(s) after a revocation"
             ),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let out = net.cli(3, &["enterprise", "rankings", "--sector", "finance"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "no enterprises in finance"
     );
     let bad = net.cli(3, &["enterprise", "rankings", "--by", "best"]);
     let err = String::from_utf8_lossy(&bad.stderr);

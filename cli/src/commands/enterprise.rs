@@ -79,7 +79,10 @@ pub fn run(ctx: &Ctx, cmd: EnterpriseCommand) -> Result<()> {
                 .as_deref()
                 .map_or(String::new(), |s| format!(" in {s}"));
             let out = if ranked.is_empty() {
-                format!("no enterprises{scope} at this rank")
+                match num(&v, "total") {
+                    0 => format!("no enterprises{scope}"),
+                    n => format!("no enterprises{scope} past rank {n}"),
+                }
             } else {
                 let mut lines = vec![format!(
                     "{} enterprise(s){scope} by {}, at height {}:",

@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, cmd: RequestCommand) -> Result<()> {
                     };
                     let enterprise = text(r, "enterprise");
                     lines.push(format!(
-                        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}\n    {}: {}",
+                        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}\n    standing: {}",
                         text(r, "id"),
                         names.label_text(&enterprise),
                         list(r, "purposes"),
@@ -70,7 +70,6 @@ pub fn run(ctx: &Ctx, cmd: RequestCommand) -> Result<()> {
                         num(r, "price_per_use"),
                         num(r, "grants"),
                         time_words(num(r, "expires_at")),
-                        names.label_text(&enterprise),
                         standings.get(&enterprise).map_or("-", String::as_str)
                     ));
                 }
