@@ -215,15 +215,20 @@ pub async fn run_with(
     })
     .at_height(head.height.0);
 
+    // The validators as of the head (governance may have changed the genesis
+    // set); the commit follower below keeps the allowlist current.
+    let allowlist = crate::gossip::validator_peers(
+        &chain
+            .validators()
+            .map_err(|e| NodeError::P2p(format!("the validator set is unreadable: {e}")))?,
+    );
     let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
         listen: cfg.gossip_listen.clone(),
         peers: cfg.gossip_peers.clone(),
         keypair: crate::gossip::keypair_from_seed(key.seed()),
-        allowlist: genesis
-            .validators()
-            .iter()
-            .filter_map(|v| crate::gossip::peer_id_of(&v.consensus_key))
-            .collect(),
+        // The validators as of the head (governance may have changed the
+        // genesis set), kept current by `follow_validator_set`.
+        allowlist: allowlist.clone(),
         topic: format!("/assent/{}/txs/1", genesis.chain_id()),
     })
     .await
@@ -232,7 +237,7 @@ pub async fn run_with(
     let shared = Arc::new(Shared {
         chain: chain.clone(),
         mempool: Mutex::new(mempool),
-        gossip: Some(gossip),
+        gossip: Some(gossip.clone()),
         metrics: Arc::new(metrics),
         config: cfg.clone(),
         validator_key,
@@ -241,14 +246,31 @@ pub async fn run_with(
         peer_height: AtomicU64::new(0),
         snapshots: Some(snapshots.clone()),
     });
+    // After each commit: a snapshot when one is due, and the tx-gossip
+    // allowlist moved with the validator set when governance changed it (a
+    // removed validator loses its gossip rights, an added one gains them).
     let mut commits = chain.subscribe();
     let snapshot_store = chain.store().clone();
+    let (follow_chain, follow_gossip) = (chain.clone(), gossip.clone());
+    let mut allowed = allowlist;
     let snapshot_task = tokio::spawn(async move {
         loop {
             match commits.recv().await {
                 Ok(c) => snapshots.maybe_take(&snapshot_store, c.head.height),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+            match follow_chain.validators() {
+                Ok(vals) => {
+                    let now = crate::gossip::validator_peers(&vals);
+                    if now != allowed {
+                        follow_gossip.set_allowlist(now.clone()).await;
+                        allowed = now;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(target: "assent::node", error = %e, "validator set unreadable; gossip allowlist unchanged")
+                }
             }
         }
     });

@@ -1,6 +1,8 @@
 //! Tx gossip over real TCP on 127.0.0.1: allowlisted peers exchange batches,
 //! a peer outside the allowlist is refused and its batches never arrive,
-//! garbage from a peer is dropped, and a lost peer is redialed.
+//! garbage from a peer is dropped, a lost peer is redialed, and a changed
+//! allowlist (the validator set moved) disconnects the removed and admits
+//! the added.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -138,6 +140,39 @@ async fn a_peer_outside_the_allowlist_is_refused_and_never_heard() {
     x.shutdown().await;
     a.shutdown().await;
     b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_removed_validator_loses_its_gossip_rights_and_an_added_one_gains_them() {
+    let (a, mut a_rx) = node(1, &[2], None, vec![]).await;
+    let (b, _b_rx) = node(2, &[1], None, a.listen_addrs()).await;
+    until("a and b are subscribed", || {
+        a.topic_peers() == 1 && b.topic_peers() == 1
+    })
+    .await;
+    // c, not yet a validator in a's eyes, dials a and is refused.
+    let (c, _c_rx) = node(3, &[1], None, a.listen_addrs()).await;
+    until("a refused c", || a.counters().denied >= 1).await;
+
+    // Governance removed b and added c.
+    a.set_allowlist(vec![peer(3)]).await;
+    until("b is disconnected and c admitted", || {
+        b.peers() == 0 && a.topic_peers() == 1 && c.topic_peers() == 1
+    })
+    .await;
+    b.publish(batch("removed", 1));
+    c.publish(batch("added", 1));
+    let got = recv(&mut a_rx).await;
+    assert_eq!((got.from, got.txs), (peer(3), batch("added", 1)));
+    // b keeps redialing and keeps being refused; nothing of it arrives.
+    let denied = a.counters().denied;
+    until("a refused b again", || a.counters().denied > denied).await;
+    assert!(a_rx.try_recv().is_err());
+    assert_eq!(a.peers(), 1);
+
+    c.shutdown().await;
+    b.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]

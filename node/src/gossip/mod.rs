@@ -218,6 +218,7 @@ struct Status {
 #[derive(Debug)]
 enum Command {
     Publish(Vec<Vec<u8>>),
+    SetAllowlist(Vec<PeerId>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -239,6 +240,19 @@ impl GossipHandle {
         if let Err(e) = self.commands.try_send(Command::Publish(batch)) {
             bump(&self.shared.stats.publish_dropped);
             tracing::debug!(target: LOG, error = %e, "gossip queue unavailable; batch dropped");
+        }
+    }
+
+    /// Replaces the allowlist (the validator set changed): peers no longer
+    /// in it are disconnected and refused from now on, new ones admitted.
+    pub async fn set_allowlist(&self, peers: Vec<PeerId>) {
+        if self
+            .commands
+            .send(Command::SetAllowlist(peers))
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: LOG, "gossip actor gone; allowlist not changed");
         }
     }
 
@@ -294,6 +308,14 @@ pub fn keypair_from_seed(seed: [u8; 32]) -> identity::Keypair {
     // `try_from_bytes` only fails on a length other than 32, impossible for an
     // array; the fallback above is never taken.
     identity::Keypair::from(identity::ed25519::Keypair::from(secret))
+}
+
+/// The gossip peer ids of a validator set: the allowlist.
+pub fn validator_peers(validators: &[assent_contracts::state::Validator]) -> Vec<PeerId> {
+    validators
+        .iter()
+        .filter_map(|v| peer_id_of(&v.consensus_key))
+        .collect()
 }
 
 /// The gossip [`PeerId`] of a validator's consensus key; `None` if the key is

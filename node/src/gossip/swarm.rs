@@ -183,6 +183,7 @@ impl Actor {
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     Some(Command::Publish(batch)) => self.publish(batch),
+                    Some(Command::SetAllowlist(peers)) => self.set_allowlist(peers),
                     Some(Command::Shutdown(done)) => {
                         drop(self);
                         let _ = done.send(());
@@ -195,6 +196,20 @@ impl Actor {
             }
         }
         tracing::debug!(target: LOG, "gossip actor stopped");
+    }
+
+    fn set_allowlist(&mut self, peers: Vec<PeerId>) {
+        let new: HashSet<PeerId> = peers.into_iter().collect();
+        for gone in self.allowlist.difference(&new) {
+            self.swarm.behaviour_mut().allow.disallow_peer(*gone);
+            let _ = self.swarm.disconnect_peer_id(*gone);
+            tracing::info!(target: LOG, peer = %gone, "gossip peer no longer a validator: disconnected and refused");
+        }
+        for added in new.difference(&self.allowlist) {
+            self.swarm.behaviour_mut().allow.allow_peer(*added);
+            tracing::info!(target: LOG, peer = %added, "gossip peer admitted: a new validator");
+        }
+        self.allowlist = new;
     }
 
     fn publish(&mut self, batch: Vec<Vec<u8>>) {
