@@ -108,29 +108,16 @@ fn status_proof_flags_that_do_not_go_together_are_refused_before_asking_a_node()
     let home = Home::new();
     let id = hex32(7);
     // No node listens at this address: a refusal here comes before any request.
-    let line = home.fails(&[
-        "--node",
-        "http://127.0.0.1:9",
-        "consent",
-        "receipt",
-        &id,
-        "--height",
-        "3",
-    ]);
+    let receipt = |flags: &[&str]| {
+        let mut args = vec!["--node", "http://127.0.0.1:9", "consent", "receipt", &id];
+        args.extend_from_slice(flags);
+        home.fails(&args)
+    };
+    let line = receipt(&["--height", "3"]);
     assert!(
         line.contains("--height") && line.contains("--format status"),
         "{line}"
     );
-    let line = home.fails(&[
-        "--node",
-        "http://127.0.0.1:9",
-        "consent",
-        "receipt",
-        &id,
-        "--format",
-        "status",
-        "--tx",
-        &id,
-    ]);
+    let line = receipt(&["--format", "status", "--tx", &id]);
     assert!(line.contains("--tx") && line.contains("--height"), "{line}");
 }
