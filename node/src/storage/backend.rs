@@ -20,6 +20,8 @@ pub type Op = (Vec<u8>, Option<Vec<u8>>);
 pub enum StoreError {
     #[error("cannot open the store at {path}: {source}; if its files are corrupt, move {path} away (only the store; keep data/wal: it stops this validator from signing twice) and restart: the node syncs its chain from its peers")]
     Open { path: String, source: sled::Error },
+    #[error("the store at {path} is in use by another process (its sled lock is held); stop the other assentd using this --home, or give this one another --home")]
+    InUse { path: String },
     #[error("{}", sled_message(.0))]
     Io(#[from] sled::Error),
     #[error(transparent)]

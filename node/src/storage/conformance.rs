@@ -19,7 +19,7 @@ use assent_genesis::{
     ValidatorEntry,
 };
 
-use super::backend::Backend;
+use super::backend::{Backend, StoreError};
 use super::disk::DiskBackend;
 use super::mem::{Faulty, MemBackend};
 use super::state::StateLimits;
@@ -569,4 +569,24 @@ fn garbage_in_the_store_directory_is_a_clear_error() {
     std::fs::write(old.path().join("conf"), b"segment_size: 524288").unwrap();
     let err = Store::open(old.path(), &small(), &genesis()).unwrap_err();
     assert!(err.to_string().contains("older assentd"), "{err}");
+}
+
+#[test]
+fn a_store_held_by_another_handle_is_in_use_and_free_once_it_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small();
+    let first = Store::open(dir.path(), &cfg, &genesis()).unwrap();
+    let err = Store::open(dir.path(), &cfg, &genesis()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::InUse { .. })
+            && err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+    drop(first);
+    // sled lets go of its lock from a background thread; the open waits
+    // for it rather than failing.
+    for _ in 0..5 {
+        let again = Store::open(dir.path(), &cfg, &genesis()).unwrap();
+        assert_eq!(again.head().height, Height(0));
+    }
 }
