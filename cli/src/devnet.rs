@@ -277,7 +277,8 @@ fn restrict(path: &Path) -> Result<(), DevnetError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeConfig {
     pub moniker: String,
-    pub validator_key: String,
+    /// `None`: a full node.
+    pub validator_key: Option<String>,
     pub p2p_listen: String,
     pub gossip_listen: String,
     pub api_listen: String,
@@ -342,7 +343,10 @@ pub fn read_config(path: &Path) -> Result<NodeConfig, DevnetError> {
     };
     Ok(NodeConfig {
         moniker: get(None, "moniker")?,
-        validator_key: get(Some("keys"), "validator_key")?,
+        validator_key: match v.get("keys") {
+            None => None,
+            Some(_) => Some(get(Some("keys"), "validator_key")?),
+        },
         p2p_listen: get(Some("p2p"), "listen")?,
         gossip_listen: get(Some("p2p"), "gossip_listen")?,
         api_listen: get(Some("api"), "listen")?,

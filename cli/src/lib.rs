@@ -10,6 +10,7 @@
 //! - [`client`]: a blocking client of a node's HTTP API.
 //! - [`network`]: a new network's keys and genesis (`genesis new`, `devnet up`).
 //! - [`devnet`]: the layout of a local devnet: node directories, configs, pid file.
+//! - [`devnet_join`]: nodes added to a running devnet (a validator to admit, a full node).
 //! - [`txfile`]: signed transaction files (hex of the canonical bytes).
 //! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
 //! - [`duration`]: `30d` / `12h` / `500ms` durations.
@@ -27,6 +28,7 @@ pub mod accounts;
 pub mod bench;
 pub mod client;
 pub mod devnet;
+pub mod devnet_join;
 pub mod duration;
 pub use assent_keys::{jws, keystore};
 pub mod network;

@@ -58,7 +58,9 @@ pub struct Timing {
 pub struct NodeConfig {
     pub home: PathBuf,
     pub moniker: String,
-    pub validator_key: String,
+    /// The validator key's name in HOME/keys; `None`: a full node, which
+    /// follows the chain from `state_sync_peers` and signs nothing.
+    pub validator_key: Option<String>,
     pub passphrase_file: Option<PathBuf>,
     pub listen: Multiaddr,
     pub gossip_listen: Multiaddr,
@@ -85,7 +87,8 @@ pub struct NodeConfig {
     pub index_enabled: bool,
     /// `[state_sync] snapshot_interval`: 0 = serve no snapshots.
     pub snapshot_interval: u64,
-    /// `[state_sync] peers`: API base URLs to sync a fresh store from.
+    /// `[state_sync] peers`: API base URLs to sync a fresh store from, and
+    /// that a node which is not a validator follows the chain from.
     pub state_sync_peers: Vec<String>,
     pub log_format: LogFormat,
 }
@@ -410,16 +413,26 @@ impl NodeConfig {
                 "0 would drop a sender's out-of-order txs at once; give the number of blocks they may wait for a missing nonce (default 600)".into(),
             ));
         }
-        if raw.keys.validator_key.trim().is_empty() {
-            return Err(invalid(
-                "keys.validator_key",
-                "name the validator key in HOME/keys".into(),
-            ));
-        }
+        let validator_key = match raw.keys.validator_key {
+            Some(k) if k.trim().is_empty() => {
+                return Err(invalid(
+                    "keys.validator_key",
+                    "name the validator key in HOME/keys, or leave the field out to run a full node".into(),
+                ))
+            }
+            Some(k) => Some(k),
+            None if raw.state_sync.peers.is_empty() => {
+                return Err(invalid(
+                    "state_sync.peers",
+                    "a node without keys.validator_key is a full node: it follows the chain from the APIs of the nodes named here (e.g. [\"http://10.0.0.2:26602\"]); give at least one".into(),
+                ))
+            }
+            None => None,
+        };
         Ok(NodeConfig {
             home: home.to_path_buf(),
             moniker: raw.moniker,
-            validator_key: raw.keys.validator_key,
+            validator_key,
             passphrase_file: raw.keys.passphrase_file,
             listen,
             gossip_listen,

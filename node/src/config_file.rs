@@ -9,6 +9,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) moniker: String,
+    #[serde(default)]
     pub(super) keys: RawKeys,
     pub(super) p2p: RawP2p,
     pub(super) api: RawApi,
@@ -73,10 +74,10 @@ pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
 /// past height need, MiB (`store.proof_history_mb`).
 pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawKeys {
-    pub(super) validator_key: String,
+    pub(super) validator_key: Option<String>,
     pub(super) passphrase_file: Option<PathBuf>,
 }
 

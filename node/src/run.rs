@@ -27,8 +27,8 @@ pub enum NodeError {
     Genesis(String),
     #[error("validator key `{name}`: {why}")]
     Key { name: String, why: String },
-    #[error("this node's key {0} is not a validator in genesis.toml; use a validator's key (keys.validator_key in config.toml)")]
-    NotAValidator(AccountId),
+    #[error("this node's key {key} is not a validator of the chain at height {height}, and [state_sync] peers is empty, so it has nowhere to follow the chain from: set [state_sync] peers to validators' API URLs (it then follows the chain, and starts signing once governance admits its key: `assent gov propose add-validator`), or use a validator's key")]
+    NotAValidator { key: AccountId, height: u64 },
     #[error(
         "{what} {addr} is already in use; stop the other process or change {field} in config.toml"
     )]
@@ -43,6 +43,8 @@ pub enum NodeError {
     Chain(#[from] ChainError),
     #[error("p2p: {0}")]
     P2p(String),
+    #[error("following the chain failed: {0}")]
+    Follow(String),
     #[error("state sync failed: {0}")]
     StateSync(String),
     #[error("consensus engine: {0}")]
@@ -101,9 +103,9 @@ fn check_free(what: &'static str, field: &'static str, addr: &Multiaddr) -> Resu
     Ok(())
 }
 
-fn passphrase(cfg: &NodeConfig) -> Result<String, NodeError> {
+fn passphrase(cfg: &NodeConfig, name: &str) -> Result<String, NodeError> {
     let key_err = |why: String| NodeError::Key {
-        name: cfg.validator_key.clone(),
+        name: name.to_string(),
         why,
     };
     if let Some(file) = &cfg.passphrase_file {
@@ -144,29 +146,35 @@ pub async fn run_with(
     }
     let genesis = Genesis::load(&genesis_path).map_err(|e| NodeError::Genesis(e.to_string()))?;
 
-    let pass = passphrase(&cfg)?;
-    let keystore = assent_keys::keystore::Keystore::open(home);
-    let key = keystore
-        .load(&cfg.validator_key, &pass)
-        .map_err(|e| NodeError::Key {
-            name: cfg.validator_key.clone(),
-            why: e.to_string(),
-        })?;
+    // A validator's key, or (a full node) a throwaway one that only names
+    // the node and signs nothing anyone believes.
+    let key = match &cfg.validator_key {
+        Some(name) => {
+            let pass = passphrase(&cfg, name)?;
+            assent_keys::keystore::Keystore::open(home)
+                .load(name, &pass)
+                .map_err(|e| NodeError::Key {
+                    name: name.clone(),
+                    why: e.to_string(),
+                })?
+        }
+        None => {
+            let mut seed = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            assent_contracts::crypto::Keypair::from_seed(seed)
+        }
+    };
     let validator_key = key.account();
-    if !genesis
-        .validators()
-        .iter()
-        .any(|v| v.consensus_key == validator_key)
-    {
-        return Err(NodeError::NotAValidator(validator_key));
-    }
+    let has_key = cfg.validator_key.is_some();
 
-    check_free("the consensus p2p address", "p2p.listen", &cfg.listen)?;
-    check_free(
-        "the gossip p2p address",
-        "p2p.gossip_listen",
-        &cfg.gossip_listen,
-    )?;
+    if has_key {
+        check_free("the consensus p2p address", "p2p.listen", &cfg.listen)?;
+        check_free(
+            "the gossip p2p address",
+            "p2p.gossip_listen",
+            &cfg.gossip_listen,
+        )?;
+    }
     let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
         .map_err(|_| NodeError::PortInUse {
@@ -202,7 +210,22 @@ pub async fn run_with(
     metrics.register_storage(store.metrics());
     let chain = Arc::new(Chain::open(store, &genesis)?);
     let head = chain.head();
-    tracing::info!(target: "assent::node", moniker = %cfg.moniker, chain = %genesis.chain_id(), height = head.height.0, validator = %validator_key, "starting");
+    let vals = chain
+        .validators()
+        .map_err(|e| NodeError::P2p(format!("the validator set is unreadable: {e}")))?;
+    let in_set = vals.iter().any(|v| v.consensus_key == validator_key);
+    if has_key && !in_set && cfg.state_sync_peers.is_empty() {
+        return Err(NodeError::NotAValidator {
+            key: validator_key,
+            height: head.height.0,
+        });
+    }
+    let role = match (has_key, in_set) {
+        (false, _) => "full node",
+        (true, true) => "validator",
+        (true, false) => "validator not (yet) in the set, following the chain",
+    };
+    tracing::info!(target: "assent::node", moniker = %cfg.moniker, chain = %genesis.chain_id(), height = head.height.0, key = %validator_key, role, "starting");
 
     let params = genesis.params().clone();
     let mempool = Mempool::new(MempoolLimits {
@@ -215,29 +238,29 @@ pub async fn run_with(
     })
     .at_height(head.height.0);
 
-    // The validators as of the head (governance may have changed the genesis
-    // set); the commit follower below keeps the allowlist current.
-    let allowlist = crate::gossip::validator_peers(
-        &chain
-            .validators()
-            .map_err(|e| NodeError::P2p(format!("the validator set is unreadable: {e}")))?,
-    );
-    let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
-        listen: cfg.gossip_listen.clone(),
-        peers: cfg.gossip_peers.clone(),
-        keypair: crate::gossip::keypair_from_seed(key.seed()),
-        // The validators as of the head (governance may have changed the
-        // genesis set), kept current by `follow_validator_set`.
-        allowlist: allowlist.clone(),
-        topic: format!("/assent/{}/txs/1", genesis.chain_id()),
-    })
-    .await
-    .map_err(|e| NodeError::P2p(e.to_string()))?;
+    // Tx gossip is among validators only; a full node has none. The
+    // allowlist is the validators as of the head (governance may have
+    // changed the genesis set), kept current by the commit follower below.
+    let allowlist = crate::gossip::validator_peers(&vals);
+    let gossip = if has_key {
+        let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
+            listen: cfg.gossip_listen.clone(),
+            peers: cfg.gossip_peers.clone(),
+            keypair: crate::gossip::keypair_from_seed(key.seed()),
+            allowlist: allowlist.clone(),
+            topic: format!("/assent/{}/txs/1", genesis.chain_id()),
+        })
+        .await
+        .map_err(|e| NodeError::P2p(e.to_string()))?;
+        Some((gossip, gossip_inbound))
+    } else {
+        None
+    };
 
     let shared = Arc::new(Shared {
         chain: chain.clone(),
         mempool: Mutex::new(mempool),
-        gossip: Some(gossip.clone()),
+        gossip: gossip.as_ref().map(|(g, _)| g.clone()),
         metrics: Arc::new(metrics),
         config: cfg.clone(),
         validator_key,
@@ -245,13 +268,15 @@ pub async fn run_with(
         consensus_started: AtomicBool::new(false),
         peer_height: AtomicU64::new(0),
         snapshots: Some(snapshots.clone()),
+        validating: AtomicBool::new(false),
     });
     // After each commit: a snapshot when one is due, and the tx-gossip
     // allowlist moved with the validator set when governance changed it (a
     // removed validator loses its gossip rights, an added one gains them).
     let mut commits = chain.subscribe();
     let snapshot_store = chain.store().clone();
-    let (follow_chain, follow_gossip) = (chain.clone(), gossip.clone());
+    let follow_chain = chain.clone();
+    let follow_gossip = gossip.as_ref().map(|(g, _)| g.clone());
     let mut allowed = allowlist;
     let snapshot_task = tokio::spawn(async move {
         loop {
@@ -260,11 +285,14 @@ pub async fn run_with(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
+            let Some(gossip) = &follow_gossip else {
+                continue;
+            };
             match follow_chain.validators() {
                 Ok(vals) => {
                     let now = crate::gossip::validator_peers(&vals);
                     if now != allowed {
-                        follow_gossip.set_allowlist(now.clone()).await;
+                        gossip.set_allowlist(now.clone()).await;
                         allowed = now;
                     }
                 }
@@ -283,10 +311,12 @@ pub async fn run_with(
         }
     })?;
 
-    let gossip_task = tokio::spawn(crate::consensus::engine::admit_gossip(
-        shared.clone(),
-        gossip_inbound,
-    ));
+    let gossip_task = gossip.map(|(_, inbound)| {
+        tokio::spawn(crate::consensus::engine::admit_gossip(
+            shared.clone(),
+            inbound,
+        ))
+    });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api_shared = shared.clone();
     let mut api_stop = stop_rx.clone();
@@ -296,39 +326,122 @@ pub async fn run_with(
         })
         .await
     });
-
-    let mut consensus = crate::consensus::engine::start(shared.clone(), key, behaviour).await?;
-    tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
-
-    let halted = consensus.halted();
-    let wal_fault = consensus.wal_fault.clone();
-    let why = move || {
-        wal_fault
-            .lock()
-            .ok()
-            .and_then(|f| f.clone())
-            .unwrap_or_else(|| why_halted(&cfg.wal_path()))
+    let stop_rest = |outcome: Result<(), NodeError>| async move {
+        let _ = stop_tx.send(true);
+        let _ = api_task.await;
+        if let Some(t) = gossip_task {
+            t.abort();
+        }
+        snapshot_task.abort();
+        let _ = std::fs::remove_file(&pid_path);
+        outcome
     };
-    let outcome = tokio::select! {
-        r = &mut consensus.done => match r {
-            // The engine closed the channel by itself: its safety stop.
-            Ok(Ok(())) => Err(NodeError::Consensus(why())),
-            Ok(Err(e)) => Err(e),
-            Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
-        },
-        () = halted => Err(NodeError::Consensus(why())),
-        _ = shutdown_signal() => {
-            tracing::info!(target: "assent::node", "shutting down");
-            Ok(())
+
+    // A node that is not a validator follows the chain from its peers' APIs
+    // until its key is admitted (a full node: until it stops); a validator
+    // that governance removes stops its engine and follows the same way.
+    let mut in_set = in_set;
+    let mut behaviour = Some(behaviour);
+    let outcome = loop {
+        if !in_set {
+            match follow_until_admitted(&shared, has_key).await {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        }
+        let b = behaviour
+            .take()
+            .unwrap_or_else(crate::consensus::engine::honest);
+        shared
+            .validating
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut consensus = match crate::consensus::engine::start(
+            shared.clone(),
+            assent_contracts::crypto::Keypair::from_seed(key.seed()),
+            b,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => break Err(e),
+        };
+        tracing::info!(target: "assent::node", api = %cfg.api_listen, p2p = %cfg.listen, gossip = %cfg.gossip_listen, "node running");
+
+        let halted = consensus.halted();
+        let wal_fault = consensus.wal_fault.clone();
+        let wal = cfg.wal_path();
+        let why = move || {
+            wal_fault
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .unwrap_or_else(|| why_halted(&wal))
+        };
+        let removed = crate::consensus::membership::removed(shared.clone());
+        let step = tokio::select! {
+            r = &mut consensus.done => Some(match r {
+                // The engine closed the channel by itself: its safety stop.
+                Ok(Ok(())) => Err(NodeError::Consensus(why())),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(NodeError::Consensus(format!("consensus task failed: {e}"))),
+            }),
+            () = halted => Some(Err(NodeError::Consensus(why()))),
+            () = removed => None,
+            _ = shutdown_signal() => {
+                tracing::info!(target: "assent::node", "shutting down");
+                Some(Ok(()))
+            }
+        };
+        consensus.stop().await;
+        shared
+            .validating
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        match step {
+            Some(outcome) => break outcome,
+            None => {
+                tracing::warn!(target: "assent::node", height = chain.head().height.0, "governance removed this node's key from the validator set: it signs nothing more and follows the chain from [state_sync] peers as a full node");
+                if cfg.state_sync_peers.is_empty() {
+                    break Err(NodeError::NotAValidator {
+                        key: validator_key,
+                        height: chain.head().height.0,
+                    });
+                }
+                in_set = false;
+            }
         }
     };
-    consensus.stop().await;
-    let _ = stop_tx.send(true);
-    let _ = api_task.await;
-    gossip_task.abort();
-    snapshot_task.abort();
-    let _ = std::fs::remove_file(&pid_path);
-    outcome
+    stop_rest(outcome).await
+}
+
+/// Follows the chain ([`crate::ledger::follow`]) until this node's key is
+/// in the validator set (`Ok(true)`: start consensus) or a shutdown signal
+/// arrives (`Ok(false)`).
+async fn follow_until_admitted(shared: &Arc<Shared>, has_key: bool) -> Result<bool, NodeError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let me = has_key.then_some(shared.validator_key);
+    let (sh, flag) = (shared.clone(), stop.clone());
+    tracing::info!(target: "assent::node", peers = ?shared.config.state_sync_peers, "following the chain from the peers' APIs");
+    let mut follower = tokio::task::spawn_blocking(move || {
+        crate::ledger::follow::follow(&sh.chain, &sh.config.state_sync_peers, me, &flag, &*sh)
+    });
+    let followed = tokio::select! {
+        r = &mut follower => r,
+        _ = shutdown_signal() => {
+            tracing::info!(target: "assent::node", "shutting down");
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            follower.await
+        }
+    };
+    match followed {
+        Ok(Ok(crate::ledger::follow::Followed::BecameValidator { at })) => {
+            tracing::info!(target: "assent::node", height = at.0, "this node's key is a validator from the next height: starting consensus");
+            Ok(true)
+        }
+        Ok(Ok(crate::ledger::follow::Followed::Stopped)) => Ok(false),
+        Ok(Err(e)) => Err(NodeError::Follow(e.to_string())),
+        Err(e) => Err(NodeError::Follow(format!("the follower task failed: {e}"))),
+    }
 }
 
 /// Why the engine halted, as far as the node can tell: the WAL's disk is

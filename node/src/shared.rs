@@ -33,6 +33,20 @@ pub struct Shared {
     pub peer_height: AtomicU64,
     /// The state snapshots this node serves (`None`: it serves none).
     pub snapshots: Option<Arc<Snapshots>>,
+    /// Set while this node runs consensus as a validator; clear on a full
+    /// node, and on a validator that follows the chain until governance
+    /// admits its key.
+    pub validating: AtomicBool,
+}
+
+/// A following node's progress ([`crate::ledger::follow`]).
+impl crate::ledger::follow::Progress for Shared {
+    fn peer_head(&self, height: u64) {
+        self.peer_height.store(height, Ordering::Relaxed);
+    }
+    fn started(&self) {
+        self.consensus_started.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Shared {

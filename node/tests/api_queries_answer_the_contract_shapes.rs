@@ -107,7 +107,8 @@ async fn status_account_and_roles() {
             "syncing",
             "mempool",
             "moniker",
-            "validator_key"
+            "validator_key",
+            "validating"
         ])
     );
     // The indexer and the persister run behind the commit, never ahead.

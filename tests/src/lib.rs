@@ -15,6 +15,7 @@ pub mod faults;
 pub mod history;
 pub mod lab;
 pub mod liar;
+pub mod load;
 pub mod relay;
 pub mod standards;
 
@@ -233,6 +234,22 @@ impl Net {
         }
         net.lab = Some(lab);
         net
+    }
+
+    /// Takes the node laid out in `home` (e.g. by `assent devnet add-node
+    /// --no-start`) into this network, not started; its index.
+    pub fn adopt(&mut self, home: PathBuf) -> usize {
+        let cfg: toml::Value =
+            toml::from_str(&std::fs::read_to_string(home.join("config.toml")).unwrap()).unwrap();
+        let api = format!("http://{}", cfg["api"]["listen"].as_str().unwrap());
+        self.nodes.push(Node {
+            home,
+            api,
+            env: Vec::new(),
+            program: "assentd",
+            child: None,
+        });
+        self.nodes.len() - 1
     }
 
     /// Node `i`'s config.toml.

@@ -10,48 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assent_contracts::crypto::Keypair;
-use assent_contracts::tx::RegisterConsumer;
-use assent_contracts::{Payload, TxBody};
+use assent_tests::load::offer_registrations;
 use assent_tests::{Net, Rng};
-
-/// Offers fresh registrations (100 every ~100 ms) to whichever node answers.
-fn load(apis: Vec<String>, chain_id: String, stop: Arc<AtomicBool>, accepted: Arc<AtomicU64>) {
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let mut n: u64 = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let txs: Vec<String> = (0..100)
-            .map(|_| {
-                n += 1;
-                let mut seed = [7u8; 32];
-                seed[..8].copy_from_slice(&n.to_le_bytes());
-                let k = Keypair::from_seed(seed);
-                let tx = TxBody {
-                    sender: k.account(),
-                    nonce: 0,
-                    payload: Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
-                }
-                .sign(&chain_id, &k);
-                hex::encode(tx.encode())
-            })
-            .collect();
-        let api = &apis[(n / 100) as usize % apis.len()];
-        if let Ok(r) = http
-            .post(format!("{api}/v1/txs/batch"))
-            .json(&serde_json::json!({ "txs": txs }))
-            .send()
-        {
-            if let Ok(v) = r.json::<serde_json::Value>() {
-                accepted.fetch_add(v["accepted"].as_u64().unwrap_or(0), Ordering::Relaxed);
-            }
-        }
-        // Pacing of the offered load, not a wait for a condition.
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn validators_killed_under_load_lose_no_committed_block() {
@@ -80,9 +40,9 @@ fn validators_killed_under_load_lose_no_committed_block() {
     let stop = Arc::new(AtomicBool::new(false));
     let accepted = Arc::new(AtomicU64::new(0));
     let loader = {
-        let apis = net.nodes.iter().map(|n| n.api.clone()).collect();
+        let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
         let (chain, stop, accepted) = (net.chain_id.clone(), stop.clone(), accepted.clone());
-        std::thread::spawn(move || load(apis, chain, stop, accepted))
+        std::thread::spawn(move || offer_registrations(&apis, &chain, 7, &stop, &accepted))
     };
     let started = Instant::now();
     for k in 0..kills {

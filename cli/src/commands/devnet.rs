@@ -8,6 +8,7 @@
 //! with `--detach`). `down` stops the nodes listed in DIR/devnet.pids;
 //! `status` asks each node for its height.
 
+mod add;
 mod procs;
 mod show;
 
@@ -48,6 +49,29 @@ pub enum DevnetCommand {
     Down,
     /// Each node's API, height and process
     Status,
+    /// Add a node to the running devnet: a validator that follows the chain until governance admits its key, or (--full) a full node that serves the API
+    ///
+    /// It gets the next node-N directory (ports 26600 + 10 N, +1, +2), the
+    /// genesis validators as peers and their APIs as [state_sync] peers; a
+    /// validator gets a new key `validator-N` in DIR/keys. The command starts
+    /// it, waits until it has caught up and prints how to admit it.
+    AddNode(AddNodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddNodeArgs {
+    /// A full node (no validator key) instead of a validator
+    #[arg(long)]
+    pub full: bool,
+    /// The node binary [default: `assentd` next to `assent`, else on PATH]
+    #[arg(long, env = "ASSENT_ASSENTD", value_name = "PATH")]
+    pub assentd: Option<PathBuf>,
+    /// How long the node has to catch up
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_ms)]
+    pub wait: u64,
+    /// Only lay out the node; start nothing (for tests)
+    #[arg(long, hide = true)]
+    pub no_start: bool,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +104,7 @@ pub fn run(ctx: &Ctx, cmd: DevnetCommand) -> Result<()> {
         DevnetCommand::Up(args) => up(ctx, &dir, args),
         DevnetCommand::Down => down(ctx, &dir),
         DevnetCommand::Status => status(ctx, &dir),
+        DevnetCommand::AddNode(args) => add::add_node(ctx, &dir, args),
     }
 }
 
@@ -196,6 +221,19 @@ fn prepare(ctx: &Ctx, dir: &Path, args: &UpArgs, pass: &str, default_pass: bool)
         let config = devnet::read_config(&p.dir.join("config.toml"))?;
         nodes.push((p.clone(), config));
     }
+    // Nodes added with `devnet add-node` resume with the rest.
+    for (index, node_dir) in assent_cli::devnet_join::added_dirs(&abs, &genesis) {
+        let config = devnet::read_config(&node_dir.join("config.toml"))?;
+        let plan = NodePlan {
+            index,
+            name: config.moniker.clone(),
+            dir: node_dir,
+            consensus: config.p2p_listen.clone(),
+            gossip: config.gossip_listen.clone(),
+            api: config.api_listen.clone(),
+        };
+        nodes.push((plan, config));
+    }
     if !created {
         check_passphrase(&nodes, pass, default_pass)?;
     }
@@ -213,10 +251,10 @@ fn check_passphrase(
     pass: &str,
     default_pass: bool,
 ) -> Result<()> {
-    let Some((plan, config)) = nodes.first() else {
+    let Some((plan, Some(key))) = nodes.first().map(|(p, c)| (p, c.validator_key.as_ref())) else {
         return Ok(());
     };
-    match Keystore::open(&plan.dir).load(&config.validator_key, pass) {
+    match Keystore::open(&plan.dir).load(key, pass) {
         Ok(_) => Ok(()),
         Err(KeystoreError::WrongPassphrase { .. }) if default_pass => bail!(
             "the devnet's keys are not encrypted with the devnet passphrase; set {PASSPHRASE_ENV} to the passphrase they were created with"
@@ -486,11 +524,20 @@ fn status(ctx: &Ctx, dir: &Path) -> Result<()> {
         genesis.chain_id()
     )];
     let mut list = Vec::new();
-    for plan in devnet::plan(&abs, &genesis)? {
-        let name = devnet::node_dir_name(plan.index);
-        let api = match devnet::read_config(&plan.dir.join("config.toml")) {
+    let mut dirs: Vec<(usize, PathBuf)> = devnet::plan(&abs, &genesis)?
+        .into_iter()
+        .map(|p| (p.index, p.dir))
+        .collect();
+    dirs.extend(assent_cli::devnet_join::added_dirs(&abs, &genesis));
+    for (index, node_dir) in dirs {
+        let name = devnet::node_dir_name(index);
+        let fallback = devnet::plan(&abs, &genesis)?
+            .get(index)
+            .map(|p| format!("http://{}", p.api))
+            .unwrap_or_default();
+        let api = match devnet::read_config(&node_dir.join("config.toml")) {
             Ok(c) => c.api_url(),
-            Err(_) => format!("http://{}", plan.api),
+            Err(_) => fallback,
         };
         let answer = Node::new(&api, Duration::from_secs(2)).and_then(|n| n.status());
         let pid = pids.iter().find(|e| e.node == name);

@@ -38,6 +38,7 @@ use super::{events, export, queries, routes, txs};
         super::snapshots::chunk,
         super::snapshots::anchor,
         super::snapshots::validator_sets,
+        super::snapshots::certified_blocks,
         events::events,
         openapi_json,
         routes::metrics,

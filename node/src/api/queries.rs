@@ -75,6 +75,7 @@ pub(crate) async fn node_status(State(st): State<ApiState>) -> Result<Json<NodeS
             mempool,
             moniker: s.config.moniker.clone(),
             validator_key: s.validator_key,
+            validating: s.validating.load(std::sync::atomic::Ordering::Relaxed),
         })
     })
     .await

@@ -149,6 +149,15 @@ fn consent_receipt_now(
     if format == Format::Proof {
         return serde_json::to_value(&proof).map_err(ApiError::internal);
     }
+    // The standard formats are signed by the node's validator key, and a
+    // verifier believes only a validator's signature.
+    if !s.validating.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_a_validator",
+            "this node is not a validator, so it cannot sign a receipt in a standard format; ask a validator's node, or take format=proof (the validators' signatures are inside)",
+        ));
+    }
     let enterprise = store.enterprise(&consent.enterprise)?.ok_or_else(|| {
         ApiError::store(format!(
             "enterprise {} of consent {id} is missing",

@@ -192,6 +192,10 @@ fn build(state: ApiState) -> Router {
             get(super::snapshots::anchor),
         )
         .route("/v1/validator-sets", get(super::snapshots::validator_sets))
+        .route(
+            "/v1/certified-blocks",
+            get(super::snapshots::certified_blocks),
+        )
         .route("/v1/events", get(events::events))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics))

@@ -19,7 +19,9 @@ use utoipa::IntoParams;
 
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
-use crate::ledger::state_sync::{Anchor, SnapshotList, ValidatorSets};
+use crate::ledger::state_sync::{
+    Anchor, CertifiedBlock, CertifiedBlocks, SnapshotList, ValidatorSets,
+};
 use crate::shared::Shared;
 
 fn no_snapshot(height: u64) -> ApiError {
@@ -142,6 +144,82 @@ pub(crate) async fn validator_sets(
         Ok(ValidatorSets {
             proofs: shared.chain.store().validator_set_proofs(to)?,
         })
+    })
+    .await
+    .map(Json)
+}
+
+/// Most blocks in one `GET /v1/certified-blocks` answer.
+pub const MAX_CERTIFIED_BLOCKS: u64 = 64;
+/// Most bytes of blocks in one answer (the last block may pass it).
+const MAX_CERTIFIED_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CertifiedQuery {
+    /// The first height wanted (1 or more).
+    from: u64,
+    /// Most blocks (default and cap 64; fewer if they pass 16 MiB).
+    limit: Option<u64>,
+}
+
+/// Committed blocks with their commit certificates, from `from` on, as a
+/// full node or a joining validator follows the chain
+/// ([`crate::ledger::follow`]): it checks each certificate under the
+/// validator set it has, and re-executes the block against its own state.
+#[utoipa::path(get, path = "/v1/certified-blocks", tag = "sync",
+    params(CertifiedQuery),
+    responses(
+        (status = 200, description = "`{head, blocks: [{block, certificate}]}` as hex, oldest first; empty once `from` is past the head", body = Object),
+        (status = 400, description = "bad_query", body = ErrorBody),
+        (status = 404, description = "before_snapshot", body = ErrorBody)))]
+pub(crate) async fn certified_blocks(
+    State(st): State<ApiState>,
+    q: Result<Query<CertifiedQuery>, QueryRejection>,
+) -> Result<Json<CertifiedBlocks>, ApiError> {
+    let Query(q) = q.map_err(ApiError::query)?;
+    if q.from == 0 {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "from=0 is the genesis state; blocks start at 1",
+        ));
+    }
+    let limit = q.limit.unwrap_or(MAX_CERTIFIED_BLOCKS);
+    if limit == 0 || limit > MAX_CERTIFIED_BLOCKS {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("limit={limit}: give 1 to {MAX_CERTIFIED_BLOCKS}"),
+        ));
+    }
+    let shared: Arc<Shared> = st.shared.clone();
+    blocking(move || {
+        let store = shared.chain.store();
+        let head = shared.chain.head().height.0;
+        let first = store.first_block().0;
+        if q.from < first {
+            return Err(ApiError::not_found(
+                "before_snapshot",
+                format!("this node started from a state snapshot at height {first} and holds no block below it; sync from a snapshot or ask a node that replayed the chain"),
+            ));
+        }
+        let mut blocks = Vec::new();
+        let mut bytes = 0;
+        let last = head.min(q.from.saturating_add(limit - 1));
+        for h in q.from..=last {
+            let (Some(entry), Some(cert)) = (store.entry(Height(h))?, store.certificate(Height(h))?)
+            else {
+                break;
+            };
+            bytes += entry.block.len();
+            blocks.push(CertifiedBlock {
+                block: hex::encode(&entry.block),
+                certificate: hex::encode(codec::encode(&cert).map_err(ApiError::internal)?),
+            });
+            if bytes >= MAX_CERTIFIED_BYTES {
+                break;
+            }
+        }
+        Ok(CertifiedBlocks { head, blocks })
     })
     .await
     .map(Json)

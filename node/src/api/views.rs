@@ -120,8 +120,12 @@ pub struct NodeStatus {
     /// Txs in this node's mempool.
     pub mempool: usize,
     pub moniker: String,
+    /// This node's key: a validator's, or (a full node) a throwaway one.
     #[schema(value_type = String)]
     pub validator_key: AccountId,
+    /// Whether this node runs consensus as a validator; false on a full
+    /// node and on a validator that follows the chain until it is admitted.
+    pub validating: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]

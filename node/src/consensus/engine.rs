@@ -59,6 +59,8 @@ pub struct Consensus {
     /// What the engine reported of its WAL (corrupt, unreadable), in words
     /// for the operator, if anything.
     pub wal_fault: Arc<std::sync::Mutex<Option<String>>>,
+    /// Keeps the consensus peers on the validator set.
+    members: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Consensus {
@@ -96,6 +98,7 @@ impl Consensus {
         self.engine.actor.stop(None);
         let _ = tokio::time::timeout(Duration::from_secs(10), self.engine.handle).await;
         self.done.abort();
+        self.members.abort();
     }
 }
 
@@ -208,7 +211,7 @@ pub async fn start(
         consensus: ConsensusConfig {
             p2p: P2pConfig {
                 listen_addr: shared.config.listen.clone(),
-                persistent_peers: peers,
+                persistent_peers: peers.clone(),
                 persistent_peers_only: true,
                 ..P2pConfig::default()
             },
@@ -333,12 +336,19 @@ pub async fn start(
         }
     });
 
+    let members = super::membership::follow(
+        shared.clone(),
+        &peers,
+        peer_id,
+        channels.net_requests.clone(),
+    );
     let app = App::new(shared.clone(), ctx, signer, timeouts(&shared));
     let done = (behaviour.app_loop)(app, channels, shared);
     Ok(Consensus {
         done,
         engine,
         wal_fault,
+        members,
     })
 }
 

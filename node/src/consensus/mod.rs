@@ -6,6 +6,7 @@ pub mod codec;
 pub mod engine;
 pub mod evidence;
 pub mod intake;
+pub mod membership;
 pub mod peers;
 pub mod signing;
 pub mod streaming;

@@ -3,8 +3,11 @@
 //! the executed-but-undecided ones, and commits decided blocks through
 //! [`crate::storage`]; [`replay`] re-executes a stopped node's stored chain
 //! from genesis and checks every block (`assentd replay`); [`state_sync`]
-//! starts a node with no store from a peer's verified state snapshot.
+//! starts a node with no store from a peer's verified state snapshot;
+//! [`follow`] keeps a node that does not vote (a full node, a validator
+//! not yet admitted) on the chain from its peers' certified blocks.
 
 pub mod chain;
+pub mod follow;
 pub mod replay;
 pub mod state_sync;

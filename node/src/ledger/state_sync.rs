@@ -78,6 +78,23 @@ pub struct Anchor {
     pub results: String,
 }
 
+/// `GET /v1/certified-blocks`: blocks from a height on, each with the
+/// certificate that committed it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CertifiedBlocks {
+    /// The serving node's head when it answered.
+    pub head: u64,
+    pub blocks: Vec<CertifiedBlock>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CertifiedBlock {
+    /// Hex of the block's bytes as proposed.
+    pub block: String,
+    /// Hex of the canonical commit certificate.
+    pub certificate: String,
+}
+
 /// `GET /v1/validator-sets`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ValidatorSets {

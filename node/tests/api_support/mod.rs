@@ -130,6 +130,7 @@ fn node_configured(gossip: Option<GossipHandle>, api_lines: &str) -> TestNode {
         consensus_started: AtomicBool::new(true),
         peer_height: AtomicU64::new(0),
         snapshots: None,
+        validating: AtomicBool::new(true),
     });
     let router = api::router(shared.clone());
     TestNode {
