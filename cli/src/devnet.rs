@@ -141,6 +141,8 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
     let others: Vec<&NodePlan> = all.iter().filter(|n| n.index != node.index).collect();
     let peers: Vec<&str> = others.iter().map(|n| n.consensus.as_str()).collect();
     let gossip_peers: Vec<&str> = others.iter().map(|n| n.gossip.as_str()).collect();
+    let apis: Vec<String> = others.iter().map(|n| format!("http://{}", n.api)).collect();
+    let apis: Vec<&str> = apis.iter().map(String::as_str).collect();
     format!(
         "# assentd config of {dir} in a local devnet (written by `assent devnet up`).\n\
          moniker = {moniker}\n\
@@ -156,6 +158,12 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          \n\
          [api]\n\
          listen = {api}\n\
+         \n\
+         # The other nodes' APIs: a node with no data/store starts from their\n\
+         # state snapshot, and a node whose key governance removes from the\n\
+         # validator set follows the chain from them as a full node.\n\
+         [state_sync]\n\
+         peers = {apis}\n\
          \n\
          # [consensus] (optional; LAN defaults)\n\
          # propose_timeout_ms = 1000\n\
@@ -184,6 +192,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
         peers = toml_list(&peers),
         gossip_peers = toml_list(&gossip_peers),
         api = toml_str(&node.api),
+        apis = toml_list(&apis),
     )
 }
 

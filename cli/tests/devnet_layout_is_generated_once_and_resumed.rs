@@ -65,7 +65,11 @@ fn first_run_writes_the_contracts_layout() {
         // Exactly the contract's sections; nothing a strict parser would refuse.
         let mut sections: Vec<&str> = c.keys().map(String::as_str).collect();
         sections.sort_unstable();
-        assert_eq!(sections, ["api", "keys", "log", "moniker", "p2p"], "{text}");
+        assert_eq!(
+            sections,
+            ["api", "keys", "log", "moniker", "p2p", "state_sync"],
+            "{text}"
+        );
         assert_eq!(
             c["moniker"].as_str(),
             Some(format!("validator-{i}").as_str())
@@ -100,6 +104,19 @@ fn first_run_writes_the_contracts_layout() {
             format!("127.0.0.1:{}", base + 2)
         );
         assert_eq!(c["log"]["format"].as_str(), Some("text"));
+        // The other nodes' APIs: where a wiped node syncs from and a removed
+        // validator follows the chain from.
+        let apis: Vec<&str> = c["state_sync"]["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = (0..3u16)
+            .filter(|j| *j != i)
+            .map(|j| format!("http://127.0.0.1:{}", 26602 + 10 * j))
+            .collect();
+        assert_eq!(apis, expected);
         // The genesis validator's p2p address is the node's consensus address.
         assert_eq!(
             validators[i as usize]["p2p_address"].as_str(),

@@ -175,13 +175,14 @@ pub async fn run_with(
             &cfg.gossip_listen,
         )?;
     }
-    let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
-        .await
-        .map_err(|_| NodeError::PortInUse {
-            what: "the API address",
-            addr: cfg.api_listen.to_string(),
-            field: "api.listen",
-        })?;
+    let api_in_use = || NodeError::PortInUse {
+        what: "the API address",
+        addr: cfg.api_listen.to_string(),
+        field: "api.listen",
+    };
+    // Checked now, bound after state sync: a port bound but not yet served
+    // would hold a peer's state-sync request until it timed out.
+    drop(StdListener::bind(cfg.api_listen).map_err(|_| api_in_use())?);
 
     if !cfg.state_sync_peers.is_empty() && !cfg.store_path().exists() {
         let (c, g) = (cfg.clone(), genesis.clone());
@@ -201,6 +202,9 @@ pub async fn run_with(
             Err(e) => return Err(NodeError::StateSync(e.to_string())),
         }
     }
+    let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
+        .await
+        .map_err(|_| api_in_use())?;
     let store = Store::open(&cfg.store_path(), &cfg.store_config(), &genesis)?;
     let snapshots = Arc::new(crate::storage::snapshots::Snapshots::open(
         cfg.snapshots_path(),

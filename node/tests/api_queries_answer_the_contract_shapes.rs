@@ -383,7 +383,11 @@ async fn requests_and_blocks() {
     );
     assert_eq!(b["certificate"]["height"], 1);
     assert_eq!(b["certificate"]["block_hash"], b["block_hash"]);
-    assert_eq!(b["certificate"]["signatures"], json!([]));
+    // Signed by the fixture's one validator.
+    assert_eq!(
+        b["certificate"]["signatures"][0]["validator"],
+        t.keys.validator.account().to_string()
+    );
 
     let (_, latest) = get(&t.router, "/v1/blocks/latest").await;
     assert_eq!(latest["header"]["height"], 3);

@@ -3,7 +3,8 @@
 //! (laid out with `assent devnet add-node`) follows the chain until
 //! governance admits its key, then signs blocks; a full node (no key)
 //! follows the same chain and serves the API; then governance removes one
-//! of the original four, which stops, and the other four keep committing.
+//! of the original four, which stops signing and follows the chain while
+//! the other four keep committing, and, admitted again, signs again.
 //! Every node agrees on every block and state root.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -169,8 +170,8 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
         net.log_tail(joiner)
     );
 
-    // Governance removes validator-0; it stops signing (and, having no
-    // peers to follow, stops with a clear error); the other four commit on.
+    // Governance removes validator-0: it stops signing and follows the
+    // chain as a full node; the other four commit on.
     let gone = net.consensus_key(0);
     pass(
         &net,
@@ -180,21 +181,73 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
         [2, 3],
     );
     assert!(
-        wait_until("validator-0 to stop", Duration::from_secs(120), || {
-            !net.nodes[0].running()
-        }),
-        "validator-0 still runs after its removal\n{}",
+        wait_until(
+            "validator-0 to stop validating",
+            Duration::from_secs(120),
+            || { validating(&net, 0) == Some(false) }
+        ),
+        "validator-0 still validates after its removal\n{}",
         net.log_tail(0)
     );
+    assert!(net.nodes[0].running(), "{}", net.log_tail(0));
+    let removed_at = net.height(1).unwrap();
+    for i in [0, 1, 2, 3, joiner, full] {
+        net.wait_height(i, removed_at + 5, Duration::from_secs(120));
+    }
+    for h in removed_at + 1..=removed_at + 5 {
+        assert!(
+            !signed_by(&net, 1, h, &gone),
+            "validator-0 signed block {h} after its removal"
+        );
+    }
+
+    // Admitted again, the same process starts consensus again and signs.
+    let p2p0 = net.config(0)["p2p"]["listen"].as_str().unwrap().to_string();
+    pass(
+        &net,
+        2,
+        2,
+        &[
+            "add-validator",
+            "--name",
+            "validator-0",
+            "--consensus-key",
+            &gone,
+            "--power",
+            "1",
+            "--p2p-address",
+            &p2p0,
+        ],
+        [3, 1],
+    );
     assert!(
-        net.log_tail(0).contains("is not a validator of the chain"),
+        wait_until(
+            "validator-0 to validate again",
+            Duration::from_secs(120),
+            || { validating(&net, 0) == Some(true) }
+        ),
         "{}",
         net.log_tail(0)
     );
-    let removed_at = net.height(1).unwrap();
-    for i in [1, 2, 3, joiner, full] {
-        net.wait_height(i, removed_at + 5, Duration::from_secs(120));
-    }
+    let back = net.height(0).unwrap();
+    let mut next = back + 1;
+    assert!(
+        wait_until(
+            "a block signed by the readmitted validator",
+            Duration::from_secs(120),
+            || {
+                while next <= net.height(1).unwrap_or(0) {
+                    if signed_by(&net, 1, next, &gone) {
+                        return true;
+                    }
+                    next += 1;
+                }
+                false
+            }
+        ),
+        "no block after {back} carries validator-0's signature\n{}",
+        net.log_tail(0)
+    );
     stop.store(true, Ordering::Relaxed);
     loader.join().unwrap();
     assert!(
@@ -205,13 +258,13 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
     // Every node that runs agrees on every block and state root, and the
     // full node's API answers with the same state.
     let top = (1..4).map(|i| net.height(i).unwrap()).min().unwrap();
-    for i in [joiner, full] {
+    for i in [0, joiner, full] {
         net.wait_height(i, top, Duration::from_secs(60));
     }
     for h in 1..=top {
         let want = net.block_roots(1, h);
         assert!(want.is_some(), "node 1 has no block {h}");
-        for i in [2, 3, joiner, full] {
+        for i in [0, 2, 3, joiner, full] {
             assert_eq!(
                 net.block_roots(i, h),
                 want,
@@ -223,7 +276,7 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
     let path = format!("/v1/accounts/{alice}");
     assert_eq!(net.get(full, &path), net.get(1, &path));
     eprintln!(
-        "joined at {admitted}, validator-0 removed by {removed_at}, {top} heights agree; {} txs accepted",
+        "joined at {admitted}, validator-0 removed by {removed_at} and back by {back}, {top} heights agree; {} txs accepted",
         accepted.load(Ordering::Relaxed)
     );
 }

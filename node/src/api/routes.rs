@@ -128,6 +128,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/snapshots/{height}/chunks/{index}"),
     ("GET", "/v1/snapshots/{height}/anchor"),
     ("GET", "/v1/validator-sets"),
+    ("GET", "/v1/certified-blocks"),
     ("GET", "/v1/events"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/metrics"),

@@ -218,8 +218,16 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
     // 1. The highest snapshot offered, and who offers it.
     let mut offers: Vec<(String, Manifest)> = Vec::new();
     let mut whys = Vec::new();
+    // A short answer: a peer that is down or still starting must not hold
+    // this node's start.
+    let quick = Client {
+        http: reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| peer_err("-", e))?,
+    };
     for p in peers {
-        match client.json::<SnapshotList>(p, "/v1/snapshots") {
+        match quick.json::<SnapshotList>(p, "/v1/snapshots") {
             Ok(l) => offers.extend(
                 l.snapshots
                     .into_iter()

@@ -1,7 +1,7 @@
 //! Shared fixture of the API tests: a node (`Shared`) on a temporary store
 //! with a devnet genesis (fixed keys), blocks committed through
-//! `Chain::build_block` + `Chain::commit` (unsigned certificates; the chain
-//! does not check them), and helpers to drive the router without a network.
+//! `Chain::build_block` + `Chain::commit` (certificates signed by the one
+//! validator), and helpers to drive the router without a network.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use assent_contracts::commit::CommitCertificate;
+use assent_contracts::commit::{
+    vote_message, CommitCertificate, CommitSignature, VoteKind, VOTE_TAG,
+};
 use assent_contracts::crypto::Keypair;
 use assent_contracts::terms::{Category, Level, Purpose};
 use assent_contracts::tx::{GrantConsent, PostRequest, RecordUse, RegisterConsumer, Use, UseBasis};
@@ -223,11 +225,18 @@ pub fn commit(t: &TestNode, txs: Vec<SignedTx>) -> Arc<Committed> {
         .expect("build");
     let (height, hash) = (executed.block.header.height, executed.hash);
     chain.remember(executed).expect("remember");
+    // Signed by the one validator, as the engine would: a certificate a
+    // full node following this chain accepts.
+    let me = t.keys.validator.account();
+    let msg = vote_message(VoteKind::Precommit, height.0, Some(0), Some(hash), &me);
     let cert = CommitCertificate {
         height,
         round: 0,
         block_hash: hash,
-        signatures: vec![],
+        signatures: vec![CommitSignature {
+            validator: me,
+            signature: t.keys.validator.sign(VOTE_TAG, CHAIN_ID.as_bytes(), &msg),
+        }],
     };
     chain
         .commit(height, hash, &cert, &|_| None)
