@@ -272,6 +272,23 @@ fn phrase(
             ),
             None,
         ),
+        Payload::LinkIdentity(l) => (
+            format!(
+                "{who} linked a {} for {} (commitment {}; the identifier is not on the chain)",
+                l.kind,
+                names.label(&l.enterprise),
+                l.commitment
+            ),
+            None,
+        ),
+        Payload::UnlinkIdentity(u) => (
+            format!(
+                "{who} removed their {} link for {}; from the next block on it no longer matches",
+                u.kind,
+                names.label(&u.enterprise)
+            ),
+            None,
+        ),
         Payload::Transfer(t) => (
             format!(
                 "{who} sent {} to {}",
