@@ -144,12 +144,12 @@ fn bad<T>(kind: IdentityKind, why: impl Into<String>) -> Result<T, IdentifierErr
 /// - openid: `issuer|subject`, each part trimmed, non-empty, without spaces;
 ///   both compared exactly (OpenID Connect compares `iss` and `sub` case-sensitively).
 pub fn normalize(kind: IdentityKind, raw: &str) -> Result<String, IdentifierError> {
-    if raw.chars().any(char::is_control) {
-        return bad(kind, "contains control characters");
-    }
     let s = raw.trim();
     if s.is_empty() {
         return bad(kind, "is empty");
+    }
+    if s.chars().any(char::is_control) {
+        return bad(kind, "contains control characters");
     }
     let out = match kind {
         IdentityKind::MemberCard => {

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AccountId, Amount, BasisPoints, ConsentId, Height, LinkCommitment, PolicyId, ProposalId, RequestId, Timestamp,
+    AccountId, Amount, BasisPoints, ConsentId, Height, LinkCommitment, PolicyId, ProposalId,
+    RequestId, Timestamp,
 };
 use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tx::GovAction;
