@@ -73,6 +73,16 @@ impl IdentityKind {
         }
     }
 
+    /// The kind in words, e.g. `email address`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            IdentityKind::MemberCard => "member card",
+            IdentityKind::Phone => "phone number",
+            IdentityKind::Email => "email address",
+            IdentityKind::Openid => "OpenID subject",
+        }
+    }
+
     /// One byte per kind, for state keys.
     pub fn code(self) -> u8 {
         match self {

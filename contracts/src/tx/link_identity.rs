@@ -51,8 +51,10 @@ impl Handler for LinkIdentity {
             return rejected(
                 ErrorCode::AlreadyLinked,
                 format!(
-                    "you already linked a {} for {} at height {}; unlink it first to link another",
-                    self.kind, ent.name, l.linked_at
+                    "you already linked your {} for {} at height {}; unlink it first to link another",
+                    self.kind.noun(),
+                    ent.name,
+                    l.linked_at
                 ),
             );
         }
