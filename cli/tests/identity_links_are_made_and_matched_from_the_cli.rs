@@ -148,6 +148,31 @@ fn a_link_token_lets_the_enterprise_match_its_own_record_and_nothing_else() {
         assert!(!body.contains("example.com") && !r.path.contains("example.com"));
     }
 
+    // A second email link for acme is refused before a token is written.
+    let again = home.file("again.json");
+    let line = home.fails(&at(
+        &url,
+        &[
+            "consumer",
+            "link",
+            "--from",
+            "alice",
+            "--enterprise",
+            "acme",
+            "--kind",
+            "email",
+            "--id",
+            "alice@work.example",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        line.contains("already linked") && line.contains("unlink"),
+        "{line}"
+    );
+    assert!(!again.exists());
+
     // acme matches its own record, as its CRM holds it.
     let m = |id: &str| {
         home.run(&at(

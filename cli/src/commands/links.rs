@@ -119,7 +119,23 @@ pub fn link(ctx: &Ctx, w: With<LinkArgs, SendArgs>) -> Result<()> {
     let ks = ctx.keystore()?;
     let enterprise = resolve(&a.link.enterprise, "--enterprise", &ks)?;
     let consumer = ks.info(&w.sign.from)?.account;
-    let (status, _) = ctx.node()?.status()?;
+    let node = ctx.node()?;
+    let (status, _) = node.status()?;
+    // The usual refusal, caught before a token is written for a link that
+    // cannot be made.
+    let route = format!("/v1/consumers/{consumer}/links/{enterprise}/{kind}");
+    match node.get_value(&route) {
+        Ok(v) => bail!(
+            "you already linked your {} for {} at height {}; unlink it first (`assent consumer unlink --from {} --enterprise {} --kind {kind}`)",
+            kind.noun(),
+            Names::of(&ks).label(&enterprise),
+            num(&v, "linked_at"),
+            w.sign.from,
+            enterprise
+        ),
+        Err(NodeError::Refused { status: 404, .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     let mut salt = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let salt = LinkSalt(Hash32(salt));
@@ -169,6 +185,7 @@ pub fn link(ctx: &Ctx, w: With<LinkArgs, SendArgs>) -> Result<()> {
     if let (Some(p), Value::Object(m)) = (&a.out, &mut value) {
         m.insert("file".into(), json!(p.display().to_string()));
     }
+    let from = w.sign.from.clone();
     send_with(
         ctx,
         payload,
@@ -179,6 +196,13 @@ pub fn link(ctx: &Ctx, w: With<LinkArgs, SendArgs>) -> Result<()> {
             value,
         }),
     )
+    .map_err(|e| match &a.out {
+        Some(p) => anyhow!(
+            "{e:#}; the link token {} was written before sending and is of use only if the link commits (`assent consumer links {from}` shows it)",
+            p.display()
+        ),
+        None => e,
+    })
 }
 
 pub fn unlink(ctx: &Ctx, w: With<LinkRef, SendArgs>) -> Result<()> {
