@@ -21,7 +21,7 @@ pub enum ConsumerCommand {
     Earnings(Who),
     /// Bind an identifier one enterprise knows you by (member card, phone, email, OpenID login) as a salted commitment; prints the link token to hand that enterprise (LinkIdentity)
     Link(With<super::links::LinkArgs, SendArgs>),
-    /// Remove an identity link; from the next block on the enterprise's match fails (UnlinkIdentity)
+    /// Remove an identity link; from its block on the enterprise's match finds no link (UnlinkIdentity)
     Unlink(With<kinds::LinkRef, SendArgs>),
     /// A consumer's identity links: enterprise, kind, commitment (never the identifier)
     Links(Who),

@@ -164,19 +164,23 @@ pub fn link(ctx: &Ctx, w: With<LinkArgs, SendArgs>) -> Result<()> {
     };
     let names = Names::of(&ks);
     let to = names.label(&enterprise);
+    let only = names
+        .name(&enterprise)
+        .unwrap_or("that enterprise")
+        .to_string();
     // The token is written before the tx is sent: a salt lost after the
     // link commits would leave a link nobody can ever match.
     let text = match &a.out {
         Some(path) => {
             write_token(path, &token, a.force)?;
             format!(
-                "link token written to {}: give it to {to}, and only to {to}, off the chain (it holds the salt, not your {})",
+                "link token written to {}: give it to {to}, and only to {only}, off the chain (it holds the salt, not your {})",
                 path.display(),
                 kind.noun()
             )
         }
         None => format!(
-            "link token (give it to {to}, and only to {to}, off the chain; it holds the salt, not your {}):\n{}",
+            "link token (give it to {to}, and only to {only}, off the chain; it holds the salt, not your {}):\n{}",
             kind.noun(),
             serde_json::to_string(&token).context("cannot format the link token")?
         ),

@@ -274,8 +274,8 @@ fn phrase(
         ),
         Payload::LinkIdentity(l) => (
             format!(
-                "{who} linked a {} for {} (commitment {}; the identifier is not on the chain)",
-                l.kind,
+                "{who} linked their {} for {} (commitment {}; the identifier is not on the chain)",
+                l.kind.noun(),
                 names.label(&l.enterprise),
                 l.commitment
             ),
@@ -283,8 +283,8 @@ fn phrase(
         ),
         Payload::UnlinkIdentity(u) => (
             format!(
-                "{who} removed their {} link for {}; from the next block on it no longer matches",
-                u.kind,
+                "{who} removed the link of their {} for {}; it matches nothing from this block on",
+                u.kind.noun(),
                 names.label(&u.enterprise)
             ),
             None,
