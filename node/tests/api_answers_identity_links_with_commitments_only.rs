@@ -11,7 +11,10 @@ use api_support::*;
 use assent_contracts::identity::{self, IdentityKind};
 use assent_contracts::tx::{LinkIdentity, UnlinkIdentity};
 use assent_contracts::{Hash32, LinkCommitment, LinkSalt, Payload};
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 
 const EMAIL: &str = "Alice@Example.com";
 const CARD: &str = "ACME-0042-1234";
@@ -101,6 +104,41 @@ async fn an_enterprise_reads_the_commitment_it_recomputes_and_an_unlink_removes_
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+
+    // alice's export lists her links the same way.
+    let store = t.shared.chain.store();
+    wait_for(Duration::from_secs(10), || {
+        store.indexed_height().0 >= linked_at
+    })
+    .await;
+    let (status, tar_bytes) = send(
+        &t.router,
+        Request::get(format!("/v1/consumers/{alice}/export"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut archive = tar::Archive::new(tar_bytes.as_slice());
+    let mut consumer_json = None;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        assert!(
+            !text.to_lowercase().contains("alice@example.com"),
+            "{path} holds the identifier"
+        );
+        if path.ends_with("/consumer.json") {
+            consumer_json = Some(serde_json::from_str::<serde_json::Value>(&text).unwrap());
+        }
+    }
+    let c = consumer_json.expect("consumer.json in the export");
+    assert_eq!(c["counts"]["identity_links"], 2);
+    assert_eq!(c["identity_links"][1]["kind"], "email");
+    assert_eq!(c["identity_links"][1]["commitment"], on_chain.to_string());
+    assert_eq!(c["identity_links"][1]["enterprise_name"], "Acme Retail");
 
     // alice removes the email link: from the next height on there is none.
     commit(

@@ -1,6 +1,6 @@
 //! Identity links (`LinkIdentity`, ARCHITECTURE.md decision 28): a
 //! consumer's links, and the one link an enterprise looks up to check a
-//! customer record against it.
+//! customer record against it (and the links' entry in the export).
 //!
 //! The node holds no identifier and no salt, so it answers commitments only;
 //! the comparison is the enterprise's own (`assent enterprise match-link`
@@ -52,6 +52,17 @@ pub struct IdentityLinksView {
     #[schema(value_type = u64)]
     pub height: Height,
     pub links: Vec<IdentityLinkView>,
+}
+
+/// One identity link in a consumer's export (`consumer.json`): the
+/// commitment, never the identifier.
+#[derive(Debug, Serialize)]
+pub(crate) struct IdentityLinkEntry {
+    pub enterprise: AccountId,
+    pub enterprise_name: Option<String>,
+    pub kind: IdentityKind,
+    pub commitment: LinkCommitment,
+    pub linked_at: u64,
 }
 
 fn account(what: &str, s: &str) -> Result<AccountId, ApiError> {
