@@ -46,7 +46,7 @@ pub const MAX_IDENTIFIER: usize = 256;
 pub enum IdentityKind {
     /// A loyalty or membership card number, as printed (trimmed).
     MemberCard,
-    /// A phone number in E.164 form (`+` and 8 to 15 digits).
+    /// A phone number in E.164 form (`+` and 7 to 15 digits).
     Phone,
     /// An email address (trimmed, lower case).
     Email,
@@ -146,10 +146,11 @@ fn bad<T>(kind: IdentityKind, why: impl Into<String>) -> Result<T, IdentifierErr
 ///
 /// - member card: trimmed; 1 to 64 bytes with no control characters (case and
 ///   inner spaces kept: a card number is what is printed on it);
-/// - phone: E.164, `+` then 8 to 15 digits, the first not 0; spaces, dots,
+/// - phone: E.164, `+` then 7 to 15 digits, the first not 0; spaces, dots,
 ///   hyphens and parentheses are dropped, a leading `00` becomes `+`; a number
 ///   without its country code is refused (it cannot be made E.164 safely);
-/// - email: trimmed and lower-cased; one `@`, a non-empty local part, a domain
+/// - email: trimmed, ASCII letters lower-cased (other characters kept as
+///   typed); one `@`, a non-empty local part, a domain
 ///   with a dot, no spaces; at most 254 bytes;
 /// - openid: `issuer|subject`, each part trimmed, non-empty, without spaces;
 ///   both compared exactly (OpenID Connect compares `iss` and `sub` case-sensitively).
@@ -201,11 +202,11 @@ fn normalize_phone(s: &str) -> Result<String, IdentifierError> {
             _ => return bad(k, format!("{s:?} holds {c:?}, which is not a digit")),
         }
     }
-    if !(8..=15).contains(&digits.len()) {
+    if !(7..=15).contains(&digits.len()) {
         return bad(
             k,
             format!(
-                "{s:?} has {} digits; E.164 numbers have 8 to 15",
+                "{s:?} has {} digits; E.164 numbers have 7 to 15",
                 digits.len()
             ),
         );
@@ -218,7 +219,9 @@ fn normalize_phone(s: &str) -> Result<String, IdentifierError> {
 
 fn normalize_email(s: &str) -> Result<String, IdentifierError> {
     let k = IdentityKind::Email;
-    let e = s.to_lowercase();
+    // ASCII only: a Unicode lower-casing would depend on the Unicode
+    // version of whoever computes it, and both sides must reach one byte string.
+    let e = s.to_ascii_lowercase();
     if e.contains(char::is_whitespace) {
         return bad(k, format!("{s:?} contains spaces"));
     }
