@@ -5,6 +5,8 @@
 //!   keys new NAME | import NAME --seed-hex HEX | list | show NAME
 //!   status                                         the node's chain, height, validators
 //!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
+//!   consumer link --enterprise E --kind K --id ID [--out FILE] --from KEY | unlink --enterprise E --kind K --from KEY | links [ACCOUNT]
+//!   enterprise rankings [--by B] [--sector S] | match-link (--token FILE | --consumer C --enterprise E --kind K --salt HEX) --id ID
 //!   consent grant|revoke|revoke-all|pause|resume [flags] --from KEY | list [ACCOUNT|--key NAME]
 //!   consent receipt ID [--format proof|kantara|iso27560] [--tx TX_ID] [--out FILE]
 //!   receipt verify FILE... --genesis GENESIS       (offline)

@@ -170,6 +170,28 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
             vec!["transfer", "--to", &enterprise, "--amount", "7"],
             "Transfer",
         ),
+        (
+            vec![
+                "link-identity",
+                "--enterprise",
+                &enterprise,
+                "--kind",
+                "openid",
+                "--commitment",
+                &id,
+            ],
+            "LinkIdentity",
+        ),
+        (
+            vec![
+                "unlink-identity",
+                "--enterprise",
+                &enterprise,
+                "--kind",
+                "phone",
+            ],
+            "UnlinkIdentity",
+        ),
     ];
     for (nonce, (args, kind)) in consumer_txs.iter().enumerate() {
         build_and_check(&home, args, kind, "consumer", &consumer, nonce as u64);
@@ -320,7 +342,8 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
         .chain(&operator_txs)
         .map(|(_, k)| *k)
         .collect();
-    assert_eq!(kinds.len(), 16, "{kinds:?}");
+    // DESIGN.md's sixteen, LinkIdentity and UnlinkIdentity.
+    assert_eq!(kinds.len(), 18, "{kinds:?}");
 }
 
 #[test]

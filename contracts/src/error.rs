@@ -111,6 +111,10 @@ error_codes! {
     AlreadyVoted = 92, "already_voted";
     /// The governance action cannot apply to the current state.
     InvalidAction = 93, "invalid_action";
+    /// The consumer already linked an identifier of this kind for this enterprise.
+    AlreadyLinked = 100, "already_linked";
+    /// The consumer has no link of this kind for this enterprise.
+    NotLinked = 101, "not_linked";
 }
 
 impl fmt::Display for ErrorCode {

@@ -4,7 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
-use crate::ids::{AccountId, Amount, ConsentId, PolicyId, ProposalId, RequestId, UseId};
+use crate::identity::IdentityKind;
+use crate::ids::{
+    AccountId, Amount, ConsentId, LinkCommitment, PolicyId, ProposalId, RequestId, UseId,
+};
 use crate::terms::{Category, Purpose, Tag};
 use crate::tx::UseBasis;
 
@@ -126,5 +129,18 @@ pub enum Event {
     /// An enterprise published its contact details as a data controller.
     ContactSet {
         enterprise: AccountId,
+    },
+    /// A consumer bound an identifier for one enterprise (only its commitment).
+    IdentityLinked {
+        consumer: AccountId,
+        enterprise: AccountId,
+        kind: IdentityKind,
+        commitment: LinkCommitment,
+    },
+    /// A consumer removed a link; it is gone from the next block's state on.
+    IdentityUnlinked {
+        consumer: AccountId,
+        enterprise: AccountId,
+        kind: IdentityKind,
     },
 }

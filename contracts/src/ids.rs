@@ -174,6 +174,17 @@ hash_id!(
     BlockHash, "block hash"
 );
 
+hash_id!(
+    /// A salted commitment to one identifier a consumer bound for one
+    /// enterprise (see [`crate::identity`]); the identifier itself is never on the chain.
+    LinkCommitment, "link commitment"
+);
+hash_id!(
+    /// The 32 random bytes that blind one identity link. The consumer's CLI
+    /// draws it and hands it to that enterprise only, off the chain.
+    LinkSalt, "link salt"
+);
+
 impl UseId {
     pub fn derive(tx: &TxId, index: u32) -> UseId {
         UseId(Hash32::tagged(

@@ -30,6 +30,7 @@ pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod genesis_state;
+pub mod identity;
 pub mod ids;
 pub mod merkle;
 pub mod ranking;

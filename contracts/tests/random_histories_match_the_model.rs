@@ -4,8 +4,9 @@
 //! nonces and predicts, for every tx, whether it applies or which code rejects
 //! it, and for every recorded use whether it settles (and for how much) or why
 //! not. The ledger must agree exactly. After every block: balances equal the
-//! model's, supply changes only by Mint, points are conserved, and no use has
-//! settled without a live covering consent or policy at its block.
+//! model's, supply changes only by Mint, points are conserved, no use has
+//! settled without a live covering consent or policy at its block, and the
+//! ledger holds exactly the model's identity links.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -45,6 +46,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         .into_iter()
         .collect(),
         operators: w.a.operators.iter().map(|k| k.account()).collect(),
+        links: Default::default(),
     };
     let mut committed: Vec<SignedTx> = vec![];
 
@@ -88,6 +90,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                     plans.push(op.clone());
                     continue;
                 }
+                Op::Link { .. } | Op::Unlink { .. } => link_tx(&w, &op),
                 Op::Register { c } => (
                     &w.consumers[*c],
                     Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
@@ -452,6 +455,9 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                         Expect::Applied
                     }
                 }
+                (_, p @ (Payload::LinkIdentity(_) | Payload::UnlinkIdentity(_))) => {
+                    m.judge_link(sender, p)
+                }
                 (Op::Suspend { e, suspend }, Payload::Propose(_)) => {
                     let account = w.ents[*e].account();
                     let valid = m.suspended.contains(&account) != *suspend;
@@ -541,6 +547,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
             m.supply,
             "points were created or destroyed"
         );
+        m.check_links(&w, &chain.store)?;
         for mc in &m.consents {
             let c = chain
                 .store

@@ -1,5 +1,6 @@
 //! `assent consumer`: register as a consumer, set interest tags, see
-//! earnings, export everything the ledger holds about a consumer.
+//! earnings, export everything the ledger holds about a consumer, link an
+//! identifier for one enterprise (`links.rs`).
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -18,6 +19,12 @@ pub enum ConsumerCommand {
     Tags(With<kinds::Tags, SendArgs>),
     /// What a consumer earned from uses of their data
     Earnings(Who),
+    /// Bind an identifier one enterprise knows you by (member card, phone, email, OpenID login) as a salted commitment; prints the link token to hand that enterprise (LinkIdentity)
+    Link(With<super::links::LinkArgs, SendArgs>),
+    /// Remove an identity link; from its block on the enterprise's match finds no link (UnlinkIdentity)
+    Unlink(With<kinds::LinkRef, SendArgs>),
+    /// A consumer's identity links: enterprise, kind, commitment (never the identifier)
+    Links(Who),
     /// Download every consent (with its history), use, reward and receipt of a consumer into DIR
     Export(super::export::ExportArgs),
 }
@@ -41,5 +48,8 @@ pub fn run(ctx: &Ctx, cmd: ConsumerCommand) -> Result<()> {
             ctx.emit(&text, &v)
         }
         ConsumerCommand::Export(args) => super::export::run(ctx, &args),
+        ConsumerCommand::Link(w) => super::links::link(ctx, w),
+        ConsumerCommand::Unlink(w) => super::links::unlink(ctx, w),
+        ConsumerCommand::Links(who) => super::links::list(ctx, &who),
     }
 }

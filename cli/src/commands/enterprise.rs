@@ -1,6 +1,7 @@
 //! `assent enterprise rankings`: the public ranking of enterprises (by points
 //! paid to consumers, uses honoured, rating, or response to revocations),
-//! and the one-line standing shown wherever a consumer decides on a request.
+//! and the one-line standing shown wherever a consumer decides on a request;
+//! `assent enterprise match-link` (in `links.rs`).
 
 use anyhow::Result;
 use assent_contracts::ranking::RankBy;
@@ -15,6 +16,8 @@ use super::query::{array, num, text};
 pub enum EnterpriseCommand {
     /// Rank enterprises: points paid to consumers, uses honoured, rating, or fewest uses after a revocation
     Rankings(RankingsArgs),
+    /// Check your own record of a customer against the identity link they made for you (exit 1 on no match or no link)
+    MatchLink(super::links::MatchArgs),
 }
 
 fn parse_by(s: &str) -> Result<String, String> {
@@ -63,6 +66,7 @@ pub fn standing(reputation: &Value) -> String {
 
 pub fn run(ctx: &Ctx, cmd: EnterpriseCommand) -> Result<()> {
     match cmd {
+        EnterpriseCommand::MatchLink(a) => super::links::match_link(ctx, &a),
         EnterpriseCommand::Rankings(a) => {
             let mut route = format!(
                 "/v1/enterprises?by={}&offset={}&limit={}",

@@ -11,6 +11,7 @@ pub mod export;
 pub mod genesis;
 pub mod gov;
 pub mod keys;
+pub mod links;
 pub mod outcome;
 pub mod passphrase;
 pub mod policy;

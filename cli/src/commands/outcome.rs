@@ -272,6 +272,23 @@ fn phrase(
             ),
             None,
         ),
+        Payload::LinkIdentity(l) => (
+            format!(
+                "{who} linked their {} for {} (commitment {}; the identifier is not on the chain)",
+                l.kind.noun(),
+                names.label(&l.enterprise),
+                l.commitment
+            ),
+            None,
+        ),
+        Payload::UnlinkIdentity(u) => (
+            format!(
+                "{who} removed the link of their {} for {}; it matches nothing from this block on",
+                u.kind.noun(),
+                names.label(&u.enterprise)
+            ),
+            None,
+        ),
         Payload::Transfer(t) => (
             format!(
                 "{who} sent {} to {}",

@@ -49,8 +49,22 @@ pub struct SendArgs {
     pub wait: WaitArgs,
 }
 
+/// More to report once a tx is submitted or committed: a text paragraph
+/// after the outcome line, and the same under `key` in the JSON output.
+#[derive(Debug)]
+pub struct Extra {
+    pub text: String,
+    pub key: &'static str,
+    pub value: Value,
+}
+
 /// Checks, signs, submits and (unless --no-wait) waits for `payload`.
 pub fn send(ctx: &Ctx, payload: Payload, args: SendArgs) -> Result<()> {
+    send_with(ctx, payload, args, None)
+}
+
+/// [`send`], reporting `extra` with the outcome.
+pub fn send_with(ctx: &Ctx, payload: Payload, args: SendArgs, extra: Option<Extra>) -> Result<()> {
     check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
     let ks = ctx.keystore()?;
     // Fail on a missing key before the network or a passphrase prompt.
@@ -76,7 +90,7 @@ pub fn send(ctx: &Ctx, payload: Payload, args: SendArgs) -> Result<()> {
     } else {
         NonceFrom::Node
     };
-    submit_and_wait(ctx, &node, &signed, &names, &args.wait, from)
+    submit_and_wait_with(ctx, &node, &signed, &names, &args.wait, from, extra)
 }
 
 /// What to do about a stale nonce, for each way a tx is sent.
@@ -121,6 +135,18 @@ pub fn submit_and_wait(
     wait: &WaitArgs,
     nonce: NonceFrom,
 ) -> Result<()> {
+    submit_and_wait_with(ctx, node, signed, names, wait, nonce, None)
+}
+
+fn submit_and_wait_with(
+    ctx: &Ctx,
+    node: &Node,
+    signed: &SignedTx,
+    names: &Names,
+    wait: &WaitArgs,
+    nonce: NonceFrom,
+    extra: Option<Extra>,
+) -> Result<()> {
     let tx_id = signed.id().to_string();
     let hex = hex::encode(signed.encode());
     let accepted = match node.submit_hex(&hex) {
@@ -137,13 +163,26 @@ pub fn submit_and_wait(
         );
     }
     if wait.no_wait {
-        return ctx.emit(&tx_id, &json!({"tx_id": tx_id, "status": "submitted"}));
+        let mut v = json!({"tx_id": tx_id, "status": "submitted"});
+        let text = with_extra(tx_id.clone(), &mut v, extra);
+        return ctx.emit(&text, &v);
     }
     let deadline = Instant::now() + Duration::from_millis(wait.timeout);
     let (st, v) = node.wait(&tx_id, deadline, POLL_EVERY).map_err(|e| {
         anyhow!("tx {tx_id} was submitted, but following it failed: {e}; check it later with `assent tx status {tx_id}`")
     })?;
-    report(ctx, signed, names, &st, v, wait.timeout)
+    report(ctx, signed, names, &st, v, wait.timeout, extra)
+}
+
+/// `text` and `v` with `extra` added.
+fn with_extra(text: String, v: &mut Value, extra: Option<Extra>) -> String {
+    let Some(e) = extra else {
+        return text;
+    };
+    if let Value::Object(m) = v {
+        m.insert(e.key.into(), e.value);
+    }
+    format!("{text}\n{}", e.text)
 }
 
 /// Prints a final status in words (or JSON); a rejection or a timeout is an error.
@@ -154,6 +193,7 @@ fn report(
     st: &TxStatus,
     mut v: Value,
     timeout_ms: u64,
+    extra: Option<Extra>,
 ) -> Result<()> {
     let tx_id = signed.id().to_string();
     match st.status.as_str() {
@@ -180,7 +220,10 @@ fn report(
                     }
                     bail!("{why}")
                 }
-                None => ctx.emit(&text, &v),
+                None => {
+                    let text = with_extra(text, &mut v, extra);
+                    ctx.emit(&text, &v)
+                }
             }
         }
         "rejected" => {

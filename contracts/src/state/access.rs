@@ -6,6 +6,7 @@ use super::keys;
 use super::records::*;
 use super::store::{Overlay, StateRead, StoreError};
 use crate::codec;
+use crate::identity::IdentityKind;
 use crate::ids::{AccountId, Amount, ConsentId, PolicyId, ProposalId, RequestId};
 
 fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
@@ -38,6 +39,32 @@ pub trait StateExt: StateRead {
     }
     fn contact(&self, id: &AccountId) -> Result<Option<EnterpriseContact>, StoreError> {
         read(self, &keys::contact(id))
+    }
+    fn identity_link(
+        &self,
+        consumer: &AccountId,
+        enterprise: &AccountId,
+        kind: IdentityKind,
+    ) -> Result<Option<IdentityLink>, StoreError> {
+        read(self, &keys::identity_link(consumer, enterprise, kind))
+    }
+    /// Every identity link of a consumer, by enterprise key then kind.
+    fn identity_links_of(
+        &self,
+        consumer: &AccountId,
+    ) -> Result<Vec<(AccountId, IdentityKind, IdentityLink)>, StoreError> {
+        let mut out = Vec::new();
+        for (k, v) in self.scan_prefix(&keys::identity_links_prefix(consumer))? {
+            let corrupt = |why: String| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                why,
+            };
+            let (enterprise, kind) = keys::parse_identity_link(&k)
+                .ok_or_else(|| corrupt("not an identity link key".into()))?;
+            let link = codec::decode_stored(&v).map_err(|e| corrupt(e.to_string()))?;
+            out.push((enterprise, kind, link));
+        }
+        Ok(out)
     }
     fn reputation(&self, id: &AccountId) -> Result<Reputation, StoreError> {
         Ok(read(self, &keys::reputation(id))?.unwrap_or_default())
@@ -125,6 +152,23 @@ impl Overlay<'_> {
     }
     pub fn put_contact(&mut self, id: &AccountId, c: &EnterpriseContact) {
         self.put(keys::contact(id), c);
+    }
+    pub fn put_identity_link(
+        &mut self,
+        consumer: &AccountId,
+        enterprise: &AccountId,
+        kind: IdentityKind,
+        link: &IdentityLink,
+    ) {
+        self.put(keys::identity_link(consumer, enterprise, kind), link);
+    }
+    pub fn delete_identity_link(
+        &mut self,
+        consumer: &AccountId,
+        enterprise: &AccountId,
+        kind: IdentityKind,
+    ) {
+        self.delete(keys::identity_link(consumer, enterprise, kind));
     }
     pub fn put_reputation(&mut self, id: &AccountId, r: &Reputation) {
         self.put(keys::reputation(id), r);

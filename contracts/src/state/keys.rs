@@ -4,6 +4,7 @@
 //! parts, so no table's keys are a prefix of another table's and prefix scans
 //! are exact.
 
+use crate::identity::IdentityKind;
 use crate::ids::{AccountId, ConsentId, PolicyId, ProposalId, RequestId};
 
 fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
@@ -36,6 +37,25 @@ pub fn enterprise(id: &AccountId) -> Vec<u8> {
 pub const ENTERPRISES_PREFIX: &[u8] = b"entp/";
 pub fn contact(id: &AccountId) -> Vec<u8> {
     key(b"ctct/", &[id.as_bytes()])
+}
+/// An identity link: (consumer, enterprise, kind) → its commitment.
+pub fn identity_link(consumer: &AccountId, enterprise: &AccountId, kind: IdentityKind) -> Vec<u8> {
+    key(
+        b"idln/",
+        &[consumer.as_bytes(), enterprise.as_bytes(), &[kind.code()]],
+    )
+}
+pub fn identity_links_prefix(consumer: &AccountId) -> Vec<u8> {
+    key(b"idln/", &[consumer.as_bytes()])
+}
+/// The enterprise and kind of an `idln/` key.
+pub fn parse_identity_link(key: &[u8]) -> Option<(AccountId, IdentityKind)> {
+    let rest = key.strip_prefix(b"idln/".as_slice())?;
+    if rest.len() != 65 {
+        return None;
+    }
+    let enterprise: [u8; 32] = rest[32..64].try_into().ok()?;
+    Some((AccountId(enterprise), IdentityKind::from_code(rest[64])?))
 }
 pub fn reputation(id: &AccountId) -> Vec<u8> {
     key(b"repu/", &[id.as_bytes()])

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AccountId, Amount, BasisPoints, ConsentId, Height, PolicyId, ProposalId, RequestId, Timestamp,
+    AccountId, Amount, BasisPoints, ConsentId, Height, LinkCommitment, PolicyId, ProposalId,
+    RequestId, Timestamp,
 };
 use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tx::GovAction;
@@ -62,6 +63,15 @@ pub struct EnterpriseContact {
     pub notice_language: String,
     /// Height of the block that set it.
     pub set_at: Height,
+}
+
+/// An identity link of a consumer for one enterprise and kind (`LinkIdentity`).
+/// The identifier is not here: only its salted commitment (`crate::identity`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLink {
+    pub commitment: LinkCommitment,
+    /// Height of the block that made it.
+    pub linked_at: Height,
 }
 
 /// An enterprise's reputation and track record.

@@ -45,6 +45,8 @@ pub fn check_stateless(p: &Payload) -> Result<(), TxError> {
         Payload::Propose(h) => h.check_stateless(),
         Payload::Vote(h) => h.check_stateless(),
         Payload::SetContact(h) => h.check_stateless(),
+        Payload::LinkIdentity(h) => h.check_stateless(),
+        Payload::UnlinkIdentity(h) => h.check_stateless(),
     }
 }
 
@@ -71,6 +73,8 @@ fn dispatch(
         Payload::Propose(h) => run(h, cx, out),
         Payload::Vote(h) => run(h, cx, out),
         Payload::SetContact(h) => run(h, cx, out),
+        Payload::LinkIdentity(h) => run(h, cx, out),
+        Payload::UnlinkIdentity(h) => run(h, cx, out),
     }
 }
 

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClearPolicy, GrantConsent, Mint, PauseConsent, PostRequest, Propose, Rate, RecordUse,
-    RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy, SetTags,
-    Transfer, Vote,
+    ClearPolicy, GrantConsent, LinkIdentity, Mint, PauseConsent, PostRequest, Propose, Rate,
+    RecordUse, RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy,
+    SetTags, Transfer, UnlinkIdentity, Vote,
 };
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
@@ -32,6 +32,8 @@ pub enum Payload {
     Propose(Propose),
     Vote(Vote),
     SetContact(SetContact),
+    LinkIdentity(LinkIdentity),
+    UnlinkIdentity(UnlinkIdentity),
 }
 
 impl Payload {
@@ -55,6 +57,8 @@ impl Payload {
             Payload::Propose(_) => "Propose",
             Payload::Vote(_) => "Vote",
             Payload::SetContact(_) => "SetContact",
+            Payload::LinkIdentity(_) => "LinkIdentity",
+            Payload::UnlinkIdentity(_) => "UnlinkIdentity",
         }
     }
 }

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use assent_contracts::crypto::Keypair;
+use assent_contracts::identity::{self, IdentityKind};
 use assent_contracts::state::PolicyTarget;
+use assent_contracts::state::StateExt;
 use assent_contracts::terms::{Category, Level, Purpose, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -89,6 +91,18 @@ pub enum Op {
         e: usize,
         suspend: bool,
     },
+    /// `e == N_ENTS` names a key that is no enterprise.
+    Link {
+        c: usize,
+        e: usize,
+        kind: usize,
+        salt: u8,
+    },
+    Unlink {
+        c: usize,
+        e: usize,
+        kind: usize,
+    },
     Replay {
         k: usize,
     },
@@ -120,6 +134,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..10, 0usize..10, 0u64..60).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
         1 => (any::<bool>(), 0usize..10, 0u64..100).prop_map(|(authority, to, amount)| Op::Mint { authority, to, amount }),
         1 => (e.clone(), any::<bool>()).prop_map(|(e, suspend)| Op::Suspend { e, suspend }),
+        2 => (c.clone(), 0..=N_ENTS, 0usize..4, any::<u8>()).prop_map(|(c, e, kind, salt)| Op::Link { c, e, kind, salt }),
+        1 => (c.clone(), 0..=N_ENTS, 0usize..4).prop_map(|(c, e, kind)| Op::Unlink { c, e, kind }),
         1 => any::<usize>().prop_map(|k| Op::Replay { k }),
         1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
         1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
@@ -172,6 +188,8 @@ pub struct Model {
     pub suspended: BTreeSet<AccountId>,
     pub sectors: BTreeMap<AccountId, Sector>,
     pub operators: Vec<AccountId>,
+    /// (consumer, enterprise, kind) → commitment.
+    pub links: BTreeMap<(AccountId, AccountId, IdentityKind), LinkCommitment>,
 }
 
 pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
@@ -285,5 +303,97 @@ pub fn world() -> World {
         consumers,
         ents,
         everyone,
+    }
+}
+
+/// A sample identifier of each kind, as a consumer would type it.
+const IDS: [&str; 4] = [
+    " ACME-0042 ",
+    "+44 20 7946 0000",
+    "Alice@Example.com",
+    "wx8f2a0c1d|oAbC",
+];
+
+/// The sender and payload of a Link or Unlink op.
+pub fn link_tx<'w>(w: &'w World, op: &Op) -> (&'w Keypair, Payload) {
+    let ent = |e: usize| w.ents.get(e).map_or(key(30).account(), |k| k.account());
+    match *op {
+        Op::Link { c, e, kind, salt } => {
+            let consumer = &w.consumers[c];
+            let kind_ = IdentityKind::ALL[kind];
+            let commitment = identity::commit_identifier(
+                CHAIN,
+                &consumer.account(),
+                &ent(e),
+                kind_,
+                IDS[kind],
+                &LinkSalt(Hash32([salt; 32])),
+            )
+            .unwrap();
+            (
+                consumer,
+                Payload::LinkIdentity(LinkIdentity {
+                    enterprise: ent(e),
+                    kind: kind_,
+                    commitment,
+                }),
+            )
+        }
+        Op::Unlink { c, e, kind } => (
+            &w.consumers[c],
+            Payload::UnlinkIdentity(UnlinkIdentity {
+                enterprise: ent(e),
+                kind: IdentityKind::ALL[kind],
+            }),
+        ),
+        _ => panic!("not a link op: {op:?}"),
+    }
+}
+
+impl Model {
+    /// Predicts (and applies to the model) a LinkIdentity or UnlinkIdentity.
+    pub fn judge_link(&mut self, sender: AccountId, p: &Payload) -> Expect {
+        if !self.registered.contains(&sender) {
+            return Expect::Rejected(ErrorCode::NotConsumer);
+        }
+        match p {
+            Payload::LinkIdentity(l) => {
+                if !self.sectors.contains_key(&l.enterprise) {
+                    return Expect::Rejected(ErrorCode::UnknownEnterprise);
+                }
+                if self.suspended.contains(&l.enterprise) {
+                    return Expect::Rejected(ErrorCode::EnterpriseSuspended);
+                }
+                match self.links.entry((sender, l.enterprise, l.kind)) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        Expect::Rejected(ErrorCode::AlreadyLinked)
+                    }
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(l.commitment);
+                        Expect::Applied
+                    }
+                }
+            }
+            Payload::UnlinkIdentity(u) => {
+                match self.links.remove(&(sender, u.enterprise, u.kind)) {
+                    Some(_) => Expect::Applied,
+                    None => Expect::Rejected(ErrorCode::NotLinked),
+                }
+            }
+            other => panic!("not a link tx: {other:?}"),
+        }
+    }
+
+    /// The ledger holds exactly the model's links, and each still matches
+    /// the identifier it was made from.
+    pub fn check_links(&self, w: &World, store: &state::MemStore) -> Result<(), TestCaseError> {
+        let mut held = BTreeMap::new();
+        for c in &w.consumers {
+            for (e, kind, link) in store.identity_links_of(&c.account()).unwrap() {
+                held.insert((c.account(), e, kind), link.commitment);
+            }
+        }
+        prop_assert_eq!(&held, &self.links);
+        Ok(())
     }
 }

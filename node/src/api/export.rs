@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use assent_contracts::state::{Consent, Consumer, Policy, StateExt};
+use assent_contracts::identity::IdentityKind;
+use assent_contracts::state::{Consent, Consumer, IdentityLink, Policy, StateExt};
 use assent_contracts::tx::UseBasis;
 use assent_contracts::{
     AccountId, Amount, Block, ConsentId, Event, Hash32, Height, Payload, Timestamp, TxId,
@@ -29,6 +30,7 @@ use super::export_files::{
     self, AsOf, Change, ChangeKind, ConsentEntry, Export, Files, PolicyChange, Registration,
     RewardEntry, UseEntry,
 };
+use super::links::IdentityLinkEntry;
 use super::routes::{ApiState, Client};
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::query::receipts;
@@ -62,6 +64,7 @@ struct Snapshot {
     consents: Vec<Consent>,
     ratings: BTreeMap<ConsentId, u8>,
     policies: Vec<Policy>,
+    links: Vec<(AccountId, IdentityKind, IdentityLink)>,
 }
 
 fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
@@ -166,6 +169,7 @@ fn snapshot(store: &Store, id: &AccountId) -> Result<Snapshot, ApiError> {
         consents,
         ratings,
         policies,
+        links: state.identity_links_of(id)?,
     })
 }
 
@@ -313,6 +317,16 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
         ));
     }
     rewards.sort_by_key(|(k, _)| *k);
+    let mut identity_links = Vec::new();
+    for (enterprise, kind, l) in &snap.links {
+        identity_links.push(IdentityLinkEntry {
+            enterprise: *enterprise,
+            enterprise_name: names.of(enterprise)?,
+            kind: *kind,
+            commitment: l.commitment,
+            linked_at: l.linked_at.0,
+        });
+    }
     Ok(Export {
         account: id,
         as_of,
@@ -324,6 +338,7 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
         rewards: rewards.into_iter().map(|(_, r)| r).collect(),
         policies: snap.policies.into_iter().map(PolicyView::from).collect(),
         policy_changes,
+        identity_links,
         receipts: receipt_files,
     })
 }

@@ -16,6 +16,7 @@ use assent_contracts::{AccountId, Amount};
 
 use super::error::ApiError;
 use super::export::{too_large, MAX_EXPORT_BYTES, MAX_EXPORT_RECORDS};
+use super::links::IdentityLinkEntry;
 use super::views::{ConsentView, DpvStatus, PolicyView};
 
 /// The chain and height the export is as of.
@@ -155,6 +156,7 @@ pub(crate) struct Export {
     pub rewards: Vec<RewardEntry>,
     pub policies: Vec<PolicyView>,
     pub policy_changes: Vec<PolicyChange>,
+    pub identity_links: Vec<IdentityLinkEntry>,
     /// (archive path, receipt JSON), in archive order.
     pub receipts: Files,
 }
@@ -303,6 +305,7 @@ pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
         "balance": e.balance,
         "earned": e.consumer.earned,
         "uses_settled": e.consumer.uses_settled,
+        "identity_links": e.identity_links,
         "counts": {
             "consents": e.consents.len(),
             "consent_changes": changes,
@@ -313,6 +316,7 @@ pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
             "rewards_total": received,
             "earned_from_uses": earned_from_uses,
             "policies": e.policies.len(),
+            "identity_links": e.identity_links.len(),
             "receipts": e.receipts.len(),
         },
     });
@@ -496,8 +500,11 @@ matching JSON file, with the same values.
 - `consumer.json` — your account: `registered_at` (height) and
   `registration` (its tx), `tags` (your self-declared interests), `balance`
   (points you hold at height {height}), `earned` and `uses_settled` (all-time
-  totals from uses of your data, as the ledger counts them), `as_of` (the
-  chain and height above) and `counts` of everything in this archive.
+  totals from uses of your data, as the ledger counts them),
+  `identity_links` (each identifier you linked for an enterprise: `kind`,
+  `enterprise`, `commitment`, `linked_at` — the ledger holds only the
+  salted commitment, never the identifier), `as_of` (the chain and height
+  above) and `counts` of everything in this archive.
 - `consents.json` — every consent you ever granted: the ledger record
   (`id`, `enterprise`, `categories` and `purposes` as DPV terms, `level`,
   `price_per_use`, `max_uses`, `used`, `expires_at`, `request`,

@@ -116,6 +116,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/consumers/{id}/uses"),
     ("GET", "/v1/consumers/{id}/earnings"),
     ("GET", "/v1/consumers/{id}/export"),
+    ("GET", "/v1/consumers/{id}/links"),
+    ("GET", "/v1/consumers/{id}/links/{enterprise}/{kind}"),
     ("GET", "/v1/enterprises"),
     ("GET", "/v1/enterprises/{id}"),
     ("GET", "/v1/requests"),
@@ -165,6 +167,11 @@ fn build(state: ApiState) -> Router {
         .route(
             "/v1/consumers/{id}/export",
             get(export::export),
+        )
+        .route("/v1/consumers/{id}/links", get(super::links::links))
+        .route(
+            "/v1/consumers/{id}/links/{enterprise}/{kind}",
+            get(super::links::link),
         )
         .route("/v1/enterprises", get(super::rankings::ranking))
         .route("/v1/enterprises/{id}", get(queries::enterprise))

@@ -82,7 +82,8 @@ pub struct HistoryRecord {
 
 /// The accounts whose history (`h/` index) records `e`: the consumer of a
 /// registration, tag, consent, policy or rating event, and both sides of
-/// points moved by Transfer or Mint. Uses have their own index (`u/`).
+/// points moved by Transfer or Mint, both sides of an identity link or
+/// unlink. Uses have their own index (`u/`).
 pub fn history_accounts(e: &Event) -> Vec<AccountId> {
     match e {
         Event::ConsumerRegistered { consumer }
@@ -97,6 +98,18 @@ pub fn history_accounts(e: &Event) -> Vec<AccountId> {
         Event::Transferred { from, to, .. } if from == to => vec![*from],
         Event::Transferred { from, to, .. } => vec![*from, *to],
         Event::Minted { to, .. } => vec![*to],
+        // Both sides: the enterprise learns from its history that a link it
+        // matched was removed (the event carries no identifier).
+        Event::IdentityLinked {
+            consumer,
+            enterprise,
+            ..
+        }
+        | Event::IdentityUnlinked {
+            consumer,
+            enterprise,
+            ..
+        } => vec![*consumer, *enterprise],
         _ => Vec::new(),
     }
 }

@@ -87,6 +87,10 @@ pub enum Kind {
     Rate(With<kinds::Rate>),
     /// SetContact (enterprise): publish your contact details as a data controller
     SetContact(With<kinds::Contact>),
+    /// LinkIdentity (consumer): bind an identifier for one enterprise by its salted commitment (`assent consumer link` computes it)
+    LinkIdentity(With<kinds::Link>),
+    /// UnlinkIdentity (consumer): remove an identity link from the next block on
+    UnlinkIdentity(With<kinds::LinkRef>),
     /// Transfer (any account): move points
     Transfer(With<kinds::AmountTo>),
     /// Mint (mint authority): issue points
@@ -117,6 +121,8 @@ impl Kind {
             Kind::RecordUse(w) => (w.args.payload(ks)?, w.sign),
             Kind::Rate(w) => (w.args.payload(ks)?, w.sign),
             Kind::SetContact(w) => (w.args.payload(), w.sign),
+            Kind::LinkIdentity(w) => (w.args.payload(ks)?, w.sign),
+            Kind::UnlinkIdentity(w) => (w.args.unlink(ks)?, w.sign),
             Kind::Transfer(w) => (w.args.transfer(ks)?, w.sign),
             Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
             Kind::Propose { action } => action.into_parts(ks)?,

@@ -9,11 +9,13 @@ use assent_cli::accounts::AccountRef;
 use assent_cli::duration::parse_ms;
 use assent_cli::keystore::Keystore;
 use assent_cli::usefile::{self, UseFileFormat};
+use assent_contracts::identity::IdentityKind;
 use assent_contracts::state::PolicyTarget;
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
 use assent_contracts::tx;
 use assent_contracts::{
-    AccountId, Amount, ConsentId, Hash32, Payload, PolicyId, ProposalId, RequestId, Timestamp,
+    AccountId, Amount, ConsentId, Hash32, LinkCommitment, Payload, PolicyId, ProposalId, RequestId,
+    Timestamp,
 };
 use clap::{ArgGroup, Args};
 
@@ -343,6 +345,47 @@ impl Contact {
             notice_url: self.notice_url,
             notice_language: self.notice_language,
         })
+    }
+}
+
+/// An identity link's enterprise and kind (link-identity, unlink-identity).
+#[derive(Debug, Args)]
+pub struct LinkRef {
+    /// Enterprise the link is for: its account (assent1...) or a key name
+    #[arg(long, value_name = "ACCOUNT")]
+    pub enterprise: AccountRef,
+    /// Kind of identifier: member_card, phone, email or openid
+    #[arg(long, value_name = "KIND")]
+    pub kind: IdentityKind,
+}
+
+impl LinkRef {
+    pub fn unlink(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::UnlinkIdentity(tx::UnlinkIdentity {
+            enterprise: resolve(&self.enterprise, "--enterprise", ks)?,
+            kind: self.kind,
+        }))
+    }
+}
+
+/// LinkIdentity from a commitment computed elsewhere (`tx build`; `assent
+/// consumer link` computes it, draws the salt and writes the link token).
+#[derive(Debug, Args)]
+pub struct Link {
+    #[command(flatten)]
+    pub link: LinkRef,
+    /// The commitment (64 hex) to the normalised identifier and its salt
+    #[arg(long, value_name = "HEX")]
+    pub commitment: LinkCommitment,
+}
+
+impl Link {
+    pub fn payload(self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::LinkIdentity(tx::LinkIdentity {
+            enterprise: resolve(&self.link.enterprise, "--enterprise", ks)?,
+            kind: self.link.kind,
+            commitment: self.commitment,
+        }))
     }
 }
 
