@@ -7,9 +7,8 @@
 mod api_support;
 
 use api_support::*;
-use assent_contracts::commit::CertError;
-use assent_contracts::consent_proof::{ConsentProof, ConsentProofError};
-use assent_contracts::receipt::{Receipt, ReceiptError, Trust};
+use assent_contracts::consent_proof::ConsentProof;
+use assent_contracts::receipt::{Receipt, Trust};
 use assent_contracts::tx::{PauseConsent, ResumeConsent, RevokeConsent};
 use assent_contracts::{ConsentId, Event, Payload, TxOutcome};
 use axum::http::StatusCode;
