@@ -39,8 +39,14 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         .and_then(Value::as_u64)
         .map(|t| format!(", {}", time_words(t)))
         .unwrap_or_default();
+    let role = match v.get("validating").and_then(Value::as_bool) {
+        Some(true) => "validator (signs blocks)",
+        Some(false) => "follows the chain from its peers, signs nothing (a full node, or a validator not admitted)",
+        None => "-",
+    };
     let out = format!(
         "node:        {} ({})\n\
+         role:        {role}\n\
          chain:       {} (genesis {})\n\
          height:      {} (block {}{time})\n\
          state root:  {}\n\
