@@ -180,14 +180,28 @@ fn devnet_up_without_assentd_says_how_to_build_it() {
     let assent = bin.join("assent");
     std::fs::copy(env!("CARGO_BIN_EXE_assent"), &assent).unwrap();
     let dir = home.file("net");
-    let out = std::process::Command::new(&assent)
-        .args(["devnet", "up", "--home", dir.to_str().unwrap()])
-        .env("PATH", home.file("empty-path"))
-        .env("ASSENT_KDF", "fast")
-        .env_remove("ASSENT_ASSENTD")
-        .env_remove("ASSENT_HOME")
-        .output()
-        .unwrap();
+    let run = || {
+        std::process::Command::new(&assent)
+            .args(["devnet", "up", "--home", dir.to_str().unwrap()])
+            .env("PATH", home.file("empty-path"))
+            .env("ASSENT_KDF", "fast")
+            .env_remove("ASSENT_ASSENTD")
+            .env_remove("ASSENT_HOME")
+            .output()
+    };
+    // A freshly written executable is briefly "busy" while a process that
+    // another test thread forks holds its descriptor until it execs: a
+    // transient error of the copy, retried a bounded number of times.
+    let mut tries = 0;
+    let out = loop {
+        match run() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     let line = common::expect_clean_failure(out, &["devnet", "up"]);
     assert!(
         line.contains("cannot find `assentd`") && line.contains("cargo build --release"),
