@@ -8,16 +8,28 @@
 //! status proof it serves verifies offline with the CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use assent_tests::history::Driver;
 use assent_tests::liar::Liar;
 use assent_tests::{wait_until, Net};
 
-fn append(path: &std::path::Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+/// Sets `[state_sync] key = value` in node `i`'s config.toml.
+fn set_state_sync(net: &Net, i: usize, key: &str, value: toml::Value) {
+    let path = net.nodes[i].home.join("config.toml");
+    let mut cfg = net.config(i);
+    let table = cfg
+        .as_table_mut()
+        .unwrap()
+        .entry("state_sync")
+        .or_insert_with(|| toml::Value::Table(Default::default()));
+    table.as_table_mut().unwrap().insert(key.into(), value);
+    std::fs::write(path, toml::to_string(&cfg).unwrap()).unwrap();
+}
+
+/// API URLs as a TOML list.
+fn urls(list: impl IntoIterator<Item = String>) -> toml::Value {
+    toml::Value::Array(list.into_iter().map(toml::Value::String).collect())
 }
 
 /// The log without terminal colour codes.
@@ -42,18 +54,12 @@ fn strip_ansi(text: &str) -> String {
 fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
     let mut net = Net::new(5);
     for i in 0..4 {
-        append(
-            &net.nodes[i].home.join("config.toml"),
-            "\n[state_sync]\nsnapshot_interval = 40\n",
-        );
+        set_state_sync(&net, i, "snapshot_interval", 40.into());
     }
     let liar = Liar::start(&net.nodes[0].api);
-    let mut peers = vec![format!("{:?}", liar.url)];
-    peers.extend((0..4).map(|i| format!("{:?}", net.nodes[i].api)));
-    append(
-        &net.nodes[4].home.join("config.toml"),
-        &format!("\n[state_sync]\npeers = [{}]\n", peers.join(", ")),
-    );
+    let mut peers = vec![liar.url.clone()];
+    peers.extend((0..4).map(|i| net.nodes[i].api.clone()));
+    set_state_sync(&net, 4, "peers", urls(peers));
     // Four of five equal validators hold more than 2/3 of the power.
     for i in 0..4 {
         net.start(i);
@@ -170,15 +176,13 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
 fn with_no_snapshot_offered_a_fresh_node_follows_the_chain_from_the_genesis() {
     let mut net = Net::new(4);
     for i in 0..3 {
-        append(
-            &net.nodes[i].home.join("config.toml"),
-            "\n[state_sync]\nsnapshot_interval = 0\n",
-        );
+        set_state_sync(&net, i, "snapshot_interval", 0.into());
     }
-    let peers: Vec<String> = (0..3).map(|i| format!("{:?}", net.nodes[i].api)).collect();
-    append(
-        &net.nodes[3].home.join("config.toml"),
-        &format!("\n[state_sync]\npeers = [{}]\n", peers.join(", ")),
+    set_state_sync(
+        &net,
+        3,
+        "peers",
+        urls((0..3).map(|i| net.nodes[i].api.clone())),
     );
     for i in 0..3 {
         net.start(i);
