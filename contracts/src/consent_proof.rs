@@ -132,10 +132,24 @@ impl ConsentProof {
         if first.tx_id.0 != consent.0 {
             return Err(not_grant(format!("it creates consent {}", first.tx_id)));
         }
-        if let Outcome::Rejected { code, .. } = &first.outcome {
-            return Err(not_grant(format!("the grant was rejected ({code})")));
-        }
-        let consumer = first.tx.body.sender;
+        // The consumer as the ledger recorded it: the account the signing
+        // key acted for (a key rotated in signs for an older account id).
+        let consumer = match &first.outcome {
+            Outcome::Rejected { code, .. } => {
+                return Err(not_grant(format!("the grant was rejected ({code})")))
+            }
+            Outcome::Applied(events) => events
+                .iter()
+                .find_map(|e| match e {
+                    Event::ConsentGranted {
+                        consent: c,
+                        consumer,
+                        ..
+                    } if *c == consent => Some(*consumer),
+                    _ => None,
+                })
+                .ok_or_else(|| not_grant("it has no ConsentGranted event for it".into()))?,
+        };
         let mut steps = vec![Step {
             change: Change::Granted,
             proven: first,

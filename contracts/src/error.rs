@@ -115,6 +115,20 @@ error_codes! {
     AlreadyLinked = 100, "already_linked";
     /// The consumer has no link of this kind for this enterprise.
     NotLinked = 101, "not_linked";
+    /// The tx is signed by a key that was rotated away from its account.
+    KeyRotated = 120, "key_rotated";
+    /// The new key already signs for, or is, an account.
+    KeyInUse = 121, "key_in_use";
+    /// The sender is not a guardian of the account.
+    NotAGuardian = 122, "not_a_guardian";
+    /// A recovery to another key is under way.
+    RecoveryPending = 123, "recovery_pending";
+    /// No recovery of the account is under way.
+    NoRecovery = 124, "no_recovery";
+    /// The recovery's delay has not passed, or too few guardians support it.
+    RecoveryNotDue = 125, "recovery_not_due";
+    /// This guardian already supports the recovery.
+    AlreadySupported = 126, "already_supported";
 }
 
 impl fmt::Display for ErrorCode {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 use crate::identity::IdentityKind;
 use crate::ids::{
-    AccountId, Amount, ConsentId, LinkCommitment, PolicyId, ProposalId, RequestId, UseId,
+    AccountId, Amount, ConsentId, LinkCommitment, PolicyId, ProposalId, RequestId, Timestamp, UseId,
 };
 use crate::terms::{Category, Purpose, Tag};
 use crate::tx::UseBasis;
@@ -142,5 +142,44 @@ pub enum Event {
         consumer: AccountId,
         enterprise: AccountId,
         kind: IdentityKind,
+    },
+    /// The account's key signed a move to a new key; the old one is retired.
+    KeyRotated {
+        account: AccountId,
+        old_key: AccountId,
+        new_key: AccountId,
+    },
+    /// The account named its guardians (none: social recovery is off).
+    GuardiansSet {
+        account: AccountId,
+        guardians: Vec<AccountId>,
+        threshold: u8,
+        delay_ms: u64,
+    },
+    /// A guardian supports moving the account to `new_key`.
+    RecoverySupported {
+        account: AccountId,
+        guardian: AccountId,
+        new_key: AccountId,
+        supporters: u8,
+        threshold: u8,
+    },
+    /// Enough guardians support it: the new key may claim the account from
+    /// `effective_at` (block time) unless the current key cancels first.
+    RecoveryArmed {
+        account: AccountId,
+        new_key: AccountId,
+        effective_at: Timestamp,
+    },
+    /// The account's key cancelled a recovery.
+    RecoveryCancelled {
+        account: AccountId,
+        new_key: AccountId,
+    },
+    /// The recovery took effect: `new_key` signs for the account.
+    KeyRecovered {
+        account: AccountId,
+        old_key: AccountId,
+        new_key: AccountId,
     },
 }

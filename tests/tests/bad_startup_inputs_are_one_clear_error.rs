@@ -77,12 +77,23 @@ fn bad_startup_inputs_are_one_clear_error() {
         .unwrap()
         .path();
     std::fs::copy(&foreign, &key_file).unwrap();
+    // With [state_sync] peers such a node would follow the chain until
+    // governance admits it; with none it has nowhere to go.
+    let mut no_peers: toml::Table = config.parse().unwrap();
+    no_peers.remove("state_sync");
+    std::fs::write(
+        home.join("config.toml"),
+        toml::to_string(&no_peers).unwrap(),
+    )
+    .unwrap();
     let (code, err) = start(&home, PASS);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("not a validator") || err.contains("validator key"),
         "{err}"
     );
+    assert!(err.contains("[state_sync] peers"), "{err}");
+    std::fs::write(home.join("config.toml"), &config).unwrap();
     std::fs::write(&key_file, &saved_key).unwrap();
 
     // The API port in use.

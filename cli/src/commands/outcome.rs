@@ -289,6 +289,53 @@ fn phrase(
             ),
             None,
         ),
+        Payload::RotateKey(r) => (
+            format!(
+                "{who} moved their account to key {}; the key that signed this is retired from this block on",
+                r.new_key
+            ),
+            None,
+        ),
+        Payload::SetGuardians(g) if g.guardians.is_empty() => (
+            format!("{who} removed their guardians: social recovery is off"),
+            None,
+        ),
+        Payload::SetGuardians(g) => (
+            format!(
+                "{who} named {} as guardians: {} of them can move the account to a new key, {} after they agree unless the account's key cancels",
+                and_list(&g.guardians.iter().map(|a| names.label(a)).collect::<Vec<_>>()),
+                g.threshold,
+                duration_words(g.delay_ms)
+            ),
+            None,
+        ),
+        Payload::SupportRecovery(r) => {
+            let armed = evs.iter().any(|e| e.kind == "recovery_armed");
+            (
+                format!(
+                    "{who} supports moving {} to key {}{}",
+                    names.label(&r.account),
+                    r.new_key,
+                    if armed {
+                        "; enough guardians agree: the new key can claim the account once the delay has passed"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            )
+        }
+        Payload::CancelRecovery(_) => (
+            format!("{who} cancelled the recovery of their account"),
+            None,
+        ),
+        Payload::ClaimRecovery(c) => (
+            format!(
+                "{who} took over account {}: it signs for it from this block on, its old key is retired",
+                names.label(&c.account)
+            ),
+            None,
+        ),
         Payload::Transfer(t) => (
             format!(
                 "{who} sent {} to {}",

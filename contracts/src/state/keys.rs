@@ -90,6 +90,23 @@ pub fn rating(consent: &ConsentId) -> Vec<u8> {
 pub fn proposal(id: &ProposalId) -> Vec<u8> {
     key(b"prop/", &[id.as_bytes()])
 }
+/// What a signing key is to the ledger once it has been rotated in or out
+/// (`KeyRole`); an untouched key has no record and signs for itself.
+pub fn key_role(signing_key: &AccountId) -> Vec<u8> {
+    key(b"keyr/", &[signing_key.as_bytes()])
+}
+/// The key that signs for an account whose original key was rotated away.
+pub fn account_key(account: &AccountId) -> Vec<u8> {
+    key(b"akey/", &[account.as_bytes()])
+}
+/// An account's guardians (social recovery).
+pub fn guardians(account: &AccountId) -> Vec<u8> {
+    key(b"grdn/", &[account.as_bytes()])
+}
+/// An account's recovery under way.
+pub fn recovery(account: &AccountId) -> Vec<u8> {
+    key(b"rcvy/", &[account.as_bytes()])
+}
 
 /// The trailing 32-byte id of an index key (`c2cn/`, `c2pl/`).
 pub fn trailing_id(key: &[u8]) -> Option<[u8; 32]> {

@@ -34,7 +34,11 @@ pub struct BlockContext {
 pub struct TxContext<'a> {
     pub block: &'a BlockContext,
     pub tx_id: TxId,
+    /// The account the tx acts for: the signing key's own account, or the
+    /// account a rotated-in key signs for (`state::KeyRole`).
     pub sender: AccountId,
+    /// The key that signed the tx (the envelope's `sender`).
+    pub signer: AccountId,
     pub params: &'a Params,
 }
 
@@ -272,4 +276,23 @@ pub(crate) fn has_other_role(
         return Ok(Some("the mint authority"));
     }
     Ok(None)
+}
+
+/// A key that may take over `account`: a real key, never used before (no
+/// record, nonce, balance or role), and not the account's own id.
+pub(crate) fn require_fresh_key(
+    state: &dyn StateRead,
+    account: &AccountId,
+    key: &AccountId,
+) -> ExecResult<()> {
+    use crate::state::ControlExt;
+    if key == account || !state.is_fresh_key(key)? {
+        return rejected(
+            ErrorCode::KeyInUse,
+            format!(
+                "key {key} has been used already (it is, or signs for, an account, or was retired); make a new key with `assent keys new NAME`"
+            ),
+        );
+    }
+    Ok(())
 }

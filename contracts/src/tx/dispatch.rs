@@ -9,7 +9,7 @@ use super::BlockContext;
 use crate::error::{ErrorCode, TxError};
 use crate::events::Event;
 use crate::ids::TxId;
-use crate::state::{Overlay, StateExt, StoreError};
+use crate::state::{ControlExt, KeyRole, Overlay, StateExt, StoreError};
 
 /// What became of a transaction in a block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +47,11 @@ pub fn check_stateless(p: &Payload) -> Result<(), TxError> {
         Payload::SetContact(h) => h.check_stateless(),
         Payload::LinkIdentity(h) => h.check_stateless(),
         Payload::UnlinkIdentity(h) => h.check_stateless(),
+        Payload::RotateKey(h) => h.check_stateless(),
+        Payload::SetGuardians(h) => h.check_stateless(),
+        Payload::SupportRecovery(h) => h.check_stateless(),
+        Payload::CancelRecovery(h) => h.check_stateless(),
+        Payload::ClaimRecovery(h) => h.check_stateless(),
     }
 }
 
@@ -75,6 +80,11 @@ fn dispatch(
         Payload::SetContact(h) => run(h, cx, out),
         Payload::LinkIdentity(h) => run(h, cx, out),
         Payload::UnlinkIdentity(h) => run(h, cx, out),
+        Payload::RotateKey(h) => run(h, cx, out),
+        Payload::SetGuardians(h) => run(h, cx, out),
+        Payload::SupportRecovery(h) => run(h, cx, out),
+        Payload::CancelRecovery(h) => run(h, cx, out),
+        Payload::ClaimRecovery(h) => run(h, cx, out),
     }
 }
 
@@ -95,9 +105,25 @@ pub fn execute_tx(
             outcome: TxOutcome::Rejected(e),
         })
     };
-    let sender = tx.sender();
+    let signer = tx.sender();
     let body = &tx.tx().body;
-    let mut account = state.account(&sender)?;
+    // Which account the key signs for; a retired key signs for none, and
+    // its tx has no effect at all (not even on its nonce).
+    let sender = match state.key_role(&signer)? {
+        None => signer,
+        Some(KeyRole::Signs { account, .. }) => account,
+        Some(KeyRole::Retired { account, at }) => {
+            return reject(TxError::new(
+                ErrorCode::KeyRotated,
+                format!(
+                    "key {signer} was retired from account {account} at height {}; sign with the account's current key",
+                    at.0
+                ),
+            ));
+        }
+    };
+    // The nonce is the signing key's own: a key rotated in starts at 0.
+    let mut account = state.account(&signer)?;
     if body.nonce != account.nonce {
         let why = if body.nonce < account.nonce {
             "was already used (replay?)"
@@ -107,13 +133,13 @@ pub fn execute_tx(
         return reject(TxError::new(
             ErrorCode::BadNonce,
             format!(
-                "nonce {} {why}; {sender}'s next nonce is {}",
+                "nonce {} {why}; {signer}'s next nonce is {}",
                 body.nonce, account.nonce
             ),
         ));
     }
     account.nonce += 1;
-    state.put_account(&sender, &account);
+    state.put_account(&signer, &account);
 
     let params = state.params()?;
     if tx.bytes().len() > params.max_tx_bytes as usize {
@@ -130,6 +156,7 @@ pub fn execute_tx(
         block,
         tx_id,
         sender,
+        signer,
         params: &params,
     };
     let outcome = {

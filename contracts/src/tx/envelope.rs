@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClearPolicy, GrantConsent, LinkIdentity, Mint, PauseConsent, PostRequest, Propose, Rate,
-    RecordUse, RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy,
-    SetTags, Transfer, UnlinkIdentity, Vote,
+    CancelRecovery, ClaimRecovery, ClearPolicy, GrantConsent, LinkIdentity, Mint, PauseConsent,
+    PostRequest, Propose, Rate, RecordUse, RegisterConsumer, ResumeConsent, RevokeAll,
+    RevokeConsent, RotateKey, SetContact, SetGuardians, SetPolicy, SetTags, SupportRecovery,
+    Transfer, UnlinkIdentity, Vote,
 };
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
@@ -34,6 +35,11 @@ pub enum Payload {
     SetContact(SetContact),
     LinkIdentity(LinkIdentity),
     UnlinkIdentity(UnlinkIdentity),
+    RotateKey(RotateKey),
+    SetGuardians(SetGuardians),
+    SupportRecovery(SupportRecovery),
+    CancelRecovery(CancelRecovery),
+    ClaimRecovery(ClaimRecovery),
 }
 
 impl Payload {
@@ -59,6 +65,11 @@ impl Payload {
             Payload::SetContact(_) => "SetContact",
             Payload::LinkIdentity(_) => "LinkIdentity",
             Payload::UnlinkIdentity(_) => "UnlinkIdentity",
+            Payload::RotateKey(_) => "RotateKey",
+            Payload::SetGuardians(_) => "SetGuardians",
+            Payload::SupportRecovery(_) => "SupportRecovery",
+            Payload::CancelRecovery(_) => "CancelRecovery",
+            Payload::ClaimRecovery(_) => "ClaimRecovery",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Transactions: the envelope, one handler per kind, and dispatch.
 
+mod cancel_recovery;
+mod claim_recovery;
 mod clear_policy;
 mod context;
 mod dispatch;
@@ -17,13 +19,18 @@ mod register_consumer;
 mod resume_consent;
 mod revoke_all;
 mod revoke_consent;
+mod rotate_key;
 mod set_contact;
+mod set_guardians;
 mod set_policy;
 mod set_tags;
+mod support_recovery;
 mod transfer;
 mod unlink_identity;
 mod vote;
 
+pub use cancel_recovery::CancelRecovery;
+pub use claim_recovery::ClaimRecovery;
 pub use clear_policy::ClearPolicy;
 pub use context::{BlockContext, ExecError, TxContext, MAX_TAGS, MAX_TERMS, MAX_TEXT};
 pub use dispatch::{check_stateless, execute_tx, TxOutcome, TxResult};
@@ -41,9 +48,12 @@ pub use register_consumer::RegisterConsumer;
 pub use resume_consent::ResumeConsent;
 pub use revoke_all::RevokeAll;
 pub use revoke_consent::RevokeConsent;
+pub use rotate_key::RotateKey;
 pub use set_contact::SetContact;
+pub use set_guardians::{SetGuardians, MAX_GUARDIANS, MAX_RECOVERY_DELAY_MS};
 pub use set_policy::SetPolicy;
 pub use set_tags::SetTags;
+pub use support_recovery::SupportRecovery;
 pub use transfer::Transfer;
 pub use unlink_identity::UnlinkIdentity;
 pub use vote::Vote;
