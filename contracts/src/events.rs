@@ -143,4 +143,20 @@ pub enum Event {
         enterprise: AccountId,
         kind: IdentityKind,
     },
+    /// A consumer named who referred them (once; never changed).
+    ReferrerNamed {
+        consumer: AccountId,
+        referrer: AccountId,
+    },
+    /// The advocacy share of one settled use, paid to the referred
+    /// consumer's referrer out of the operators' share: the use's `paid` =
+    /// `to_consumer` + `to_operators` + this `amount`. Follows the use's
+    /// `UseSettled` in the RecordUse's events.
+    ReferralPaid {
+        use_id: UseId,
+        index: u32,
+        referrer: AccountId,
+        consumer: AccountId,
+        amount: Amount,
+    },
 }

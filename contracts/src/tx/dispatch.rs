@@ -47,6 +47,7 @@ pub fn check_stateless(p: &Payload) -> Result<(), TxError> {
         Payload::SetContact(h) => h.check_stateless(),
         Payload::LinkIdentity(h) => h.check_stateless(),
         Payload::UnlinkIdentity(h) => h.check_stateless(),
+        Payload::NameReferrer(h) => h.check_stateless(),
     }
 }
 
@@ -75,6 +76,7 @@ fn dispatch(
         Payload::SetContact(h) => run(h, cx, out),
         Payload::LinkIdentity(h) => run(h, cx, out),
         Payload::UnlinkIdentity(h) => run(h, cx, out),
+        Payload::NameReferrer(h) => run(h, cx, out),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClearPolicy, GrantConsent, LinkIdentity, Mint, PauseConsent, PostRequest, Propose, Rate,
+    ClearPolicy, GrantConsent, LinkIdentity, Mint, NameReferrer, PauseConsent, PostRequest, Propose, Rate,
     RecordUse, RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy,
     SetTags, Transfer, UnlinkIdentity, Vote,
 };
@@ -34,6 +34,7 @@ pub enum Payload {
     SetContact(SetContact),
     LinkIdentity(LinkIdentity),
     UnlinkIdentity(UnlinkIdentity),
+    NameReferrer(NameReferrer),
 }
 
 impl Payload {
@@ -59,6 +60,7 @@ impl Payload {
             Payload::SetContact(_) => "SetContact",
             Payload::LinkIdentity(_) => "LinkIdentity",
             Payload::UnlinkIdentity(_) => "UnlinkIdentity",
+            Payload::NameReferrer(_) => "NameReferrer",
         }
     }
 }
