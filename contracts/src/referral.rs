@@ -11,7 +11,7 @@
 //! supply is conserved and nobody but the enterprise pays.
 
 use crate::ids::{Amount, Timestamp};
-use crate::state::{ReferralTerms, Referral};
+use crate::state::{Referral, ReferralTerms};
 
 /// Most links of a referrer's own chain of referrers that a `NameReferrer`
 /// walks looking for the sender. A longer chain is refused like a cycle, so
@@ -38,8 +38,8 @@ pub fn check_terms(t: &ReferralTerms) -> Result<(), String> {
 
 /// Whether a referral still pays at block time `now` under `terms`.
 pub fn still_pays(terms: &ReferralTerms, referral: &Referral, now: Timestamp) -> bool {
-    let in_period = terms.period_ms == 0
-        || now.0 < referral.named_time.0.saturating_add(terms.period_ms);
+    let in_period =
+        terms.period_ms == 0 || now.0 < referral.named_time.0.saturating_add(terms.period_ms);
     let under_cap = terms.max_points.0 == 0 || referral.paid < terms.max_points;
     terms.share_bps.0 > 0 && in_period && under_cap
 }
@@ -89,18 +89,54 @@ mod tests {
         };
         let now = Timestamp(2_000);
         // 5 % of 100 = 5, operators' share 10.
-        assert_eq!(payout(Some(&t), &referral(0), Amount(100), Amount(10), now), Amount(5));
+        assert_eq!(
+            payout(Some(&t), &referral(0), Amount(100), Amount(10), now),
+            Amount(5)
+        );
         // Never more than the operators' share.
-        assert_eq!(payout(Some(&t), &referral(0), Amount(100), Amount(3), now), Amount(3));
+        assert_eq!(
+            payout(Some(&t), &referral(0), Amount(100), Amount(3), now),
+            Amount(3)
+        );
         // What the cap has left.
-        assert_eq!(payout(Some(&t), &referral(8), Amount(100), Amount(10), now), Amount(2));
-        assert_eq!(payout(Some(&t), &referral(10), Amount(100), Amount(10), now), Amount::ZERO);
+        assert_eq!(
+            payout(Some(&t), &referral(8), Amount(100), Amount(10), now),
+            Amount(2)
+        );
+        assert_eq!(
+            payout(Some(&t), &referral(10), Amount(100), Amount(10), now),
+            Amount::ZERO
+        );
         // The period ends 5 s after the referral, exclusive.
-        assert_eq!(payout(Some(&t), &referral(0), Amount(100), Amount(10), Timestamp(5_999)), Amount(5));
-        assert_eq!(payout(Some(&t), &referral(0), Amount(100), Amount(10), Timestamp(6_000)), Amount::ZERO);
+        assert_eq!(
+            payout(
+                Some(&t),
+                &referral(0),
+                Amount(100),
+                Amount(10),
+                Timestamp(5_999)
+            ),
+            Amount(5)
+        );
+        assert_eq!(
+            payout(
+                Some(&t),
+                &referral(0),
+                Amount(100),
+                Amount(10),
+                Timestamp(6_000)
+            ),
+            Amount::ZERO
+        );
         // No terms, no payout; rounds down.
-        assert_eq!(payout(None, &referral(0), Amount(100), Amount(10), now), Amount::ZERO);
-        assert_eq!(payout(Some(&t), &referral(0), Amount(39), Amount(3), now), Amount(1));
+        assert_eq!(
+            payout(None, &referral(0), Amount(100), Amount(10), now),
+            Amount::ZERO
+        );
+        assert_eq!(
+            payout(Some(&t), &referral(0), Amount(39), Amount(3), now),
+            Amount(1)
+        );
     }
 
     #[test]

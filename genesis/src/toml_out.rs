@@ -105,9 +105,21 @@ pub(crate) fn write(f: &GenesisFile) -> String {
             "\n[referral]  # the advocacy share: paid to a consumer's referrer out of the operators' share"
         );
         let keys = [
-            ("share_bps", r.share_bps, "  # of each of the referred consumer's settled uses"),
-            ("max_points", r.max_points, "  # at most this many points per referral (0 = no cap)"),
-            ("period_ms", r.period_ms, "  # for this long after the referral (0 = no limit)"),
+            (
+                "share_bps",
+                r.share_bps,
+                "  # of each of the referred consumer's settled uses",
+            ),
+            (
+                "max_points",
+                r.max_points,
+                "  # at most this many points per referral (0 = no cap)",
+            ),
+            (
+                "period_ms",
+                r.period_ms,
+                "  # for this long after the referral (0 = no limit)",
+            ),
         ];
         for (key, value, comment) in keys {
             if let Some(v) = value {

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClearPolicy, GrantConsent, LinkIdentity, Mint, NameReferrer, PauseConsent, PostRequest, Propose, Rate,
-    RecordUse, RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent, SetContact, SetPolicy,
-    SetTags, Transfer, UnlinkIdentity, Vote,
+    ClearPolicy, GrantConsent, LinkIdentity, Mint, NameReferrer, PauseConsent, PostRequest,
+    Propose, Rate, RecordUse, RegisterConsumer, ResumeConsent, RevokeAll, RevokeConsent,
+    SetContact, SetPolicy, SetTags, Transfer, UnlinkIdentity, Vote,
 };
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
