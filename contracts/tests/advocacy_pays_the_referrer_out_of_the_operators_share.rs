@@ -328,3 +328,31 @@ fn governance_can_change_the_share() {
     assert_eq!(split(&evs), (100, 90, 2));
     assert_eq!(referral_paid(&evs), Some(8));
 }
+
+#[test]
+fn a_use_receipt_shows_the_referrers_share() {
+    use assent_contracts::receipt::Subject;
+    let a = actors();
+    let mut chain = common::certs::CertChain::new(&a, 2..6, "advocacy");
+    chain.c = TestChain::with_referrals(&a, terms(500, 1_000, 0));
+    chain.run(&a.alice, register(), &[]);
+    chain.run(&a.bob, register(), &[]);
+    chain.run(&a.bob, name(&a.alice), &[]);
+    let at = chain.run(&a.bob, Payload::GrantConsent(grant(&a.acme, 100)), &[]);
+    let consent = granted(chain.outcome(at));
+    let at = chain.run(
+        &a.acme,
+        record(vec![a_use(&a.bob, UseBasis::Consent(consent), 1)]),
+        &[],
+    );
+    let proven = chain
+        .receipt(at, Subject::Use { index: 0 })
+        .verify(&chain.trust())
+        .unwrap();
+    assert!(proven.referral_event(0).is_some());
+    let text = proven.describe(&|id| (*id == a.alice.account()).then(|| "alice".to_string()));
+    assert!(
+        text.contains("paid 100 points, 90 to the consumer, 5 to the consumer's referrer alice ("),
+        "{text}"
+    );
+}
