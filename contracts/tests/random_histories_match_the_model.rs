@@ -497,22 +497,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 TxOutcome::Applied { events }
                     if matches!(txs[i].body.payload, Payload::RecordUse(_)) =>
                 {
-                    let mut uses = vec![];
-                    for e in events {
-                        match e {
-                            Event::UseSettled {
-                                paid, to_consumer, ..
-                            } => uses.push(Ok((paid.0, to_consumer.0, 0))),
-                            Event::UseRejected { code, .. } => uses.push(Err(*code)),
-                            // Follows its use's UseSettled.
-                            Event::ReferralPaid { amount, .. } => match uses.last_mut() {
-                                Some(Ok((_, _, r))) => *r = amount.0,
-                                _ => panic!("ReferralPaid after no settled use"),
-                            },
-                            other => panic!("unexpected event {other:?}"),
-                        }
-                    }
-                    Expect::Uses(uses)
+                    uses_outcome(events)
                 }
                 TxOutcome::Applied { .. } => Expect::Applied,
             };

@@ -191,6 +191,27 @@ pub enum Expect {
     Rejected(ErrorCode),
 }
 
+/// What an applied RecordUse's events say of each use: paid, to the
+/// consumer and to the referrer (`ReferralPaid` follows its `UseSettled`),
+/// or the code that refused it.
+pub fn uses_outcome(events: &[Event]) -> Expect {
+    let mut uses = vec![];
+    for e in events {
+        match e {
+            Event::UseSettled {
+                paid, to_consumer, ..
+            } => uses.push(Ok((paid.0, to_consumer.0, 0))),
+            Event::UseRejected { code, .. } => uses.push(Err(*code)),
+            Event::ReferralPaid { amount, .. } => match uses.last_mut() {
+                Some(Ok((_, _, r))) => *r = amount.0,
+                _ => panic!("ReferralPaid after no settled use"),
+            },
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    Expect::Uses(uses)
+}
+
 pub struct Model {
     pub registered: BTreeSet<AccountId>,
     pub consents: Vec<MConsent>,
