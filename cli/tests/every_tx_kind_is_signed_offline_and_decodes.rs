@@ -192,6 +192,10 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
             ],
             "UnlinkIdentity",
         ),
+        (
+            vec!["name-referrer", "--referrer", &enterprise],
+            "NameReferrer",
+        ),
     ];
     for (nonce, (args, kind)) in consumer_txs.iter().enumerate() {
         build_and_check(&home, args, kind, "consumer", &consumer, nonce as u64);
@@ -328,6 +332,19 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
             ],
             "Propose",
         ),
+        (
+            vec![
+                "propose",
+                "referral-terms",
+                "--share-bps",
+                "500",
+                "--max-points",
+                "1000",
+                "--period",
+                "180d",
+            ],
+            "Propose",
+        ),
         (vec!["propose", "json", "--action", &params_json], "Propose"),
         (vec!["vote", "--proposal", &id, "--yes"], "Vote"),
         (vec!["vote", "--proposal", &id, "--no"], "Vote"),
@@ -342,8 +359,8 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
         .chain(&operator_txs)
         .map(|(_, k)| *k)
         .collect();
-    // DESIGN.md's sixteen, LinkIdentity and UnlinkIdentity.
-    assert_eq!(kinds.len(), 18, "{kinds:?}");
+    // DESIGN.md's sixteen, LinkIdentity, UnlinkIdentity and NameReferrer.
+    assert_eq!(kinds.len(), 19, "{kinds:?}");
 }
 
 #[test]

@@ -80,6 +80,7 @@ impl Fixture {
                 .iter()
                 .map(|e| (e.account(), Amount(1 << 50)))
                 .collect(),
+            referral: None,
         };
         let (store, root) = init.to_mem_store().unwrap();
         let mut f = Fixture {

@@ -115,6 +115,15 @@ error_codes! {
     AlreadyLinked = 100, "already_linked";
     /// The consumer has no link of this kind for this enterprise.
     NotLinked = 101, "not_linked";
+    /// A consumer cannot name themself as their referrer.
+    SelfReferral = 110, "self_referral";
+    /// The consumer already named a referrer; it never changes.
+    AlreadyReferred = 111, "already_referred";
+    /// The named referrer is not a registered consumer.
+    UnknownReferrer = 112, "unknown_referrer";
+    /// The referrer's own chain of referrers leads back to the sender (or is
+    /// longer than the ledger walks).
+    ReferralCycle = 113, "referral_cycle";
     /// The tx is signed by a key that was rotated away from its account.
     KeyRotated = 120, "key_rotated";
     /// The new key already signs for, or is, an account.

@@ -143,6 +143,22 @@ pub enum Event {
         enterprise: AccountId,
         kind: IdentityKind,
     },
+    /// A consumer named who referred them (once; never changed).
+    ReferrerNamed {
+        consumer: AccountId,
+        referrer: AccountId,
+    },
+    /// The advocacy share of one settled use, paid to the referred
+    /// consumer's referrer out of the operators' share: the use's `paid` =
+    /// `to_consumer` + `to_operators` + this `amount`. Follows the use's
+    /// `UseSettled` in the RecordUse's events.
+    ReferralPaid {
+        use_id: UseId,
+        index: u32,
+        referrer: AccountId,
+        consumer: AccountId,
+        amount: Amount,
+    },
     /// The account's key signed a move to a new key; the old one is retired.
     KeyRotated {
         account: AccountId,

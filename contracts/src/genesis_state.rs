@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::block::next_state;
 use crate::ids::{AccountId, Amount, Hash32, Height};
 use crate::state::{
-    Account, Enterprise, MemStore, Operator, Overlay, Params, StateTree, Validator, Writes,
+    Account, Enterprise, MemStore, Operator, Overlay, Params, ReferralTerms, StateTree, Validator,
+    Writes,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,10 @@ pub struct InitialState {
     pub validators: Vec<Validator>,
     pub enterprises: Vec<(AccountId, Enterprise)>,
     pub balances: Vec<(AccountId, Amount)>,
+    /// The advocacy share's terms; `None` writes no record (no referral is
+    /// paid until governance sets them), which keeps the state root of a
+    /// genesis written before referrals existed.
+    pub referral: Option<ReferralTerms>,
 }
 
 /// Why an initial state cannot be built.
@@ -46,6 +51,9 @@ impl InitialState {
             &self.mint_authority,
         );
         o.put_params(&self.params);
+        if let Some(t) = &self.referral {
+            o.put_referral_terms(t);
+        }
         let mut ops = self.operators.clone();
         ops.sort();
         o.put_operators(&ops);

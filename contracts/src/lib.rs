@@ -35,6 +35,7 @@ pub mod ids;
 pub mod merkle;
 pub mod ranking;
 pub mod receipt;
+pub mod referral;
 pub mod snapshot;
 pub mod state;
 pub mod state_proof;

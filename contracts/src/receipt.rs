@@ -346,6 +346,16 @@ impl Proven {
         })
     }
 
+    /// The advocacy share paid for use `index` (decision 29), if any.
+    pub fn referral_event(&self, index: u32) -> Option<&Event> {
+        let Outcome::Applied(events) = &self.outcome else {
+            return None;
+        };
+        events
+            .iter()
+            .find(|e| matches!(e, Event::ReferralPaid { index: i, .. } if *i == index))
+    }
+
     /// One sentence saying what the receipt proves. `name` gives a display
     /// name for an account (e.g. from the genesis or a keystore) or `None`.
     pub fn describe(&self, name: &dyn Fn(&AccountId) -> Option<String>) -> String {
@@ -380,9 +390,19 @@ impl Proven {
                     to_consumer,
                     ..
                 }) => {
+                    let referral = match self.referral_event(*index) {
+                        Some(Event::ReferralPaid {
+                            referrer, amount, ..
+                        }) => format!(
+                            ", {} to the consumer's referrer {} out of the operators' share",
+                            amount.0,
+                            who(referrer)
+                        ),
+                        _ => String::new(),
+                    };
                     let _ = write!(
                         s,
-                        "{} used {}'s {category} data for {purpose} ({units} unit(s)), settled: paid {} points, {} to the consumer, at height {}",
+                        "{} used {}'s {category} data for {purpose} ({units} unit(s)), settled: paid {} points, {} to the consumer{referral}, at height {}",
                         who(enterprise),
                         who(consumer),
                         paid.0,

@@ -8,7 +8,7 @@
 mod common;
 
 use assent_contracts::identity::{self, IdentityKind};
-use assent_contracts::state::{Params, PolicyTarget, StateExt, Validator};
+use assent_contracts::state::{Params, PolicyTarget, ReferralTerms, StateExt, Validator};
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -105,6 +105,14 @@ fn samples() -> Vec<Payload> {
         Payload::UnlinkIdentity(UnlinkIdentity {
             enterprise: a.acme.account(),
             kind: IdentityKind::Openid,
+        }),
+        Payload::NameReferrer(NameReferrer {
+            referrer: a.bob.account(),
+        }),
+        Payload::Propose(Propose {
+            action: GovAction::SetReferralTerms {
+                terms: ReferralTerms::default(),
+            },
         }),
     ]
 }
@@ -239,20 +247,20 @@ fn encodings_ids_and_block_hash_match_the_pinned_values() {
         assert_eq!(want, got, "a pinned encoding changed");
     }
     assert_eq!(pinned.lines().count(), now.lines().count());
-    // Every tx kind (DESIGN.md's sixteen, SetContact, LinkIdentity and
-    // UnlinkIdentity) has a sample.
+    // Every tx kind (DESIGN.md's sixteen, SetContact, LinkIdentity,
+    // UnlinkIdentity and NameReferrer) has a sample.
     let kinds: std::collections::BTreeSet<&str> = now
         .lines()
         .skip(1)
         .filter_map(|l| l.split(' ').next())
         .filter(|k| k.chars().next().is_some_and(char::is_uppercase))
         .collect();
-    assert_eq!(kinds.len(), 19, "{kinds:?}");
+    assert_eq!(kinds.len(), 20, "{kinds:?}");
 }
 
 #[test]
 fn every_pinned_tx_decodes_back_to_the_same_bytes_and_verifies() {
-    for line in render().lines().skip(1).take(20) {
+    for line in render().lines().skip(1).take(22) {
         let parts: Vec<&str> = line.split(' ').collect();
         let bytes = hex::decode(parts[2]).unwrap();
         let tx = SignedTx::decode(&bytes, 1 << 20).unwrap();

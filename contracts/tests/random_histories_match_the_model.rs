@@ -5,8 +5,12 @@
 //! it, and for every recorded use whether it settles (and for how much) or why
 //! not. The ledger must agree exactly. After every block: balances equal the
 //! model's, supply changes only by Mint, points are conserved, no use has
-//! settled without a live covering consent or policy at its block, and the
-//! ledger holds exactly the model's identity links.
+//! settled without a live covering consent or policy at its block, the
+//! ledger holds exactly the model's identity links, and referrals (named,
+//! refused as self, repeated, unknown or cyclic, terms changed by
+//! governance) pay each referrer out of the operators' share while every
+//! consumer earns exactly what it would with no referrer — so no consumer
+//! ever pays.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -23,31 +27,14 @@ use proptest::prelude::*;
 
 #[path = "random_histories/model.rs"]
 mod model;
+#[path = "random_histories/referrals.rs"]
+mod referrals;
 use model::*;
 
 fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
     let w = world();
-    let mut chain = TestChain::new(&w.a);
-    let mut m = Model {
-        registered: BTreeSet::new(),
-        consents: vec![],
-        policies: vec![],
-        balances: [(w.ents[0].account(), FUNDS), (w.ents[1].account(), FUNDS)]
-            .into_iter()
-            .collect(),
-        pool: 0,
-        supply: 2 * FUNDS,
-        suspended: BTreeSet::new(),
-        sectors: [
-            (w.ents[0].account(), Sector::Retail),
-            (w.ents[1].account(), Sector::Finance),
-            (w.ents[2].account(), Sector::Retail),
-        ]
-        .into_iter()
-        .collect(),
-        operators: w.a.operators.iter().map(|k| k.account()).collect(),
-        links: Default::default(),
-    };
+    let mut chain = TestChain::with_referrals(&w.a, referrals::genesis_terms());
+    let mut m = Model::new(&w);
     let mut committed: Vec<SignedTx> = vec![];
 
     for ops in blocks {
@@ -91,6 +78,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                     continue;
                 }
                 Op::Link { .. } | Op::Unlink { .. } => link_tx(&w, &op),
+                Op::Refer { .. } => referrals::refer_tx(&w, &op),
                 Op::Register { c } => (
                     &w.consumers[*c],
                     Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
@@ -245,12 +233,18 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                         amount: Amount(*amount),
                     }),
                 ),
-                Op::Suspend { e, suspend } => {
-                    let account = w.ents[*e].account();
-                    let action = if *suspend {
-                        GovAction::SuspendEnterprise { account }
-                    } else {
-                        GovAction::ReinstateEnterprise { account }
+                Op::Suspend { .. } | Op::Terms { .. } => {
+                    let action = match op {
+                        Op::Suspend { e, suspend: true } => GovAction::SuspendEnterprise {
+                            account: w.ents[e].account(),
+                        },
+                        Op::Suspend { e, .. } => GovAction::ReinstateEnterprise {
+                            account: w.ents[e].account(),
+                        },
+                        Op::Terms { terms } => GovAction::SetReferralTerms {
+                            terms: referrals::terms_of(terms),
+                        },
+                        _ => unreachable!(),
                     };
                     let prop = chain.sign(&w.a.operators[0], Payload::Propose(Propose { action }));
                     let proposal = ProposalId(prop.id().0);
@@ -416,14 +410,12 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                         for u in &r.uses {
                             match m.judge_use(sender, u, block_time) {
                                 Ok((paid, idx)) => {
-                                    let ops = paid * 1_000 / 10_000;
-                                    m.sub(sender, paid);
-                                    m.add(u.consumer, paid - ops);
-                                    m.pool += ops;
+                                    let (to_consumer, to_referrer) =
+                                        m.settle_use(sender, u.consumer, paid, block_time);
                                     if let Some(i) = idx {
                                         m.consents[i].used += u.units as u64;
                                     }
-                                    outs.push(Ok(paid));
+                                    outs.push(Ok((paid, to_consumer, to_referrer)));
                                 }
                                 Err(code) => outs.push(Err(code)),
                             }
@@ -458,6 +450,21 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 (_, p @ (Payload::LinkIdentity(_) | Payload::UnlinkIdentity(_))) => {
                     m.judge_link(sender, p)
                 }
+                (_, p @ Payload::NameReferrer(_)) => m.judge_refer(sender, p, block_time),
+                (Op::Terms { terms }, Payload::Propose(_)) => {
+                    let (e, votes) = if m.judge_terms(*terms) {
+                        (Expect::Applied, Expect::Applied)
+                    } else {
+                        // Refused by its stateless check: no proposal exists.
+                        (
+                            Expect::Rejected(ErrorCode::InvalidField),
+                            Expect::Rejected(ErrorCode::UnknownProposal),
+                        )
+                    };
+                    expect[i + 1] = Some(votes.clone());
+                    expect[i + 2] = Some(votes);
+                    e
+                }
                 (Op::Suspend { e, suspend }, Payload::Propose(_)) => {
                     let account = w.ents[*e].account();
                     let valid = m.suspended.contains(&account) != *suspend;
@@ -490,16 +497,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 TxOutcome::Applied { events }
                     if matches!(txs[i].body.payload, Payload::RecordUse(_)) =>
                 {
-                    Expect::Uses(
-                        events
-                            .iter()
-                            .map(|e| match e {
-                                Event::UseSettled { paid, .. } => Ok(paid.0),
-                                Event::UseRejected { code, .. } => Err(*code),
-                                other => panic!("unexpected event {other:?}"),
-                            })
-                            .collect(),
-                    )
+                    uses_outcome(events)
                 }
                 TxOutcome::Applied { .. } => Expect::Applied,
             };
@@ -548,6 +546,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
             "points were created or destroyed"
         );
         m.check_links(&w, &chain.store)?;
+        m.check_referrals(&w, &chain.store)?;
         for mc in &m.consents {
             let c = chain
                 .store
@@ -593,7 +592,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_histories_match_the_reference_model(blocks in prop::collection::vec(prop::collection::vec(op(), 1..10), 1..8)) {
+    fn random_histories_match_the_reference_model(
+        referred in any::<bool>(),
+        mut blocks in prop::collection::vec(prop::collection::vec(op(), 1..10), 1..8),
+    ) {
+        // Half the histories start with every consumer registered and a
+        // chain of referrals (c2 → c1 → c0), so referred uses are common.
+        if referred {
+            blocks.insert(0, referrals::referred_start());
+        }
         check_history(blocks)?;
     }
 }

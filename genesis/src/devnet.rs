@@ -90,7 +90,8 @@ pub struct DevnetSpec {
 
 /// The genesis of a devnet, validated like any genesis file (so a bad spec,
 /// e.g. no validators or a reused key, gives the usual [`GenesisError`]).
-/// Parameters are `Params::default()`.
+/// Parameters are `Params::default()`, referral terms
+/// `ReferralTerms::default()`.
 pub fn devnet_genesis(spec: &DevnetSpec) -> Result<Genesis, GenesisError> {
     let mut operators: Vec<OperatorEntry> = Vec::new();
     for v in &spec.validators {
@@ -140,5 +141,6 @@ pub fn devnet_genesis(spec: &DevnetSpec) -> Result<Genesis, GenesisError> {
         validators,
         enterprises,
         balances,
+        referral: Some(Default::default()),
     })
 }

@@ -35,6 +35,28 @@ pub struct GenesisFile {
     pub enterprises: Vec<EnterpriseEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub balances: Vec<BalanceEntry>,
+    /// `[referral]`: the advocacy share's terms. Without it the chain pays no
+    /// referral until governance sets terms (and an existing genesis keeps
+    /// its hash and state root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<ReferralFile>,
+}
+
+/// `[referral]`: every key optional; omitted keys take
+/// `ReferralTerms::default()` values (500 bps, 1,000 points, 180 days).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralFile {
+    /// Referrer's share of each of the referred consumer's settled uses, in
+    /// basis points, paid out of the operators' share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_bps: Option<u64>,
+    /// Most points one referral earns; 0 = no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_points: Option<u64>,
+    /// How long after the referral its uses pay, in ms; 0 = no time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_ms: Option<u64>,
 }
 
 /// `[params]`: every key optional.

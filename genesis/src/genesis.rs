@@ -5,13 +5,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use assent_contracts::codec;
-use assent_contracts::state::{Enterprise, EnterpriseStatus, Operator, Params, Validator};
+use assent_contracts::state::{
+    Enterprise, EnterpriseStatus, Operator, Params, ReferralTerms, Validator,
+};
 use assent_contracts::terms::Sector;
 use assent_contracts::{AccountId, Amount, Hash32, Height, InitialState, Timestamp};
 
 use crate::error::GenesisError;
 use crate::file::{
-    BalanceEntry, EnterpriseEntry, GenesisFile, OperatorEntry, ParamsFile, ValidatorEntry,
+    BalanceEntry, EnterpriseEntry, GenesisFile, OperatorEntry, ParamsFile, ReferralFile,
+    ValidatorEntry,
 };
 use crate::toml_out;
 
@@ -61,6 +64,10 @@ pub(crate) struct Body {
     pub(crate) validators: Vec<GenesisValidator>,
     pub(crate) enterprises: Vec<GenesisEnterprise>,
     pub(crate) balances: Vec<GenesisBalance>,
+    /// Last and left out when absent, so a genesis without `[referral]`
+    /// hashes as it did before referrals existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) referral: Option<ReferralTerms>,
 }
 
 /// A genesis that passed every check. It can only be built by validation, so
@@ -189,6 +196,11 @@ impl Genesis {
                     amount: x.amount.0,
                 })
                 .collect(),
+            referral: b.referral.map(|t| ReferralFile {
+                share_bps: Some(u64::from(t.share_bps.0)),
+                max_points: Some(t.max_points.0),
+                period_ms: Some(t.period_ms),
+            }),
         }
     }
 
@@ -241,7 +253,14 @@ impl Genesis {
                 })
                 .collect(),
             balances: b.balances.iter().map(|x| (x.account, x.amount)).collect(),
+            referral: b.referral,
         }
+    }
+
+    /// The advocacy share's terms at genesis (`None`: none paid until
+    /// governance sets them).
+    pub fn referral_terms(&self) -> Option<&ReferralTerms> {
+        self.body.referral.as_ref()
     }
 
     pub fn chain_id(&self) -> &str {

@@ -35,6 +35,11 @@
 //! [[balances]]                          # optional
 //! account = "assent1…"
 //! amount = 1000000
+//!
+//! [referral]              # optional: the advocacy share (without it none is paid)
+//! share_bps = 500         # of each referred consumer's settled use, out of the operators' share
+//! max_points = 1000       # per referral; 0 = no cap
+//! period_ms = 15552000000 # after the referral; 0 = no limit (one of the two bounds is required)
 //! ```
 //!
 //! Invariants:
@@ -68,7 +73,8 @@ pub use devnet::{
 };
 pub use error::GenesisError;
 pub use file::{
-    BalanceEntry, EnterpriseEntry, GenesisFile, OperatorEntry, ParamsFile, ValidatorEntry,
+    BalanceEntry, EnterpriseEntry, GenesisFile, OperatorEntry, ParamsFile, ReferralFile,
+    ValidatorEntry,
 };
 pub use genesis::{Genesis, GenesisBalance, GenesisEnterprise, GenesisValidator, GENESIS_HASH_TAG};
 pub use validate::MAX_CHAIN_ID_LEN;

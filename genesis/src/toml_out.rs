@@ -99,5 +99,33 @@ pub(crate) fn write(f: &GenesisFile) -> String {
         let _ = writeln!(o, "account = {}", quote(&b.account));
         let _ = writeln!(o, "amount = {}", b.amount);
     }
+    if let Some(r) = &f.referral {
+        let _ = writeln!(
+            o,
+            "\n[referral]  # the advocacy share: paid to a consumer's referrer out of the operators' share"
+        );
+        let keys = [
+            (
+                "share_bps",
+                r.share_bps,
+                "  # of each of the referred consumer's settled uses",
+            ),
+            (
+                "max_points",
+                r.max_points,
+                "  # at most this many points per referral (0 = no cap)",
+            ),
+            (
+                "period_ms",
+                r.period_ms,
+                "  # for this long after the referral (0 = no limit)",
+            ),
+        ];
+        for (key, value, comment) in keys {
+            if let Some(v) = value {
+                let _ = writeln!(o, "{key} = {v}{comment}");
+            }
+        }
+    }
     o
 }

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use assent_contracts::codec::MAX_DECODE_BYTES;
-use assent_contracts::state::{Operator, Params, MAX_TOTAL_VOTING_POWER};
+use assent_contracts::state::{Operator, Params, ReferralTerms, MAX_TOTAL_VOTING_POWER};
 use assent_contracts::terms::Sector;
 use assent_contracts::tx::{check_params, MAX_TEXT};
 use assent_contracts::{AccountId, Amount, BasisPoints};
 
 use crate::error::GenesisError;
-use crate::file::{GenesisFile, ParamsFile};
+use crate::file::{GenesisFile, ParamsFile, ReferralFile};
 use crate::genesis::{Body, GenesisBalance, GenesisEnterprise, GenesisValidator};
 use crate::time::TimeError;
 
@@ -206,7 +206,35 @@ pub(crate) fn validate(f: &GenesisFile) -> Result<Body> {
         validators,
         enterprises,
         balances,
+        referral: f.referral.as_ref().map(referral).transpose()?,
     })
+}
+
+fn referral(r: &ReferralFile) -> Result<ReferralTerms> {
+    let d = ReferralTerms::default();
+    let share_bps = match r.share_bps {
+        None => d.share_bps,
+        Some(v) if v > u64::from(BasisPoints::MAX) => {
+            return invalid(
+                "referral.share_bps",
+                format!("{v} is more than {} (100 %); give the referrer's share in basis points, e.g. 500 for 5 %", BasisPoints::MAX),
+            )
+        }
+        // At most 10_000 here, so it fits a u16.
+        Some(v) => BasisPoints(v as u16),
+    };
+    let max_points = Amount(r.max_points.unwrap_or(d.max_points.0));
+    fits_toml("referral.max_points", max_points.0)?;
+    let period_ms = r.period_ms.unwrap_or(d.period_ms);
+    fits_toml("referral.period_ms", period_ms)?;
+    let t = ReferralTerms {
+        share_bps,
+        max_points,
+        period_ms,
+    };
+    assent_contracts::referral::check_terms(&t)
+        .map_err(|why| GenesisError::invalid("referral", why))?;
+    Ok(t)
 }
 
 /// Values seen so far under one key of a list, to name the first holder of a

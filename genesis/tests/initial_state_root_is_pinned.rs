@@ -106,7 +106,9 @@ fn devnet_spec(n: u8) -> DevnetSpec {
     }
 }
 
-const PINNED_DEVNET_HASH: &str = "8387aa3607552ae2fb936bcf537364111d7144d054fe4044eedd24fe6178afc7";
+// Re-pinned when the devnet gained `[referral]` (decision 29); PINNED above,
+// a genesis without it, kept its hash and root.
+const PINNED_DEVNET_HASH: &str = "064578904b897ff65a1f52de8777e1e64e95ea7563bc3642968bc3dabe68f710";
 
 #[test]
 fn devnet_genesis_is_pinned_and_usable() {
@@ -118,6 +120,10 @@ fn devnet_genesis_is_pinned_and_usable() {
     );
     assert_eq!(g.validators().len(), 4);
     assert_eq!(g.operators().len(), 4);
+    assert_eq!(
+        g.referral_terms(),
+        Some(&assent_contracts::state::ReferralTerms::default())
+    );
     assert_eq!(g.operators()[2].name, "operator-2");
     assert_eq!(g.validators()[3].p2p_address, "/ip4/127.0.0.1/tcp/26630");
     let acme = &g.enterprises()[0];

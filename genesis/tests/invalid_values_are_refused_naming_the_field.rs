@@ -407,3 +407,25 @@ fn unreadable_files_name_their_path() {
         "{err}"
     );
 }
+
+#[test]
+fn referral_terms_need_a_bound_and_at_most_the_whole() {
+    let with = |body: &str| format!("{}\n\n[referral]\n{body}\n", base());
+    let (f, p) = invalid(&with("share_bps = 500\nmax_points = 0\nperiod_ms = 0"));
+    assert_eq!(f, "referral");
+    assert!(p.contains("needs a bound"), "{p}");
+    let (f, p) = invalid(&with("share_bps = 10001"));
+    assert_eq!(f, "referral.share_bps");
+    assert!(p.contains("basis points"), "{p}");
+    // Omitted keys take the defaults; a zero share needs no bound.
+    let g = Genesis::from_toml_str(&with("share_bps = 0\nmax_points = 0\nperiod_ms = 0")).unwrap();
+    assert_eq!(g.referral_terms().unwrap().share_bps.0, 0);
+    let g = Genesis::from_toml_str(&with("share_bps = 700")).unwrap();
+    let t = g.referral_terms().unwrap();
+    assert_eq!((t.share_bps.0, t.max_points.0), (700, 1_000));
+    // Without the table no referral is paid, and the file hashes as before.
+    assert!(Genesis::from_toml_str(&base())
+        .unwrap()
+        .referral_terms()
+        .is_none());
+}

@@ -87,6 +87,7 @@ fn genesis() -> MemStore {
         balances: (0..ENTERPRISES)
             .map(|e| (enterprise(e).account(), Amount(1 << 50)))
             .collect(),
+        referral: None,
     }
     .to_mem_store()
     .unwrap()

@@ -92,6 +92,7 @@ fn genesis() -> Genesis {
                 amount: 1 << 50,
             })
             .collect(),
+        referral: None,
     })
     .unwrap()
 }

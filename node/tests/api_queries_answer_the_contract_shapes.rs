@@ -246,6 +246,9 @@ async fn uses_earnings_and_enterprise_reputation() {
         "settled",
         "paid",
         "to_consumer",
+        "to_operators",
+        "to_referrer",
+        "referrer",
         "code",
         "reason",
     ]);
@@ -291,7 +294,8 @@ async fn uses_earnings_and_enterprise_reputation() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         e,
-        json!({ "consumer": alice.to_string(), "earned": 9, "uses_settled": 2, "balance": 9 })
+        json!({ "consumer": alice.to_string(), "earned": 9, "uses_settled": 2, "balance": 9,
+                "referral_earned": 0, "referred_consumers": 0, "referred_by": null })
     );
     assert_error(
         &get(

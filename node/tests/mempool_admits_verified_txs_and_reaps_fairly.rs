@@ -45,6 +45,7 @@ fn genesis_store() -> MemStore {
         balances: (10..=254u8)
             .map(|s| (key(s).account(), Amount(1_000_000)))
             .collect(),
+        referral: None,
     }
     .to_mem_store()
     .unwrap()

@@ -249,6 +249,9 @@ impl Checker {
                     add(&e["consumer"], amount(&e["to_consumer"]));
                     self.pool += amount(&e["to_operators"]);
                 }
+                // The advocacy share: out of the operators' share, which
+                // `use_settled`'s `to_operators` already excludes.
+                "referral_paid" => add(&e["referrer"], amount(&e["amount"])),
                 "use_rejected" if e["code"] == "consent_revoked" => {
                     r.uses_refused_revoked += 1;
                 }

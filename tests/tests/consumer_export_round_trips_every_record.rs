@@ -226,6 +226,9 @@ fn consumer_export_round_trips_every_record() {
             "settled",
             "paid",
             "to_consumer",
+            "to_operators",
+            "to_referrer",
+            "referrer",
             "code",
             "reason",
         ] {

@@ -141,6 +141,10 @@ fn gov_action(a: &GovAction, names: &Names) -> String {
             format!("removing validator {}", names.label(consensus_key))
         }
         GovAction::SetParams { .. } => "new chain parameters".into(),
+        GovAction::SetReferralTerms { terms } => format!(
+            "referral terms of {} bps of each referred consumer's use, at most {} points per referral (0 = no cap), for {} ms (0 = no limit)",
+            terms.share_bps.0, terms.max_points.0, terms.period_ms
+        ),
     }
 }
 
@@ -246,9 +250,19 @@ fn phrase(
             let rejected = evs.iter().filter(|e| e.kind == "use_rejected").count() as u64;
             let paid: u64 = settled.iter().map(|e| e.u64("paid")).sum();
             let to_consumers: u64 = settled.iter().map(|e| e.u64("to_consumer")).sum();
+            let to_referrers: u64 = evs
+                .iter()
+                .filter(|e| e.kind == "referral_paid")
+                .map(|e| e.u64("amount"))
+                .sum();
+            let referrers = if to_referrers > 0 {
+                format!(", {to_referrers} to referrers out of the operators' share")
+            } else {
+                String::new()
+            };
             (
                 format!(
-                    "{who} recorded {}: {} settled ({paid} points paid, {to_consumers} to consumers), {} rejected",
+                    "{who} recorded {}: {} settled ({paid} points paid, {to_consumers} to consumers{referrers}), {} rejected",
                     plural(r.uses.len() as u64, "use", "uses"),
                     settled.len(),
                     rejected
@@ -286,6 +300,13 @@ fn phrase(
                 "{who} removed the link of their {} for {}; it matches nothing from this block on",
                 u.kind.noun(),
                 names.label(&u.enterprise)
+            ),
+            None,
+        ),
+        Payload::NameReferrer(r) => (
+            format!(
+                "{who} named {} as the consumer who referred them (it never changes)",
+                names.label(&r.referrer)
             ),
             None,
         ),

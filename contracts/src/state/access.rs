@@ -66,6 +66,15 @@ pub trait StateExt: StateRead {
         }
         Ok(out)
     }
+    fn referral(&self, consumer: &AccountId) -> Result<Option<Referral>, StoreError> {
+        read(self, &keys::referral(consumer))
+    }
+    fn referrer_totals(&self, referrer: &AccountId) -> Result<ReferrerTotals, StoreError> {
+        Ok(read(self, &keys::referrer_totals(referrer))?.unwrap_or_default())
+    }
+    fn referral_terms(&self) -> Result<Option<ReferralTerms>, StoreError> {
+        read(self, keys::REFERRAL_TERMS)
+    }
     fn reputation(&self, id: &AccountId) -> Result<Reputation, StoreError> {
         Ok(read(self, &keys::reputation(id))?.unwrap_or_default())
     }
@@ -169,6 +178,15 @@ impl Overlay<'_> {
         kind: IdentityKind,
     ) {
         self.delete(keys::identity_link(consumer, enterprise, kind));
+    }
+    pub fn put_referral(&mut self, consumer: &AccountId, r: &Referral) {
+        self.put(keys::referral(consumer), r);
+    }
+    pub fn put_referrer_totals(&mut self, referrer: &AccountId, t: &ReferrerTotals) {
+        self.put(keys::referrer_totals(referrer), t);
+    }
+    pub fn put_referral_terms(&mut self, t: &ReferralTerms) {
+        self.put(keys::REFERRAL_TERMS.to_vec(), t);
     }
     pub fn put_reputation(&mut self, id: &AccountId, r: &Reputation) {
         self.put(keys::reputation(id), r);

@@ -24,6 +24,8 @@ pub const SUPPLY: &[u8] = b"meta/supply";
 pub const OPERATOR_POOL: &[u8] = b"meta/operator_pool";
 pub const OPERATORS: &[u8] = b"meta/operators";
 pub const VALIDATORS: &[u8] = b"meta/validators";
+/// The advocacy share's terms; absent = no referral is paid.
+pub const REFERRAL_TERMS: &[u8] = b"meta/referral_terms";
 
 pub fn account(id: &AccountId) -> Vec<u8> {
     key(b"acct/", &[id.as_bytes()])
@@ -56,6 +58,14 @@ pub fn parse_identity_link(key: &[u8]) -> Option<(AccountId, IdentityKind)> {
     }
     let enterprise: [u8; 32] = rest[32..64].try_into().ok()?;
     Some((AccountId(enterprise), IdentityKind::from_code(rest[64])?))
+}
+/// Who referred a consumer (set once).
+pub fn referral(consumer: &AccountId) -> Vec<u8> {
+    key(b"rfrl/", &[consumer.as_bytes()])
+}
+/// What a consumer earned as a referrer.
+pub fn referrer_totals(referrer: &AccountId) -> Vec<u8> {
+    key(b"rftl/", &[referrer.as_bytes()])
 }
 pub fn reputation(id: &AccountId) -> Vec<u8> {
     key(b"repu/", &[id.as_bytes()])

@@ -205,6 +205,55 @@ impl Default for Params {
     }
 }
 
+/// The published terms of the advocacy share (issue 16, item 2; decision 29):
+/// set in genesis (`[referral]`) and changed only by governance
+/// (`GovAction::SetReferralTerms`). Absent from the state = no referral is
+/// paid (a consumer may still name a referrer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralTerms {
+    /// Share of each settled use's price paid to the referred consumer's
+    /// referrer, taken out of the operators' share (never more than it).
+    pub share_bps: BasisPoints,
+    /// Most points one referral ever earns its referrer; 0 = no cap.
+    pub max_points: Amount,
+    /// How long after the referral its uses pay the referrer, in
+    /// milliseconds of block time; 0 = no time limit.
+    pub period_ms: u64,
+}
+
+impl Default for ReferralTerms {
+    /// The devnet's and `assent genesis new`'s terms: 5 % of each use, at
+    /// most 1,000 points per referral, for 180 days.
+    fn default() -> ReferralTerms {
+        ReferralTerms {
+            share_bps: BasisPoints(500),
+            max_points: Amount(1_000),
+            period_ms: 180 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// Who referred a consumer (`NameReferrer`): set once, never changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referral {
+    pub referrer: AccountId,
+    /// Height and block time of the block that named the referrer.
+    pub named_at: Height,
+    pub named_time: Timestamp,
+    /// Points this referral has paid its referrer so far.
+    pub paid: Amount,
+}
+
+/// What a consumer earned as a referrer, all time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferrerTotals {
+    /// Consumers who named this one as their referrer.
+    pub referred: u64,
+    /// Points paid to this consumer out of the operators' share of their
+    /// referred consumers' settled uses.
+    pub earned: Amount,
+}
+
 /// An operator: a known organisation that runs a validator and votes on governance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Operator {

@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CancelRecovery, ClaimRecovery, ClearPolicy, GrantConsent, LinkIdentity, Mint, PauseConsent,
-    PostRequest, Propose, Rate, RecordUse, RegisterConsumer, ResumeConsent, RevokeAll,
-    RevokeConsent, RotateKey, SetContact, SetGuardians, SetPolicy, SetTags, SupportRecovery,
-    Transfer, UnlinkIdentity, Vote,
+    CancelRecovery, ClaimRecovery, ClearPolicy, GrantConsent, LinkIdentity, Mint, NameReferrer,
+    PauseConsent, PostRequest, Propose, Rate, RecordUse, RegisterConsumer, ResumeConsent,
+    RevokeAll, RevokeConsent, RotateKey, SetContact, SetGuardians, SetPolicy, SetTags,
+    SupportRecovery, Transfer, UnlinkIdentity, Vote,
 };
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
@@ -35,6 +35,7 @@ pub enum Payload {
     SetContact(SetContact),
     LinkIdentity(LinkIdentity),
     UnlinkIdentity(UnlinkIdentity),
+    NameReferrer(NameReferrer),
     RotateKey(RotateKey),
     SetGuardians(SetGuardians),
     SupportRecovery(SupportRecovery),
@@ -65,6 +66,7 @@ impl Payload {
             Payload::SetContact(_) => "SetContact",
             Payload::LinkIdentity(_) => "LinkIdentity",
             Payload::UnlinkIdentity(_) => "UnlinkIdentity",
+            Payload::NameReferrer(_) => "NameReferrer",
             Payload::RotateKey(_) => "RotateKey",
             Payload::SetGuardians(_) => "SetGuardians",
             Payload::SupportRecovery(_) => "SupportRecovery",

@@ -9,7 +9,7 @@ use crate::error::{reject, ErrorCode, TxError};
 use crate::events::Event;
 use crate::ids::{AccountId, BasisPoints};
 use crate::state::{
-    Enterprise, EnterpriseStatus, Overlay, Params, StateExt, StateRead, Validator,
+    Enterprise, EnterpriseStatus, Overlay, Params, ReferralTerms, StateExt, StateRead, Validator,
     MAX_TOTAL_VOTING_POWER,
 };
 use crate::terms::Sector;
@@ -38,6 +38,12 @@ pub enum GovAction {
     },
     SetParams {
         params: Params,
+    },
+    /// Sets the advocacy share's terms (decision 29). A new action rather
+    /// than new `Params` fields, so SetParams' pinned encoding and every
+    /// existing genesis's state root stay as they were.
+    SetReferralTerms {
+        terms: ReferralTerms,
     },
 }
 
@@ -106,6 +112,9 @@ impl GovAction {
                 Ok(())
             }
             GovAction::SetParams { params } => check_params(params).map_err(invalid),
+            GovAction::SetReferralTerms { terms } => {
+                crate::referral::check_terms(terms).map_err(invalid)
+            }
             GovAction::SuspendEnterprise { .. }
             | GovAction::ReinstateEnterprise { .. }
             | GovAction::RemoveValidator { .. } => Ok(()),
@@ -188,7 +197,7 @@ impl GovAction {
                     Ok(()) => Ok(()),
                 }
             }
-            GovAction::SetParams { .. } => Ok(()),
+            GovAction::SetParams { .. } | GovAction::SetReferralTerms { .. } => Ok(()),
         }
     }
 
@@ -263,6 +272,10 @@ impl GovAction {
             }
             GovAction::SetParams { params } => {
                 out.put_params(params);
+                vec![Event::ParamsChanged]
+            }
+            GovAction::SetReferralTerms { terms } => {
+                out.put_referral_terms(terms);
                 vec![Event::ParamsChanged]
             }
         })

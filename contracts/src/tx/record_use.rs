@@ -2,7 +2,8 @@
 //!
 //! Each use is checked on its own against a live consent or policy of that
 //! consumer at this block and settled on its own: price × units leaves the
-//! enterprise, the operators' share goes to the operators' pool, the rest
+//! enterprise, the operators' share goes to the operators' pool (less the
+//! advocacy share of the consumer's referrer, `crate::referral`), the rest
 //! (including any rounding remainder) to the consumer. A rejected use is
 //! recorded with its reason and does not undo the others.
 
@@ -12,7 +13,9 @@ use super::context::*;
 use crate::error::{reject, ErrorCode, TxError};
 use crate::events::Event;
 use crate::ids::{AccountId, Amount, ConsentId, Hash32, PolicyId, UseId};
-use crate::state::{ConsentState, Enterprise, Overlay, PolicyTarget, StateExt, StateRead};
+use crate::state::{
+    ConsentState, Enterprise, Overlay, PolicyTarget, ReferralTerms, StateExt, StateRead,
+};
 use crate::terms::{Category, Level, Purpose};
 
 /// Hard cap on uses per RecordUse (the genesis parameter may set a lower one).
@@ -116,13 +119,17 @@ impl Handler for RecordUse {
             reputation: out.reputation(&cx.sender)?,
             pool: out.operator_pool()?,
             settled_any: false,
+            referral_terms: out.referral_terms()?,
         };
         let mut events = Vec::with_capacity(self.uses.len());
         for (i, u) in self.uses.iter().enumerate() {
             let index = i as u32;
             let use_id = UseId::derive(&cx.tx_id, index);
             match settle(cx, &ent, u, use_id, index, out, &mut payer) {
-                Ok(ev) => events.push(ev),
+                Ok((ev, referral)) => {
+                    events.push(ev);
+                    events.extend(referral);
+                }
                 Err(ExecError::Rejected(e)) => {
                     let rep = &mut payer.reputation;
                     rep.uses_rejected = rep.uses_rejected.saturating_add(1);
@@ -158,13 +165,16 @@ struct Payer {
     reputation: crate::state::Reputation,
     pool: Amount,
     settled_any: bool,
+    /// The advocacy share's terms in force at this block.
+    referral_terms: Option<ReferralTerms>,
 }
 
 fn not_covered<T>(what: String) -> ExecResult<T> {
     rejected(ErrorCode::NotCovered, what)
 }
 
-/// Checks one use against its basis and settles it.
+/// Checks one use against its basis and settles it: its `UseSettled` event
+/// and, when the consumer's referrer earns a share of it, `ReferralPaid`.
 fn settle(
     cx: &TxContext<'_>,
     ent: &Enterprise,
@@ -173,7 +183,7 @@ fn settle(
     index: u32,
     out: &mut Overlay<'_>,
     payer: &mut Payer,
-) -> ExecResult<Event> {
+) -> ExecResult<(Event, Option<Event>)> {
     let mut consumer = require_consumer(&*out, &u.consumer)?;
     let mut consent_after = None;
     let price = match u.basis {
@@ -288,8 +298,22 @@ fn settle(
     let Some(paid) = price.checked_mul(u.units as u64) else {
         return rejected(ErrorCode::Overflow, "price × units overflows");
     };
-    let to_operators = cx.params.operator_share_bps.share_of(paid);
-    let to_consumer = Amount(paid.0 - to_operators.0);
+    let operators_share = cx.params.operator_share_bps.share_of(paid);
+    let to_consumer = Amount(paid.0 - operators_share.0);
+    // The referrer's share comes out of the operators' (decision 29), so
+    // `to_consumer` is what it would be with no referrer.
+    let mut referral = out.referral(&u.consumer)?;
+    let to_referrer = match &referral {
+        Some(r) => crate::referral::payout(
+            payer.referral_terms.as_ref(),
+            r,
+            paid,
+            operators_share,
+            cx.block.time,
+        ),
+        None => Amount::ZERO,
+    };
+    let to_operators = Amount(operators_share.0 - to_referrer.0);
 
     let Some(balance) = payer.account.balance.checked_sub(paid) else {
         return rejected(
@@ -310,6 +334,19 @@ fn settle(
     let Some(pool) = payer.pool.checked_add(to_operators) else {
         return rejected(ErrorCode::Overflow, "operator pool overflows");
     };
+    let mut referrer_credit = None;
+    if let Some(r) = referral.as_mut().filter(|_| to_referrer.0 > 0) {
+        let mut acct = out.account(&r.referrer)?;
+        let Some(b) = acct.balance.checked_add(to_referrer) else {
+            return rejected(
+                ErrorCode::Overflow,
+                format!("the balance of referrer {} would overflow", r.referrer),
+            );
+        };
+        acct.balance = b;
+        r.paid = r.paid.checked_add(to_referrer).unwrap_or(Amount(u64::MAX));
+        referrer_credit = Some(acct);
+    }
 
     // Every check passed: settle.
     if let Some(c) = &consent_after {
@@ -326,6 +363,24 @@ fn settle(
         .unwrap_or(Amount(u64::MAX));
     consumer.uses_settled = consumer.uses_settled.saturating_add(u.units as u64);
     out.put_consumer(&u.consumer, &consumer);
+    let mut referral_event = None;
+    if let (Some(r), Some(acct)) = (&referral, referrer_credit) {
+        out.put_account(&r.referrer, &acct);
+        out.put_referral(&u.consumer, r);
+        let mut totals = out.referrer_totals(&r.referrer)?;
+        totals.earned = totals
+            .earned
+            .checked_add(to_referrer)
+            .unwrap_or(Amount(u64::MAX));
+        out.put_referrer_totals(&r.referrer, &totals);
+        referral_event = Some(Event::ReferralPaid {
+            use_id,
+            index,
+            referrer: r.referrer,
+            consumer: u.consumer,
+            amount: to_referrer,
+        });
+    }
     let rep = &mut payer.reputation;
     rep.uses_settled = rep.uses_settled.saturating_add(1);
     rep.points_paid = rep
@@ -333,7 +388,7 @@ fn settle(
         .checked_add(paid)
         .unwrap_or(Amount(u64::MAX));
 
-    Ok(Event::UseSettled {
+    let settled = Event::UseSettled {
         use_id,
         index,
         consumer: u.consumer,
@@ -345,5 +400,6 @@ fn settle(
         paid,
         to_consumer,
         to_operators,
-    })
+    };
+    Ok((settled, referral_event))
 }

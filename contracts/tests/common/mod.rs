@@ -92,6 +92,7 @@ pub fn initial_state(a: &Actors) -> InitialState {
             (a.acme.account(), Amount(FUNDS)),
             (a.bank.account(), Amount(FUNDS)),
         ],
+        referral: None,
     }
 }
 
@@ -108,8 +109,20 @@ pub struct TestChain {
 
 impl TestChain {
     pub fn new(a: &Actors) -> TestChain {
-        let (_, _, root) = initial_state(a).build().unwrap();
-        let (store, tree) = initial_state(a).to_mem_store().unwrap();
+        TestChain::from_initial(initial_state(a))
+    }
+
+    /// The test genesis with the advocacy share's terms set.
+    pub fn with_referrals(a: &Actors, terms: assent_contracts::state::ReferralTerms) -> TestChain {
+        TestChain::from_initial(InitialState {
+            referral: Some(terms),
+            ..initial_state(a)
+        })
+    }
+
+    pub fn from_initial(init: InitialState) -> TestChain {
+        let (_, _, root) = init.build().unwrap();
+        let (store, tree) = init.to_mem_store().unwrap();
         TestChain {
             chain_id: CHAIN.into(),
             store,

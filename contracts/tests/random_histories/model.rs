@@ -15,6 +15,7 @@ use assent_contracts::*;
 use proptest::prelude::*;
 
 use super::common::*;
+use super::referrals::MReferrals;
 
 pub const CATS: [&str; 3] = ["Purchase", "Location", "BrowsingBehaviour"];
 pub const PURPS: [&str; 3] = [
@@ -103,6 +104,15 @@ pub enum Op {
         e: usize,
         kind: usize,
     },
+    /// Consumer `c` names consumer `r` (maybe itself) as its referrer.
+    Refer {
+        c: usize,
+        r: usize,
+    },
+    /// Governance sets referral terms (share bps, cap, period ms).
+    Terms {
+        terms: (u16, u64, u64),
+    },
     Replay {
         k: usize,
     },
@@ -120,7 +130,7 @@ pub fn op() -> impl Strategy<Value = Op> {
     let mask = 1u8..8;
     prop_oneof![
         2 => c.clone().prop_map(|c| Op::Register { c }),
-        4 => (c.clone(), e.clone(), mask.clone(), mask.clone(), 0u8..3, 0u64..6, prop::option::of(1u64..5), prop::option::of((1u64..8).prop_map(|s| s * 1_000)))
+        4 => (c.clone(), e.clone(), mask.clone(), mask.clone(), 0u8..3, prop_oneof![0u64..6, 10u64..80], prop::option::of(1u64..5), prop::option::of((1u64..8).prop_map(|s| s * 1_000)))
             .prop_map(|(c, e, cats, purps, level, price, max, ttl)| Op::Grant { c, e, cats, purps, level, price, max, ttl }),
         1 => (c.clone(), any::<usize>()).prop_map(|(c, k)| Op::Revoke { c, k }),
         1 => (c.clone(), prop::option::of(e.clone())).prop_map(|(c, e)| Op::RevokeAll { c, e }),
@@ -136,6 +146,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (e.clone(), any::<bool>()).prop_map(|(e, suspend)| Op::Suspend { e, suspend }),
         2 => (c.clone(), 0..=N_ENTS, 0usize..4, any::<u8>()).prop_map(|(c, e, kind, salt)| Op::Link { c, e, kind, salt }),
         1 => (c.clone(), 0..=N_ENTS, 0usize..4).prop_map(|(c, e, kind)| Op::Unlink { c, e, kind }),
+        2 => (c.clone(), c.clone()).prop_map(|(c, r)| Op::Refer { c, r }),
+        1 => super::referrals::terms_strategy().prop_map(|terms| Op::Terms { terms }),
         1 => any::<usize>().prop_map(|k| Op::Replay { k }),
         1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
         1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
@@ -173,9 +185,31 @@ pub struct MPolicy {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expect {
     Applied,
-    /// Applied RecordUse with per-use results: Ok(paid) or Err(code).
-    Uses(Vec<Result<u64, ErrorCode>>),
+    /// Applied RecordUse with per-use results: Ok((paid, to the consumer,
+    /// to the referrer)) or Err(code).
+    Uses(Vec<Result<(u64, u64, u64), ErrorCode>>),
     Rejected(ErrorCode),
+}
+
+/// What an applied RecordUse's events say of each use: paid, to the
+/// consumer and to the referrer (`ReferralPaid` follows its `UseSettled`),
+/// or the code that refused it.
+pub fn uses_outcome(events: &[Event]) -> Expect {
+    let mut uses = vec![];
+    for e in events {
+        match e {
+            Event::UseSettled {
+                paid, to_consumer, ..
+            } => uses.push(Ok((paid.0, to_consumer.0, 0))),
+            Event::UseRejected { code, .. } => uses.push(Err(*code)),
+            Event::ReferralPaid { amount, .. } => match uses.last_mut() {
+                Some(Ok((_, _, r))) => *r = amount.0,
+                _ => panic!("ReferralPaid after no settled use"),
+            },
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    Expect::Uses(uses)
 }
 
 pub struct Model {
@@ -190,6 +224,7 @@ pub struct Model {
     pub operators: Vec<AccountId>,
     /// (consumer, enterprise, kind) → commitment.
     pub links: BTreeMap<(AccountId, AccountId, IdentityKind), LinkCommitment>,
+    pub refs: MReferrals,
 }
 
 pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
@@ -202,6 +237,32 @@ pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
 }
 
 impl Model {
+    /// The model of the test genesis (`common::initial_state` with the
+    /// referral terms of `referrals::genesis_terms`).
+    pub fn new(w: &World) -> Model {
+        Model {
+            registered: BTreeSet::new(),
+            consents: vec![],
+            policies: vec![],
+            balances: [(w.ents[0].account(), FUNDS), (w.ents[1].account(), FUNDS)]
+                .into_iter()
+                .collect(),
+            pool: 0,
+            supply: 2 * FUNDS,
+            suspended: BTreeSet::new(),
+            sectors: [
+                (w.ents[0].account(), Sector::Retail),
+                (w.ents[1].account(), Sector::Finance),
+                (w.ents[2].account(), Sector::Retail),
+            ]
+            .into_iter()
+            .collect(),
+            operators: w.a.operators.iter().map(|k| k.account()).collect(),
+            links: Default::default(),
+            refs: MReferrals::new(),
+        }
+    }
+
     pub fn bal(&self, a: &AccountId) -> u64 {
         self.balances.get(a).copied().unwrap_or(0)
     }

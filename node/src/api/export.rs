@@ -31,6 +31,7 @@ use super::export_files::{
     RewardEntry, UseEntry,
 };
 use super::links::IdentityLinkEntry;
+use super::referrals::{self, ReferralSummary};
 use super::routes::{ApiState, Client};
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::query::receipts;
@@ -65,6 +66,7 @@ struct Snapshot {
     ratings: BTreeMap<ConsentId, u8>,
     policies: Vec<Policy>,
     links: Vec<(AccountId, IdentityKind, IdentityLink)>,
+    referrals: ReferralSummary,
 }
 
 fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
@@ -170,6 +172,7 @@ fn snapshot(store: &Store, id: &AccountId) -> Result<Snapshot, ApiError> {
         ratings,
         policies,
         links: state.identity_links_of(id)?,
+        referrals: referrals::summary(&state, id)?,
     })
 }
 
@@ -267,17 +270,33 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
     let mut receipt_files = Vec::new();
 
     let consents = consent_entries(&snap, &history, &mut names, &mut rc, &mut receipt_files)?;
-    let (uses, mut rewards) =
-        use_entries(store, &use_records, &mut names, &mut rc, &mut receipt_files)?;
+    let referrer = snap.referrals.referred_by.as_ref().map(|r| r.referrer);
+    let (uses, mut rewards) = use_entries(
+        store,
+        &use_records,
+        referrer,
+        &mut names,
+        &mut rc,
+        &mut receipt_files,
+    )?;
     let mint_authority = store.mint_authority()?;
     let mut registration = None;
     let mut policy_changes = Vec::new();
     for r in &history {
-        let (kind, amount, from) = match &r.event {
+        let (kind, amount, from, use_id) = match &r.event {
             Event::Transferred { from, to, amount } if *to == id && *from != id => {
-                ("transfer", *amount, *from)
+                ("transfer", *amount, *from, None)
             }
-            Event::Minted { to, amount } if *to == id => ("mint", *amount, mint_authority),
+            Event::Minted { to, amount } if *to == id => ("mint", *amount, mint_authority, None),
+            // The advocacy share of a use of the data of someone this
+            // consumer referred.
+            Event::ReferralPaid {
+                referrer,
+                consumer,
+                amount,
+                use_id,
+                ..
+            } if *referrer == id => ("referral", *amount, *consumer, Some(use_id.to_string())),
             Event::ConsumerRegistered { .. } => {
                 registration = Some(Registration {
                     height: r.height.0,
@@ -312,7 +331,7 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
                 tx_id: r.tx_id.to_string(),
                 from,
                 from_name: names.of(&from)?,
-                use_id: None,
+                use_id,
             },
         ));
     }
@@ -339,6 +358,7 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
         policies: snap.policies.into_iter().map(PolicyView::from).collect(),
         policy_changes,
         identity_links,
+        referrals: snap.referrals,
         receipts: receipt_files,
     })
 }
@@ -490,6 +510,7 @@ type RewardKey = (Height, u32, u32);
 fn use_entries(
     store: &Store,
     records: &[UseRecord],
+    referrer: Option<AccountId>,
     names: &mut Names<'_>,
     rc: &mut Receipts<'_>,
     files: &mut Files,
@@ -558,6 +579,8 @@ fn use_entries(
             paid: 0,
             to_consumer: 0,
             to_operators: 0,
+            to_referrer: 0,
+            referrer: None,
             code: None,
             reason: None,
             receipt,
@@ -573,6 +596,8 @@ fn use_entries(
                 e.paid = paid.0;
                 e.to_consumer = to_consumer.0;
                 e.to_operators = to_operators.0;
+                e.to_referrer = paid.0.saturating_sub(to_consumer.0 + to_operators.0);
+                e.referrer = referrer.filter(|_| e.to_referrer > 0);
                 rewards.push((
                     (rec.height, rec.tx_index, index),
                     RewardEntry {

@@ -105,7 +105,11 @@ pub(crate) struct UseEntry {
     pub settled: bool,
     pub paid: u64,
     pub to_consumer: u64,
+    /// The operators' share, less the referrer's.
     pub to_operators: u64,
+    /// The advocacy share paid to your referrer out of the operators' share.
+    pub to_referrer: u64,
+    pub referrer: Option<AccountId>,
     pub code: Option<String>,
     pub reason: Option<String>,
     pub receipt: String,
@@ -113,7 +117,8 @@ pub(crate) struct UseEntry {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct RewardEntry {
-    /// `use` (earned from a settled use), `transfer` or `mint` (points received).
+    /// `use` (earned from a settled use), `referral` (the advocacy share of a
+    /// use of someone you referred), `transfer` or `mint` (points received).
     pub kind: &'static str,
     pub amount: u64,
     pub height: u64,
@@ -157,6 +162,7 @@ pub(crate) struct Export {
     pub policies: Vec<PolicyView>,
     pub policy_changes: Vec<PolicyChange>,
     pub identity_links: Vec<IdentityLinkEntry>,
+    pub referrals: super::referrals::ReferralSummary,
     /// (archive path, receipt JSON), in archive order.
     pub receipts: Files,
 }
@@ -269,6 +275,8 @@ pub(crate) const USE_COLUMNS: &[&str] = &[
     "paid",
     "to_consumer",
     "to_operators",
+    "to_referrer",
+    "referrer",
     "code",
     "reason",
     "receipt",
@@ -306,6 +314,9 @@ pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
         "earned": e.consumer.earned,
         "uses_settled": e.consumer.uses_settled,
         "identity_links": e.identity_links,
+        "referral_earned": e.referrals.referral_earned,
+        "referred_consumers": e.referrals.referred_consumers,
+        "referred_by": e.referrals.referred_by,
         "counts": {
             "consents": e.consents.len(),
             "consent_changes": changes,
@@ -385,6 +396,8 @@ pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
                 u.paid.to_string(),
                 u.to_consumer.to_string(),
                 u.to_operators.to_string(),
+                u.to_referrer.to_string(),
+                u.referrer.map(|r| r.to_string()).unwrap_or_default(),
                 opt(&u.code),
                 opt(&u.reason),
                 u.receipt.clone(),
@@ -503,8 +516,11 @@ matching JSON file, with the same values.
   totals from uses of your data, as the ledger counts them),
   `identity_links` (each identifier you linked for an enterprise: `kind`,
   `enterprise`, `commitment`, `linked_at` — the ledger holds only the
-  salted commitment, never the identifier), `as_of` (the chain and height
-  above) and `counts` of everything in this archive.
+  salted commitment, never the identifier), `referred_by` (who referred
+  you, when, and what that referral has paid them — out of the operators'
+  share, never yours), `referral_earned` and `referred_consumers` (what you
+  earned referring others, and how many named you), `as_of` (the chain and
+  height above) and `counts` of everything in this archive.
 - `consents.json` — every consent you ever granted: the ledger record
   (`id`, `enterprise`, `categories` and `purposes` as DPV terms, `level`,
   `price_per_use`, `max_uses`, `used`, `expires_at`, `request`,
@@ -534,10 +550,12 @@ matching JSON file, with the same values.
   evidence_hash (the hash of the enterprise's own evidence; the data itself
   never goes on the chain), settled (true/false), paid (points the
   enterprise paid), to_consumer (your share), to_operators (the operators'
-  share), code and reason (why a rejected use was refused), receipt`.
+  share), to_referrer and referrer (the part of the operators' share paid to
+  whoever referred you; paid = to_consumer + to_operators + to_referrer), code and reason (why a rejected use was refused), receipt`.
 - `rewards.json`, `rewards.csv` — every payment to you, oldest first:
   `kind` (`use`: your share of a settled use — one row per settled use,
-  also when it was 0; `transfer`: points another account sent you; `mint`:
+  also when it was 0; `referral`: your share of a use of the data of a
+  consumer you referred, `from` being that consumer; `transfer`: points another account sent you; `mint`:
   points the mint authority issued to you), `amount, height, time, tx_id,
   from (the enterprise, sender or mint authority), from_name, use_id`.
   `rewards.json` also has the `total`. Points you sent away are not

@@ -15,6 +15,7 @@ mod proofs;
 mod queries;
 mod rankings;
 mod receipts;
+mod referrals;
 mod routes;
 mod snapshots;
 mod txs;

@@ -224,6 +224,9 @@ fn use_view(
         settled: false,
         paid: 0,
         to_consumer: 0,
+        to_operators: 0,
+        to_referrer: 0,
+        referrer: None,
         code: None,
         reason: None,
     };
@@ -238,7 +241,8 @@ fn use_view(
             units,
             paid,
             to_consumer,
-            ..
+            to_operators,
+            consumer,
         } => {
             let mut v = view(use_id.to_string(), *index, *enterprise);
             v.basis = Some(basis_json(basis));
@@ -248,6 +252,13 @@ fn use_view(
             v.settled = true;
             v.paid = paid.0;
             v.to_consumer = to_consumer.0;
+            v.to_operators = to_operators.0;
+            // What is neither the consumer's nor the pool's went to the
+            // referrer, who never changes once named.
+            v.to_referrer = paid.0.saturating_sub(to_consumer.0 + to_operators.0);
+            if v.to_referrer > 0 {
+                v.referrer = s.chain.store().referral(consumer)?.map(|r| r.referrer);
+            }
             Ok(Some(v))
         }
         Event::UseRejected {
@@ -307,7 +318,16 @@ pub(crate) async fn earnings(
             ApiError::not_found("unknown_consumer", format!("{id} is not a registered consumer; it registers with a RegisterConsumer tx (`assent consent` commands do it first)"))
         })?;
         let balance = store.account(&id)?.balance.0;
-        Ok(Earnings { consumer: id, earned: c.earned.0, uses_settled: c.uses_settled, balance })
+        let r = super::referrals::summary(store, &id)?;
+        Ok(Earnings {
+            consumer: id,
+            earned: c.earned.0,
+            uses_settled: c.uses_settled,
+            balance,
+            referral_earned: r.referral_earned,
+            referred_consumers: r.referred_consumers,
+            referred_by: r.referred_by,
+        })
     })
     .await
 }

@@ -301,6 +301,13 @@ pub struct UseView {
     pub settled: bool,
     pub paid: u64,
     pub to_consumer: u64,
+    /// The operators' share, less the referrer's.
+    pub to_operators: u64,
+    /// The advocacy share paid to the consumer's referrer out of the
+    /// operators' share: `paid = to_consumer + to_operators + to_referrer`.
+    pub to_referrer: u64,
+    #[schema(value_type = Option<String>)]
+    pub referrer: Option<AccountId>,
     pub code: Option<String>,
     pub reason: Option<String>,
 }
@@ -320,6 +327,12 @@ pub struct Earnings {
     /// Settled units of use, all time.
     pub uses_settled: u64,
     pub balance: u64,
+    /// Points earned as a referrer (decision 29), all time; not in `earned`.
+    pub referral_earned: u64,
+    /// Consumers who named this one as their referrer.
+    pub referred_consumers: u64,
+    /// Who referred this consumer; null if nobody was named.
+    pub referred_by: Option<super::referrals::ReferredBy>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -79,6 +79,7 @@ fn genesis_of(chain: &str) -> Genesis {
             account: enterprise().account().to_string(),
             amount: 1 << 40,
         }],
+        referral: None,
     })
     .unwrap()
 }

@@ -110,6 +110,12 @@ pub fn history_accounts(e: &Event) -> Vec<AccountId> {
             enterprise,
             ..
         } => vec![*consumer, *enterprise],
+        // Both sides of a referral: the referrer earns from it, and the
+        // referred consumer sees who took which share of their use.
+        Event::ReferrerNamed { consumer, referrer }
+        | Event::ReferralPaid {
+            consumer, referrer, ..
+        } => vec![*consumer, *referrer],
         _ => Vec::new(),
     }
 }

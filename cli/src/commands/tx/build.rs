@@ -91,6 +91,8 @@ pub enum Kind {
     LinkIdentity(With<kinds::Link>),
     /// UnlinkIdentity (consumer): remove an identity link from the next block on
     UnlinkIdentity(With<kinds::LinkRef>),
+    /// NameReferrer (consumer): name the consumer who referred you, once; they earn a share of your uses out of the operators' share
+    NameReferrer(With<kinds::Referrer>),
     /// Transfer (any account): move points
     Transfer(With<kinds::AmountTo>),
     /// Mint (mint authority): issue points
@@ -123,6 +125,7 @@ impl Kind {
             Kind::SetContact(w) => (w.args.payload(), w.sign),
             Kind::LinkIdentity(w) => (w.args.payload(ks)?, w.sign),
             Kind::UnlinkIdentity(w) => (w.args.unlink(ks)?, w.sign),
+            Kind::NameReferrer(w) => (w.args.payload(ks)?, w.sign),
             Kind::Transfer(w) => (w.args.transfer(ks)?, w.sign),
             Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
             Kind::Propose { action } => action.into_parts(ks)?,

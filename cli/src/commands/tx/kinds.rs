@@ -42,6 +42,22 @@ impl Tags {
     }
 }
 
+/// Who referred you (name-referrer).
+#[derive(Debug, Args)]
+pub struct Referrer {
+    /// The consumer who referred you: their account (assent1...) or a key name; named once, never changed
+    #[arg(long, value_name = "ACCOUNT")]
+    pub referrer: AccountRef,
+}
+
+impl Referrer {
+    pub fn payload(&self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::NameReferrer(tx::NameReferrer {
+            referrer: resolve(&self.referrer, "--referrer", ks)?,
+        }))
+    }
+}
+
 /// The terms shared by consents, policies and requests.
 #[derive(Debug, Args)]
 pub struct Terms {

@@ -29,6 +29,8 @@ pub enum Action<S: Args = SignArgs> {
     RemoveValidator(With<RemoveValidator, S>),
     /// Replace the chain parameters (every parameter must be given)
     SetParams(With<SetParams, S>),
+    /// Set the advocacy share's terms: what a consumer's referrer earns of their uses, out of the operators' share
+    ReferralTerms(With<ReferralTerms, S>),
     /// Any action as JSON, e.g. {"suspend_enterprise":{"account":"assent1..."}}
     Json(With<JsonAction, S>),
 }
@@ -105,6 +107,19 @@ pub struct SetParams {
 }
 
 #[derive(Debug, Args)]
+pub struct ReferralTerms {
+    /// The referrer's share of each of the referred consumer's settled uses, in basis points (at most the operators' share is paid)
+    #[arg(long, value_name = "BPS")]
+    pub share_bps: u16,
+    /// Most points one referral earns its referrer; 0 = no cap
+    #[arg(long, value_name = "POINTS")]
+    pub max_points: u64,
+    /// How long after the referral its uses pay: 180d, 12h, ...; 0 = no limit (a cap or a period is required)
+    #[arg(long, value_name = "DURATION", value_parser = parse_ms)]
+    pub period: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct JsonAction {
     /// The action in its JSON form (as `tx decode` prints it)
     #[arg(long, value_name = "JSON")]
@@ -174,6 +189,16 @@ impl<S: Args> Action<S> {
                     w.sign,
                 )
             }
+            Action::ReferralTerms(w) => propose(
+                GovAction::SetReferralTerms {
+                    terms: assent_contracts::state::ReferralTerms {
+                        share_bps: BasisPoints(w.args.share_bps),
+                        max_points: assent_contracts::Amount(w.args.max_points),
+                        period_ms: w.args.period,
+                    },
+                },
+                w.sign,
+            ),
             Action::Json(w) => {
                 let action: GovAction = serde_json::from_str(&w.args.action)
                     .map_err(|e| anyhow!("--action is not a governance action: {e}"))?;
