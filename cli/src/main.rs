@@ -93,6 +93,9 @@ enum Command {
     Contact(With<kinds::Contact, SendArgs>),
     /// An account's points, nonce and roles
     Balance(commands::query::Who),
+    /// Who controls an account: rotate its key, name guardians, recover a lost key with them
+    #[command(subcommand)]
+    Account(commands::keyctl::AccountCommand),
     /// Move points to another account (Transfer)
     Transfer(With<kinds::AmountTo, SendArgs>),
     /// Issue points (Mint, by the mint authority)
@@ -130,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rate(w) => commands::consent::rate(&ctx, w),
         Command::Contact(w) => commands::consent::contact(&ctx, w),
         Command::Balance(who) => commands::account::balance(&ctx, &who),
+        Command::Account(cmd) => commands::keyctl::run(&ctx, cmd),
         Command::Transfer(w) => commands::account::transfer(&ctx, w),
         Command::Mint(w) => commands::account::mint(&ctx, w),
         Command::Gov(cmd) => commands::gov::run(&ctx, cmd),

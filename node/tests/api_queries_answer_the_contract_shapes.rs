@@ -147,7 +147,18 @@ async fn status_account_and_roles() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             keys(&a),
-            set(&["account", "balance", "nonce", "next_nonce", "roles"])
+            set(&[
+                "account",
+                "balance",
+                "nonce",
+                "next_nonce",
+                "roles",
+                "current_key",
+                "signs_for",
+                "retired_from",
+                "guardians",
+                "recovery"
+            ])
         );
         assert_eq!(a["roles"], roles, "{a}");
     }

@@ -10,6 +10,7 @@ pub mod enterprise;
 pub mod export;
 pub mod genesis;
 pub mod gov;
+pub mod keyctl;
 pub mod keys;
 pub mod links;
 pub mod outcome;

@@ -107,12 +107,44 @@ pub(crate) async fn account(
             roles.push(Role::MintAuthority);
         }
         let next_nonce = s.mempool().pending_nonce(&id, acct.nonce);
+        use assent_contracts::state::{ControlExt, KeyRole};
+        let (signs_for, retired_from) = match store.key_role(&id)? {
+            Some(KeyRole::Signs { account, .. }) => (Some(account), None),
+            Some(KeyRole::Retired { account, .. }) => (None, Some(account)),
+            None => (None, None),
+        };
+        let guardians = store.guardians(&id)?;
+        let recovery = store.recovery(&id)?.map(|r| {
+            let effective = match (&guardians, r.armed_at) {
+                (Some(g), Some(t)) => Some(t.0.saturating_add(g.delay_ms)),
+                _ => None,
+            };
+            serde_json::json!({
+                "new_key": r.new_key.to_string(),
+                "supporters": r.supporters.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "started_at_ms": r.started_at.0,
+                "armed_at_ms": r.armed_at.map(|t| t.0),
+                "effective_at_ms": effective,
+            })
+        });
         Ok(AccountView {
             account: id,
             balance: acct.balance,
             nonce: acct.nonce,
             next_nonce,
             roles,
+            current_key: store.current_key(&id)?,
+            signs_for,
+            retired_from,
+            guardians: guardians.map(|g| {
+                serde_json::json!({
+                    "guardians": g.guardians.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "threshold": g.threshold,
+                    "delay_ms": g.delay_ms,
+                    "set_at": g.set_at.0,
+                })
+            }),
+            recovery,
         })
     })
     .await

@@ -148,6 +148,25 @@ pub struct AccountView {
     /// The nonce after this node's pending txs of the account.
     pub next_nonce: u64,
     pub roles: Vec<Role>,
+    /// The key that signs for this account now: the account id itself
+    /// unless the account rotated or recovered its key.
+    #[schema(value_type = String)]
+    pub current_key: AccountId,
+    /// If this id is a key rotated in for another account: that account.
+    #[schema(value_type = Option<String>)]
+    pub signs_for: Option<AccountId>,
+    /// If this id is a key retired from an account: that account (the key
+    /// signs for nothing).
+    #[schema(value_type = Option<String>)]
+    pub retired_from: Option<AccountId>,
+    /// `{"guardians", "threshold", "delay_ms", "set_at"}` if the account
+    /// named guardians (social recovery).
+    #[schema(value_type = Option<Object>)]
+    pub guardians: Option<Value>,
+    /// `{"new_key", "supporters", "started_at_ms", "armed_at_ms",
+    /// "effective_at_ms"}` if a recovery is under way.
+    #[schema(value_type = Option<Object>)]
+    pub recovery: Option<Value>,
 }
 
 /// DPV consent status names.

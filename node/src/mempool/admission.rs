@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use assent_contracts::crypto::SignatureError;
-use assent_contracts::state::{Overlay, StateExt, StateRead};
+use assent_contracts::state::{ControlExt, Overlay, StateExt, StateRead};
 use assent_contracts::tx::{check_stateless, execute_tx, verify_batch, TxDecodeError};
 use assent_contracts::{AccountId, BlockContext, SignedTx, TxError, TxId, TxOutcome, VerifiedTx};
 
@@ -97,7 +97,7 @@ pub enum AdmissionError {
         expected: u64,
         max: usize,
     },
-    #[error("the ledger would reject this first tx of a new key now ({0}); a rejected tx still uses up its nonce, so it is not taken: fix it, or send it once what it depends on has committed")]
+    #[error("the ledger would reject this tx now ({0}); it is not taken (a new key's first tx would still use up its nonce, a retired key's would still take block space): fix it, or send it once what it depends on has committed")]
     WouldBeRejected(TxError),
     #[error("the node could not read the sender's account ({0}): retry later")]
     Unavailable(String),
@@ -260,13 +260,20 @@ pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     )
 }
 
-/// Phase 3b (no pool needed): runs each key's first tx (nonce 0) against
+/// Phase 3b (no pool needed): runs each key's first tx (nonce 0), and any
+/// tx of a retired key, against
 /// the current state, as if in the block `next`, and refuses it if the
 /// ledger would reject it. Later nonces depend on txs not yet executed and
 /// are not run.
 pub fn first_txs_run(verified: Verified, next: &BlockContext, state: &dyn StateRead) -> Verified {
     let run = |tx: VerifiedTx| -> Result<VerifiedTx, AdmissionError> {
-        if tx.tx().body.nonce != 0 {
+        // A key rotated away from its account signs for nothing: its txs
+        // are run too (and refused), whatever their nonce.
+        let retired = matches!(
+            state.key_role(&tx.sender()),
+            Ok(Some(assent_contracts::state::KeyRole::Retired { .. }))
+        );
+        if tx.tx().body.nonce != 0 && !retired {
             return Ok(tx);
         }
         let mut scratch = Overlay::new(state);

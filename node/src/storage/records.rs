@@ -83,7 +83,8 @@ pub struct HistoryRecord {
 /// The accounts whose history (`h/` index) records `e`: the consumer of a
 /// registration, tag, consent, policy or rating event, and both sides of
 /// points moved by Transfer or Mint, both sides of an identity link or
-/// unlink. Uses have their own index (`u/`).
+/// unlink; an account's key rotations and recoveries (and a guardian's
+/// support). Uses have their own index (`u/`).
 pub fn history_accounts(e: &Event) -> Vec<AccountId> {
     match e {
         Event::ConsumerRegistered { consumer }
@@ -116,6 +117,16 @@ pub fn history_accounts(e: &Event) -> Vec<AccountId> {
         | Event::ReferralPaid {
             consumer, referrer, ..
         } => vec![*consumer, *referrer],
+        // An account's keys and recoveries are in its own history; a
+        // guardian's support is in the guardian's too.
+        Event::KeyRotated { account, .. }
+        | Event::GuardiansSet { account, .. }
+        | Event::RecoveryArmed { account, .. }
+        | Event::RecoveryCancelled { account, .. }
+        | Event::KeyRecovered { account, .. } => vec![*account],
+        Event::RecoverySupported {
+            account, guardian, ..
+        } => vec![*account, *guardian],
         _ => Vec::new(),
     }
 }
