@@ -10,7 +10,9 @@
 //! refused as self, repeated, unknown or cyclic, terms changed by
 //! governance) pay each referrer out of the operators' share while every
 //! consumer earns exactly what it would with no referrer — so no consumer
-//! ever pays.
+//! ever pays. Accounts move to new keys (rotated, or recovered by their
+//! guardians) and keep every consent, policy, balance and link, while the
+//! keys they left sign for nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -25,6 +27,8 @@ use assent_contracts::*;
 use common::*;
 use proptest::prelude::*;
 
+#[path = "random_histories/keys.rs"]
+mod keys_model;
 #[path = "random_histories/model.rs"]
 mod model;
 #[path = "random_histories/referrals.rs"]
@@ -36,6 +40,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
     let mut chain = TestChain::with_referrals(&w.a, referrals::genesis_terms());
     let mut m = Model::new(&w);
     let mut committed: Vec<SignedTx> = vec![];
+    let mut signing = keys_model::Keys::new();
 
     for ops in blocks {
         // Build the block: signed txs plus, per tx, a closure-free description the model replays.
@@ -75,6 +80,13 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                     }
                     txs.push(committed[k % committed.len()].clone());
                     plans.push(op.clone());
+                    continue;
+                }
+                Op::Rotate { c, recover } => {
+                    for (k, p) in keys_model::txs(&w, &mut signing, *c, *recover) {
+                        txs.push(chain.sign(&k, p));
+                        plans.push(op.clone());
+                    }
                     continue;
                 }
                 Op::Link { .. } | Op::Unlink { .. } => link_tx(&w, &op),
@@ -263,7 +275,8 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                     continue;
                 }
             };
-            txs.push(chain.sign(sender, payload));
+            // Every account signs with its current key.
+            txs.push(chain.sign(signing.signer(sender), payload));
             plans.push(op);
         }
 
@@ -281,9 +294,17 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         let mut expect: Vec<Option<Expect>> = vec![None; txs.len()];
         for &i in &order {
             let tx = &txs[i];
-            let sender = tx.body.sender;
+            let signer = tx.body.sender;
+            let sender = match m.keys.account_of(signer) {
+                Ok(a) => a,
+                Err(e) => {
+                    expect[i] = Some(e);
+                    continue;
+                }
+            };
             let e = match (&plans[i], &tx.body.payload) {
                 (Op::Replay { .. }, _) => Expect::Rejected(ErrorCode::BadNonce),
+                (Op::Rotate { .. }, p) => m.keys.judge(sender, signer, p),
                 (Op::Wait { .. }, _) => continue, // votes: judged with their proposal below
                 (_, Payload::RegisterConsumer(_)) => {
                     if m.registered.insert(sender) {
@@ -546,6 +567,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
             "points were created or destroyed"
         );
         m.check_links(&w, &chain.store)?;
+        m.keys.check(&w, &chain.store)?;
         m.check_referrals(&w, &chain.store)?;
         for mc in &m.consents {
             let c = chain

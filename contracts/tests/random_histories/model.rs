@@ -113,6 +113,12 @@ pub enum Op {
     Terms {
         terms: (u16, u64, u64),
     },
+    /// Consumer `c`'s account moves to a fresh key: rotated by its own key,
+    /// or (`recover`) recovered by the two other consumers as guardians.
+    Rotate {
+        c: usize,
+        recover: Option<usize>,
+    },
     Replay {
         k: usize,
     },
@@ -148,6 +154,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (c.clone(), 0..=N_ENTS, 0usize..4).prop_map(|(c, e, kind)| Op::Unlink { c, e, kind }),
         2 => (c.clone(), c.clone()).prop_map(|(c, r)| Op::Refer { c, r }),
         1 => super::referrals::terms_strategy().prop_map(|terms| Op::Terms { terms }),
+        1 => (c.clone(), prop::option::of(0usize..2)).prop_map(|(c, recover)| Op::Rotate { c, recover }),
         1 => any::<usize>().prop_map(|k| Op::Replay { k }),
         1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
         1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
@@ -225,6 +232,7 @@ pub struct Model {
     /// (consumer, enterprise, kind) → commitment.
     pub links: BTreeMap<(AccountId, AccountId, IdentityKind), LinkCommitment>,
     pub refs: MReferrals,
+    pub keys: super::keys_model::MKeys,
 }
 
 pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
@@ -260,6 +268,7 @@ impl Model {
             operators: w.a.operators.iter().map(|k| k.account()).collect(),
             links: Default::default(),
             refs: MReferrals::new(),
+            keys: Default::default(),
         }
     }
 
