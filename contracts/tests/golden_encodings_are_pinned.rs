@@ -114,6 +114,22 @@ fn samples() -> Vec<Payload> {
                 terms: ReferralTerms::default(),
             },
         }),
+        Payload::RotateKey(RotateKey {
+            new_key: key(40).account(),
+        }),
+        Payload::SetGuardians(SetGuardians {
+            guardians: vec![a.bob.account(), key(22).account()],
+            threshold: 2,
+            delay_ms: 3 * 24 * 3600 * 1000,
+        }),
+        Payload::SupportRecovery(SupportRecovery {
+            account: a.alice.account(),
+            new_key: key(41).account(),
+        }),
+        Payload::CancelRecovery(CancelRecovery {}),
+        Payload::ClaimRecovery(ClaimRecovery {
+            account: a.alice.account(),
+        }),
     ]
 }
 
@@ -248,19 +264,20 @@ fn encodings_ids_and_block_hash_match_the_pinned_values() {
     }
     assert_eq!(pinned.lines().count(), now.lines().count());
     // Every tx kind (DESIGN.md's sixteen, SetContact, LinkIdentity,
-    // UnlinkIdentity and NameReferrer) has a sample.
+    // UnlinkIdentity, NameReferrer and the five of key control) has a
+    // sample.
     let kinds: std::collections::BTreeSet<&str> = now
         .lines()
         .skip(1)
         .filter_map(|l| l.split(' ').next())
         .filter(|k| k.chars().next().is_some_and(char::is_uppercase))
         .collect();
-    assert_eq!(kinds.len(), 20, "{kinds:?}");
+    assert_eq!(kinds.len(), 25, "{kinds:?}");
 }
 
 #[test]
 fn every_pinned_tx_decodes_back_to_the_same_bytes_and_verifies() {
-    for line in render().lines().skip(1).take(22) {
+    for line in render().lines().skip(1).take(27) {
         let parts: Vec<&str> = line.split(' ').collect();
         let bytes = hex::decode(parts[2]).unwrap();
         let tx = SignedTx::decode(&bytes, 1 << 20).unwrap();
