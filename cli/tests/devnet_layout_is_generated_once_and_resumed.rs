@@ -35,6 +35,20 @@ fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// A TOML list of strings.
+fn strings(v: &toml::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `f` of every node of a 3-node devnet but `i`.
+fn others(i: u16, f: impl Fn(u16) -> String) -> Vec<String> {
+    (0..3u16).filter(|j| *j != i).map(f).collect()
+}
+
 #[test]
 fn first_run_writes_the_contracts_layout() {
     let home = Home::new();
@@ -87,17 +101,10 @@ fn first_run_writes_the_contracts_layout() {
             p2p["gossip_listen"].as_str().unwrap(),
             format!("/ip4/127.0.0.1/tcp/{}", base + 1)
         );
-        let peers: Vec<&str> = p2p["peers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap())
-            .collect();
-        let expected: Vec<String> = (0..3u16)
-            .filter(|j| *j != i)
-            .map(|j| format!("/ip4/127.0.0.1/tcp/{}", 26600 + 10 * j))
-            .collect();
-        assert_eq!(peers, expected);
+        assert_eq!(
+            strings(&p2p["peers"]),
+            others(i, |j| format!("/ip4/127.0.0.1/tcp/{}", 26600 + 10 * j))
+        );
         assert_eq!(p2p["gossip_peers"].as_array().unwrap().len(), 2);
         assert_eq!(
             c["api"]["listen"].as_str().unwrap(),
@@ -106,17 +113,10 @@ fn first_run_writes_the_contracts_layout() {
         assert_eq!(c["log"]["format"].as_str(), Some("text"));
         // The other nodes' APIs: where a wiped node syncs from and a removed
         // validator follows the chain from.
-        let apis: Vec<&str> = c["state_sync"]["peers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap())
-            .collect();
-        let expected: Vec<String> = (0..3u16)
-            .filter(|j| *j != i)
-            .map(|j| format!("http://127.0.0.1:{}", 26602 + 10 * j))
-            .collect();
-        assert_eq!(apis, expected);
+        assert_eq!(
+            strings(&c["state_sync"]["peers"]),
+            others(i, |j| format!("http://127.0.0.1:{}", 26602 + 10 * j))
+        );
         // The genesis validator's p2p address is the node's consensus address.
         assert_eq!(
             validators[i as usize]["p2p_address"].as_str(),

@@ -13,67 +13,39 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use assent_contracts::{Payload, SignedTx};
-use common::fake_node::{Answer, FakeNode, Request};
+use common::fake_node::{chain_basics, Answer, FakeNode, Request, TxLog};
 use common::{hex32, json, Home, CHAIN};
 use serde_json::json;
 
-/// (consumer, enterprise, kind) → commitment, and each tx's nonce.
-#[derive(Default)]
-struct Ledger {
-    links: BTreeMap<(String, String, String), String>,
-    nonces: BTreeMap<String, u64>,
-    txs: BTreeMap<String, SignedTx>,
-}
+/// (consumer, enterprise, kind) → commitment.
+type Links = BTreeMap<(String, String, String), String>;
 
-fn fake_node(ledger: Arc<Mutex<Ledger>>) -> FakeNode {
+fn fake_node(log: Arc<Mutex<TxLog>>, links: Arc<Mutex<Links>>) -> FakeNode {
     FakeNode::start(move |r: &Request| {
-        let mut l = ledger.lock().unwrap();
+        let mut links = links.lock().unwrap();
+        let keep = |tx: &SignedTx| {
+            let sender = tx.body.sender.to_string();
+            match &tx.body.payload {
+                Payload::LinkIdentity(k) => {
+                    links.insert(
+                        (sender, k.enterprise.to_string(), k.kind.to_string()),
+                        k.commitment.to_string(),
+                    );
+                }
+                Payload::UnlinkIdentity(u) => {
+                    links.remove(&(sender, u.enterprise.to_string(), u.kind.to_string()));
+                }
+                other => panic!("unexpected tx {other:?}"),
+            }
+        };
+        if let Some(a) = chain_basics(r, &mut log.lock().unwrap(), json!({}), keep) {
+            return a;
+        }
         let path = r.path.as_str();
         let parts: Vec<&str> = path.split('/').collect();
         match (r.method.as_str(), parts.as_slice()) {
-            ("GET", ["", "v1", "status"]) => Answer::json(
-                200,
-                json!({"chain_id": CHAIN, "genesis_hash": hex32(9), "height": 10,
-                       "block_hash": hex32(8), "state_root": hex32(7), "time_ms": 0,
-                       "validators": [], "peers": 0, "syncing": false, "mempool": 0,
-                       "moniker": "fake", "validator_key": "x"}),
-            ),
-            ("GET", ["", "v1", "accounts", who]) => {
-                let n = l.nonces.get(*who).copied().unwrap_or(0);
-                Answer::json(
-                    200,
-                    json!({"account": who, "balance": 0, "nonce": n, "next_nonce": n, "roles": ["consumer"]}),
-                )
-            }
-            ("POST", ["", "v1", "txs"]) => {
-                let text = String::from_utf8(r.body.clone()).unwrap();
-                let tx = SignedTx::decode(&hex::decode(text.trim()).unwrap(), 1 << 20).unwrap();
-                assert!(tx.clone().verify(CHAIN).is_ok());
-                let sender = tx.body.sender.to_string();
-                *l.nonces.entry(sender.clone()).or_insert(0) += 1;
-                match &tx.body.payload {
-                    Payload::LinkIdentity(k) => {
-                        l.links.insert(
-                            (sender, k.enterprise.to_string(), k.kind.to_string()),
-                            k.commitment.to_string(),
-                        );
-                    }
-                    Payload::UnlinkIdentity(u) => {
-                        l.links
-                            .remove(&(sender, u.enterprise.to_string(), u.kind.to_string()));
-                    }
-                    other => panic!("unexpected tx {other:?}"),
-                }
-                let id = tx.id().to_string();
-                l.txs.insert(id.clone(), tx);
-                Answer::json(202, json!({"tx_id": id}))
-            }
-            ("GET", ["", "v1", "txs", id]) => Answer::json(
-                200,
-                json!({"tx_id": id, "status": "committed", "height": 11, "index": 0, "events": []}),
-            ),
             ("GET", ["", "v1", "consumers", c, "links", e, k]) => {
-                match l.links.get(&(c.to_string(), e.to_string(), k.to_string())) {
+                match links.get(&(c.to_string(), e.to_string(), k.to_string())) {
                     Some(commitment) => Answer::json(
                         200,
                         json!({"consumer": c, "enterprise": e, "enterprise_name": "Acme",
@@ -102,8 +74,8 @@ fn a_link_token_lets_the_enterprise_match_its_own_record_and_nothing_else() {
     let alice = home.key("alice");
     let acme = home.key("acme");
     let bank = home.key("bank");
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let node = fake_node(ledger.clone());
+    let links = Arc::new(Mutex::new(Links::new()));
+    let node = fake_node(Arc::default(), links.clone());
     let url = node.url();
     let token = home.file("alice-acme.json");
     let token_s = token.to_str().unwrap();
@@ -256,8 +228,8 @@ fn a_link_token_lets_the_enterprise_match_its_own_record_and_nothing_else() {
     assert_ne!(v["link_token"]["salt"], t["salt"]);
     assert_eq!(v["link_token"]["enterprise"], bank);
     {
-        let l = ledger.lock().unwrap();
-        let c: Vec<&String> = l.links.values().collect();
+        let l = links.lock().unwrap();
+        let c: Vec<&String> = l.values().collect();
         assert_eq!(c.len(), 2);
         assert_ne!(c[0], c[1]);
     }
@@ -287,8 +259,7 @@ fn malformed_identifiers_tokens_and_flags_are_refused_before_anything_is_sent() 
     let home = Home::new();
     home.key("alice");
     home.key("acme");
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let node = fake_node(ledger);
+    let node = fake_node(Arc::default(), Arc::default());
     let url = node.url();
     for (kind, id, why) in [
         ("email", "alice.example.com", "exactly one @"),

@@ -7,54 +7,22 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use assent_contracts::{Payload, SignedTx};
-use common::fake_node::{Answer, FakeNode, Request};
-use common::{hex32, json, Home, CHAIN};
+use assent_contracts::Payload;
+use common::fake_node::{chain_basics, Answer, FakeNode, Request, TxLog};
+use common::{json, Home};
 use serde_json::json;
 
-#[derive(Default)]
-struct Ledger {
-    nonces: BTreeMap<String, u64>,
-    /// Every tx the node got, in order.
-    txs: Vec<SignedTx>,
-}
-
-fn fake_node(ledger: Arc<Mutex<Ledger>>, bob: String, alice: String) -> FakeNode {
+fn fake_node(ledger: Arc<Mutex<TxLog>>, bob: String, alice: String) -> FakeNode {
     FakeNode::start(move |r: &Request| {
         let mut l = ledger.lock().unwrap();
+        if let Some(a) = chain_basics(r, &mut l, json!({}), |_| {}) {
+            return a;
+        }
         let path = r.path.as_str();
         let parts: Vec<&str> = path.split('/').collect();
         match (r.method.as_str(), parts.as_slice()) {
-            ("GET", ["", "v1", "status"]) => Answer::json(
-                200,
-                json!({"chain_id": CHAIN, "genesis_hash": hex32(9), "height": 10,
-                       "block_hash": hex32(8), "state_root": hex32(7), "time_ms": 0,
-                       "validators": [], "peers": 0, "syncing": false, "mempool": 0,
-                       "moniker": "fake", "validator_key": "x"}),
-            ),
-            ("GET", ["", "v1", "accounts", who]) => {
-                let n = l.nonces.get(*who).copied().unwrap_or(0);
-                Answer::json(
-                    200,
-                    json!({"account": who, "balance": 0, "nonce": n, "next_nonce": n, "roles": ["consumer"]}),
-                )
-            }
-            ("POST", ["", "v1", "txs"]) => {
-                let text = String::from_utf8(r.body.clone()).unwrap();
-                let tx = SignedTx::decode(&hex::decode(text.trim()).unwrap(), 1 << 20).unwrap();
-                assert!(tx.clone().verify(CHAIN).is_ok());
-                *l.nonces.entry(tx.body.sender.to_string()).or_insert(0) += 1;
-                let id = tx.id().to_string();
-                l.txs.push(tx);
-                Answer::json(202, json!({"tx_id": id}))
-            }
-            ("GET", ["", "v1", "txs", id]) => Answer::json(
-                200,
-                json!({"tx_id": id, "status": "committed", "height": 11, "index": 0, "events": []}),
-            ),
             ("GET", ["", "v1", "consumers", c, "earnings"]) if *c == alice => Answer::json(
                 200,
                 json!({"consumer": c, "earned": 180, "uses_settled": 2, "balance": 180,
@@ -84,7 +52,7 @@ fn a_referrer_is_named_at_registration_or_later_and_earnings_show_both_sides() {
     let alice = home.key("alice");
     let bob = home.key("bob");
     let carol = home.key("carol");
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let ledger = Arc::new(Mutex::new(TxLog::default()));
     let node = fake_node(ledger.clone(), bob.clone(), alice.clone());
     let url = node.url();
 

@@ -168,3 +168,61 @@ pub fn closed_port() -> u16 {
     let l = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// What a fake node that takes txs keeps: each sender's nonce, and every
+/// tx it was sent, in order.
+#[derive(Default)]
+pub struct TxLog {
+    pub nonces: std::collections::BTreeMap<String, u64>,
+    pub txs: Vec<assent_contracts::SignedTx>,
+}
+
+/// The answers every tx-taking fake node shares: `GET /v1/status`,
+/// `GET /v1/accounts/{id}` (nonce from `log`, and `account` merged in),
+/// `POST /v1/txs` (decoded, verified for `CHAIN`, logged, handed to
+/// `on_tx`) and `GET /v1/txs/{id}` (committed). `None` for other routes.
+pub fn chain_basics(
+    r: &Request,
+    log: &mut TxLog,
+    account: serde_json::Value,
+    on_tx: impl FnOnce(&assent_contracts::SignedTx),
+) -> Option<Answer> {
+    use serde_json::json;
+    let parts: Vec<&str> = r.path.split('/').collect();
+    let hex32 = |b: u8| hex::encode([b; 32]);
+    Some(match (r.method.as_str(), parts.as_slice()) {
+        ("GET", ["", "v1", "status"]) => Answer::json(
+            200,
+            json!({"chain_id": super::CHAIN, "genesis_hash": hex32(9), "height": 10,
+                   "block_hash": hex32(8), "state_root": hex32(7), "time_ms": 0,
+                   "validators": [], "peers": 0, "syncing": false, "mempool": 0,
+                   "moniker": "fake", "validator_key": "x"}),
+        ),
+        ("GET", ["", "v1", "accounts", who]) => {
+            let n = log.nonces.get(*who).copied().unwrap_or(0);
+            let mut v = json!({"account": who, "balance": 0, "nonce": n, "next_nonce": n,
+                               "roles": ["consumer"]});
+            if let (Some(v), serde_json::Value::Object(extra)) = (v.as_object_mut(), account) {
+                v.extend(extra);
+            }
+            Answer::json(200, v)
+        }
+        ("POST", ["", "v1", "txs"]) => {
+            let text = String::from_utf8(r.body.clone()).unwrap();
+            let tx =
+                assent_contracts::SignedTx::decode(&hex::decode(text.trim()).unwrap(), 1 << 20)
+                    .unwrap();
+            assert!(tx.clone().verify(super::CHAIN).is_ok());
+            *log.nonces.entry(tx.body.sender.to_string()).or_insert(0) += 1;
+            on_tx(&tx);
+            let id = tx.id().to_string();
+            log.txs.push(tx);
+            Answer::json(202, json!({"tx_id": id}))
+        }
+        ("GET", ["", "v1", "txs", id]) => Answer::json(
+            200,
+            json!({"tx_id": id, "status": "committed", "height": 11, "index": 0, "events": []}),
+        ),
+        _ => return None,
+    })
+}

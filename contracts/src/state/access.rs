@@ -9,7 +9,7 @@ use crate::codec;
 use crate::identity::IdentityKind;
 use crate::ids::{AccountId, Amount, ConsentId, PolicyId, ProposalId, RequestId};
 
-fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
+pub(super) fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
     s: &S,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {

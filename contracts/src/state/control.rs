@@ -10,11 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::access::read;
 use super::keys;
 use super::records::Account;
 use super::store::{Overlay, StateRead, StoreError};
 use super::StateExt;
-use crate::codec;
 use crate::ids::{AccountId, Height, Timestamp};
 
 /// What a rotated key is.
@@ -47,21 +47,6 @@ pub struct Recovery {
     pub started_at: Timestamp,
     /// When the threshold was reached; the key moves `delay_ms` after it.
     pub armed_at: Option<Timestamp>,
-}
-
-fn read<T: serde::de::DeserializeOwned + Serialize, S: StateRead + ?Sized>(
-    s: &S,
-    key: &[u8],
-) -> Result<Option<T>, StoreError> {
-    match s.get(key)? {
-        None => Ok(None),
-        Some(bytes) => codec::decode_stored(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                why: e.to_string(),
-            }),
-    }
 }
 
 /// Typed reads of account control, on any state.
