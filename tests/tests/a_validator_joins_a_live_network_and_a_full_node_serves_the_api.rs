@@ -111,7 +111,9 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
         net.wait_height(i, now, Duration::from_secs(120));
         assert_eq!(validating(&net, i), Some(false), "node {i} follows only");
     }
-    // A full node serves reads but refuses txs, naming where to send them.
+    // A full node takes a tx and forwards it to a validator; the tx
+    // commits, and the full node reports it committed once it follows the
+    // block. A tx with a broken signature never leaves the full node.
     let tx = net.sign(
         0,
         &net.key("alice"),
@@ -120,8 +122,14 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
         }),
     );
     let (code, body) = net.submit(full, &tx);
-    assert_eq!(code, 503, "{body}");
-    assert_eq!(body["code"], "not_a_validator", "{body}");
+    assert_eq!(code, 202, "{body}");
+    let status = net.wait_tx(full, &tx.id().to_string());
+    assert_eq!(status["status"], "committed", "{status}");
+    let mut forged = tx.clone();
+    forged.body.nonce += 1;
+    let (code, body) = net.submit(full, &forged);
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(body["code"], "bad_signature", "{body}");
 
     // Governance admits the fifth validator; it starts signing.
     pass(

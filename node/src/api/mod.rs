@@ -16,6 +16,7 @@ mod queries;
 mod rankings;
 mod receipts;
 mod referrals;
+mod relay;
 mod routes;
 mod snapshots;
 mod txs;

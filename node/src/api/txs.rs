@@ -125,23 +125,10 @@ fn raw_tx(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// Admits raw txs to the mempool (all mempool calls of the API are here),
 /// then publishes what the mempool releases for gossip.
 fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
-    // A node that does not vote has no tx gossip: a tx admitted here would
-    // wait in its mempool for ever.
+    // A node that does not vote has no tx gossip: it forwards to a
+    // validator instead of pooling (`relay`).
     if !shared.validating.load(std::sync::atomic::Ordering::Relaxed) {
-        let why = format!(
-            "this node is a full node (or a validator not yet admitted): it serves reads but takes no txs; send txs to a validator's API, e.g. one of {}",
-            shared.config.state_sync_peers.join(", ")
-        );
-        return raw
-            .iter()
-            .map(|_| {
-                Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "not_a_validator",
-                    why.clone(),
-                ))
-            })
-            .collect();
+        return super::relay::forward(shared, raw);
     }
     let results = mempool::admit(
         &shared.mempool,

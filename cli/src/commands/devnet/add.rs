@@ -108,7 +108,7 @@ pub fn add_node(ctx: &Ctx, dir: &Path, args: AddNodeArgs) -> Result<()> {
     }
     let mut text = vec![match (kind, height) {
         (Kind::Full, Some(h)) => format!(
-            "{name}: a full node at {api}, caught up to height {h}; it checks every block's certificate, re-executes it and serves the API (reads; txs go to a validator)"
+            "{name}: a full node at {api}, caught up to height {h}; it checks every block's certificate, re-executes it and serves the API (txs it is given are checked and forwarded to a validator)"
         ),
         (Kind::Full, None) => format!("{name}: a full node laid out in {}", plan.dir.display()),
         (Kind::Validator, Some(h)) => format!(
