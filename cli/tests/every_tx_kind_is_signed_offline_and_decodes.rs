@@ -196,6 +196,34 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
             vec!["name-referrer", "--referrer", &enterprise],
             "NameReferrer",
         ),
+        (vec!["rotate-key", "--new-key", &operator], "RotateKey"),
+        (
+            vec![
+                "set-guardians",
+                "--guardian",
+                &enterprise,
+                "--guardian",
+                &operator,
+                "--delay",
+                "1d",
+            ],
+            "SetGuardians",
+        ),
+        (
+            vec![
+                "support-recovery",
+                "--account",
+                &enterprise,
+                "--new-key",
+                &operator,
+            ],
+            "SupportRecovery",
+        ),
+        (vec!["cancel-recovery"], "CancelRecovery"),
+        (
+            vec!["claim-recovery", "--account", &enterprise],
+            "ClaimRecovery",
+        ),
     ];
     for (nonce, (args, kind)) in consumer_txs.iter().enumerate() {
         build_and_check(&home, args, kind, "consumer", &consumer, nonce as u64);
@@ -359,8 +387,9 @@ fn all_sixteen_kinds_sign_decode_and_verify_only_for_their_chain() {
         .chain(&operator_txs)
         .map(|(_, k)| *k)
         .collect();
-    // DESIGN.md's sixteen, LinkIdentity, UnlinkIdentity and NameReferrer.
-    assert_eq!(kinds.len(), 19, "{kinds:?}");
+    // DESIGN.md's sixteen, LinkIdentity, UnlinkIdentity, NameReferrer and
+    // the five of key control.
+    assert_eq!(kinds.len(), 24, "{kinds:?}");
 }
 
 #[test]

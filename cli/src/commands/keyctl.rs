@@ -4,6 +4,7 @@
 use anyhow::Result;
 use assent_cli::accounts::AccountRef;
 use assent_cli::duration::parse_ms;
+use assent_cli::keystore::Keystore;
 use assent_contracts::{tx, Payload};
 use clap::{Args, Subcommand};
 use serde_json::Value;
@@ -68,54 +69,66 @@ pub struct Claim {
     pub account: AccountRef,
 }
 
+/// No arguments (CancelRecovery).
+#[derive(Debug, Args)]
+pub struct NoArgs {}
+
+impl NewKey {
+    pub fn payload(&self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::RotateKey(tx::RotateKey {
+            new_key: resolve(&self.new_key, "--new-key", ks)?,
+        }))
+    }
+}
+
+impl GuardianList {
+    pub fn payload(&self, ks: &Keystore) -> Result<Payload> {
+        let guardians = self
+            .guardians
+            .iter()
+            .map(|g| resolve(g, "--guardian", ks))
+            .collect::<Result<Vec<_>>>()?;
+        let n = u8::try_from(guardians.len()).unwrap_or(u8::MAX);
+        let threshold = self.threshold.unwrap_or(if n == 0 { 0 } else { n / 2 + 1 });
+        Ok(Payload::SetGuardians(tx::SetGuardians {
+            guardians,
+            threshold,
+            delay_ms: self.delay,
+        }))
+    }
+}
+
+impl Recover {
+    pub fn payload(&self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::SupportRecovery(tx::SupportRecovery {
+            account: resolve(&self.account, "--account", ks)?,
+            new_key: resolve(&self.new_key, "--new-key", ks)?,
+        }))
+    }
+}
+
+impl NoArgs {
+    pub fn cancel(&self) -> Payload {
+        Payload::CancelRecovery(tx::CancelRecovery {})
+    }
+}
+
+impl Claim {
+    pub fn payload(&self, ks: &Keystore) -> Result<Payload> {
+        Ok(Payload::ClaimRecovery(tx::ClaimRecovery {
+            account: resolve(&self.account, "--account", ks)?,
+        }))
+    }
+}
+
 pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<()> {
     match cmd {
         AccountCommand::Show(who) => show(ctx, &who),
-        AccountCommand::RotateKey(w) => {
-            let ks = ctx.keystore()?;
-            let p = Payload::RotateKey(tx::RotateKey {
-                new_key: resolve(&w.args.new_key, "--new-key", &ks)?,
-            });
-            send(ctx, p, w.sign)
-        }
-        AccountCommand::Guardians(w) => {
-            let ks = ctx.keystore()?;
-            let guardians = w
-                .args
-                .guardians
-                .iter()
-                .map(|g| resolve(g, "--guardian", &ks))
-                .collect::<Result<Vec<_>>>()?;
-            let n = u8::try_from(guardians.len()).unwrap_or(u8::MAX);
-            let threshold = w
-                .args
-                .threshold
-                .unwrap_or(if n == 0 { 0 } else { n / 2 + 1 });
-            let p = Payload::SetGuardians(tx::SetGuardians {
-                guardians,
-                threshold,
-                delay_ms: w.args.delay,
-            });
-            send(ctx, p, w.sign)
-        }
-        AccountCommand::Recover(w) => {
-            let ks = ctx.keystore()?;
-            let p = Payload::SupportRecovery(tx::SupportRecovery {
-                account: resolve(&w.args.account, "--account", &ks)?,
-                new_key: resolve(&w.args.new_key, "--new-key", &ks)?,
-            });
-            send(ctx, p, w.sign)
-        }
-        AccountCommand::CancelRecovery(sign) => {
-            send(ctx, Payload::CancelRecovery(tx::CancelRecovery {}), sign)
-        }
-        AccountCommand::Claim(w) => {
-            let ks = ctx.keystore()?;
-            let p = Payload::ClaimRecovery(tx::ClaimRecovery {
-                account: resolve(&w.args.account, "--account", &ks)?,
-            });
-            send(ctx, p, w.sign)
-        }
+        AccountCommand::RotateKey(w) => send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign),
+        AccountCommand::Guardians(w) => send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign),
+        AccountCommand::Recover(w) => send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign),
+        AccountCommand::CancelRecovery(sign) => send(ctx, NoArgs {}.cancel(), sign),
+        AccountCommand::Claim(w) => send(ctx, w.args.payload(&ctx.keystore()?)?, w.sign),
     }
 }
 

@@ -93,6 +93,16 @@ pub enum Kind {
     UnlinkIdentity(With<kinds::LinkRef>),
     /// NameReferrer (consumer): name the consumer who referred you, once; they earn a share of your uses out of the operators' share
     NameReferrer(With<kinds::Referrer>),
+    /// RotateKey (any account, its current key): move the account to a new, never used key
+    RotateKey(With<crate::commands::keyctl::NewKey>),
+    /// SetGuardians (any account): name the accounts that can recover it; none turns recovery off
+    SetGuardians(With<crate::commands::keyctl::GuardianList>),
+    /// SupportRecovery (a guardian): support moving an account to a new key
+    SupportRecovery(With<crate::commands::keyctl::Recover>),
+    /// CancelRecovery (the account's current key): end a recovery under way
+    CancelRecovery(With<crate::commands::keyctl::NoArgs>),
+    /// ClaimRecovery (the new key): take the account over once the guardians agreed and the delay passed
+    ClaimRecovery(With<crate::commands::keyctl::Claim>),
     /// Transfer (any account): move points
     Transfer(With<kinds::AmountTo>),
     /// Mint (mint authority): issue points
@@ -126,6 +136,11 @@ impl Kind {
             Kind::LinkIdentity(w) => (w.args.payload(ks)?, w.sign),
             Kind::UnlinkIdentity(w) => (w.args.unlink(ks)?, w.sign),
             Kind::NameReferrer(w) => (w.args.payload(ks)?, w.sign),
+            Kind::RotateKey(w) => (w.args.payload(ks)?, w.sign),
+            Kind::SetGuardians(w) => (w.args.payload(ks)?, w.sign),
+            Kind::SupportRecovery(w) => (w.args.payload(ks)?, w.sign),
+            Kind::CancelRecovery(w) => (w.args.cancel(), w.sign),
+            Kind::ClaimRecovery(w) => (w.args.payload(ks)?, w.sign),
             Kind::Transfer(w) => (w.args.transfer(ks)?, w.sign),
             Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
             Kind::Propose { action } => action.into_parts(ks)?,
