@@ -218,11 +218,12 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
     // 1. The highest snapshot offered, and who offers it.
     let mut offers: Vec<(String, Manifest)> = Vec::new();
     let mut whys = Vec::new();
-    // A short answer: a peer that is down or still starting must not hold
-    // this node's start.
+    // A bounded wait for the lists: a peer that is down refuses at once (its
+    // API binds only once it runs), but one that hangs must not hold this
+    // node's start for the two minutes a chunk may take.
     let quick = Client {
         http: reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| peer_err("-", e))?,
     };
