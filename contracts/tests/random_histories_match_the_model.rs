@@ -33,6 +33,8 @@ mod keys_model;
 mod model;
 #[path = "random_histories/referrals.rs"]
 mod referrals;
+#[path = "random_histories/uses.rs"]
+mod uses;
 use model::*;
 
 fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
@@ -166,67 +168,12 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                         }),
                     )
                 }
-                Op::Use { e, uses } => {
-                    let ent = w.ents[*e].account();
-                    let uses = uses
-                        .iter()
-                        .map(|&(c, by_consent, k, ci, pi, li, units, honest)| {
-                            // Honest uses name a basis of the right consumer with terms inside it,
-                            // so that revocations, pauses, expiry, limits and funds decide them.
-                            let mine: Vec<&MConsent> =
-                                m.consents.iter().filter(|mc| mc.ent == ent).collect();
-                            let live: Vec<&MPolicy> =
-                                m.policies.iter().filter(|p| p.live).collect();
-                            let level = LEVELS[li as usize];
-                            if honest && by_consent && !mine.is_empty() {
-                                let mc = mine[k % mine.len()];
-                                return Use {
-                                    consumer: mc.consumer,
-                                    basis: UseBasis::Consent(mc.id),
-                                    category: mc.cats[ci % mc.cats.len()].clone(),
-                                    purpose: mc.purps[pi % mc.purps.len()].clone(),
-                                    level: level.min(mc.level),
-                                    units,
-                                    evidence_hash: Hash32([1; 32]),
-                                };
-                            }
-                            if honest && !by_consent && !live.is_empty() {
-                                let p = live[k % live.len()];
-                                return Use {
-                                    consumer: p.consumer,
-                                    basis: UseBasis::Policy(p.id),
-                                    category: p.cats[ci % p.cats.len()].clone(),
-                                    purpose: p.purps[pi % p.purps.len()].clone(),
-                                    level: level.min(p.level),
-                                    units,
-                                    evidence_hash: Hash32([1; 32]),
-                                };
-                            }
-                            Use {
-                                consumer: w.consumers[c].account(),
-                                basis: if by_consent {
-                                    UseBasis::Consent(if m.consents.is_empty() {
-                                        ConsentId(Hash32([7; 32]))
-                                    } else {
-                                        m.consents[k % m.consents.len()].id
-                                    })
-                                } else {
-                                    UseBasis::Policy(if m.policies.is_empty() {
-                                        PolicyId(Hash32([7; 32]))
-                                    } else {
-                                        m.policies[k % m.policies.len()].id
-                                    })
-                                },
-                                category: cat(CATS[ci]),
-                                purpose: purp(PURPS[pi]),
-                                level,
-                                units,
-                                evidence_hash: Hash32([1; 32]),
-                            }
-                        })
-                        .collect();
-                    (&w.ents[*e], Payload::RecordUse(RecordUse { uses }))
-                }
+                Op::Use { e, uses } => (
+                    &w.ents[*e],
+                    Payload::RecordUse(RecordUse {
+                        uses: uses::of(&w, &m, *e, uses),
+                    }),
+                ),
                 Op::Transfer { from, to, amount } => (
                     &w.everyone[*from],
                     Payload::Transfer(Transfer {

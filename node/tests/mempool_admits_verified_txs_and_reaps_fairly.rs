@@ -1,136 +1,17 @@
 //! The mempool: every admission error path, one batch signature check that
-//! refuses only the forged txs, quotas, nonce gaps, fair and contiguous
-//! reaping, removal after a block, gossip hand-out, and no panic on garbage.
+//! refuses only the forged txs, quotas, nonce gaps, removal after a block,
+//! gossip hand-out and many threads admitting at once (reaping and garbage
+//! bytes: `mempool_reaps_contiguous_nonces_fairly.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assent_contracts::crypto::Keypair;
-use assent_contracts::state::{Account, MemStore, Operator, Overlay, Params, Validator};
+mod mempool_support;
+
 use assent_contracts::tx::Transfer;
-use assent_contracts::{
-    AccountId, Amount, BlockContext, Height, InitialState, Payload, SignedTx, Timestamp, TxBody,
-    TxId,
-};
-use std::sync::Mutex;
+use assent_contracts::{AccountId, Amount, Payload, SignedTx, TxBody, TxId};
+use mempool_support::*;
 
 use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin};
-use proptest::prelude::*;
 use rand::rngs::OsRng;
-
-const CHAIN: &str = "assent-mempool-test";
-
-fn key(seed: u8) -> Keypair {
-    Keypair::from_seed([seed; 32])
-}
-
-fn genesis_store() -> MemStore {
-    let op = key(1);
-    InitialState {
-        chain_id: CHAIN.into(),
-        params: Params::default(),
-        mint_authority: key(2).account(),
-        operators: vec![Operator {
-            account: op.account(),
-            name: "op0".into(),
-        }],
-        validators: vec![Validator {
-            name: "val0".into(),
-            consensus_key: op.account(),
-            power: 1,
-            p2p_address: "/ip4/127.0.0.1/tcp/26600".into(),
-        }],
-        enterprises: vec![],
-        // Keys 10..=254 are funded, so their first transfers would apply (a
-        // key's first tx is run against the state at admission); key 9 only
-        // receives; key 255 is fresh and empty.
-        balances: (10..=254u8)
-            .map(|s| (key(s).account(), Amount(1_000_000)))
-            .collect(),
-        referral: None,
-    }
-    .to_mem_store()
-    .unwrap()
-    .0
-}
-
-/// Sets an account's state nonce, as committed blocks would.
-fn set_nonce(store: &mut MemStore, who: &Keypair, nonce: u64) {
-    let writes = {
-        let mut o = Overlay::new(&*store);
-        o.put_account(
-            &who.account(),
-            &Account {
-                nonce,
-                balance: Amount(0),
-            },
-        );
-        o.into_writes()
-    };
-    store.apply(&writes);
-}
-
-fn transfer(from: &Keypair, nonce: u64, amount: u64) -> SignedTx {
-    TxBody {
-        sender: from.account(),
-        nonce,
-        payload: Payload::Transfer(Transfer {
-            to: key(9).account(),
-            amount: Amount(amount),
-        }),
-    }
-    .sign(CHAIN, from)
-}
-
-/// The block a tx admitted now would go into (a new key's first tx is run
-/// as if in it).
-fn next() -> BlockContext {
-    BlockContext {
-        chain_id: CHAIN.into(),
-        height: Height(1),
-        time: Timestamp(1_000),
-        proposer: key(1).account(),
-    }
-}
-
-fn pool() -> Mempool {
-    Mempool::new(MempoolLimits::default())
-}
-
-/// Admission exactly as the node runs it (`mempool::admit`), into a pool
-/// the test owns.
-fn submit(
-    mp: &mut Mempool,
-    origin: Origin,
-    raw: Vec<Vec<u8>>,
-    store: &MemStore,
-) -> Vec<Result<TxId, AdmissionError>> {
-    mempool::admit(&Mutex::new(mp), origin, &next(), raw, store, OsRng)
-}
-
-fn admit_one(mp: &mut Mempool, store: &MemStore, tx: &SignedTx) -> Result<TxId, AdmissionError> {
-    submit(mp, Origin::Client, vec![tx.encode()], store)
-        .pop()
-        .unwrap()
-}
-
-fn admit_all(mp: &mut Mempool, store: &MemStore, txs: &[SignedTx]) {
-    let raw = txs.iter().map(SignedTx::encode).collect();
-    for r in submit(mp, Origin::Client, raw, store) {
-        r.unwrap();
-    }
-}
-
-/// (sender, nonce) of each reaped tx.
-fn reaped(
-    mp: &Mempool,
-    store: &MemStore,
-    max_txs: usize,
-    max_bytes: usize,
-) -> Vec<(AccountId, u64)> {
-    mp.reap(store, max_txs, max_bytes)
-        .iter()
-        .map(|t| (t.sender(), t.tx().body.nonce))
-        .collect()
-}
 
 #[test]
 fn a_valid_tx_is_admitted_and_can_be_looked_up() {
@@ -402,82 +283,6 @@ fn the_same_tx_twice_in_one_call_is_admitted_once() {
 }
 
 #[test]
-fn reaping_takes_only_contiguous_nonces_and_gaps_fill_later() {
-    let store = genesis_store();
-    let mut mp = pool();
-    let a = key(20);
-    admit_all(
-        &mut mp,
-        &store,
-        &[transfer(&a, 0, 1), transfer(&a, 1, 1), transfer(&a, 3, 1)],
-    );
-    assert_eq!(mp.len(), 3, "a future nonce waits in the pool");
-    let id = a.account();
-    assert_eq!(reaped(&mp, &store, 100, usize::MAX), [(id, 0), (id, 1)]);
-    assert_eq!(mp.pending_nonce(&id, 0), 2);
-    admit_all(&mut mp, &store, &[transfer(&a, 2, 1)]);
-    assert_eq!(
-        reaped(&mp, &store, 100, usize::MAX),
-        [(id, 0), (id, 1), (id, 2), (id, 3)]
-    );
-    assert_eq!(mp.pending_nonce(&id, 0), 4);
-    // A sender whose first pending nonce is ahead of its state gets nothing.
-    let b = key(21);
-    admit_all(&mut mp, &store, &[transfer(&b, 1, 1)]);
-    assert!(reaped(&mp, &store, 100, usize::MAX)
-        .iter()
-        .all(|(s, _)| *s == id));
-}
-
-#[test]
-fn reaping_interleaves_senders_by_arrival_within_limits() {
-    let store = genesis_store();
-    let mut mp = pool();
-    let (a, b, c) = (key(20), key(21), key(22));
-    let mut txs: Vec<SignedTx> = (0..5).map(|n| transfer(&a, n, 1)).collect();
-    txs.extend((0..2).map(|n| transfer(&b, n, 1)));
-    txs.push(transfer(&c, 0, 1));
-    admit_all(&mut mp, &store, &txs);
-    let (a, b, c) = (a.account(), b.account(), c.account());
-    assert_eq!(
-        reaped(&mp, &store, 100, usize::MAX),
-        [
-            (a, 0),
-            (b, 0),
-            (c, 0),
-            (a, 1),
-            (b, 1),
-            (a, 2),
-            (a, 3),
-            (a, 4)
-        ]
-    );
-    assert_eq!(
-        reaped(&mp, &store, 4, usize::MAX),
-        [(a, 0), (b, 0), (c, 0), (a, 1)]
-    );
-    let size = txs[0].encode().len();
-    assert_eq!(reaped(&mp, &store, 100, 2 * size + 1), [(a, 0), (b, 0)]);
-    assert!(mp.reap(&store, 0, usize::MAX).is_empty());
-    assert!(mp.reap(&store, 100, 0).is_empty());
-}
-
-#[test]
-fn reaping_starts_at_the_state_nonce() {
-    let mut store = genesis_store();
-    let mut mp = pool();
-    let a = key(20);
-    admit_all(
-        &mut mp,
-        &store,
-        &(0..4).map(|n| transfer(&a, n, 1)).collect::<Vec<_>>(),
-    );
-    set_nonce(&mut store, &a, 2);
-    let id = a.account();
-    assert_eq!(reaped(&mp, &store, 100, usize::MAX), [(id, 2), (id, 3)]);
-}
-
-#[test]
 fn committed_and_outdated_txs_are_removed() {
     let mut store = genesis_store();
     let mut mp = pool();
@@ -589,57 +394,6 @@ fn only_locally_admitted_txs_are_handed_to_gossip_once() {
     set_nonce(&mut store, &a, 3);
     mp.remove_committed(&[late.id()], &store);
     assert!(mp.take_for_gossip().is_empty());
-}
-
-#[test]
-fn reaping_twenty_thousand_txs_returns_them_all_in_nonce_order() {
-    let store = genesis_store();
-    let mut mp = pool();
-    let keys: Vec<Keypair> = (30..230).map(key).collect();
-    let raw: Vec<Vec<u8>> = (0..100)
-        .flat_map(|n| keys.iter().map(move |k| transfer(k, n, 1).encode()))
-        .collect();
-    let admitted = submit(&mut mp, Origin::Client, raw, &store);
-    assert!(admitted.iter().all(Result::is_ok));
-    let out = mp.reap(&store, usize::MAX, usize::MAX);
-    assert_eq!(out.len(), 20_000);
-    let mut next = std::collections::BTreeMap::new();
-    for t in &out {
-        let n = next.entry(t.sender()).or_insert(0u64);
-        assert_eq!(t.tx().body.nonce, *n);
-        *n += 1;
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn garbage_bytes_never_panic(batch in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..8)) {
-        let store = genesis_store();
-        let mut mp = pool();
-        let results = submit(&mut mp, Origin::Client, batch.clone(), &store);
-        prop_assert_eq!(results.len(), batch.len());
-        prop_assert!(mp.len() <= batch.len());
-    }
-
-    #[test]
-    fn mutated_txs_never_panic_and_only_genuine_ones_get_in(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
-        let store = genesis_store();
-        let mut mp = pool();
-        let tx = transfer(&key(20), 0, 7);
-        let mut bytes = tx.encode();
-        for (i, x) in flips {
-            let i = i.index(bytes.len());
-            bytes[i] ^= x;
-        }
-        let r = submit(&mut mp, Origin::Client, vec![bytes.clone()], &store).pop().unwrap();
-        if r.is_ok() {
-            // Only a tx whose signature verifies can be stored.
-            let decoded = SignedTx::decode(&bytes, usize::MAX).unwrap();
-            prop_assert!(decoded.verify(CHAIN).is_ok());
-        }
-    }
 }
 
 #[test]

@@ -505,7 +505,8 @@ fn down(ctx: &Ctx, dir: &Path) -> Result<()> {
     )
 }
 
-fn status(ctx: &Ctx, dir: &Path) -> Result<()> {
+/// The genesis of the existing devnet in `dir`, or a clear error if there is none.
+fn existing_genesis(dir: &Path) -> Result<Genesis> {
     let gfile = dir.join("genesis.toml");
     if !gfile.exists() {
         bail!(
@@ -514,7 +515,11 @@ fn status(ctx: &Ctx, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let genesis = Genesis::load(&gfile).map_err(|e| anyhow!("{e}"))?;
+    Genesis::load(&gfile).map_err(|e| anyhow!("{e}"))
+}
+
+fn status(ctx: &Ctx, dir: &Path) -> Result<()> {
+    let genesis = existing_genesis(dir)?;
     let abs = absolute(dir)?;
     let pids = devnet::read_pids(&abs.join(PID_FILE))?;
     let mut text = vec![format!(

@@ -28,8 +28,7 @@ pub const N_CONSUMERS: usize = 3;
 /// acme (retail, funded), bank (finance, funded), broke (retail, no points).
 pub const N_ENTS: usize = 3;
 
-/// (consumer, by consent?, basis index, category, purpose, level, units, honest?)
-type UseSpec = (usize, bool, usize, usize, usize, u8, u32, bool);
+use super::uses::UseSpec;
 
 #[derive(Clone, Debug)]
 pub enum Op {

@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 mod export;
 mod export_files;
+mod export_readme;
 mod links;
 mod openapi;
 mod proofs;

@@ -9,28 +9,19 @@ use assent_cli::client::Node;
 use assent_cli::devnet::{self, PID_FILE};
 use assent_cli::devnet_join::{self, Kind};
 use assent_cli::keystore::{KdfParams, Keystore};
-use assent_genesis::Genesis;
 use serde_json::json;
 
 use super::procs;
-use super::{absolute, devnet_passphrase, AddNodeArgs};
+use super::{absolute, devnet_passphrase, existing_genesis, AddNodeArgs};
 use crate::commands::context::Ctx;
 
 pub fn add_node(ctx: &Ctx, dir: &Path, args: AddNodeArgs) -> Result<()> {
-    let gfile = dir.join("genesis.toml");
-    if !gfile.exists() {
-        bail!(
-            "no devnet in {}: create one with `assent devnet up --home {}`",
-            dir.display(),
-            dir.display()
-        );
-    }
+    let genesis = existing_genesis(dir)?;
     let assentd = if args.no_start {
         None
     } else {
         Some(procs::find_assentd(args.assentd.clone())?)
     };
-    let genesis = Genesis::load(&gfile).map_err(|e| anyhow!("{e}"))?;
     let abs = absolute(dir)?;
     let plans = devnet::plan(&abs, &genesis)?;
     // The chain must be running: the new node follows it from the
