@@ -212,3 +212,40 @@ fn devnet_up_without_assentd_says_how_to_build_it() {
         "nothing is created when the node binary is missing"
     );
 }
+
+#[test]
+fn devnet_add_node_without_a_devnet_or_a_running_one_says_what_to_do() {
+    let home = Home::new();
+    let dir = home.file("none");
+    let line = home.fails(&["devnet", "add-node", "--home", dir.to_str().unwrap()]);
+    assert!(
+        line.contains("no devnet in") && line.contains("devnet up"),
+        "{line}"
+    );
+    assert!(!dir.exists(), "nothing is created");
+    // A devnet laid out but not running: nothing to follow, nothing added.
+    let net = home.file("net");
+    home.ok(&[
+        "devnet",
+        "up",
+        "--no-start",
+        "--validators",
+        "4",
+        "--home",
+        net.to_str().unwrap(),
+        "--base-port",
+        "29600",
+    ]);
+    let line = home.fails(&[
+        "devnet",
+        "add-node",
+        "--no-start",
+        "--home",
+        net.to_str().unwrap(),
+    ]);
+    assert!(
+        line.contains("answers") && line.contains("devnet up"),
+        "{line}"
+    );
+    assert!(!net.join("node-4").exists(), "no node directory was made");
+}

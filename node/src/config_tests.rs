@@ -158,3 +158,24 @@ fn errors_name_the_field() {
         assert!(err.contains(field), "`{field}` not in: {err}");
     }
 }
+
+#[test]
+fn a_config_without_keys_is_a_full_node_and_needs_peers_to_follow() {
+    let keyless = GOOD.replace("[keys]\nvalidator_key = \"validator-0\"\n", "");
+    let err = parse(&keyless).unwrap_err().to_string();
+    assert!(
+        err.contains("state_sync.peers") && err.contains("full node"),
+        "{err}"
+    );
+    let full = parse(&format!(
+        "{keyless}[state_sync]\npeers = [\"http://10.0.0.2:26602\"]\n"
+    ))
+    .unwrap();
+    assert_eq!(full.validator_key, None);
+    assert_eq!(full.state_sync_peers, ["http://10.0.0.2:26602"]);
+    // A named key that is blank is a mistake, not a full node.
+    let err = parse(&GOOD.replace("\"validator-0\"\n[p2p]", "\"  \"\n[p2p]"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("keys.validator_key"), "{err}");
+}
