@@ -4,12 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, CodecError};
+use crate::crypto::Signature;
 use crate::events::Event;
-use crate::ids::{AccountId, Amount, BlockHash, Hash32, Height, Timestamp};
-use crate::merkle;
+use crate::ids::{AccountId, Amount, BlockHash, Hash32, Height, Timestamp, TxId};
 use crate::state::tree::{self, StateTree};
 use crate::state::{Overlay, StateExt, StateRead, StoreError, Writes};
-use crate::tx::{execute_tx, BlockContext, SignedTx, TxResult, VerifiedTx};
+use crate::tx::{execute_tx, BlockContext, Payload, SignedTx, TxOutcome, TxResult, VerifiedTx};
+use crate::{merkle, use_tree};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
@@ -18,7 +19,8 @@ pub struct BlockHeader {
     /// Set by the proposer; strictly greater than the parent's.
     pub time: Timestamp,
     pub prev_hash: BlockHash,
-    /// Merkle root over the canonical bytes of the block's signed txs.
+    /// Merkle root over the block's txs, each leaf its id and signature
+    /// ([`tx_leaf`]).
     pub txs_root: Hash32,
     /// Merkle root over the block's per-tx results (in block order) and, as
     /// the last leaf, its end-of-block events; see [`result_leaves`].
@@ -62,27 +64,118 @@ impl Block {
     }
 }
 
-/// Leaf hashes of the tx tree.
-pub fn tx_leaves<'a>(txs: impl IntoIterator<Item = &'a [u8]>) -> Vec<Hash32> {
-    txs.into_iter().map(merkle::leaf_hash).collect()
+/// Tag of a tx's leaf in the block's tx tree.
+pub const TX_LEAF_TAG: &str = "assent/tx-leaf/v2";
+/// Tag of a tx result's leaf in the block's results tree (but an applied
+/// RecordUse's: [`use_tree::USES_RESULT_LEAF_TAG`]).
+pub const RESULT_LEAF_TAG: &str = "assent/tx-result-leaf/v2";
+/// Tag of the end-of-block events' leaf, the results tree's last.
+pub const END_EVENTS_LEAF_TAG: &str = "assent/end-events-leaf/v2";
+
+/// A tx's leaf in the tx tree: its id and its signature. The id commits to
+/// the whole body (a RecordUse's to its uses through their root), so the
+/// leaf binds the tx without a receipt having to carry all of it.
+pub fn tx_leaf(id: &TxId, signature: &Signature) -> Hash32 {
+    merkle::tagged_leaf(TX_LEAF_TAG, &[id.as_bytes(), &signature.0])
 }
 
-/// Leaf hashes of the results tree: one per tx result (canonical bytes of its
-/// [`TxResult`], block order), then one for the end-of-block events. A receipt
-/// proves what became of one tx (applied with these events, or rejected) with
-/// a path in this tree.
-pub fn result_leaves(results: &[TxResult], end_events: &[Event]) -> Vec<Hash32> {
-    let mut leaves: Vec<Hash32> = results
-        .iter()
-        .map(|r| merkle::leaf_hash(&codec::encode_infallible(r)))
-        .collect();
-    leaves.push(merkle::leaf_hash(&codec::encode_infallible(&end_events)));
+/// Leaf hashes of the tx tree.
+pub fn tx_leaves<'a>(txs: impl IntoIterator<Item = &'a SignedTx>) -> Vec<Hash32> {
+    txs.into_iter()
+        .map(|t| tx_leaf(&t.id(), &t.signature))
+        .collect()
+}
+
+/// The leaf of one tx's result. An applied RecordUse's is its
+/// [`UsesResult`](use_tree::UsesResult): its uses' outcomes are leaves of
+/// their own tree, so each can be proven alone; any other result's is its
+/// canonical [`TxResult`]. `tx` is the tx the result is of.
+pub fn result_leaf(tx: Option<&SignedTx>, r: &TxResult) -> Hash32 {
+    let use_leaves = tx
+        .and_then(record_use)
+        .map(|ru| use_tree::use_leaves(&ru.uses));
+    result_leaf_of(use_leaves.as_deref(), r)
+}
+
+fn record_use(tx: &SignedTx) -> Option<&crate::tx::RecordUse> {
+    match &tx.body.payload {
+        Payload::RecordUse(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// [`result_leaf`] of a tx whose uses' leaves are `use_leaves` (a
+/// RecordUse's) or `None` (any other kind).
+fn result_leaf_of(use_leaves: Option<&[Hash32]>, r: &TxResult) -> Hash32 {
+    if let (Some(leaves), TxOutcome::Applied { events }) = (use_leaves, &r.outcome) {
+        if let Some(outcomes) = use_tree::outcome_leaves(leaves, events) {
+            return use_tree::UsesResult {
+                tx_id: r.tx_id,
+                count: leaves.len() as u64,
+                outcomes_root: merkle::root(&outcomes),
+            }
+            .leaf();
+        }
+    }
+    merkle::tagged_leaf(RESULT_LEAF_TAG, &[&codec::encode_infallible(r)])
+}
+
+fn end_events_leaf(end_events: &[Event]) -> Hash32 {
+    merkle::tagged_leaf(
+        END_EVENTS_LEAF_TAG,
+        &[&codec::encode_infallible(&end_events)],
+    )
+}
+
+/// Leaf hashes of the results tree: one per tx result ([`result_leaf`],
+/// block order; `txs` are the block's txs in the same order), then one for
+/// the end-of-block events. A receipt proves what became of one tx (applied
+/// with these events, or rejected), or of one use, with a path in this tree.
+pub fn result_leaves<'a>(
+    txs: impl IntoIterator<Item = &'a SignedTx>,
+    results: &[TxResult],
+    end_events: &[Event],
+) -> Vec<Hash32> {
+    let mut txs = txs.into_iter();
+    let mut leaves: Vec<Hash32> = results.iter().map(|r| result_leaf(txs.next(), r)).collect();
+    leaves.push(end_events_leaf(end_events));
     leaves
+}
+
+/// Both trees' leaves of a stored block — [`tx_leaves`] and
+/// [`result_leaves`] — hashing each RecordUse's uses once.
+pub fn leaves(
+    txs: &[SignedTx],
+    results: &[TxResult],
+    end_events: &[Event],
+) -> (Vec<Hash32>, Vec<Hash32>) {
+    let mut tx_out = Vec::with_capacity(txs.len());
+    let mut result_out = Vec::with_capacity(results.len() + 1);
+    for (i, t) in txs.iter().enumerate() {
+        let use_leaves = record_use(t).map(|r| use_tree::use_leaves(&r.uses));
+        let id = match &use_leaves {
+            Some(ul) => use_tree::UsesCommitment::from_leaves(t.body.sender, t.body.nonce, ul).id(),
+            None => t.id(),
+        };
+        tx_out.push(tx_leaf(&id, &t.signature));
+        if let Some(r) = results.get(i) {
+            result_out.push(result_leaf_of(use_leaves.as_deref(), r));
+        }
+    }
+    for r in results.iter().skip(txs.len()) {
+        result_out.push(result_leaf_of(None, r));
+    }
+    result_out.push(end_events_leaf(end_events));
+    (tx_out, result_out)
 }
 
 /// `txs_root` of a list of verified txs.
 pub fn txs_root(txs: &[VerifiedTx]) -> Hash32 {
-    merkle::root(&tx_leaves(txs.iter().map(|t| t.bytes())))
+    let leaves: Vec<Hash32> = txs
+        .iter()
+        .map(|t| tx_leaf(&t.id(), &t.tx().signature))
+        .collect();
+    merkle::root(&leaves)
 }
 
 /// The state after a block's writes: the new tree version and the header's
@@ -126,7 +219,11 @@ pub fn execute_block(
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
     let (tree, state_root) = next_state(prev_tree, ctx.height, &writes);
-    let results_root = merkle::root(&result_leaves(&results, &end_events));
+    let results_root = merkle::root(&result_leaves(
+        txs.iter().map(VerifiedTx::tx),
+        &results,
+        &end_events,
+    ));
     Ok(BlockOutput {
         writes,
         tree,

@@ -125,9 +125,9 @@ impl ConsentProof {
         let mut it = proven.into_iter();
         let first = it.next().ok_or(ConsentProofError::Empty)?;
         let not_grant = |why: String| ConsentProofError::NotTheGrant { consent, why };
-        let grant = match (&first.subject, &first.tx.body.payload) {
-            (Subject::Tx, Payload::GrantConsent(g)) => g.clone(),
-            (_, p) => return Err(not_grant(format!("it is a {} receipt", p.kind()))),
+        let grant = match (&first.subject, first.tx().map(|t| &t.body.payload)) {
+            (Subject::Tx, Some(Payload::GrantConsent(g))) => g.clone(),
+            _ => return Err(not_grant(format!("it is a {} receipt", first.tx_kind()))),
         };
         if first.tx_id.0 != consent.0 {
             return Err(not_grant(format!("it creates consent {}", first.tx_id)));
@@ -189,7 +189,7 @@ impl ConsentProof {
             let Some(change) = change else {
                 return Err(why(format!(
                     "its {} tx has no pause, resume or revocation event for it",
-                    p.tx.body.payload.kind()
+                    p.tx_kind()
                 )));
             };
             let prev = &steps[steps.len() - 1].proven;

@@ -15,6 +15,11 @@ use crate::ids::AccountId;
 /// Domain tag of transaction signatures.
 pub const TX_SIGNATURE_TAG: &[u8] = b"assent/tx/v1";
 
+/// Domain tag of a RecordUse's signature, which covers its uses' count and
+/// Merkle root instead of the uses themselves (decision 34,
+/// [`crate::use_tree::UsesCommitment`]).
+pub const USES_SIGNATURE_TAG: &[u8] = b"assent/tx-uses/v1";
+
 /// A 64-byte ed25519 signature.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Signature(pub [u8; 64]);

@@ -146,7 +146,8 @@ macro_rules! hash_id {
 }
 
 hash_id!(
-    /// Id of a transaction: the tagged hash of its canonical body (never of its signature).
+    /// Id of a transaction: the tagged hash of its canonical body (a
+    /// RecordUse's: of its `use_tree::UsesCommitment`), never of its signature.
     TxId, "tx id"
 );
 hash_id!(

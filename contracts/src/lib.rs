@@ -41,6 +41,7 @@ pub mod state;
 pub mod state_proof;
 pub mod terms;
 pub mod tx;
+pub mod use_tree;
 pub mod validator_history;
 
 pub use block::{execute_block, Block, BlockHeader, BlockOutput};

@@ -1,7 +1,12 @@
-//! Binary Merkle tree over a block's transactions, shaped as in RFC 6962 /
-//! RFC 9162 (leaf = H(0x00 ‖ data), node = H(0x01 ‖ left ‖ right), split at the
-//! largest power of two below n), so a receipt can prove that one signed tx is
-//! in a block's `txs_root` with log2(n) hashes.
+//! Binary Merkle trees shaped as in RFC 6962 / RFC 9162 (leaf = H(0x00 ‖ data),
+//! node = H(0x01 ‖ left ‖ right), split at the largest power of two below n),
+//! so a receipt proves one leaf with log2(n) hashes. The chain has four:
+//! a block's txs (`txs_root`) and results (`results_root`), and inside a
+//! RecordUse its uses and their outcomes (decision 34, [`crate::use_tree`]).
+//!
+//! Leaves and inner nodes are separated by their first byte; the kinds of
+//! leaf by a tag ([`tagged_leaf`]), so no leaf of one kind can be read as
+//! another's.
 
 use sha2::{Digest, Sha256};
 
@@ -11,6 +16,21 @@ pub fn leaf_hash(data: &[u8]) -> Hash32 {
     let mut h = Sha256::new();
     h.update([0u8]);
     h.update(data);
+    Hash32(h.finalize().into())
+}
+
+/// A leaf of one kind: `H(0x00 ‖ len(tag) ‖ tag ‖ len(part) ‖ part ‖ …)`,
+/// every length a u64 little endian, so the parts are never ambiguous and
+/// two kinds of leaf never hash the same bytes.
+pub fn tagged_leaf(tag: &str, parts: &[&[u8]]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update((tag.len() as u64).to_le_bytes());
+    h.update(tag.as_bytes());
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
     Hash32(h.finalize().into())
 }
 

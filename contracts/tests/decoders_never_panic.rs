@@ -31,6 +31,10 @@ fn all_decoders(bytes: &[u8]) -> Result<(), TestCaseError> {
     roundtrip_or_error::<BlockHeader>(bytes)?;
     roundtrip_or_error::<TxResult>(bytes)?;
     roundtrip_or_error::<Vec<Event>>(bytes)?;
+    // What a use receipt carries (decision 34).
+    roundtrip_or_error::<assent_contracts::use_tree::SignedUses>(bytes)?;
+    roundtrip_or_error::<assent_contracts::use_tree::UsesResult>(bytes)?;
+    roundtrip_or_error::<Use>(bytes)?;
     roundtrip_or_error::<Account>(bytes)?;
     roundtrip_or_error::<Consumer>(bytes)?;
     roundtrip_or_error::<Enterprise>(bytes)?;

@@ -177,7 +177,8 @@ fn render() -> String {
         "block_encoding_sha256 {}\n",
         Hash32::tagged("golden", &[&block.encode()])
     ));
-    out.push_str(&format!("state_root_after_scenario {}\n", scenario_root()));
+    let (scenario, uses_results_root) = scenario_roots();
+    out.push_str(&format!("state_root_after_scenario {scenario}\n"));
     // What an enterprise recomputes off the chain: pinned, or every link
     // made before a change would stop matching.
     let a = actors();
@@ -198,11 +199,27 @@ fn render() -> String {
         .unwrap();
         out.push_str(&format!("identity_link_commitment_{kind} {c}\n"));
     }
+    // What a use receipt proves against (decision 34): the signed uses'
+    // root of the sample RecordUse, and the results root of the scenario's
+    // block of two uses (one leaf for their outcomes' root).
+    let sample = samples()
+        .into_iter()
+        .find_map(|p| match p {
+            Payload::RecordUse(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    let c = assent_contracts::use_tree::UsesCommitment::of(signer.account(), 10, &sample.uses);
+    out.push_str(&format!("record_use_uses_root {}\n", c.uses_root));
+    out.push_str(&format!(
+        "results_root_of_a_two_use_record {uses_results_root}\n"
+    ));
     out
 }
 
-/// A fixed history touching every handler family; its state root pins execution semantics.
-fn scenario_root() -> Hash32 {
+/// A fixed history touching every handler family; its state root pins
+/// execution semantics. Also the results root of its block of two uses.
+fn scenario_roots() -> (Hash32, Hash32) {
     let a = actors();
     let mut c = TestChain::new(&a);
     let genesis_root = c.root;
@@ -220,13 +237,14 @@ fn scenario_root() -> Hash32 {
         }),
     );
     let policy = PolicyId(c.store.policies_of(&a.bob.account()).unwrap()[0].0);
-    c.run(
+    let two_uses = c.sign(
         &a.acme,
         record(vec![
             a_use(&a.alice, UseBasis::Consent(consent), 3),
             a_use(&a.bob, UseBasis::Policy(policy), 5),
         ]),
     );
+    let uses_results_root = c.block(vec![two_uses]).results_root;
     c.run(
         &a.alice,
         Payload::Rate(Rate {
@@ -248,7 +266,7 @@ fn scenario_root() -> Hash32 {
         }),
     );
     assert_ne!(c.root, genesis_root);
-    c.root
+    (c.root, uses_results_root)
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! consumer earns exactly what it would with no referrer — so no consumer
 //! ever pays. Accounts move to new keys (rotated, or recovered by their
 //! guardians) and keep every consent, policy, balance and link, while the
-//! keys they left sign for nothing.
+//! keys they left sign for nothing. Every use of every applied RecordUse has
+//! a receipt that verifies, proves the model's outcome of that use and
+//! names no other consumer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -31,6 +33,8 @@ use proptest::prelude::*;
 mod keys_model;
 #[path = "random_histories/model.rs"]
 mod model;
+#[path = "random_histories/receipts.rs"]
+mod receipts;
 #[path = "random_histories/referrals.rs"]
 mod referrals;
 #[path = "random_histories/uses.rs"]
@@ -457,6 +461,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         }
 
         let out = chain.block(txs.clone());
+        receipts::check(&w, &chain, &txs, &out, &expect)?;
         chain.advance(wait);
         for (i, (res, exp)) in out.results.iter().zip(&expect).enumerate() {
             let exp = exp.clone().expect("every tx has an expectation");

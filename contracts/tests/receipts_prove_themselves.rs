@@ -9,7 +9,7 @@ use assent_contracts::commit::{CertError, CommitCertificate};
 use assent_contracts::consent_proof::{
     Change, ConsentProof, ConsentProofError, CONSENT_PROOF_VERSION,
 };
-use assent_contracts::receipt::{Receipt, ReceiptError, Subject, Trust};
+use assent_contracts::receipt::{Receipt, ReceiptError, Subject, Trust, UsePart};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use common::certs::*;
@@ -47,9 +47,13 @@ fn story() -> (Actors, Story) {
         Payload::ResumeConsent(ResumeConsent { consent }),
         &filler,
     );
+    // bob is no consumer: his use is rejected, alice's settles.
     let settled_use = chain.run(
         &a.acme,
-        record(vec![a_use(&a.alice, UseBasis::Consent(consent), 2)]),
+        record(vec![
+            a_use(&a.alice, UseBasis::Consent(consent), 2),
+            a_use(&a.bob, UseBasis::Consent(consent), 1),
+        ]),
         &[&a.bank],
     );
     let revoke = chain.run(
@@ -157,12 +161,23 @@ fn a_receipt_of_every_kind_verifies_and_says_what_it_proves() {
         Subject::Tx,
         &[&format!("revoked consent {} to bank (", s.consent_to_bank)],
     );
-    assert!(matches!(p.tx.body.payload, Payload::RevokeAll(_)));
+    assert!(matches!(
+        p.tx().unwrap().body.payload,
+        Payload::RevokeAll(_)
+    ));
     check(
         s.settled_use,
         Subject::Use { index: 0 },
         &[&format!(
             "{acme} used {alice}'s Purchase data for DirectMarketing (2 unit(s)), settled: paid 6 points, 6 to the consumer"
+        )],
+    );
+    check(
+        s.settled_use,
+        Subject::Use { index: 1 },
+        &[&format!(
+            "{acme} recorded a use of {}'s data that was REJECTED (not_consumer:",
+            a.bob.account()
         )],
     );
     check(
@@ -282,10 +297,15 @@ fn flipping_any_single_byte_fails_with_the_check_it_breaks() {
         (s.grant, Subject::Tx),
         (s.revoke_all, Subject::Tx),
         (s.settled_use, Subject::Use { index: 0 }),
+        (s.settled_use, Subject::Use { index: 1 }),
     ] {
         let good = s.chain.receipt(at, subject);
         good.verify(&trust).unwrap();
         assert!(!good.tx_proof.is_empty() && !good.result_proof.is_empty());
+        if let Some(u) = &good.used {
+            assert!(!u.path.is_empty() && !u.outcome_path.is_empty());
+            flip_use_part(&good, &trust);
+        }
 
         for i in 0..byte_len(&good.tx) {
             let mut r = good.clone();
@@ -416,17 +436,93 @@ fn flipping_any_single_byte_fails_with_the_check_it_breaks() {
         assert!(matches!(r.verify(&trust), Err(ReceiptError::Hex { .. })));
     }
 
-    // A use receipt pointing at a use the tx does not have.
-    let mut r = s.chain.receipt(s.settled_use, Subject::Use { index: 3 });
+    // A use receipt pointing at a use the tx does not have, or at its
+    // other use with this one's proof.
+    let mut r = s.chain.receipt(s.settled_use, Subject::Use { index: 0 });
+    r.subject = Subject::Use { index: 3 };
     assert!(matches!(
         r.verify(&trust),
         Err(ReceiptError::NoSuchUse { index: 3, .. })
     ));
+    r.subject = Subject::Use { index: 1 };
+    assert_eq!(r.verify(&trust), Err(ReceiptError::UseNotInTx));
     r.subject = Subject::Use { index: 0 };
     r.verify(&trust).unwrap();
-    let grant_as_use = s.chain.receipt(s.grant, Subject::Use { index: 0 });
+    // No receipt of a use is built for a tx that records none; a tx
+    // receipt passed off as a use receipt does not decode as one.
+    assert!(s
+        .chain
+        .try_receipt(s.grant, Subject::Use { index: 0 })
+        .is_none());
+    let mut grant_as_use = s.chain.receipt(s.grant, Subject::Tx);
+    grant_as_use.subject = Subject::Use { index: 0 };
     assert!(matches!(
         grant_as_use.verify(&trust),
+        Err(ReceiptError::Decode { field: "tx", .. })
+    ));
+    let mut use_as_tx = s.chain.receipt(s.settled_use, Subject::Use { index: 0 });
+    use_as_tx.subject = Subject::Tx;
+    assert!(matches!(
+        use_as_tx.verify(&trust),
+        Err(ReceiptError::Decode { field: "use", .. })
+    ));
+}
+
+/// Every byte of a use receipt's use, its outcome and their paths.
+fn flip_use_part(good: &Receipt, trust: &Trust<'_>) {
+    let part = good.used.clone().unwrap();
+    let with = |f: &dyn Fn(&mut UsePart)| {
+        let mut r = good.clone();
+        f(r.used.as_mut().unwrap());
+        r.verify(trust)
+    };
+    for (p, el) in part.path.iter().enumerate() {
+        for i in 0..32 {
+            let e = with(&|u| u.path[p] = flip(el, i)).unwrap_err();
+            assert_eq!(e, ReceiptError::UseNotInTx, "use.path[{p}] byte {i}");
+            assert_eq!(e.check(), "use_in_tx");
+            assert!(e.to_string().contains("use.path"), "{e}");
+        }
+    }
+    for (p, el) in part.outcome_path.iter().enumerate() {
+        for i in 0..32 {
+            let e = with(&|u| u.outcome_path[p] = flip(el, i)).unwrap_err();
+            assert_eq!(
+                e,
+                ReceiptError::OutcomeNotInResult,
+                "use.outcome_path[{p}] byte {i}"
+            );
+            assert_eq!(e.check(), "outcome_in_result");
+        }
+    }
+    for i in 0..byte_len(&part.data) {
+        match with(&|u| u.data = flip(&part.data, i)) {
+            Err(
+                ReceiptError::Decode {
+                    field: "use.data", ..
+                }
+                | ReceiptError::UseNotInTx,
+            ) => {}
+            other => panic!("use.data byte {i}: {other:?}"),
+        }
+    }
+    for i in 0..byte_len(&part.outcome) {
+        match with(&|u| u.outcome = flip(&part.outcome, i)) {
+            Err(
+                ReceiptError::Decode {
+                    field: "use.outcome",
+                    ..
+                }
+                | ReceiptError::OutcomeNotInResult,
+            ) => {}
+            other => panic!("use.outcome byte {i}: {other:?}"),
+        }
+    }
+    // A use receipt without its use.
+    let mut r = good.clone();
+    r.used = None;
+    assert!(matches!(
+        r.verify(trust),
         Err(ReceiptError::NoSuchUse { .. })
     ));
 }

@@ -11,6 +11,7 @@ use super::{
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
 use crate::ids::{AccountId, Hash32, TxId};
+use crate::use_tree::{UsesCommitment, USES_TXID_TAG};
 
 /// What a transaction does. Variant order is part of the encoding: append only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +77,24 @@ impl Payload {
     }
 }
 
+/// Tag of a tx id (but a RecordUse's: [`USES_TXID_TAG`]).
+const TXID_TAG: &str = "assent/txid/v1";
+
+/// What a tx's id and signature cover, and under which tags: its canonical
+/// body — except a RecordUse's, which is its [`UsesCommitment`] (decision
+/// 34), so one use can be proven without the others.
+struct Covered {
+    signature_tag: &'static [u8],
+    id_tag: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl Covered {
+    fn id(&self) -> TxId {
+        TxId(Hash32::tagged(self.id_tag, &[&self.bytes]))
+    }
+}
+
 /// The signed part of a transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxBody {
@@ -90,14 +109,39 @@ impl TxBody {
         codec::encode_infallible(self)
     }
 
-    /// The tx id: tagged hash of the canonical body.
+    /// The tx id: tagged hash of the canonical body (a RecordUse: of its
+    /// [`UsesCommitment`]).
     pub fn id(&self) -> TxId {
-        TxId(Hash32::tagged("assent/txid/v1", &[&self.encode()]))
+        self.covered().id()
+    }
+
+    /// A RecordUse's commitment to its uses; `None` for other kinds.
+    pub fn uses_commitment(&self) -> Option<UsesCommitment> {
+        match &self.payload {
+            Payload::RecordUse(r) => Some(UsesCommitment::of(self.sender, self.nonce, &r.uses)),
+            _ => None,
+        }
+    }
+
+    fn covered(&self) -> Covered {
+        match self.uses_commitment() {
+            Some(c) => Covered {
+                signature_tag: crypto::USES_SIGNATURE_TAG,
+                id_tag: USES_TXID_TAG,
+                bytes: c.encode(),
+            },
+            None => Covered {
+                signature_tag: TX_SIGNATURE_TAG,
+                id_tag: TXID_TAG,
+                bytes: self.encode(),
+            },
+        }
     }
 
     /// Signs the body for one chain.
     pub fn sign(self, chain_id: &str, key: &Keypair) -> SignedTx {
-        let signature = key.sign(TX_SIGNATURE_TAG, chain_id.as_bytes(), &self.encode());
+        let c = self.covered();
+        let signature = key.sign(c.signature_tag, chain_id.as_bytes(), &c.bytes);
         SignedTx {
             body: self,
             signature,
@@ -145,20 +189,21 @@ impl SignedTx {
 
     /// The exact message the sender signed for `chain_id`.
     pub fn signing_message(&self, chain_id: &str) -> Vec<u8> {
-        crypto::signing_message(TX_SIGNATURE_TAG, chain_id.as_bytes(), &self.body.encode())
+        let c = self.body.covered();
+        crypto::signing_message(c.signature_tag, chain_id.as_bytes(), &c.bytes)
     }
 
     /// Checks the signature for `chain_id` and returns the verified form.
     pub fn verify(self, chain_id: &str) -> Result<VerifiedTx, SignatureError> {
-        let body = self.body.encode();
+        let c = self.body.covered();
         crypto::verify(
             &self.body.sender,
-            TX_SIGNATURE_TAG,
+            c.signature_tag,
             chain_id.as_bytes(),
-            &body,
+            &c.bytes,
             &self.signature,
         )?;
-        Ok(VerifiedTx::from_parts(self, &body))
+        Ok(VerifiedTx::from_parts(self, &c))
     }
 }
 
@@ -176,10 +221,10 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
     txs: Vec<SignedTx>,
     rng: R,
 ) -> Vec<Result<VerifiedTx, RefusedTx>> {
-    let bodies: Vec<Vec<u8>> = txs.iter().map(|t| t.body.encode()).collect();
-    let msgs: Vec<Vec<u8>> = bodies
+    let covered: Vec<Covered> = txs.iter().map(|t| t.body.covered()).collect();
+    let msgs: Vec<Vec<u8>> = covered
         .iter()
-        .map(|b| crypto::signing_message(TX_SIGNATURE_TAG, chain_id.as_bytes(), b))
+        .map(|c| crypto::signing_message(c.signature_tag, chain_id.as_bytes(), &c.bytes))
         .collect();
     let items: Vec<(AccountId, &[u8], Signature)> = txs
         .iter()
@@ -188,10 +233,10 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
         .collect();
     let answers = crypto::verify_batch(&items, rng);
     txs.into_iter()
-        .zip(bodies)
+        .zip(covered)
         .zip(answers)
-        .map(|((tx, body), ok)| match ok {
-            Ok(()) => Ok(VerifiedTx::from_parts(tx, &body)),
+        .map(|((tx, c), ok)| match ok {
+            Ok(()) => Ok(VerifiedTx::from_parts(tx, &c)),
             Err(error) => Err(RefusedTx {
                 tx: Box::new(tx),
                 error,
@@ -210,8 +255,8 @@ pub struct VerifiedTx {
 }
 
 impl VerifiedTx {
-    fn from_parts(tx: SignedTx, body: &[u8]) -> VerifiedTx {
-        let id = TxId(Hash32::tagged("assent/txid/v1", &[body]));
+    fn from_parts(tx: SignedTx, covered: &Covered) -> VerifiedTx {
+        let id = covered.id();
         let bytes = tx.encode();
         VerifiedTx { tx, id, bytes }
     }
@@ -220,8 +265,8 @@ impl VerifiedTx {
     /// remembered by id. Calling it on a tx that was never verified breaks the
     /// ledger's promise; the node's verified-id cache is the only caller.
     pub fn previously_verified(tx: SignedTx) -> VerifiedTx {
-        let body = tx.body.encode();
-        VerifiedTx::from_parts(tx, &body)
+        let c = tx.body.covered();
+        VerifiedTx::from_parts(tx, &c)
     }
 
     pub fn tx(&self) -> &SignedTx {

@@ -20,7 +20,7 @@ use super::*;
 pub struct Stored {
     pub header: BlockHeader,
     pub cert: CommitCertificate,
-    pub txs: Vec<Vec<u8>>,
+    pub txs: Vec<SignedTx>,
     pub out: BlockOutput,
 }
 
@@ -45,6 +45,33 @@ pub fn validator_set(keys: &[Keypair]) -> Vec<Validator> {
             p2p_address: String::new(),
         })
         .collect()
+}
+
+/// The commit certificate of `header`, signed by each of `signers`.
+pub fn certify(signers: &[Keypair], header: &BlockHeader) -> CommitCertificate {
+    let hash = header.hash();
+    let signatures = signers
+        .iter()
+        .map(|k| {
+            let msg = vote_message(
+                VoteKind::Precommit,
+                header.height.0,
+                Some(0),
+                Some(hash),
+                &k.account(),
+            );
+            CommitSignature {
+                validator: k.account(),
+                signature: k.sign(VOTE_TAG, header.chain_id.as_bytes(), &msg),
+            }
+        })
+        .collect();
+    CommitCertificate {
+        height: header.height,
+        round: 0,
+        block_hash: hash,
+        signatures,
+    }
 }
 
 impl CertChain {
@@ -87,9 +114,8 @@ impl CertChain {
 
     /// Commits a block; 3 of the 4 validators sign its certificate.
     pub fn commit(&mut self, txs: Vec<SignedTx>) -> usize {
-        let bytes: Vec<Vec<u8>> = txs.iter().map(|t| t.encode()).collect();
-        let out = self.c.block(txs);
-        self.seal(bytes, out)
+        let out = self.c.block(txs.clone());
+        self.seal(txs, out)
     }
 
     /// Commits a block of no txs whose writes are `writes` (what governance
@@ -102,7 +128,7 @@ impl CertChain {
         let (tree, state_root) = block::next_state(&self.c.tree, self.c.height, &writes);
         self.c.tree = tree.clone();
         self.c.root = state_root;
-        let results_root = merkle::root(&block::result_leaves(&[], &[]));
+        let results_root = merkle::root(&block::result_leaves([], &[], &[]));
         let out = BlockOutput {
             writes,
             tree,
@@ -115,7 +141,7 @@ impl CertChain {
         self.seal(Vec::new(), out)
     }
 
-    fn seal(&mut self, bytes: Vec<Vec<u8>>, out: BlockOutput) -> usize {
+    fn seal(&mut self, txs: Vec<SignedTx>, out: BlockOutput) -> usize {
         let header = BlockHeader {
             chain_id: CHAIN.into(),
             height: self.c.height,
@@ -127,33 +153,12 @@ impl CertChain {
             proposer: self.signers[0].account(),
         };
         let hash = header.hash();
-        let signatures = self.signers[..3]
-            .iter()
-            .map(|k| {
-                let msg = vote_message(
-                    VoteKind::Precommit,
-                    header.height.0,
-                    Some(0),
-                    Some(hash),
-                    &k.account(),
-                );
-                CommitSignature {
-                    validator: k.account(),
-                    signature: k.sign(VOTE_TAG, CHAIN.as_bytes(), &msg),
-                }
-            })
-            .collect();
-        let cert = CommitCertificate {
-            height: header.height,
-            round: 0,
-            block_hash: hash,
-            signatures,
-        };
+        let cert = certify(&self.signers[..3], &header);
         self.prev = hash;
         self.blocks.push(Stored {
             header,
             cert,
-            txs: bytes,
+            txs,
             out,
         });
         self.blocks.len() - 1
@@ -181,6 +186,12 @@ impl CertChain {
     }
 
     pub fn receipt(&self, at: (usize, usize), subject: Subject) -> Receipt {
+        self.try_receipt(at, subject)
+            .expect("a receipt of that subject")
+    }
+
+    /// The receipt of a tx or use, or `None` if there is no such subject.
+    pub fn try_receipt(&self, at: (usize, usize), subject: Subject) -> Option<Receipt> {
         let b = &self.blocks[at.0];
         Receipt::build(
             self.genesis_hash,
@@ -192,7 +203,6 @@ impl CertChain {
             &b.out.end_events,
             at.1,
         )
-        .unwrap()
     }
 
     pub fn outcome(&self, at: (usize, usize)) -> &TxOutcome {
