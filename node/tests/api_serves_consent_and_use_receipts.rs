@@ -1,16 +1,18 @@
 //! `GET /v1/consents/{id}/receipt` and `GET /v1/uses/{id}/receipt`: shapes,
-//! formats, signatures and refusals. (The test node's certificates carry no
-//! signatures, so here a receipt verifies up to its certificate; the
-//! real-process tests verify them whole.)
+//! formats, signatures and refusals; a use receipt from a 2,000-use batch
+//! names its own consumer and nobody else. (The test node's certificates
+//! carry one signature, its single validator's.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_support;
 
 use api_support::*;
 use assent_contracts::consent_proof::ConsentProof;
-use assent_contracts::receipt::{Receipt, Trust};
-use assent_contracts::tx::{PauseConsent, ResumeConsent, RevokeConsent};
-use assent_contracts::{ConsentId, Event, Payload, TxOutcome};
+use assent_contracts::crypto::Keypair;
+use assent_contracts::receipt::{Item, Receipt, Trust};
+use assent_contracts::terms::{Category, Level, Purpose};
+use assent_contracts::tx::{PauseConsent, RecordUse, ResumeConsent, RevokeConsent, Use, UseBasis};
+use assent_contracts::{AccountId, ConsentId, Event, Hash32, Payload, TxOutcome, UseId};
 use axum::http::StatusCode;
 use serde_json::Value;
 
@@ -27,15 +29,21 @@ fn consent_of(c: &assent_node::ledger::chain::Committed) -> ConsentId {
 /// Verifies a proof in full, the fixture's certificates included.
 fn check_up_to_certificate(t: &TestNode, proof: &ConsentProof) {
     let validators = t.shared.chain.validators().unwrap();
-    let trust = Trust {
-        chain_id: CHAIN_ID,
-        genesis_hash: t.shared.chain.genesis_hash(),
-        validators: &validators,
-        history: None,
-    };
-    let proven = proof.verify(&trust).unwrap_or_else(|e| panic!("{e}"));
+    let proven = proof
+        .verify(&trust(t, &validators))
+        .unwrap_or_else(|e| panic!("{e}"));
     for step in &proven.steps {
         assert_eq!(step.proven.commit.signers, 1, "{step:?}");
+    }
+}
+
+/// The test node's chain, as its genesis gives it.
+fn trust<'a>(t: &TestNode, validators: &'a [assent_contracts::state::Validator]) -> Trust<'a> {
+    Trust {
+        chain_id: CHAIN_ID,
+        genesis_hash: t.shared.chain.genesis_hash(),
+        validators,
+        history: None,
     }
 }
 
@@ -250,4 +258,131 @@ async fn a_use_receipt_proves_the_use_and_bad_requests_are_refused() {
     for p in ["/v1/consents/{id}/receipt", "/v1/uses/{id}/receipt"] {
         assert!(doc["paths"].get(p).is_some_and(Value::is_object), "{p}");
     }
+}
+
+/// Every account of `accounts` that appears in `receipt` (its JSON text, or
+/// any of its hex fields decoded), as bech32 text, hex or raw bytes.
+fn named_in(receipt: &Value, accounts: &[AccountId]) -> Vec<AccountId> {
+    let text = receipt.to_string();
+    let mut bytes = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::String(s) => out.extend(hex::decode(s).unwrap_or_default()),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(receipt, &mut bytes);
+    let raw: std::collections::HashSet<&[u8]> = bytes.windows(32).collect();
+    accounts
+        .iter()
+        .filter(|a| {
+            raw.contains(&a.0[..])
+                || text.contains(&a.to_string())
+                || text.contains(&hex::encode(a.0))
+        })
+        .copied()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_use_receipt_from_a_2000_use_batch_names_only_its_own_consumer() {
+    let t = node();
+    let granted = commit(&t, vec![register(&t.keys.alice, 0), grant(&t, 1, None)]);
+    let consent = consent_of(&granted);
+    let alice = t.keys.alice.account();
+    // alice's use is #1000 of 2,000; the other 1,999 consumers never
+    // registered, so theirs are rejected.
+    let consumers: Vec<AccountId> = (0..2_000u32)
+        .map(|i| {
+            if i == 1_000 {
+                return alice;
+            }
+            let mut seed = [0x3c; 32];
+            seed[..4].copy_from_slice(&i.to_le_bytes());
+            Keypair::from_seed(seed).account()
+        })
+        .collect();
+    let uses = consumers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Use {
+            consumer: *c,
+            basis: UseBasis::Consent(consent),
+            category: Category("Purchase".into()),
+            purpose: Purpose("DirectMarketing".into()),
+            level: Level::Aggregate,
+            units: 1,
+            evidence_hash: Hash32::tagged("evidence", &[&(i as u64).to_le_bytes()]),
+        })
+        .collect();
+    let tx = sign(&t.keys.acme, 0, Payload::RecordUse(RecordUse { uses }));
+    let tx_id = tx.id();
+    let used = commit(&t, vec![tx]);
+    assert!(matches!(
+        used.results.results[0].outcome,
+        TxOutcome::Applied { .. }
+    ));
+    let validators = t.shared.chain.validators().unwrap();
+
+    for (i, settled) in [(1_000u32, true), (0, false), (1_999, false)] {
+        let id = UseId::derive(&tx_id, i);
+        let (status, v) = get(&t.router, &format!("/v1/uses/{id}/receipt")).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["version"], "assent-receipt/2");
+        let who = consumers[i as usize];
+        assert_eq!(named_in(&v, &consumers), vec![who], "use #{i}");
+        assert!(
+            v.to_string().len() < 8 * 1024,
+            "use #{i}: {} bytes",
+            v.to_string().len()
+        );
+
+        let r: Receipt = serde_json::from_value(v).unwrap();
+        let p = r.verify(&trust(&t, &validators)).unwrap();
+        assert!(matches!(&p.item, Item::Use { data, count: 2_000 } if data.consumer == who));
+        let text = p.describe(&|_| None);
+        let says = if settled {
+            format!("used {who}'s Purchase data for DirectMarketing (1 unit(s)), settled: paid 5 points")
+        } else {
+            format!("a use of {who}'s data that was REJECTED (not_consumer:")
+        };
+        assert!(text.contains(&says), "{text}");
+
+        // A flipped byte in its path is refused by the check it breaks.
+        let mut bad = r.clone();
+        let part = bad.used.as_mut().unwrap();
+        let mut h = hex::decode(&part.path[4]).unwrap();
+        h[0] ^= 1;
+        part.path[4] = hex::encode(h);
+        let e = bad.verify(&trust(&t, &validators)).unwrap_err();
+        assert_eq!(e.check(), "use_in_tx", "{e}");
+    }
+
+    // alice's export holds her use's receipt, and nobody else of the batch.
+    let (status, tar_bytes) = send(
+        &t.router,
+        axum::http::Request::get(format!("/v1/consumers/{alice}/export"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut archive = tar::Archive::new(tar_bytes.as_slice());
+    let mut receipts = 0;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let named = named_in(&v, &consumers);
+        assert!(named.iter().all(|a| *a == alice), "{path} names {named:?}");
+        if path.contains("/receipts/use-") {
+            receipts += 1;
+            assert_eq!(named, vec![alice], "{path}");
+        }
+    }
+    assert_eq!(receipts, 1);
 }

@@ -2,7 +2,8 @@
 //! `GET /v1/consumers/{id}/earnings` gives the referrer what it earned and
 //! the referred consumer who referred them; `…/uses` splits each settled use
 //! into consumer, operators and referrer; the export's `consumer.json` and
-//! `rewards.json` carry the same.
+//! `rewards.json` carry the same — the referrer's without the referred
+//! consumer's account or use.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_support;
@@ -124,8 +125,13 @@ async fn the_referrer_earns_out_of_the_operators_share_and_both_sides_see_it() {
         .collect();
     assert_eq!(referral.len(), 1, "{rewards}");
     assert_eq!(referral[0]["amount"], 10);
-    assert_eq!(referral[0]["from"], alice.to_string());
-    assert_eq!(referral[0]["use_id"], u["use_id"]);
+    // Paid by the enterprise; whose use it was is alice's, not in bob's
+    // export (nor is alice anywhere in it).
+    assert_eq!(referral[0]["from"], t.keys.acme.account().to_string());
+    assert_eq!(referral[0]["use_id"], Value::Null);
+    let everything = serde_json::to_string(&bob_files).unwrap();
+    assert!(!everything.contains(&alice.to_string()), "{everything}");
+    assert!(!everything.contains(&u["use_id"].as_str().unwrap().to_string()));
 }
 
 fn use_twice(t: &TestNode, consent: ConsentId) -> assent_contracts::SignedTx {

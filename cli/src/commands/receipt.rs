@@ -1,7 +1,8 @@
 //! `assent receipt verify FILE... --genesis GENESIS`: checks receipts offline,
 //! with no node, against a chain's genesis file.
 //!
-//! Accepted files: a receipt (`assent-receipt/1`, of a tx or a use), a
+//! Accepted files: a receipt (`assent-receipt/2`, of a tx or of one use —
+//! which carries no other use of its RecordUse, decision 34), a
 //! consent proof (`assent-consent-proof/1`), a state proof
 //! (`assent-state-proof/1`: a record or its absence at a height), and the signed standard forms
 //! (`{"format", "jws", "receipt"}` as the node serves them, or the bare
@@ -375,6 +376,22 @@ fn text_of(file: &Path, v: &Value) -> String {
     lines.join("\n")
 }
 
+/// The name of the receipt check that failed (`ReceiptError::check`), if a
+/// receipt's check failed — also one inside a consent proof.
+fn failed_check(e: &anyhow::Error) -> Option<&'static str> {
+    use assent_contracts::consent_proof::ConsentProofError;
+    use assent_contracts::receipt::ReceiptError;
+    e.chain().find_map(|c| {
+        if let Some(r) = c.downcast_ref::<ReceiptError>() {
+            return Some(r.check());
+        }
+        match c.downcast_ref::<ConsentProofError>() {
+            Some(ConsentProofError::Receipt { error, .. }) => Some(error.check()),
+            _ => None,
+        }
+    })
+}
+
 fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
     let chain = Chain::load(&a.genesis, a.validator_sets.as_deref(), ctx)?;
     let mut results = Vec::new();
@@ -390,8 +407,12 @@ fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
             }
             Err(e) => {
                 let why = format!("{e:#}");
-                results
-                    .push(json!({"file": f.display().to_string(), "valid": false, "error": why}));
+                results.push(json!({
+                    "file": f.display().to_string(),
+                    "valid": false,
+                    "error": why,
+                    "check": failed_check(&e),
+                }));
                 failed.push(format!("{}: {why}", f.display()));
             }
         }

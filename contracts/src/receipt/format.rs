@@ -198,35 +198,44 @@ impl Receipt {
         end_events: &[Event],
         index: usize,
     ) -> Option<Receipt> {
-        ReceiptBuilder::new(genesis_hash, header, certificate, txs, results, end_events)
-            .receipt(subject, index)
+        let (tx_leaves, result_leaves) = block::leaves(txs, results, end_events);
+        let parts = Parts {
+            genesis_hash,
+            header,
+            certificate,
+            txs,
+            results,
+            tx_leaves: &tx_leaves,
+            result_leaves: &result_leaves,
+        };
+        parts.receipt(subject, index)
     }
 }
 
-/// Builds receipts of one committed block: its header, certificate, txs and
-/// results (`results`/`end_events` as stored). The block's leaves are
-/// hashed once, however many receipts are taken.
-#[derive(Debug)]
-pub struct ReceiptBuilder<'a> {
+/// Builds receipts of one committed block — its header, certificate, txs
+/// and results, as stored — hashing the block's leaves once however many
+/// receipts are taken (an export takes one per use).
+#[derive(Debug, Clone)]
+pub struct ReceiptBuilder {
     genesis_hash: Hash32,
-    header: &'a BlockHeader,
-    certificate: &'a CommitCertificate,
-    txs: &'a [SignedTx],
-    results: &'a [TxResult],
+    header: BlockHeader,
+    certificate: CommitCertificate,
+    txs: Vec<SignedTx>,
+    results: Vec<TxResult>,
     tx_leaves: Vec<Hash32>,
     result_leaves: Vec<Hash32>,
 }
 
-impl<'a> ReceiptBuilder<'a> {
+impl ReceiptBuilder {
     pub fn new(
         genesis_hash: Hash32,
-        header: &'a BlockHeader,
-        certificate: &'a CommitCertificate,
-        txs: &'a [SignedTx],
-        results: &'a [TxResult],
+        header: BlockHeader,
+        certificate: CommitCertificate,
+        txs: Vec<SignedTx>,
+        results: Vec<TxResult>,
         end_events: &[Event],
-    ) -> ReceiptBuilder<'a> {
-        let (tx_leaves, result_leaves) = block::leaves(txs, results, end_events);
+    ) -> ReceiptBuilder {
+        let (tx_leaves, result_leaves) = block::leaves(&txs, &results, end_events);
         ReceiptBuilder {
             genesis_hash,
             header,
@@ -238,14 +247,45 @@ impl<'a> ReceiptBuilder<'a> {
         }
     }
 
+    /// The block's header.
+    pub fn header(&self) -> &BlockHeader {
+        &self.header
+    }
+
     /// The receipt of the tx at `index`, or of one of its uses. `None` if
     /// there is no such tx, or the subject is a use and the tx is not an
     /// applied RecordUse with that use.
     pub fn receipt(&self, subject: Subject, index: usize) -> Option<Receipt> {
+        Parts {
+            genesis_hash: self.genesis_hash,
+            header: &self.header,
+            certificate: &self.certificate,
+            txs: &self.txs,
+            results: &self.results,
+            tx_leaves: &self.tx_leaves,
+            result_leaves: &self.result_leaves,
+        }
+        .receipt(subject, index)
+    }
+}
+
+/// A block's parts and leaves, borrowed.
+struct Parts<'a> {
+    genesis_hash: Hash32,
+    header: &'a BlockHeader,
+    certificate: &'a CommitCertificate,
+    txs: &'a [SignedTx],
+    results: &'a [TxResult],
+    tx_leaves: &'a [Hash32],
+    result_leaves: &'a [Hash32],
+}
+
+impl Parts<'_> {
+    fn receipt(&self, subject: Subject, index: usize) -> Option<Receipt> {
         let tx = self.txs.get(index)?;
         let result = self.results.get(index)?;
-        let tx_proof = merkle::proof(&self.tx_leaves, index)?;
-        let result_proof = merkle::proof(&self.result_leaves, index)?;
+        let tx_proof = merkle::proof(self.tx_leaves, index)?;
+        let result_proof = merkle::proof(self.result_leaves, index)?;
         let (tx_hex, result_hex, used) = match subject {
             Subject::Tx => (
                 hex_of(&tx.encode()),

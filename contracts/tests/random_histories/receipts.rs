@@ -42,10 +42,10 @@ pub fn check(
     };
     let builder = ReceiptBuilder::new(
         genesis_hash,
-        &header,
-        &cert,
-        txs,
-        &out.results,
+        header,
+        cert,
+        txs.to_vec(),
+        out.results.clone(),
         &out.end_events,
     );
     for (i, tx) in txs.iter().enumerate() {

@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use assent_contracts::identity::IdentityKind;
+use assent_contracts::receipt::{ReceiptBuilder, Subject};
 use assent_contracts::state::{Consent, Consumer, IdentityLink, Policy, StateExt};
 use assent_contracts::tx::UseBasis;
 use assent_contracts::{
-    AccountId, Amount, Block, ConsentId, Event, Hash32, Height, Payload, Timestamp, TxId,
+    AccountId, Amount, Block, ConsentId, Event, Hash32, Height, Payload, Timestamp, TxId, UseId,
 };
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
@@ -36,7 +37,7 @@ use super::routes::{ApiState, Client};
 use super::views::{ConsentView, DpvStatus, PolicyView};
 use crate::query::receipts;
 use crate::shared::Shared;
-use crate::storage::{Head, HistoryRecord, Store, UseRecord};
+use crate::storage::{Head, HistoryRecord, Store, TxLocation, UseRecord};
 
 /// Most history entries plus uses one export may hold.
 pub const MAX_EXPORT_RECORDS: usize = 20_000;
@@ -198,6 +199,8 @@ struct Receipts<'a> {
     store: &'a Store,
     genesis: Hash32,
     by_tx: BTreeMap<TxId, Arc<Vec<u8>>>,
+    /// The block of the last use receipt (uses come in chain order).
+    block: Option<(Height, ReceiptBuilder)>,
     bytes: usize,
 }
 
@@ -228,8 +231,17 @@ impl Receipts<'_> {
         Ok(Some(j))
     }
 
-    fn use_(&mut self, id: &assent_contracts::UseId) -> Result<Arc<Vec<u8>>, ApiError> {
-        let r = receipts::use_receipt(self.store, self.genesis, id)?
+    /// The receipt of use `index` of the tx at `at`: one use, none of the
+    /// others its RecordUse recorded (decision 34).
+    fn use_(&mut self, id: &UseId, at: TxLocation, index: u32) -> Result<Arc<Vec<u8>>, ApiError> {
+        if self.block.as_ref().map(|(h, _)| *h) != Some(at.height) {
+            let b = receipts::block_receipts(self.store, self.genesis, at.height)?;
+            self.block = Some((at.height, b));
+        }
+        let r = self
+            .block
+            .as_ref()
+            .and_then(|(_, b)| b.receipt(Subject::Use { index }, at.index as usize))
             .ok_or_else(|| ApiError::store(format!("use {id} is indexed but has no receipt")))?;
         self.json(r)
     }
@@ -265,6 +277,7 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
         store,
         genesis: s.chain.genesis_hash(),
         by_tx: BTreeMap::new(),
+        block: None,
         bytes: 0,
     };
     let mut receipt_files = Vec::new();
@@ -289,14 +302,14 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
             }
             Event::Minted { to, amount } if *to == id => ("mint", *amount, mint_authority, None),
             // The advocacy share of a use of the data of someone this
-            // consumer referred.
+            // consumer referred: paid by the enterprise that used it. Whose
+            // use it was is the referred consumer's, not in this export.
             Event::ReferralPaid {
                 referrer,
-                consumer,
                 amount,
                 use_id,
                 ..
-            } if *referrer == id => ("referral", *amount, *consumer, Some(use_id.to_string())),
+            } if *referrer == id => ("referral", *amount, payer_of(store, r, use_id)?, None),
             Event::ConsumerRegistered { .. } => {
                 registration = Some(Registration {
                     height: r.height.0,
@@ -361,6 +374,36 @@ pub(crate) fn gather(s: &Shared, id: AccountId) -> Result<Export, ApiError> {
         referrals: snap.referrals,
         receipts: receipt_files,
     })
+}
+
+/// The enterprise whose settled use `use_id` (recorded by the tx of `r`)
+/// paid a referral.
+fn payer_of(store: &Store, r: &HistoryRecord, use_id: &UseId) -> Result<AccountId, ApiError> {
+    let results = store
+        .results(r.height)?
+        .ok_or_else(|| ApiError::store(format!("results of block {} are missing", r.height)))?;
+    results
+        .results
+        .get(r.tx_index as usize)
+        .and_then(|res| match &res.outcome {
+            assent_contracts::TxOutcome::Applied { events } => {
+                events.iter().find_map(|e| match e {
+                    Event::UseSettled {
+                        use_id: u,
+                        enterprise,
+                        ..
+                    } if u == use_id => Some(*enterprise),
+                    _ => None,
+                })
+            }
+            assent_contracts::TxOutcome::Rejected(_) => None,
+        })
+        .ok_or_else(|| {
+            ApiError::store(format!(
+                "the referral of use {use_id} at block {} has no settled use",
+                r.height
+            ))
+        })
 }
 
 #[path = "export_entries.rs"]

@@ -195,7 +195,11 @@ pub(super) fn use_entries(
             UseBasis::Consent(c) => ("consent", c.to_string()),
             UseBasis::Policy(p) => ("policy", p.to_string()),
         };
-        let json = rc.use_(use_id)?;
+        let at = TxLocation {
+            height: rec.height,
+            index: rec.tx_index,
+        };
+        let json = rc.use_(use_id, at, index)?;
         let receipt = format!("receipts/use-{use_id}.json");
         files.push((receipt.clone(), json));
         let enterprise_name = names.of(&enterprise)?;

@@ -117,13 +117,15 @@ pub(crate) struct UseEntry {
 #[derive(Debug, Serialize)]
 pub(crate) struct RewardEntry {
     /// `use` (earned from a settled use), `referral` (the advocacy share of a
-    /// use of someone you referred), `transfer` or `mint` (points received).
+    /// use of someone you referred: from the enterprise that paid; whose
+    /// use it was is not shown), `transfer` or `mint` (points received).
     pub kind: &'static str,
     pub amount: u64,
     pub height: u64,
     pub time: u64,
     pub tx_id: String,
-    /// The enterprise that paid, the sender of a transfer, or the mint authority.
+    /// The enterprise that paid (for a use or a referral), the sender of a
+    /// transfer, or the mint authority.
     pub from: AccountId,
     pub from_name: Option<String>,
     pub use_id: Option<String>,

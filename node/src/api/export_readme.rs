@@ -77,7 +77,9 @@ matching JSON file, with the same values.
 - `rewards.json`, `rewards.csv` — every payment to you, oldest first:
   `kind` (`use`: your share of a settled use — one row per settled use,
   also when it was 0; `referral`: your share of a use of the data of a
-  consumer you referred, `from` being that consumer; `transfer`: points another account sent you; `mint`:
+  consumer you referred, `from` being the enterprise that paid for it —
+  which consumer's use it was is theirs and is not in your export;
+  `transfer`: points another account sent you; `mint`:
   points the mint authority issued to you), `amount, height, time, tx_id,
   from (the enterprise, sender or mint authority), from_name, use_id`.
   `rewards.json` also has the `total`. Points you sent away are not
@@ -89,10 +91,14 @@ matching JSON file, with the same values.
 - `receipts/` — self-proving receipts: `consent-<consent id>-<seq>-<change>.json`
   for each consent change made by a tx (the same `seq` and `change` as in
   `consent_history.csv`; a RevokeAll tx gives one per consent it revoked)
-  and `use-<use id>.json` for each use. A receipt holds the signed tx, the
-  header of the block that includes it, Merkle proofs that the tx and its
-  result are in that block, and the block's commit certificate (more than
-  2/3 of the validators' signatures).
+  and `use-<use id>.json` for each use. A consent receipt holds the signed
+  tx; a use receipt holds only your use of the enterprise's RecordUse — the
+  enterprise's signature over the number of uses and their Merkle root,
+  your use and its outcome with their Merkle paths, and none of the other
+  uses or consumers of the batch. Each also holds the header of the block
+  that includes the tx, Merkle proofs that the tx and its result are in
+  that block, and the block's commit certificate (more than 2/3 of the
+  validators' signatures).
 
 ## Verifying
 

@@ -1,6 +1,7 @@
 //! Consent and use receipts: `GET /v1/consents/{id}/receipt` (a consent
 //! proof, or a signed Kantara / ISO 27560 receipt carrying it) and
-//! `GET /v1/uses/{id}/receipt` (the self-proving receipt of one use).
+//! `GET /v1/uses/{id}/receipt` (the self-proving receipt of one use, which
+//! carries no other use of its batch).
 
 use std::sync::Arc;
 
@@ -193,11 +194,12 @@ pub(crate) struct UseReceiptQuery {
     format: Option<String>,
 }
 
-/// The self-proving receipt of one recorded use (settled or rejected).
+/// The self-proving receipt of one recorded use (settled or rejected): that
+/// use alone, none of the others its RecordUse recorded (decision 34).
 #[utoipa::path(get, path = "/v1/uses/{id}/receipt", tag = "receipts",
     params(("id" = String, Path, description = "Use id (64 hex)"), UseReceiptQuery),
     responses(
-        (status = 200, description = "the receipt (`assent-receipt/1`, subject `use`)", body = Object),
+        (status = 200, description = "the receipt (`assent-receipt/2`, subject `use`): the enterprise's signed commitment to its uses, this use and its outcome with their Merkle paths, the block header and certificate", body = Object),
         (status = 400, description = "bad_use_id, bad_format, bad_query", body = ErrorBody),
         (status = 404, description = "unknown_use", body = ErrorBody)))]
 pub(crate) async fn use_receipt(

@@ -178,8 +178,7 @@ fn check_anchor(
         .map_err(|e| peer_err(peer, format!("certificate: {e}")))?;
     cert.verify_for(chain_id, &block.header, validators)
         .map_err(|e| peer_err(peer, format!("the snapshot's block is not certified: {e}")))?;
-    let txs: Vec<Vec<u8>> = block.txs.iter().map(|t| t.encode()).collect();
-    if merkle::root(&tx_leaves(txs.iter().map(Vec::as_slice))) != block.header.txs_root {
+    if merkle::root(&tx_leaves(&block.txs)) != block.header.txs_root {
         return Err(peer_err(
             peer,
             "the snapshot's block txs do not match its txs_root",
@@ -188,7 +187,8 @@ fn check_anchor(
     let (results, end_events): (Vec<TxResult>, Vec<Event>) =
         codec::decode(&hex_field(peer, "results", &a.results)?)
             .map_err(|e| peer_err(peer, format!("results: {e}")))?;
-    if merkle::root(&result_leaves(&results, &end_events)) != block.header.results_root {
+    if merkle::root(&result_leaves(&block.txs, &results, &end_events)) != block.header.results_root
+    {
         return Err(peer_err(
             peer,
             "the snapshot's block results do not match its results_root",

@@ -4,7 +4,7 @@
 //! the receipt of a later change).
 
 use assent_contracts::consent_proof::{ConsentProof, CONSENT_PROOF_VERSION};
-use assent_contracts::receipt::{Receipt, Subject};
+use assent_contracts::receipt::{Receipt, ReceiptBuilder, Subject};
 use assent_contracts::state::{Consent, ConsentState};
 use assent_contracts::{ConsentId, Event, Hash32, Height, TxId, TxOutcome, UseId};
 
@@ -33,20 +33,25 @@ fn build(
     let results = store
         .results(h)?
         .ok_or_else(|| corrupt(format!("results {h}")))?;
-    let txs: Vec<Vec<u8>> = block.txs.iter().map(|t| t.encode()).collect();
     Receipt::build(
         genesis_hash,
         subject,
         &block.header,
         &cert,
-        &txs,
+        &block.txs,
         &results.results,
         &results.end_events,
         at.index as usize,
     )
     .ok_or_else(|| StoreError::Corrupt {
         what: format!("block {h}"),
-        why: format!("tx index {} is outside the block", at.index),
+        why: match subject {
+            Subject::Tx => format!("tx index {} is outside the block", at.index),
+            Subject::Use { index } => format!(
+                "tx {} is not an applied RecordUse with a use #{index}",
+                at.index
+            ),
+        },
     })
 }
 
@@ -91,6 +96,32 @@ pub fn use_receipt(
         })
         .ok_or_else(|| corrupt(format!("use {id} in block {}", at.height)))?;
     build(store, genesis_hash, at, Subject::Use { index }).map(Some)
+}
+
+/// Receipts of one committed block, its leaves hashed once: what an
+/// export uses for the many uses of one consumer in one block.
+pub fn block_receipts(
+    store: &Store,
+    genesis_hash: Hash32,
+    h: Height,
+) -> Result<ReceiptBuilder, StoreError> {
+    let block = store
+        .block(h)?
+        .ok_or_else(|| corrupt(format!("block {h}")))?;
+    let cert = store
+        .certificate(h)?
+        .ok_or_else(|| corrupt(format!("certificate {h}")))?;
+    let results = store
+        .results(h)?
+        .ok_or_else(|| corrupt(format!("results {h}")))?;
+    Ok(ReceiptBuilder::new(
+        genesis_hash,
+        block.header,
+        cert,
+        block.txs,
+        results.results,
+        &results.end_events,
+    ))
 }
 
 /// Whether `e` pauses, resumes or revokes `consent`.
