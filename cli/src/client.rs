@@ -7,7 +7,12 @@
 //! so a newer node still works with this client.
 
 use std::io::Read;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::AccountId;
+use assent_keys::reads;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -126,6 +131,16 @@ pub struct Node {
     base: String,
     timeout: Duration,
     http: reqwest::blocking::Client,
+    /// The key its reads are signed with, if any.
+    reader: Option<ReadAs>,
+}
+
+/// Signs reads as one key ([`assent_keys::reads`]); the chain id comes
+/// from the node's `/v1/status` once.
+#[derive(Clone, Debug)]
+struct ReadAs {
+    key: Arc<Keypair>,
+    chain_id: Arc<OnceLock<String>>,
 }
 
 /// `http://host:port` with no trailing slash; `host:port` gets `http://`.
@@ -198,7 +213,67 @@ impl Node {
             base,
             timeout,
             http,
+            reader: None,
         })
+    }
+
+    /// This client, signing its reads with `key` (RFC 9421, see
+    /// docs/node-interfaces.md): the node then answers what that key's
+    /// account may read.
+    pub fn reading_as(mut self, key: Arc<Keypair>) -> Node {
+        self.reader = Some(ReadAs {
+            key,
+            chain_id: Arc::new(OnceLock::new()),
+        });
+        self
+    }
+
+    /// This client with another timeout per call (same node, same reader).
+    pub fn with_timeout(&self, timeout: Duration) -> Result<Node, NodeError> {
+        let mut n = Node::new(&self.base, timeout)?;
+        n.reader = self.reader.clone();
+        Ok(n)
+    }
+
+    /// The account key reads are signed with, if any.
+    pub fn reader(&self) -> Option<AccountId> {
+        self.reader.as_ref().map(|r| r.key.account())
+    }
+
+    /// `GET path`, signed when this client has a reader.
+    fn get_request(&self, path: &str) -> Result<reqwest::blocking::RequestBuilder, NodeError> {
+        let req = self.http.get(format!("{}{path}", self.base));
+        let Some(r) = &self.reader else {
+            return Ok(req);
+        };
+        let chain_id = match r.chain_id.get() {
+            Some(c) => c.clone(),
+            None => {
+                let route = "GET /v1/status".to_string();
+                let sent = self.http.get(format!("{}/v1/status", self.base)).send();
+                let v = self.answer(&route, sent)?;
+                let c = v
+                    .get("chain_id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| self.bad(&route, "no chain_id in the node's status"))?
+                    .to_string();
+                r.chain_id.get_or_init(|| c).clone()
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let h = reads::sign(
+            &r.key,
+            &chain_id,
+            "GET",
+            path,
+            now,
+            reads::DEFAULT_LIFETIME_S,
+        );
+        Ok(req
+            .header(reads::SIGNATURE_INPUT, h.signature_input)
+            .header(reads::SIGNATURE, h.signature))
     }
 
     /// The node's base URL.
@@ -278,7 +353,7 @@ impl Node {
     /// `GET path` as JSON.
     pub fn get_value(&self, path: &str) -> Result<Value, NodeError> {
         let route = format!("GET {path}");
-        let sent = self.http.get(format!("{}{path}", self.base)).send();
+        let sent = self.get_request(path)?.send();
         self.answer(&route, sent)
     }
 
@@ -287,8 +362,7 @@ impl Node {
     pub fn get_bytes(&self, path: &str, max: u64) -> Result<Vec<u8>, NodeError> {
         let route = format!("GET {path}");
         let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
+            .get_request(path)?
             .send()
             .map_err(|e| self.unreachable(&e))?;
         if !resp.status().is_success() {

@@ -6,6 +6,7 @@
 //!
 //! - [`keystore`]: the encrypted keystore under `HOME/keys/` (Argon2id +
 //!   ChaCha20-Poly1305, file mode 0600, never overwritten).
+//! - [`reads`]: signed read requests (RFC 9421 HTTP message signatures).
 //! - [`jws`]: compact EdDSA JWS (RFC 7515 / RFC 8037), with which a node signs
 //!   standard-format consent receipts and `assent receipt verify` checks them.
 //!
@@ -15,3 +16,4 @@
 
 pub mod jws;
 pub mod keystore;
+pub mod reads;

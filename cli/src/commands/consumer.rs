@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, cmd: ConsumerCommand) -> Result<()> {
         ConsumerCommand::Earnings(who) => {
             let (account, names) = who.resolve(ctx, "consumer earnings")?;
             let v = ctx
-                .node()?
+                .node_for(&account)?
                 .get_value(&format!("/v1/consumers/{account}/earnings"))?;
             let mut text = format!(
                 "{} earned {} points from {} settled use(s); balance {} points",

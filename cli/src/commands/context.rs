@@ -3,12 +3,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
 use assent_cli::accounts::Names;
 use assent_cli::client::{Node, DEFAULT_NODE, NODE_ENV};
 use assent_cli::keystore::{KdfParams, Keystore};
+use assent_contracts::crypto::Keypair;
+use assent_contracts::AccountId;
 use clap::{Args, ValueEnum};
 
 /// How long one call to the node may take.
@@ -39,6 +42,15 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub output: OutputFormat,
+    /// Sign reads with this key (e.g. an operator's, for an audit) instead of the key of the account asked about
+    #[arg(
+        long,
+        global = true,
+        env = "ASSENT_READ_AS",
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
+    pub read_as: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,6 +66,7 @@ pub enum OutputFormat {
 pub struct Ctx {
     home: Option<PathBuf>,
     node: String,
+    read_as: Option<String>,
     pub output: OutputFormat,
 }
 
@@ -62,6 +75,7 @@ impl Ctx {
         Ctx {
             home: g.home,
             node: g.node,
+            read_as: g.read_as,
             output: g.output,
         }
     }
@@ -71,9 +85,52 @@ impl Ctx {
         self.home.clone()
     }
 
-    /// A client of the node named by `--node` / `ASSENT_NODE`.
+    /// A client of the node named by `--node` / `ASSENT_NODE`; its reads
+    /// are signed with `--read-as` if given (else unsigned: public routes).
     pub fn node(&self) -> Result<Node> {
-        Ok(Node::new(&self.node, NODE_CALL_TIMEOUT)?)
+        self.node_with_timeout(NODE_CALL_TIMEOUT)
+    }
+
+    /// [`Ctx::node`] with another timeout per call.
+    pub fn node_with_timeout(&self, timeout: Duration) -> Result<Node> {
+        let node = Node::new(&self.node, timeout)?;
+        match &self.read_as {
+            Some(name) => Ok(node.reading_as(self.unlock(name)?)),
+            None => Ok(node),
+        }
+    }
+
+    /// A client whose reads are signed as `account` may read its own
+    /// records: with `--read-as` if given, else with the keystore's key of
+    /// `account`, else unsigned (the node then answers 401 for private
+    /// records, and the error says to pass `--read-as`).
+    pub fn node_for(&self, account: &AccountId) -> Result<Node> {
+        if self.read_as.is_some() {
+            return self.node();
+        }
+        let node = Node::new(&self.node, NODE_CALL_TIMEOUT)?;
+        let ks = self.keystore()?;
+        match Names::of(&ks).name(account).map(str::to_string) {
+            Some(name) => Ok(node.reading_as(self.unlock(&name)?)),
+            None => Ok(node),
+        }
+    }
+
+    /// A client whose reads are signed with key `name` if given, else as
+    /// [`Ctx::node`].
+    pub fn node_as(&self, name: Option<&str>) -> Result<Node> {
+        match name {
+            Some(n) => Ok(Node::new(&self.node, NODE_CALL_TIMEOUT)?.reading_as(self.unlock(n)?)),
+            None => self.node(),
+        }
+    }
+
+    /// Key `name` of the keystore, unlocked with its passphrase.
+    pub fn unlock(&self, name: &str) -> Result<Arc<Keypair>> {
+        let ks = self.keystore()?;
+        ks.info(name)?;
+        let pass = super::passphrase::unlock(name)?;
+        Ok(Arc::new(ks.load(name, &pass)?))
     }
 
     /// Names of the keystore's accounts, for output.

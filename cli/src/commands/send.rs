@@ -18,7 +18,6 @@ use serde_json::{json, Value};
 
 use super::context::Ctx;
 use super::outcome;
-use super::passphrase;
 
 /// How often the tx's status is asked for while waiting.
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -69,14 +68,14 @@ pub fn send_with(ctx: &Ctx, payload: Payload, args: SendArgs, extra: Option<Extr
     let ks = ctx.keystore()?;
     // Fail on a missing key before the network or a passphrase prompt.
     let sender = ks.info(&args.from)?.account;
-    let node = ctx.node()?;
+    let key = ctx.unlock(&args.from)?;
+    // The sender reads its own nonce and its txs' status.
+    let node = ctx.node()?.reading_as(key.clone());
     let (status, _) = node.status()?;
     let nonce = match args.nonce {
         Some(n) => n,
         None => node.account(&sender.to_string())?.0.next(),
     };
-    let pass = passphrase::unlock(&args.from)?;
-    let key = ks.load(&args.from, &pass)?;
     let signed = TxBody {
         sender: key.account(),
         nonce,
