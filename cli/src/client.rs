@@ -246,20 +246,14 @@ impl Node {
         let Some(r) = &self.reader else {
             return Ok(req);
         };
-        let chain_id = match r.chain_id.get() {
-            Some(c) => c.clone(),
-            None => {
-                let route = "GET /v1/status".to_string();
-                let sent = self.http.get(format!("{}/v1/status", self.base)).send();
-                let v = self.answer(&route, sent)?;
-                let c = v
-                    .get("chain_id")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| self.bad(&route, "no chain_id in the node's status"))?
-                    .to_string();
-                r.chain_id.get_or_init(|| c).clone()
-            }
-        };
+        if r.chain_id.get().is_none() {
+            self.status_value()?;
+        }
+        let chain_id = r
+            .chain_id
+            .get()
+            .cloned()
+            .ok_or_else(|| self.bad("GET /v1/status", "no chain_id in the node's status"))?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -392,8 +386,23 @@ impl Node {
     }
 
     /// `GET /v1/status`.
+    /// (Public: never signed; it tells a reader the chain id it signs for.)
     pub fn status(&self) -> Result<(Status, Value), NodeError> {
-        self.get("/v1/status")
+        let v = self.status_value()?;
+        let t = serde_json::from_value::<Status>(v.clone())
+            .map_err(|e| self.bad("GET /v1/status", e.to_string()))?;
+        Ok((t, v))
+    }
+
+    /// `GET /v1/status` unsigned; remembers the chain id for signing.
+    fn status_value(&self) -> Result<Value, NodeError> {
+        let route = "GET /v1/status";
+        let sent = self.http.get(format!("{}/v1/status", self.base)).send();
+        let v = self.answer(route, sent)?;
+        if let (Some(r), Some(c)) = (&self.reader, v.get("chain_id").and_then(Value::as_str)) {
+            let _ = r.chain_id.set(c.to_string());
+        }
+        Ok(v)
     }
 
     /// `GET /v1/accounts/{id}`; an account the node has never seen is empty.

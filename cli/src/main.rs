@@ -106,6 +106,8 @@ enum Command {
     /// Build and sign transactions offline, decode them, submit signed files, follow a tx
     #[command(subcommand)]
     Tx(commands::tx::TxCommand),
+    /// GET any route of the node's API as JSON, the read signed with --key (records answer only their parties and operators)
+    Get(commands::get::GetArgs),
     /// Check receipts offline against a chain's genesis (no node needed)
     #[command(subcommand)]
     Receipt(commands::receipt::ReceiptCommand),
@@ -139,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gov(cmd) => commands::gov::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
         Command::Bench(args) => commands::bench::run(&ctx, args),
+        Command::Get(a) => commands::get::run(&ctx, &a),
         Command::Receipt(cmd) => commands::receipt::run(&ctx, cmd),
         Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
         Command::Devnet(cmd) => commands::devnet::run(&ctx, cmd),

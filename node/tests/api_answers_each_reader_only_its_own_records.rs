@@ -252,6 +252,17 @@ async fn an_enterprise_sees_what_concerns_it_and_a_consumer_only_its_own() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = get_unsigned(&t.router, &format!("/v1/enterprises/{acme}")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // The aggregate figures are anyone's, and name no account.
+    let (s, v) = get_unsigned(&t.router, "/v1/stats").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["consents"]["live"], 1, "{v}");
+    assert_eq!(
+        (v["uses_settled"].as_u64(), v["uses_rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(v["points_paid"], 10, "{v}");
+    assert!(!v.to_string().contains("assent1"), "{v}");
     // The enterprise standing is provable by anyone; an account only by itself.
     let (s, _) = get_unsigned(&t.router, &format!("/v1/state-proofs/enterprise/{acme}")).await;
     assert_eq!(s, StatusCode::OK);

@@ -460,7 +460,8 @@ fn consumer_export_round_trips_every_record() {
     let stranger = Keypair::from_seed([99; 32]).account().to_string();
     let other = out.path().join("x");
     for (who, says) in [
-        (stranger.as_str(), "unknown_consumer"),
+        // No key of that account here: the node asks for a signed read.
+        (stranger.as_str(), "unsigned"),
         ("assent1notanaccount", "--account"),
         ("!!garbage!!", "--account"),
     ] {

@@ -306,10 +306,11 @@ fn apply_all(
     key: &Keypair,
     payloads: Vec<Payload>,
 ) -> Result<Vec<String>> {
-    let (acct, _) = node
+    // The sender reads its own nonce and its txs' status.
+    let node = node
         .with_timeout(Duration::from_secs(30))?
-        .reading_as(Arc::new(Keypair::from_seed(key.seed())))
-        .account(&key.account().to_string())?;
+        .reading_as(Arc::new(Keypair::from_seed(key.seed())));
+    let (acct, _) = node.account(&key.account().to_string())?;
     let mut ids = Vec::new();
     for (i, payload) in payloads.into_iter().enumerate() {
         let body = TxBody {

@@ -9,6 +9,7 @@ pub mod devnet;
 pub mod enterprise;
 pub mod export;
 pub mod genesis;
+pub mod get;
 pub mod gov;
 pub mod keyctl;
 pub mod keys;

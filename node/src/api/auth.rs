@@ -240,9 +240,9 @@ fn header_text(req: &Request, name: &str) -> Option<Result<String, ()>> {
         .map(|v| v.to_str().map(str::to_string).map_err(|_| ()))
 }
 
-fn refuse(shared: &Shared, code: &'static str, message: String) -> Response {
+fn refuse(shared: &Shared, code: &'static str, message: String) -> ApiError {
     shared.metrics.read_refused(code);
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message).into_response()
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
 /// Verifies the request's signature (if any), applies the route's rule and
@@ -278,9 +278,8 @@ pub async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Ne
                 ))
             })
             .await;
-            match checked {
-                Ok(Ok(r)) => r,
-                Ok(Err(resp)) => return resp,
+            match checked.and_then(|r| r) {
+                Ok(r) => r,
                 Err(e) => return e.into_response(),
             }
         }
@@ -290,6 +289,7 @@ pub async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Ne
                 "bad_signature_header",
                 "the Signature-Input and Signature headers must be ASCII".into(),
             )
+            .into_response()
         }
         (Some(_), None) | (None, Some(_)) => {
             return refuse(
@@ -297,6 +297,7 @@ pub async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Ne
                 "bad_signature_header",
                 "a signed read carries both Signature-Input and Signature".into(),
             )
+            .into_response()
         }
     };
     match (access, &reader) {
@@ -328,7 +329,7 @@ fn verify(
     path: &str,
     query: Option<&str>,
     route: &'static str,
-) -> Result<Reader, Response> {
+) -> Result<Reader, ApiError> {
     let r = |e: reads::ReadSigError| refuse(shared, e.code(), e.to_string());
     let received = ReceivedSignature::parse(input, sig).map_err(r)?;
     let now = now_s();
@@ -338,7 +339,7 @@ fn verify(
         .verify(shared.chain.chain_id(), method, path, query)
         .map_err(r)?;
     let store = shared.chain.store();
-    let account = match store.key_role(&key).map_err(|e| ApiError::store(e).into_response())? {
+    let account = match store.key_role(&key).map_err(ApiError::store)? {
         Some(KeyRole::Signs { account, .. }) => account,
         Some(KeyRole::Retired { account, at }) => {
             return Err(refuse(
@@ -365,17 +366,14 @@ fn verify(
                 "busy",
                 "this node holds its maximum of live read signatures; retry in a few seconds",
             )
-            .retry_after(std::time::Duration::from_secs(5))
-            .into_response())
+            .retry_after(std::time::Duration::from_secs(5)))
         }
     }
-    let operator = store
-        .is_operator(&account)
-        .map_err(|e| ApiError::store(e).into_response())?
+    let operator = store.is_operator(&account).map_err(ApiError::store)?
         || shared
             .chain
             .validators()
-            .map_err(|e| ApiError::store(e).into_response())?
+            .map_err(ApiError::store)?
             .iter()
             .any(|v| v.consensus_key == key);
     Ok(Reader::Signed {

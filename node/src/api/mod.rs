@@ -22,6 +22,7 @@ mod referrals;
 mod relay;
 mod routes;
 mod snapshots;
+mod stats;
 mod txs;
 pub mod views;
 

@@ -20,6 +20,7 @@ use super::{events, export, queries, routes, txs};
         txs::batch,
         txs::tx_status,
         queries::node_status,
+        super::stats::stats,
         queries::account,
         queries::consents,
         queries::policies,

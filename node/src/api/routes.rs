@@ -45,6 +45,8 @@ pub struct ApiState {
     pub stop: Arc<watch::Sender<bool>>,
     /// Read signatures already used (until they expire).
     pub replay: Arc<ReplayGuard>,
+    /// The last aggregate figures (`GET /v1/stats`).
+    pub stats: Arc<super::stats::StatsCache>,
 }
 
 impl ApiState {
@@ -58,6 +60,7 @@ impl ApiState {
             clients,
             stop: Arc::new(stop),
             replay: Arc::new(ReplayGuard::default()),
+            stats: Arc::default(),
         }
     }
 
@@ -114,6 +117,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/v1/txs/batch", Access::Public),
     ("GET", "/v1/txs/{id}", Access::Party),
     ("GET", "/v1/status", Access::Public),
+    ("GET", "/v1/stats", Access::Public),
     ("GET", "/v1/accounts/{id}", Access::Party),
     ("GET", "/v1/consumers/{id}/consents", Access::Party),
     ("GET", "/v1/consumers/{id}/policies", Access::Party),
@@ -171,6 +175,7 @@ fn build(state: ApiState) -> Router {
         )
         .route("/v1/txs/{id}", get(txs::tx_status))
         .route("/v1/status", get(queries::node_status))
+        .route("/v1/stats", get(super::stats::stats))
         .route("/v1/accounts/{id}", get(queries::account))
         .route("/v1/consumers/{id}/consents", get(queries::consents))
         .route("/v1/consumers/{id}/policies", get(queries::policies))
