@@ -326,11 +326,16 @@ impl Node {
                 v.get("code").and_then(Value::as_str),
                 v.get("message").and_then(Value::as_str),
             ) {
+                let mut message = message.to_string();
+                if code == "unsigned" && self.reader.is_none() {
+                    // The node's words are for any client; say what this one lacks.
+                    message = "this read needs a signature and the command had no key to sign it with: give --key NAME (or the global --read-as NAME) with the key of the record's consumer or enterprise, or an operator's".into();
+                }
                 return Err(NodeError::Refused {
                     route: route.to_string(),
                     status: status.as_u16(),
                     code: code.to_string(),
-                    message: message.to_string(),
+                    message,
                 });
             }
         }

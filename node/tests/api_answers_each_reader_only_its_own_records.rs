@@ -86,6 +86,7 @@ fn concrete(f: &Fixture, method: &str, path: &str) -> (String, Option<Keypair>) 
             (p.replace("{id}", &alice.to_string()), a())
         }
         ("GET", "/v1/enterprises/{id}") => (format!("/v1/enterprises/{acme}"), None),
+        ("GET", "/v1/keys/{key}") => (format!("/v1/keys/{alice}"), None),
         // Any signed account follows its own events.
         ("GET", "/v1/events") => ("/v1/events".into(), a()),
         ("GET", "/v1/blocks/{height}") => ("/v1/blocks/1".into(), None),

@@ -109,11 +109,45 @@ impl Ctx {
             return self.node();
         }
         let node = Node::new(&self.node, NODE_CALL_TIMEOUT)?;
-        let ks = self.keystore()?;
-        match Names::of(&ks).name(account).map(str::to_string) {
+        match self.key_signing_for(&node, account)? {
             Some(name) => Ok(node.reading_as(self.unlock(&name)?)),
             None => Ok(node),
         }
+    }
+
+    /// The keystore's key that signs for `account` now: the account's own
+    /// key unless it was retired, else a key rotated in for it (asked of
+    /// the node, `GET /v1/keys/{key}`, without unlocking any key).
+    fn key_signing_for(&self, node: &Node, account: &AccountId) -> Result<Option<String>> {
+        let ks = self.keystore()?;
+        let keys = ks.list().unwrap_or_default();
+        let role = |key: &AccountId| -> Result<(Option<String>, Option<String>)> {
+            let v = node.get_value(&format!("/v1/keys/{key}"))?;
+            let s = |f: &str| {
+                v.get(f)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            };
+            Ok((s("signs_for"), s("retired_from")))
+        };
+        let target = account.to_string();
+        let own = keys.iter().find(|k| k.account == *account);
+        match (own, own.map(|k| role(&k.account))) {
+            // A node that cannot say (an older one): the account's own key.
+            (Some(k), Some(Err(_))) => return Ok(Some(k.name.clone())),
+            (Some(k), Some(Ok((signs_for, _))))
+                if signs_for.as_deref() == Some(target.as_str()) =>
+            {
+                return Ok(Some(k.name.clone()))
+            }
+            _ => {}
+        }
+        for k in keys.iter().filter(|k| k.account != *account) {
+            if role(&k.account).ok().and_then(|r| r.0).as_deref() == Some(target.as_str()) {
+                return Ok(Some(k.name.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// A client whose reads are signed with key `name` if given, else as

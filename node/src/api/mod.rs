@@ -11,6 +11,7 @@ pub mod events;
 mod export;
 mod export_files;
 mod export_readme;
+mod key_roles;
 mod links;
 mod openapi;
 mod parties;

@@ -22,6 +22,7 @@ use super::{events, export, queries, routes, txs};
         queries::node_status,
         super::stats::stats,
         queries::account,
+        super::key_roles::key_role,
         queries::consents,
         queries::policies,
         queries::uses,

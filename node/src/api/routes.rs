@@ -119,6 +119,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/v1/status", Access::Public),
     ("GET", "/v1/stats", Access::Public),
     ("GET", "/v1/accounts/{id}", Access::Party),
+    ("GET", "/v1/keys/{key}", Access::Public),
     ("GET", "/v1/consumers/{id}/consents", Access::Party),
     ("GET", "/v1/consumers/{id}/policies", Access::Party),
     ("GET", "/v1/consumers/{id}/uses", Access::Party),
@@ -177,6 +178,7 @@ fn build(state: ApiState) -> Router {
         .route("/v1/status", get(queries::node_status))
         .route("/v1/stats", get(super::stats::stats))
         .route("/v1/accounts/{id}", get(queries::account))
+        .route("/v1/keys/{key}", get(super::key_roles::key_role))
         .route("/v1/consumers/{id}/consents", get(queries::consents))
         .route("/v1/consumers/{id}/policies", get(queries::policies))
         .route("/v1/consumers/{id}/uses", get(queries::uses))
