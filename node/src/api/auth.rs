@@ -60,6 +60,9 @@ impl Access {
     }
 }
 
+/// The tx-status route, the one a retired key may still read (its own txs).
+const TX_STATUS: &str = "/v1/txs/{id}";
+
 /// Most live signatures remembered (each until it expires); beyond this a
 /// signed read is answered 503 until some expire.
 pub const MAX_LIVE_SIGNATURES: usize = 1 << 18;
@@ -73,6 +76,8 @@ pub enum Reader {
     Signed {
         /// The account the key signs for.
         account: AccountId,
+        /// The signing key (a tx's `sender`: txs name the key that signs).
+        key: AccountId,
         /// An operator's account or a current validator's key.
         operator: bool,
         /// The route template, for the operator-read metric.
@@ -105,7 +110,11 @@ impl Reader {
     pub fn sees_all(&self, shared: &Shared, parties: &[AccountId]) -> Result<bool, ApiError> {
         match self {
             Reader::Anonymous => Err(unsigned(shared)),
-            Reader::Signed { account, .. } if parties.contains(account) => Ok(true),
+            Reader::Signed { account, key, .. }
+                if parties.contains(account) || parties.contains(key) =>
+            {
+                Ok(true)
+            }
             Reader::Signed {
                 operator: true,
                 route,
@@ -341,6 +350,10 @@ fn verify(
     let store = shared.chain.store();
     let account = match store.key_role(&key).map_err(ApiError::store)? {
         Some(KeyRole::Signs { account, .. }) => account,
+        // A retired key reads nothing of the account any more (it may be
+        // the lost key a thief holds), only the status of txs it sent
+        // (a rotation's own tx, followed by the key it retires).
+        Some(KeyRole::Retired { .. }) if route == TX_STATUS => key,
         Some(KeyRole::Retired { account, at }) => {
             return Err(refuse(
                 shared,
@@ -378,6 +391,7 @@ fn verify(
             .any(|v| v.consensus_key == key);
     Ok(Reader::Signed {
         account,
+        key,
         operator,
         route,
     })
