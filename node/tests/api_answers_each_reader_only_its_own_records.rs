@@ -405,3 +405,58 @@ async fn expired_replayed_retargeted_and_foreign_signatures_are_401() {
         (StatusCode::UNAUTHORIZED, "replayed_signature")
     );
 }
+
+#[tokio::test]
+async fn after_a_rotation_the_new_key_reads_the_account_and_the_old_one_only_its_txs() {
+    let f = fixture();
+    let t = &f.t;
+    let alice = t.keys.alice.account();
+    let new_key = Keypair::from_seed([77; 32]);
+    let rotate = sign(
+        &t.keys.alice,
+        3,
+        assent_contracts::Payload::RotateKey(assent_contracts::tx::RotateKey {
+            new_key: new_key.account(),
+        }),
+    );
+    let c = commit(t, vec![rotate]);
+    let rotation = c.results.results[0].tx_id.to_string();
+    assert!(
+        matches!(c.results.results[0].outcome, TxOutcome::Applied { .. }),
+        "{:?}",
+        c.results.results[0]
+    );
+    let consents = format!("/v1/consumers/{alice}/consents");
+    let (s, v) = get_as(&t.router, &new_key, &consents).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["consents"].as_array().unwrap().len(), 1, "{v}");
+    // The retired key (a lost one, perhaps) reads nothing of the account…
+    let (s, v) = get_as(&t.router, &t.keys.alice, &consents).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("retired_key")),
+        "{v}"
+    );
+    let (s, _) = get_as(&t.router, &t.keys.alice, &format!("/v1/accounts/{alice}")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // …but follows the rotation it signed.
+    let (s, v) = get_as(&t.router, &t.keys.alice, &format!("/v1/txs/{rotation}")).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("committed")),
+        "{v}"
+    );
+    // A client finds which of its keys signs for the account now.
+    let (s, v) = get_unsigned(&t.router, &format!("/v1/keys/{}", new_key.account())).await;
+    assert_eq!(
+        (s, v["signs_for"].as_str()),
+        (StatusCode::OK, Some(alice.to_string().as_str()))
+    );
+    let (_, v) = get_unsigned(&t.router, &format!("/v1/keys/{alice}")).await;
+    assert_eq!(
+        v["retired_from"].as_str(),
+        Some(alice.to_string().as_str()),
+        "{v}"
+    );
+    assert!(v["signs_for"].is_null(), "{v}");
+}
