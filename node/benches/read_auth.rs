@@ -29,6 +29,33 @@ fn signed_read(c: &mut Criterion) {
         .map(|_| reads::sign(&key, CHAIN, "GET", target, now, 60))
         .collect();
     let mut g = c.benchmark_group("signed_read");
+    // The signature check alone, over a message of a read's size.
+    let msg = vec![7u8; 320];
+    let sig = key.sign(reads::READ_SIGNATURE_TAG, CHAIN.as_bytes(), &msg);
+    let account = key.account();
+    g.bench_function("ed25519_verify_only", |b| {
+        b.iter(|| {
+            assent_contracts::crypto::verify(
+                &account,
+                reads::READ_SIGNATURE_TAG,
+                CHAIN.as_bytes(),
+                &msg,
+                &sig,
+            )
+            .unwrap()
+        })
+    });
+    // The same with the key already decompressed (a cache of keys).
+    let vk = ed25519_consensus::VerificationKey::try_from(account.0).unwrap();
+    let framed = assent_contracts::crypto::signing_message(
+        reads::READ_SIGNATURE_TAG,
+        CHAIN.as_bytes(),
+        &msg,
+    );
+    let esig = ed25519_consensus::Signature::from(sig.0);
+    g.bench_function("ed25519_verify_cached_key", |b| {
+        b.iter(|| vk.verify(&esig, &framed).unwrap())
+    });
     let mut i = 0usize;
     g.bench_function("parse_check_verify", |b| {
         b.iter(|| {
