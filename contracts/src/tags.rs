@@ -88,7 +88,12 @@ impl TagCommitments {
 }
 
 /// The commitment to `tag` by `consumer` on `chain_id` under `salt`.
-pub fn commitment(chain_id: &str, consumer: &AccountId, tag: &Tag, salt: &TagSalt) -> TagCommitment {
+pub fn commitment(
+    chain_id: &str,
+    consumer: &AccountId,
+    tag: &Tag,
+    salt: &TagSalt,
+) -> TagCommitment {
     TagCommitment(Hash32::tagged(
         TAG_COMMITMENT_TAG,
         &[

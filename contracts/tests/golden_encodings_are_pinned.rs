@@ -8,8 +8,8 @@
 mod common;
 
 use assent_contracts::identity::{self, IdentityKind};
-use assent_contracts::tags::{self, TagCommitments};
 use assent_contracts::state::{Params, PolicyTarget, ReferralTerms, StateExt, Validator};
+use assent_contracts::tags::{self, TagCommitments};
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -22,7 +22,10 @@ fn samples() -> Vec<Payload> {
         Payload::RegisterConsumer(RegisterConsumer {
             tags: TagCommitments {
                 epoch: 0,
-                commitments: vec![TagCommitment(Hash32([0x1a; 32])), TagCommitment(Hash32([0x1b; 32]))],
+                commitments: vec![
+                    TagCommitment(Hash32([0x1a; 32])),
+                    TagCommitment(Hash32([0x1b; 32])),
+                ],
             },
         }),
         Payload::SetTags(SetTags {

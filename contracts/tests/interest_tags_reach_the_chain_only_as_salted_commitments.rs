@@ -29,7 +29,14 @@ fn salt(consumer: &AccountId, epoch: u64, tag: &str) -> TagSalt {
 fn set(consumer: &AccountId, epoch: u64, tags: &[&str], pad: u64) -> TagCommitments {
     let mut commitments: Vec<TagCommitment> = tags
         .iter()
-        .map(|t| tags::commitment(CHAIN, consumer, &t.parse().unwrap(), &salt(consumer, epoch, t)))
+        .map(|t| {
+            tags::commitment(
+                CHAIN,
+                consumer,
+                &t.parse().unwrap(),
+                &salt(consumer, epoch, t),
+            )
+        })
         .collect();
     commitments.extend((0..pad).map(|i| {
         TagCommitment(Hash32::tagged(
@@ -72,7 +79,9 @@ fn everything(c: &TestChain, blocks: &[(Vec<SignedTx>, BlockOutput)]) -> Vec<Vec
 }
 
 fn holds(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[test]
@@ -89,7 +98,11 @@ fn no_tag_a_consumer_declared_is_on_the_chain_and_the_consumer_still_matches_req
         outcome
     };
     let reg = |set| Payload::RegisterConsumer(RegisterConsumer { tags: set });
-    events(&run(&mut c, &a.alice, reg(set(&alice, 0, &["runner", "vegan"], 14))));
+    events(&run(
+        &mut c,
+        &a.alice,
+        reg(set(&alice, 0, &["runner", "vegan"], 14)),
+    ));
     events(&run(&mut c, &a.bob, reg(set(&bob, 0, &["runner"], 15))));
     // acme's request is public, target tags and all.
     let request = Payload::PostRequest(PostRequest {
@@ -133,9 +146,15 @@ fn no_tag_a_consumer_declared_is_on_the_chain_and_the_consumer_still_matches_req
     // request's own target tag is public by design.
     let all = everything(&c, &blocks);
     for t in ["runner", "vegan"] {
-        assert!(!all.iter().any(|b| holds(b, t)), "`{t}` is readable on the chain");
+        assert!(
+            !all.iter().any(|b| holds(b, t)),
+            "`{t}` is readable on the chain"
+        );
     }
-    assert!(all.iter().any(|b| holds(b, "cyclist")), "the request is public");
+    assert!(
+        all.iter().any(|b| holds(b, "cyclist")),
+        "the request is public"
+    );
 }
 
 #[test]

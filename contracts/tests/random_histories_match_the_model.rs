@@ -99,7 +99,9 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 Op::Tags { .. } => tags::tx(&w, &op),
                 Op::Register { c } => (
                     &w.consumers[*c],
-                    Payload::RegisterConsumer(RegisterConsumer { tags: Default::default() }),
+                    Payload::RegisterConsumer(RegisterConsumer {
+                        tags: Default::default(),
+                    }),
                 ),
                 Op::Grant {
                     c,

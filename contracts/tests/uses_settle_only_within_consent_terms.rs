@@ -238,7 +238,10 @@ fn stateless_checks_refuse_malformed_terms() {
     let bad_tag = Payload::SetTags(SetTags {
         tags: assent_contracts::tags::TagCommitments {
             epoch: 1,
-            commitments: vec![TagCommitment(Hash32([2; 32])), TagCommitment(Hash32([1; 32]))],
+            commitments: vec![
+                TagCommitment(Hash32([2; 32])),
+                TagCommitment(Hash32([1; 32])),
+            ],
         },
     });
     assert_eq!(

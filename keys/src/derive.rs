@@ -86,7 +86,13 @@ pub fn tag_commitment(
 
 /// The `i`-th padding commitment of a set: 32 bytes no one without the key
 /// can tell from a real commitment.
-fn padding(key: &Keypair, chain_id: &str, consumer: &AccountId, epoch: u64, i: u64) -> TagCommitment {
+fn padding(
+    key: &Keypair,
+    chain_id: &str,
+    consumer: &AccountId,
+    epoch: u64,
+    i: u64,
+) -> TagCommitment {
     let s = hkdf32(
         &key.seed(),
         TAG_PAD_DOMAIN,
@@ -193,7 +199,11 @@ mod tests {
             "ebf6f7addaf9e7c7c63e01edac629fffe572af4f2dfeed7f74b03c6b1c98c0a5"
         );
         assert_eq!(
-            hex::encode(pairwise_key(&k, "chain-a", &AccountId([9; 32])).account().as_bytes()),
+            hex::encode(
+                pairwise_key(&k, "chain-a", &AccountId([9; 32]))
+                    .account()
+                    .as_bytes()
+            ),
             "8825f6a3c67af2f8d02df4b57b7bdd582943db5cab673fab4b2d8be2cae452db"
         );
     }
@@ -218,7 +228,9 @@ mod tests {
         let next = tag_set(&k, "c", &me, 5, &mine).unwrap();
         assert!(next.commitments.iter().all(|c| !set.contains(c)));
         let many: Vec<Tag> = (0..=MAX_TAGS).map(|i| tag(&format!("t{i}"))).collect();
-        assert!(tag_set(&k, "c", &me, 0, &many).unwrap_err().contains("at most"));
+        assert!(tag_set(&k, "c", &me, 0, &many)
+            .unwrap_err()
+            .contains("at most"));
     }
 
     #[test]
@@ -230,6 +242,9 @@ mod tests {
         assert_ne!(a, pairwise_key(&master, "c", &e2).account());
         assert_ne!(a, pairwise_key(&master, "d", &e1).account());
         assert_ne!(a, master.account());
-        assert_ne!(a, pairwise_key(&Keypair::from_seed([4; 32]), "c", &e1).account());
+        assert_ne!(
+            a,
+            pairwise_key(&Keypair::from_seed([4; 32]), "c", &e1).account()
+        );
     }
 }

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use super::context::Ctx;
 use super::outcome;
 use super::passphrase;
+use super::tx::kinds::Signing;
 
 /// How often the tx's status is asked for while waiting.
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -66,17 +67,40 @@ pub fn send(ctx: &Ctx, payload: Payload, args: SendArgs) -> Result<()> {
 /// [`send`], reporting `extra` with the outcome.
 pub fn send_with(ctx: &Ctx, payload: Payload, args: SendArgs, extra: Option<Extra>) -> Result<()> {
     check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
+    send_built(ctx, args, extra, |_| Ok(payload))
+}
+
+/// [`send_with`] for a payload made once the key is unlocked (`build` gets
+/// the key, chain, nonce and the account the key signs for).
+pub fn send_built(
+    ctx: &Ctx,
+    args: SendArgs,
+    extra: Option<Extra>,
+    build: impl FnOnce(&Signing<'_>) -> Result<Payload>,
+) -> Result<()> {
     let ks = ctx.keystore()?;
     // Fail on a missing key before the network or a passphrase prompt.
     let sender = ks.info(&args.from)?.account;
+    super::pairwise::refuse_master(ctx, &args.from)?;
     let node = ctx.node()?;
     let (status, _) = node.status()?;
-    let nonce = match args.nonce {
-        Some(n) => n,
-        None => node.account(&sender.to_string())?.0.next(),
-    };
+    let (info, acct) = node.account(&sender.to_string())?;
+    let nonce = args.nonce.unwrap_or_else(|| info.next());
+    // A rotated-in key signs for another account (decision 31).
+    let account = acct
+        .get("signs_for")
+        .and_then(Value::as_str)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(sender);
     let pass = passphrase::unlock(&args.from)?;
     let key = ks.load(&args.from, &pass)?;
+    let payload = build(&Signing {
+        key: &key,
+        chain_id: &status.chain_id,
+        nonce,
+        account,
+    })?;
+    check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
     let signed = TxBody {
         sender: key.account(),
         nonce,

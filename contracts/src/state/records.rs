@@ -6,8 +6,8 @@ use crate::ids::{
     AccountId, Amount, BasisPoints, ConsentId, Height, LinkCommitment, PolicyId, ProposalId,
     RequestId, Timestamp,
 };
-use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tags::TagCommitments;
+use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tx::GovAction;
 
 /// Balance and replay counter of any account. Absent = zero balance, nonce 0.

@@ -41,7 +41,11 @@ fn set(c: usize, n: usize, epoch: u64, shape: Shape) -> TagCommitments {
         .map(|i| {
             TagCommitment(Hash32::tagged(
                 "model/tag",
-                &[&(c as u64).to_le_bytes(), &i.to_le_bytes(), &epoch.to_le_bytes()],
+                &[
+                    &(c as u64).to_le_bytes(),
+                    &i.to_le_bytes(),
+                    &epoch.to_le_bytes(),
+                ],
             ))
         })
         .collect();

@@ -20,6 +20,7 @@ mod referrals;
 mod relay;
 mod routes;
 mod snapshots;
+mod tags;
 mod txs;
 pub mod views;
 

@@ -118,6 +118,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/consumers/{id}/export"),
     ("GET", "/v1/consumers/{id}/links"),
     ("GET", "/v1/consumers/{id}/links/{enterprise}/{kind}"),
+    ("GET", "/v1/consumers/{id}/tags"),
     ("GET", "/v1/enterprises"),
     ("GET", "/v1/enterprises/{id}"),
     ("GET", "/v1/requests"),
@@ -173,6 +174,7 @@ fn build(state: ApiState) -> Router {
             "/v1/consumers/{id}/links/{enterprise}/{kind}",
             get(super::links::link),
         )
+        .route("/v1/consumers/{id}/tags", get(super::tags::tags))
         .route("/v1/enterprises", get(super::rankings::ranking))
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
