@@ -47,7 +47,7 @@ pub enum MasterCommand {
         /// Name of the master secret: 1-64 characters of a-z, 0-9, _ and -
         name: String,
     },
-    /// Store the pairwise key of master NAME for one enterprise, as key NAME-<enterprise>; register it with `assent consumer register --from` that key
+    /// Store the pairwise key of master NAME for one enterprise, as key NAME-<enterprise name>; register it with `assent consumer register --from` that key
     Derive(DeriveArgs),
     /// Find every pairwise account of master NAME on the chain (one candidate per listed enterprise, kept if registered) and store their keys here
     Recover {
@@ -63,7 +63,7 @@ pub struct DeriveArgs {
     /// The enterprise this account is for: its account (assent1...) or a key name
     #[arg(long, value_name = "ACCOUNT")]
     pub enterprise: assent_cli::accounts::AccountRef,
-    /// Key name for the pairwise key [default: NAME-<enterprise key name or short address>]
+    /// Key name for the pairwise key [default: NAME-<the enterprise's name on the chain>, e.g. carol-acme-retail; recovery picks the same]
     #[arg(long, value_name = "KEYNAME")]
     pub key_name: Option<String>,
 }
@@ -152,21 +152,25 @@ fn enterprises(node: &Node) -> Result<BTreeMap<AccountId, String>> {
     }
 }
 
-/// `master-acme`, or `master-e` + a short address for an enterprise without a local key.
-fn default_key_name(master: &str, enterprise: &AccountId, names: &Names) -> String {
-    let label = names.name(enterprise).map_or_else(
-        || {
-            let a = enterprise.to_string();
-            format!(
-                "e{}",
-                a.trim_start_matches("assent1")
-                    .chars()
-                    .take(10)
-                    .collect::<String>()
-            )
-        },
-        str::to_string,
-    );
+/// `<master>-<enterprise's name on the chain, as a key name>` (`carol-acme-retail`),
+/// the same on every machine that recovers it; a short address if the name
+/// has no letter or digit.
+fn default_key_name(master: &str, enterprise: &AccountId, chain_name: &str) -> String {
+    let mut slug = String::new();
+    for c in chain_name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut label: String = slug.chars().take(32).collect();
+    label = label.trim_end_matches('-').to_string();
+    if label.is_empty() {
+        let a = enterprise.to_string();
+        let tail: String = a.trim_start_matches("assent1").chars().take(10).collect();
+        label = format!("e{tail}");
+    }
     let keep = MAX_NAME_LEN.saturating_sub(label.len() + 1);
     format!("{}-{label}", &master[..master.len().min(keep)])
 }
@@ -230,7 +234,7 @@ fn derive(ctx: &Ctx, a: &DeriveArgs) -> Result<()> {
         ks.path_of(k).context("--key-name")?;
     }
     let (ks, master, pass, node, chain_id) = unlock(ctx, &a.name)?;
-    match node.get_value(&format!("/v1/enterprises/{enterprise}")) {
+    let view = match node.get_value(&format!("/v1/enterprises/{enterprise}")) {
         Err(NodeError::Refused { status: 404, .. }) => bail!(
             "--enterprise: {enterprise} is not an enterprise on this chain; list them with `assent enterprise rankings`"
         ),
@@ -241,7 +245,7 @@ fn derive(ctx: &Ctx, a: &DeriveArgs) -> Result<()> {
     let wanted = a
         .key_name
         .clone()
-        .unwrap_or_else(|| default_key_name(&a.name, &enterprise, &names));
+        .unwrap_or_else(|| default_key_name(&a.name, &enterprise, &text(&view, "name")));
     let stored = store(&ks, &wanted, &key, &pass)?;
     let mut marker = read_marker(ctx, &a.name)?.unwrap_or(Marker {
         version: 1,
@@ -289,7 +293,6 @@ fn registered(
 fn recover(ctx: &Ctx, name: &str) -> Result<()> {
     let (ks, master, pass, node, chain_id) = unlock(ctx, name)?;
     let found = registered(&node, &master, &chain_id)?;
-    let names = Names::of(&ks);
     let mut marker = read_marker(ctx, name)?.unwrap_or(Marker {
         version: 1,
         ..Marker::default()
@@ -300,7 +303,7 @@ fn recover(ctx: &Ctx, name: &str) -> Result<()> {
     )];
     let mut list = vec![];
     for (enterprise, ename, key) in &found {
-        let stored = store(&ks, &default_key_name(name, enterprise, &names), key, &pass)?;
+        let stored = store(&ks, &default_key_name(name, enterprise, ename), key, &pass)?;
         marker.pairwise.insert(
             enterprise.to_string(),
             Held {

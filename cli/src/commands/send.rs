@@ -67,7 +67,7 @@ pub fn send(ctx: &Ctx, payload: Payload, args: SendArgs) -> Result<()> {
 /// [`send`], reporting `extra` with the outcome.
 pub fn send_with(ctx: &Ctx, payload: Payload, args: SendArgs, extra: Option<Extra>) -> Result<()> {
     check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
-    send_built(ctx, args, extra, |_| Ok(payload))
+    send_inner(ctx, args, extra, false, |_| Ok(payload))
 }
 
 /// [`send_with`] for a payload made once the key is unlocked (`build` gets
@@ -78,19 +78,39 @@ pub fn send_built(
     extra: Option<Extra>,
     build: impl FnOnce(&Signing<'_>) -> Result<Payload>,
 ) -> Result<()> {
+    send_inner(ctx, args, extra, true, build)
+}
+
+/// Signs and sends; the node is asked about the sender's account only for
+/// its next nonce (no `--nonce`) or when the payload depends on whose the
+/// key is (`whose`).
+fn send_inner(
+    ctx: &Ctx,
+    args: SendArgs,
+    extra: Option<Extra>,
+    whose: bool,
+    build: impl FnOnce(&Signing<'_>) -> Result<Payload>,
+) -> Result<()> {
     let ks = ctx.keystore()?;
     // Fail on a missing key before the network or a passphrase prompt.
     let sender = ks.info(&args.from)?.account;
     super::pairwise::refuse_master(ctx, &args.from)?;
     let node = ctx.node()?;
     let (status, _) = node.status()?;
-    let (info, acct) = node.account(&sender.to_string())?;
-    let nonce = args.nonce.unwrap_or_else(|| info.next());
+    let looked_up = if args.nonce.is_none() || whose {
+        Some(node.account(&sender.to_string())?)
+    } else {
+        None
+    };
+    let nonce = match (args.nonce, &looked_up) {
+        (Some(n), _) => n,
+        (None, Some((info, _))) => info.next(),
+        (None, None) => unreachable!("looked up without --nonce"),
+    };
     // A rotated-in key signs for another account (decision 31).
-    let account = acct
-        .get("signs_for")
-        .and_then(Value::as_str)
-        .and_then(|a| a.parse().ok())
+    let account = looked_up
+        .as_ref()
+        .and_then(|(_, v)| v.get("signs_for")?.as_str()?.parse().ok())
         .unwrap_or(sender);
     let pass = passphrase::unlock(&args.from)?;
     let key = ks.load(&args.from, &pass)?;
