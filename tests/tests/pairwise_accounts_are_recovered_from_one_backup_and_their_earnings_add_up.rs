@@ -173,6 +173,27 @@ fn two_pairwise_accounts_of_one_master_are_recovered_from_one_backup_and_their_e
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("is a master secret"), "{err}");
 
+    // Bad input is one clear line: a key that is no master, one that signs
+    // for an account, an enterprise that is not one.
+    let fails = |args: &[&str]| {
+        let out = assent_in(&net, home, args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = fails(&["consumer", "earnings", "--master", "alice"]);
+    assert!(e.contains("is not a master secret on this machine"), "{e}");
+    let e = fails(&["consumer", "master", "recover", "carol-acme-retail"]);
+    assert!(e.contains("has an account in use on the chain"), "{e}");
+    let e = fails(&[
+        "consumer",
+        "master",
+        "derive",
+        "carol",
+        "--enterprise",
+        a.as_str(),
+    ]);
+    assert!(e.contains("is not an enterprise on this chain"), "{e}");
+
     // What the node says each account earned.
     let mut earned = 0;
     let mut uses = 0;

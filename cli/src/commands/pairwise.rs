@@ -120,11 +120,32 @@ pub fn refuse_master(ctx: &Ctx, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The master's key, unlocked, and the node's chain id.
-fn unlock(ctx: &Ctx, name: &str) -> Result<(Keystore, Keypair, Zeroizing<String>, Node, String)> {
+/// The master's key, unlocked, and the node's chain id. A key this machine
+/// does not know as a master is refused unless `restoring` (recovery from a
+/// backup marks it), and then only if its own account was never used on the
+/// chain: a key that signs is no master.
+fn unlock(
+    ctx: &Ctx,
+    name: &str,
+    restoring: bool,
+) -> Result<(Keystore, Keypair, Zeroizing<String>, Node, String)> {
     let ks = ctx.keystore()?;
-    ks.info(name)?;
+    let own = ks.info(name)?.account;
+    if !restoring && read_marker(ctx, name)?.is_none() {
+        bail!(
+            "`{name}` is not a master secret on this machine: create one with `assent consumer master new {name}`, or, restoring a backup of one, run `assent consumer master recover {name}` first"
+        );
+    }
     let node = ctx.node()?;
+    if restoring {
+        let (info, v) = node.account(&own.to_string())?;
+        let roles = v.get("roles").and_then(Value::as_array).map_or(0, Vec::len);
+        if info.nonce > 0 || roles > 0 || info.balance > 0 {
+            bail!(
+                "key `{name}` has an account in use on the chain ({own}); a master secret never has one — give the key that `assent consumer master new` made"
+            );
+        }
+    }
     let (status, _) = node.status()?;
     let pass = passphrase::unlock(name)?;
     let key = ks.load(name, &pass)?;
@@ -233,7 +254,7 @@ fn derive(ctx: &Ctx, a: &DeriveArgs) -> Result<()> {
     if let Some(k) = &a.key_name {
         ks.path_of(k).context("--key-name")?;
     }
-    let (ks, master, pass, node, chain_id) = unlock(ctx, &a.name)?;
+    let (ks, master, pass, node, chain_id) = unlock(ctx, &a.name, false)?;
     let view = match node.get_value(&format!("/v1/enterprises/{enterprise}")) {
         Err(NodeError::Refused { status: 404, .. }) => bail!(
             "--enterprise: {enterprise} is not an enterprise on this chain; list them with `assent enterprise rankings`"
@@ -291,7 +312,7 @@ fn registered(
 }
 
 fn recover(ctx: &Ctx, name: &str) -> Result<()> {
-    let (ks, master, pass, node, chain_id) = unlock(ctx, name)?;
+    let (ks, master, pass, node, chain_id) = unlock(ctx, name, true)?;
     let found = registered(&node, &master, &chain_id)?;
     let mut marker = read_marker(ctx, name)?.unwrap_or(Marker {
         version: 1,
@@ -328,7 +349,7 @@ fn recover(ctx: &Ctx, name: &str) -> Result<()> {
 /// `assent consumer earnings --master NAME`: every pairwise account's
 /// earnings, read one by one with its own key, added up here.
 pub fn earnings(ctx: &Ctx, name: &str) -> Result<()> {
-    let (_, master, _, node, chain_id) = unlock(ctx, name)?;
+    let (_, master, _, node, chain_id) = unlock(ctx, name, false)?;
     let mut total = BTreeMap::<&str, u64>::new();
     let mut lines = vec![];
     let mut list = vec![];
