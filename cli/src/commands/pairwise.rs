@@ -137,7 +137,11 @@ fn unlock(
         );
     }
     let node = ctx.node()?;
+    let (status, _) = node.status()?;
+    let pass = passphrase::unlock(name)?;
+    let key = ks.load(name, &pass)?;
     if restoring {
+        // Read with the master's key at hand (signed reads).
         let (info, v) = node.account(&own.to_string())?;
         let roles = v.get("roles").and_then(Value::as_array).map_or(0, Vec::len);
         if info.nonce > 0 || roles > 0 || info.balance > 0 {
@@ -146,9 +150,6 @@ fn unlock(
             );
         }
     }
-    let (status, _) = node.status()?;
-    let pass = passphrase::unlock(name)?;
-    let key = ks.load(name, &pass)?;
     Ok((ks, key, pass, node, status.chain_id))
 }
 

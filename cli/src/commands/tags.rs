@@ -95,16 +95,16 @@ fn mine(ctx: &Ctx, args: &MineArgs, more: &BTreeSet<Tag>) -> Result<Mine> {
     let signer = ks.info(&args.key)?.account;
     let node = ctx.node()?;
     let (status, _) = node.status()?;
-    // A rotated-in key signs for another account (decision 31).
+    let pass = passphrase::unlock(&args.key)?;
+    let key: Keypair = ks.load(&args.key, &pass)?;
+    // Reads of the account's own records, each with its key at hand (for
+    // signed reads). A rotated-in key signs for another account (decision 31).
     let (_, acct) = node.account(&signer.to_string())?;
     let account: AccountId = acct
         .get("signs_for")
         .and_then(Value::as_str)
         .and_then(|a| a.parse().ok())
         .unwrap_or(signer);
-    let pass = passphrase::unlock(&args.key)?;
-    let key: Keypair = ks.load(&args.key, &pass)?;
-    // The account's own record, read with its key at hand (signed reads).
     let v = node.get_value(&format!("/v1/consumers/{account}/tags"))?;
     let on_chain: TagCommitments = serde_json::from_value(json!({
         "epoch": v["epoch"],
