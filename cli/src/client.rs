@@ -235,6 +235,13 @@ impl Node {
         Ok(n)
     }
 
+    /// This client with its reads signed by `key`.
+    pub fn signed_by(&self, key: &Keypair) -> Result<Node, NodeError> {
+        Ok(self
+            .with_timeout(self.timeout)?
+            .reading_as(Arc::new(Keypair::from_seed(key.seed()))))
+    }
+
     /// The account key reads are signed with, if any.
     pub fn reader(&self) -> Option<AccountId> {
         self.reader.as_ref().map(|r| r.key.account())

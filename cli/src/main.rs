@@ -4,7 +4,8 @@
 //! assent [--home DIR] [--node URL] [--output text|json]
 //!   keys new NAME | import NAME --seed-hex HEX | list | show NAME
 //!   status                                         the node's chain, height, validators
-//!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
+//!   consumer register|tags --from KEY [--tag T] | my-tags --key NAME | requests --key NAME [--matching] | earnings [ACCOUNT|--key NAME|--master M]
+//!   consumer master new M | derive M --enterprise E | recover M
 //!   consumer link --enterprise E --kind K --id ID [--out FILE] --from KEY | unlink --enterprise E --kind K --from KEY | links [ACCOUNT]
 //!   enterprise rankings [--by B] [--sector S] | match-link (--token FILE | --consumer C --enterprise E --kind K --salt HEX) --id ID
 //!   consent grant|revoke|revoke-all|pause|resume [flags] --from KEY | list [ACCOUNT|--key NAME]
@@ -69,7 +70,7 @@ enum Command {
     Keys(commands::keys::KeysCommand),
     /// The node's view of the chain: chain id, height, validators, peers
     Status,
-    /// Register as a consumer, set interest tags, see earnings
+    /// Register as a consumer, set interest tags (as salted commitments), match requests to them, see earnings, keep one account per enterprise
     #[command(subcommand)]
     Consumer(commands::consumer::ConsumerCommand),
     /// Grant, pause, resume, revoke and list consents

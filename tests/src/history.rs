@@ -305,7 +305,9 @@ impl Run {
     /// revokes its consent.
     fn consumer_step(&mut self, a: &Agent) -> Payload {
         match (a.nonce, a.consent) {
-            (0, _) => Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            (0, _) => Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            }),
             (1, _) => Payload::GrantConsent(GrantConsent {
                 enterprise: self.acme,
                 categories: vec!["Purchase".parse().unwrap()],

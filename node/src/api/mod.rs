@@ -24,6 +24,7 @@ mod relay;
 mod routes;
 mod snapshots;
 mod stats;
+mod tags;
 mod txs;
 pub mod views;
 

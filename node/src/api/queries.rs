@@ -26,7 +26,7 @@ pub const DEFAULT_USES: usize = 100;
 /// Largest `?limit` of uses.
 pub const MAX_USES: usize = 1000;
 
-fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
+pub(crate) fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
     let Path(s) = p.map_err(ApiError::path)?;
     s.parse().map_err(|e: assent_contracts::IdParseError| {
         ApiError::bad_request("bad_account", e.to_string())

@@ -126,6 +126,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/v1/consumers/{id}/earnings", Access::Party),
     ("GET", "/v1/consumers/{id}/export", Access::Party),
     ("GET", "/v1/consumers/{id}/links", Access::Party),
+    ("GET", "/v1/consumers/{id}/tags", Access::Party),
     (
         "GET",
         "/v1/consumers/{id}/links/{enterprise}/{kind}",
@@ -192,6 +193,7 @@ fn build(state: ApiState) -> Router {
             "/v1/consumers/{id}/links/{enterprise}/{kind}",
             get(super::links::link),
         )
+        .route("/v1/consumers/{id}/tags", get(super::tags::tags))
         .route("/v1/enterprises", get(super::rankings::ranking))
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))

@@ -155,7 +155,9 @@ pub fn register(key: &Keypair, nonce: u64) -> SignedTx {
     sign(
         key,
         nonce,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     )
 }
 
