@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! assent [--home DIR] [--node URL] [--output text|json]
-//!   keys new NAME | import NAME --seed-hex HEX | list | show NAME
+//!   keys new NAME | import NAME --seed-hex HEX | export-seed NAME | list | show NAME
 //!   status                                         the node's chain, height, validators
 //!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
 //!   consumer link --enterprise E --kind K --id ID [--out FILE] --from KEY | unlink --enterprise E --kind K --from KEY | links [ACCOUNT]
