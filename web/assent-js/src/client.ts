@@ -101,6 +101,22 @@ export class Client {
     return (await this.get(`/v1/txs/${id}`)) as TxStatus;
   }
 
+  /**
+   * Polls `GET /v1/txs/{id}` until the tx is in a block (`committed` or
+   * `rejected`), or throws after `timeoutMs` (default 30 s).
+   */
+  async waitForTx(id: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<TxStatus> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      const s = await this.txStatus(id);
+      if (s.status === "committed" || s.status === "rejected") return s;
+      if (Date.now() > deadline) {
+        throw new Error(`tx ${id} is still ${s.status} after ${options.timeoutMs ?? 30_000} ms`);
+      }
+      await new Promise((ok) => setTimeout(ok, options.intervalMs ?? 200));
+    }
+  }
+
   /** The nonce the account's next tx takes (`next_nonce` of `GET /v1/accounts/{id}`, signed). */
   async nextNonce(account: string): Promise<number> {
     const a = (await this.get(`/v1/accounts/${encodeURIComponent(account)}`)) as { next_nonce?: unknown };
