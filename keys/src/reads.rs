@@ -139,7 +139,8 @@ pub struct SignedHeaders {
 }
 
 /// Signs `method target` (`target` = path and optional `?query`) for `chain_id`,
-/// valid from `now` (Unix seconds) for `lifetime` seconds.
+/// valid from `now` (Unix seconds) for `lifetime` seconds, with a fresh
+/// random nonce.
 pub fn sign(
     key: &Keypair,
     chain_id: &str,
@@ -149,10 +150,35 @@ pub fn sign(
     lifetime: u64,
 ) -> SignedHeaders {
     let nonce: [u8; 16] = rand::random();
+    sign_with(
+        key,
+        chain_id,
+        method,
+        target,
+        now,
+        now.saturating_add(lifetime),
+        &hex::encode(nonce),
+    )
+}
+
+/// Signs `method target` for `chain_id` with the given window and nonce: the
+/// deterministic core of [`sign`] (ed25519 signatures are deterministic), so
+/// other implementations (the TypeScript package in `web/assent-js`) can be
+/// pinned to it byte for byte. A nonce must never be used twice: only tests
+/// pass a fixed one.
+pub fn sign_with(
+    key: &Keypair,
+    chain_id: &str,
+    method: &str,
+    target: &str,
+    created: u64,
+    expires: u64,
+    nonce: &str,
+) -> SignedHeaders {
     let params = ReadParams {
-        created: now,
-        expires: now.saturating_add(lifetime),
-        nonce: hex::encode(nonce),
+        created,
+        expires,
+        nonce: nonce.to_string(),
         keyid: key.account(),
     };
     let (path, query) = split_target(target);
