@@ -15,9 +15,11 @@ use std::path::PathBuf;
 use assent_contracts::codec;
 use assent_contracts::crypto::{self, Keypair, TX_SIGNATURE_TAG};
 use assent_contracts::state::PolicyTarget;
+use assent_contracts::tags::{self, TagCommitments};
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
 use assent_contracts::tx::*;
 use assent_contracts::*;
+use assent_keys::derive;
 use assent_keys::reads::{self, ReceivedSignature};
 use serde_json::{json, Map, Value};
 
@@ -49,6 +51,28 @@ fn h(b: u8) -> Hash32 {
     Hash32([b; 32])
 }
 
+/// The set the CLI declares (`assent consumer register` / `consumer tags`):
+/// the signer's commitments to `tags` padded to [`MAX_TAGS`] and sorted,
+/// with the tx's nonce as epoch (`cli/src/commands/tx/kinds.rs`).
+fn cli_tag_set(seed: [u8; 32], nonce: u64, tags: &[&str]) -> TagCommitments {
+    let key = Keypair::from_seed(seed);
+    let tags: Vec<Tag> = tags.iter().map(|t| tag(t)).collect();
+    let set = derive::tag_set(&key, CHAIN, &key.account(), nonce, &tags).unwrap();
+    set.check(MAX_TAGS).unwrap();
+    set
+}
+
+/// The plain tags behind the RegisterConsumer and SetTags vectors made by
+/// [`cli_tag_set`] (epoch = nonce), so the package can show it makes the same set.
+fn declared_tags(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "register_consumer" => Some(&["runner", "vegan"]),
+        "register_consumer_no_tags" => Some(&[]),
+        "set_tags" => Some(&["cyclist", "a-1"]),
+        _ => None,
+    }
+}
+
 /// `(name, signer seed, nonce, payload)`; the sender is the signer's account.
 fn txs() -> Vec<(&'static str, [u8; 32], u64, Payload)> {
     let alice = seed(0x11);
@@ -57,27 +81,43 @@ fn txs() -> Vec<(&'static str, [u8; 32], u64, Payload)> {
     let bob_id = Keypair::from_seed(seed(0x33)).account();
     let alice_id = Keypair::from_seed(alice).account();
     let consent = ConsentId(h(0xc0));
+    let declared = |name: &str, seed, nonce| cli_tag_set(seed, nonce, declared_tags(name).unwrap());
     vec![
         (
             "register_consumer",
             alice,
             0,
             Payload::RegisterConsumer(RegisterConsumer {
-                tags: vec![tag("runner"), tag("vegan")],
+                tags: declared("register_consumer", alice, 0),
             }),
         ),
         (
             "register_consumer_no_tags",
             mixed_seed(),
             0,
-            Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            Payload::RegisterConsumer(RegisterConsumer {
+                tags: declared("register_consumer_no_tags", mixed_seed(), 0),
+            }),
         ),
         (
             "set_tags",
             alice,
-            250,
+            300,
             Payload::SetTags(SetTags {
-                tags: vec![tag("cyclist"), tag("a-1")],
+                tags: declared("set_tags", alice, 300),
+            }),
+        ),
+        (
+            // The ledger also takes an empty set (it clears the tags); the
+            // CLI always pads, but another client may send one.
+            "set_tags_empty",
+            alice,
+            301,
+            Payload::SetTags(SetTags {
+                tags: TagCommitments {
+                    epoch: 301,
+                    commitments: vec![],
+                },
             }),
         ),
         (
@@ -294,7 +334,7 @@ fn tx_vectors() -> Vec<Value> {
             let back = SignedTx::decode(&bytes, 1 << 20).unwrap();
             assert_eq!(back, signed, "{name}");
             back.verify(CHAIN).unwrap();
-            json!({
+            let mut v = json!({
                 "name": name,
                 "seed": hex::encode(seed),
                 "account": key.account().to_string(),
@@ -313,7 +353,12 @@ fn tx_vectors() -> Vec<Value> {
                 )),
                 "signature": hex::encode(signed.signature.0),
                 "signed_tx_hex": hex::encode(&bytes),
-            })
+            });
+            if let Some(tags) = declared_tags(name) {
+                // Made with the tx's nonce as epoch, as the CLI makes it.
+                v["declared_tags"] = json!(tags);
+            }
+            v
         })
         .collect()
 }
@@ -355,19 +400,32 @@ fn invalid_bodies() -> Vec<Value> {
     bad_level[38] = 3;
     let mut bad_utf8 = enc(
         1,
-        Payload::SetTags(SetTags {
-            tags: vec![tag("ab")],
+        Payload::PostRequest(PostRequest {
+            categories: vec![],
+            purposes: vec![],
+            level: Level::Aggregate,
+            price_per_use: Amount(0),
+            duration_ms: 1,
+            target_tags: vec![tag("ab")],
         }),
     );
     let n = bad_utf8.len();
     bad_utf8[n - 1] = 0xff;
-    let mut long_list = enc(
-        1,
+    let one_commitment = |epoch| {
         Payload::SetTags(SetTags {
-            tags: vec![tag("ab")],
-        }),
-    );
-    long_list[34] = 200;
+            tags: TagCommitments {
+                epoch,
+                commitments: vec![TagCommitment(h(0x5a))],
+            },
+        })
+    };
+    // sender, nonce, variant 1, epoch 0, then the list length 1.
+    let mut long_list = enc(1, one_commitment(0));
+    assert_eq!(long_list[32..36], [1, 1, 0, 1]);
+    long_list[35] = 2;
+    // An epoch of 7 written as [251, 7, 0] is over-long.
+    let mut overlong_epoch = enc(1, one_commitment(7));
+    overlong_epoch.splice(34..35, [251, 7, 0]);
     let truncated = enc(
         5,
         Payload::PauseConsent(PauseConsent {
@@ -383,6 +441,7 @@ fn invalid_bodies() -> Vec<Value> {
         ("unknown_level", bad_level),
         ("tag_not_utf8", bad_utf8),
         ("list_longer_than_bytes", long_list),
+        ("overlong_epoch", overlong_epoch),
         ("truncated_hash", truncated),
     ];
     cases
@@ -393,6 +452,149 @@ fn invalid_bodies() -> Vec<Value> {
                 "the codec takes {name}"
             );
             json!({ "name": name, "body_hex": hex::encode(bytes) })
+        })
+        .collect()
+}
+
+/// A recovery to check: the recovering key's seed, the candidates, and what
+/// it must find (tags, padding, unknown).
+type Recovery = ([u8; 32], Vec<Tag>, (Vec<Tag>, usize, usize));
+
+/// One tag-set vector: a key, the account it declares for, a chain, an
+/// epoch and tags.
+struct TagCase {
+    name: &'static str,
+    seed: [u8; 32],
+    consumer: AccountId,
+    chain: &'static str,
+    epoch: u64,
+    tags: Vec<Tag>,
+    recover: Vec<Recovery>,
+}
+
+fn tag_cases() -> Vec<TagCase> {
+    let tags = |ts: &[&str]| ts.iter().map(|t| tag(t)).collect::<Vec<_>>();
+    let sixteen: Vec<Tag> = (0..MAX_TAGS).map(|i| tag(&format!("t{i:02}"))).collect();
+    vec![
+        TagCase {
+            name: "two_tags_one_repeated",
+            seed: seed(0x11),
+            consumer: Keypair::from_seed(seed(0x11)).account(),
+            chain: CHAIN,
+            epoch: 0,
+            tags: tags(&["vegan", "runner", "vegan"]),
+            recover: vec![
+                (
+                    seed(0x11),
+                    tags(&["cyclist", "runner", "vegan", "runner"]),
+                    (tags(&["runner", "vegan"]), MAX_TAGS - 2, 0),
+                ),
+                // Another key (after a rotation, say) recognises nothing.
+                (
+                    seed(0x22),
+                    tags(&["runner", "vegan"]),
+                    (vec![], 0, MAX_TAGS),
+                ),
+            ],
+        },
+        TagCase {
+            // The pinned salt of keys/src/derive.rs (`derivations_are_pinned`).
+            name: "derive_rs_pinned_salt",
+            seed: seed(7),
+            consumer: Keypair::from_seed(seed(7)).account(),
+            chain: "chain-a",
+            epoch: 3,
+            tags: tags(&["runner"]),
+            recover: vec![(seed(7), vec![], (vec![], MAX_TAGS - 1, 1))],
+        },
+        TagCase {
+            // A rotated-in key declares for another account; a full set (no
+            // padding); an epoch above 2^53 (decimal text in JSON).
+            name: "full_set_rotated_key_large_epoch",
+            seed: mixed_seed(),
+            consumer: Keypair::from_seed(seed(0x33)).account(),
+            chain: "assent-devnet",
+            epoch: (1 << 53) + 5,
+            tags: sixteen.clone(),
+            recover: vec![(
+                mixed_seed(),
+                [sixteen[..10].to_vec(), tags(&["zzz"])].concat(),
+                (sixteen[..10].to_vec(), 0, MAX_TAGS - 10),
+            )],
+        },
+        TagCase {
+            name: "no_tags_all_padding",
+            seed: seed(0x22),
+            consumer: Keypair::from_seed(seed(0x22)).account(),
+            chain: CHAIN,
+            epoch: 1 << 32,
+            tags: vec![],
+            recover: vec![(seed(0x22), tags(&["runner"]), (vec![], MAX_TAGS, 0))],
+        },
+    ]
+}
+
+/// Tag salts, commitments and padded sets (keys/src/derive.rs,
+/// contracts/src/tags.rs) for fixed inputs, and what recovery finds.
+fn tag_set_vectors() -> Vec<Value> {
+    tag_cases()
+        .into_iter()
+        .map(|c| {
+            let key = Keypair::from_seed(c.seed);
+            let set = derive::tag_set(&key, c.chain, &c.consumer, c.epoch, &c.tags).unwrap();
+            set.check(MAX_TAGS).unwrap();
+            assert_eq!(set.commitments.len(), MAX_TAGS, "{}", c.name);
+            let distinct: std::collections::BTreeSet<&Tag> = c.tags.iter().collect();
+            let each: Vec<Value> = distinct
+                .iter()
+                .map(|t| {
+                    let salt = derive::tag_salt(&key, c.chain, &c.consumer, c.epoch, t);
+                    let commitment = derive::tag_commitment(&key, c.chain, &c.consumer, c.epoch, t);
+                    assert_eq!(
+                        commitment,
+                        tags::commitment(c.chain, &c.consumer, t, &salt)
+                    );
+                    assert!(set.contains(&commitment));
+                    json!({ "tag": t.0, "salt": salt.to_string(), "commitment": commitment.to_string() })
+                })
+                .collect();
+            let recover: Vec<Value> = c
+                .recover
+                .iter()
+                .map(|(with, candidates, (tags, padding, unknown))| {
+                    let r = derive::recover_tags(
+                        &Keypair::from_seed(*with),
+                        c.chain,
+                        &c.consumer,
+                        &set,
+                        candidates,
+                    );
+                    assert_eq!(
+                        (&r.tags, r.padding, r.unknown),
+                        (tags, *padding, *unknown),
+                        "{}",
+                        c.name
+                    );
+                    json!({
+                        "seed": hex::encode(with),
+                        "candidates": candidates.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+                        "tags": r.tags.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+                        "padding": r.padding,
+                        "unknown": r.unknown,
+                    })
+                })
+                .collect();
+            safe_numbers(json!({
+                "name": c.name,
+                "seed": hex::encode(c.seed),
+                "consumer": c.consumer.to_string(),
+                "chain_id": c.chain,
+                "epoch": c.epoch,
+                "tags": c.tags.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+                "each": each,
+                "set": set,
+                "recover": recover,
+            }))
         })
         .collect()
 }
@@ -470,6 +672,7 @@ fn render() -> Value {
         },
         "txs": tx_vectors(),
         "invalid_bodies": invalid_bodies(),
+        "tag_sets": tag_set_vectors(),
         "reads": read_vectors(),
     })
 }
@@ -489,7 +692,7 @@ fn web_vectors_match_the_rust_encodings() {
     )
     .unwrap();
     // Compared as JSON values, vector by vector, so the message names the one that changed.
-    for section in ["txs", "invalid_bodies", "reads"] {
+    for section in ["txs", "invalid_bodies", "tag_sets", "reads"] {
         let (want, got) = (
             pinned[section].as_array().unwrap(),
             now[section].as_array().unwrap(),

@@ -1,6 +1,7 @@
 // "What you see is what you sign": a plain-English description of a decoded
 // tx body, to show before signing the bytes it was decoded from.
 
+import type { TagCommitments } from "./tags.js";
 import type { Payload, TxBody, Use } from "./tx.js";
 
 function list(xs: string[]): string {
@@ -17,6 +18,13 @@ function when(ms: unknown): string {
   return Number.isSafeInteger(n) && n < 8.64e15 ? new Date(n).toISOString() : `${String(ms)} ms`;
 }
 
+// Only the count: which tags a commitment is takes the key (`recoverTags`).
+function commitments(t: TagCommitments): string {
+  const n = t.commitments.length;
+  if (n === 0) return "no interest tags";
+  return `${n} tag commitment${n === 1 ? "" : "s"} (epoch ${String(t.epoch)}; salted, so which tags they are is not in the tx)`;
+}
+
 function describeUse(u: Use, i: number): string {
   const basis = "consent" in u.basis ? `consent ${u.basis.consent}` : `policy ${u.basis.policy}`;
   return `  #${i}: ${u.units} unit${u.units === 1 ? "" : "s"} of ${u.consumer}'s ${u.category} data for ${u.purpose} at level ${u.level}, under ${basis} (evidence ${u.evidence_hash})`;
@@ -26,9 +34,9 @@ function describeUse(u: Use, i: number): string {
 export function describePayload(p: Payload): string {
   switch (p.kind) {
     case "RegisterConsumer":
-      return `register as a consumer${p.tags.length ? ` with interest tags ${list(p.tags)}` : ""}`;
+      return `register as a consumer with ${commitments(p.tags)}`;
     case "SetTags":
-      return p.tags.length ? `set my interest tags to ${list(p.tags)}` : "clear my interest tags";
+      return p.tags.commitments.length ? `set my interest tags to ${commitments(p.tags)}` : "clear my interest tags";
     case "GrantConsent": {
       const extra = [
         p.max_uses != null ? `at most ${String(p.max_uses)} units of use` : "no limit on uses",

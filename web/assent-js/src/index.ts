@@ -9,6 +9,7 @@ export { ACCOUNT_HRP, accountFromText, accountToText, hashFromText, sha256, tagg
 export {
   ALL_KINDS,
   LEVELS,
+  MAX_TAGS,
   SECTORS,
   SUPPORTED_KINDS,
   TX_ID_TAG,
@@ -31,6 +32,19 @@ export {
   type UseBasis,
 } from "./tx.js";
 export { SigningKey, verifySignature, type SignedTx } from "./keys.js";
+export {
+  TAG_COMMITMENT_TAG,
+  TAG_PADDING_DOMAIN,
+  TAG_SALT_DOMAIN,
+  checkTag,
+  commitmentOf,
+  recoverTags,
+  tagCommitment,
+  tagSalt,
+  tagSet,
+  type RecoveredTags,
+  type TagCommitments,
+} from "./tags.js";
 export {
   COMPONENTS,
   DEFAULT_LIFETIME_S,

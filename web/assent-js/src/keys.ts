@@ -1,9 +1,11 @@
 // Ed25519 keys through WebCrypto (`crypto.subtle`, in Node.js 20 and
 // Chromium). A key is its 32-byte secret seed, the same seed the assent CLI
 // keeps encrypted in its keystore (keys/src/keystore.rs) and takes with
-// `assent keys import NAME --seed-hex HEX`.
+// `assent keys import NAME --seed-hex HEX`. The seed is also the HKDF input
+// of what a consumer derives from its key (tag salts, keys/src/derive.rs),
+// held as a non-extractable WebCrypto HKDF key beside the signing key.
 
-import { concat, fromHex, show, toHex } from "./bytes.js";
+import { concat, fromHex, show, toHex, utf8 } from "./bytes.js";
 import { accountFromText, accountToText } from "./ids.js";
 import {
   TX_SIGNATURE_TAG,
@@ -19,6 +21,11 @@ import {
 // AlgorithmIdentifier { 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }.
 const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
 const ED25519 = { name: "Ed25519" } as const;
+
+// Each key's seed as an HKDF key, kept out of the class so that only this
+// package's own derivations (src/tags.ts) reach it: it is not exported from
+// the package.
+const hkdfKeys = new WeakMap<SigningKey, CryptoKey>();
 
 function subtle(): SubtleCrypto {
   if (typeof crypto === "undefined" || !crypto.subtle) {
@@ -55,16 +62,23 @@ export class SigningKey {
     private readonly key: CryptoKey,
     /** The 32-byte public key. */
     readonly publicKey: Uint8Array,
-  ) {}
+    hkdf: CryptoKey,
+  ) {
+    hkdfKeys.set(this, hkdf);
+  }
 
   /**
    * A new random key. `extractable` (default true) lets [`exportSeed`] give
    * the seed back, to back it up or move it to the CLI.
    */
   static async generate(options: { extractable?: boolean } = {}): Promise<SigningKey> {
-    const pair = (await subtle().generateKey(ED25519, options.extractable ?? true, ["sign", "verify"])) as CryptoKeyPair;
-    const pub = new Uint8Array(await subtle().exportKey("raw", pair.publicKey));
-    return new SigningKey(pair.privateKey, pub);
+    subtle(); // a clear error where WebCrypto is missing
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    try {
+      return await SigningKey.fromSeed(seed, options);
+    } finally {
+      seed.fill(0);
+    }
   }
 
   /**
@@ -87,7 +101,8 @@ export class SigningKey {
     const extractable = options.extractable ?? true;
     const key = extractable ? tmp : await subtle().importKey("pkcs8", pkcs8, ED25519, false, ["sign"]);
     pkcs8.fill(0);
-    return new SigningKey(key, pub);
+    const hkdf = await subtle().importKey("raw", buf(raw), "HKDF", false, ["deriveBits"]);
+    return new SigningKey(key, pub, hkdf);
   }
 
   /** The account id of this key (`assent1…`): the account it opens, or the key an account rotated to. */
@@ -132,6 +147,24 @@ export class SigningKey {
       bytes: encodeSignedTx(bodyBytes, signature),
     };
   }
+}
+
+/**
+ * 32 bytes of HKDF-SHA256(ikm = `key`'s seed, salt = `domain`, info = each
+ * part prefixed by its length as a u64 LE): `hkdf32` of keys/src/derive.rs.
+ * Internal to the package (not exported from index.ts).
+ */
+export async function hkdf32(key: SigningKey, domain: string, parts: Uint8Array[]): Promise<Uint8Array> {
+  const ikm = hkdfKeys.get(key);
+  if (ikm === undefined) throw new Error("not a SigningKey of this package");
+  const info: Uint8Array[] = [];
+  for (const p of parts) {
+    const len = new Uint8Array(8);
+    new DataView(len.buffer).setBigUint64(0, BigInt(p.length), true);
+    info.push(len, p);
+  }
+  const params = { name: "HKDF", hash: "SHA-256", salt: buf(utf8(domain)), info: buf(concat(...info)) };
+  return new Uint8Array(await subtle().deriveBits(params, ikm, 256));
 }
 
 /** Checks an Ed25519 signature by `account` (`assent1…`) over `message` (framed). */

@@ -9,6 +9,7 @@
 import { Reader, Writer, fromU64, type U64 } from "./bincode.js";
 import { concat, show, toHex, utf8 } from "./bytes.js";
 import { accountFromText, accountToText, hashFromText, hashToText, taggedHash } from "./ids.js";
+import type { TagCommitments } from "./tags.js";
 
 /** Domain tag of tx signatures (`TX_SIGNATURE_TAG`). */
 export const TX_SIGNATURE_TAG = "assent/tx/v1";
@@ -27,6 +28,9 @@ export const SECTORS: readonly Sector[] = [
   "retail", "finance", "health", "insurance", "telecom", "media",
   "advertising", "travel", "education", "technology", "energy", "public",
 ];
+
+/** Most tag commitments in a set (`tx::MAX_TAGS`); the CLI and `tagSet` pad every set to it. */
+export const MAX_TAGS = 16;
 
 /** Who a standing policy admits: every enterprise of a sector, or one enterprise. */
 export type PolicyTarget = { sector: Sector } | { enterprise: string };
@@ -49,8 +53,16 @@ export interface Use {
 }
 
 export type Payload =
-  | { kind: "RegisterConsumer"; tags: string[] }
-  | { kind: "SetTags"; tags: string[] }
+  | {
+      kind: "RegisterConsumer";
+      /** The first set of interests, as salted commitments: make it with `tagSet` (may be empty). */
+      tags: TagCommitments;
+    }
+  | {
+      kind: "SetTags";
+      /** The new set, as salted commitments: make it with `tagSet`; an empty list clears the tags. */
+      tags: TagCommitments;
+    }
   | {
       kind: "GrantConsent";
       enterprise: string;
@@ -169,6 +181,40 @@ function tags(w: Writer, v: unknown, what: string): void {
   w.seq<unknown>(v, what, (w, t, i) => tag(w, t, `${what}[${i}]`));
 }
 
+/**
+ * `TagCommitments { epoch, commitments }`: the epoch as a varint, then the
+ * 32-byte commitments. Refuses what the ledger's stateless check refuses
+ * (more than 16, not strictly ascending) so a bad set fails here, not at the node.
+ */
+function tagCommitments(w: Writer, v: unknown, what: string): void {
+  const o = fields(v, what, ["epoch", "commitments"]);
+  w.u64(o.epoch, `${what}.epoch`);
+  const cs = o.commitments;
+  if (!Array.isArray(cs)) {
+    throw new Error(`${what}.commitments must be an array of 64-hex tag commitments (make the set with tagSet), got ${show(cs)}`);
+  }
+  if (cs.length > MAX_TAGS) {
+    throw new Error(`${what}.commitments: ${cs.length} tag commitments given; at most ${MAX_TAGS} are allowed`);
+  }
+  const bytes = cs.map((c, i) => hashFromText(c, `${what}.commitments[${i}]`));
+  for (let i = 1; i < bytes.length; i++) {
+    const order = compareBytes(bytes[i - 1] as Uint8Array, bytes[i] as Uint8Array);
+    if (order === 0) throw new Error(`${what}.commitments: tag commitment ${toHex(bytes[i] as Uint8Array)} is listed twice`);
+    if (order > 0) {
+      throw new Error(`${what}.commitments must be sorted ascending (so their order reveals nothing); tagSet sorts them`);
+    }
+  }
+  w.u64(bytes.length);
+  for (const b of bytes) w.raw(b);
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  }
+  return a.length - b.length;
+}
+
 function oneOf(v: unknown, what: string, keys: string[]): [string, unknown] {
   const o = fields(v, what, [], keys);
   const present = Object.keys(o);
@@ -214,7 +260,7 @@ export function writePayload(w: Writer, payload: Payload): void {
     case "RegisterConsumer":
     case "SetTags": {
       const o = p(["tags"]);
-      tags(w, o.tags, `${kind}.tags`);
+      tagCommitments(w, o.tags, `${kind}.tags`);
       return;
     }
     case "GrantConsent": {
@@ -375,7 +421,13 @@ export function readPayload(r: Reader): DecodedPayload {
   switch (kind as Kind) {
     case "RegisterConsumer":
     case "SetTags":
-      return { kind: kind as "RegisterConsumer", tags: readStrings(r, "tags") };
+      return {
+        kind: kind as "RegisterConsumer",
+        tags: {
+          epoch: readU64(r, "tags.epoch"),
+          commitments: r.seq("tags.commitments", (r, i) => readHash(r, `tags.commitments[${i}]`)),
+        },
+      };
     case "GrantConsent":
       return {
         kind: "GrantConsent",

@@ -10,7 +10,9 @@ import {
   describeTx,
   encodeBody,
   fromHex,
+  recoverTags,
   signRead,
+  tagSet,
   toHex,
   verifySignature,
 } from "../dist/index.js";
@@ -49,11 +51,35 @@ test("wrong fields, values and kinds are refused naming the field", () => {
 
   const rate = byName("rate");
   refused({ ...rate, payload: { ...rate.payload, score: 6 } }, /score must be 1 \(worst\) to 5/);
-  refused({ ...byName("set_tags"), payload: { kind: "SetTags", tags: ["Runner"] } }, /must be 1-32 characters of a-z, 0-9 and -/);
+  const set = byName("set_tags");
+  const cs = set.payload.tags.commitments;
+  refused({ ...set, payload: { kind: "SetTags", tags: ["runner"] } }, /SetTags.tags must be an object/);
+  refused({ ...set, payload: { kind: "SetTags", tags: { epoch: 1, commitments: ["runner"] } } }, /SetTags.tags.commitments\[0\] must be 64 hex/);
+  refused({ ...set, payload: { kind: "SetTags", tags: { commitments: cs } } }, /lacks the field `epoch`/);
+  refused({ ...set, payload: { kind: "SetTags", tags: { epoch: 1, commitments: [...cs].reverse() } } }, /must be sorted ascending/);
+  refused({ ...set, payload: { kind: "SetTags", tags: { epoch: 1, commitments: [cs[0], cs[0]] } } }, /is listed twice/);
+  refused({ ...set, payload: { kind: "SetTags", tags: { epoch: 1, commitments: [...cs, "ff".repeat(32)] } } }, /17 tag commitments given; at most 16/);
   refused({ ...byName("set_policy_sector"), payload: { ...byName("set_policy_sector").payload, target: { sector: "banking" } } }, /sector must be one of retail/);
   refused({ ...rate, payload: { kind: "Mint", to: rate.sender, amount: 1 } }, /unsupported kind Mint: this package encodes RegisterConsumer/);
   refused({ ...rate, payload: { kind: "Steal" } }, /unknown payload kind "Steal"/);
   refused({ ...rate, nonce: "1e3" }, /nonce must be a whole number/);
+});
+
+test("tag sets refuse bad tags and too many, and count a repeat once", async () => {
+  const key = await SigningKey.fromSeed("11".repeat(32));
+  const me = key.account;
+  await assert.rejects(tagSet(key, "c", me, 0, ["Runner"]), /tags\[0\]: tag "Runner" must be 1-32 characters of a-z, 0-9 and -/);
+  await assert.rejects(tagSet(key, "c", me, 0, "runner"), /tags must be an array of tags/);
+  await assert.rejects(tagSet(key, "c", "cosmos1abc", 0, []), /consumer: .* is not an account address/);
+  await assert.rejects(tagSet(key, "c", me, -1, []), /epoch must be between 0 and 2\^64-1/);
+  const many = Array.from({ length: 17 }, (_, i) => `t${i}`);
+  await assert.rejects(tagSet(key, "c", me, 0, many), /17 tags given; at most 16/);
+  const a = await tagSet(key, "c", me, 0, ["vegan", " runner ", "runner"]);
+  assert.deepEqual(a, await tagSet(key, "c", me, 0, ["runner", "vegan"]));
+  // A new epoch: every commitment differs, so a reader cannot tell which tags stayed.
+  const b = await tagSet(key, "c", me, 1, ["runner", "vegan"]);
+  assert.ok(b.commitments.every((c) => !a.commitments.includes(c)));
+  await assert.rejects(recoverTags(key, "c", me, { epoch: 0 }, []), /a set of tag commitments is/);
 });
 
 test("u64 inputs as number, bigint and text encode alike", () => {
@@ -82,13 +108,15 @@ test("a generated key moves to the CLI as a seed and back", async () => {
   assert.ok(await verifySignature(key.account, msg, await again.signRaw(msg)));
   const locked = await SigningKey.fromSeed(seedHex, { extractable: false });
   assert.equal(locked.account, key.account);
+  // A locked key still derives its tag salts: the same set as the open key.
+  assert.deepEqual(await tagSet(locked, "c", key.account, 3, ["runner"]), await tagSet(key, "c", key.account, 3, ["runner"]));
   await assert.rejects(locked.exportSeed(), /extractable: false; its seed cannot be read back/);
   await assert.rejects(SigningKey.fromSeed("abcd"), /seed must be 32 bytes/);
 });
 
 test("every decoded vector has a description naming what it does", () => {
   const words = {
-    RegisterConsumer: "register as a consumer",
+    RegisterConsumer: "register as a consumer with 16 tag commitments (epoch 0;",
     SetTags: "interest tags",
     GrantConsent: "grant",
     RevokeConsent: "revoke consent",

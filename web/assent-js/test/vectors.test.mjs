@@ -1,6 +1,6 @@
 // The package against the golden vectors the Rust ledger pins
-// (keys/tests/web_vectors_are_pinned.rs): same bytes, ids, signatures and
-// read headers, and the same refusals.
+// (keys/tests/web_vectors_are_pinned.rs): same bytes, ids, signatures, tag
+// commitments and read headers, and the same refusals.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -13,10 +13,15 @@ import {
   describeTx,
   encodeBody,
   fromHex,
+  recoverTags,
   signRead,
   signatureBase,
   signingMessage,
   splitTarget,
+  tagCommitment,
+  tagSalt,
+  tagSet,
+  commitmentOf,
   taggedHash,
   toHex,
   txId,
@@ -50,6 +55,18 @@ for (const v of vectors.txs) {
     assert.ok(await verifySignature(v.account, fromHex(v.signing_message_hex), fromHex(v.signature)));
   });
 
+  if (v.declared_tags) {
+    test(`tx vector ${v.name}: tagSet makes the CLI's set for ${JSON.stringify(v.declared_tags)} (epoch = nonce)`, async () => {
+      const key = await SigningKey.fromSeed(v.seed, { extractable: false });
+      const set = await tagSet(key, v.chain_id, v.account, v.body.nonce, v.declared_tags);
+      assert.deepEqual(set, v.body.payload.tags);
+      const r = await recoverTags(key, v.chain_id, v.account, set, [...v.declared_tags, "not-declared"]);
+      assert.deepEqual(r.tags, [...v.declared_tags].sort());
+      assert.equal(r.padding, 16 - v.declared_tags.length);
+      assert.equal(r.unknown, 0);
+    });
+  }
+
   test(`tx vector ${v.name}: the bytes decode back to exactly the input`, () => {
     assert.deepEqual(decodeBody(fromHex(v.body_hex)), v.body);
     const d = decodeSignedTx(fromHex(v.signed_tx_hex));
@@ -64,6 +81,26 @@ for (const v of vectors.txs) {
 for (const v of vectors.invalid_bodies) {
   test(`invalid body ${v.name} is refused as the ledger refuses it`, () => {
     assert.throws(() => decodeBody(fromHex(v.body_hex)), /malformed|trailing|not valid UTF-8|variant|does not exist/);
+  });
+}
+
+test("there are tag-set vectors", () => {
+  assert.ok(vectors.tag_sets.length >= 4);
+});
+
+for (const v of vectors.tag_sets) {
+  test(`tag-set vector ${v.name}: same salts, commitments, padded set and recovery`, async () => {
+    const key = await SigningKey.fromSeed(v.seed);
+    for (const e of v.each) {
+      assert.equal(await tagSalt(key, v.chain_id, v.consumer, v.epoch, e.tag), e.salt, e.tag);
+      assert.equal(await tagCommitment(key, v.chain_id, v.consumer, v.epoch, e.tag), e.commitment, e.tag);
+      assert.equal(await commitmentOf(v.chain_id, v.consumer, e.tag, e.salt), e.commitment, e.tag);
+    }
+    assert.deepEqual(await tagSet(key, v.chain_id, v.consumer, v.epoch, v.tags), v.set);
+    for (const r of v.recover) {
+      const got = await recoverTags(await SigningKey.fromSeed(r.seed), v.chain_id, v.consumer, v.set, r.candidates);
+      assert.deepEqual(got, { tags: r.tags, padding: r.padding, unknown: r.unknown });
+    }
   });
 }
 
