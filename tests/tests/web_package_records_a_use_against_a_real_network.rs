@@ -1,9 +1,12 @@
 //! The TypeScript package `web/assent-js` against real `assentd` processes:
 //! its README example (`examples/record-use.mjs`) runs under Node.js with
-//! alice's and acme's seeds: alice registers and grants acme through the
-//! package, acme records a use, alice reads her earnings, every read signed
-//! by the package (RFC 9421) and checked by the node. Without `node` and
-//! `npm` on the PATH the test says so loudly and passes.
+//! alice's and acme's seeds: alice registers with a tag through the package
+//! (salted commitments, padded and sorted as the CLI makes them) and reads
+//! it back with her key, grants acme, acme records a use, alice reads her
+//! earnings, every read signed by the package (RFC 9421) and checked by the
+//! node. The `assent` CLI then recovers the same tag from the commitments
+//! the package made. Without `node` and `npm` on the PATH the test says so
+//! loudly and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Read;
@@ -99,6 +102,44 @@ fn web_package_records_a_use_against_a_real_network() {
         stderr.contains(&format!("signing: {} (nonce ", acme.account()))
             && stderr.contains("record 1 use of consumers' data"),
         "{stderr}"
+    );
+    // The package made alice's tag commitments and read them back with her key.
+    assert_eq!(
+        result["tags"],
+        serde_json::json!({ "tags": ["runner"], "padding": 15, "unknown": 0 }),
+        "{result}"
+    );
+    assert_eq!(result["tag_commitments"], 16, "{result}");
+    assert!(
+        stderr.contains("register as a consumer with 16 tag commitments (epoch "),
+        "{stderr}"
+    );
+    // The CLI, with alice's key, reads the package's set as its own: same
+    // salts, same padding.
+    let out = net.cli(
+        0,
+        &[
+            "--output",
+            "json",
+            "consumer",
+            "my-tags",
+            "--key",
+            "alice",
+            "--candidate",
+            "runner,vegan",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "assent consumer my-tags failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mine: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(mine["tags"], serde_json::json!(["runner"]), "{mine}");
+    assert_eq!(
+        (&mine["padding"], &mine["unknown"]),
+        (&15.into(), &0.into()),
+        "{mine}"
     );
     // The node saw the package's read signatures and took them.
     let consents = net

@@ -1,14 +1,16 @@
 // Records a use against a running network, from Node.js, with this package
-// alone: the consumer (alice) registers if she is not yet a consumer and
-// grants the enterprise (acme) a consent; acme records a batch of one use
-// under it; alice reads what she earned. Prints one JSON line.
+// alone: the consumer (alice) declares her interest tags as salted
+// commitments (registering if she is not yet a consumer) and reads them
+// back with her key, then grants the enterprise (acme) a consent; acme
+// records a batch of one use under it; alice reads what she earned. Prints
+// one JSON line.
 //
 //   ASSENT_NODE=http://127.0.0.1:26602 \
 //   ALICE_SEED=$(assent keys export-seed alice) ACME_SEED=$(assent keys export-seed acme) \
 //   node examples/record-use.mjs
 //
 // (Run `npm ci && npm run build` in web/assent-js first.)
-import { Client, SigningKey, describeTx } from "../dist/index.js";
+import { Client, SigningKey, describeTx, recoverTags, tagSet } from "../dist/index.js";
 
 const node = process.env.ASSENT_NODE ?? "http://127.0.0.1:26602";
 const need = (name) => {
@@ -24,8 +26,10 @@ const asAlice = new Client({ node, key: alice });
 const asAcme = new Client({ node, key: acme });
 const chainId = await asAlice.chainId();
 
+// `payload` is the payload, or a function of the tx's nonce that makes it.
 async function send(client, key, payload) {
   const nonce = await client.nextNonce(key.account);
+  if (typeof payload === "function") payload = await payload(nonce);
   const tx = await key.signTx(chainId, { sender: key.account, nonce, payload });
   console.error(`signing: ${describeTx(tx.body)}`); // what the bytes say
   await client.submitTx(tx);
@@ -34,11 +38,22 @@ async function send(client, key, payload) {
   return { tx, status };
 }
 
-// The consumer's side (the web app does this in the browser).
+// The consumer's side (the web app does this in the browser). Her tags go
+// to the chain only as commitments salted with her key, padded to 16 and
+// sorted, with the tx's nonce as epoch: what `assent consumer register
+// --tag runner` sends.
+const myTags = ["runner"];
 const account = await asAlice.get(`/v1/accounts/${alice.account}`);
-if (!account.roles.includes("consumer")) {
-  await send(asAlice, alice, { kind: "RegisterConsumer", tags: ["runner"] });
-}
+const kind = account.roles.includes("consumer") ? "SetTags" : "RegisterConsumer";
+await send(asAlice, alice, async (nonce) => ({
+  kind,
+  tags: await tagSet(alice, chainId, alice.account, nonce, myTags),
+}));
+// Which tags are hers, read back with her key (a signed read of her own
+// record; the candidates would be every request's target tags and what the
+// app declared).
+const onChain = await asAlice.get(`/v1/consumers/${alice.account}/tags`);
+const recovered = await recoverTags(alice, chainId, alice.account, onChain, [...myTags, "vegan"]);
 const grant = await send(asAlice, alice, {
   kind: "GrantConsent",
   enterprise: acme.account,
@@ -66,4 +81,13 @@ const record = await send(asAcme, acme, {
   ],
 });
 const earnings = await asAlice.get(`/v1/consumers/${alice.account}/earnings`);
-console.log(JSON.stringify({ consent, record_tx: record.tx.id, events: record.status.events, earned: earnings.earned }));
+console.log(
+  JSON.stringify({
+    tags: recovered,
+    tag_commitments: onChain.commitments.length,
+    consent,
+    record_tx: record.tx.id,
+    events: record.status.events,
+    earned: earnings.earned,
+  }),
+);
