@@ -2,7 +2,7 @@
 //! set of txs (fixed seeds, nonces and payloads) and signed reads (fixed time
 //! and nonce), with the bytes, ids and signatures the Rust code makes for
 //! them, pinned in `web/assent-js/test/vectors.json`. The package's own tests
-//! (`npm test`, run by `web_package_passes_its_tests.rs`) check its output
+//! (`npm test`, run by `tests/tests/web_package_passes_its_tests.rs`) check its output
 //! against the same file, so a change on either side alone fails a test.
 //!
 //! If a format change is intended, regenerate with

@@ -19,6 +19,7 @@ pub mod liar;
 pub mod load;
 pub mod relay;
 pub mod standards;
+pub mod web;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -137,6 +138,24 @@ pub struct Net {
 
 fn assent(args: &[&str]) -> std::process::Output {
     Command::new(bin("assent"))
+        .args(args)
+        .env("ASSENT_PASSPHRASE", PASS)
+        .env("ASSENT_KDF", "fast")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run assent")
+}
+
+/// `assent --home HOME --node (node 0 of net) ARGS`, with the tests'
+/// passphrase and a fast KDF.
+pub fn assent_in(net: &Net, home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin("assent"))
+        .args([
+            "--home",
+            home.to_str().unwrap(),
+            "--node",
+            &net.nodes[0].api,
+        ])
         .args(args)
         .env("ASSENT_PASSPHRASE", PASS)
         .env("ASSENT_KDF", "fast")

@@ -7,26 +7,16 @@
 //! has only her key). Nothing the node answers about alice, nor any block, holds her tags.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use assent_tests::{bin, Net, PASS};
+use assent_tests::Net;
 use serde_json::{json, Value};
 
+/// `assent --output json ARGS` in `home`.
 fn assent_in(net: &Net, home: &Path, args: &[&str]) -> Output {
-    Command::new(bin("assent"))
-        .args([
-            "--home",
-            home.to_str().unwrap(),
-            "--node",
-            &net.nodes[0].api,
-        ])
-        .args(["--output", "json"])
-        .args(args)
-        .env("ASSENT_PASSPHRASE", PASS)
-        .env("ASSENT_KDF", "fast")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run assent")
+    let mut all = vec!["--output", "json"];
+    all.extend_from_slice(args);
+    assent_tests::assent_in(net, home, &all)
 }
 
 fn json_in(net: &Net, home: &Path, args: &[&str]) -> Value {

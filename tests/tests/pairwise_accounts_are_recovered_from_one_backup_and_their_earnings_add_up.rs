@@ -9,31 +9,13 @@
 //! exactly what the node says each earned. No tx on the chain names both
 //! accounts; the master itself refuses to sign.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use assent_contracts::terms::Sector;
 use assent_contracts::tx::*;
 use assent_contracts::{Amount, Payload};
-use assent_tests::{bin, Net, PASS};
+use assent_tests::{assent_in, Net};
 use serde_json::Value;
-
-/// `assent --home HOME --node (node 0) ARGS`.
-fn assent_in(net: &Net, home: &Path, args: &[&str]) -> Output {
-    Command::new(bin("assent"))
-        .args([
-            "--home",
-            home.to_str().unwrap(),
-            "--node",
-            &net.nodes[0].api,
-        ])
-        .args(args)
-        .env("ASSENT_PASSPHRASE", PASS)
-        .env("ASSENT_KDF", "fast")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run assent")
-}
 
 fn ok(out: Output, what: &str) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -10,52 +10,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use assent_tests::web::{install, node_available, npm, package_dir};
 use assent_tests::Net;
-
-fn package_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/assent-js")
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn npm(dir: &Path, args: &[&str]) {
-    let out = Command::new("npm")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env("npm_config_update_notifier", "false")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "npm {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn web_package_records_a_use_against_a_real_network() {
-    if !have("node") || !have("npm") {
-        eprintln!(
-            "\n\n!!! SKIPPED: web/assent-js's real-network test needs `node` and `npm` on the PATH !!!\n\n"
-        );
+    if !node_available("web/assent-js's real-network test") {
         return;
     }
     let dir = package_dir();
-    if !dir.join("node_modules/.bin/tsc").exists() {
-        npm(&dir, &["ci", "--no-audit", "--no-fund"]);
-    }
+    install(&dir);
     npm(&dir, &["run", "build"]);
 
     let net = Net::started(4);
