@@ -7,7 +7,12 @@
 //! so a newer node still works with this client.
 
 use std::io::Read;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::AccountId;
+use assent_keys::reads;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -126,6 +131,16 @@ pub struct Node {
     base: String,
     timeout: Duration,
     http: reqwest::blocking::Client,
+    /// The key its reads are signed with, if any.
+    reader: Option<ReadAs>,
+}
+
+/// Signs reads as one key ([`assent_keys::reads`]); the chain id comes
+/// from the node's `/v1/status` once.
+#[derive(Clone, Debug)]
+struct ReadAs {
+    key: Arc<Keypair>,
+    chain_id: Arc<OnceLock<String>>,
 }
 
 /// `http://host:port` with no trailing slash; `host:port` gets `http://`.
@@ -198,7 +213,68 @@ impl Node {
             base,
             timeout,
             http,
+            reader: None,
         })
+    }
+
+    /// This client, signing its reads with `key` (RFC 9421, see
+    /// docs/node-interfaces.md): the node then answers what that key's
+    /// account may read.
+    pub fn reading_as(mut self, key: Arc<Keypair>) -> Node {
+        self.reader = Some(ReadAs {
+            key,
+            chain_id: Arc::new(OnceLock::new()),
+        });
+        self
+    }
+
+    /// This client with another timeout per call (same node, same reader).
+    pub fn with_timeout(&self, timeout: Duration) -> Result<Node, NodeError> {
+        let mut n = Node::new(&self.base, timeout)?;
+        n.reader = self.reader.clone();
+        Ok(n)
+    }
+
+    /// This client with its reads signed by `key`.
+    pub fn signed_by(&self, key: &Keypair) -> Result<Node, NodeError> {
+        Ok(self
+            .with_timeout(self.timeout)?
+            .reading_as(Arc::new(Keypair::from_seed(key.seed()))))
+    }
+
+    /// The account key reads are signed with, if any.
+    pub fn reader(&self) -> Option<AccountId> {
+        self.reader.as_ref().map(|r| r.key.account())
+    }
+
+    /// `GET path`, signed when this client has a reader.
+    fn get_request(&self, path: &str) -> Result<reqwest::blocking::RequestBuilder, NodeError> {
+        let req = self.http.get(format!("{}{path}", self.base));
+        let Some(r) = &self.reader else {
+            return Ok(req);
+        };
+        if r.chain_id.get().is_none() {
+            self.status_value()?;
+        }
+        let chain_id = r
+            .chain_id
+            .get()
+            .cloned()
+            .ok_or_else(|| self.bad("GET /v1/status", "no chain_id in the node's status"))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let h = reads::sign(
+            &r.key,
+            &chain_id,
+            "GET",
+            path,
+            now,
+            reads::DEFAULT_LIFETIME_S,
+        );
+        Ok(req
+            .header(reads::SIGNATURE_INPUT, h.signature_input)
+            .header(reads::SIGNATURE, h.signature))
     }
 
     /// The node's base URL.
@@ -257,11 +333,16 @@ impl Node {
                 v.get("code").and_then(Value::as_str),
                 v.get("message").and_then(Value::as_str),
             ) {
+                let mut message = message.to_string();
+                if code == "unsigned" && self.reader.is_none() {
+                    // The node's words are for any client; say what this one lacks.
+                    message = "this read needs a signature and the command had no key to sign it with: give --key NAME (or the global --read-as NAME) with the key of the record's consumer or enterprise, or an operator's".into();
+                }
                 return Err(NodeError::Refused {
                     route: route.to_string(),
                     status: status.as_u16(),
                     code: code.to_string(),
-                    message: message.to_string(),
+                    message,
                 });
             }
         }
@@ -278,7 +359,7 @@ impl Node {
     /// `GET path` as JSON.
     pub fn get_value(&self, path: &str) -> Result<Value, NodeError> {
         let route = format!("GET {path}");
-        let sent = self.http.get(format!("{}{path}", self.base)).send();
+        let sent = self.get_request(path)?.send();
         self.answer(&route, sent)
     }
 
@@ -287,8 +368,7 @@ impl Node {
     pub fn get_bytes(&self, path: &str, max: u64) -> Result<Vec<u8>, NodeError> {
         let route = format!("GET {path}");
         let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
+            .get_request(path)?
             .send()
             .map_err(|e| self.unreachable(&e))?;
         if !resp.status().is_success() {
@@ -318,8 +398,23 @@ impl Node {
     }
 
     /// `GET /v1/status`.
+    /// (Public: never signed; it tells a reader the chain id it signs for.)
     pub fn status(&self) -> Result<(Status, Value), NodeError> {
-        self.get("/v1/status")
+        let v = self.status_value()?;
+        let t = serde_json::from_value::<Status>(v.clone())
+            .map_err(|e| self.bad("GET /v1/status", e.to_string()))?;
+        Ok((t, v))
+    }
+
+    /// `GET /v1/status` unsigned; remembers the chain id for signing.
+    fn status_value(&self) -> Result<Value, NodeError> {
+        let route = "GET /v1/status";
+        let sent = self.http.get(format!("{}/v1/status", self.base)).send();
+        let v = self.answer(route, sent)?;
+        if let (Some(r), Some(c)) = (&self.reader, v.get("chain_id").and_then(Value::as_str)) {
+            let _ = r.chain_id.set(c.to_string());
+        }
+        Ok(v)
     }
 
     /// `GET /v1/accounts/{id}`; an account the node has never seen is empty.

@@ -5,6 +5,7 @@
 //! DIR/node-i/config.toml                  node i's config (ports 26600 + 10 i, +1, +2)
 //! DIR/node-i/genesis.toml                 a copy of DIR/genesis.toml
 //! DIR/node-i/keys/validator-i.json        a copy of node i's encrypted validator key
+//! DIR/node-i/keys/operator-i.json         a copy of its operator's key, which signs its reads of peers
 //! DIR/node-i/assentd.log                  the node's output
 //! DIR/devnet.pids                         `node pid dir` per running node
 //! ```
@@ -149,6 +150,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          \n\
          [keys]\n\
          validator_key = {key}   # key name in keys/; unlocked with ASSENT_PASSPHRASE\n\
+         read_key = {read_key}   # its operator's key: signs its reads of peers' blocks, also once it is no validator\n\
          \n\
          [p2p]\n\
          listen = {listen}\n\
@@ -187,6 +189,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
         dir = node_dir_name(node.index),
         moniker = toml_str(&node.name),
         key = toml_str(&node.name),
+        read_key = toml_str(&operator_name(node.index)),
         listen = toml_str(&node.consensus),
         gossip = toml_str(&node.gossip),
         peers = toml_list(&peers),
@@ -258,15 +261,23 @@ pub fn prepare_node(
         &mut prepared,
     )?;
 
-    let key_src = Keystore::open(home).path_of(&node.name)?;
-    let key = std::fs::read(&key_src).map_err(io("cannot read the validator key", &key_src))?;
-    let key_dst = Keystore::open(&node.dir).path_of(&node.name)?;
-    let fresh = !key_dst.exists();
-    ensure_file(&key_dst, &key, true, &mut prepared)?;
-    if fresh {
-        restrict(&key_dst)?;
+    for name in [node.name.clone(), operator_name(node.index)] {
+        let key_src = Keystore::open(home).path_of(&name)?;
+        let key = std::fs::read(&key_src).map_err(io("cannot read the node's key", &key_src))?;
+        let key_dst = Keystore::open(&node.dir).path_of(&name)?;
+        let fresh = !key_dst.exists();
+        ensure_file(&key_dst, &key, true, &mut prepared)?;
+        if fresh {
+            restrict(&key_dst)?;
+        }
     }
     Ok(prepared)
+}
+
+/// The devnet key of the operator running genesis validator `index`; the
+/// node signs its reads of peers with it (`keys.read_key`).
+pub fn operator_name(index: usize) -> String {
+    format!("operator-{index}")
 }
 
 /// Key files are readable by their owner only.
@@ -352,7 +363,8 @@ pub fn read_config(path: &Path) -> Result<NodeConfig, DevnetError> {
     };
     Ok(NodeConfig {
         moniker: get(None, "moniker")?,
-        validator_key: match v.get("keys") {
+        // A full node's [keys] has only read_key.
+        validator_key: match v.get("keys").and_then(|k| k.get("validator_key")) {
             None => None,
             Some(_) => Some(get(Some("keys"), "validator_key")?),
         },

@@ -8,6 +8,7 @@
 //!                            from them until it is a validator, or for good)
 //! DIR/node-i/genesis.toml    a copy of DIR/genesis.toml
 //! DIR/keys/validator-i.json  a new validator's key (also copied into node-i/keys)
+//! DIR/node-i/keys/operator-0.json  the key it signs its reads of peers with
 //! ```
 //!
 //! Node directories past the genesis validators are "added nodes"; `devnet
@@ -20,6 +21,9 @@ use assent_genesis::Genesis;
 
 use crate::devnet::{multiaddr_port, node_dir_name, plan, DevnetError, NodePlan};
 use crate::keystore::Keystore;
+
+/// The devnet key an added node signs its reads of peers with.
+pub const READ_KEY: &str = "operator-0";
 
 /// What an added node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +121,12 @@ pub fn add(
         }
         Kind::Full => None,
     };
+    // Peers answer reads of blocks and snapshots to operators and current
+    // validators only: until it is admitted (a full node: for good) the
+    // node reads them as the devnet's first operator.
+    let src = keystore.path_of(READ_KEY)?;
+    let dst = Keystore::open(&dir).path_of(READ_KEY)?;
+    std::fs::copy(&src, &dst).map_err(io("cannot copy", &src))?;
     // The config last: its presence makes the directory an added node.
     let config = dir.join("config.toml");
     std::fs::write(&config, config_toml(&node, &plans, kind))
@@ -137,10 +147,10 @@ fn list(items: impl Iterator<Item = String>) -> String {
 pub fn config_toml(node: &NodePlan, validators: &[NodePlan], kind: Kind) -> String {
     let keys = match kind {
         Kind::Validator => format!(
-            "[keys]\nvalidator_key = \"{}\"   # a validator once governance admits it; until then it follows the chain\n",
+            "[keys]\nvalidator_key = \"{}\"   # a validator once governance admits it; until then it follows the chain\nread_key = \"{READ_KEY}\"   # signs its reads of the peers' blocks (an operator's key)\n",
             node.name
         ),
-        Kind::Full => "# No [keys]: a full node. It follows the chain from [state_sync] peers,\n# checks every block's certificate and re-executes it, and serves the API.\n".to_string(),
+        Kind::Full => format!("# No validator_key: a full node. It follows the chain from [state_sync] peers,\n# checks every block's certificate and re-executes it, and serves the API.\n[keys]\nread_key = \"{READ_KEY}\"   # signs its reads of the peers' blocks (an operator's key)\n"),
     };
     format!(
         "# assentd config of {dir}, added to a local devnet (written by `assent devnet add-node`).\n\

@@ -14,6 +14,8 @@
 //! - [`txfile`]: signed transaction files (hex of the canonical bytes).
 //! - [`usefile`]: batches of data uses (JSON or CSV) for `record-use`.
 //! - [`duration`]: `30d` / `12h` / `500ms` durations.
+//! - [`derive`]: tag salts and pairwise keys a consumer derives from its
+//!   secrets (from `assent-keys`).
 //! - [`jws`]: compact EdDSA JWS, for signed standard-format receipts (also
 //!   from `assent-keys`).
 //!
@@ -30,7 +32,7 @@ pub mod client;
 pub mod devnet;
 pub mod devnet_join;
 pub mod duration;
-pub use assent_keys::{jws, keystore};
+pub use assent_keys::{derive, jws, keystore};
 pub mod network;
 pub mod txfile;
 pub mod usefile;

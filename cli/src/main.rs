@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! assent [--home DIR] [--node URL] [--output text|json]
-//!   keys new NAME | import NAME --seed-hex HEX | list | show NAME
+//!   keys new NAME | import NAME --seed-hex HEX | export-seed NAME | list | show NAME
 //!   status                                         the node's chain, height, validators
-//!   consumer register|tags --from KEY [--tag T] | earnings [ACCOUNT|--key NAME]
+//!   consumer register|tags --from KEY [--tag T] | my-tags --key NAME | requests --key NAME [--matching] | earnings [ACCOUNT|--key NAME|--master M]
+//!   consumer master new M | derive M --enterprise E | recover M
 //!   consumer link --enterprise E --kind K --id ID [--out FILE] --from KEY | unlink --enterprise E --kind K --from KEY | links [ACCOUNT]
 //!   enterprise rankings [--by B] [--sector S] | match-link (--token FILE | --consumer C --enterprise E --kind K --salt HEX) --id ID
 //!   consent grant|revoke|revoke-all|pause|resume [flags] --from KEY | list [ACCOUNT|--key NAME]
@@ -69,7 +70,7 @@ enum Command {
     Keys(commands::keys::KeysCommand),
     /// The node's view of the chain: chain id, height, validators, peers
     Status,
-    /// Register as a consumer, set interest tags, see earnings
+    /// Register as a consumer, set interest tags (as salted commitments), match requests to them, see earnings, keep one account per enterprise
     #[command(subcommand)]
     Consumer(commands::consumer::ConsumerCommand),
     /// Grant, pause, resume, revoke and list consents
@@ -106,6 +107,8 @@ enum Command {
     /// Build and sign transactions offline, decode them, submit signed files, follow a tx
     #[command(subcommand)]
     Tx(commands::tx::TxCommand),
+    /// GET any route of the node's API as JSON, the read signed with --key (records answer only their parties and operators)
+    Get(commands::get::GetArgs),
     /// Check receipts offline against a chain's genesis (no node needed)
     #[command(subcommand)]
     Receipt(commands::receipt::ReceiptCommand),
@@ -139,6 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gov(cmd) => commands::gov::run(&ctx, cmd),
         Command::Tx(cmd) => commands::tx::run(&ctx, cmd),
         Command::Bench(args) => commands::bench::run(&ctx, args),
+        Command::Get(a) => commands::get::run(&ctx, &a),
         Command::Receipt(cmd) => commands::receipt::run(&ctx, cmd),
         Command::Genesis(cmd) => commands::genesis::run(&ctx, cmd),
         Command::Devnet(cmd) => commands::devnet::run(&ctx, cmd),

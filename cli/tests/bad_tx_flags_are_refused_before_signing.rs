@@ -113,6 +113,20 @@ fn unknown_terms_and_bad_values_are_refused_before_signing() {
         );
     }
 
+    // Tags: more than a set holds is refused before the passphrase (the
+    // commitments are made with the key, so nothing is checked later that
+    // could have been checked now); a malformed tag names itself.
+    let many: Vec<String> = (0..17).map(|i| format!("t{i}")).collect();
+    let many = many.join(",");
+    let mut tags = vec!["tx", "build", "set-tags", "--tag", &many];
+    tags.extend_from_slice(&sign);
+    let line = home.fails(&tags);
+    assert!(line.contains("17 tags given; at most 16"), "{line}");
+    let mut bad_tag = vec!["tx", "build", "register-consumer", "--tag", "Not OK"];
+    bad_tag.extend_from_slice(&sign);
+    let line = home.fails(&bad_tag);
+    assert!(line.contains("must be 1-32 characters"), "{line}");
+
     let mut zero = vec!["tx", "build", "transfer", "--to", &ent, "--amount", "0"];
     zero.extend_from_slice(&sign);
     assert!(home.fails(&zero).contains("zero_amount"));

@@ -124,15 +124,28 @@ fn first_run_writes_the_contracts_layout() {
         );
 
         assert_eq!(read(&node.join("genesis.toml")), genesis, "an exact copy");
-        let keys: Vec<String> = std::fs::read_dir(node.join("keys"))
+        let mut keys: Vec<String> = std::fs::read_dir(node.join("keys"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
-        assert_eq!(keys, [format!("validator-{i}.json")], "only its own key");
+        keys.sort();
+        // Its own key, and its operator's, with which it signs its reads of
+        // peers (keys.read_key).
         assert_eq!(
-            read(&node.join(format!("keys/validator-{i}.json"))),
-            read(&dir.join(format!("keys/validator-{i}.json")))
+            keys,
+            [format!("operator-{i}.json"), format!("validator-{i}.json")],
+            "only its own keys"
         );
+        assert_eq!(
+            c["keys"]["read_key"].as_str(),
+            Some(format!("operator-{i}").as_str())
+        );
+        for k in [format!("validator-{i}"), format!("operator-{i}")] {
+            assert_eq!(
+                read(&node.join(format!("keys/{k}.json"))),
+                read(&dir.join(format!("keys/{k}.json")))
+            );
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -52,6 +52,28 @@ fn build_and_check(home: &Home, args: &[&str], kind: &str, from: &str, sender: &
     assert_eq!(decoded["body"]["sender"], sender);
     assert_eq!(decoded["body"]["nonce"], nonce);
     assert_eq!(decoded["signature_valid"], true);
+    if kind == "RegisterConsumer" || kind == "SetTags" {
+        // Tags are signed as salted commitments (decision 33): the tx holds
+        // sixteen, for the tx's nonce, and no tag.
+        let variant = if kind == "SetTags" {
+            "set_tags"
+        } else {
+            "register_consumer"
+        };
+        let tags = &decoded["body"]["payload"][variant]["tags"];
+        assert_eq!(tags["epoch"], nonce, "{decoded}");
+        assert_eq!(
+            tags["commitments"].as_array().unwrap().len(),
+            16,
+            "{decoded}"
+        );
+        let hex = std::fs::read_to_string(&out).unwrap();
+        let bytes = hex::decode(hex.trim()).unwrap();
+        for tag in ["sports", "books", "travel", "music"] {
+            assert!(!decoded.to_string().contains(tag), "{decoded}");
+            assert!(!bytes.windows(tag.len()).any(|w| w == tag.as_bytes()));
+        }
+    }
 
     let wrong = home.run(&[
         "tx",

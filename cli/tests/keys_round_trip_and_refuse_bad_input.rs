@@ -190,3 +190,62 @@ fn without_a_passphrase_source_it_says_how_to_give_one() {
     assert!(line.contains("passphrase is empty"), "{line}");
     assert!(home.ok(&["keys", "list"]).contains("no keys"));
 }
+
+#[test]
+fn export_seed_gives_back_the_imported_seed_which_web_assent_js_takes() {
+    let home = Home::new();
+    // The seed of web/assent-js's golden vectors' alice: the package's
+    // `SigningKey.fromSeed` gives the account pinned there.
+    let seed = "11".repeat(32);
+    let imported = json(&home.ok(&[
+        "keys",
+        "import",
+        "alice",
+        "--seed-hex",
+        &seed,
+        "--output",
+        "json",
+    ]));
+    let out = home
+        .cmd(&["keys", "export-seed", "alice"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        common::expect_ok(out, &["keys", "export-seed"]).trim(),
+        seed
+    );
+    assert!(
+        stderr.contains("whoever sees it controls the account"),
+        "{stderr}"
+    );
+    let exported = json(&home.ok(&["--output", "json", "keys", "export-seed", "alice"]));
+    assert_eq!(exported["seed_hex"], seed.as_str());
+    assert_eq!(exported["account"], imported["account"]);
+    let vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../web/assent-js/test/vectors.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let alice = vectors["txs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["seed"] == seed.as_str())
+        .unwrap();
+    assert_eq!(alice["account"], imported["account"]);
+
+    let out = home
+        .cmd(&["keys", "export-seed", "alice"])
+        .env("ASSENT_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    let line = common::expect_clean_failure(out, &["keys", "export-seed"]);
+    assert_eq!(
+        line,
+        "error: wrong passphrase for key alice (decryption failed)"
+    );
+}

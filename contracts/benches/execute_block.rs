@@ -96,7 +96,9 @@ impl Fixture {
             .map(|i| {
                 f.sign_consumer(
                     i,
-                    Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                    Payload::RegisterConsumer(RegisterConsumer {
+                        tags: Default::default(),
+                    }),
                 )
             })
             .collect();

@@ -8,7 +8,7 @@ use crate::identity::IdentityKind;
 use crate::ids::{
     AccountId, Amount, ConsentId, LinkCommitment, PolicyId, ProposalId, RequestId, Timestamp, UseId,
 };
-use crate::terms::{Category, Purpose, Tag};
+use crate::terms::{Category, Purpose};
 use crate::tx::UseBasis;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,9 +17,10 @@ pub enum Event {
     ConsumerRegistered {
         consumer: AccountId,
     },
+    /// A consumer declared a new set of interests: the set is commitments
+    /// only (in the tx and the consumer record), so the event names none.
     TagsSet {
         consumer: AccountId,
-        tags: Vec<Tag>,
     },
     ConsentGranted {
         consent: ConsentId,

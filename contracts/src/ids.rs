@@ -181,6 +181,17 @@ hash_id!(
     LinkCommitment, "link commitment"
 );
 hash_id!(
+    /// A salted commitment to one interest tag a consumer declared (see
+    /// [`crate::tags`]); the tag itself is never on the chain.
+    TagCommitment, "tag commitment"
+);
+hash_id!(
+    /// The secret that blinds one tag commitment: derived by the consumer's
+    /// client from its key (`assent_keys::derive`), revealed only by the
+    /// consumer, e.g. to show one enterprise one tag.
+    TagSalt, "tag salt"
+);
+hash_id!(
     /// The 32 random bytes that blind one identity link. The consumer's CLI
     /// draws it and hands it to that enterprise only, off the chain.
     LinkSalt, "link salt"

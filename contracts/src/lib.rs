@@ -39,6 +39,7 @@ pub mod referral;
 pub mod snapshot;
 pub mod state;
 pub mod state_proof;
+pub mod tags;
 pub mod terms;
 pub mod tx;
 pub mod use_tree;

@@ -9,6 +9,7 @@ mod common;
 
 use assent_contracts::identity::{self, IdentityKind};
 use assent_contracts::state::{Params, PolicyTarget, ReferralTerms, StateExt, Validator};
+use assent_contracts::tags::{self, TagCommitments};
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
@@ -19,10 +20,19 @@ fn samples() -> Vec<Payload> {
     let consent = ConsentId(Hash32([0xc0; 32]));
     vec![
         Payload::RegisterConsumer(RegisterConsumer {
-            tags: vec!["runner".parse().unwrap(), "vegan".parse().unwrap()],
+            tags: TagCommitments {
+                epoch: 0,
+                commitments: vec![
+                    TagCommitment(Hash32([0x1a; 32])),
+                    TagCommitment(Hash32([0x1b; 32])),
+                ],
+            },
         }),
         Payload::SetTags(SetTags {
-            tags: vec!["cyclist".parse().unwrap()],
+            tags: TagCommitments {
+                epoch: 7,
+                commitments: vec![TagCommitment(Hash32([0x1c; 32]))],
+            },
         }),
         Payload::GrantConsent(GrantConsent {
             max_uses: Some(100),
@@ -214,6 +224,14 @@ fn render() -> String {
     out.push_str(&format!(
         "results_root_of_a_two_use_record {uses_results_root}\n"
     ));
+    // What a consumer's client recomputes to find its own tags (decision 33).
+    let c = tags::commitment(
+        CHAIN,
+        &a.alice.account(),
+        &"runner".parse().unwrap(),
+        &TagSalt(Hash32([0x5b; 32])),
+    );
+    out.push_str(&format!("tag_commitment_runner {c}\n"));
     out
 }
 

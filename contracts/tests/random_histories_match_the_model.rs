@@ -12,9 +12,10 @@
 //! consumer earns exactly what it would with no referrer — so no consumer
 //! ever pays. Accounts move to new keys (rotated, or recovered by their
 //! guardians) and keep every consent, policy, balance and link, while the
-//! keys they left sign for nothing. Every use of every applied RecordUse has
-//! a receipt that verifies, proves the model's outcome of that use and
-//! names no other consumer.
+//! keys they left sign for nothing. Consumers declare interest tags as
+//! commitments (well formed or not), and each record holds the model's set.
+//! Every use of every applied RecordUse has a receipt that verifies, proves
+//! the model's outcome of that use and names no other consumer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -37,6 +38,8 @@ mod model;
 mod receipts;
 #[path = "random_histories/referrals.rs"]
 mod referrals;
+#[path = "random_histories/tags.rs"]
+mod tags;
 #[path = "random_histories/uses.rs"]
 mod uses;
 use model::*;
@@ -97,9 +100,12 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 }
                 Op::Link { .. } | Op::Unlink { .. } => link_tx(&w, &op),
                 Op::Refer { .. } => referrals::refer_tx(&w, &op),
+                Op::Tags { .. } => tags::tx(&w, &op),
                 Op::Register { c } => (
                     &w.consumers[*c],
-                    Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                    Payload::RegisterConsumer(RegisterConsumer {
+                        tags: Default::default(),
+                    }),
                 ),
                 Op::Grant {
                     c,
@@ -259,6 +265,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                 (Op::Wait { .. }, _) => continue, // votes: judged with their proposal below
                 (_, Payload::RegisterConsumer(_)) => {
                     if m.registered.insert(sender) {
+                        m.tags.insert(sender, Default::default());
                         Expect::Applied
                     } else {
                         Expect::Rejected(ErrorCode::AlreadyRegistered)
@@ -423,6 +430,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
                     m.judge_link(sender, p)
                 }
                 (_, p @ Payload::NameReferrer(_)) => m.judge_refer(sender, p, block_time),
+                (_, Payload::SetTags(t)) => m.judge_tags(sender, t),
                 (Op::Terms { terms }, Payload::Propose(_)) => {
                     let (e, votes) = if m.judge_terms(*terms) {
                         (Expect::Applied, Expect::Applied)
@@ -521,6 +529,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         m.check_links(&w, &chain.store)?;
         m.keys.check(&w, &chain.store)?;
         m.check_referrals(&w, &chain.store)?;
+        m.check_tags(&w, &chain.store)?;
         for mc in &m.consents {
             let c = chain
                 .store

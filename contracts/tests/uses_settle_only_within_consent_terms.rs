@@ -234,8 +234,15 @@ fn stateless_checks_refuse_malformed_terms() {
         check_stateless(&zero_units).unwrap_err().code,
         ErrorCode::InvalidField
     );
+    // Tag commitments out of order would let their order tell a tag from padding.
     let bad_tag = Payload::SetTags(SetTags {
-        tags: vec![terms::Tag("Not OK".into())],
+        tags: assent_contracts::tags::TagCommitments {
+            epoch: 1,
+            commitments: vec![
+                TagCommitment(Hash32([2; 32])),
+                TagCommitment(Hash32([1; 32])),
+            ],
+        },
     });
     assert_eq!(
         check_stateless(&bad_tag).unwrap_err().code,

@@ -6,6 +6,10 @@
 //!
 //! - [`keystore`]: the encrypted keystore under `HOME/keys/` (Argon2id +
 //!   ChaCha20-Poly1305, file mode 0600, never overwritten).
+//! - [`derive`]: what a consumer's client derives from one secret: the salts
+//!   of its interest-tag commitments (decision 33) and a pairwise key per
+//!   enterprise from one master secret (decision 35), both HKDF-SHA256.
+//! - [`reads`]: signed read requests (RFC 9421 HTTP message signatures).
 //! - [`jws`]: compact EdDSA JWS (RFC 7515 / RFC 8037), with which a node signs
 //!   standard-format consent receipts and `assent receipt verify` checks them.
 //!
@@ -13,5 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod derive;
 pub mod jws;
 pub mod keystore;
+pub mod reads;

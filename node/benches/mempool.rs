@@ -100,7 +100,7 @@ fn genesis() -> MemStore {
             o.put_consumer(
                 &who,
                 &Consumer {
-                    tags: Vec::new(),
+                    tags: Default::default(),
                     registered_at: Height(1),
                     earned: Amount(0),
                     uses_settled: 0,

@@ -254,7 +254,9 @@ fn benches(c: &mut Criterion) {
             sign(
                 &consumer(i),
                 0,
-                Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                Payload::RegisterConsumer(RegisterConsumer {
+                    tags: Default::default(),
+                }),
             )
         })
         .collect();

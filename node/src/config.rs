@@ -61,12 +61,18 @@ pub struct NodeConfig {
     /// The validator key's name in HOME/keys; `None`: a full node, which
     /// follows the chain from `state_sync_peers` and signs nothing.
     pub validator_key: Option<String>,
+    /// The key (name in HOME/keys) this node signs its reads of peers' APIs
+    /// with (state sync, following): an operator's account key. `None`: the
+    /// validator key, which peers accept while it is in the validator set.
+    pub read_key: Option<String>,
     pub passphrase_file: Option<PathBuf>,
     pub listen: Multiaddr,
     pub gossip_listen: Multiaddr,
     pub peers: Vec<Multiaddr>,
     pub gossip_peers: Vec<Multiaddr>,
     pub api_listen: SocketAddr,
+    /// Where `/metrics` is served instead of the API's address, if set.
+    pub metrics_listen: Option<SocketAddr>,
     /// `[api]` limits per client and in all.
     pub api_limits: ClientLimits,
     pub timing: Timing,
@@ -223,6 +229,24 @@ impl NodeConfig {
                 ),
             )
         })?;
+        let metrics_listen = match &raw.api.metrics_listen {
+            None => None,
+            Some(m) => {
+                let a: SocketAddr = m.parse().map_err(|_| {
+                    invalid(
+                        "api.metrics_listen",
+                        format!("`{m}` is not HOST:PORT, e.g. 127.0.0.1:26660"),
+                    )
+                })?;
+                if a == api_listen {
+                    return Err(invalid(
+                        "api.metrics_listen",
+                        format!("{a} is api.listen too; give another port, or leave the field out to serve /metrics with the API"),
+                    ));
+                }
+                Some(a)
+            }
+        };
         let c = &raw.consensus;
         for (field, v, lo, hi) in [
             (
@@ -429,16 +453,27 @@ impl NodeConfig {
             }
             None => None,
         };
+        let read_key = match raw.keys.read_key {
+            Some(k) if k.trim().is_empty() => {
+                return Err(invalid(
+                    "keys.read_key",
+                    "name the operator key in HOME/keys this node signs its reads of peers with, or leave the field out".into(),
+                ))
+            }
+            k => k,
+        };
         Ok(NodeConfig {
             home: home.to_path_buf(),
             moniker: raw.moniker,
             validator_key,
+            read_key,
             passphrase_file: raw.keys.passphrase_file,
             listen,
             gossip_listen,
             peers,
             gossip_peers,
             api_listen,
+            metrics_listen,
             api_limits,
             timing: Timing {
                 propose: Duration::from_millis(c.propose_timeout_ms),

@@ -78,6 +78,7 @@ pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawKeys {
     pub(super) validator_key: Option<String>,
+    pub(super) read_key: Option<String>,
     pub(super) passphrase_file: Option<PathBuf>,
 }
 
@@ -96,6 +97,7 @@ pub(super) struct RawP2p {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawApi {
     pub(super) listen: String,
+    pub(super) metrics_listen: Option<String>,
     #[serde(default = "api_default::max_connections")]
     pub(super) max_connections: u64,
     #[serde(default = "api_default::max_connections_per_client")]

@@ -33,6 +33,20 @@ fn the_contract_example_parses_with_lan_defaults() {
 }
 
 #[test]
+fn metrics_may_have_a_listener_of_their_own_and_reads_a_key() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!((c.metrics_listen, c.read_key), (None, None));
+    let c = parse(&format!("{GOOD}metrics_listen = \"127.0.0.1:26660\"\n")).unwrap();
+    assert_eq!(c.metrics_listen.map(|a| a.port()), Some(26660));
+    let c = parse(&GOOD.replace(
+        "validator_key = \"validator-0\"",
+        "validator_key = \"validator-0\"\nread_key = \"operator-0\"",
+    ))
+    .unwrap();
+    assert_eq!(c.read_key.as_deref(), Some("operator-0"));
+}
+
+#[test]
 fn api_limits_default_and_parse() {
     assert_eq!(parse(GOOD).unwrap().api_limits, ClientLimits::default());
     let c = parse(&format!(
@@ -57,6 +71,21 @@ fn api_limits_default_and_parse() {
 fn errors_name_the_field() {
     let cases = [
         (GOOD.replace("26602\"", "x\""), "api.listen"),
+        (
+            format!("{GOOD}metrics_listen = \"nowhere\"\n"),
+            "api.metrics_listen",
+        ),
+        (
+            format!("{GOOD}metrics_listen = \"127.0.0.1:26602\"\n"),
+            "api.metrics_listen",
+        ),
+        (
+            GOOD.replace(
+                "validator_key = \"validator-0\"",
+                "validator_key = \"validator-0\"\nread_key = \" \"",
+            ),
+            "keys.read_key",
+        ),
         (
             GOOD.replace("\"/ip4/127.0.0.1/tcp/26610\"", "\"nonsense\""),
             "p2p.peers[0]",

@@ -137,6 +137,14 @@ pub struct Metrics {
     api_clients_refused: Family<ReasonLabels, Counter>,
     equivocations: Family<KindLabels, Counter>,
     judged_invalid: Family<ReasonLabels, Counter>,
+    operator_reads: Family<RouteLabels, Counter>,
+    reads_refused: Family<ReasonLabels, Counter>,
+}
+
+/// Labels of the operator-read counter: a route template (a closed set).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
 }
 
 /// Labels of the equivocation-evidence counter: `vote` or `proposal`.
@@ -181,6 +189,18 @@ impl Metrics {
         let api_clients_refused = Family::<ReasonLabels, Counter>::default();
         let equivocations = Family::<KindLabels, Counter>::default();
         let judged_invalid = Family::<ReasonLabels, Counter>::default();
+        let operator_reads = Family::<RouteLabels, Counter>::default();
+        let reads_refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "api_operator_reads",
+            "Reads an operator (or validator) key made of records that are not its own, for audits and replication, by route template",
+            operator_reads.clone(),
+        );
+        registry.register(
+            "api_reads_refused",
+            "Reads refused by the access rules, by code (unsigned, forbidden, signature_expired, replayed_signature, bad_signature, …)",
+            reads_refused.clone(),
+        );
         registry.register(
             "height",
             "Height of the last committed block",
@@ -245,7 +265,23 @@ impl Metrics {
             api_clients_refused,
             equivocations,
             judged_invalid,
+            operator_reads,
+            reads_refused,
         }
+    }
+
+    /// Counts one read an operator key made of records not its own.
+    pub fn operator_read(&self, route: &'static str) {
+        self.operator_reads
+            .get_or_create(&RouteLabels { route })
+            .inc();
+    }
+
+    /// Counts one read refused by the access rules.
+    pub fn read_refused(&self, reason: &'static str) {
+        self.reads_refused
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     /// Counts a proposal judged invalid (`reason`: see the metric's help).

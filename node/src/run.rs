@@ -166,6 +166,25 @@ pub async fn run_with(
     };
     let validator_key = key.account();
     let has_key = cfg.validator_key.is_some();
+    // Reads of peers' APIs are signed by keys.read_key (an operator's), or
+    // else by the validator key.
+    let read_key = match &cfg.read_key {
+        Some(name) => {
+            let pass = passphrase(&cfg, name)?;
+            let k = assent_keys::keystore::Keystore::open(home)
+                .load(name, &pass)
+                .map_err(|e| NodeError::Key {
+                    name: name.clone(),
+                    why: e.to_string(),
+                })?;
+            Some(Arc::new(k))
+        }
+        None if has_key => Some(Arc::new(assent_contracts::crypto::Keypair::from_seed(
+            key.seed(),
+        ))),
+        None => None,
+    };
+    let peer_reader = crate::ledger::peer_reads::PeerReader::new(read_key, genesis.chain_id());
 
     if has_key {
         check_free("the consensus p2p address", "p2p.listen", &cfg.listen)?;
@@ -185,10 +204,11 @@ pub async fn run_with(
     drop(StdListener::bind(cfg.api_listen).map_err(|_| api_in_use())?);
 
     if !cfg.state_sync_peers.is_empty() && !cfg.store_path().exists() {
-        let (c, g) = (cfg.clone(), genesis.clone());
-        let synced = tokio::task::spawn_blocking(move || crate::ledger::state_sync::sync(&c, &g))
-            .await
-            .map_err(|e| NodeError::StateSync(format!("the state sync task failed: {e}")))?;
+        let (c, g, r) = (cfg.clone(), genesis.clone(), peer_reader.clone());
+        let synced =
+            tokio::task::spawn_blocking(move || crate::ledger::state_sync::sync(&c, &g, &r))
+                .await
+                .map_err(|e| NodeError::StateSync(format!("the state sync task failed: {e}")))?;
         match synced {
             Ok(report) => {
                 tracing::info!(target: "assent::node", height = report.height, records = report.records, bytes = report.bytes, ms = report.millis, "synced the state from a snapshot");
@@ -330,6 +350,26 @@ pub async fn run_with(
         })
         .await
     });
+    if let Some(addr) = cfg.metrics_listen {
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|_| NodeError::PortInUse {
+                    what: "the metrics address",
+                    addr: addr.to_string(),
+                    field: "api.metrics_listen",
+                })?;
+        let (sh, mut stop) = (shared.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::api::serve_metrics(sh, listener, async move {
+                let _ = stop.changed().await;
+            })
+            .await
+            {
+                tracing::error!(target: "assent::api", error = %e, "the metrics listener failed");
+            }
+        });
+    }
     let stop_rest = |outcome: Result<(), NodeError>| async move {
         let _ = stop_tx.send(true);
         let _ = api_task.await;
@@ -348,7 +388,7 @@ pub async fn run_with(
     let mut behaviour = Some(behaviour);
     let outcome = loop {
         if !in_set {
-            match follow_until_admitted(&shared, has_key).await {
+            match follow_until_admitted(&shared, has_key, &peer_reader).await {
                 Ok(true) => {}
                 Ok(false) => break Ok(()),
                 Err(e) => break Err(e),
@@ -421,13 +461,24 @@ pub async fn run_with(
 /// Follows the chain ([`crate::ledger::follow`]) until this node's key is
 /// in the validator set (`Ok(true)`: start consensus) or a shutdown signal
 /// arrives (`Ok(false)`).
-async fn follow_until_admitted(shared: &Arc<Shared>, has_key: bool) -> Result<bool, NodeError> {
+async fn follow_until_admitted(
+    shared: &Arc<Shared>,
+    has_key: bool,
+    reader: &crate::ledger::peer_reads::PeerReader,
+) -> Result<bool, NodeError> {
     let stop = Arc::new(AtomicBool::new(false));
     let me = has_key.then_some(shared.validator_key);
-    let (sh, flag) = (shared.clone(), stop.clone());
+    let (sh, flag, reader) = (shared.clone(), stop.clone(), reader.clone());
     tracing::info!(target: "assent::node", peers = ?shared.config.state_sync_peers, "following the chain from the peers' APIs");
     let mut follower = tokio::task::spawn_blocking(move || {
-        crate::ledger::follow::follow(&sh.chain, &sh.config.state_sync_peers, me, &flag, &*sh)
+        crate::ledger::follow::follow(
+            &sh.chain,
+            &sh.config.state_sync_peers,
+            me,
+            &flag,
+            &*sh,
+            &reader,
+        )
     });
     let followed = tokio::select! {
         r = &mut follower => r,

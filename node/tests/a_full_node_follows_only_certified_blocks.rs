@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_support::{commit, get, node, register, wait_for, TestNode};
+use api_support::{commit, get, node, operator_key, register, wait_for, TestNode, CHAIN_ID};
 use assent_node::ledger::follow::{follow, Followed, Progress};
+use assent_node::ledger::peer_reads::PeerReader;
 use axum::routing::get as route_get;
 use serde_json::Value;
 
@@ -73,7 +74,17 @@ async fn follow_until(t: &TestNode, peers: Vec<String>, done: impl Fn() -> bool)
     let stop = Arc::new(AtomicBool::new(false));
     let (chain, flag) = (t.shared.chain.clone(), stop.clone());
     let task = tokio::task::spawn_blocking(move || {
-        follow(&chain, &peers, None, &flag, &Seen(AtomicUsize::new(0))).unwrap()
+        // Peers answer blocks to operators: the follower reads as one.
+        let reader = PeerReader::new(Some(Arc::new(operator_key())), CHAIN_ID);
+        follow(
+            &chain,
+            &peers,
+            None,
+            &flag,
+            &Seen(AtomicUsize::new(0)),
+            &reader,
+        )
+        .unwrap()
     });
     wait_for(Duration::from_secs(30), done).await;
     stop.store(true, Ordering::Relaxed);

@@ -14,7 +14,7 @@ use assent_contracts::{Hash32, LinkCommitment, LinkSalt, Payload};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 
 const EMAIL: &str = "Alice@Example.com";
 const CARD: &str = "ACME-0042-1234";
@@ -113,7 +113,7 @@ async fn an_enterprise_reads_the_commitment_it_recomputes_and_an_unlink_removes_
     .await;
     let (status, tar_bytes) = send(
         &t.router,
-        Request::get(format!("/v1/consumers/{alice}/export"))
+        signed_get(&format!("/v1/consumers/{alice}/export"), &operator_key())
             .body(Body::empty())
             .unwrap(),
     )

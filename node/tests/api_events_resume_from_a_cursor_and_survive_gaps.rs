@@ -12,7 +12,7 @@ use assent_contracts::tx::{PauseConsent, Transfer};
 use assent_contracts::{Amount, ConsentId, Payload};
 use assent_node::api::events::{block_events, tail, Cursor, StreamItem, View};
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use futures::StreamExt;
 use serde_json::json;
 use tower::ServiceExt;
@@ -54,7 +54,7 @@ fn all_ids(t: &TestNode) -> Vec<String> {
 }
 
 async fn open(t: &TestNode, uri: &str, last_event_id: Option<&str>) -> axum::response::Response {
-    let mut req = Request::get(uri);
+    let mut req = signed_get(uri, &operator_key());
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
@@ -118,7 +118,7 @@ async fn the_blocks_view_gives_one_summary_per_block_with_every_tx_and_use_count
         .router
         .clone()
         .oneshot(
-            Request::get("/v1/events?view=everything")
+            signed_get("/v1/events?view=everything", &operator_key())
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -227,7 +227,7 @@ async fn bad_cursors_are_400() {
             "bad_cursor",
         );
     }
-    let req = Request::get("/v1/events")
+    let req = signed_get("/v1/events", &operator_key())
         .header("last-event-id", "nonsense")
         .body(Body::empty())
         .unwrap();

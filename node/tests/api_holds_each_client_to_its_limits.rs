@@ -52,8 +52,10 @@ impl Answer {
 
 /// Sends `GET path` on `s` and reads the answer's head, and its body when it
 /// has a Content-Length (an event stream's body is not read).
+/// The request is signed by the operator, who may read every route.
 async fn get(s: &mut TcpStream, path: &str) -> std::io::Result<Answer> {
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes())
+    let signed = operator_signature_lines(path);
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n{signed}\r\n").as_bytes())
         .await?;
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];

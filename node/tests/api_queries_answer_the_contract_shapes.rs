@@ -439,7 +439,7 @@ async fn openapi_lists_every_route_and_the_plain_routes_answer() {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in assent_node::api::ROUTES {
+    for (method, path, access) in assent_node::api::ROUTES {
         let op = &paths
             .get(*path)
             .unwrap_or_else(|| panic!("{path} is not in the OpenAPI document"))
@@ -447,6 +447,20 @@ async fn openapi_lists_every_route_and_the_plain_routes_answer() {
         assert!(
             op.is_object(),
             "{method} {path} is not in the OpenAPI document"
+        );
+        assert_eq!(
+            op["x-assent-access"],
+            access.as_str(),
+            "{method} {path} declares its access rule"
+        );
+        let needs_signature = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("signedRead").is_some()));
+        assert_eq!(
+            needs_signature,
+            *access != assent_node::api::Access::Public,
+            "{method} {path}: security {}",
+            op["security"]
         );
         assert!(
             op["responses"]["200"].is_object() || op["responses"]["202"].is_object(),
@@ -473,7 +487,7 @@ async fn openapi_lists_every_route_and_the_plain_routes_answer() {
         assert!(schemas.contains_key(s), "schema {s} missing");
     }
     // Every listed route exists in the router (the fallback would say `not_found`).
-    for (method, path) in assent_node::api::ROUTES {
+    for (method, path, _) in assent_node::api::ROUTES {
         if *path == "/v1/events" {
             continue; // a stream; covered by the events tests
         }

@@ -14,9 +14,12 @@ const DEADLINE: Duration = Duration::from_secs(10);
 
 async fn request(addr: std::net::SocketAddr, path: &str) -> TcpStream {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\nAccept: */*\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    let signed = operator_signature_lines(path);
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\nAccept: */*\r\n{signed}\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     s
 }
 

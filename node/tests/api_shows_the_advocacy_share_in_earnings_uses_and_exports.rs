@@ -15,7 +15,7 @@ use assent_contracts::terms::{Category, Level, Purpose};
 use assent_contracts::tx::{GrantConsent, NameReferrer, RecordUse, Use, UseBasis};
 use assent_contracts::{Amount, ConsentId, Event, Hash32, Payload, TxOutcome};
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -156,7 +156,7 @@ fn use_twice(t: &TestNode, consent: ConsentId) -> assent_contracts::SignedTx {
 async fn export(t: &TestNode, id: &str) -> serde_json::Map<String, Value> {
     let (status, tar_bytes) = send(
         &t.router,
-        Request::get(format!("/v1/consumers/{id}/export"))
+        signed_get(&format!("/v1/consumers/{id}/export"), &operator_key())
             .body(Body::empty())
             .unwrap(),
     )

@@ -294,7 +294,9 @@ async fn tx_status_follows_a_tx_into_a_block() {
     let late = sign(
         &t.keys.bob,
         7,
-        Payload::RegisterConsumer(assent_contracts::tx::RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(assent_contracts::tx::RegisterConsumer {
+            tags: Default::default(),
+        }),
     );
     commit(&t, vec![reg.clone(), late.clone()]);
 

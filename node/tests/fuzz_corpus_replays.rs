@@ -41,7 +41,9 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let tx = TxBody {
         sender: alice.account(),
         nonce: 0,
-        payload: Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        payload: Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     }
     .sign(CHAIN, &alice);
     let signer = ConsensusSigner::from_seed(proposer.seed(), CHAIN).unwrap();

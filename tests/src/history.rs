@@ -84,6 +84,8 @@ impl Driver {
         let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
         let chain = net.chain_id.clone();
         let acme = net.key("acme");
+        // Blocks are read as an operator.
+        let reader = net.key("operator-0");
         let acme_nonce = net.next_nonce(0, &acme.account());
         // Blocks before this driver hold none of its txs.
         let from = (0..net.nodes.len())
@@ -119,6 +121,7 @@ impl Driver {
                 pending: None,
             });
             let mut run = Run {
+                reader,
                 http: reqwest::blocking::Client::builder()
                     .timeout(Duration::from_secs(2))
                     .build()
@@ -180,6 +183,8 @@ impl Drop for Driver {
 }
 
 struct Run {
+    /// An operator's key, which may read blocks.
+    reader: Keypair,
     http: reqwest::blocking::Client,
     apis: Vec<String>,
     chain: String,
@@ -204,9 +209,15 @@ impl Run {
         if self.down_until.get(&i).is_some_and(|t| Instant::now() < *t) {
             return None;
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let h = assent_keys::reads::sign(&self.reader, &self.chain, "GET", path, now, 60);
         let got = self
             .http
             .get(format!("{}{path}", self.apis[i]))
+            .header("signature-input", h.signature_input)
+            .header("signature", h.signature)
             .send()
             .ok()
             .and_then(|r| r.json::<Value>().ok());
@@ -294,7 +305,9 @@ impl Run {
     /// revokes its consent.
     fn consumer_step(&mut self, a: &Agent) -> Payload {
         match (a.nonce, a.consent) {
-            (0, _) => Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            (0, _) => Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            }),
             (1, _) => Payload::GrantConsent(GrantConsent {
                 enterprise: self.acme,
                 categories: vec!["Purchase".parse().unwrap()],

@@ -27,16 +27,25 @@ fn serve(mut conn: TcpStream, upstream: &str, http: &reqwest::blocking::Client, 
         return;
     }
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    // The rest of the request head.
+    // The rest of the request head; the reader's signature is passed on
+    // (it covers the method, path and query, not the host).
+    let mut req = http.get(format!("{upstream}{path}"));
     loop {
         let mut h = String::new();
         match reader.read_line(&mut h) {
             Ok(0) | Err(_) => return,
             Ok(_) if h == "\r\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some((name, value)) = h.trim_end().split_once(": ") {
+                    let name = name.to_ascii_lowercase();
+                    if name == "signature-input" || name == "signature" {
+                        req = req.header(name, value.to_string());
+                    }
+                }
+            }
         }
     }
-    let (status, mut body) = match http.get(format!("{upstream}{path}")).send() {
+    let (status, mut body) = match req.send() {
         Ok(r) => (
             r.status().as_u16(),
             r.bytes().map(|b| b.to_vec()).unwrap_or_default(),

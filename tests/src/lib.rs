@@ -19,6 +19,7 @@ pub mod liar;
 pub mod load;
 pub mod relay;
 pub mod standards;
+pub mod web;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -128,12 +129,33 @@ pub struct Net {
     pub nodes: Vec<Node>,
     pub chain_id: String,
     http: reqwest::blocking::Client,
+    /// operator-0's key: the tests read as an operator, who may read
+    /// every route (loaded once, on first use).
+    reader: std::sync::OnceLock<std::sync::Arc<Keypair>>,
     /// Set when the nodes live in network namespaces ([`Net::in_lab`]).
     pub lab: Option<lab::Lab>,
 }
 
 fn assent(args: &[&str]) -> std::process::Output {
     Command::new(bin("assent"))
+        .args(args)
+        .env("ASSENT_PASSPHRASE", PASS)
+        .env("ASSENT_KDF", "fast")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run assent")
+}
+
+/// `assent --home HOME --node (node 0 of net) ARGS`, with the tests'
+/// passphrase and a fast KDF.
+pub fn assent_in(net: &Net, home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin("assent"))
+        .args([
+            "--home",
+            home.to_str().unwrap(),
+            "--node",
+            &net.nodes[0].api,
+        ])
         .args(args)
         .env("ASSENT_PASSPHRASE", PASS)
         .env("ASSENT_KDF", "fast")
@@ -192,6 +214,7 @@ impl Net {
             nodes,
             chain_id,
             http,
+            reader: std::sync::OnceLock::new(),
             lab: None,
         }
     }
@@ -314,19 +337,40 @@ impl Net {
         false
     }
 
+    /// `GET path` on node `i`, signed by operator-0 (RFC 9421).
+    pub fn signed_get(&self, i: usize, path: &str) -> reqwest::blocking::RequestBuilder {
+        let key = self
+            .reader
+            .get_or_init(|| std::sync::Arc::new(self.key("operator-0")));
+        self.signed_get_as(i, key, path)
+    }
+
+    /// `GET path` on node `i`, signed by `key`.
+    pub fn signed_get_as(
+        &self,
+        i: usize,
+        key: &Keypair,
+        path: &str,
+    ) -> reqwest::blocking::RequestBuilder {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let h = assent_keys::reads::sign(key, &self.chain_id, "GET", path, now, 60);
+        self.http
+            .get(format!("{}{path}", self.nodes[i].api))
+            .header("signature-input", h.signature_input)
+            .header("signature", h.signature)
+    }
+
     pub fn get(&self, i: usize, path: &str) -> Option<Value> {
-        let r = self
-            .http
-            .get(format!("{}{}", self.nodes[i].api, path))
-            .send()
-            .ok()?;
+        let r = self.signed_get(i, path).send().ok()?;
         r.json().ok()
     }
 
     /// The HTTP status of `GET path` on node `i` (None if it did not answer).
     pub fn get_status_code(&self, i: usize, path: &str) -> Option<u16> {
-        self.http
-            .get(format!("{}{path}", self.nodes[i].api))
+        self.signed_get(i, path)
             .send()
             .ok()
             .map(|r| r.status().as_u16())

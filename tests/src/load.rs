@@ -32,7 +32,9 @@ pub fn offer_registrations(
                 let tx = TxBody {
                     sender: k.account(),
                     nonce: 0,
-                    payload: Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                    payload: Payload::RegisterConsumer(RegisterConsumer {
+                        tags: Default::default(),
+                    }),
                 }
                 .sign(chain_id, &k);
                 hex::encode(tx.encode())

@@ -159,6 +159,9 @@ fn a_fifth_node_with_an_empty_store_joins_from_a_verified_snapshot() {
             &consent,
             "--format",
             "status",
+            // An operator may prove any consumer's record.
+            "--key",
+            "operator-0",
             "--out",
             file.to_str().unwrap(),
         ],

@@ -3,7 +3,8 @@
 //! theirs are rejected). The receipt a node serves for alice's use — and for
 //! a rejected one — verifies offline with `assent receipt verify --genesis`,
 //! says what became of that use, and names none of the batch's other
-//! consumers; a flipped byte in its path is refused on one line naming the
+//! consumers; it answers only the use's consumer and enterprise (signed
+//! reads); a flipped byte in its path is refused on one line naming the
 //! check; another network's genesis refuses it (decision 34).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -58,7 +59,10 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
     let r = net.run(
         0,
         &alice,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: assent_cli::derive::tag_set(&alice, &net.chain_id, &alice.account(), 0, &[])
+                .unwrap(),
+        }),
     );
     assert_eq!(r["status"], "committed", "{r}");
     let grant = Payload::GrantConsent(GrantConsent {
@@ -103,10 +107,23 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
     let batch: TxId = r["tx_id"].as_str().unwrap().parse().unwrap();
     // Fetched from another node than the one that took the tx.
     assert_eq!(net.wait_tx(3, &batch.to_string())["status"], "committed");
+    // Signed reads (decision 36): a use's receipt answers its consumer and
+    // its enterprise, found from the use's outcome now that the tx's id
+    // covers only the uses' root; alice reads hers, acme any of the batch,
+    // and another consumer none.
+    let path_of = |i: usize| format!("/v1/uses/{}/receipt", UseId::derive(&batch, i as u32));
+    let read_as = |key: &Keypair, i: usize| net.signed_get_as(3, key, &path_of(i)).send().unwrap();
     let receipt_of = |i: usize| {
-        let id = UseId::derive(&batch, i as u32);
-        net.get(3, &format!("/v1/uses/{id}/receipt")).unwrap()
+        let key = if i == ALICE_AT { &alice } else { &acme };
+        let r = read_as(key, i);
+        assert_eq!(r.status().as_u16(), 200, "use #{i}");
+        r.json::<Value>().unwrap()
     };
+    let stranger = Keypair::from_seed([0x77; 32]);
+    for i in [ALICE_AT, 7] {
+        assert_eq!(read_as(&stranger, i).status().as_u16(), 403, "use #{i}");
+    }
+    assert_eq!(read_as(&alice, 7).status().as_u16(), 403, "alice read use #7");
 
     for (i, says) in [
         (

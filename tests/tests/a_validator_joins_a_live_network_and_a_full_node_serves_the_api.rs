@@ -118,7 +118,7 @@ fn a_validator_joins_a_live_network_and_a_full_node_serves_the_api() {
         0,
         &net.key("alice"),
         assent_contracts::Payload::RegisterConsumer(assent_contracts::tx::RegisterConsumer {
-            tags: vec![],
+            tags: Default::default(),
         }),
     );
     let (code, body) = net.submit(full, &tx);

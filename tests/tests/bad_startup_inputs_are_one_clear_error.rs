@@ -10,16 +10,36 @@ use std::time::Duration;
 
 use assent_tests::{bin, Net, PASS};
 
+/// Runs `assentd start` to its exit; one that is still running after a
+/// minute (it started, where a refusal was expected) is killed and the
+/// test fails, rather than waiting for ever.
 fn start(home: &std::path::Path, pass: &str) -> (i32, String) {
-    let out = Command::new(bin("assentd"))
+    let mut child = Command::new(bin("assentd"))
         .args(["start", "--home", home.to_str().unwrap()])
         .env("ASSENT_PASSPHRASE", pass)
         .env("RUST_LOG", "off")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    (out.status.code().unwrap_or(-1), err)
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "assentd start did not exit within 60 s: it started where a refusal was expected"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code().unwrap_or(-1), err)
 }
 
 fn expect_one_line(home: &std::path::Path, pass: &str, needle: &str) {
@@ -63,19 +83,9 @@ fn bad_startup_inputs_are_one_clear_error() {
 
     // A key that is not a validator of this genesis: node 0 with another network's key.
     let other = Net::new(1);
-    let key_file = std::fs::read_dir(home.join("keys"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let key_file = home.join("keys/validator-0.json");
     let saved_key = std::fs::read(&key_file).unwrap();
-    let foreign = std::fs::read_dir(other.nodes[0].home.join("keys"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let foreign = other.nodes[0].home.join("keys/validator-0.json");
     std::fs::copy(&foreign, &key_file).unwrap();
     // With [state_sync] peers such a node would follow the chain until
     // governance admits it; with none it has nowhere to go.

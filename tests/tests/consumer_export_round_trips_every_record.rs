@@ -17,7 +17,7 @@ use assent_contracts::crypto::Keypair;
 use assent_contracts::receipt::{Receipt, Subject, Trust};
 use assent_contracts::Event;
 use assent_tests::Net;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[path = "consumer_export/support.rs"]
 mod support;
@@ -92,7 +92,13 @@ fn consumer_export_round_trips_every_record() {
     assert_eq!(consumer["earned"], earnings["earned"]);
     assert_eq!(consumer["uses_settled"], earnings["uses_settled"]);
     assert_eq!(consumer["balance"], earnings["balance"]);
-    assert_eq!(consumer["tags"], json!(["runner"]));
+    // Tags are commitments (decision 33): only alice's key reads them back.
+    let tags: assent_contracts::tags::TagCommitments =
+        serde_json::from_value(consumer["tags"].clone()).unwrap();
+    assert_eq!(tags.commitments.len(), assent_contracts::tx::MAX_TAGS);
+    let runner = ["runner".parse().unwrap()];
+    let found = assent_cli::derive::recover_tags(&alice, &net.chain_id, &a, &tags, &runner);
+    assert_eq!(found.tags, runner);
 
     // Consents: the same set, the same record fields, the history the blocks show.
     let exported = read_json(&dir, "consents.json");
@@ -460,7 +466,8 @@ fn consumer_export_round_trips_every_record() {
     let stranger = Keypair::from_seed([99; 32]).account().to_string();
     let other = out.path().join("x");
     for (who, says) in [
-        (stranger.as_str(), "unknown_consumer"),
+        // No key of that account here: the node asks for a signed read.
+        (stranger.as_str(), "unsigned"),
         ("assent1notanaccount", "--account"),
         ("!!garbage!!", "--account"),
     ] {

@@ -44,7 +44,9 @@ fn a_legitimate_tx_commits_within_a_few_blocks_while_fresh_keys_spam() {
     let r = net.run(
         1,
         &alice,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     );
     assert_eq!(r["status"], "committed", "{r}");
 
@@ -54,7 +56,9 @@ fn a_legitimate_tx_commits_within_a_few_blocks_while_fresh_keys_spam() {
             TxBody {
                 sender: key(i, 0x51).account(),
                 nonce: 0,
-                payload: Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+                payload: Payload::RegisterConsumer(RegisterConsumer {
+                    tags: Default::default(),
+                }),
             }
             .sign(&chain, &key(i, 0x51))
         })

@@ -40,7 +40,14 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
         0,
         &alice,
         Payload::RegisterConsumer(RegisterConsumer {
-            tags: vec!["runner".parse().unwrap()],
+            tags: assent_cli::derive::tag_set(
+                &alice,
+                &net.chain_id,
+                &alice.account(),
+                0,
+                &["runner".parse().unwrap()],
+            )
+            .unwrap(),
         }),
     );
     assert_eq!(r["status"], "committed", "{r}");

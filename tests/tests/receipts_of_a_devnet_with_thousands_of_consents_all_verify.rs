@@ -64,7 +64,9 @@ fn the_receipts_of_a_devnet_with_thousands_of_consents_all_verify() {
         let mut txs = Vec::with_capacity(chunk.len() * 2);
         for &i in chunk {
             let k = consumer(i);
-            let reg = Payload::RegisterConsumer(RegisterConsumer { tags: vec![] });
+            let reg = Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            });
             txs.push(signed(&net.chain_id, &k, 0, reg));
             let g = signed(&net.chain_id, &k, 1, grant.clone());
             consents.push(ConsentId(g.id().0));

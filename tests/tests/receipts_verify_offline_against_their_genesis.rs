@@ -291,7 +291,9 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let r = net.run(
         0,
         &alice,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     );
     assert_eq!(r["status"], "committed", "{r}");
     let tx = net.sign(1, &alice, grant_payload(&acme.account(), "Purchase"));
@@ -322,6 +324,8 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
             "consent",
             "receipt",
             &consent.to_string(),
+            "--key",
+            "alice",
             "--out",
             cli_grant.to_str().unwrap(),
         ],
@@ -356,6 +360,8 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
             "consent",
             "receipt",
             &consent.to_string(),
+            "--key",
+            "alice",
             "--out",
             resume.to_str().unwrap(),
         ],

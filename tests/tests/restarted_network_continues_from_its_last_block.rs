@@ -19,7 +19,9 @@ fn restarted_network_continues_from_its_last_block() {
     let r = net.run(
         0,
         &alice,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     );
     assert_eq!(r["status"], "committed");
     let tx_id = r["tx_id"].as_str().unwrap().to_string();

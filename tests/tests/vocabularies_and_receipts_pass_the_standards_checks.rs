@@ -269,7 +269,9 @@ fn receipts_of_granted_paused_revoked_and_expired_consents_pass_the_standards_ch
     let r = net.run(
         0,
         &alice,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     );
     assert_eq!(r["status"], "committed", "{r}");
 

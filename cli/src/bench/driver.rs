@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _, Result};
+use assent_contracts::crypto::Keypair;
+use assent_keys::reads;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,6 +34,9 @@ pub struct RunConfig {
     pub drain: Duration,
     /// Print a progress line every second (to stderr).
     pub progress: bool,
+    /// The operator key (and chain id) the block stream is read with: the
+    /// blocks view is for operators.
+    pub reader: Option<(Arc<Keypair>, String)>,
 }
 
 /// What one run measured.
@@ -122,9 +127,22 @@ fn http_client(timeout: Option<Duration>) -> Result<reqwest::blocking::Client> {
 
 /// Opens the block stream of `url`; returns once the node answered, so
 /// every block committed after this call is seen.
-fn open_stream(url: &str) -> Result<reqwest::blocking::Response> {
-    let resp = http_client(None)?
-        .get(format!("{url}/v1/events?view=blocks"))
+fn open_stream(
+    url: &str,
+    reader: Option<&(Arc<Keypair>, String)>,
+) -> Result<reqwest::blocking::Response> {
+    let target = "/v1/events?view=blocks";
+    let mut req = http_client(None)?.get(format!("{url}{target}"));
+    if let Some((key, chain)) = reader {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let h = reads::sign(key, chain, "GET", target, now, reads::DEFAULT_LIFETIME_S);
+        req = req
+            .header(reads::SIGNATURE_INPUT, h.signature_input)
+            .header(reads::SIGNATURE, h.signature);
+    }
+    let resp = req
         .send()
         .with_context(|| format!("cannot open the event stream of {url}"))?;
     if !resp.status().is_success() {
@@ -333,7 +351,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         .enumerate()
         .map(|(i, p)| (p.id.clone(), i as u32))
         .collect();
-    let resp = open_stream(&urls[0])?;
+    let resp = open_stream(&urls[0], cfg.reader.as_ref())?;
     let track = Arc::new(Track {
         t0: Instant::now(),
         index,

@@ -279,7 +279,9 @@ impl Workload {
         self.next_unregistered += 1;
         let body = self.consumer_tx(
             c,
-            Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            }),
         );
         self.registered.add(at, c);
         Some(Unsigned {

@@ -11,7 +11,7 @@ use super::tx::kinds;
 /// `assent balance [ACCOUNT | --key NAME]`.
 pub fn balance(ctx: &Ctx, who: &Who) -> Result<()> {
     let (account, names) = who.resolve(ctx, "balance")?;
-    let (info, v) = ctx.node()?.account(&account.to_string())?;
+    let (info, v) = ctx.node_for(&account)?.account(&account.to_string())?;
     let roles = if info.roles.is_empty() {
         "no role".to_string()
     } else {

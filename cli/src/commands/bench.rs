@@ -7,6 +7,7 @@
 //! `openssl speed ed25519` yardstick.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -155,9 +156,17 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
     )?;
     prepare_enterprises(ctx, &nodes[0], &chain, &genesis, &ks, &pass, &ents)?;
 
+    // The block stream is read as an operator (devnet operator-0).
+    let operator = Arc::new(
+        ks.load("operator-0", &pass)
+            .with_context(|| format!("cannot unlock operator-0 in {}", ks.dir().display()))?,
+    );
     let mut with_nonces = Vec::new();
     for e in ents {
-        let (a, _) = nodes[0].account(&e.account().to_string())?;
+        let (a, _) = nodes[0]
+            .with_timeout(Duration::from_secs(30))?
+            .reading_as(Arc::new(Keypair::from_seed(e.seed())))
+            .account(&e.account().to_string())?;
         with_nonces.push((e, a.nonce));
     }
     let count = args
@@ -199,6 +208,7 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
         max_outstanding: args.max_outstanding,
         drain: Duration::from_millis(args.drain),
         progress: !ctx.is_json(),
+        reader: Some((operator.clone(), chain.clone())),
     };
     let setup_result = driver::run(&urls, &setup, &setup_cfg)?;
     drop(setup);
@@ -234,6 +244,7 @@ pub fn run(ctx: &Ctx, args: BenchArgs) -> Result<()> {
         max_outstanding: args.max_outstanding,
         drain: Duration::from_millis(args.drain),
         progress: !ctx.is_json(),
+        reader: Some((operator.clone(), chain.clone())),
     };
     // Sampled right around the measured run, so the setup's cost is not in it.
     let probe = Probe::start(&dir, &genesis);
@@ -295,6 +306,10 @@ fn apply_all(
     key: &Keypair,
     payloads: Vec<Payload>,
 ) -> Result<Vec<String>> {
+    // The sender reads its own nonce and its txs' status.
+    let node = node
+        .with_timeout(Duration::from_secs(30))?
+        .reading_as(Arc::new(Keypair::from_seed(key.seed())));
     let (acct, _) = node.account(&key.account().to_string())?;
     let mut ids = Vec::new();
     for (i, payload) in payloads.into_iter().enumerate() {
@@ -394,7 +409,10 @@ fn prepare_enterprises(
     let mut mints = Vec::new();
     for e in ents {
         let who: AccountId = e.account();
-        let (a, _) = node.account(&who.to_string())?;
+        let (a, _) = node
+            .with_timeout(Duration::from_secs(30))?
+            .reading_as(Arc::new(Keypair::from_seed(e.seed())))
+            .account(&who.to_string())?;
         if a.balance < FUNDING / 2 {
             mints.push(Payload::Mint(Mint {
                 to: who,

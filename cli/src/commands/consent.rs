@@ -50,6 +50,9 @@ pub struct ReceiptArgs {
     /// Write the receipt to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+    /// Sign the read with this key: the consent's consumer's or enterprise's (a receipt is theirs) [default: --read-as]
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -109,7 +112,7 @@ fn consent_text(c: &Value, names: &assent_cli::accounts::Names) -> String {
 fn list_consents(ctx: &Ctx, who: &Who) -> Result<()> {
     let (account, names) = who.resolve(ctx, "consent list")?;
     let route = format!("/v1/consumers/{account}/consents");
-    let v = ctx.node()?.get_value(&route)?;
+    let v = ctx.node_for(&account)?.get_value(&route)?;
     let consents = array(&v, "consents", &route)?;
     let text = if consents.is_empty() {
         format!("{} has no consents", names.label(&account))
@@ -151,7 +154,7 @@ fn receipt(ctx: &Ctx, a: &ReceiptArgs) -> Result<()> {
     if let Some(tx) = &a.tx {
         route.push_str(&format!("&tx={tx}"));
     }
-    let v = ctx.node()?.get_value(&route)?;
+    let v = ctx.node_as(a.key.as_deref())?.get_value(&route)?;
     let doc = serde_json::to_string_pretty(&v)?;
     let Some(out) = &a.out else {
         return super::context::print_stdout(&doc);

@@ -3,12 +3,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
 use assent_cli::accounts::Names;
 use assent_cli::client::{Node, DEFAULT_NODE, NODE_ENV};
 use assent_cli::keystore::{KdfParams, Keystore};
+use assent_contracts::crypto::Keypair;
+use assent_contracts::AccountId;
 use clap::{Args, ValueEnum};
 
 /// How long one call to the node may take.
@@ -39,6 +42,15 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub output: OutputFormat,
+    /// Sign reads with this key (e.g. an operator's, for an audit) instead of the key of the account asked about
+    #[arg(
+        long,
+        global = true,
+        env = "ASSENT_READ_AS",
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
+    pub read_as: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,6 +66,7 @@ pub enum OutputFormat {
 pub struct Ctx {
     home: Option<PathBuf>,
     node: String,
+    read_as: Option<String>,
     pub output: OutputFormat,
 }
 
@@ -62,6 +75,7 @@ impl Ctx {
         Ctx {
             home: g.home,
             node: g.node,
+            read_as: g.read_as,
             output: g.output,
         }
     }
@@ -71,9 +85,86 @@ impl Ctx {
         self.home.clone()
     }
 
-    /// A client of the node named by `--node` / `ASSENT_NODE`.
+    /// A client of the node named by `--node` / `ASSENT_NODE`; its reads
+    /// are signed with `--read-as` if given (else unsigned: public routes).
     pub fn node(&self) -> Result<Node> {
-        Ok(Node::new(&self.node, NODE_CALL_TIMEOUT)?)
+        self.node_with_timeout(NODE_CALL_TIMEOUT)
+    }
+
+    /// [`Ctx::node`] with another timeout per call.
+    pub fn node_with_timeout(&self, timeout: Duration) -> Result<Node> {
+        let node = Node::new(&self.node, timeout)?;
+        match &self.read_as {
+            Some(name) => Ok(node.reading_as(self.unlock(name)?)),
+            None => Ok(node),
+        }
+    }
+
+    /// A client whose reads are signed as `account` may read its own
+    /// records: with `--read-as` if given, else with the keystore's key of
+    /// `account`, else unsigned (the node then answers 401 for private
+    /// records, and the error says to pass `--read-as`).
+    pub fn node_for(&self, account: &AccountId) -> Result<Node> {
+        if self.read_as.is_some() {
+            return self.node();
+        }
+        let node = Node::new(&self.node, NODE_CALL_TIMEOUT)?;
+        match self.key_signing_for(&node, account)? {
+            Some(name) => Ok(node.reading_as(self.unlock(&name)?)),
+            None => Ok(node),
+        }
+    }
+
+    /// The keystore's key that signs for `account` now: the account's own
+    /// key unless it was retired, else a key rotated in for it (asked of
+    /// the node, `GET /v1/keys/{key}`, without unlocking any key).
+    fn key_signing_for(&self, node: &Node, account: &AccountId) -> Result<Option<String>> {
+        let ks = self.keystore()?;
+        let keys = ks.list().unwrap_or_default();
+        let role = |key: &AccountId| -> Result<(Option<String>, Option<String>)> {
+            let v = node.get_value(&format!("/v1/keys/{key}"))?;
+            let s = |f: &str| {
+                v.get(f)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            };
+            Ok((s("signs_for"), s("retired_from")))
+        };
+        let target = account.to_string();
+        let own = keys.iter().find(|k| k.account == *account);
+        match (own, own.map(|k| role(&k.account))) {
+            // A node that cannot say (an older one): the account's own key.
+            (Some(k), Some(Err(_))) => return Ok(Some(k.name.clone())),
+            (Some(k), Some(Ok((signs_for, _))))
+                if signs_for.as_deref() == Some(target.as_str()) =>
+            {
+                return Ok(Some(k.name.clone()))
+            }
+            _ => {}
+        }
+        for k in keys.iter().filter(|k| k.account != *account) {
+            if role(&k.account).ok().and_then(|r| r.0).as_deref() == Some(target.as_str()) {
+                return Ok(Some(k.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A client whose reads are signed with key `name` if given, else as
+    /// [`Ctx::node`].
+    pub fn node_as(&self, name: Option<&str>) -> Result<Node> {
+        match name {
+            Some(n) => Ok(Node::new(&self.node, NODE_CALL_TIMEOUT)?.reading_as(self.unlock(n)?)),
+            None => self.node(),
+        }
+    }
+
+    /// Key `name` of the keystore, unlocked with its passphrase.
+    pub fn unlock(&self, name: &str) -> Result<Arc<Keypair>> {
+        let ks = self.keystore()?;
+        ks.info(name)?;
+        let pass = super::passphrase::unlock(name)?;
+        Ok(Arc::new(ks.load(name, &pass)?))
     }
 
     /// Names of the keystore's accounts, for output.

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use assent_cli::accounts::AccountRef;
-use assent_cli::client::Node;
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -160,7 +159,8 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
             dir.display()
         );
     }
-    let node = Node::new(ctx.node()?.url(), EXPORT_TIMEOUT)?;
+    // The consumer's own key (or --read-as) signs the download.
+    let node = ctx.node_for(&account)?.with_timeout(EXPORT_TIMEOUT)?;
     let archive = node.get_bytes(&format!("/v1/consumers/{account}/export"), MAX_ARCHIVE)?;
     let files = unpack(&archive)?;
     let summary: Value = files

@@ -134,7 +134,7 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<()> {
 
 fn show(ctx: &Ctx, who: &Who) -> Result<()> {
     let (account, names) = who.resolve(ctx, "account show")?;
-    let (_, v) = ctx.node()?.account(&account.to_string())?;
+    let (_, v) = ctx.node_for(&account)?.account(&account.to_string())?;
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let mut lines = vec![format!("{}:", names.label(&account))];
     if let Some(a) = s(&v, "retired_from") {

@@ -28,6 +28,16 @@ pub enum KeysCommand {
         #[arg(long, value_name = "HEX")]
         seed_hex: String,
     },
+    /// Print a key's secret seed (64 hex characters) to move it to another
+    /// wallet, such as the web/assent-js package (`SigningKey.fromSeed`)
+    ///
+    /// Whoever sees the seed controls the account: print it only into the
+    /// wallet that takes it, never into a log. `keys import NAME --seed-hex`
+    /// takes it back.
+    ExportSeed {
+        /// Key name
+        name: String,
+    },
     /// List keys: name and account (no passphrase needed)
     List,
     /// Show a key's account (no passphrase needed)
@@ -55,6 +65,21 @@ pub fn run(ctx: &Ctx, cmd: KeysCommand) -> Result<()> {
             let pass = passphrase::choose(&name)?;
             let key = ks.create_from_seed(&name, *seed, &pass)?;
             created(ctx, &ks, &name, &key)
+        }
+        KeysCommand::ExportSeed { name } => {
+            let pass = passphrase::unlock(&name)?;
+            let key = ks.load(&name, &pass)?;
+            let seed = Zeroizing::new(hex::encode(key.seed()));
+            eprintln!(
+                "the secret seed of key `{name}` ({}) follows: whoever sees it controls the account",
+                key.account()
+            );
+            let out = json!({
+                "name": name,
+                "account": key.account().to_string(),
+                "seed_hex": seed.as_str(),
+            });
+            ctx.emit(&seed, &out)
         }
         KeysCommand::List => {
             let keys = ks.list()?;

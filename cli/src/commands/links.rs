@@ -119,7 +119,7 @@ pub fn link(ctx: &Ctx, w: With<LinkArgs, SendArgs>) -> Result<()> {
     let ks = ctx.keystore()?;
     let enterprise = resolve(&a.link.enterprise, "--enterprise", &ks)?;
     let consumer = ks.info(&w.sign.from)?.account;
-    let node = ctx.node()?;
+    let node = ctx.node_for(&consumer)?;
     let (status, _) = node.status()?;
     // The usual refusal, caught before a token is written for a link that
     // cannot be made.
@@ -216,7 +216,7 @@ pub fn unlink(ctx: &Ctx, w: With<LinkRef, SendArgs>) -> Result<()> {
 pub fn list(ctx: &Ctx, who: &Who) -> Result<()> {
     let (account, names) = who.resolve(ctx, "consumer links")?;
     let route = format!("/v1/consumers/{account}/links");
-    let v = ctx.node()?.get_value(&route)?;
+    let v = ctx.node_for(&account)?.get_value(&route)?;
     let links = array(&v, "links", &route)?;
     let out = if links.is_empty() {
         format!(
@@ -294,7 +294,7 @@ pub fn match_link(ctx: &Ctx, a: &MatchArgs) -> Result<()> {
     let (token_chain, consumer, enterprise, kind, salt) = link_of(ctx, a)?;
     let normalized = identity::normalize(kind, &a.identifier)
         .map_err(|e| anyhow!("--id: your record is not usable: {e}"))?;
-    let node = ctx.node()?;
+    let node = ctx.node_for(&enterprise)?;
     let (status, _) = node.status()?;
     if let Some(c) = token_chain.filter(|c| *c != status.chain_id) {
         bail!(

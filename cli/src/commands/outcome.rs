@@ -164,19 +164,24 @@ fn phrase(
         )
     };
     match payload {
-        Payload::RegisterConsumer(r) if r.tags.is_empty() => {
+        Payload::RegisterConsumer(r) if r.tags.commitments.is_empty() => {
             (format!("{who} registered as a consumer"), None)
         }
         Payload::RegisterConsumer(r) => (
             format!(
-                "{who} registered as a consumer with tags {}",
-                and_list(&tags(&r.tags))
+                "{who} registered as a consumer with {} tag commitment(s) (salted: which tags they are is not on the chain)",
+                r.tags.commitments.len()
             ),
             None,
         ),
-        Payload::SetTags(t) if t.tags.is_empty() => (format!("{who} cleared their tags"), None),
+        Payload::SetTags(t) if t.tags.commitments.is_empty() => {
+            (format!("{who} cleared their tags"), None)
+        }
         Payload::SetTags(t) => (
-            format!("{who} set their tags to {}", and_list(&tags(&t.tags))),
+            format!(
+                "{who} set {} tag commitment(s) (salted: which tags they are is not on the chain)",
+                t.tags.commitments.len()
+            ),
             None,
         ),
         Payload::GrantConsent(g) => {

@@ -43,7 +43,7 @@ fn target(p: &Value, names: &assent_cli::accounts::Names) -> String {
 fn list_policies(ctx: &Ctx, who: &Who) -> Result<()> {
     let (account, names) = who.resolve(ctx, "policy list")?;
     let route = format!("/v1/consumers/{account}/policies");
-    let v = ctx.node()?.get_value(&route)?;
+    let v = ctx.node_for(&account)?.get_value(&route)?;
     let policies = array(&v, "policies", &route)?;
     let text_out = if policies.is_empty() {
         format!("{} has no policies", names.label(&account))

@@ -1,7 +1,14 @@
-//! `assent request`: enterprises post access requests; anyone lists the open ones.
+//! `assent request`: enterprises post access requests; anyone lists the open
+//! ones (a consumer matches them to its own tags with `assent consumer
+//! requests --matching`, on its own machine: `tags.rs`).
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use assent_cli::accounts::Names;
+use assent_cli::client::Node;
 use clap::{Args, Subcommand};
+use serde_json::Value;
 
 use super::context::Ctx;
 use super::enterprise::standing;
@@ -39,43 +46,50 @@ pub fn run(ctx: &Ctx, cmd: RequestCommand) -> Result<()> {
             let v = node.get_value(route)?;
             let names = ctx.names();
             let requests = array(&v, "requests", route)?;
-            // Each enterprise's standing, once: what a consumer weighs
-            // before answering.
-            let mut standings = std::collections::BTreeMap::new();
-            for r in requests {
-                let e = text(r, "enterprise");
-                standings.entry(e).or_insert_with_key(|e| {
-                    node.get_value(&format!("/v1/enterprises/{e}"))
-                        .map(|v| standing(&v["reputation"]))
-                        .unwrap_or_else(|err| format!("standing unavailable: {err}"))
-                });
-            }
+            let standings = standings(&node, requests);
             let out = if requests.is_empty() {
                 "no open requests".to_string()
             } else {
                 let mut lines = vec![format!("{} request(s):", requests.len())];
-                for r in requests {
-                    let tags = match list(r, "target_tags").as_str() {
-                        "nothing" => String::new(),
-                        t => format!(", for consumers tagged {t}"),
-                    };
-                    let enterprise = text(r, "enterprise");
-                    lines.push(format!(
-                        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}\n    standing: {}",
-                        text(r, "id"),
-                        names.label_text(&enterprise),
-                        list(r, "purposes"),
-                        list(r, "categories"),
-                        text(r, "level"),
-                        num(r, "price_per_use"),
-                        num(r, "grants"),
-                        time_words(num(r, "expires_at")),
-                        standings.get(&enterprise).map_or("-", String::as_str)
-                    ));
-                }
+                lines.extend(requests.iter().map(|r| describe(r, &names, &standings)));
                 lines.join("\n")
             };
             ctx.emit(&out, &v)
         }
     }
+}
+
+/// Each enterprise's standing, once: what a consumer weighs before answering.
+pub fn standings(node: &Node, requests: &[Value]) -> BTreeMap<String, String> {
+    let mut standings = BTreeMap::new();
+    for r in requests {
+        let e = text(r, "enterprise");
+        standings.entry(e).or_insert_with_key(|e| {
+            node.get_value(&format!("/v1/enterprises/{e}"))
+                .map(|v| standing(&v["reputation"]))
+                .unwrap_or_else(|err| format!("standing unavailable: {err}"))
+        });
+    }
+    standings
+}
+
+/// One request in words: id, enterprise, terms, target tags, standing.
+pub fn describe(r: &Value, names: &Names, standings: &BTreeMap<String, String>) -> String {
+    let tags = match list(r, "target_tags").as_str() {
+        "nothing" => String::new(),
+        t => format!(", for consumers tagged {t}"),
+    };
+    let enterprise = text(r, "enterprise");
+    format!(
+        "{}  {}\n    {} on {} ({}) at {} pts/use{tags}; {} grant(s); open until {}\n    standing: {}",
+        text(r, "id"),
+        names.label_text(&enterprise),
+        list(r, "purposes"),
+        list(r, "categories"),
+        text(r, "level"),
+        num(r, "price_per_use"),
+        num(r, "grants"),
+        time_words(num(r, "expires_at")),
+        standings.get(&enterprise).map_or("-", String::as_str)
+    )
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::context::Ctx;
 use super::outcome;
-use super::passphrase;
+use super::tx::kinds::Signing;
 
 /// How often the tx's status is asked for while waiting.
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -66,17 +66,60 @@ pub fn send(ctx: &Ctx, payload: Payload, args: SendArgs) -> Result<()> {
 /// [`send`], reporting `extra` with the outcome.
 pub fn send_with(ctx: &Ctx, payload: Payload, args: SendArgs, extra: Option<Extra>) -> Result<()> {
     check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
+    send_inner(ctx, args, extra, false, |_| Ok(payload))
+}
+
+/// [`send_with`] for a payload made once the key is unlocked (`build` gets
+/// the key, chain, nonce and the account the key signs for).
+pub fn send_built(
+    ctx: &Ctx,
+    args: SendArgs,
+    extra: Option<Extra>,
+    build: impl FnOnce(&Signing<'_>) -> Result<Payload>,
+) -> Result<()> {
+    send_inner(ctx, args, extra, true, build)
+}
+
+/// Signs and sends; the node is asked about the sender's account only for
+/// its next nonce (no `--nonce`) or when the payload depends on whose the
+/// key is (`whose`).
+fn send_inner(
+    ctx: &Ctx,
+    args: SendArgs,
+    extra: Option<Extra>,
+    whose: bool,
+    build: impl FnOnce(&Signing<'_>) -> Result<Payload>,
+) -> Result<()> {
     let ks = ctx.keystore()?;
     // Fail on a missing key before the network or a passphrase prompt.
     let sender = ks.info(&args.from)?.account;
-    let node = ctx.node()?;
+    super::pairwise::refuse_master(ctx, &args.from)?;
+    let key = ctx.unlock(&args.from)?;
+    // The sender reads its own nonce and its txs' status.
+    let node = ctx.node()?.reading_as(key.clone());
     let (status, _) = node.status()?;
-    let nonce = match args.nonce {
-        Some(n) => n,
-        None => node.account(&sender.to_string())?.0.next(),
+    let looked_up = if args.nonce.is_none() || whose {
+        Some(node.account(&sender.to_string())?)
+    } else {
+        None
     };
-    let pass = passphrase::unlock(&args.from)?;
-    let key = ks.load(&args.from, &pass)?;
+    let nonce = match (args.nonce, &looked_up) {
+        (Some(n), _) => n,
+        (None, Some((info, _))) => info.next(),
+        (None, None) => unreachable!("looked up without --nonce"),
+    };
+    // A rotated-in key signs for another account (decision 31).
+    let account = looked_up
+        .as_ref()
+        .and_then(|(_, v)| v.get("signs_for")?.as_str()?.parse().ok())
+        .unwrap_or(sender);
+    let payload = build(&Signing {
+        key: &key,
+        chain_id: &status.chain_id,
+        nonce,
+        account,
+    })?;
+    check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
     let signed = TxBody {
         sender: key.account(),
         nonce,

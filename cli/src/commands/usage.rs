@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, cmd: UseCommand) -> Result<()> {
         UseCommand::List(a) => {
             let (account, names) = a.who.resolve(ctx, "use list")?;
             let route = format!("/v1/consumers/{account}/uses?limit={}", a.limit);
-            let v = ctx.node()?.get_value(&route)?;
+            let v = ctx.node_for(&account)?.get_value(&route)?;
             let uses = array(&v, "uses", &route)?;
             let out = if uses.is_empty() {
                 format!("no uses of {}'s data", names.label(&account))

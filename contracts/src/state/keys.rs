@@ -73,6 +73,7 @@ pub fn reputation(id: &AccountId) -> Vec<u8> {
 pub fn consent(id: &ConsentId) -> Vec<u8> {
     key(b"cnst/", &[id.as_bytes()])
 }
+pub const CONSENTS_PREFIX: &[u8] = b"cnst/";
 /// Index: the consents of a consumer.
 pub fn consumer_consent(consumer: &AccountId, consent: &ConsentId) -> Vec<u8> {
     key(b"c2cn/", &[consumer.as_bytes(), consent.as_bytes()])

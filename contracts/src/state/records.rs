@@ -6,6 +6,7 @@ use crate::ids::{
     AccountId, Amount, BasisPoints, ConsentId, Height, LinkCommitment, PolicyId, ProposalId,
     RequestId, Timestamp,
 };
+use crate::tags::TagCommitments;
 use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tx::GovAction;
 
@@ -20,7 +21,8 @@ pub struct Account {
 /// A registered consumer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consumer {
-    pub tags: Vec<Tag>,
+    /// Self-declared interests, as salted commitments only (decision 33).
+    pub tags: TagCommitments,
     pub registered_at: Height,
     /// Points earned from settled uses of this consumer's data, all time.
     pub earned: Amount,

@@ -13,7 +13,7 @@ use crate::state::{
 };
 use crate::terms::{Category, Purpose, Tag};
 
-/// Most tags a consumer may declare.
+/// Most tags a consumer may declare (as commitments), or a request may target.
 pub const MAX_TAGS: usize = 16;
 /// Most categories or purposes in one consent, policy or request.
 pub const MAX_TERMS: usize = 32;
@@ -134,7 +134,7 @@ pub(crate) fn check_terms(categories: &[Category], purposes: &[Purpose]) -> Resu
     Ok(())
 }
 
-/// Consumer tags: at most [`MAX_TAGS`], well-formed, no repeats (may be empty).
+/// A request's target tags: at most [`MAX_TAGS`], well-formed, no repeats (may be empty).
 pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), TxError> {
     if tags.len() > MAX_TAGS {
         return reject(

@@ -1,4 +1,5 @@
-//! RegisterConsumer: a key becomes a consumer, with self-declared interest tags.
+//! RegisterConsumer: a key becomes a consumer, with self-declared interest
+//! tags as salted commitments only (decision 33, [`crate::tags`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,18 +8,19 @@ use crate::error::{ErrorCode, TxError};
 use crate::events::Event;
 use crate::ids::Amount;
 use crate::state::{Consumer, Overlay, StateExt, StateRead};
-use crate::terms::Tag;
+use crate::tags::TagCommitments;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterConsumer {
-    pub tags: Vec<Tag>,
+    /// The first set of interests (sorted, at most [`MAX_TAGS`]; may be empty).
+    pub tags: TagCommitments,
 }
 
 impl Handler for RegisterConsumer {
     type Checked = ();
 
     fn check_stateless(&self) -> Result<(), TxError> {
-        check_tags(&self.tags)
+        self.tags.check(MAX_TAGS)
     }
 
     fn check(&self, cx: &TxContext<'_>, state: &dyn StateRead) -> ExecResult<()> {

@@ -1,4 +1,5 @@
-//! SetTags: a consumer replaces their interest tags.
+//! SetTags: a consumer replaces their interest tags — as salted commitments
+//! only (decision 33, [`crate::tags`]): no tag reaches the chain.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,18 +7,19 @@ use super::context::*;
 use crate::error::TxError;
 use crate::events::Event;
 use crate::state::{Consumer, Overlay, StateRead};
-use crate::terms::Tag;
+use crate::tags::TagCommitments;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetTags {
-    pub tags: Vec<Tag>,
+    /// The new set (sorted, at most [`MAX_TAGS`]); empty clears it.
+    pub tags: TagCommitments,
 }
 
 impl Handler for SetTags {
     type Checked = Consumer;
 
     fn check_stateless(&self) -> Result<(), TxError> {
-        check_tags(&self.tags)
+        self.tags.check(MAX_TAGS)
     }
 
     fn check(&self, cx: &TxContext<'_>, state: &dyn StateRead) -> ExecResult<Consumer> {
@@ -34,7 +36,6 @@ impl Handler for SetTags {
         out.put_consumer(&cx.sender, &consumer);
         Ok(vec![Event::TagsSet {
             consumer: cx.sender,
-            tags: self.tags.clone(),
         }])
     }
 }

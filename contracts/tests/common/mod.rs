@@ -233,7 +233,10 @@ pub fn purp(s: &str) -> terms::Purpose {
 
 pub fn register() -> Payload {
     Payload::RegisterConsumer(RegisterConsumer {
-        tags: vec!["runner".parse().unwrap()],
+        tags: assent_contracts::tags::TagCommitments {
+            epoch: 0,
+            commitments: vec![TagCommitment(Hash32([0x1a; 32]))],
+        },
     })
 }
 

@@ -118,6 +118,13 @@ pub enum Op {
         c: usize,
         recover: Option<usize>,
     },
+    /// Consumer `c` declares `n` tag commitments of round `epoch`.
+    Tags {
+        c: usize,
+        n: usize,
+        epoch: u64,
+        shape: super::tags::Shape,
+    },
     Replay {
         k: usize,
     },
@@ -154,6 +161,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         2 => (c.clone(), c.clone()).prop_map(|(c, r)| Op::Refer { c, r }),
         1 => super::referrals::terms_strategy().prop_map(|terms| Op::Terms { terms }),
         1 => (c.clone(), prop::option::of(0usize..2)).prop_map(|(c, recover)| Op::Rotate { c, recover }),
+        2 => super::tags::strategy(N_CONSUMERS),
         1 => any::<usize>().prop_map(|k| Op::Replay { k }),
         1 => any::<bool>().prop_map(|cross_chain| Op::Forged { cross_chain }),
         1 => (0u64..6).prop_map(|s| Op::Wait { ms: s * 1_000 }),
@@ -232,6 +240,8 @@ pub struct Model {
     pub links: BTreeMap<(AccountId, AccountId, IdentityKind), LinkCommitment>,
     pub refs: MReferrals,
     pub keys: super::keys_model::MKeys,
+    /// Each registered consumer's tag commitments (decision 33).
+    pub tags: BTreeMap<AccountId, assent_contracts::tags::TagCommitments>,
 }
 
 pub fn pick<T: Clone>(items: &[T], mask: u8) -> Vec<T> {
@@ -268,6 +278,7 @@ impl Model {
             links: Default::default(),
             refs: MReferrals::new(),
             keys: Default::default(),
+            tags: BTreeMap::new(),
         }
     }
 

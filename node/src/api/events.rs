@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_contracts::{Event, Height, TxOutcome};
+use assent_contracts::{AccountId, Event, Height, TxOutcome};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +27,7 @@ use serde_json::Value;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use utoipa::IntoParams;
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::{ApiState, Client};
 use super::views::{BlockSummaryData, EventData, GapData};
@@ -363,6 +364,19 @@ pub fn tail(
     futures::stream::unfold(t, Tail::step)
 }
 
+/// Whether an item of the stream belongs in `account`'s own stream: the
+/// events that name it, and every gap and error notice.
+fn names(item: &StreamItem, account: &AccountId) -> bool {
+    match item {
+        StreamItem::Event { data, .. } => {
+            let mut named = Vec::new();
+            super::parties::accounts_in(data.get("event").unwrap_or(&Value::Null), &mut named);
+            named.contains(account)
+        }
+        StreamItem::Gap { .. } | StreamItem::Error { .. } => true,
+    }
+}
+
 fn to_sse(item: StreamItem) -> sse::Event {
     match item {
         StreamItem::Event { cursor, kind, data } => sse::Event::default()
@@ -407,11 +421,26 @@ pub(crate) struct EventsQuery {
         (status = 503, description = "too_many_streams (the node's)", body = ErrorBody)))]
 pub(crate) async fn events(
     State(st): State<ApiState>,
+    reader: Reader,
     client: Option<Extension<Client>>,
     headers: HeaderMap,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
     let Query(q) = q.map_err(ApiError::query)?;
+    let view = q.view.unwrap_or(View::Events);
+    // Operators follow every event (and the block view); any other account
+    // follows the events that name it.
+    let only = match (reader.sees_all(&st.shared, &[])?, view) {
+        (true, _) => None,
+        (false, View::Events) => reader.account(),
+        (false, View::Blocks) => {
+            return Err(super::auth::forbidden(
+                &st.shared,
+                &reader,
+                "the block view of the event stream (it is for operators; an account's own stream is view=events)",
+            ))
+        }
+    };
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -451,7 +480,8 @@ pub(crate) async fn events(
     })?;
     tracing::debug!(target: "assent::api", after = ?after.map(|c| c.to_string()), head, "event stream opened");
     let mut shutdown = st.stop.subscribe();
-    let stream = tail(st.shared.clone(), rx, after, q.view.unwrap_or(View::Events))
+    let stream = tail(st.shared.clone(), rx, after, view)
+        .filter(move |item| std::future::ready(only.is_none_or(|a| names(item, &a))))
         .map(move |item| {
             let _held = (&permit, &mine);
             Ok::<_, Infallible>(to_sse(item))

@@ -26,6 +26,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::export_files::{
     self, AsOf, Change, ChangeKind, ConsentEntry, Export, Files, PolicyChange, Registration,
@@ -100,10 +101,14 @@ pub(crate) fn too_large(what: String) -> ApiError {
         (status = 503, description = "unavailable (the consumer's records kept changing; retry)", body = ErrorBody)))]
 pub(crate) async fn export(
     State(st): State<ApiState>,
+    reader: Reader,
     client: Option<Extension<Client>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = account_param(id)?;
+    // The export is the consumer's own (GDPR Art. 15/20); operators may
+    // take it for an audit.
+    reader.require(&st.shared, &[id])?;
     // One export per client, MAX_CONCURRENT_EXPORTS in all; more are
     // refused at once rather than queued.
     let _mine = st.client_permit(client.map(|Extension(c)| c), |c, ip| c.export(ip))?;

@@ -33,7 +33,9 @@ matching JSON file, with the same values.
 ## Files
 
 - `consumer.json` — your account: `registered_at` (height) and
-  `registration` (its tx), `tags` (your self-declared interests), `balance`
+  `registration` (its tx), `tags` (your self-declared interests as the ledger
+  holds them: `epoch` and salted `commitments`, never the tags themselves —
+  `assent consumer my-tags` recovers which tags they are with your key), `balance`
   (points you hold at height {height}), `earned` and `uses_settled` (all-time
   totals from uses of your data, as the ledger counts them),
   `identity_links` (each identifier you linked for an enterprise: `kind`,

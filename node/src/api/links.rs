@@ -16,6 +16,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::auth::Reader;
 use super::error::{ApiError, ErrorBody};
 use super::queries::read;
 use super::routes::ApiState;
@@ -77,15 +78,20 @@ fn account(what: &str, s: &str) -> Result<AccountId, ApiError> {
     responses((status = 200, body = IdentityLinksView), (status = 400, description = "bad_account", body = ErrorBody)))]
 pub(crate) async fn links(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<IdentityLinksView>, ApiError> {
     let Path(id) = id.map_err(ApiError::path)?;
     let consumer = account("account", &id)?;
     read(&st, move |s| {
+        let only = reader.consumer_scope(s, &consumer)?;
         let state = s.chain.store().snapshot();
         let height = state.height();
         let mut links = Vec::new();
         for (enterprise, kind, l) in state.identity_links_of(&consumer)? {
+            if only.is_some_and(|e| e != enterprise) {
+                continue;
+            }
             let enterprise_name = state
                 .enterprise(&enterprise)?
                 .map(|e| e.name)
@@ -124,6 +130,7 @@ pub(crate) async fn links(
     ))]
 pub(crate) async fn link(
     State(st): State<ApiState>,
+    reader: Reader,
     p: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Json<IdentityLinkView>, ApiError> {
     let Path((id, ent, kind)) = p.map_err(ApiError::path)?;
@@ -133,6 +140,7 @@ pub(crate) async fn link(
         .parse()
         .map_err(|m: String| ApiError::bad_request("bad_kind", m))?;
     read(&st, move |s| {
+        reader.require(s, &[consumer, enterprise])?;
         let state = s.chain.store().snapshot();
         let height = state.height();
         let Some(l) = state.identity_link(&consumer, &enterprise, kind)? else {

@@ -4,14 +4,17 @@
 //! readiness. Every bad input is a 4xx `{"code", "message"}`; no handler
 //! panics; store failures are 500 `store_error`. Tracing target `assent::api`.
 
+mod auth;
 pub mod clients;
 mod error;
 pub mod events;
 mod export;
 mod export_files;
 mod export_readme;
+mod key_roles;
 mod links;
 mod openapi;
+mod parties;
 mod proofs;
 mod queries;
 mod rankings;
@@ -20,11 +23,14 @@ mod referrals;
 mod relay;
 mod routes;
 mod snapshots;
+mod stats;
+mod tags;
 mod txs;
 pub mod views;
 
+pub use auth::{Access, ReplayGuard, MAX_LIVE_SIGNATURES};
 pub use clients::ClientLimits;
 pub use error::{ApiError, ErrorBody};
 pub use export::MAX_CONCURRENT_EXPORTS;
 pub use openapi::{openapi_text, ApiDoc};
-pub use routes::{router, serve, ApiState, MAX_EVENT_STREAMS, ROUTES};
+pub use routes::{router, serve, serve_metrics, ApiState, MAX_EVENT_STREAMS, ROUTES};

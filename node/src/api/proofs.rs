@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
 use crate::storage::proofs::ProofError;
@@ -83,9 +84,19 @@ fn record(kind: &str, id: &str) -> Result<RecordRef, ApiError> {
     })
 }
 
-async fn prove(st: ApiState, record: RecordRef, height: Option<u64>) -> Result<Value, ApiError> {
+async fn prove(
+    st: ApiState,
+    reader: Reader,
+    record: RecordRef,
+    height: Option<u64>,
+) -> Result<Value, ApiError> {
     let shared = Arc::clone(&st.shared);
     blocking(move || {
+        // Public records (standing, reputation, requests, the validator
+        // set) to anyone; the others to their parties and operators.
+        if let Some(parties) = super::parties::record_parties(&shared, &record)? {
+            reader.require(&shared, &parties)?;
+        }
         let proof = shared
             .chain
             .store()
@@ -122,13 +133,14 @@ async fn prove(st: ApiState, record: RecordRef, height: Option<u64>) -> Result<V
         (status = 410, description = "height_not_kept, value_not_kept: the height is older than this node keeps for proofs", body = ErrorBody)))]
 pub(crate) async fn consent_status_proof(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<ProofQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(ApiError::path)?;
     let Query(q) = q.map_err(ApiError::query)?;
     let record = record("consent", &id)?;
-    prove(st, record, q.height).await.map(Json)
+    prove(st, reader, record, q.height).await.map(Json)
 }
 
 /// Any provable record at a height, or a proof that it does not exist.
@@ -147,11 +159,12 @@ pub(crate) async fn consent_status_proof(
         (status = 410, description = "height_not_kept, value_not_kept", body = ErrorBody)))]
 pub(crate) async fn state_proof(
     State(st): State<ApiState>,
+    reader: Reader,
     p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<ProofQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path((kind, id)) = p.map_err(ApiError::path)?;
     let Query(q) = q.map_err(ApiError::query)?;
     let record = record(&kind, &id)?;
-    prove(st, record, q.height).await.map(Json)
+    prove(st, reader, record, q.height).await.map(Json)
 }

@@ -13,6 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::events::event_json;
 use super::routes::ApiState;
@@ -25,7 +26,7 @@ pub const DEFAULT_USES: usize = 100;
 /// Largest `?limit` of uses.
 pub const MAX_USES: usize = 1000;
 
-fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
+pub(crate) fn account_param(p: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
     let Path(s) = p.map_err(ApiError::path)?;
     s.parse().map_err(|e: assent_contracts::IdParseError| {
         ApiError::bad_request("bad_account", e.to_string())
@@ -87,10 +88,12 @@ pub(crate) async fn node_status(State(st): State<ApiState>) -> Result<Json<NodeS
     responses((status = 200, body = AccountView), (status = 400, description = "bad_account", body = ErrorBody)))]
 pub(crate) async fn account(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AccountView>, ApiError> {
     let id = account_param(id)?;
     read(&st, move |s| {
+        reader.require(s, &[id])?;
         let store = s.chain.store();
         let acct = store.account(&id)?;
         let mut roles = Vec::new();
@@ -156,10 +159,12 @@ pub(crate) async fn account(
     responses((status = 200, body = ConsentsView), (status = 400, description = "bad_account", body = ErrorBody)))]
 pub(crate) async fn consents(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConsentsView>, ApiError> {
     let id = account_param(id)?;
     read(&st, move |s| {
+        let only = reader.consumer_scope(s, &id)?;
         let now = s.chain.head().time;
         let store = s.chain.store();
         let mut consents = Vec::new();
@@ -167,6 +172,9 @@ pub(crate) async fn consents(
             let c = store
                 .consent(&cid)?
                 .ok_or_else(|| ApiError::store(format!("consent {cid} is indexed but missing")))?;
+            if only.is_some_and(|e| e != c.enterprise) {
+                continue;
+            }
             consents.push(ConsentView::new(c, now));
         }
         Ok(ConsentsView { consents })
@@ -180,10 +188,12 @@ pub(crate) async fn consents(
     responses((status = 200, body = PoliciesView), (status = 400, description = "bad_account", body = ErrorBody)))]
 pub(crate) async fn policies(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<PoliciesView>, ApiError> {
     let id = account_param(id)?;
     read(&st, move |s| {
+        reader.require(s, &[id])?;
         let store = s.chain.store();
         let mut policies = Vec::new();
         for pid in store.policies_of(&id)? {
@@ -210,6 +220,7 @@ pub(crate) struct UsesQuery {
     responses((status = 200, body = UsesView), (status = 400, description = "bad_account, bad_query", body = ErrorBody)))]
 pub(crate) async fn uses(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<UsesQuery>, QueryRejection>,
 ) -> Result<Json<UsesView>, ApiError> {
@@ -223,13 +234,22 @@ pub(crate) async fn uses(
         ));
     }
     read(&st, move |s| {
+        let only = reader.consumer_scope(s, &id)?;
         let store = s.chain.store();
         ApiError::need_index(store, s.chain.head().height)?;
         let mut blocks: BTreeMap<u64, Option<Block>> = BTreeMap::new();
         let mut uses = Vec::new();
-        for rec in store.uses_of(&id, limit)? {
+        // An enterprise sees its own uses among the consumer's newest MAX_USES.
+        let scan = if only.is_some() { MAX_USES } else { limit };
+        for rec in store.uses_of(&id, scan)? {
             if let Some(v) = use_view(s, &rec, &mut blocks)? {
+                if only.is_some_and(|e| e != v.enterprise) {
+                    continue;
+                }
                 uses.push(v);
+                if uses.len() == limit {
+                    break;
+                }
             }
         }
         Ok(UsesView { uses })
@@ -341,10 +361,12 @@ fn basis_json(b: &UseBasis) -> serde_json::Value {
         (status = 404, description = "unknown_consumer", body = ErrorBody)))]
 pub(crate) async fn earnings(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Earnings>, ApiError> {
     let id = account_param(id)?;
     read(&st, move |s| {
+        reader.require(s, &[id])?;
         let store = s.chain.store();
         let c = store.consumer(&id)?.ok_or_else(|| {
             ApiError::not_found("unknown_consumer", format!("{id} is not a registered consumer; it registers with a RegisterConsumer tx (`assent consent` commands do it first)"))

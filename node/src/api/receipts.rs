@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
 use crate::query::receipts::{self, NoChange};
@@ -94,6 +95,7 @@ pub(crate) struct ConsentReceiptQuery {
         (status = 404, description = "unknown_consent, unknown_tx", body = ErrorBody)))]
 pub(crate) async fn consent_receipt(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<ConsentReceiptQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -108,9 +110,15 @@ pub(crate) async fn consent_receipt(
         })
         .transpose()?;
     let shared: Arc<Shared> = st.shared.clone();
-    blocking(move || consent_receipt_now(&shared, id, format, tx))
-        .await
-        .map(Json)
+    blocking(move || {
+        // The consumer and the enterprise it was given to (and operators).
+        if let Some(parties) = super::parties::consent_parties(&shared, &id)? {
+            reader.require(&shared, &parties)?;
+        }
+        consent_receipt_now(&shared, id, format, tx)
+    })
+    .await
+    .map(Json)
 }
 
 fn consent_receipt_now(
@@ -204,6 +212,7 @@ pub(crate) struct UseReceiptQuery {
         (status = 404, description = "unknown_use", body = ErrorBody)))]
 pub(crate) async fn use_receipt(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<UseReceiptQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -213,6 +222,10 @@ pub(crate) async fn use_receipt(
     let shared: Arc<Shared> = st.shared.clone();
     blocking(move || {
         ApiError::need_index(shared.chain.store(), shared.chain.head().height)?;
+        // The use's consumer and enterprise (and operators).
+        if let Some(parties) = super::parties::use_parties(&shared, &id)? {
+            reader.require(&shared, &parties)?;
+        }
         let r = receipts::use_receipt(shared.chain.store(), shared.chain.genesis_hash(), &id)?
             .ok_or_else(|| {
                 ApiError::not_found(

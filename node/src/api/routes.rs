@@ -19,6 +19,7 @@ use tower::limit::ConcurrencyLimitLayer;
 use tower::timeout::TimeoutLayer;
 use tower::ServiceBuilder;
 
+use super::auth::{self, Access, ReplayGuard};
 use super::clients::{ClientAddr, Clients, LimitedListener, Permit, Refused};
 use super::error::{ApiError, ErrorBody};
 use super::{events, export, openapi, queries, txs};
@@ -42,6 +43,10 @@ pub struct ApiState {
     pub clients: Arc<Clients>,
     /// Set to true when the server shuts down (ends event streams).
     pub stop: Arc<watch::Sender<bool>>,
+    /// Read signatures already used (until they expire).
+    pub replay: Arc<ReplayGuard>,
+    /// The last aggregate figures (`GET /v1/stats`).
+    pub stats: Arc<super::stats::StatsCache>,
 }
 
 impl ApiState {
@@ -54,6 +59,8 @@ impl ApiState {
             exports: Arc::new(Semaphore::new(export::MAX_CONCURRENT_EXPORTS)),
             clients,
             stop: Arc::new(stop),
+            replay: Arc::new(ReplayGuard::default()),
+            stats: Arc::default(),
         }
     }
 
@@ -103,39 +110,50 @@ fn refusal(r: Refused) -> ApiError {
     ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, msg).retry_after(Duration::from_secs(1))
 }
 
-/// Every route of the API as (method, path template); the OpenAPI document
-/// lists each of them.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/txs"),
-    ("POST", "/v1/txs/batch"),
-    ("GET", "/v1/txs/{id}"),
-    ("GET", "/v1/status"),
-    ("GET", "/v1/accounts/{id}"),
-    ("GET", "/v1/consumers/{id}/consents"),
-    ("GET", "/v1/consumers/{id}/policies"),
-    ("GET", "/v1/consumers/{id}/uses"),
-    ("GET", "/v1/consumers/{id}/earnings"),
-    ("GET", "/v1/consumers/{id}/export"),
-    ("GET", "/v1/consumers/{id}/links"),
-    ("GET", "/v1/consumers/{id}/links/{enterprise}/{kind}"),
-    ("GET", "/v1/enterprises"),
-    ("GET", "/v1/enterprises/{id}"),
-    ("GET", "/v1/requests"),
-    ("GET", "/v1/blocks/{height}"),
-    ("GET", "/v1/consents/{id}/receipt"),
-    ("GET", "/v1/uses/{id}/receipt"),
-    ("GET", "/v1/consents/{id}/status-proof"),
-    ("GET", "/v1/state-proofs/{kind}/{id}"),
-    ("GET", "/v1/snapshots"),
-    ("GET", "/v1/snapshots/{height}/chunks/{index}"),
-    ("GET", "/v1/snapshots/{height}/anchor"),
-    ("GET", "/v1/validator-sets"),
-    ("GET", "/v1/certified-blocks"),
-    ("GET", "/v1/events"),
-    ("GET", "/v1/openapi.json"),
-    ("GET", "/metrics"),
-    ("GET", "/health"),
-    ("GET", "/ready"),
+/// Every route of the API as (method, path template, access rule); the
+/// OpenAPI document lists each of them with its rule.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("POST", "/v1/txs", Access::Public),
+    ("POST", "/v1/txs/batch", Access::Public),
+    ("GET", "/v1/txs/{id}", Access::Party),
+    ("GET", "/v1/status", Access::Public),
+    ("GET", "/v1/stats", Access::Public),
+    ("GET", "/v1/accounts/{id}", Access::Party),
+    ("GET", "/v1/keys/{key}", Access::Public),
+    ("GET", "/v1/consumers/{id}/consents", Access::Party),
+    ("GET", "/v1/consumers/{id}/policies", Access::Party),
+    ("GET", "/v1/consumers/{id}/uses", Access::Party),
+    ("GET", "/v1/consumers/{id}/earnings", Access::Party),
+    ("GET", "/v1/consumers/{id}/export", Access::Party),
+    ("GET", "/v1/consumers/{id}/links", Access::Party),
+    ("GET", "/v1/consumers/{id}/tags", Access::Party),
+    (
+        "GET",
+        "/v1/consumers/{id}/links/{enterprise}/{kind}",
+        Access::Party,
+    ),
+    ("GET", "/v1/enterprises", Access::Public),
+    ("GET", "/v1/enterprises/{id}", Access::Public),
+    ("GET", "/v1/requests", Access::Public),
+    ("GET", "/v1/blocks/{height}", Access::Operator),
+    ("GET", "/v1/consents/{id}/receipt", Access::Party),
+    ("GET", "/v1/uses/{id}/receipt", Access::Party),
+    ("GET", "/v1/consents/{id}/status-proof", Access::Party),
+    ("GET", "/v1/state-proofs/{kind}/{id}", Access::Record),
+    ("GET", "/v1/snapshots", Access::Operator),
+    (
+        "GET",
+        "/v1/snapshots/{height}/chunks/{index}",
+        Access::Operator,
+    ),
+    ("GET", "/v1/snapshots/{height}/anchor", Access::Operator),
+    ("GET", "/v1/validator-sets", Access::Public),
+    ("GET", "/v1/certified-blocks", Access::Operator),
+    ("GET", "/v1/events", Access::Party),
+    ("GET", "/v1/openapi.json", Access::Public),
+    ("GET", "/metrics", Access::Public),
+    ("GET", "/health", Access::Public),
+    ("GET", "/ready", Access::Public),
 ];
 
 /// The API router for one node.
@@ -159,7 +177,9 @@ fn build(state: ApiState) -> Router {
         )
         .route("/v1/txs/{id}", get(txs::tx_status))
         .route("/v1/status", get(queries::node_status))
+        .route("/v1/stats", get(super::stats::stats))
         .route("/v1/accounts/{id}", get(queries::account))
+        .route("/v1/keys/{key}", get(super::key_roles::key_role))
         .route("/v1/consumers/{id}/consents", get(queries::consents))
         .route("/v1/consumers/{id}/policies", get(queries::policies))
         .route("/v1/consumers/{id}/uses", get(queries::uses))
@@ -173,6 +193,7 @@ fn build(state: ApiState) -> Router {
             "/v1/consumers/{id}/links/{enterprise}/{kind}",
             get(super::links::link),
         )
+        .route("/v1/consumers/{id}/tags", get(super::tags::tags))
         .route("/v1/enterprises", get(super::rankings::ranking))
         .route("/v1/enterprises/{id}", get(queries::enterprise))
         .route("/v1/requests", get(queries::requests))
@@ -209,6 +230,10 @@ fn build(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -349,10 +374,44 @@ pub(crate) async fn ready(State(st): State<ApiState>) -> Response {
     .into_response()
 }
 
-/// Prometheus metrics (OpenMetrics text).
-#[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
+/// Prometheus metrics (OpenMetrics text). A node with `api.metrics_listen`
+/// serves them there only (404 `metrics_elsewhere` here).
+#[utoipa::path(get, path = "/metrics", tag = "node", responses(
+    (status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"),
+    (status = 404, description = "metrics_elsewhere", body = ErrorBody)))]
 pub(crate) async fn metrics(State(st): State<ApiState>) -> Response {
-    let s = st.shared.clone();
+    if st.shared.config.metrics_listen.is_some() {
+        return ApiError::not_found(
+            "metrics_elsewhere",
+            "this node serves /metrics on its own listener (api.metrics_listen), not on the API's",
+        )
+        .into_response();
+    }
+    metrics_text(st.shared.clone()).await
+}
+
+/// Serves `/metrics` alone on `listener` (`api.metrics_listen`) until
+/// `shutdown` completes.
+pub async fn serve_metrics(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(|State(s): State<Arc<Shared>>| metrics_text(s)),
+        )
+        .with_state(shared);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(target: "assent::api", %addr, "metrics listening");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn metrics_text(s: Arc<Shared>) -> Response {
     let text = tokio::task::spawn_blocking(move || {
         s.metrics.set_mempool(s.mempool().len());
         s.metrics

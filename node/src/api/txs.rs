@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 
+use super::auth::Reader;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::routes::ApiState;
 use super::views::{BatchAnswer, BatchItem, BatchSubmit, TxAccepted, TxState, TxStatus, TxSubmit};
@@ -313,6 +314,7 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
     ))]
 pub(crate) async fn tx_status(
     State(st): State<ApiState>,
+    reader: Reader,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<TxStatus>, ApiError> {
     let Path(id) = id.map_err(ApiError::path)?;
@@ -323,7 +325,20 @@ pub(crate) async fn tx_status(
         )
     })?;
     let shared: Arc<Shared> = st.shared.clone();
-    blocking(move || lookup(&shared, tx_id)).await.map(Json)
+    blocking(move || {
+        if reader.account().is_none() {
+            return Err(super::auth::unsigned(&shared));
+        }
+        let status = lookup(&shared, tx_id)?;
+        // A tx's status is its sender's (and the operators'); a tx this
+        // node does not know is unknown to anyone who signs.
+        if let Some(sender) = super::parties::tx_sender(&shared, &tx_id)? {
+            reader.require(&shared, &[sender])?;
+        }
+        Ok(status)
+    })
+    .await
+    .map(Json)
 }
 
 fn lookup(shared: &Shared, tx_id: TxId) -> Result<TxStatus, ApiError> {

@@ -14,6 +14,7 @@
 //! Validator-set changes are followed block by block, so a set that
 //! governance changed is the one that checks the next certificate.
 
+use super::peer_reads::PeerReader;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +74,7 @@ pub fn follow(
     me: Option<AccountId>,
     stop: &AtomicBool,
     progress: &dyn Progress,
+    reader: &PeerReader,
 ) -> Result<Followed, FollowError> {
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -93,7 +95,7 @@ pub fn follow(
         let mut got = 0;
         for k in 0..peers.len() {
             let peer = &peers[(next_peer + k) % peers.len()];
-            match fetch_and_commit(&http, chain, peer, progress) {
+            match fetch_and_commit(&http, reader, chain, peer, progress) {
                 Ok(n) => {
                     progress.started();
                     got = n;
@@ -130,12 +132,13 @@ impl From<ChainError> for Fault {
 /// the number committed.
 fn fetch_and_commit(
     http: &reqwest::blocking::Client,
+    reader: &PeerReader,
     chain: &Chain,
     peer: &str,
     progress: &dyn Progress,
 ) -> Result<usize, Fault> {
     let from = chain.head().height.0 + 1;
-    let answer = fetch(http, peer, from).map_err(Fault::Peer)?;
+    let answer = fetch(http, reader, peer, from).map_err(Fault::Peer)?;
     let mut committed = 0;
     for (i, b) in answer.blocks.iter().enumerate() {
         let height = from + i as u64;
@@ -171,20 +174,24 @@ fn fetch_and_commit(
 
 fn fetch(
     http: &reqwest::blocking::Client,
+    reader: &PeerReader,
     peer: &str,
     from: u64,
 ) -> Result<CertifiedBlocks, PeerFault> {
     use std::io::Read as _;
-    let url = format!(
-        "{}/v1/certified-blocks?from={from}",
-        peer.trim_end_matches('/')
-    );
-    let resp = http
-        .get(&url)
+    let resp = reader
+        .get(http, peer, &format!("/v1/certified-blocks?from={from}"))
         .send()
         .map_err(|e| PeerFault::Fetch(e.to_string()))?;
-    if !resp.status().is_success() {
-        return Err(PeerFault::Fetch(format!("HTTP {}", resp.status())));
+    match resp.status().as_u16() {
+        s if (200..300).contains(&s) => {}
+        s @ (401 | 403) => {
+            return Err(PeerFault::Fetch(format!(
+                "HTTP {s}: the peer refused this node's read; {}",
+                reader.hint()
+            )))
+        }
+        s => return Err(PeerFault::Fetch(format!("HTTP {s}"))),
     }
     let mut body = Vec::new();
     resp.take(MAX_ANSWER + 1)

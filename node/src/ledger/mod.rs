@@ -9,5 +9,6 @@
 
 pub mod chain;
 pub mod follow;
+pub mod peer_reads;
 pub mod replay;
 pub mod state_sync;

@@ -17,6 +17,7 @@
 //!    ([`Installer`]). The node then follows the chain from the next height
 //!    through consensus sync.
 
+use super::peer_reads::PeerReader;
 use std::time::{Duration, Instant};
 
 use assent_contracts::block::{result_leaves, tx_leaves, Block, BlockHeader};
@@ -103,6 +104,7 @@ pub struct ValidatorSets {
 
 struct Client {
     http: reqwest::blocking::Client,
+    reader: PeerReader,
 }
 
 fn peer_err(peer: &str, why: impl std::fmt::Display) -> SyncError {
@@ -114,12 +116,17 @@ fn peer_err(peer: &str, why: impl std::fmt::Display) -> SyncError {
 
 impl Client {
     fn get(&self, peer: &str, path: &str, max: u64) -> Result<Vec<u8>, SyncError> {
-        let url = format!("{}{path}", peer.trim_end_matches('/'));
         let resp = self
-            .http
-            .get(&url)
+            .reader
+            .get(&self.http, peer, path)
             .send()
             .map_err(|e| peer_err(peer, format!("GET {path}: {e}")))?;
+        if matches!(resp.status().as_u16(), 401 | 403) {
+            return Err(peer_err(
+                peer,
+                format!("GET {path}: HTTP {}: {}", resp.status(), self.reader.hint()),
+            ));
+        }
         if !resp.status().is_success() {
             return Err(peer_err(
                 peer,
@@ -204,13 +211,18 @@ fn check_anchor(
 }
 
 /// Syncs the store of the node at `cfg` from its `[state_sync] peers`.
-pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError> {
+pub fn sync(
+    cfg: &NodeConfig,
+    genesis: &Genesis,
+    reader: &PeerReader,
+) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
     let client = Client {
         http: reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| peer_err("-", e))?,
+        reader: reader.clone(),
     };
     let chain_id = genesis.chain_id().to_string();
     let peers = &cfg.state_sync_peers;
@@ -226,6 +238,7 @@ pub fn sync(cfg: &NodeConfig, genesis: &Genesis) -> Result<SyncReport, SyncError
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| peer_err("-", e))?,
+        reader: reader.clone(),
     };
     for p in peers {
         match quick.json::<SnapshotList>(p, "/v1/snapshots") {

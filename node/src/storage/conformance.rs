@@ -106,7 +106,9 @@ fn txs_of_block(b: u64, consents: &mut Vec<(u32, ConsentId)>) -> Vec<VerifiedTx>
         txs.push(sign(
             &k,
             0,
-            Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            }),
         ));
         let g = sign(
             &k,

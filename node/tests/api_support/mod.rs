@@ -155,7 +155,9 @@ pub fn register(key: &Keypair, nonce: u64) -> SignedTx {
     sign(
         key,
         nonce,
-        Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+        Payload::RegisterConsumer(RegisterConsumer {
+            tags: Default::default(),
+        }),
     )
 }
 
@@ -253,8 +255,53 @@ pub async fn send(router: &Router, req: Request<Body>) -> (StatusCode, Vec<u8>) 
     (status, body.to_vec())
 }
 
+/// The test genesis's operator key (operators read every record).
+pub fn operator_key() -> Keypair {
+    Keypair::from_seed([3; 32])
+}
+
+/// `GET uri` signed by `key` (RFC 9421, as the CLI signs), ready for more headers.
+pub fn signed_get(uri: &str, key: &Keypair) -> axum::http::request::Builder {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let h = assent_keys::reads::sign(key, CHAIN_ID, "GET", uri, now, 60);
+    Request::get(uri)
+        .header("signature-input", h.signature_input)
+        .header("signature", h.signature)
+}
+
+/// The operator's signature of `GET path` as raw HTTP/1.1 header lines
+/// (each ending in CRLF), for tests that write requests on a socket.
+pub fn operator_signature_lines(path: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let h = assent_keys::reads::sign(&operator_key(), CHAIN_ID, "GET", path, now, 60);
+    format!(
+        "Signature-Input: {}\r\nSignature: {}\r\n",
+        h.signature_input, h.signature
+    )
+}
+
+/// `GET uri` signed by the operator, as JSON (or the body as a string).
 pub async fn get(router: &Router, uri: &str) -> (StatusCode, Value) {
-    let (status, body) = send(router, Request::get(uri).body(Body::empty()).unwrap()).await;
+    get_as(router, &operator_key(), uri).await
+}
+
+/// `GET uri` signed by `key`, as JSON (or the body as a string).
+pub async fn get_as(router: &Router, key: &Keypair, uri: &str) -> (StatusCode, Value) {
+    json_of(send(router, signed_get(uri, key).body(Body::empty()).unwrap()).await)
+}
+
+/// `GET uri` without a signature, as JSON (or the body as a string).
+pub async fn get_unsigned(router: &Router, uri: &str) -> (StatusCode, Value) {
+    json_of(send(router, Request::get(uri).body(Body::empty()).unwrap()).await)
+}
+
+fn json_of((status, body): (StatusCode, Vec<u8>)) -> (StatusCode, Value) {
     let v = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     (status, v)

@@ -91,7 +91,8 @@ pub fn run(
         alice,
         0,
         Payload::RegisterConsumer(RegisterConsumer {
-            tags: vec![term("runner")],
+            tags: assent_cli::derive::tag_set(alice, &net.chain_id, &a, 0, &[term("runner")])
+                .unwrap(),
         }),
     )];
     let purpose_of = |i: usize| {
@@ -154,7 +155,9 @@ pub fn run(
             net,
             bob,
             0,
-            Payload::RegisterConsumer(RegisterConsumer { tags: vec![] }),
+            Payload::RegisterConsumer(RegisterConsumer {
+                tags: Default::default(),
+            }),
         ),
         bob_grant(1),
         bob_grant(2),

@@ -116,12 +116,55 @@ pub enum Kind {
     Vote(With<kinds::Vote>),
 }
 
+/// A payload, or what makes one once the key is unlocked: tag commitments
+/// are salted with the signing key (decision 33).
+#[derive(Debug)]
+enum Draft {
+    Ready(Payload),
+    Tags { register: bool, tags: kinds::Tags },
+}
+
+impl Draft {
+    /// Checks what can be checked before the passphrase.
+    fn precheck(&self) -> Result<()> {
+        match self {
+            Draft::Ready(p) => {
+                check_stateless(p).map_err(|e| anyhow!("transaction refused before signing: {e}"))
+            }
+            Draft::Tags { tags, .. } => tags.precheck(),
+        }
+    }
+
+    fn build(self, s: &kinds::Signing<'_>) -> Result<Payload> {
+        match self {
+            Draft::Ready(p) => Ok(p),
+            Draft::Tags {
+                register: true,
+                tags,
+            } => tags.register(s),
+            Draft::Tags { tags, .. } => tags.set(s),
+        }
+    }
+}
+
 impl Kind {
     /// The payload (accounts given as key names resolved in `ks`) and the signing flags.
-    fn into_parts(self, ks: &Keystore) -> Result<(Payload, SignArgs)> {
-        Ok(match self {
-            Kind::RegisterConsumer(w) => (w.args.register(), w.sign),
-            Kind::SetTags(w) => (w.args.set(), w.sign),
+    fn into_parts(self, ks: &Keystore) -> Result<(Draft, SignArgs)> {
+        let (payload, sign) = match self {
+            Kind::RegisterConsumer(w) => {
+                let draft = Draft::Tags {
+                    register: true,
+                    tags: w.args,
+                };
+                return Ok((draft, w.sign));
+            }
+            Kind::SetTags(w) => {
+                let draft = Draft::Tags {
+                    register: false,
+                    tags: w.args,
+                };
+                return Ok((draft, w.sign));
+            }
             Kind::GrantConsent(w) => (w.args.payload(ks)?, w.sign),
             Kind::RevokeConsent(w) => (w.args.revoke(), w.sign),
             Kind::RevokeAll(w) => (w.args.payload(ks)?, w.sign),
@@ -145,14 +188,15 @@ impl Kind {
             Kind::Mint(w) => (w.args.mint(ks)?, w.sign),
             Kind::Propose { action } => action.into_parts(ks)?,
             Kind::Vote(w) => (w.args.payload(), w.sign),
-        })
+        };
+        Ok((Draft::Ready(payload), sign))
     }
 }
 
 pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
     let ks = ctx.keystore()?;
-    let (payload, sign) = kind.into_parts(&ks)?;
-    check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
+    let (draft, sign) = kind.into_parts(&ks)?;
+    draft.precheck()?;
     let chain_id = sign.chain_id.as_str();
     if chain_id.is_empty()
         || chain_id.len() > MAX_CHAIN_ID
@@ -167,8 +211,18 @@ pub fn run(ctx: &Ctx, kind: Kind) -> Result<()> {
     }
     // Fail on a missing key before asking for its passphrase.
     ks.info(&sign.from)?;
+    crate::commands::pairwise::refuse_master(ctx, &sign.from)?;
     let pass = passphrase::unlock(&sign.from)?;
     let key = ks.load(&sign.from, &pass)?;
+    // Offline, the key is taken to sign for its own account (a rotated-in
+    // key's tags are made online, where the node says whose it is).
+    let payload = draft.build(&kinds::Signing {
+        key: &key,
+        chain_id,
+        nonce: sign.nonce,
+        account: key.account(),
+    })?;
+    check_stateless(&payload).map_err(|e| anyhow!("transaction refused before signing: {e}"))?;
 
     let kind = payload.kind();
     let body = TxBody {

@@ -9,8 +9,10 @@ use assent_cli::accounts::AccountRef;
 use assent_cli::duration::parse_ms;
 use assent_cli::keystore::Keystore;
 use assent_cli::usefile::{self, UseFileFormat};
+use assent_contracts::crypto::Keypair;
 use assent_contracts::identity::IdentityKind;
 use assent_contracts::state::PolicyTarget;
+use assent_contracts::tags::TagCommitments;
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
 use assent_contracts::tx;
 use assent_contracts::{
@@ -24,21 +26,55 @@ pub fn resolve(r: &AccountRef, flag: &str, ks: &Keystore) -> Result<AccountId> {
     r.resolve(ks).with_context(|| flag.to_string())
 }
 
-/// Interest tags (register-consumer, set-tags).
+/// What a payload made at signing time depends on: the key that signs, the
+/// chain, the tx's nonce and the account the key signs for.
+#[derive(Debug)]
+pub struct Signing<'a> {
+    pub key: &'a Keypair,
+    pub chain_id: &'a str,
+    pub nonce: u64,
+    pub account: AccountId,
+}
+
+/// Interest tags (register-consumer, set-tags). They never leave this
+/// machine: the tx carries salted commitments (decision 33) made with the
+/// signing key, for salts of round = the tx's nonce, padded to 16 and sorted.
 #[derive(Debug, Args)]
 pub struct Tags {
-    /// Interest tag (1-32 of a-z, 0-9, -); repeat or give a comma list
+    /// Interest tag (1-32 of a-z, 0-9, -); repeat or give a comma list. Sent only as a salted commitment no one but you can read
     #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
     pub tags: Vec<Tag>,
 }
 
 impl Tags {
-    pub fn register(self) -> Payload {
-        Payload::RegisterConsumer(tx::RegisterConsumer { tags: self.tags })
+    /// Refuses more distinct tags than a set holds, before any passphrase.
+    pub fn precheck(&self) -> Result<()> {
+        let distinct: std::collections::BTreeSet<&Tag> = self.tags.iter().collect();
+        if distinct.len() > tx::MAX_TAGS {
+            bail!(
+                "--tag: {} tags given; at most {} are allowed",
+                distinct.len(),
+                tx::MAX_TAGS
+            );
+        }
+        Ok(())
     }
 
-    pub fn set(self) -> Payload {
-        Payload::SetTags(tx::SetTags { tags: self.tags })
+    fn commitments(&self, s: &Signing<'_>) -> Result<TagCommitments> {
+        assent_cli::derive::tag_set(s.key, s.chain_id, &s.account, s.nonce, &self.tags)
+            .map_err(|e| anyhow!("--tag: {e}"))
+    }
+
+    pub fn register(&self, s: &Signing<'_>) -> Result<Payload> {
+        Ok(Payload::RegisterConsumer(tx::RegisterConsumer {
+            tags: self.commitments(s)?,
+        }))
+    }
+
+    pub fn set(&self, s: &Signing<'_>) -> Result<Payload> {
+        Ok(Payload::SetTags(tx::SetTags {
+            tags: self.commitments(s)?,
+        }))
     }
 }
 

@@ -12,12 +12,15 @@ pub struct StatusArgs {
     /// The tx id (64 hex), as the commands print it
     #[arg(value_name = "ID")]
     pub id: String,
+    /// Sign the read with this key: the tx's sender's (a tx's status is its sender's) [default: --read-as]
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let id: TxId = args.id.parse().map_err(|e| anyhow!("ID: {e}"))?;
     let id = id.to_string();
-    let (st, v) = ctx.node()?.tx(&id)?;
+    let (st, v) = ctx.node_as(args.key.as_deref())?.tx(&id)?;
     let at = |h: Option<u64>, i: Option<u64>| match (h, i) {
         (Some(h), Some(i)) => format!(" at height {h} (index {i})"),
         (Some(h), None) => format!(" at height {h}"),

@@ -26,7 +26,8 @@ pub fn run(ctx: &Ctx, args: SubmitArgs) -> Result<()> {
     let (name, content) = read_input(&args.file)?;
     let tx = txfile::decode(&content, TxFormat::Auto, MAX_DECODE_BYTES)
         .map_err(|e| anyhow!("{name}: {e}; nothing was sent"))?;
-    let node = ctx.node()?;
+    // The sender reads its tx's status (with its key, if this keystore has it).
+    let node = ctx.node_for(&tx.body.sender)?;
     let (status, _) = node.status()?;
     tx.clone().verify(&status.chain_id).map_err(|e| {
         anyhow!(

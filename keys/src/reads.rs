@@ -1,0 +1,521 @@
+//! Signed reads: HTTP message signatures (RFC 9421) over a read request,
+//! with which an account proves to a node who is asking (issue 14, item 1).
+//!
+//! A signed request carries two headers:
+//!
+//! ```text
+//! Signature-Input: assent=("@method" "@path" "@query");created=1764850000;expires=1764850060;nonce="…";keyid="assent1…";alg="ed25519";tag="assent-read"
+//! Signature: assent=:<base64 of 64 bytes>:
+//! ```
+//!
+//! The signature base is RFC 9421's (one line per component, then
+//! `"@signature-params"`), and the bytes signed are that base under this
+//! crate's domain scheme: `assent/read/v1 || len(chain id) || chain id ||
+//! base` ([`assent_contracts::crypto::signing_message`]). So a read signature
+//! names its chain, can never verify as a tx, a vote or a JWS, and a generic
+//! RFC 9421 verifier needs only that prefix to check it. `keyid` is the
+//! signing key (`assent1…`): the account's own key, or the key it rotated to.
+//!
+//! Parsing is strict: exactly this label, these components in this order,
+//! each parameter once, no other parameters.
+
+use base64::Engine as _;
+
+use assent_contracts::crypto::{self, Keypair, Signature};
+use assent_contracts::AccountId;
+
+/// Domain tag of read-request signatures.
+pub const READ_SIGNATURE_TAG: &[u8] = b"assent/read/v1";
+/// The signature label in both headers.
+pub const LABEL: &str = "assent";
+/// The covered components, in order.
+pub const COMPONENTS: &str = r#"("@method" "@path" "@query")"#;
+/// RFC 9421 `tag` parameter every read signature carries.
+pub const TAG: &str = "assent-read";
+/// Longest a signature may be valid (`expires - created`), in seconds.
+pub const MAX_LIFETIME_S: u64 = 300;
+/// How far in the future `created` may be (clock skew), in seconds.
+pub const MAX_SKEW_S: u64 = 30;
+/// Lifetime the clients give their signatures, in seconds.
+pub const DEFAULT_LIFETIME_S: u64 = 60;
+/// Longest nonce accepted, in characters.
+pub const MAX_NONCE: usize = 64;
+/// Longest `Signature-Input` header accepted, in bytes.
+pub const MAX_INPUT_HEADER: usize = 512;
+
+/// Header names (lower case, as HTTP/2 and axum use them).
+pub const SIGNATURE_INPUT: &str = "signature-input";
+pub const SIGNATURE: &str = "signature";
+
+/// Why a read signature was refused. Each is a 401 with its own code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadSigError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error(
+        "the signature expired at {expires} (now {now}, Unix seconds); sign the request again"
+    )]
+    Expired { expires: u64, now: u64 },
+    #[error("the signature is created at {created}, more than {MAX_SKEW_S} s after this node's clock ({now}); check the client's clock")]
+    NotYetValid { created: u64, now: u64 },
+    #[error("the signature is valid for {0} s; at most {MAX_LIFETIME_S} s is accepted")]
+    TooLong(u64),
+    #[error("the signature does not verify for key {0} over this method, path, query and chain")]
+    Invalid(AccountId),
+}
+
+impl ReadSigError {
+    /// The API error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadSigError::Malformed(_) => "bad_signature_header",
+            ReadSigError::Expired { .. } => "signature_expired",
+            ReadSigError::NotYetValid { .. } => "signature_not_yet_valid",
+            ReadSigError::TooLong(_) => "signature_lifetime_too_long",
+            ReadSigError::Invalid(_) => "bad_signature",
+        }
+    }
+}
+
+/// The parameters of one read signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadParams {
+    /// Unix seconds.
+    pub created: u64,
+    /// Unix seconds.
+    pub expires: u64,
+    /// Unique per signature (the node refuses a second use).
+    pub nonce: String,
+    /// The signing key.
+    pub keyid: AccountId,
+}
+
+impl ReadParams {
+    /// The inner list and parameters exactly as `Signature-Input` carries
+    /// them after `assent=`, and as `"@signature-params"` signs them.
+    pub fn serialize(&self) -> String {
+        format!(
+            "{COMPONENTS};created={};expires={};nonce=\"{}\";keyid=\"{}\";alg=\"ed25519\";tag=\"{TAG}\"",
+            self.created, self.expires, self.nonce, self.keyid
+        )
+    }
+
+    /// Checks the validity window against `now` (Unix seconds).
+    pub fn check_time(&self, now: u64) -> Result<(), ReadSigError> {
+        let lifetime = self.expires.saturating_sub(self.created);
+        if lifetime > MAX_LIFETIME_S {
+            return Err(ReadSigError::TooLong(lifetime));
+        }
+        if self.created > now.saturating_add(MAX_SKEW_S) {
+            return Err(ReadSigError::NotYetValid {
+                created: self.created,
+                now,
+            });
+        }
+        if now > self.expires {
+            return Err(ReadSigError::Expired {
+                expires: self.expires,
+                now,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The RFC 9421 signature base of a request. `query` is the raw query
+/// without `?` (`None` when the target has none).
+pub fn signature_base(method: &str, path: &str, query: Option<&str>, params: &str) -> String {
+    format!(
+        "\"@method\": {method}\n\"@path\": {path}\n\"@query\": ?{}\n\"@signature-params\": {params}",
+        query.unwrap_or("")
+    )
+}
+
+/// The two headers of a signed request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHeaders {
+    pub signature_input: String,
+    pub signature: String,
+}
+
+/// Signs `method target` (`target` = path and optional `?query`) for `chain_id`,
+/// valid from `now` (Unix seconds) for `lifetime` seconds, with a fresh
+/// random nonce.
+pub fn sign(
+    key: &Keypair,
+    chain_id: &str,
+    method: &str,
+    target: &str,
+    now: u64,
+    lifetime: u64,
+) -> SignedHeaders {
+    let nonce: [u8; 16] = rand::random();
+    sign_with(
+        key,
+        chain_id,
+        method,
+        target,
+        now,
+        now.saturating_add(lifetime),
+        &hex::encode(nonce),
+    )
+}
+
+/// Signs `method target` for `chain_id` with the given window and nonce: the
+/// deterministic core of [`sign`] (ed25519 signatures are deterministic), so
+/// other implementations (the TypeScript package in `web/assent-js`) can be
+/// pinned to it byte for byte. A nonce must never be used twice: only tests
+/// pass a fixed one.
+pub fn sign_with(
+    key: &Keypair,
+    chain_id: &str,
+    method: &str,
+    target: &str,
+    created: u64,
+    expires: u64,
+    nonce: &str,
+) -> SignedHeaders {
+    let params = ReadParams {
+        created,
+        expires,
+        nonce: nonce.to_string(),
+        keyid: key.account(),
+    };
+    let (path, query) = split_target(target);
+    let p = params.serialize();
+    let base = signature_base(method, path, query, &p);
+    let sig = key.sign(READ_SIGNATURE_TAG, chain_id.as_bytes(), base.as_bytes());
+    SignedHeaders {
+        signature_input: format!("{LABEL}={p}"),
+        signature: format!(
+            "{LABEL}=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(sig.0)
+        ),
+    }
+}
+
+/// `(path, query)` of a request target.
+pub fn split_target(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    }
+}
+
+/// A read signature as received, parsed but not yet verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedSignature {
+    pub params: ReadParams,
+    /// The parameters exactly as received (what was signed).
+    pub raw_params: String,
+    pub signature: Signature,
+}
+
+impl ReceivedSignature {
+    /// Parses the two header values.
+    pub fn parse(
+        signature_input: &str,
+        signature: &str,
+    ) -> Result<ReceivedSignature, ReadSigError> {
+        let bad = |m: String| ReadSigError::Malformed(m);
+        if signature_input.len() > MAX_INPUT_HEADER {
+            return Err(bad(format!(
+                "Signature-Input is longer than {MAX_INPUT_HEADER} bytes"
+            )));
+        }
+        let raw = signature_input
+            .strip_prefix(LABEL)
+            .and_then(|s| s.strip_prefix('='))
+            .ok_or_else(|| {
+                bad(format!(
+                    "Signature-Input must be one signature labelled `{LABEL}=`"
+                ))
+            })?;
+        let rest = raw.strip_prefix(COMPONENTS).ok_or_else(|| {
+            bad(format!(
+                "Signature-Input must cover exactly {COMPONENTS}, in that order"
+            ))
+        })?;
+        let params = parse_params(rest)?;
+        let sig = signature
+            .strip_prefix(LABEL)
+            .and_then(|s| s.strip_prefix("=:"))
+            .and_then(|s| s.strip_suffix(':'))
+            .ok_or_else(|| bad(format!("Signature must be `{LABEL}=:<base64>:`")))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .map_err(|e| bad(format!("the Signature value is not base64: {e}")))?;
+        let signature: [u8; 64] = bytes.try_into().map_err(|b: Vec<u8>| {
+            bad(format!(
+                "an ed25519 signature is 64 bytes, this one is {}",
+                b.len()
+            ))
+        })?;
+        Ok(ReceivedSignature {
+            params,
+            raw_params: raw.to_string(),
+            signature: Signature(signature),
+        })
+    }
+
+    /// Verifies the signature over `method path ?query` for `chain_id` with
+    /// the key `keyid` names.
+    pub fn verify(
+        &self,
+        chain_id: &str,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<(), ReadSigError> {
+        let base = signature_base(method, path, query, &self.raw_params);
+        if crypto::is_weak_key(&self.params.keyid) {
+            return Err(ReadSigError::Invalid(self.params.keyid));
+        }
+        crypto::verify(
+            &self.params.keyid,
+            READ_SIGNATURE_TAG,
+            chain_id.as_bytes(),
+            base.as_bytes(),
+            &self.signature,
+        )
+        .map_err(|_| ReadSigError::Invalid(self.params.keyid))
+    }
+}
+
+/// Parses `;created=…;expires=…;nonce="…";keyid="…";alg="ed25519";tag="assent-read"`
+/// (any order, each once; `alg` optional).
+fn parse_params(mut s: &str) -> Result<ReadParams, ReadSigError> {
+    let bad = |m: String| ReadSigError::Malformed(m);
+    let (mut created, mut expires, mut nonce, mut keyid, mut alg, mut tag) =
+        (None, None, None, None, None, None);
+    while !s.is_empty() {
+        let body = s
+            .strip_prefix(';')
+            .ok_or_else(|| bad("Signature-Input parameters are `;name=value`".into()))?;
+        let end = body.find(';').unwrap_or(body.len());
+        let (item, next) = body.split_at(end);
+        s = next;
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| bad(format!("parameter `{item}` has no value")))?;
+        let slot = match name {
+            "created" => &mut created,
+            "expires" => &mut expires,
+            "nonce" => &mut nonce,
+            "keyid" => &mut keyid,
+            "alg" => &mut alg,
+            "tag" => &mut tag,
+            other => {
+                return Err(bad(format!(
+                    "unknown Signature-Input parameter `{other}`; the parameters are created, expires, nonce, keyid, alg and tag"
+                )))
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(bad(format!("parameter `{name}` is given twice")));
+        }
+    }
+    fn need<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str, ReadSigError> {
+        v.ok_or_else(|| {
+            ReadSigError::Malformed(format!("Signature-Input lacks the `{name}` parameter"))
+        })
+    }
+    let int = |v: &str, name: &str| {
+        if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(format!(
+                "`{name}` must be Unix seconds, an integer, not {v:?}"
+            )));
+        }
+        v.parse::<u64>()
+            .map_err(|e| bad(format!("`{name}` is not a number: {e}")))
+    };
+    let string = |v: &str, name: &str| {
+        v.strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .filter(|v| !v.contains(['"', '\\']))
+            .map(str::to_string)
+            .ok_or_else(|| bad(format!("`{name}` must be a quoted string without escapes")))
+    };
+    let tag_v = string(need(tag, "tag")?, "tag")?;
+    if tag_v != TAG {
+        return Err(bad(format!(
+            "tag is {tag_v:?}; a read signature carries tag=\"{TAG}\""
+        )));
+    }
+    if let Some(a) = alg {
+        let a = string(a, "alg")?;
+        if a != "ed25519" {
+            return Err(bad(format!("alg {a:?} is not supported; use \"ed25519\"")));
+        }
+    }
+    let nonce = string(need(nonce, "nonce")?, "nonce")?;
+    if nonce.is_empty()
+        || nonce.len() > MAX_NONCE
+        || !nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(bad(format!(
+            "the nonce must be 1 to {MAX_NONCE} characters of A-Z a-z 0-9 - _"
+        )));
+    }
+    let keyid = string(need(keyid, "keyid")?, "keyid")?;
+    let keyid = keyid
+        .parse::<AccountId>()
+        .map_err(|e| bad(format!("keyid {keyid:?} is not a key: {e}")))?;
+    Ok(ReadParams {
+        created: int(need(created, "created")?, "created")?,
+        expires: int(need(expires, "expires")?, "expires")?,
+        nonce,
+        keyid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn key() -> Keypair {
+        Keypair::from_seed([7; 32])
+    }
+
+    fn signed(target: &str) -> (SignedHeaders, ReceivedSignature) {
+        let h = sign(&key(), "assent-test", "GET", target, 1_000, 60);
+        let r = ReceivedSignature::parse(&h.signature_input, &h.signature).unwrap();
+        (h, r)
+    }
+
+    #[test]
+    fn a_signature_verifies_for_its_request_and_no_other() {
+        let (_, r) = signed("/v1/consumers/x/uses?limit=5");
+        r.verify(
+            "assent-test",
+            "GET",
+            "/v1/consumers/x/uses",
+            Some("limit=5"),
+        )
+        .unwrap();
+        assert_eq!(r.params.keyid, key().account());
+        for (chain, method, path, query) in [
+            (
+                "assent-other",
+                "GET",
+                "/v1/consumers/x/uses",
+                Some("limit=5"),
+            ),
+            (
+                "assent-test",
+                "POST",
+                "/v1/consumers/x/uses",
+                Some("limit=5"),
+            ),
+            (
+                "assent-test",
+                "GET",
+                "/v1/consumers/y/uses",
+                Some("limit=5"),
+            ),
+            (
+                "assent-test",
+                "GET",
+                "/v1/consumers/x/uses",
+                Some("limit=6"),
+            ),
+            ("assent-test", "GET", "/v1/consumers/x/uses", None),
+        ] {
+            let e = r.verify(chain, method, path, query).unwrap_err();
+            assert_eq!(e.code(), "bad_signature");
+        }
+    }
+
+    #[test]
+    fn the_window_is_checked() {
+        let (_, r) = signed("/v1/status");
+        r.params.check_time(1_000).unwrap();
+        r.params.check_time(1_060).unwrap();
+        assert_eq!(
+            r.params.check_time(1_061).unwrap_err().code(),
+            "signature_expired"
+        );
+        assert_eq!(
+            r.params.check_time(900).unwrap_err().code(),
+            "signature_not_yet_valid"
+        );
+        let long = ReadParams {
+            expires: 1_000 + MAX_LIFETIME_S + 1,
+            ..r.params.clone()
+        };
+        assert_eq!(
+            long.check_time(1_000).unwrap_err().code(),
+            "signature_lifetime_too_long"
+        );
+    }
+
+    #[test]
+    fn garbage_headers_are_refused_with_a_reason() {
+        let (h, _) = signed("/v1/status");
+        let input = h.signature_input.clone();
+        let cases = [
+            (String::new(), h.signature.clone(), "labelled"),
+            (
+                input.replace("assent=", "other="),
+                h.signature.clone(),
+                "labelled",
+            ),
+            (
+                input.replace("\"@query\"", ""),
+                h.signature.clone(),
+                "cover exactly",
+            ),
+            (format!("{input};foo=1"), h.signature.clone(), "unknown"),
+            (format!("{input};created=1"), h.signature.clone(), "twice"),
+            (
+                input.replace("assent-read", "assent-tx"),
+                h.signature.clone(),
+                "tag is",
+            ),
+            (
+                input.replace("ed25519", "rsa"),
+                h.signature.clone(),
+                "not supported",
+            ),
+            (
+                input.replace("created=1000", "created=-1"),
+                h.signature.clone(),
+                "integer",
+            ),
+            (input.clone(), "assent=:AAAA:".to_string(), "64 bytes"),
+            (input.clone(), "assent=:!!:".to_string(), "base64"),
+            (
+                input.clone(),
+                "assent=AAAA".to_string(),
+                "Signature must be",
+            ),
+            (
+                "x".repeat(MAX_INPUT_HEADER + 1),
+                h.signature.clone(),
+                "longer than",
+            ),
+        ];
+        for (i, s, why) in cases {
+            let e = ReceivedSignature::parse(&i, &s).unwrap_err();
+            assert_eq!(e.code(), "bad_signature_header", "{i} / {s}");
+            assert!(e.to_string().contains(why), "{e} lacks {why:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_signature_is_not_a_tx_signature() {
+        let (_, r) = signed("/v1/status");
+        let base = signature_base("GET", "/v1/status", None, &r.raw_params);
+        let as_tx = crypto::verify(
+            &key().account(),
+            crypto::TX_SIGNATURE_TAG,
+            b"assent-test",
+            base.as_bytes(),
+            &r.signature,
+        );
+        assert!(as_tx.is_err());
+    }
+}

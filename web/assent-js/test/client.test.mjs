@@ -1,0 +1,130 @@
+// The client against a stand-in node on 127.0.0.1 that checks what a real
+// node checks: tx bytes and signature, and signed reads over the exact path
+// and query that arrive.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+
+import {
+  ApiError,
+  Client,
+  READ_SIGNATURE_TAG,
+  SigningKey,
+  TX_SIGNATURE_TAG,
+  decodeSignedTx,
+  signatureBase,
+  signingMessage,
+  splitTarget,
+  txId,
+  verifySignature,
+} from "../dist/index.js";
+
+const CHAIN = "assent-client-test";
+
+async function readerOf(req) {
+  const input = req.headers["signature-input"];
+  const sig = req.headers["signature"];
+  if (!input || !sig) return null;
+  const params = input.slice("assent=".length);
+  const keyid = /keyid="([^"]+)"/.exec(params)[1];
+  const [path, query] = splitTarget(req.url);
+  const base = signatureBase(req.method, path, query, params);
+  const bytes = Uint8Array.from(atob(sig.slice("assent=:".length, -1)), (c) => c.charCodeAt(0));
+  const ok = await verifySignature(keyid, signingMessage(READ_SIGNATURE_TAG, CHAIN, new TextEncoder().encode(base)), bytes);
+  return ok ? keyid : "bad";
+}
+
+async function fakeNode(t) {
+  const seen = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = new Uint8Array(Buffer.concat(chunks));
+    const send = (status, json) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(json));
+    };
+    const reader = await readerOf(req);
+    seen.push({ method: req.method, url: req.url, reader });
+    if (req.method === "GET" && req.url === "/v1/status") return send(200, { chain_id: CHAIN });
+    if (req.method === "POST" && req.url === "/v1/txs") {
+      assert.equal(req.headers["content-type"], "application/octet-stream");
+      const tx = decodeSignedTx(body);
+      const ok = await verifySignature(
+        tx.body.sender,
+        signingMessage(TX_SIGNATURE_TAG, CHAIN, tx.bodyBytes),
+        Uint8Array.from(Buffer.from(tx.signature, "hex")),
+      );
+      if (!ok) return send(400, { code: "bad_signature", message: "the signature does not verify" });
+      return send(202, { tx_id: await txId(tx.bodyBytes) });
+    }
+    if (reader === null) return send(401, { code: "unsigned", message: "sign this read" });
+    if (reader === "bad") return send(401, { code: "bad_signature", message: "no" });
+    if (req.url.startsWith("/v1/txs/")) return send(200, { tx_id: req.url.slice(8), status: "committed", height: 3 });
+    if (req.url.startsWith("/v1/accounts/")) return send(200, { next_nonce: 7 });
+    return send(200, { url: req.url, reader });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  t.after(() => server.close());
+  return { url: `http://127.0.0.1:${server.address().port}`, seen };
+}
+
+test("submits a signed RecordUse and reads its status with a signed read", async (t) => {
+  const node = await fakeNode(t);
+  const acme = await SigningKey.fromSeed("22".repeat(32));
+  const client = new Client({ node: node.url, key: acme });
+  const nonce = await client.nextNonce(acme.account);
+  assert.equal(nonce, 7);
+  const tx = await acme.signTx(await client.chainId(), {
+    sender: acme.account,
+    nonce,
+    payload: {
+      kind: "RecordUse",
+      uses: [
+        {
+          consumer: (await SigningKey.fromSeed("11".repeat(32))).account,
+          basis: { consent: "c0".repeat(32) },
+          category: "Purchase",
+          purpose: "DirectMarketing",
+          level: "pseudonymous",
+          units: 1,
+          evidence_hash: "e1".repeat(32),
+        },
+      ],
+    },
+  });
+  assert.equal(await client.submitTx(tx), tx.id);
+  const status = await client.txStatus(tx.id);
+  assert.equal(status.status, "committed");
+  const signedReads = node.seen.filter((s) => s.method === "GET" && s.url !== "/v1/status");
+  assert.ok(signedReads.length >= 2);
+  for (const s of signedReads) assert.equal(s.reader, acme.account, s.url);
+});
+
+test("the signed target is the one on the wire, query and all", async (t) => {
+  const node = await fakeNode(t);
+  const key = await SigningKey.fromSeed("11".repeat(32));
+  const client = new Client({ node: node.url, key, chainId: CHAIN });
+  const a = await client.get(`/v1/consumers/${key.account}/uses?limit=5&x=a b`);
+  assert.equal(a.reader, key.account);
+  assert.equal(a.url, `/v1/consumers/${key.account}/uses?limit=5&x=a%20b`);
+});
+
+test("refusals carry the node's code; a signed read without a key is refused before sending", async (t) => {
+  const node = await fakeNode(t);
+  const anon = new Client({ node: node.url, chainId: CHAIN });
+  await assert.rejects(anon.get("/v1/accounts/x"), (e) => e instanceof ApiError && e.status === 401 && e.code === "unsigned");
+  await assert.rejects(anon.get("/v1/accounts/x", { signed: true }), /needs a signed read: give the client a key/);
+  const other = new Client({ node: node.url, key: await SigningKey.fromSeed("33".repeat(32)), chainId: "another-chain" });
+  await assert.rejects(other.get("/v1/accounts/x"), (e) => e instanceof ApiError && e.code === "bad_signature");
+  await assert.rejects(anon.get("http://elsewhere.invalid/v1/status"), /a path starts with \//);
+});
+
+test("an unreachable node says so", async () => {
+  const server = createServer();
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = server.address().port;
+  await new Promise((ok) => server.close(ok));
+  const client = new Client({ node: `http://127.0.0.1:${port}`, chainId: CHAIN });
+  await assert.rejects(client.get("/v1/status"), /unreachable/);
+});
