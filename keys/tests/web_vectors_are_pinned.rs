@@ -1,7 +1,8 @@
 //! Golden vectors shared with the TypeScript package `web/assent-js`: a fixed
-//! set of txs (fixed seeds, nonces and payloads) and signed reads (fixed time
-//! and nonce), with the bytes, ids and signatures the Rust code makes for
-//! them, pinned in `web/assent-js/test/vectors.json`. The package's own tests
+//! set of txs (fixed seeds, nonces and payloads), the use leaves, Merkle
+//! roots and commitments a RecordUse is signed by (decision 34), and signed
+//! reads (fixed time and nonce), with the bytes, ids and signatures the Rust
+//! code makes for them, pinned in `web/assent-js/test/vectors.json`. The package's own tests
 //! (`npm test`, run by `tests/tests/web_package_passes_its_tests.rs`) check its output
 //! against the same file, so a change on either side alone fails a test.
 //!
@@ -13,11 +14,12 @@
 use std::path::PathBuf;
 
 use assent_contracts::codec;
-use assent_contracts::crypto::{self, Keypair, TX_SIGNATURE_TAG};
+use assent_contracts::crypto::Keypair;
 use assent_contracts::state::PolicyTarget;
 use assent_contracts::tags::{self, TagCommitments};
 use assent_contracts::terms::{Category, Level, Purpose, Sector, Tag};
 use assent_contracts::tx::*;
+use assent_contracts::use_tree::{self, UsesCommitment};
 use assent_contracts::*;
 use assent_keys::derive;
 use assent_keys::reads::{self, ReceivedSignature};
@@ -346,11 +348,9 @@ fn tx_vectors() -> Vec<Value> {
                 })),
                 "body_hex": hex::encode(&body_bytes),
                 "tx_id": signed.id().to_string(),
-                "signing_message_hex": hex::encode(crypto::signing_message(
-                    TX_SIGNATURE_TAG,
-                    CHAIN.as_bytes(),
-                    &body_bytes
-                )),
+                // A RecordUse's covers its UsesCommitment (decision 34), any
+                // other kind's its body.
+                "signing_message_hex": hex::encode(signed.signing_message(CHAIN)),
                 "signature": hex::encode(signed.signature.0),
                 "signed_tx_hex": hex::encode(&bytes),
             });
@@ -599,6 +599,65 @@ fn tag_set_vectors() -> Vec<Value> {
         .collect()
 }
 
+/// `n` distinct uses (both bases, every level, units up to u32::MAX).
+fn some_uses(n: usize) -> Vec<Use> {
+    let levels = [Level::Aggregate, Level::Pseudonymous, Level::Identified];
+    (0..n)
+        .map(|i| {
+            let b = i as u8;
+            Use {
+                consumer: Keypair::from_seed(seed(0x40 + b)).account(),
+                basis: if i % 2 == 0 {
+                    UseBasis::Consent(ConsentId(h(0xc0 + b)))
+                } else {
+                    UseBasis::Policy(PolicyId(h(0x90 + b)))
+                },
+                category: cat(["Purchase", "Location", "Age"][i % 3]),
+                purpose: purp(["DirectMarketing", "ServiceUsageAnalytics"][i % 2]),
+                level: levels[i % 3],
+                units: if i == 4 { u32::MAX } else { 1 + i as u32 },
+                evidence_hash: Hash32::tagged("evidence", &[&[b]]),
+            }
+        })
+        .collect()
+}
+
+/// What a RecordUse's id and signature cover (contracts/src/use_tree.rs,
+/// decision 34): each use's tagged leaf, the Merkle root over them
+/// (contracts/src/merkle.rs, RFC 6962 shape) and the `UsesCommitment`, for
+/// batches whose trees have every shape up to 7 leaves.
+fn uses_root_vectors() -> Vec<Value> {
+    let sender = Keypair::from_seed(seed(0x22)).account();
+    [1usize, 2, 3, 4, 5, 7]
+        .into_iter()
+        .map(|n| {
+            let uses = some_uses(n);
+            let nonce = 40 + n as u64;
+            let leaves = use_tree::use_leaves(&uses);
+            let c = UsesCommitment::of(sender, nonce, &uses);
+            assert_eq!(c.count, n as u64);
+            // The commitment is what a RecordUse of these uses is identified by.
+            let body = TxBody {
+                sender,
+                nonce,
+                payload: Payload::RecordUse(RecordUse { uses: uses.clone() }),
+            };
+            assert_eq!(body.id(), c.id());
+            json!({
+                "name": format!("{n}_uses"),
+                "sender": sender.to_string(),
+                "nonce": nonce,
+                "uses": safe_numbers(serde_json::to_value(&uses).unwrap()),
+                "use_encodings_hex": uses.iter().map(|u| hex::encode(codec::encode(u).unwrap())).collect::<Vec<_>>(),
+                "use_leaves": leaves.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+                "uses_root": c.uses_root.to_string(),
+                "commitment_hex": hex::encode(c.encode()),
+                "tx_id": c.id().to_string(),
+            })
+        })
+        .collect()
+}
+
 fn read_vectors() -> Vec<Value> {
     let alice = Keypair::from_seed(seed(0x11));
     let acme = Keypair::from_seed(mixed_seed());
@@ -673,6 +732,7 @@ fn render() -> Value {
         "txs": tx_vectors(),
         "invalid_bodies": invalid_bodies(),
         "tag_sets": tag_set_vectors(),
+        "uses_roots": uses_root_vectors(),
         "reads": read_vectors(),
     })
 }
@@ -692,7 +752,7 @@ fn web_vectors_match_the_rust_encodings() {
     )
     .unwrap();
     // Compared as JSON values, vector by vector, so the message names the one that changed.
-    for section in ["txs", "invalid_bodies", "tag_sets", "reads"] {
+    for section in ["txs", "invalid_bodies", "tag_sets", "uses_roots", "reads"] {
         let (want, got) = (
             pinned[section].as_array().unwrap(),
             now[section].as_array().unwrap(),

@@ -20,8 +20,8 @@ export {
   encodeSignedTx,
   readPayload,
   signingMessage,
-  txId,
   writePayload,
+  writeUse,
   type Kind,
   type Level,
   type Payload,
@@ -31,6 +31,21 @@ export {
   type Use,
   type UseBasis,
 } from "./tx.js";
+export { merkleRoot, taggedLeaf } from "./merkle.js";
+export {
+  USES_SIGNATURE_TAG,
+  USES_TX_ID_TAG,
+  USE_LEAF_TAG,
+  covered,
+  encodeUse,
+  txId,
+  txSigningMessage,
+  useLeaf,
+  usesCommitment,
+  usesRoot,
+  type Covered,
+  type UsesCommitment,
+} from "./uses.js";
 export { SigningKey, verifySignature, type SignedTx } from "./keys.js";
 export {
   TAG_COMMITMENT_TAG,

@@ -7,15 +7,8 @@
 
 import { concat, fromHex, show, toHex, utf8 } from "./bytes.js";
 import { accountFromText, accountToText } from "./ids.js";
-import {
-  TX_SIGNATURE_TAG,
-  decodeBody,
-  encodeBody,
-  encodeSignedTx,
-  signingMessage,
-  txId,
-  type TxBody,
-} from "./tx.js";
+import { decodeBody, encodeBody, encodeSignedTx, type TxBody } from "./tx.js";
+import { txId, txSigningMessage } from "./uses.js";
 
 // PKCS #8 wrapping of a raw Ed25519 seed (RFC 8410): SEQUENCE { version 0,
 // AlgorithmIdentifier { 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }.
@@ -138,7 +131,8 @@ export class SigningKey {
   async signTx(chainId: string, body: TxBody): Promise<SignedTx> {
     const bodyBytes = encodeBody(body);
     const decoded = decodeBody(bodyBytes);
-    const signature = await this.signRaw(signingMessage(TX_SIGNATURE_TAG, chainId, bodyBytes));
+    // A RecordUse is signed by its UsesCommitment, any other kind by its body.
+    const signature = await this.signRaw(await txSigningMessage(chainId, bodyBytes));
     return {
       body: decoded,
       bodyBytes,

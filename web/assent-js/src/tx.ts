@@ -8,12 +8,12 @@
 
 import { Reader, Writer, fromU64, type U64 } from "./bincode.js";
 import { concat, show, toHex, utf8 } from "./bytes.js";
-import { accountFromText, accountToText, hashFromText, hashToText, taggedHash } from "./ids.js";
+import { accountFromText, accountToText, hashFromText, hashToText } from "./ids.js";
 import type { TagCommitments } from "./tags.js";
 
-/** Domain tag of tx signatures (`TX_SIGNATURE_TAG`). */
+/** Domain tag of tx signatures (`TX_SIGNATURE_TAG`; a RecordUse's is `USES_SIGNATURE_TAG`, src/uses.ts). */
 export const TX_SIGNATURE_TAG = "assent/tx/v1";
-/** Tag of the tx id hash. */
+/** Tag of the tx id hash (a RecordUse's is `USES_TX_ID_TAG`, src/uses.ts). */
 export const TX_ID_TAG = "assent/txid/v1";
 
 export type Level = "aggregate" | "pseudonymous" | "identified";
@@ -225,7 +225,8 @@ function oneOf(v: unknown, what: string, keys: string[]): [string, unknown] {
   return [k, o[k]];
 }
 
-function useOf(w: Writer, v: unknown, what: string): void {
+/** Appends one use's canonical encoding (a field of RecordUse). */
+export function writeUse(w: Writer, v: unknown, what: string): void {
   const u = fields(v, what, ["consumer", "basis", "category", "purpose", "level", "units", "evidence_hash"]);
   account(w, u.consumer, `${what}.consumer`);
   const [b, id] = oneOf(u.basis, `${what}.basis`, ["consent", "policy"]);
@@ -327,7 +328,7 @@ export function writePayload(w: Writer, payload: Payload): void {
       if (!Array.isArray(o.uses) || o.uses.length === 0) {
         throw new Error("RecordUse.uses must be a non-empty array of uses");
       }
-      w.seq<unknown>(o.uses, "RecordUse.uses", (w, u, i) => useOf(w, u, `RecordUse.uses[${i}]`));
+      w.seq<unknown>(o.uses, "RecordUse.uses", (w, u, i) => writeUse(w, u, `RecordUse.uses[${i}]`));
       return;
     }
     case "Rate": {
@@ -359,14 +360,10 @@ export function encodeBody(body: TxBody): Uint8Array {
   return w.bytes();
 }
 
-/** The tx id (64 hex): `Hash32::tagged("assent/txid/v1", [body bytes])`. */
-export async function txId(bodyBytes: Uint8Array): Promise<string> {
-  return toHex(await taggedHash(TX_ID_TAG, [bodyBytes]));
-}
-
 /**
- * The exact bytes a sender signs for a chain (`crypto::signing_message`):
- * `assent/tx/v1 || len(chain id) (1 byte) || chain id || body`.
+ * `crypto::signing_message`: `tag || len(chain id) (1 byte) || chain id ||
+ * message`. A tx's message and tag depend on its kind: use `txSigningMessage`
+ * (src/uses.ts).
  */
 export function signingMessage(tag: string, chainId: string, message: Uint8Array): Uint8Array {
   const c = utf8(chainId);

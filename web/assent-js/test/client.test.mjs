@@ -10,12 +10,12 @@ import {
   Client,
   READ_SIGNATURE_TAG,
   SigningKey,
-  TX_SIGNATURE_TAG,
   decodeSignedTx,
   signatureBase,
   signingMessage,
   splitTarget,
   txId,
+  txSigningMessage,
   verifySignature,
 } from "../dist/index.js";
 
@@ -52,7 +52,7 @@ async function fakeNode(t) {
       const tx = decodeSignedTx(body);
       const ok = await verifySignature(
         tx.body.sender,
-        signingMessage(TX_SIGNATURE_TAG, CHAIN, tx.bodyBytes),
+        await txSigningMessage(CHAIN, tx.bodyBytes),
         Uint8Array.from(Buffer.from(tx.signature, "hex")),
       );
       if (!ok) return send(400, { code: "bad_signature", message: "the signature does not verify" });

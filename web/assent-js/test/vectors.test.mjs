@@ -7,7 +7,6 @@ import { readFileSync } from "node:fs";
 
 import {
   SigningKey,
-  TX_SIGNATURE_TAG,
   decodeBody,
   decodeSignedTx,
   describeTx,
@@ -16,7 +15,6 @@ import {
   recoverTags,
   signRead,
   signatureBase,
-  signingMessage,
   splitTarget,
   tagCommitment,
   tagSalt,
@@ -25,6 +23,12 @@ import {
   taggedHash,
   toHex,
   txId,
+  txSigningMessage,
+  encodeUse,
+  useLeaf,
+  merkleRoot,
+  usesCommitment,
+  usesRoot,
   verifySignature,
 } from "../dist/index.js";
 
@@ -47,7 +51,7 @@ for (const v of vectors.txs) {
     const body = encodeBody(v.body);
     assert.equal(toHex(body), v.body_hex);
     assert.equal(await txId(body), v.tx_id);
-    assert.equal(toHex(signingMessage(TX_SIGNATURE_TAG, v.chain_id, body)), v.signing_message_hex);
+    assert.equal(toHex(await txSigningMessage(v.chain_id, body)), v.signing_message_hex);
     const signed = await key.signTx(v.chain_id, v.body);
     assert.equal(toHex(signed.signature), v.signature);
     assert.equal(toHex(signed.bytes), v.signed_tx_hex);
@@ -103,6 +107,38 @@ for (const v of vectors.tag_sets) {
     }
   });
 }
+
+test("there are uses-root vectors of every tree shape up to 7 leaves", () => {
+  assert.deepEqual(vectors.uses_roots.map((v) => v.uses.length), [1, 2, 3, 4, 5, 7]);
+});
+
+for (const v of vectors.uses_roots) {
+  test(`uses-root vector ${v.name}: same use bytes, leaves, root, commitment and RecordUse id`, async () => {
+    assert.deepEqual(v.uses.map((u) => toHex(encodeUse(u))), v.use_encodings_hex);
+    const leaves = await Promise.all(v.uses.map(useLeaf));
+    assert.deepEqual(leaves.map(toHex), v.use_leaves);
+    assert.equal(toHex(await merkleRoot(leaves)), v.uses_root);
+    assert.equal(await usesRoot(v.uses), v.uses_root);
+    const c = await usesCommitment(v.sender, v.nonce, v.uses);
+    assert.equal(c.uses_root, v.uses_root);
+    assert.equal(c.count, v.uses.length);
+    assert.equal(toHex(c.bytes), v.commitment_hex);
+    // A RecordUse of these uses from this sender at this nonce has the commitment's id.
+    const body = encodeBody({ sender: v.sender, nonce: v.nonce, payload: { kind: "RecordUse", uses: v.uses } });
+    assert.equal(await txId(body), v.tx_id);
+  });
+}
+
+test("a RecordUse's id and signature cover its uses: changing one use changes both", async () => {
+  const v = vectors.txs.find((t) => t.name === "record_use");
+  const key = await SigningKey.fromSeed(v.seed);
+  const uses = v.body.payload.uses.map((u, i) => (i === 1 ? { ...u, units: u.units + 1 } : u));
+  const other = await key.signTx(v.chain_id, { ...v.body, payload: { kind: "RecordUse", uses } });
+  assert.notEqual(other.id, v.tx_id);
+  assert.notEqual(toHex(other.signature), v.signature);
+  // And the signature does not verify over the body itself.
+  assert.ok(!(await verifySignature(v.account, fromHex(v.body_hex), fromHex(v.signature))));
+});
 
 for (const v of vectors.reads) {
   test(`read vector ${v.name}: same signature base and headers`, async () => {
