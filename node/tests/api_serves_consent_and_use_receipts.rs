@@ -331,13 +331,23 @@ async fn a_use_receipt_from_a_2000_use_batch_names_only_its_own_consumer() {
         let route = format!("/v1/uses/{id}/receipt");
         // Signed reads: the use's enterprise (and alice for her own) read
         // it, found through the use's outcome; anyone else is refused.
-        let reader = if i == 1_000 { &t.keys.alice } else { &t.keys.acme };
+        let reader = if i == 1_000 {
+            &t.keys.alice
+        } else {
+            &t.keys.acme
+        };
         let (status, v) = get_as(&t.router, reader, &route).await;
         assert_eq!(status, StatusCode::OK, "{v}");
         let stranger = Keypair::from_seed([0x71; 32]);
-        assert_eq!(get_as(&t.router, &stranger, &route).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            get_as(&t.router, &stranger, &route).await.0,
+            StatusCode::FORBIDDEN
+        );
         if i != 1_000 {
-            assert_eq!(get_as(&t.router, &t.keys.alice, &route).await.0, StatusCode::FORBIDDEN);
+            assert_eq!(
+                get_as(&t.router, &t.keys.alice, &route).await.0,
+                StatusCode::FORBIDDEN
+            );
         }
         assert_eq!(v["version"], "assent-receipt/2");
         let who = consumers[i as usize];

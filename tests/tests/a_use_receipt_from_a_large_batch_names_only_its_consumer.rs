@@ -123,7 +123,11 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
     for i in [ALICE_AT, 7] {
         assert_eq!(read_as(&stranger, i).status().as_u16(), 403, "use #{i}");
     }
-    assert_eq!(read_as(&alice, 7).status().as_u16(), 403, "alice read use #7");
+    assert_eq!(
+        read_as(&alice, 7).status().as_u16(),
+        403,
+        "alice read use #7"
+    );
 
     for (i, says) in [
         (
