@@ -146,6 +146,37 @@ fn assent(args: &[&str]) -> std::process::Output {
         .expect("run assent")
 }
 
+/// Writes `v` as pretty JSON to `dir/name`; the path.
+pub fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    p
+}
+
+/// `assent receipt verify FILE --genesis G [extra]` with node 0's CLI
+/// setup: (success, stdout, stderr).
+pub fn verify_receipt(
+    net: &Net,
+    file: &std::path::Path,
+    genesis: &std::path::Path,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mut args = vec![
+        "receipt",
+        "verify",
+        file.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = net.cli(0, &args);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `assent --home HOME --node (node 0 of net) ARGS`, with the tests'
 /// passphrase and a fast KDF.
 pub fn assent_in(net: &Net, home: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -8,7 +8,6 @@
 //! check; another network's genesis refuses it (decision 34).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assent_contracts::crypto::Keypair;
@@ -16,34 +15,11 @@ use assent_contracts::terms::Level;
 use assent_contracts::tx::*;
 use assent_contracts::{AccountId, Amount, ConsentId, Hash32, Payload, TxId, UseId};
 use assent_tests::Net;
+use assent_tests::{verify_receipt, write_json};
 use serde_json::Value;
 
 const BATCH: usize = 2_000;
 const ALICE_AT: usize = 1_000;
-
-fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
-    p
-}
-
-/// `assent receipt verify FILE --genesis G [extra]`: (success, stdout, stderr).
-fn verify(net: &Net, file: &Path, genesis: &Path, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec![
-        "receipt",
-        "verify",
-        file.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let out = net.cli(0, &args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consumer() {
@@ -142,8 +118,8 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
             ),
         ),
     ] {
-        let file = write(dir, &format!("use-{i}.json"), &receipt_of(i));
-        let (ok, out, err) = verify(&net, &file, &net.genesis_path(), &[]);
+        let file = write_json(dir, &format!("use-{i}.json"), &receipt_of(i));
+        let (ok, out, err) = verify_receipt(&net, &file, &net.genesis_path(), &[]);
         assert!(ok, "use #{i} did not verify: {err}");
         assert!(out.contains(&says), "{out:?} lacks {says:?}");
         assert!(out.contains(&format!("acme ({})", acme.account())), "{out}");
@@ -172,15 +148,15 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
     let step = v["use"]["path"][3].as_str().unwrap().to_string();
     let first = if step.starts_with('0') { "1" } else { "0" };
     v["use"]["path"][3] = Value::String(format!("{first}{}", &step[1..]));
-    let bad = write(dir, "tampered.json", &v);
-    let (ok, _, err) = verify(&net, &bad, &net.genesis_path(), &[]);
+    let bad = write_json(dir, "tampered.json", &v);
+    let (ok, _, err) = verify_receipt(&net, &bad, &net.genesis_path(), &[]);
     assert!(!ok, "a tampered use receipt verified");
     assert!(
         err.contains("use.path") && err.contains("uses_root"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    let (ok, out, _) = verify(&net, &bad, &net.genesis_path(), &["--output", "json"]);
+    let (ok, out, _) = verify_receipt(&net, &bad, &net.genesis_path(), &["--output", "json"]);
     assert!(!ok);
     let j: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["results"][0]["check"], "use_in_tx", "{j}");
@@ -188,7 +164,7 @@ fn a_use_receipt_of_a_2000_use_batch_verifies_offline_and_names_only_its_consume
     // Another network's genesis refuses it as another chain's.
     let other = Net::new(4);
     let good = dir.join(format!("use-{ALICE_AT}.json"));
-    let (ok, _, err) = verify(&net, &good, &other.genesis_path(), &[]);
+    let (ok, _, err) = verify_receipt(&net, &good, &other.genesis_path(), &[]);
     assert!(!ok, "verified against another genesis");
     assert!(err.contains("from another chain"), "{err}");
 }

@@ -7,13 +7,14 @@
 //! the principal) and their JWS verifies with the issuing validator's key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use assent_contracts::terms::{self, Level};
 use assent_contracts::tx::*;
 use assent_contracts::{AccountId, Amount, ConsentId, Hash32, Payload};
 use assent_tests::Net;
+use assent_tests::{verify_receipt, write_json};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
@@ -31,30 +32,6 @@ fn grant_payload(acme: &AccountId, category: &str) -> Payload {
     })
 }
 
-fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
-    p
-}
-
-/// `assent receipt verify FILE --genesis G`: (success, stdout, stderr).
-fn verify(net: &Net, file: &Path, genesis: &Path, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec![
-        "receipt",
-        "verify",
-        file.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let out = net.cli(0, &args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Waits until node `i` has committed and indexed the tx whose status is `r`
 /// (it was submitted to, and reported by, another node).
 fn seen_by(net: &Net, i: usize, r: &Value) {
@@ -63,7 +40,7 @@ fn seen_by(net: &Net, i: usize, r: &Value) {
 }
 
 fn assert_verifies(net: &Net, file: &Path, expect: &[&str]) {
-    let (ok, out, err) = verify(net, file, &net.genesis_path(), &[]);
+    let (ok, out, err) = verify_receipt(net, file, &net.genesis_path(), &[]);
     assert!(ok, "{} did not verify: {err}", file.display());
     for e in expect {
         assert!(out.contains(e), "{out:?} lacks {e:?}");
@@ -306,7 +283,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let route = format!("/v1/consents/{consent}/receipt");
 
     // The grant: from the API, and from the CLI (another node).
-    let grant = write(dir, "grant.json", &net.get(2, &route).unwrap());
+    let grant = write_json(dir, "grant.json", &net.get(2, &route).unwrap());
     assert_verifies(
         &net,
         &grant,
@@ -340,7 +317,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let r = net.run(0, &alice, Payload::PauseConsent(PauseConsent { consent }));
     assert_eq!(r["status"], "committed", "{r}");
     seen_by(&net, 1, &r);
-    let pause = write(dir, "pause.json", &net.get(1, &route).unwrap());
+    let pause = write_json(dir, "pause.json", &net.get(1, &route).unwrap());
     assert_verifies(
         &net,
         &pause,
@@ -404,7 +381,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         .unwrap()
         .to_string();
     seen_by(&net, 3, &r);
-    let use_file = write(
+    let use_file = write_json(
         dir,
         "use.json",
         &net.get(3, &format!("/v1/uses/{use_id}/receipt")).unwrap(),
@@ -422,7 +399,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let r = net.run(3, &alice, Payload::RevokeConsent(RevokeConsent { consent }));
     assert_eq!(r["status"], "committed", "{r}");
     seen_by(&net, 0, &r);
-    let revoke = write(dir, "revoke.json", &net.get(0, &route).unwrap());
+    let revoke = write_json(dir, "revoke.json", &net.get(0, &route).unwrap());
     assert_verifies(
         &net,
         &revoke,
@@ -433,7 +410,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     );
 
     // JSON output.
-    let (ok, out, _) = verify(&net, &revoke, &net.genesis_path(), &["--output", "json"]);
+    let (ok, out, _) = verify_receipt(&net, &revoke, &net.genesis_path(), &["--output", "json"]);
     assert!(ok);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["results"][0]["valid"], true, "{v}");
@@ -447,7 +424,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     // Another network's genesis: refused as another chain's.
     let other = Net::new(4);
     for f in [&grant, &pause, &resume, &use_file, &revoke] {
-        let (ok, _, err) = verify(&net, f, &other.genesis_path(), &[]);
+        let (ok, _, err) = verify_receipt(&net, f, &other.genesis_path(), &[]);
         assert!(!ok, "{} verified against another genesis", f.display());
         assert!(err.contains("from another chain"), "{err}");
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
@@ -457,8 +434,8 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     let tx = v["receipts"][1]["tx"].as_str().unwrap().to_string();
     let last = if tx.ends_with('0') { "1" } else { "0" };
     v["receipts"][1]["tx"] = Value::String(format!("{}{last}", &tx[..tx.len() - 1]));
-    let bad = write(dir, "tampered.json", &v);
-    let (ok, _, err) = verify(&net, &bad, &net.genesis_path(), &[]);
+    let bad = write_json(dir, "tampered.json", &v);
+    let (ok, _, err) = verify_receipt(&net, &bad, &net.genesis_path(), &[]);
     assert!(!ok);
     assert!(
         err.contains("receipt #1") && err.contains("signature"),
@@ -500,7 +477,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         check_kantara(&k["receipt"], &alice.account(), sensitive);
         check_jws(k["jws"].as_str().unwrap(), &k["receipt"], &validators);
         assert_eq!(k["receipt"]["assent:status"]["status"], status);
-        let kf = write(dir, &format!("kantara-{c}.json"), &k);
+        let kf = write_json(dir, &format!("kantara-{c}.json"), &k);
         // It carries the consent's state proof at issue, and the CLI checks it.
         let want = if status == "ConsentWithdrawn" {
             "was ConsentWithdrawn (revoked at height"
@@ -524,8 +501,8 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
         swapped["receipt"]["assent:statusProof"]["record"]["id"] = Value::String("00".repeat(32));
         let v1 = net.key("validator-1");
         swapped["jws"] = Value::String(assent_cli::jws::sign(&v1, &swapped["receipt"]));
-        let sf = write(dir, &format!("kantara-swapped-{c}.json"), &swapped);
-        let (ok, _, err) = verify(&net, &sf, &net.genesis_path(), &[]);
+        let sf = write_json(dir, &format!("kantara-swapped-{c}.json"), &swapped);
+        let (ok, _, err) = verify_receipt(&net, &sf, &net.genesis_path(), &[]);
         assert!(
             !ok && err.contains("assent:statusProof is of consent"),
             "{err}"
@@ -544,7 +521,7 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
             &jf,
             &["valid iso27560 receipt signed by validator validator-2 ("],
         );
-        let (ok, _, err) = verify(&net, &jf, &other.genesis_path(), &[]);
+        let (ok, _, err) = verify_receipt(&net, &jf, &other.genesis_path(), &[]);
         assert!(!ok && err.contains("not a validator of chain"), "{err}");
     }
     // A JWS whose payload was changed, or signed by a key that is no validator.
@@ -562,16 +539,16 @@ fn receipts_of_every_kind_verify_offline_and_standard_receipts_are_valid() {
     );
     let ff = dir.join("forged.jws");
     std::fs::write(&ff, &forged).unwrap();
-    let (ok, _, err) = verify(&net, &ff, &net.genesis_path(), &[]);
+    let (ok, _, err) = verify_receipt(&net, &ff, &net.genesis_path(), &[]);
     assert!(!ok && err.contains("signature does not verify"), "{err}");
     let by_alice = assent_cli::jws::sign(&alice, &doc);
     std::fs::write(&ff, &by_alice).unwrap();
-    let (ok, _, err) = verify(&net, &ff, &net.genesis_path(), &[]);
+    let (ok, _, err) = verify_receipt(&net, &ff, &net.genesis_path(), &[]);
     assert!(!ok && err.contains("not a validator"), "{err}");
     // A validator-signed document whose principal is not the proof's.
     // (Sign it with a real validator key of this net.)
     let v0 = net.key("validator-0");
     std::fs::write(&ff, assent_cli::jws::sign(&v0, &doc)).unwrap();
-    let (ok, _, err) = verify(&net, &ff, &net.genesis_path(), &[]);
+    let (ok, _, err) = verify_receipt(&net, &ff, &net.genesis_path(), &[]);
     assert!(!ok && err.contains("names data subject"), "{err}");
 }
