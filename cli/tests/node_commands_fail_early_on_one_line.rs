@@ -94,6 +94,10 @@ fn garbage_tx_files_are_refused_before_any_network_call() {
     assert!(line.contains("cannot open /no/such/file.tx"), "{line}");
     let line = home.fails(&["--node", &node.url(), "tx", "status", "not-an-id"]);
     assert!(line.starts_with("error: ID:"), "{line}");
+    for bad in ["v1/status", "//evil.example/v1/status", "/v1/has space"] {
+        let line = home.fails(&["--node", &node.url(), "get", bad]);
+        assert!(line.contains("PATH must be a route"), "{line}");
+    }
     assert!(node.routes().is_empty(), "{:?}", node.routes());
 }
 

@@ -459,4 +459,10 @@ async fn after_a_rotation_the_new_key_reads_the_account_and_the_old_one_only_its
         "{v}"
     );
     assert!(v["signs_for"].is_null(), "{v}");
+    // Garbage for a key is refused by name.
+    assert_error(
+        &get_unsigned(&t.router, "/v1/keys/assent1nonsense").await,
+        StatusCode::BAD_REQUEST,
+        "bad_account",
+    );
 }
