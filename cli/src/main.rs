@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! assent [--home DIR] [--node URL] [--output text|json]
-//!   keys new NAME | import NAME --seed-hex HEX | export-seed NAME | list | show NAME
+//!   keys new NAME | import NAME --seed-file FILE|- | export-seed NAME | list | show NAME
 //!   status                                         the node's chain, height, validators
 //!   consumer register|tags --from KEY [--tag T] | my-tags --key NAME | requests --key NAME [--matching] | earnings [ACCOUNT|--key NAME|--master M]
 //!   consumer master new M | derive M --enterprise E | recover M

@@ -249,3 +249,85 @@ fn export_seed_gives_back_the_imported_seed_which_web_assent_js_takes() {
         "error: wrong passphrase for key alice (decryption failed)"
     );
 }
+
+#[test]
+fn a_seed_moves_through_a_file_or_stdin_and_garbage_is_refused() {
+    use std::io::Write;
+    let home = Home::new();
+    let seed = common::hex32(9);
+    let from_hex = json(&home.ok(&[
+        "--output",
+        "json",
+        "keys",
+        "import",
+        "a",
+        "--seed-hex",
+        &seed,
+    ]));
+    // A file as the web app's "show my secret seed" saves it: a line of hex.
+    let file = home.file("seed.txt");
+    std::fs::write(&file, format!("{seed}\n")).unwrap();
+    let from_file = json(&home.ok(&[
+        "--output",
+        "json",
+        "keys",
+        "import",
+        "b",
+        "--seed-file",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(from_file["account"], from_hex["account"]);
+    let mut child = home
+        .cmd(&[
+            "--output",
+            "json",
+            "keys",
+            "import",
+            "c",
+            "--seed-file",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(seed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let from_stdin = json(&common::expect_ok(
+        out,
+        &["keys", "import", "--seed-file", "-"],
+    ));
+    assert_eq!(from_stdin["account"], from_hex["account"]);
+
+    std::fs::write(&file, "not a seed").unwrap();
+    let line = home.fails(&["keys", "import", "d", "--seed-file", file.to_str().unwrap()]);
+    assert!(
+        line.contains("seed.txt: expected 64 hex characters"),
+        "{line}"
+    );
+    std::fs::write(&file, "0".repeat(4096)).unwrap();
+    let line = home.fails(&["keys", "import", "d", "--seed-file", file.to_str().unwrap()]);
+    assert!(line.contains("longer than 1024 bytes"), "{line}");
+    let line = home.fails(&["keys", "import", "d", "--seed-file", "/nonexistent/seed"]);
+    assert!(line.contains("cannot open the seed file"), "{line}");
+    let line = home.fails(&["keys", "import", "d"]);
+    assert!(line.contains("--seed-file"), "{line}");
+    let line = home.fails(&[
+        "keys",
+        "import",
+        "d",
+        "--seed-hex",
+        &seed,
+        "--seed-file",
+        "-",
+    ]);
+    assert!(line.contains("cannot be used with"), "{line}");
+    // Nothing half-made: no key `d`.
+    assert!(!home.ok(&["keys", "list"]).contains("\nd "));
+}

@@ -54,9 +54,43 @@ pub fn npm(dir: &Path, args: &[&str]) -> String {
     stdout
 }
 
-/// `npm ci` unless the package's dev tools are installed.
+/// `npm ci` unless every dev dependency in the package's `package.json` is
+/// installed in its `node_modules`.
 pub fn install(dir: &Path) {
-    if !dir.join("node_modules/.bin/tsc").exists() {
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("package.json")).expect("package.json"),
+    )
+    .expect("package.json is JSON");
+    let installed = manifest["devDependencies"].as_object().is_some_and(|deps| {
+        deps.keys().all(|d| {
+            dir.join("node_modules")
+                .join(d)
+                .join("package.json")
+                .exists()
+        })
+    });
+    if !installed {
         npm(dir, &["ci", "--no-audit", "--no-fund"]);
     }
+}
+
+/// `web/app` (the consumer web app) of this checkout.
+pub fn app_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/app")
+}
+
+/// The Chromium to drive: `$CHROMIUM`, else Debian's `/usr/bin/chromium`;
+/// if there is none, says loudly that `what` is not tested in this run.
+pub fn chromium(what: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.exists() {
+        return Some(path);
+    }
+    eprintln!(
+        "\n\n!!! SKIPPED: {what} needs Chromium at {} (Debian: apt-get install chromium chromium-driver; .ci/run installs it); it is NOT tested in this run !!!\n\n",
+        path.display()
+    );
+    None
 }

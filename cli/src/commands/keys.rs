@@ -20,19 +20,27 @@ pub enum KeysCommand {
         /// Key name: 1-64 characters of a-z, 0-9, _ and -
         name: String,
     },
-    /// Store a key with a given secret seed (for tests and devnets: the seed is visible to other processes)
+    /// Store a key with a given secret seed, e.g. one moved from the web app
+    ///
+    /// `--seed-file FILE` (or `-` for stdin) keeps the seed out of the
+    /// process list; `--seed-hex` puts it there (for tests and devnets).
+    #[command(group(clap::ArgGroup::new("seed").required(true).args(["seed_hex", "seed_file"])))]
     Import {
         /// Key name: 1-64 characters of a-z, 0-9, _ and -
         name: String,
-        /// The 32-byte ed25519 secret seed, as 64 hex characters
+        /// The 32-byte ed25519 secret seed, as 64 hex characters (visible to other processes)
         #[arg(long, value_name = "HEX")]
-        seed_hex: String,
+        seed_hex: Option<String>,
+        /// A file holding the seed as 64 hex characters (the web app's "show my secret seed",
+        /// or `assent keys export-seed`); `-` reads it from stdin
+        #[arg(long, value_name = "FILE")]
+        seed_file: Option<std::path::PathBuf>,
     },
     /// Print a key's secret seed (64 hex characters) to move it to another
     /// wallet, such as the web/assent-js package (`SigningKey.fromSeed`)
     ///
     /// Whoever sees the seed controls the account: print it only into the
-    /// wallet that takes it, never into a log. `keys import NAME --seed-hex`
+    /// wallet that takes it, never into a log. `keys import NAME --seed-file -`
     /// takes it back.
     ExportSeed {
         /// Key name
@@ -56,11 +64,22 @@ pub fn run(ctx: &Ctx, cmd: KeysCommand) -> Result<()> {
             let key = ks.create(&name, &pass)?;
             created(ctx, &ks, &name, &key)
         }
-        KeysCommand::Import { name, seed_hex } => {
+        KeysCommand::Import {
+            name,
+            seed_hex,
+            seed_file,
+        } => {
             refuse_existing(&ks, &name)?;
+            let (text, from) = match (seed_hex, seed_file) {
+                (Some(hex), _) => (Zeroizing::new(hex), "--seed-hex".to_string()),
+                (None, Some(path)) => (read_seed_file(&path)?, path.display().to_string()),
+                (None, None) => {
+                    bail!("give the seed with --seed-file FILE (or -) or --seed-hex HEX")
+                }
+            };
             let mut seed = Zeroizing::new([0u8; 32]);
-            hex::decode_to_slice(seed_hex.trim(), seed.as_mut()).map_err(|_| {
-                anyhow!("--seed-hex: expected 64 hex characters (a 32-byte ed25519 seed)")
+            hex::decode_to_slice(text.trim(), seed.as_mut()).map_err(|_| {
+                anyhow!("{from}: expected 64 hex characters (a 32-byte ed25519 seed)")
             })?;
             let pass = passphrase::choose(&name)?;
             let key = ks.create_from_seed(&name, *seed, &pass)?;
@@ -103,6 +122,32 @@ pub fn run(ctx: &Ctx, cmd: KeysCommand) -> Result<()> {
             ctx.emit(&info.account.to_string(), &info_json(&info))
         }
     }
+}
+
+/// Longest seed file read: 64 hex characters and some white space.
+const MAX_SEED_FILE: u64 = 1024;
+
+/// The text of a seed file (`-`: stdin), refused when it is longer than a
+/// seed can be.
+fn read_seed_file(path: &std::path::Path) -> Result<Zeroizing<String>> {
+    use std::io::Read;
+    let what = path.display();
+    let mut text = Zeroizing::new(String::new());
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(MAX_SEED_FILE + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path)
+            .map_err(|e| anyhow!("{what}: cannot open the seed file: {e}"))?
+            .take(MAX_SEED_FILE + 1)
+            .read_to_string(&mut text)
+    };
+    read.map_err(|e| anyhow!("{what}: cannot read the seed file as text: {e}"))?;
+    if text.len() as u64 > MAX_SEED_FILE {
+        bail!("{what}: a seed file holds 64 hex characters; this one is longer than {MAX_SEED_FILE} bytes");
+    }
+    Ok(text)
 }
 
 /// Fails before asking for a passphrase if the name is bad or taken.

@@ -4,6 +4,7 @@
 //! readiness. Every bad input is a 4xx `{"code", "message"}`; no handler
 //! panics; store failures are 500 `store_error`. Tracing target `assent::api`.
 
+mod app;
 mod auth;
 pub mod clients;
 mod error;
@@ -28,6 +29,7 @@ mod tags;
 mod txs;
 pub mod views;
 
+pub use app::CONTENT_SECURITY_POLICY;
 pub use auth::{Access, ReplayGuard, MAX_LIVE_SIGNATURES};
 pub use clients::ClientLimits;
 pub use error::{ApiError, ErrorBody};

@@ -22,7 +22,7 @@ use tower::ServiceBuilder;
 use super::auth::{self, Access, ReplayGuard};
 use super::clients::{ClientAddr, Clients, LimitedListener, Permit, Refused};
 use super::error::{ApiError, ErrorBody};
-use super::{events, export, openapi, queries, txs};
+use super::{app, events, export, openapi, queries, txs};
 use crate::metrics::MethodLabel;
 use crate::shared::Shared;
 
@@ -230,6 +230,10 @@ fn build(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/", get(app::root))
+        .route("/app", get(app::app_slash))
+        .route("/app/", get(app::index))
+        .route("/app/{*path}", get(app::file))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
