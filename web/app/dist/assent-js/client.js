@@ -1,0 +1,133 @@
+// A small HTTP client of one node: submit signed txs, read a tx's status,
+// read anything else with a signed request (docs/node-interfaces.md).
+import { toHex } from "./bytes.js";
+import { signRead } from "./reads.js";
+/** A refusal from the node: the HTTP status and the API's `{code, message}`. */
+export class ApiError extends Error {
+    status;
+    code;
+    constructor(status, code, message) {
+        super(`${code} (HTTP ${status}): ${message}`);
+        this.status = status;
+        this.code = code;
+        this.name = "ApiError";
+    }
+}
+export class Client {
+    base;
+    key;
+    chain;
+    fetchFn;
+    constructor(options) {
+        this.base = new URL(options.node);
+        if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
+            throw new Error(`node must be an http(s) URL, got ${options.node}`);
+        }
+        this.key = options.key;
+        this.chain = options.chainId;
+        this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    }
+    /** The chain id this client signs for. */
+    async chainId() {
+        if (this.chain === undefined) {
+            const s = (await this.request("GET", "/v1/status", { signed: false }));
+            if (typeof s.chain_id !== "string")
+                throw new Error("the node's /v1/status has no chain_id");
+            this.chain = s.chain_id;
+        }
+        return this.chain;
+    }
+    /**
+     * `GET path` (with its query), signed with the client's key when it has
+     * one; `{ signed: false }` for public routes without a key.
+     */
+    async get(path, options = {}) {
+        return this.request("GET", path, { signed: options.signed ?? this.key !== undefined });
+    }
+    /** Submits one signed tx (`POST /v1/txs`); resolves to its id once the node's mempool took it. */
+    async submitTx(tx) {
+        const bytes = tx instanceof Uint8Array ? tx : tx.bytes;
+        const answer = (await this.request("POST", "/v1/txs", {
+            signed: false,
+            body: bytes,
+            contentType: "application/octet-stream",
+        }));
+        return answer.tx_id;
+    }
+    /** Submits many signed txs in one request (`POST /v1/txs/batch`); one result per tx, in order. */
+    async submitBatch(txs) {
+        const hex = txs.map((t) => toHex(t instanceof Uint8Array ? t : t.bytes));
+        return (await this.request("POST", "/v1/txs/batch", {
+            signed: false,
+            body: JSON.stringify({ txs: hex }),
+            contentType: "application/json",
+        }));
+    }
+    /** `GET /v1/txs/{id}`, signed (only the tx's sender and operators may read it). */
+    async txStatus(id) {
+        if (!/^[0-9a-f]{64}$/.test(id))
+            throw new Error(`a tx id is 64 lower-case hex characters, got ${JSON.stringify(id)}`);
+        return (await this.get(`/v1/txs/${id}`));
+    }
+    /**
+     * Polls `GET /v1/txs/{id}` until the tx is in a block (`committed` or
+     * `rejected`), or throws after `timeoutMs` (default 30 s).
+     */
+    async waitForTx(id, options = {}) {
+        const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+        for (;;) {
+            const s = await this.txStatus(id);
+            if (s.status === "committed" || s.status === "rejected")
+                return s;
+            if (Date.now() > deadline) {
+                throw new Error(`tx ${id} is still ${s.status} after ${options.timeoutMs ?? 30_000} ms`);
+            }
+            await new Promise((ok) => setTimeout(ok, options.intervalMs ?? 200));
+        }
+    }
+    /** The nonce the account's next tx takes (`next_nonce` of `GET /v1/accounts/{id}`, signed). */
+    async nextNonce(account) {
+        const a = (await this.get(`/v1/accounts/${encodeURIComponent(account)}`));
+        if (typeof a.next_nonce !== "number")
+            throw new Error(`the node gave no next_nonce for ${account}`);
+        return a.next_nonce;
+    }
+    async request(method, target, options) {
+        if (!target.startsWith("/"))
+            throw new Error(`a path starts with /, got ${JSON.stringify(target)}`);
+        const url = new URL(target, this.base);
+        if (url.origin !== this.base.origin)
+            throw new Error(`${target} leaves the node ${this.base.origin}`);
+        const headers = { accept: "application/json" };
+        if (options.contentType)
+            headers["content-type"] = options.contentType;
+        if (options.signed) {
+            if (!this.key)
+                throw new Error(`${method} ${target} needs a signed read: give the client a key`);
+            // Sign the path and query exactly as they go on the wire (after URL normalisation).
+            Object.assign(headers, await signRead(this.key, await this.chainId(), method, url.pathname + url.search));
+        }
+        let res;
+        try {
+            res = await this.fetchFn(url, { method, headers, body: options.body });
+        }
+        catch (e) {
+            throw new Error(`node ${this.base.origin} unreachable: ${e.message}`);
+        }
+        const text = await res.text();
+        let json;
+        try {
+            json = text.length ? JSON.parse(text) : null;
+        }
+        catch {
+            json = null;
+        }
+        if (!res.ok) {
+            const e = (json ?? {});
+            throw new ApiError(res.status, typeof e.code === "string" ? e.code : `http_${res.status}`, typeof e.message === "string" ? e.message : text.slice(0, 200) || res.statusText);
+        }
+        if (json === null)
+            throw new Error(`${method} ${target}: the node's answer is not JSON`);
+        return json;
+    }
+}

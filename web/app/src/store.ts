@@ -1,0 +1,84 @@
+// What the app keeps in this browser, in IndexedDB: the encrypted key
+// record (never the plain seed) and, per account, the tags and sectors the
+// user chose and the requests they ignored. The language is in localStorage
+// (read before the first paint).
+
+import { parseRecord, type VaultRecord } from "./vault.js";
+
+const DB = "assent-app";
+const STORE = "kv";
+
+export interface Prefs {
+  /** Interest tags this app declared (candidates when reading the commitments back). */
+  tags: string[];
+  /** Sectors whose enterprises' requests I want to see. */
+  sectors: string[];
+  /** Requests I chose to ignore. */
+  ignored: string[];
+}
+
+function open(): Promise<IDBDatabase> {
+  return new Promise((ok, fail) => {
+    if (typeof indexedDB === "undefined") {
+      fail(new Error("this browser has no IndexedDB (private mode may disable it)"));
+      return;
+    }
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => ok(req.result);
+    req.onerror = () => fail(req.error ?? new Error("IndexedDB could not be opened"));
+  });
+}
+
+async function tx<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+  const db = await open();
+  try {
+    return await new Promise<T>((ok, fail) => {
+      const t = db.transaction(STORE, mode);
+      const r = f(t.objectStore(STORE));
+      t.oncomplete = () => ok(r.result as T);
+      t.onerror = () => fail(t.error ?? new Error("IndexedDB write failed"));
+      t.onabort = () => fail(t.error ?? new Error("IndexedDB write aborted"));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+export async function loadVault(): Promise<VaultRecord | null> {
+  const v = await tx<unknown>("readonly", (s) => s.get("vault"));
+  return v === undefined ? null : parseRecord(v);
+}
+
+export async function saveVault(r: VaultRecord): Promise<void> {
+  await tx("readwrite", (s) => s.put(r, "vault"));
+}
+
+export async function forgetVault(): Promise<void> {
+  await tx("readwrite", (s) => s.delete("vault"));
+}
+
+export async function loadPrefs(account: string): Promise<Prefs> {
+  const v = (await tx<Partial<Prefs> | undefined>("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
+  return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [] };
+}
+
+export async function savePrefs(account: string, p: Prefs): Promise<void> {
+  await tx("readwrite", (s) => s.put(p, `prefs:${account}`));
+}
+
+export function loadLang(): string | null {
+  try {
+    return localStorage.getItem("assent-app-lang");
+  } catch {
+    return null;
+  }
+}
+
+export function saveLang(lang: string): void {
+  try {
+    localStorage.setItem("assent-app-lang", lang);
+  } catch {
+    // storage disabled: the choice lasts for this visit
+  }
+}

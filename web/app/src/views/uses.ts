@@ -1,0 +1,90 @@
+// "Uses of my data": every use an enterprise recorded, newest first, paid
+// or refused (with the ledger's reason in words), filtered by enterprise and
+// outcome; each use's receipt.
+
+import type { Ctx, View } from "../app.js";
+import { h } from "../dom.js";
+import { formatDateTime, formatPoints, termWords, timeAtHeight } from "../format.js";
+import { getLang, rejection, t } from "../i18n.js";
+import type { Data } from "../session.js";
+import type { UseRow } from "../types.js";
+import { empty, field } from "../widgets.js";
+import { enterpriseLabel } from "./consents.js";
+import { downloadReceipt } from "./records.js";
+
+/** Known (height, time) pairs: consent grants and the head. */
+export function anchors(d: Data): { height: number; time: number }[] {
+  const a = d.consents.map((c) => ({ height: c.granted_height, time: c.granted_time }));
+  if (d.status) a.push({ height: d.status.height, time: d.status.time_ms });
+  return a;
+}
+
+const filters = { enterprise: "", outcome: "" };
+
+function row(ctx: Ctx, u: UseRow, when: number | null): HTMLElement {
+  const name = enterpriseLabel(ctx, u.enterprise);
+  const outcome = u.settled
+    ? h("span", { class: "badge ConsentGiven" }, t("uses.paid", { n: formatPoints(u.to_consumer, getLang()) }))
+    : h("span", { class: "badge ConsentWithdrawn" }, t("uses.refused"));
+  return h(
+    "li",
+    { class: `use ${u.settled ? "settled" : "refused"}`, "data-use": u.use_id, "data-settled": String(u.settled) },
+    h("div", { class: "use-when" }, when !== null ? t("uses.about", { when: formatDateTime(when) }) : "", h("span", { class: "muted small" }, t("uses.block", { h: u.height }))),
+    h(
+      "div",
+      { class: "use-what" },
+      h("strong", {}, name),
+      h("span", {}, t("uses.what", { category: termWords(u.category ?? "?"), purpose: termWords(u.purpose ?? "?"), units: u.units ?? 0 })),
+      u.settled ? null : h("span", { class: "reason", "data-testid": "refused-reason" }, t("uses.why", { why: rejection(u.code, u.reason) })),
+    ),
+    h(
+      "div",
+      { class: "use-out" },
+      outcome,
+      h("button", { type: "button", class: "link", "aria-label": t("a11y.for", { action: t("records.use_receipt"), name }), "on:click": () => void downloadReceipt(ctx, "use", u.use_id) }, t("records.receipt")),
+    ),
+  );
+}
+
+export function usesView(ctx: Ctx): View {
+  return {
+    title: "nav.uses",
+    live: true,
+    render: () => {
+      const d = ctx.session.data;
+      const ents = [...new Set(d.uses.map((u) => u.enterprise))];
+      const entSel = h(
+        "select",
+        { "data-testid": "uses-enterprise", "on:change": (e: Event) => {
+          filters.enterprise = (e.target as HTMLSelectElement).value;
+          ctx.rerender();
+        } },
+        h("option", { value: "" }, t("uses.all_enterprises")),
+        ents.map((a) => h("option", { value: a, selected: filters.enterprise === a }, enterpriseLabel(ctx, a))),
+      );
+      const outSel = h(
+        "select",
+        { "data-testid": "uses-outcome", "on:change": (e: Event) => {
+          filters.outcome = (e.target as HTMLSelectElement).value;
+          ctx.rerender();
+        } },
+        h("option", { value: "" }, t("uses.all_outcomes")),
+        h("option", { value: "paid", selected: filters.outcome === "paid" }, t("uses.only_paid")),
+        h("option", { value: "refused", selected: filters.outcome === "refused" }, t("uses.only_refused")),
+      );
+      const shown = d.uses.filter(
+        (u) => (!filters.enterprise || u.enterprise === filters.enterprise) && (!filters.outcome || (filters.outcome === "paid") === u.settled),
+      );
+      const anch = anchors(d);
+      return h(
+        "div",
+        { class: "stack" },
+        h("p", { class: "lead" }, t("uses.lead")),
+        h("div", { class: "filters" }, field("uses.filter_enterprise", entSel), field("uses.filter_outcome", outSel)),
+        h("p", { class: "muted", "data-testid": "uses-count" }, t("uses.count", { shown: shown.length, total: d.uses.length })),
+        shown.length ? h("ol", { class: "timeline", "data-testid": "uses" }, shown.map((u) => row(ctx, u, timeAtHeight(u.height, anch)))) : empty("uses.none"),
+        h("p", { class: "hint" }, t("uses.time_note")),
+      );
+    },
+  };
+}
