@@ -35,6 +35,8 @@ export interface Prepared {
 
 /** A network failure (as opposed to the node's refusal, an ApiError). */
 export function isUnreachable(e: unknown): boolean {
+  // The dev server answers 502 node_unreachable when its node is gone.
+  if (e instanceof ApiError) return e.code === "node_unreachable";
   return !(e instanceof ApiError) && e instanceof Error && /unreachable|Failed to fetch|NetworkError/i.test(e.message);
 }
 

@@ -7,6 +7,9 @@ import { loadPrefs, savePrefs } from "./store.js";
 import { EventStream } from "./stream.js";
 /** A network failure (as opposed to the node's refusal, an ApiError). */
 export function isUnreachable(e) {
+    // The dev server answers 502 node_unreachable when its node is gone.
+    if (e instanceof ApiError)
+        return e.code === "node_unreachable";
     return !(e instanceof ApiError) && e instanceof Error && /unreachable|Failed to fetch|NetworkError/i.test(e.message);
 }
 export class Session {
