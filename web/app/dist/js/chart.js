@@ -1,7 +1,7 @@
 // The earnings chart: cumulative points over time, an inline SVG drawn here
 // (no library). Times are estimated from block heights (format.timeAtHeight).
 import { s } from "./dom.js";
-import { formatDate } from "./format.js";
+import { formatDate, formatDateTime } from "./format.js";
 /** Cumulative totals from (time, amount) pairs, oldest first. */
 export function cumulative(items) {
     let total = 0;
@@ -28,8 +28,10 @@ export function earningsChart(points, label, now) {
         svg.append(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
         svg.append(s("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" }, String(v)));
     }
-    svg.append(s("text", { x: L, y: H - 8, class: "axis" }, formatDate(t0)));
-    svg.append(s("text", { x: W - R, y: H - 8, "text-anchor": "end", class: "axis" }, formatDate(t1)));
+    // Short spans show the time of day too.
+    const when = t1 - t0 < 2 * 86_400_000 ? formatDateTime : formatDate;
+    svg.append(s("text", { x: L, y: H - 8, class: "axis" }, when(t0)));
+    svg.append(s("text", { x: W - R, y: H - 8, "text-anchor": "end", class: "axis" }, when(t1)));
     if (pts.length) {
         // A step line: the total holds until the next payment.
         let d = `M${x(pts[0].time).toFixed(1)},${y(0).toFixed(1)}`;
