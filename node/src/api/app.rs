@@ -14,7 +14,7 @@ use super::error::ApiError;
 /// Every file of `web/app/dist`, embedded at build time (in debug builds
 /// too: the bytes served are the bytes built, never read from disk).
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../web/app/dist/"]
+#[folder = "../web/app/dist/"]
 #[allow_missing = true]
 struct Assets;
 
@@ -58,10 +58,14 @@ fn media_type(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The files of `web/app/dist` when this binary was built (node/build.rs);
+/// naming it here rebuilds the crate when a file is added or removed.
+pub const FILES: &str = env!("ASSENT_APP_FILES");
+
 /// Whether this binary carries the app (a checkout without `web/app/dist`
 /// builds without it).
 pub fn built_in() -> bool {
-    Assets::get("index.html").is_some()
+    !FILES.is_empty() && Assets::get("index.html").is_some()
 }
 
 /// `GET /`: a browser is sent to the app.

@@ -24,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use assent_contracts::state::{ControlExt, KeyRole, StateExt};
 use assent_contracts::AccountId;
-use assent_keys::reads::{self, ReceivedSignature};
+use assent_keys::reads::{self, KeyCache, ReceivedSignature};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -274,10 +274,12 @@ pub async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Ne
             let query = req.uri().query().map(str::to_string);
             let shared = st.shared.clone();
             let replay = st.replay.clone();
+            let keys = st.keys.clone();
             let checked = blocking(move || {
                 Ok(verify(
                     &shared,
                     &replay,
+                    &keys,
                     &input,
                     &sig,
                     &method,
@@ -332,6 +334,7 @@ pub async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Ne
 fn verify(
     shared: &Shared,
     replay: &ReplayGuard,
+    keys: &KeyCache,
     input: &str,
     sig: &str,
     method: &str,
@@ -344,8 +347,7 @@ fn verify(
     let now = now_s();
     received.params.check_time(now).map_err(r)?;
     let key = received.params.keyid;
-    received
-        .verify(shared.chain.chain_id(), method, path, query)
+    keys.verify(&received, shared.chain.chain_id(), method, path, query)
         .map_err(r)?;
     let store = shared.chain.store();
     let account = match store.key_role(&key).map_err(ApiError::store)? {

@@ -45,6 +45,8 @@ pub struct ApiState {
     pub stop: Arc<watch::Sender<bool>>,
     /// Read signatures already used (until they expire).
     pub replay: Arc<ReplayGuard>,
+    /// Decompressed keys of recent readers.
+    pub keys: Arc<assent_keys::reads::KeyCache>,
     /// The last aggregate figures (`GET /v1/stats`).
     pub stats: Arc<super::stats::StatsCache>,
 }
@@ -60,6 +62,7 @@ impl ApiState {
             clients,
             stop: Arc::new(stop),
             replay: Arc::new(ReplayGuard::default()),
+            keys: Arc::default(),
             stats: Arc::default(),
         }
     }
