@@ -71,6 +71,16 @@ pub fn decode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, CodecE
     Ok(value)
 }
 
+/// The `T` at the front of stored bytes, the rest not read: a block's
+/// header from the stored block (the header is its first field), without
+/// decoding its txs. For bytes this node wrote itself, like
+/// [`decode_stored`].
+pub fn decode_stored_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    let (value, _read): (T, usize) = bincode::serde::decode_from_slice(bytes, CONFIG)
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    Ok(value)
+}
+
 /// Decodes bytes this ledger wrote itself (its own state records): the size
 /// limit and trailing-byte check of [`decode`], without the canonical
 /// re-encoding check. Bytes from the outside (txs, blocks, messages) must go

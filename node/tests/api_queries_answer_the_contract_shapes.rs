@@ -246,6 +246,7 @@ async fn uses_earnings_and_enterprise_reputation() {
     let fields = set(&[
         "use_id",
         "height",
+        "time",
         "tx_id",
         "index",
         "tx_index",
@@ -290,6 +291,13 @@ async fn uses_earnings_and_enterprise_reputation() {
     assert_eq!(uses[1]["enterprise"], t.keys.acme.account().to_string());
     assert_eq!(uses[1]["height"], 2);
     assert!(uses[1]["code"].is_null());
+    // Each use carries its block's time, as the block header has it.
+    for u in uses {
+        let h = assent_contracts::Height(u["height"].as_u64().unwrap());
+        let header = t.shared.chain.store().block_header(h).unwrap().unwrap();
+        assert_eq!(u["time"].as_u64(), Some(header.time.0), "{u}");
+        assert_eq!(header, t.shared.chain.store().block(h).unwrap().unwrap().header);
+    }
 
     let (_, one) = get(&t.router, &format!("/v1/consumers/{alice}/uses?limit=1")).await;
     assert_eq!(one["uses"].as_array().unwrap().len(), 1);

@@ -238,14 +238,21 @@ pub(crate) async fn uses(
         let store = s.chain.store();
         ApiError::need_index(store, s.chain.head().height)?;
         let mut blocks: BTreeMap<u64, Option<Block>> = BTreeMap::new();
+        let mut times: BTreeMap<u64, Option<u64>> = BTreeMap::new();
         let mut uses = Vec::new();
         // An enterprise sees its own uses among the consumer's newest MAX_USES.
         let scan = if only.is_some() { MAX_USES } else { limit };
         for rec in store.uses_of(&id, scan)? {
-            if let Some(v) = use_view(s, &rec, &mut blocks)? {
+            if let Some(mut v) = use_view(s, &rec, &mut blocks)? {
                 if only.is_some_and(|e| e != v.enterprise) {
                     continue;
                 }
+                v.time = match times.entry(rec.height.0) {
+                    std::collections::btree_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::btree_map::Entry::Vacant(e) => *e.insert(
+                        store.block_header(rec.height)?.map(|h| h.time.0),
+                    ),
+                };
                 uses.push(v);
                 if uses.len() == limit {
                     break;
@@ -265,6 +272,7 @@ fn use_view(
     let view = |use_id: String, index: u32, enterprise: AccountId| UseView {
         use_id,
         height: rec.height.0,
+        time: None,
         tx_id: rec.tx_id.to_string(),
         index,
         tx_index: rec.tx_index,

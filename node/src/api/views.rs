@@ -304,6 +304,9 @@ pub struct PoliciesView {
 pub struct UseView {
     pub use_id: String,
     pub height: u64,
+    /// The time of the block that holds the use (Unix ms, the block
+    /// header's time); null if the block is no longer kept.
+    pub time: Option<u64>,
     pub tx_id: String,
     /// Index of the use within its RecordUse tx.
     pub index: u32,

@@ -521,6 +521,19 @@ impl Store {
         }
     }
 
+    /// A stored block's header, without decoding its txs.
+    pub fn block_header(&self, h: Height) -> Result<Option<BlockHeader>, StoreError> {
+        match self.entry(h)? {
+            Some(e) => codec::decode_stored_prefix(&e.block)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    what: format!("header of block {h}"),
+                    why: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
     pub fn results(&self, h: Height) -> Result<Option<BlockResults>, StoreError> {
         Ok(self.entry(h)?.map(|e| e.results))
     }
