@@ -26,7 +26,11 @@ export interface Ctx {
    * confirmation and reports the ledger's verdict; true when committed.
    */
   sign(payload: Payload | ((nonce: number) => Promise<Payload>)): Promise<boolean>;
-  /** Announces a message in the status area (read out by screen readers). */
-  say(text: string, kind?: "ok" | "error"): void;
+  /**
+   * Announces a message in the status area (read out by screen readers):
+   * `words` renders it from the catalogue, again after a change of language;
+   * navigating to another screen clears it.
+   */
+  say(words: () => string, kind?: "ok" | "error"): void;
   lock(): void;
 }

@@ -1,5 +1,6 @@
 // The earnings chart: cumulative points over time, an inline SVG drawn here
-// (no library). Times are estimated from block heights (format.timeAtHeight).
+// (no library). Times are the blocks' times (estimated from block heights
+// only when the node no longer keeps the block: views/uses.ts useTime).
 
 import { s } from "./dom.js";
 import { formatDate, formatDateTime } from "./format.js";

@@ -23,12 +23,12 @@ function errorWords(e: unknown): string {
 }
 
 /** Runs the confirm-sign-send flow; resolves true when the tx was committed. */
-export async function confirmAndSend(session: Session, payload: Payload | ((nonce: number) => Promise<Payload>), say: (m: string, k?: "ok" | "error") => void): Promise<boolean> {
+export async function confirmAndSend(session: Session, payload: Payload | ((nonce: number) => Promise<Payload>), say: (words: () => string, k?: "ok" | "error") => void): Promise<boolean> {
   let prepared;
   try {
     prepared = await session.prepare(payload);
   } catch (e) {
-    say(t("tx.prepare_failed", { why: errorWords(e) }), "error");
+    say(() => t("tx.prepare_failed", { why: errorWords(e) }), "error");
     return false;
   }
   const d = dialogShell();
@@ -54,7 +54,7 @@ export async function confirmAndSend(session: Session, payload: Payload | ((nonc
         if (st.status === "committed") {
           status.className = "tx-status ok";
           status.textContent = t("tx.committed", { height: String(st.height ?? "") });
-          say(t("tx.committed", { height: String(st.height ?? "") }), "ok");
+          say(() => t("tx.committed", { height: String(st.height ?? "") }), "ok");
           finish(true);
           setTimeout(() => d.close(), 600);
         } else {

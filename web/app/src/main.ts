@@ -45,9 +45,25 @@ let bootError = false;
 const status = h("div", { class: "status", role: "status", "aria-live": "polite", "data-testid": "status" });
 const banner = h("div", { class: "banner-slot" });
 
-function say(text: string, kind?: "ok" | "error"): void {
-  status.className = `status ${kind ?? ""}`;
-  status.textContent = text;
+/**
+ * The status notice: its words are rendered from the catalogue on every
+ * draw (so a switch of language re-renders it), and it belongs to the route
+ * it was said on: navigating elsewhere clears it (ctx.go carries it along).
+ */
+let notice: { words: () => string; kind?: "ok" | "error"; route: string } | null = null;
+
+function routeNow(): string {
+  return location.hash.split("?")[0] || "#/consents";
+}
+
+function drawStatus(): void {
+  status.className = `status ${notice?.kind ?? ""}`;
+  status.textContent = notice ? notice.words() : "";
+}
+
+function say(words: () => string, kind?: "ok" | "error"): void {
+  notice = { words, kind, route: routeNow() };
+  drawStatus();
 }
 
 function langSelect(): HTMLElement {
@@ -101,6 +117,8 @@ function shell(title: Key | null, body: HTMLElement, nav: boolean): void {
     ),
   );
   drawBanner();
+  if (notice && notice.route !== routeNow()) notice = null;
+  drawStatus();
   const main = h("main", { id: "main", tabindex: -1 }, title ? h("h1", {}, t(title)) : null, body);
   root.replaceChildren(h("a", { class: "skip", href: "#main", "on:click": (e: Event) => {
     e.preventDefault();
@@ -113,6 +131,8 @@ function ctxFor(s: Session, query: URLSearchParams): Ctx {
     session: s,
     query,
     go: (r) => {
+      // A notice said just before (the tx that led here) comes along.
+      if (notice) notice.route = r.split("?")[0]!;
       if (location.hash === r) draw();
       else location.hash = r;
     },
@@ -248,7 +268,7 @@ for (const ev of ["pointerdown", "keydown"]) window.addEventListener(ev, () => (
 setInterval(() => {
   if (session && Date.now() - lastActive > AUTO_LOCK_MS && !document.querySelector("dialog[open]")) {
     lock();
-    say(t("unlock.auto_locked"));
+    say(() => t("unlock.auto_locked"));
   }
 }, 30_000);
 

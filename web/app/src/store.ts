@@ -1,6 +1,7 @@
 // What the app keeps in this browser, in IndexedDB: the encrypted key
 // record (never the plain seed) and, per account, the tags and sectors the
-// user chose and the requests they ignored. The language is in localStorage
+// user chose, the requests they ignored and the ratings this browser sent
+// (no read of the node says whether a consent was rated). The language is in localStorage
 // (read before the first paint).
 
 import { parseRecord, type VaultRecord } from "./vault.js";
@@ -15,6 +16,8 @@ export interface Prefs {
   sectors: string[];
   /** Requests I chose to ignore. */
   ignored: string[];
+  /** Ratings this browser sent and the ledger committed: consent id -> score (1-5). */
+  rated: Record<string, number>;
 }
 
 function open(): Promise<IDBDatabase> {
@@ -60,7 +63,7 @@ export async function forgetVault(): Promise<void> {
 
 export async function loadPrefs(account: string): Promise<Prefs> {
   const v = (await tx<Partial<Prefs> | undefined>("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
-  return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [] };
+  return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [], rated: v.rated ?? {} };
 }
 
 export async function savePrefs(account: string, p: Prefs): Promise<void> {

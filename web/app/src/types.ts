@@ -37,6 +37,8 @@ export interface Consent {
 export interface UseRow {
   use_id: string;
   height: number;
+  /** The block's time (Unix ms, from its header); null if the node no longer keeps the block. */
+  time: number | null;
   tx_id: string;
   index: number;
   enterprise: string;

@@ -43,14 +43,14 @@ export interface TermPicker {
   values(): string[];
 }
 
-export function termPicker(label: Key, vocab: readonly [string, string][], initial: string[], testid: string): TermPicker {
+export function termPicker(label: Key, vocab: readonly [string, string][], initial: string[], testid: string, placeholder: Key = "terms.placeholder"): TermPicker {
   const chosen = new Set(initial);
   const known = new Map(vocab);
   const listId = uid("terms");
   const inputId = uid("term");
   const chips = h("ul", { class: "chips", "aria-label": t(label) });
   const error = h("p", { class: "field-error", role: "alert" });
-  const input = h("input", { id: inputId, list: listId, autocomplete: "off", "data-testid": `${testid}-input`, placeholder: t("terms.placeholder") });
+  const input = h("input", { id: inputId, list: listId, autocomplete: "off", "data-testid": `${testid}-input`, placeholder: t(placeholder) });
   const datalist = h("datalist", { id: listId }, vocab.map(([term, lbl]) => h("option", { value: term }, lbl)));
   const draw = () => {
     chips.replaceChildren(
@@ -120,6 +120,15 @@ export function wholeNumber(input: HTMLInputElement): number | null {
   const v = input.value.trim();
   if (v === "") return null;
   return /^\d{1,15}$/.test(v) ? Number(v) : NaN;
+}
+
+/**
+ * A command line to copy: each word is kept whole when the line wraps (a
+ * narrow screen would otherwise break `--genesis` after its dashes); the
+ * text copied is the command itself.
+ */
+export function command(text: string): HTMLElement {
+  return h("pre", { class: "cmd" }, text.split(/( +)/).map((w) => (w.trim() ? h("span", { class: "word" }, w) : w)));
 }
 
 /** A paragraph for an empty list. */

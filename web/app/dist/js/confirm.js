@@ -27,7 +27,7 @@ export async function confirmAndSend(session, payload, say) {
         prepared = await session.prepare(payload);
     }
     catch (e) {
-        say(t("tx.prepare_failed", { why: errorWords(e) }), "error");
+        say(() => t("tx.prepare_failed", { why: errorWords(e) }), "error");
         return false;
     }
     const d = dialogShell();
@@ -53,7 +53,7 @@ export async function confirmAndSend(session, payload, say) {
                 if (st.status === "committed") {
                     status.className = "tx-status ok";
                     status.textContent = t("tx.committed", { height: String(st.height ?? "") });
-                    say(t("tx.committed", { height: String(st.height ?? "") }), "ok");
+                    say(() => t("tx.committed", { height: String(st.height ?? "") }), "ok");
                     finish(true);
                     setTimeout(() => d.close(), 600);
                 }

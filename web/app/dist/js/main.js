@@ -39,9 +39,22 @@ let lastActive = Date.now();
 let bootError = false;
 const status = h("div", { class: "status", role: "status", "aria-live": "polite", "data-testid": "status" });
 const banner = h("div", { class: "banner-slot" });
-function say(text, kind) {
-    status.className = `status ${kind ?? ""}`;
-    status.textContent = text;
+/**
+ * The status notice: its words are rendered from the catalogue on every
+ * draw (so a switch of language re-renders it), and it belongs to the route
+ * it was said on: navigating elsewhere clears it (ctx.go carries it along).
+ */
+let notice = null;
+function routeNow() {
+    return location.hash.split("?")[0] || "#/consents";
+}
+function drawStatus() {
+    status.className = `status ${notice?.kind ?? ""}`;
+    status.textContent = notice ? notice.words() : "";
+}
+function say(words, kind) {
+    notice = { words, kind, route: routeNow() };
+    drawStatus();
 }
 function langSelect() {
     const sel = h("select", { id: "lang", "aria-label": t("lang.label"), "data-testid": "lang", "on:change": (e) => {
@@ -66,6 +79,9 @@ function shell(title, body, nav) {
         ? h("nav", { "aria-label": t("nav.label") }, h("ul", {}, links.map(([href, key]) => h("li", {}, h("a", { href, "aria-current": route.startsWith(href) ? "page" : false }, t(key))))))
         : null, h("div", { class: "tools" }, langSelect(), session ? h("button", { type: "button", class: "secondary", "data-testid": "lock-top", "on:click": lock }, t("action.lock")) : null));
     drawBanner();
+    if (notice && notice.route !== routeNow())
+        notice = null;
+    drawStatus();
     const main = h("main", { id: "main", tabindex: -1 }, title ? h("h1", {}, t(title)) : null, body);
     root.replaceChildren(h("a", { class: "skip", href: "#main", "on:click": (e) => {
             e.preventDefault();
@@ -77,6 +93,9 @@ function ctxFor(s, query) {
         session: s,
         query,
         go: (r) => {
+            // A notice said just before (the tx that led here) comes along.
+            if (notice)
+                notice.route = r.split("?")[0];
             if (location.hash === r)
                 draw();
             else
@@ -205,7 +224,7 @@ for (const ev of ["pointerdown", "keydown"])
 setInterval(() => {
     if (session && Date.now() - lastActive > AUTO_LOCK_MS && !document.querySelector("dialog[open]")) {
         lock();
-        say(t("unlock.auto_locked"));
+        say(() => t("unlock.auto_locked"));
     }
 }, 30_000);
 initLang();

@@ -29,7 +29,7 @@ export class Session {
         tags: [],
         loaded: 0,
     };
-    prefs = { tags: [], sectors: [], ignored: [] };
+    prefs = { tags: [], sectors: [], ignored: [], rated: {} };
     connection = "connecting";
     stream = null;
     listeners = new Set();

@@ -1,6 +1,7 @@
 // What the app keeps in this browser, in IndexedDB: the encrypted key
 // record (never the plain seed) and, per account, the tags and sectors the
-// user chose and the requests they ignored. The language is in localStorage
+// user chose, the requests they ignored and the ratings this browser sent
+// (no read of the node says whether a consent was rated). The language is in localStorage
 // (read before the first paint).
 import { parseRecord } from "./vault.js";
 const DB = "assent-app";
@@ -44,7 +45,7 @@ export async function forgetVault() {
 }
 export async function loadPrefs(account) {
     const v = (await tx("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
-    return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [] };
+    return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [], rated: v.rated ?? {} };
 }
 export async function savePrefs(account, p) {
     await tx("readwrite", (s) => s.put(p, `prefs:${account}`));

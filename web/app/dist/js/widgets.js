@@ -26,14 +26,14 @@ export function levelSelect(value = "pseudonymous", name = "level") {
 export function sectorSelect(value = "retail", name = "sector") {
     return h("select", { name }, SECTORS.map((s) => h("option", { value: s, selected: s === value }, sectorWords(s))));
 }
-export function termPicker(label, vocab, initial, testid) {
+export function termPicker(label, vocab, initial, testid, placeholder = "terms.placeholder") {
     const chosen = new Set(initial);
     const known = new Map(vocab);
     const listId = uid("terms");
     const inputId = uid("term");
     const chips = h("ul", { class: "chips", "aria-label": t(label) });
     const error = h("p", { class: "field-error", role: "alert" });
-    const input = h("input", { id: inputId, list: listId, autocomplete: "off", "data-testid": `${testid}-input`, placeholder: t("terms.placeholder") });
+    const input = h("input", { id: inputId, list: listId, autocomplete: "off", "data-testid": `${testid}-input`, placeholder: t(placeholder) });
     const datalist = h("datalist", { id: listId }, vocab.map(([term, lbl]) => h("option", { value: term }, lbl)));
     const draw = () => {
         chips.replaceChildren(...[...chosen].map((term) => h("li", { class: "chip" }, h("span", { title: term }, known.get(term) ?? termWords(term)), h("button", { type: "button", class: "chip-x", "aria-label": t("terms.remove", { term: known.get(term) ?? term }), "on:click": () => {
@@ -86,6 +86,14 @@ export function wholeNumber(input) {
     if (v === "")
         return null;
     return /^\d{1,15}$/.test(v) ? Number(v) : NaN;
+}
+/**
+ * A command line to copy: each word is kept whole when the line wraps (a
+ * narrow screen would otherwise break `--genesis` after its dashes); the
+ * text copied is the command itself.
+ */
+export function command(text) {
+    return h("pre", { class: "cmd" }, text.split(/( +)/).map((w) => (w.trim() ? h("span", { class: "word" }, w) : w)));
 }
 /** A paragraph for an empty list. */
 export function empty(key) {

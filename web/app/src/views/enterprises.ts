@@ -5,7 +5,7 @@
 import type { Ctx, View } from "../app.js";
 import { sectorWords } from "../describe.js";
 import { h } from "../dom.js";
-import { formatBps, formatPoints, formatScore, shortId } from "../format.js";
+import { formatBps, formatPoints, formatScore, shortId, termWords } from "../format.js";
 import { getLang, t } from "../i18n.js";
 import type { Enterprise } from "../types.js";
 import { empty, facts, field, section } from "../widgets.js";
@@ -69,10 +69,25 @@ export function enterpriseView(ctx: Ctx, account: string): View {
         ...(e.contact ? ([["ent.contact", [e.contact.email, e.contact.phone, e.contact.address].filter(Boolean).join(" · ")]] as [Parameters<typeof t>[0], string][]) : []),
         ...reputation(e),
       ]);
-      // Rate: once per consent, for a consent I gave this enterprise.
+      // Rate: once per consent, for a consent I gave this enterprise. The
+      // node's reads do not say whether a consent was rated (only the export
+      // does), so the ratings this browser sent are remembered here and not
+      // offered again; another device's rating is refused by the ledger
+      // (already_rated, shown in words).
       let rate: HTMLElement | null = null;
-      if (mine.length) {
-        const consentSel = h("select", {}, mine.map((c) => h("option", { value: c.id }, t("ent.rate_consent", { id: shortId(c.id), cats: c.categories.join(t("list.sep")) }))));
+      const rated = ctx.session.prefs.rated;
+      const given = mine.filter((c) => rated[c.id] !== undefined);
+      const open = mine.filter((c) => rated[c.id] === undefined);
+      const consentWords = (c: (typeof mine)[number]) => t("ent.rate_consent", { id: shortId(c.id), cats: c.categories.map(termWords).join(t("list.sep")) });
+      const givenList = given.length
+        ? h(
+            "ul",
+            { class: "plain", "data-testid": "ratings-given" },
+            given.map((c) => h("li", {}, h("span", {}, consentWords(c)), h("strong", {}, t(`ent.score_${rated[c.id]}` as Parameters<typeof t>[0])))),
+          )
+        : null;
+      if (open.length) {
+        const consentSel = h("select", {}, open.map((c) => h("option", { value: c.id }, consentWords(c))));
         const score = h("select", { "data-testid": "rate-score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n }, t(`ent.score_${n}` as Parameters<typeof t>[0]))));
         rate = section(
           "ent.rate_title",
@@ -80,14 +95,21 @@ export function enterpriseView(ctx: Ctx, account: string): View {
             "form",
             { "on:submit": (ev: Event) => {
               ev.preventDefault();
-              void ctx.sign({ kind: "Rate", enterprise: account, consent: consentSel.value, score: Number(score.value) });
+              const consent = consentSel.value;
+              const n = Number(score.value);
+              void ctx.sign({ kind: "Rate", enterprise: account, consent, score: n }).then((ok) => {
+                if (ok) void ctx.session.savePrefs({ ...ctx.session.prefs, rated: { ...ctx.session.prefs.rated, [consent]: n } });
+              });
             } },
             h("p", {}, t("ent.rate_intro")),
             field("ent.rate_which", consentSel),
             field("ent.rate_score", score),
-            h("button", { type: "submit", class: "primary" }, t("ent.rate_button")),
+            h("button", { type: "submit", class: "primary", "data-testid": "rate" }, t("ent.rate_button")),
           ),
+          givenList ? h("div", { class: "sub-block" }, h("h3", {}, t("ent.rated_title")), givenList) : null,
         );
+      } else if (givenList) {
+        rate = section("ent.rated_title", givenList);
       }
       return h(
         "div",

@@ -7,7 +7,7 @@ import { download, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { forgetVault, revealSeed, storedRecord } from "../keyflow.js";
 import { backupText } from "../vault.js";
-import { field, section } from "../widgets.js";
+import { command, field, section } from "../widgets.js";
 import { vaultErrorWords } from "./unlock.js";
 
 export async function saveBackup(ctx: Ctx): Promise<void> {
@@ -15,7 +15,7 @@ export async function saveBackup(ctx: Ctx): Promise<void> {
   if (!r) return;
   const name = `assent-key-${r.account.slice(0, 14)}.json`;
   download(name, new Blob([backupText(r)], { type: "application/json" }));
-  ctx.say(t("keyscreen.backup_saved", { name }), "ok");
+  ctx.say(() => t("keyscreen.backup_saved", { name }), "ok");
 }
 
 export function keyView(ctx: Ctx, fresh: boolean): View {
@@ -60,9 +60,9 @@ export function keyView(ctx: Ctx, fresh: boolean): View {
         section(
           "keyscreen.cli_title",
           h("p", {}, t("keyscreen.to_cli")),
-          h("pre", { class: "cmd" }, t("cmd.import")),
+          command(t("cmd.import")),
           h("p", {}, t("keyscreen.from_cli")),
-          h("pre", { class: "cmd" }, t("cmd.export")),
+          command(t("cmd.export")),
           reveal,
         ),
         section(

@@ -36,7 +36,7 @@ export function policiesView(ctx: Ctx): View {
       });
       const sector = sectorSelect();
       const cats = termPicker("grant.categories", CATEGORIES, [], "policy-categories");
-      const purps = termPicker("grant.purposes", PURPOSES, [], "policy-purposes");
+      const purps = termPicker("grant.purposes", PURPOSES, [], "policy-purposes", "terms.placeholder_purpose");
       const level = levelSelect("aggregate");
       const price = h("input", { type: "number", min: 0, step: 1, inputmode: "numeric", value: 1 });
       const err = h("p", { class: "field-error", role: "alert" });

@@ -8,11 +8,12 @@ import { shortId } from "../format.js";
 import { rejection, t } from "../i18n.js";
 import { ApiError, signRead } from "../lib.js";
 import { isUnreachable } from "../session.js";
-import { empty, section } from "../widgets.js";
+import { command, empty, section } from "../widgets.js";
 import { enterpriseLabel, statusKey } from "./consents.js";
+import { anchors, useTime, whenWords } from "./uses.js";
 
 function problem(ctx: Ctx, e: unknown): void {
-  ctx.say(e instanceof ApiError ? rejection(e.code, e.message) : isUnreachable(e) ? t("conn.unreachable") : String(e), "error");
+  ctx.say(() => (e instanceof ApiError ? rejection(e.code, e.message) : isUnreachable(e) ? t("conn.unreachable") : String(e)), "error");
 }
 
 /** Downloads the receipt of a consent or a use as `consent-<id>.json` / `use-<id>.json`. */
@@ -21,7 +22,7 @@ export async function downloadReceipt(ctx: Ctx, kind: "consent" | "use", id: str
     const path = kind === "consent" ? `/v1/consents/${id}/receipt` : `/v1/uses/${id}/receipt`;
     const r = await ctx.session.client.get(path);
     download(`${kind}-${id}.json`, new Blob([`${JSON.stringify(r, null, 2)}\n`], { type: "application/json" }));
-    ctx.say(t("records.receipt_saved", { name: `${kind}-${shortId(id)}.json` }), "ok");
+    ctx.say(() => t("records.receipt_saved", { name: `${kind}-${shortId(id)}.json` }), "ok");
   } catch (e) {
     problem(ctx, e);
   }
@@ -30,7 +31,7 @@ export async function downloadReceipt(ctx: Ctx, kind: "consent" | "use", id: str
 async function downloadExport(ctx: Ctx, btn: HTMLButtonElement): Promise<void> {
   const s = ctx.session;
   btn.disabled = true;
-  ctx.say(t("records.export_working"));
+  ctx.say(() => t("records.export_working"));
   try {
     const target = `/v1/consumers/${s.account}/export`;
     const headers = await signRead(s.key, s.chainId, "GET", target);
@@ -43,9 +44,12 @@ async function downloadExport(ctx: Ctx, btn: HTMLButtonElement): Promise<void> {
     const cd = res.headers.get("content-disposition") ?? "";
     const name = /filename="([^"]+)"/.exec(cd)?.[1] ?? `assent-export-${s.account}.tar`;
     download(name, blob);
-    ctx.say(t("records.export_saved", { name, kb: Math.ceil(blob.size / 1024) }), "ok");
+    // The file name carries the whole account; the notice shows it shortened.
+    const shown = name.replace(s.account, shortId(s.account));
+    const kb = Math.ceil(blob.size / 1024);
+    ctx.say(() => t("records.export_saved", { name: shown, kb }), "ok");
   } catch (e) {
-    if (e instanceof TypeError) ctx.say(t("conn.unreachable"), "error");
+    if (e instanceof TypeError) ctx.say(() => t("conn.unreachable"), "error");
     else problem(ctx, e);
   } finally {
     btn.disabled = false;
@@ -68,11 +72,12 @@ export function recordsView(ctx: Ctx): View {
           h("button", { type: "button", class: "link", "aria-label": t("a11y.for", { action: t("records.consent_receipt"), name: shortId(c.id) }), "on:click": () => void downloadReceipt(ctx, "consent", c.id) }, t("records.receipt")),
         ),
       );
+      const anch = anchors(d);
       const uses = d.uses.slice(0, 50).map((u) =>
         h(
           "li",
           {},
-          h("span", {}, t("records.use_line", { enterprise: enterpriseLabel(ctx, u.enterprise), id: shortId(u.use_id), h: u.height })),
+          h("span", {}, t("records.use_line", { enterprise: enterpriseLabel(ctx, u.enterprise), id: shortId(u.use_id), when: whenWords(useTime(u, anch)) || t("uses.block", { h: u.height }) })),
           h("button", { type: "button", class: "link", "aria-label": t("a11y.for", { action: t("records.use_receipt"), name: shortId(u.use_id) }), "on:click": () => void downloadReceipt(ctx, "use", u.use_id) }, t("records.receipt")),
         ),
       );
@@ -83,7 +88,7 @@ export function recordsView(ctx: Ctx): View {
         section(
           "records.verify_title",
           h("p", {}, t("records.verify_intro")),
-          h("pre", { class: "cmd" }, t("cmd.verify")),
+          command(t("cmd.verify")),
           h("p", { class: "hint" }, t("records.verify_genesis")),
         ),
         section("records.consent_receipts", consents.length ? h("ul", { class: "plain" }, consents) : empty("consents.none")),

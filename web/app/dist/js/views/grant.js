@@ -18,7 +18,7 @@ export function grantView(ctx) {
             const ents = [...d.enterprises.values()].filter((e) => e.status === "active").sort((a, b) => a.name.localeCompare(b.name));
             const entSel = h("select", { "data-testid": "grant-enterprise", disabled: !!request }, h("option", { value: "" }, t("grant.choose_enterprise")), ents.map((e) => h("option", { value: e.account, selected: e.account === enterprise }, e.name)));
             const cats = termPicker("grant.categories", CATEGORIES, request?.categories ?? [], "grant-categories");
-            const purps = termPicker("grant.purposes", PURPOSES, request?.purposes ?? [], "grant-purposes");
+            const purps = termPicker("grant.purposes", PURPOSES, request?.purposes ?? [], "grant-purposes", "terms.placeholder_purpose");
             const level = levelSelect(request?.level ?? "pseudonymous");
             const price = h("input", { type: "number", min: request?.price_per_use ?? 0, step: 1, inputmode: "numeric", value: request?.price_per_use ?? 1, "data-testid": "grant-price" });
             const maxUses = h("input", { type: "number", min: 1, step: 1, inputmode: "numeric", "data-testid": "grant-max" });

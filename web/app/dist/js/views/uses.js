@@ -7,12 +7,26 @@ import { getLang, rejection, t } from "../i18n.js";
 import { empty, field } from "../widgets.js";
 import { enterpriseLabel } from "./consents.js";
 import { downloadReceipt } from "./records.js";
-/** Known (height, time) pairs: consent grants and the head. */
+/** Known (height, time) pairs: uses with their block's time, consent grants and the head. */
 export function anchors(d) {
     const a = d.consents.map((c) => ({ height: c.granted_height, time: c.granted_time }));
+    for (const u of d.uses)
+        if (u.time !== null && u.time !== undefined)
+            a.push({ height: u.height, time: u.time });
     if (d.status)
         a.push({ height: d.status.height, time: d.status.time_ms });
     return a;
+}
+export function useTime(u, anch) {
+    if (u.time !== null && u.time !== undefined)
+        return { time: u.time, estimated: false };
+    return { time: timeAtHeight(u.height, anch), estimated: true };
+}
+/** "2026-12-04 16:05", or "about 2026-12-04 16:05" when estimated, or "" when unknown. */
+export function whenWords(w) {
+    if (w.time === null)
+        return "";
+    return w.estimated ? t("uses.about", { when: formatDateTime(w.time) }) : formatDateTime(w.time);
 }
 const filters = { enterprise: "", outcome: "" };
 function row(ctx, u, when) {
@@ -20,7 +34,7 @@ function row(ctx, u, when) {
     const outcome = u.settled
         ? h("span", { class: "badge ConsentGiven" }, t("uses.paid", { n: formatPoints(u.to_consumer, getLang()) }))
         : h("span", { class: "badge ConsentWithdrawn" }, t("uses.refused"));
-    return h("li", { class: `use ${u.settled ? "settled" : "refused"}`, "data-use": u.use_id, "data-settled": String(u.settled) }, h("div", { class: "use-when" }, when !== null ? t("uses.about", { when: formatDateTime(when) }) : "", h("span", { class: "muted small" }, t("uses.block", { h: u.height }))), h("div", { class: "use-what" }, h("strong", {}, name), h("span", {}, t("uses.what", { category: termWords(u.category ?? "?"), purpose: termWords(u.purpose ?? "?"), units: u.units ?? 0 })), u.settled ? null : h("span", { class: "reason", "data-testid": "refused-reason" }, t("uses.why", { why: rejection(u.code, u.reason) }))), h("div", { class: "use-out" }, outcome, h("button", { type: "button", class: "link", "aria-label": t("a11y.for", { action: t("records.use_receipt"), name }), "on:click": () => void downloadReceipt(ctx, "use", u.use_id) }, t("records.receipt"))));
+    return h("li", { class: `use ${u.settled ? "settled" : "refused"}`, "data-use": u.use_id, "data-settled": String(u.settled) }, h("div", { class: "use-when" }, h("time", when.time !== null ? { datetime: new Date(when.time).toISOString() } : {}, whenWords(when)), h("span", { class: "muted small" }, t("uses.block", { h: u.height }))), h("div", { class: "use-what" }, h("strong", {}, name), h("span", {}, t(u.units === 1 ? "uses.what_one" : "uses.what", { category: termWords(u.category ?? "?"), purpose: termWords(u.purpose ?? "?"), units: u.units ?? 0 })), u.settled ? null : h("span", { class: "reason", "data-testid": "refused-reason" }, t("uses.why", { why: rejection(u.code, u.reason) }))), h("div", { class: "use-out" }, outcome, h("button", { type: "button", class: "link", "aria-label": t("a11y.for", { action: t("records.use_receipt"), name }), "on:click": () => void downloadReceipt(ctx, "use", u.use_id) }, t("records.receipt"))));
 }
 export function usesView(ctx) {
     return {
@@ -39,7 +53,8 @@ export function usesView(ctx) {
                 } }, h("option", { value: "" }, t("uses.all_outcomes")), h("option", { value: "paid", selected: filters.outcome === "paid" }, t("uses.only_paid")), h("option", { value: "refused", selected: filters.outcome === "refused" }, t("uses.only_refused")));
             const shown = d.uses.filter((u) => (!filters.enterprise || u.enterprise === filters.enterprise) && (!filters.outcome || (filters.outcome === "paid") === u.settled));
             const anch = anchors(d);
-            return h("div", { class: "stack" }, h("p", { class: "lead" }, t("uses.lead")), h("div", { class: "filters" }, field("uses.filter_enterprise", entSel), field("uses.filter_outcome", outSel)), h("p", { class: "muted", "data-testid": "uses-count" }, t("uses.count", { shown: shown.length, total: d.uses.length })), shown.length ? h("ol", { class: "timeline", "data-testid": "uses" }, shown.map((u) => row(ctx, u, timeAtHeight(u.height, anch)))) : empty("uses.none"), h("p", { class: "hint" }, t("uses.time_note")));
+            const times = shown.map((u) => useTime(u, anch));
+            return h("div", { class: "stack" }, h("p", { class: "lead" }, t("uses.lead")), h("div", { class: "filters" }, field("uses.filter_enterprise", entSel), field("uses.filter_outcome", outSel)), h("p", { class: "muted", "data-testid": "uses-count" }, t("uses.count", { shown: shown.length, total: d.uses.length })), shown.length ? h("ol", { class: "timeline", "data-testid": "uses" }, shown.map((u, i) => row(ctx, u, times[i]))) : empty(d.uses.length ? "uses.none_filtered" : "uses.none"), times.some((w) => w.estimated) ? h("p", { class: "hint", "data-testid": "time-note" }, t("uses.time_note")) : null);
         },
     };
 }
