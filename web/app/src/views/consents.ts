@@ -74,7 +74,7 @@ export function consentsView(ctx: Ctx): View {
       return h(
         "div",
         { class: "stack" },
-        h("p", { class: "lead" }, t("consents.lead", { n: live.length })),
+        h("p", { class: "lead" }, live.length === 0 ? t("consents.lead_none") : live.length === 1 ? t("consents.lead_one") : t("consents.lead", { n: live.length })),
         h(
           "div",
           { class: "row" },

@@ -14,7 +14,7 @@ function reputation(e: Enterprise): [Parameters<typeof t>[0], string][] {
   const r = e.reputation;
   return [
     ["ent.honoured", formatBps(r.honoured_bps) ?? t("ent.no_uses_yet")],
-    ["ent.rating", r.ratings ? t("ent.rating_value", { score: formatScore(r.average_score_x100), n: r.ratings }) : t("ent.unrated")],
+    ["ent.rating", r.ratings ? t(r.ratings === 1 ? "ent.rating_value_one" : "ent.rating_value", { score: formatScore(r.average_score_x100), n: r.ratings }) : t("ent.unrated")],
     ["ent.points_paid", t("unit.points", { n: formatPoints(r.points_paid, getLang()) })],
     ["ent.after_revocation", String(r.uses_after_revocation)],
   ];
@@ -115,7 +115,7 @@ export function enterpriseView(ctx: Ctx, account: string): View {
         "div",
         { class: "stack" },
         h("h2", { class: "page-sub" }, e.name),
-        section("ent.profile", profile),
+        section("ent.on_ledger", profile),
         e.status === "active"
           ? h("a", { class: "button primary", href: `#/grant?enterprise=${e.account}`, "data-testid": "grant-this" }, t("ent.grant", { name: e.name }))
           : h("p", { class: "note" }, t("ent.suspended_note")),

@@ -53,7 +53,7 @@ export function consentsView(ctx) {
             const live = d.consents.filter((c) => c.status === "ConsentGiven" || c.status === "ConsentPaused");
             const order = (c) => (c.status === "ConsentGiven" ? 0 : c.status === "ConsentPaused" ? 1 : 2);
             const sorted = [...d.consents].sort((a, b) => order(a) - order(b) || b.granted_height - a.granted_height);
-            return h("div", { class: "stack" }, h("p", { class: "lead" }, t("consents.lead", { n: live.length })), h("div", { class: "row" }, h("a", { class: "button primary", href: "#/enterprises" }, t("consents.grant_new")), live.length > 0
+            return h("div", { class: "stack" }, h("p", { class: "lead" }, live.length === 0 ? t("consents.lead_none") : live.length === 1 ? t("consents.lead_one") : t("consents.lead", { n: live.length })), h("div", { class: "row" }, h("a", { class: "button primary", href: "#/enterprises" }, t("consents.grant_new")), live.length > 0
                 ? h("button", { type: "button", class: "danger", "data-testid": "revoke-all", "on:click": () => void ctx.sign({ kind: "RevokeAll", enterprise: null }) }, t("consents.revoke_all"))
                 : null), sorted.length ? h("ul", { class: "cards", "data-testid": "consents" }, sorted.map((c) => card(ctx, c))) : empty("consents.none"));
         },
