@@ -90,3 +90,19 @@ export function timeAtHeight(h: number, anchors: { height: number; time: number 
   const t = a.time + ((h - a.height) * (b.time - a.time)) / (b.height - a.height);
   return Math.round(t);
 }
+
+/** When something in a block happened: the block's own time when the node gave it, else an estimate. */
+export interface BlockTime {
+  time: number | null;
+  estimated: boolean;
+}
+
+/**
+ * The time of a block at `height`: `time` (from its header) when known; an
+ * estimate from the anchors (timeAtHeight) only when it is null, i.e. the
+ * node no longer keeps that block.
+ */
+export function blockTime(time: number | null | undefined, height: number, anchors: { height: number; time: number }[]): BlockTime {
+  if (time !== null && time !== undefined) return { time, estimated: false };
+  return { time: timeAtHeight(height, anchors), estimated: true };
+}

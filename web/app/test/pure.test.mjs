@@ -2,7 +2,7 @@
 // choice and rejection words.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatBps, formatPoints, formatScore, fromDateTimeInput, shortId, termWords, timeAtHeight, toDateTimeInput } from "../dist/js/format.js";
+import { blockTime, formatBps, formatPoints, formatScore, fromDateTimeInput, shortId, termWords, timeAtHeight, toDateTimeInput } from "../dist/js/format.js";
 import { matchRequests, targetedTags } from "../dist/js/matching.js";
 import { SseParser } from "../dist/js/sse.js";
 import { detectLang, rejection, setLang, t } from "../dist/js/i18n.js";
@@ -44,6 +44,14 @@ test("a block's time is interpolated between known blocks", () => {
   assert.equal(timeAtHeight(7, [{ height: 7, time: 9 }]), 9);
   assert.equal(timeAtHeight(8, [{ height: 7, time: 9 }]), null);
   assert.equal(timeAtHeight(8, []), null);
+});
+
+test("a use's time is its block's time; estimated only when the node no longer keeps the block", () => {
+  const a = [{ height: 10, time: 1000 }, { height: 20, time: 2000 }];
+  assert.deepEqual(blockTime(1234, 15, a), { time: 1234, estimated: false });
+  assert.deepEqual(blockTime(0, 15, a), { time: 0, estimated: false });
+  assert.deepEqual(blockTime(null, 15, a), { time: 1500, estimated: true });
+  assert.deepEqual(blockTime(undefined, 15, []), { time: null, estimated: true });
 });
 
 test("cumulative earnings are ordered by time", () => {

@@ -87,3 +87,13 @@ export function timeAtHeight(h, anchors) {
     const t = a.time + ((h - a.height) * (b.time - a.time)) / (b.height - a.height);
     return Math.round(t);
 }
+/**
+ * The time of a block at `height`: `time` (from its header) when known; an
+ * estimate from the anchors (timeAtHeight) only when it is null, i.e. the
+ * node no longer keeps that block.
+ */
+export function blockTime(time, height, anchors) {
+    if (time !== null && time !== undefined)
+        return { time, estimated: false };
+    return { time: timeAtHeight(height, anchors), estimated: true };
+}

@@ -4,7 +4,7 @@
 
 import type { Ctx, View } from "../app.js";
 import { h } from "../dom.js";
-import { formatDateTime, formatPoints, termWords, timeAtHeight } from "../format.js";
+import { blockTime, formatDateTime, formatPoints, termWords, type BlockTime } from "../format.js";
 import { getLang, rejection, t } from "../i18n.js";
 import type { Data } from "../session.js";
 import type { UseRow } from "../types.js";
@@ -20,15 +20,11 @@ export function anchors(d: Data): { height: number; time: number }[] {
   return a;
 }
 
-/** When a use happened: its block's time, else (block no longer kept) an estimate from the anchors. */
-export interface UseTime {
-  time: number | null;
-  estimated: boolean;
-}
+export type UseTime = BlockTime;
 
+/** When a use happened: its block's time, else (block no longer kept) an estimate from the anchors. */
 export function useTime(u: UseRow, anch: { height: number; time: number }[]): UseTime {
-  if (u.time !== null && u.time !== undefined) return { time: u.time, estimated: false };
-  return { time: timeAtHeight(u.height, anch), estimated: true };
+  return blockTime(u.time, u.height, anch);
 }
 
 /** "2026-12-04 16:05", or "about 2026-12-04 16:05" when estimated, or "" when unknown. */

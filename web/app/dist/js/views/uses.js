@@ -2,7 +2,7 @@
 // or refused (with the ledger's reason in words), filtered by enterprise and
 // outcome; each use's receipt.
 import { h } from "../dom.js";
-import { formatDateTime, formatPoints, termWords, timeAtHeight } from "../format.js";
+import { blockTime, formatDateTime, formatPoints, termWords } from "../format.js";
 import { getLang, rejection, t } from "../i18n.js";
 import { empty, field } from "../widgets.js";
 import { enterpriseLabel } from "./consents.js";
@@ -17,10 +17,9 @@ export function anchors(d) {
         a.push({ height: d.status.height, time: d.status.time_ms });
     return a;
 }
+/** When a use happened: its block's time, else (block no longer kept) an estimate from the anchors. */
 export function useTime(u, anch) {
-    if (u.time !== null && u.time !== undefined)
-        return { time: u.time, estimated: false };
-    return { time: timeAtHeight(u.height, anch), estimated: true };
+    return blockTime(u.time, u.height, anch);
 }
 /** "2026-12-04 16:05", or "about 2026-12-04 16:05" when estimated, or "" when unknown. */
 export function whenWords(w) {
