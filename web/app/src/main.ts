@@ -203,6 +203,8 @@ function draw(): void {
 }
 
 function lock(): void {
+  // What was said belongs to the unlocked session (the auto-lock says its own after).
+  notice = null;
   session?.stop();
   session = null;
   current = null;

@@ -154,6 +154,8 @@ function draw() {
     shell(current.title, body, true);
 }
 function lock() {
+    // What was said belongs to the unlocked session (the auto-lock says its own after).
+    notice = null;
     session?.stop();
     session = null;
     current = null;

@@ -70,6 +70,7 @@ export const en = {
   "vault.bad_field": "That backup file is damaged ({field}).",
 
   "unlock.title": "Unlock",
+  "unlock.key_title": "Your key in this browser",
   "unlock.intro": "Your key is stored encrypted in this browser. Enter your passphrase to use it. Account:",
   "unlock.button": "Unlock",
   "unlock.lost_title": "Forgot the passphrase?",
@@ -158,8 +159,8 @@ export const en = {
   "grant.bad_price": "The price is a whole number of points.",
   "grant.bad_max": "The most uses is a whole number, 1 or more, or empty.",
   "grant.bad_expiry": "The end must be in the future.",
-  "terms.placeholder": "Type to search, e.g. Purchase",
-  "terms.placeholder_purpose": "Type to search, e.g. Direct Marketing",
+  "terms.placeholder": "Search, e.g. Purchase",
+  "terms.placeholder_purpose": "Search, e.g. Marketing",
   "terms.add": "Add",
   "terms.remove": "Remove {term}",
   "terms.unknown": "“{term}” is not in the list the ledger accepts; pick one from the suggestions.",

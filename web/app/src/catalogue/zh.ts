@@ -70,6 +70,7 @@ export const zh: Record<Key, string> = {
   "vault.bad_field": "该备份文件已损坏（{field}）。",
 
   "unlock.title": "解锁",
+  "unlock.key_title": "此浏览器中的密钥",
   "unlock.intro": "您的密钥已加密保存在此浏览器中。输入口令即可使用。账户：",
   "unlock.button": "解锁",
   "unlock.lost_title": "忘记口令？",
@@ -158,8 +159,8 @@ export const zh: Record<Key, string> = {
   "grant.bad_price": "价格须为整数积分。",
   "grant.bad_max": "最多使用次数须为 1 或更大的整数，或留空。",
   "grant.bad_expiry": "截止时间必须在将来。",
-  "terms.placeholder": "输入以搜索，例如 Purchase",
-  "terms.placeholder_purpose": "输入以搜索，例如 Direct Marketing",
+  "terms.placeholder": "搜索，例如 Purchase",
+  "terms.placeholder_purpose": "搜索，例如 Marketing",
   "terms.add": "添加",
   "terms.remove": "移除 {term}",
   "terms.unknown": "“{term}”不在账本接受的列表中；请从建议中选择。",

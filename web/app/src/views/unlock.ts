@@ -62,7 +62,7 @@ export function unlockView(account: string, done: (key: SigningKey) => void, for
   return h(
     "div",
     { class: "stack" },
-    section("unlock.title", form),
+    section("unlock.key_title", form),
     section("unlock.lost_title", h("p", {}, t("unlock.lost")), forget),
   );
 }

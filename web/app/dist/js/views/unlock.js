@@ -49,5 +49,5 @@ export function unlockView(account, done, forgotten) {
             forgotten();
         } }, t("unlock.forget"));
     setTimeout(() => pass.focus(), 0);
-    return h("div", { class: "stack" }, section("unlock.title", form), section("unlock.lost_title", h("p", {}, t("unlock.lost")), forget));
+    return h("div", { class: "stack" }, section("unlock.key_title", form), section("unlock.lost_title", h("p", {}, t("unlock.lost")), forget));
 }
