@@ -202,6 +202,12 @@ async fn consents_carry_dpv_statuses_and_the_ledger_record() {
     assert_eq!(status_of(&ids[1]), "ConsentExpired");
     assert_eq!(status_of(&ids[2]), "ConsentPaused");
     assert_eq!(status_of(&ids[3]), "ConsentWithdrawn");
+    let rated: Vec<_> = consents.iter().map(|c| c["rating"].clone()).collect();
+    assert_eq!(
+        rated.iter().filter(|r| **r == json!(4)).count(),
+        1,
+        "alice rated acme 4 under ids[0]: {rated:?}"
+    );
     // Each answer is the ledger's own record (same JSON) plus its status.
     for c in consents {
         let id: ConsentId = c["id"].as_str().unwrap().parse().unwrap();
@@ -210,7 +216,10 @@ async fn consents_carry_dpv_statuses_and_the_ledger_record() {
         for (k, v) in record.as_object().unwrap() {
             assert_eq!(&c[k], v, "field {k}");
         }
-        assert_eq!(keys(c).len(), keys(&record).len() + 1);
+        // … and the consumer's rating under it, if any.
+        let rating = t.shared.chain.store().rating(&id).unwrap();
+        assert_eq!(c["rating"].as_u64(), rating.map(u64::from), "{c}");
+        assert_eq!(keys(c).len(), keys(&record).len() + 2);
     }
     let (_, empty) = get(
         &t.router,
@@ -296,7 +305,10 @@ async fn uses_earnings_and_enterprise_reputation() {
         let h = assent_contracts::Height(u["height"].as_u64().unwrap());
         let header = t.shared.chain.store().block_header(h).unwrap().unwrap();
         assert_eq!(u["time"].as_u64(), Some(header.time.0), "{u}");
-        assert_eq!(header, t.shared.chain.store().block(h).unwrap().unwrap().header);
+        assert_eq!(
+            header,
+            t.shared.chain.store().block(h).unwrap().unwrap().header
+        );
     }
 
     let (_, one) = get(&t.router, &format!("/v1/consumers/{alice}/uses?limit=1")).await;

@@ -137,8 +137,7 @@ pub(super) fn consent_entries(
         }
         out.push(ConsentEntry {
             enterprise_name: names.of(&c.enterprise)?,
-            rating: snap.ratings.get(&c.id).copied(),
-            record: ConsentView::new(c.clone(), now),
+            record: ConsentView::new(c.clone(), now, snap.ratings.get(&c.id).copied()),
             history,
         });
     }

@@ -77,8 +77,6 @@ pub(crate) struct ConsentEntry {
     #[serde(flatten)]
     pub record: ConsentView,
     pub enterprise_name: Option<String>,
-    /// The consumer's rating of the enterprise under this consent (1-5).
-    pub rating: Option<u8>,
     pub history: Vec<Change>,
 }
 
@@ -351,7 +349,7 @@ pub(crate) fn files(e: &Export) -> Result<Files, ApiError> {
                 r.granted_height.0.to_string(),
                 r.granted_time.0.to_string(),
                 text(&r.status),
-                opt(&c.rating),
+                opt(&c.record.rating),
                 c.history.len().to_string(),
             ]
         }),

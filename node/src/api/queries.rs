@@ -175,7 +175,8 @@ pub(crate) async fn consents(
             if only.is_some_and(|e| e != c.enterprise) {
                 continue;
             }
-            consents.push(ConsentView::new(c, now));
+            let rating = store.rating(&cid)?;
+            consents.push(ConsentView::new(c, now, rating));
         }
         Ok(ConsentsView { consents })
     })
@@ -249,9 +250,9 @@ pub(crate) async fn uses(
                 }
                 v.time = match times.entry(rec.height.0) {
                     std::collections::btree_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::btree_map::Entry::Vacant(e) => *e.insert(
-                        store.block_header(rec.height)?.map(|h| h.time.0),
-                    ),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        *e.insert(store.block_header(rec.height)?.map(|h| h.time.0))
+                    }
                 };
                 uses.push(v);
                 if uses.len() == limit {

@@ -225,10 +225,13 @@ pub struct ConsentView {
     #[schema(value_type = Object)]
     pub state: ConsentState,
     pub status: DpvStatus,
+    /// The score (1–5) the consumer gave the enterprise under this consent
+    /// (one rating per consent); null if not rated.
+    pub rating: Option<u8>,
 }
 
 impl ConsentView {
-    pub fn new(c: Consent, now: Timestamp) -> ConsentView {
+    pub fn new(c: Consent, now: Timestamp, rating: Option<u8>) -> ConsentView {
         let status = DpvStatus::of(&c, now);
         ConsentView {
             id: c.id,
@@ -246,6 +249,7 @@ impl ConsentView {
             granted_time: c.granted_time,
             state: c.state,
             status,
+            rating,
         }
     }
 }
