@@ -24,6 +24,11 @@ export function sectorWords(sector: string): string {
   return v === k ? sector : v;
 }
 
+/** A rating's score in words ("4 — good"); the bare number if one were ever outside 1–5. */
+export function scoreWords(n: number): string {
+  return Number.isInteger(n) && n >= 1 && n <= 5 ? t(`ent.score_${n}` as never) : String(n);
+}
+
 /** Lines describing `body`; `name` gives an enterprise's name for its account. */
 export function describeBody(body: TxBody, name: (account: string) => string | undefined): string[] {
   const who = (a: string) => (name(a) ? `${name(a)} (${shortId(a)})` : a);

@@ -55,7 +55,7 @@ export class Session {
     tags: [],
     loaded: 0,
   };
-  prefs: Prefs = { tags: [], sectors: [], ignored: [], rated: {} };
+  prefs: Prefs = { tags: [], sectors: [], ignored: [] };
   connection: Connection = "connecting";
   private stream: EventStream | null = null;
   private listeners = new Set<() => void>();

@@ -1,8 +1,8 @@
 // What the app keeps in this browser, in IndexedDB: the encrypted key
 // record (never the plain seed) and, per account, the tags and sectors the
-// user chose, the requests they ignored and the ratings this browser sent
-// (no read of the node says whether a consent was rated). The language is in localStorage
-// (read before the first paint).
+// user chose and the requests they ignored. Ratings are not kept here: the
+// node's consents say which are rated and with what score. The language is
+// in localStorage (read before the first paint).
 
 import { parseRecord, type VaultRecord } from "./vault.js";
 
@@ -16,8 +16,6 @@ export interface Prefs {
   sectors: string[];
   /** Requests I chose to ignore. */
   ignored: string[];
-  /** Ratings this browser sent and the ledger committed: consent id -> score (1-5). */
-  rated: Record<string, number>;
 }
 
 function open(): Promise<IDBDatabase> {
@@ -62,8 +60,12 @@ export async function forgetVault(): Promise<void> {
 }
 
 export async function loadPrefs(account: string): Promise<Prefs> {
-  const v = (await tx<Partial<Prefs> | undefined>("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
-  return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [], rated: v.rated ?? {} };
+  const v = (await tx<(Partial<Prefs> & { rated?: unknown }) | undefined>("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
+  const p: Prefs = { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [] };
+  // An earlier version remembered the ratings sent from this browser; the
+  // chain says them now, so a copy that could disagree is dropped.
+  if (v.rated !== undefined) await savePrefs(account, p);
+  return p;
 }
 
 export async function savePrefs(account: string, p: Prefs): Promise<void> {

@@ -32,6 +32,8 @@ export interface Consent {
   granted_height: number;
   granted_time: number;
   status: ConsentStatus;
+  /** The score 1–5 I gave the enterprise under this consent, or null if not rated. */
+  rating: number | null;
 }
 
 export interface UseRow {

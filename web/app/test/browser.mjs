@@ -2,7 +2,9 @@
 // tests/tests/web_app_works_in_chromium.rs; by hand against a devnet, see
 // README.md). A consumer makes a key in the page, registers with tags,
 // grants the enterprise; the enterprise records a use from the assent CLI
-// and the page shows it and the earnings without a reload; pause, resume
+// and the page shows it and the earnings without a reload; the consumer
+// rates the enterprise once through its profile and the page then shows the
+// rating (from the chain) and no longer offers to rate; pause, resume
 // and revoke go through the page's confirmation; the next use is refused
 // and the page says why; the export downloads; a wrong passphrase is
 // refused; 简体中文; screenshots at 1280 and 390 px; the node goes away and
@@ -219,6 +221,28 @@ async function main() {
   if ((await page.evaluate(() => window.__assentMarker)) !== "still-here") throw new Error("the page reloaded");
   log(`   earned ${earned}`);
 
+  // 3b. Rate the enterprise once, from its profile (the ledger takes one
+  // rating per consent, revoked or not). The consents the node gives back
+  // carry it: the profile shows the score and no longer offers to rate, and
+  // the consent's card says it.
+  log("3b. rate", ENTERPRISE, "through the page");
+  const SCORE = 4;
+  await go(`#/enterprises/${acme}`, en["ent.profile"]);
+  await checkNames("the enterprise's profile");
+  await until("the rate form", () => page.$("[data-testid=rate]"));
+  await page.select("[data-testid=rate-score]", String(SCORE));
+  await click("[data-testid=rate]");
+  const rateLines = await confirmTx();
+  log(`   signed: ${rateLines.join(" / ")}`);
+  const given = `[data-testid=ratings-given] [data-consent="${consent}"]`;
+  const rating = Number(await until("the rating on the profile", () => page.$eval(given, (e) => e.getAttribute("data-score")).catch(() => null), 30_000));
+  if (rating !== SCORE) throw new Error(`the profile shows the rating ${rating}, not ${SCORE}`);
+  if (!(await text(given)).includes(en[`ent.score_${SCORE}`])) throw new Error(`the rating is not shown in words: ${await text(given)}`);
+  if (await page.$("[data-testid=rate]")) throw new Error("the profile still offers to rate after the consent was rated");
+  await go("#/consents", en["nav.consents"]);
+  const cardRating = await until("the rating on the consent's card", () => page.$eval(`[data-consent="${consent}"] [data-testid=consent-rating]`, (e) => [e.getAttribute("data-score"), e.textContent]).catch(() => null));
+  if (Number(cardRating[0]) !== SCORE || cardRating[1] !== en[`ent.score_${SCORE}`]) throw new Error(`the consent's card shows the rating ${cardRating.join(" ")}`);
+
   // 4. Pause, resume, revoke through the page; the next use is refused.
   log("4. pause, resume, revoke");
   await go("#/consents", en["nav.consents"]);
@@ -337,6 +361,7 @@ async function main() {
       earned,
       uses_shown: usesShown,
       refused_reason: refusedReason,
+      rating,
       export_bytes: exportBytes,
       requests: requests.length,
       origins,

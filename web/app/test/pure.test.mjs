@@ -1,4 +1,4 @@
-// Formatting, request matching, the event-stream parser, the language
+// Formatting, request matching, ratings as the chain gives them, the event-stream parser, the language
 // choice and rejection words.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -7,6 +7,8 @@ import { matchRequests, targetedTags } from "../dist/js/matching.js";
 import { SseParser } from "../dist/js/sse.js";
 import { detectLang, rejection, setLang, t } from "../dist/js/i18n.js";
 import { cumulative } from "../dist/js/chart.js";
+import { ratingOf, ratingsWith } from "../dist/js/ratings.js";
+import { scoreWords } from "../dist/js/describe.js";
 
 test("amounts are grouped by thousands, exactly, even above 2^53", () => {
   assert.equal(formatPoints(0, "en"), "0");
@@ -97,5 +99,28 @@ test("rejections are told in words, in both languages, else the ledger's reason"
   setLang("zh-CN", false);
   assert.equal(rejection("consent_revoked", "x"), "该授权已被撤销");
   assert.equal(t("unit.points", { n: 3 }), "3 积分");
+  setLang("en", false);
+});
+
+test("ratings come from the chain: a rated consent is shown with its score, only the others are offered", () => {
+  const cs = [
+    { id: "c1", enterprise: "acme", rating: 4 },
+    { id: "c2", enterprise: "acme", rating: null },
+    { id: "c3", enterprise: "other", rating: null },
+    { id: "c4", enterprise: "acme", rating: 1 },
+    { id: "c5", enterprise: "acme" }, // a node that says nothing: not rated as far as the app knows
+  ];
+  assert.equal(ratingOf(cs[0]), 4);
+  assert.equal(ratingOf(cs[1]), null);
+  assert.equal(ratingOf(cs[4]), null);
+  const { rated, open } = ratingsWith(cs, "acme");
+  assert.deepEqual(rated.map((r) => [r.consent.id, r.score]), [["c1", 4], ["c4", 1]]);
+  assert.deepEqual(open.map((c) => c.id), ["c2", "c5"]);
+  assert.deepEqual(ratingsWith(cs, "nobody"), { rated: [], open: [] });
+  setLang("en", false);
+  assert.equal(scoreWords(4), "4 — good");
+  assert.equal(scoreWords(7), "7");
+  setLang("zh-CN", false);
+  assert.equal(scoreWords(4), "4 — 良好");
   setLang("en", false);
 });

@@ -17,6 +17,10 @@ export function sectorWords(sector) {
     const v = t(k);
     return v === k ? sector : v;
 }
+/** A rating's score in words ("4 — good"); the bare number if one were ever outside 1–5. */
+export function scoreWords(n) {
+    return Number.isInteger(n) && n >= 1 && n <= 5 ? t(`ent.score_${n}`) : String(n);
+}
 /** Lines describing `body`; `name` gives an enterprise's name for its account. */
 export function describeBody(body, name) {
     const who = (a) => (name(a) ? `${name(a)} (${shortId(a)})` : a);

@@ -29,7 +29,7 @@ export class Session {
         tags: [],
         loaded: 0,
     };
-    prefs = { tags: [], sectors: [], ignored: [], rated: {} };
+    prefs = { tags: [], sectors: [], ignored: [] };
     connection = "connecting";
     stream = null;
     listeners = new Set();

@@ -1,8 +1,8 @@
 // What the app keeps in this browser, in IndexedDB: the encrypted key
 // record (never the plain seed) and, per account, the tags and sectors the
-// user chose, the requests they ignored and the ratings this browser sent
-// (no read of the node says whether a consent was rated). The language is in localStorage
-// (read before the first paint).
+// user chose and the requests they ignored. Ratings are not kept here: the
+// node's consents say which are rated and with what score. The language is
+// in localStorage (read before the first paint).
 import { parseRecord } from "./vault.js";
 const DB = "assent-app";
 const STORE = "kv";
@@ -45,7 +45,12 @@ export async function forgetVault() {
 }
 export async function loadPrefs(account) {
     const v = (await tx("readonly", (s) => s.get(`prefs:${account}`))) ?? {};
-    return { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [], rated: v.rated ?? {} };
+    const p = { tags: v.tags ?? [], sectors: v.sectors ?? [], ignored: v.ignored ?? [] };
+    // An earlier version remembered the ratings sent from this browser; the
+    // chain says them now, so a copy that could disagree is dropped.
+    if (v.rated !== undefined)
+        await savePrefs(account, p);
+    return p;
 }
 export async function savePrefs(account, p) {
     await tx("readwrite", (s) => s.put(p, `prefs:${account}`));

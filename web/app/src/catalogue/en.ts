@@ -131,6 +131,7 @@ export const en = {
   "consent.never": "Never",
   "consent.granted": "Given",
   "consent.id": "Consent",
+  "consent.rating": "Your rating",
   "consent.pause": "Pause",
   "consent.resume": "Resume",
   "consent.revoke": "Revoke",

@@ -2,10 +2,11 @@
 // it was used; pause, resume, revoke; revoke all.
 
 import type { Ctx, View } from "../app.js";
-import { levelWords } from "../describe.js";
+import { levelWords, scoreWords } from "../describe.js";
 import { h } from "../dom.js";
 import { formatDateTime, formatPoints, shortId, termWords } from "../format.js";
 import { getLang, t, type Key } from "../i18n.js";
+import { ratingOf } from "../ratings.js";
 import type { Consent } from "../types.js";
 import { empty, facts } from "../widgets.js";
 import { downloadReceipt } from "./records.js";
@@ -38,6 +39,7 @@ function card(ctx: Ctx, c: Consent): HTMLElement {
   actions.push(
     h("button", { type: "button", class: "secondary", "aria-label": t("a11y.for", { action: t("records.consent_receipt"), name }), "on:click": () => void downloadReceipt(ctx, "consent", c.id) }, t("records.receipt")),
   );
+  const score = ratingOf(c);
   const uses = c.max_uses != null ? t("consent.uses_of", { used: c.used, max: c.max_uses }) : t("consent.uses_unlimited", { used: c.used });
   return h(
     "li",
@@ -57,6 +59,7 @@ function card(ctx: Ctx, c: Consent): HTMLElement {
       ["consent.expiry", c.expires_at != null ? formatDateTime(c.expires_at) : t("consent.never")],
       ["consent.granted", formatDateTime(c.granted_time)],
       ["consent.id", h("span", { class: "mono", title: c.id }, shortId(c.id))],
+      ...(score !== null ? ([["consent.rating", h("span", { "data-testid": "consent-rating", "data-score": score }, scoreWords(score))]] as [Key, HTMLElement][]) : []),
     ]),
     h("div", { class: "row" }, actions),
   );

@@ -3,11 +3,12 @@
 // for one I have dealt with.
 
 import type { Ctx, View } from "../app.js";
-import { sectorWords } from "../describe.js";
+import { scoreWords, sectorWords } from "../describe.js";
 import { h } from "../dom.js";
 import { formatBps, formatPoints, formatScore, shortId, termWords } from "../format.js";
 import { getLang, t } from "../i18n.js";
-import type { Enterprise } from "../types.js";
+import { ratingsWith } from "../ratings.js";
+import type { Consent, Enterprise } from "../types.js";
 import { empty, facts, field, section } from "../widgets.js";
 
 function reputation(e: Enterprise): [Parameters<typeof t>[0], string][] {
@@ -58,7 +59,6 @@ export function enterpriseView(ctx: Ctx, account: string): View {
       const d = ctx.session.data;
       const e = d.enterprises.get(account);
       if (!e) return h("div", { class: "stack" }, empty("ent.unknown"), h("a", { href: "#/enterprises" }, t("ent.back")));
-      const mine = d.consents.filter((c) => c.enterprise === account);
       const profile = facts([
         ["ent.name", e.name],
         ["ent.sector", sectorWords(e.sector)],
@@ -70,25 +70,22 @@ export function enterpriseView(ctx: Ctx, account: string): View {
         ...reputation(e),
       ]);
       // Rate: once per consent, for a consent I gave this enterprise. The
-      // node's reads do not say whether a consent was rated (only the export
-      // does), so the ratings this browser sent are remembered here and not
-      // offered again; another device's rating is refused by the ledger
-      // (already_rated, shown in words).
+      // node's consents carry their rating (null when not rated), so a rated
+      // consent is shown with its score and not offered again, whichever
+      // device rated it.
       let rate: HTMLElement | null = null;
-      const rated = ctx.session.prefs.rated;
-      const given = mine.filter((c) => rated[c.id] !== undefined);
-      const open = mine.filter((c) => rated[c.id] === undefined);
-      const consentWords = (c: (typeof mine)[number]) => t("ent.rate_consent", { id: shortId(c.id), cats: c.categories.map(termWords).join(t("list.sep")) });
+      const { rated: given, open } = ratingsWith(d.consents, account);
+      const consentWords = (c: Consent) => t("ent.rate_consent", { id: shortId(c.id), cats: c.categories.map(termWords).join(t("list.sep")) });
       const givenList = given.length
         ? h(
             "ul",
             { class: "plain", "data-testid": "ratings-given" },
-            given.map((c) => h("li", {}, h("span", {}, consentWords(c)), h("strong", {}, t(`ent.score_${rated[c.id]}` as Parameters<typeof t>[0])))),
+            given.map(({ consent: c, score }) => h("li", { "data-consent": c.id, "data-score": score }, h("span", {}, consentWords(c)), h("strong", {}, scoreWords(score)))),
           )
         : null;
       if (open.length) {
         const consentSel = h("select", {}, open.map((c) => h("option", { value: c.id }, consentWords(c))));
-        const score = h("select", { "data-testid": "rate-score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n }, t(`ent.score_${n}` as Parameters<typeof t>[0]))));
+        const score = h("select", { "data-testid": "rate-score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n }, scoreWords(n))));
         rate = section(
           "ent.rate_title",
           h(
@@ -97,9 +94,8 @@ export function enterpriseView(ctx: Ctx, account: string): View {
               ev.preventDefault();
               const consent = consentSel.value;
               const n = Number(score.value);
-              void ctx.sign({ kind: "Rate", enterprise: account, consent, score: n }).then((ok) => {
-                if (ok) void ctx.session.savePrefs({ ...ctx.session.prefs, rated: { ...ctx.session.prefs.rated, [consent]: n } });
-              });
+              // Once committed, the refreshed consents carry the rating.
+              void ctx.sign({ kind: "Rate", enterprise: account, consent, score: n });
             } },
             h("p", {}, t("ent.rate_intro")),
             field("ent.rate_which", consentSel),

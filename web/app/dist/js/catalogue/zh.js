@@ -119,6 +119,7 @@ export const zh = {
     "consent.never": "永不",
     "consent.granted": "授权时间",
     "consent.id": "授权编号",
+    "consent.rating": "您的评分",
     "consent.pause": "暂停",
     "consent.resume": "恢复",
     "consent.revoke": "撤销",

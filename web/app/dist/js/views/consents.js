@@ -1,9 +1,10 @@
 // "Who holds my consent": every consent, with what it allows and how much of
 // it was used; pause, resume, revoke; revoke all.
-import { levelWords } from "../describe.js";
+import { levelWords, scoreWords } from "../describe.js";
 import { h } from "../dom.js";
 import { formatDateTime, formatPoints, shortId, termWords } from "../format.js";
 import { getLang, t } from "../i18n.js";
+import { ratingOf } from "../ratings.js";
 import { empty, facts } from "../widgets.js";
 import { downloadReceipt } from "./records.js";
 export function statusKey(c) {
@@ -32,6 +33,7 @@ function card(ctx, c) {
     if (c.status === "ConsentGiven" || c.status === "ConsentPaused")
         actions.push(act("consent.revoke", "RevokeConsent", "danger", "revoke"));
     actions.push(h("button", { type: "button", class: "secondary", "aria-label": t("a11y.for", { action: t("records.consent_receipt"), name }), "on:click": () => void downloadReceipt(ctx, "consent", c.id) }, t("records.receipt")));
+    const score = ratingOf(c);
     const uses = c.max_uses != null ? t("consent.uses_of", { used: c.used, max: c.max_uses }) : t("consent.uses_unlimited", { used: c.used });
     return h("li", { class: `card consent status-${c.status}`, "data-consent": c.id, "data-status": c.status }, h("div", { class: "card-head" }, h("h3", {}, h("a", { href: `#/enterprises/${c.enterprise}` }, name)), h("span", { class: `badge ${c.status}`, "data-testid": "consent-status" }, t(statusKey(c)))), facts([
         ["consent.categories", c.categories.map(termWords).join(t("list.sep"))],
@@ -42,6 +44,7 @@ function card(ctx, c) {
         ["consent.expiry", c.expires_at != null ? formatDateTime(c.expires_at) : t("consent.never")],
         ["consent.granted", formatDateTime(c.granted_time)],
         ["consent.id", h("span", { class: "mono", title: c.id }, shortId(c.id))],
+        ...(score !== null ? [["consent.rating", h("span", { "data-testid": "consent-rating", "data-score": score }, scoreWords(score))]] : []),
     ]), h("div", { class: "row" }, actions));
 }
 export function consentsView(ctx) {

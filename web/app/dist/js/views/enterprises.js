@@ -1,10 +1,11 @@
 // Enterprises: the public ranking with sector and reputation; one
 // enterprise's profile, a way to grant it a consent, and a rating (Rate)
 // for one I have dealt with.
-import { sectorWords } from "../describe.js";
+import { scoreWords, sectorWords } from "../describe.js";
 import { h } from "../dom.js";
 import { formatBps, formatPoints, formatScore, shortId, termWords } from "../format.js";
 import { getLang, t } from "../i18n.js";
+import { ratingsWith } from "../ratings.js";
 import { empty, facts, field, section } from "../widgets.js";
 function reputation(e) {
     const r = e.reputation;
@@ -36,7 +37,6 @@ export function enterpriseView(ctx, account) {
             const e = d.enterprises.get(account);
             if (!e)
                 return h("div", { class: "stack" }, empty("ent.unknown"), h("a", { href: "#/enterprises" }, t("ent.back")));
-            const mine = d.consents.filter((c) => c.enterprise === account);
             const profile = facts([
                 ["ent.name", e.name],
                 ["ent.sector", sectorWords(e.sector)],
@@ -48,29 +48,24 @@ export function enterpriseView(ctx, account) {
                 ...reputation(e),
             ]);
             // Rate: once per consent, for a consent I gave this enterprise. The
-            // node's reads do not say whether a consent was rated (only the export
-            // does), so the ratings this browser sent are remembered here and not
-            // offered again; another device's rating is refused by the ledger
-            // (already_rated, shown in words).
+            // node's consents carry their rating (null when not rated), so a rated
+            // consent is shown with its score and not offered again, whichever
+            // device rated it.
             let rate = null;
-            const rated = ctx.session.prefs.rated;
-            const given = mine.filter((c) => rated[c.id] !== undefined);
-            const open = mine.filter((c) => rated[c.id] === undefined);
+            const { rated: given, open } = ratingsWith(d.consents, account);
             const consentWords = (c) => t("ent.rate_consent", { id: shortId(c.id), cats: c.categories.map(termWords).join(t("list.sep")) });
             const givenList = given.length
-                ? h("ul", { class: "plain", "data-testid": "ratings-given" }, given.map((c) => h("li", {}, h("span", {}, consentWords(c)), h("strong", {}, t(`ent.score_${rated[c.id]}`)))))
+                ? h("ul", { class: "plain", "data-testid": "ratings-given" }, given.map(({ consent: c, score }) => h("li", { "data-consent": c.id, "data-score": score }, h("span", {}, consentWords(c)), h("strong", {}, scoreWords(score)))))
                 : null;
             if (open.length) {
                 const consentSel = h("select", {}, open.map((c) => h("option", { value: c.id }, consentWords(c))));
-                const score = h("select", { "data-testid": "rate-score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n }, t(`ent.score_${n}`))));
+                const score = h("select", { "data-testid": "rate-score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n }, scoreWords(n))));
                 rate = section("ent.rate_title", h("form", { "on:submit": (ev) => {
                         ev.preventDefault();
                         const consent = consentSel.value;
                         const n = Number(score.value);
-                        void ctx.sign({ kind: "Rate", enterprise: account, consent, score: n }).then((ok) => {
-                            if (ok)
-                                void ctx.session.savePrefs({ ...ctx.session.prefs, rated: { ...ctx.session.prefs.rated, [consent]: n } });
-                        });
+                        // Once committed, the refreshed consents carry the rating.
+                        void ctx.sign({ kind: "Rate", enterprise: account, consent, score: n });
                     } }, h("p", {}, t("ent.rate_intro")), field("ent.rate_which", consentSel), field("ent.rate_score", score), h("button", { type: "submit", class: "primary", "data-testid": "rate" }, t("ent.rate_button"))), givenList ? h("div", { class: "sub-block" }, h("h3", {}, t("ent.rated_title")), givenList) : null);
             }
             else if (givenList) {
