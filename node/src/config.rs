@@ -83,6 +83,9 @@ pub struct NodeConfig {
     pub mempool_max_account_bytes: usize,
     pub mempool_max_per_account: usize,
     pub mempool_gap_expiry_blocks: u64,
+    /// Backpressure on client submissions (`mempool.backlog_ms`,
+    /// `mempool.min_backlog_txs`).
+    pub mempool_backlog: crate::mempool::BacklogLimits,
     /// sled's page cache in bytes.
     pub store_cache_bytes: u64,
     pub state_cache_bytes: u64,
@@ -431,6 +434,24 @@ impl NodeConfig {
             request_timeout: Duration::from_millis(a.request_timeout_ms),
             idle_timeout: Duration::from_millis(a.idle_timeout_ms),
         };
+        if raw.mempool.backlog_ms > 60_000 {
+            return Err(invalid(
+                "mempool.backlog_ms",
+                format!(
+                    "{} ms is out of range; give 0 (no backpressure) to 60000 (default 500: admit client txs while the pool holds less than half a second of the commit rate)",
+                    raw.mempool.backlog_ms
+                ),
+            ));
+        }
+        if raw.mempool.min_backlog_txs == 0 || raw.mempool.min_backlog_txs > raw.mempool.max_txs {
+            return Err(invalid(
+                "mempool.min_backlog_txs",
+                format!(
+                    "{} is out of range; give 1 to mempool.max_txs ({}) (default 1000, a full block)",
+                    raw.mempool.min_backlog_txs, raw.mempool.max_txs
+                ),
+            ));
+        }
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",
@@ -488,6 +509,10 @@ impl NodeConfig {
             mempool_max_account_bytes: raw.mempool.max_account_mb.saturating_mul(1024 * 1024),
             mempool_max_per_account: raw.mempool.max_per_account,
             mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
+            mempool_backlog: crate::mempool::BacklogLimits {
+                backlog_ms: raw.mempool.backlog_ms,
+                min_txs: raw.mempool.min_backlog_txs,
+            },
             store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
             state_cache_bytes: raw.store.state_cache_mb * 1024 * 1024,
             unpersisted_bytes: raw.store.unpersisted_mb * 1024 * 1024,

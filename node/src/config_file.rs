@@ -176,6 +176,8 @@ pub(super) struct RawMempool {
     pub(super) max_account_mb: usize,
     pub(super) max_per_account: usize,
     pub(super) gap_expiry_blocks: u64,
+    pub(super) backlog_ms: u64,
+    pub(super) min_backlog_txs: usize,
 }
 
 impl Default for RawMempool {
@@ -186,6 +188,8 @@ impl Default for RawMempool {
             max_account_mb: 16,
             max_per_account: 1_024,
             gap_expiry_blocks: 600,
+            backlog_ms: 500,
+            min_backlog_txs: 1_000,
         }
     }
 }

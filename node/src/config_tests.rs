@@ -27,6 +27,13 @@ fn the_contract_example_parses_with_lan_defaults() {
     assert_eq!(c.timing.propose, Duration::from_millis(1_000));
     assert_eq!(c.timing.max_block_txs, 1_000);
     assert_eq!(c.mempool_gap_expiry_blocks, 600);
+    assert_eq!(
+        c.mempool_backlog,
+        crate::mempool::BacklogLimits {
+            backlog_ms: 500,
+            min_txs: 1_000
+        }
+    );
     assert_eq!(c.mempool_max_bytes, 256 << 20);
     assert_eq!(c.mempool_max_account_bytes, 16 << 20);
     assert_eq!(c.peers.len(), 1);
@@ -118,6 +125,18 @@ fn errors_name_the_field() {
             "mempool.gap_expiry_blocks",
         ),
         (format!("{GOOD}[mempool]\nmax_mb = 0\n"), "mempool.max_mb"),
+        (
+            format!("{GOOD}[mempool]\nbacklog_ms = 60001\n"),
+            "mempool.backlog_ms",
+        ),
+        (
+            format!("{GOOD}[mempool]\nmin_backlog_txs = 0\n"),
+            "mempool.min_backlog_txs",
+        ),
+        (
+            format!("{GOOD}[mempool]\nmax_txs = 10\nmin_backlog_txs = 11\n"),
+            "mempool.min_backlog_txs",
+        ),
         (
             format!("{GOOD}[store]\nproof_history_mb = 0\n"),
             "store.proof_history_mb",

@@ -131,6 +131,8 @@ pub struct Metrics {
     txs_committed: Counter,
     txs_rejected: Family<RejectedLabels, Counter>,
     mempool: Gauge,
+    backlog_allowed: Gauge,
+    txs_overloaded: Counter,
     peers: Gauge,
     api_requests: HistogramFamily<ApiLabels>,
     streams_refused: Family<ReasonLabels, Counter>,
@@ -184,6 +186,8 @@ impl Metrics {
         let txs_rejected = Family::<RejectedLabels, Counter>::default();
         let mempool = Gauge::default();
         let peers = Gauge::default();
+        let backlog_allowed = Gauge::default();
+        let txs_overloaded = Counter::default();
         let api_requests: HistogramFamily<ApiLabels> = Family::new_with_constructor(api_histogram);
         let streams_refused = Family::<ReasonLabels, Counter>::default();
         let api_clients_refused = Family::<ReasonLabels, Counter>::default();
@@ -238,6 +242,16 @@ impl Metrics {
             streams_refused.clone(),
         );
         registry.register(
+            "mempool_backlog_allowed",
+            "Txs the mempool may hold for new client txs to be admitted: mempool.backlog_ms of the measured commit rate, at least mempool.min_backlog_txs",
+            backlog_allowed.clone(),
+        );
+        registry.register(
+            "txs_overloaded",
+            "Client txs refused with 429 overloaded because the mempool held its backlog (mempool.backlog_ms of the commit rate)",
+            txs_overloaded.clone(),
+        );
+        registry.register(
             "api_clients_refused",
             "HTTP connections and requests refused by the per-client limits, by reason (connections, client_connections, clients, rate, streams, exports)",
             api_clients_refused.clone(),
@@ -259,6 +273,8 @@ impl Metrics {
             txs_committed,
             txs_rejected,
             mempool,
+            backlog_allowed,
+            txs_overloaded,
             peers,
             api_requests,
             streams_refused,
@@ -340,6 +356,18 @@ impl Metrics {
 
     pub fn set_mempool(&self, n: usize) {
         self.mempool.set(gauge_value(n as u64));
+    }
+
+    /// Counts `n` client txs refused as `overloaded`, with the backlog the
+    /// pool allowed then.
+    pub fn overloaded(&self, n: usize, allowed: usize) {
+        self.txs_overloaded.inc_by(n as u64);
+        self.backlog_allowed.set(gauge_value(allowed as u64));
+    }
+
+    /// The backlog the pool allows now.
+    pub fn set_backlog_allowed(&self, allowed: usize) {
+        self.backlog_allowed.set(gauge_value(allowed as u64));
     }
 
     pub fn set_peers(&self, n: usize) {

@@ -260,6 +260,7 @@ pub async fn run_with(
         max_tx_bytes: params.max_tx_bytes as usize,
         gap_expiry_blocks: cfg.mempool_gap_expiry_blocks,
     })
+    .with_backlog(cfg.mempool_backlog)
     .at_height(head.height.0);
 
     // Tx gossip is among validators only; a full node has none. The

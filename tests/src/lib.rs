@@ -19,6 +19,7 @@ pub mod liar;
 pub mod load;
 pub mod relay;
 pub mod standards;
+pub mod submit;
 pub mod web;
 
 use std::net::TcpListener;

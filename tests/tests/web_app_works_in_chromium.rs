@@ -3,7 +3,7 @@
 //! `web/app/test/browser.mjs` (puppeteer-core) plays a consumer: creates a
 //! key in the browser, registers with tags, grants acme; acme records a use
 //! from the `assent` CLI and the page shows it and the earnings without a
-//! reload; pause, resume and revoke through the page; acme's next use is
+//! reload; the consumer rates acme; pause, resume and revoke through the page; acme's next use is
 //! refused and the page says why; the export downloads; a wrong passphrase
 //! is refused; 简体中文; the node goes away and the page says so. It records
 //! every request the page made and takes screenshots at desktop and phone
@@ -116,6 +116,9 @@ fn a_consumer_runs_the_web_app_in_chromium_against_a_real_network() {
         .find(|c| c["id"] == consent)
         .unwrap_or_else(|| panic!("consent {consent} is not {account}'s: {consents}"));
     assert_eq!(ours["status"], "ConsentWithdrawn", "{ours}");
+    // The rating the page gave acme is the one on the chain.
+    assert!(report["rating"].as_u64().is_some(), "{report}");
+    assert_eq!(ours["rating"], report["rating"], "{ours}\n{report}");
     let earnings = net
         .get(0, &format!("/v1/consumers/{account}/earnings"))
         .unwrap();

@@ -51,8 +51,11 @@ pub struct RunResult {
     pub commit_secs: f64,
     /// Applied in a block.
     pub committed: usize,
-    /// Refused at admission, by code.
+    /// Refused at admission, by code (not counting `overloaded`, which the
+    /// bench honours: it waits the `Retry-After` and sends the tx again).
     pub refused: BTreeMap<String, u64>,
+    /// Refusals `overloaded` (backpressure) the bench waited out and retried.
+    pub deferred: u64,
     /// Included in a block but rejected, by code.
     pub rejected: BTreeMap<String, u64>,
     /// Admitted but never seen in a block before the drain ended.
@@ -97,6 +100,8 @@ struct Track {
     watch: Mutex<Watched>,
     refused: Mutex<BTreeMap<String, u64>>,
     refused_count: AtomicU64,
+    /// `overloaded` refusals waited out and sent again.
+    deferred: AtomicU64,
 }
 
 #[derive(Default)]
@@ -301,7 +306,6 @@ fn submit(
         for (pos, _) in batch {
             track.sent_at[*pos as usize].store(at, Ordering::Relaxed);
         }
-        track.submitted.fetch_add(n as u64, Ordering::Relaxed);
         let resp = client
             .post(format!("{url}/v1/txs/batch"))
             .header("content-type", "application/json")
@@ -309,14 +313,26 @@ fn submit(
             .send()
             .with_context(|| format!("POST {url}/v1/txs/batch failed"))?;
         let status = resp.status();
+        let retry_header = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let v: Value = resp
             .json()
             .with_context(|| format!("{url}/v1/txs/batch answered HTTP {status} without JSON"))?;
         let Some(results) = v.get("results").and_then(Value::as_array) else {
             return Err(anyhow!("{url}/v1/txs/batch answered HTTP {status}: {v}"));
         };
+        // Backpressure: the node took what fitted and refused the rest
+        // `overloaded`; those are sent again after its Retry-After.
+        let over = results
+            .iter()
+            .position(|r| r.get("code").and_then(Value::as_str) == Some("overloaded"));
+        let settled = over.unwrap_or(results.len()).min(n);
+        track.submitted.fetch_add(settled as u64, Ordering::Relaxed);
         let mut refused = 0u64;
-        for r in results {
+        for r in &results[..settled] {
             if let Some(code) = r.get("code").and_then(Value::as_str) {
                 refused += 1;
                 if let Ok(mut m) = track.refused.lock() {
@@ -328,7 +344,20 @@ fn submit(
         track.done_per_node[k].fetch_add(refused, Ordering::Relaxed);
         track.finished.fetch_add(refused, Ordering::Relaxed);
         track.refused_count.fetch_add(refused, Ordering::Relaxed);
-        sent += n;
+        sent += settled;
+        if settled < n {
+            track
+                .deferred
+                .fetch_add((n - settled) as u64, Ordering::Relaxed);
+            let secs = retry_header
+                .or_else(|| v.get("retry_after_s").and_then(Value::as_u64))
+                .unwrap_or(1)
+                .clamp(1, 60);
+            let until = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < until && !track.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
     Ok(())
 }
@@ -364,6 +393,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         watch: Mutex::new(Watched::default()),
         refused: Mutex::new(BTreeMap::new()),
         refused_count: AtomicU64::new(0),
+        deferred: AtomicU64::new(0),
     });
     let watcher = {
         let t = track.clone();
@@ -465,6 +495,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         commit_secs: w.last_commit_ns as f64 / 1e9,
         committed: w.committed,
         refused,
+        deferred: track.deferred.load(Ordering::Relaxed),
         rejected: w.rejected.clone(),
         lost: submitted.saturating_sub(seen + refused_n),
         latencies_us: lat,

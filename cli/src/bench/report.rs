@@ -43,7 +43,7 @@ pub fn table(r: &RunResult) -> String {
         (
             "latency",
             format!(
-                "p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (submit to committed, {} txs)",
+                "p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (admitted submission to committed, {} txs)",
                 r.percentile_ms(0.5),
                 r.percentile_ms(0.9),
                 r.percentile_ms(0.99),
@@ -52,6 +52,13 @@ pub fn table(r: &RunResult) -> String {
             ),
         ),
         ("refused", codes(&r.refused)),
+        (
+            "backpressure",
+            format!(
+                "{} refusal(s) `overloaded` waited out (Retry-After) and sent again",
+                r.deferred
+            ),
+        ),
         ("rejected in block", codes(&r.rejected)),
         ("lost", format!("{} (admitted, never committed)", r.lost)),
         (
@@ -150,6 +157,7 @@ pub fn json(r: &RunResult) -> Value {
             "samples": r.latencies_us.len(),
         },
         "refused": r.refused,
+        "deferred_overloaded": r.deferred,
         "rejected": r.rejected,
         "lost": r.lost,
         "uses_settled": r.uses_settled,

@@ -131,14 +131,39 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     if !shared.validating.load(std::sync::atomic::Ordering::Relaxed) {
         return super::relay::forward(shared, raw);
     }
-    let results = mempool::admit(
-        &shared.mempool,
-        Origin::Client,
-        &shared.chain.next_context(shared.validator_key),
-        raw,
-        shared.chain.store(),
-        rand::rngs::OsRng,
-    );
+    // Backpressure: only as many as the backlog has room for; the rest
+    // are refused `overloaded` before any work is spent on them.
+    let mut raw = raw;
+    let now = std::time::Instant::now();
+    let (room, rate, allowed) = {
+        let mp = shared.mempool();
+        let (rate, allowed) = mp.backlog(now);
+        (mp.room(now).unwrap_or(0), rate, allowed)
+    };
+    let over = raw.split_off(raw.len().min(room));
+    let mut results = if raw.is_empty() {
+        Vec::new()
+    } else {
+        mempool::admit(
+            &shared.mempool,
+            Origin::Client,
+            &shared.chain.next_context(shared.validator_key),
+            raw,
+            shared.chain.store(),
+            rand::rngs::OsRng,
+        )
+    };
+    if !over.is_empty() {
+        let refusal = shared.mempool().overloaded(now);
+        shared.metrics.overloaded(over.len(), allowed);
+        tracing::debug!(target: "assent::api", refused = over.len(), pending = refusal.pending, allowed, rate, "overloaded");
+        results.extend(
+            over.iter()
+                .map(|_| Err(AdmissionError::Overloaded(refusal))),
+        );
+    } else {
+        shared.metrics.set_backlog_allowed(allowed);
+    }
     let (to_gossip, pending) = {
         let mut mp = shared.mempool();
         (mp.take_for_gossip(), mp.len())
@@ -151,7 +176,19 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     }
     results
         .into_iter()
-        .map(|r| r.map_err(|e| ApiError::new(admission_status(&e), e.code(), e.to_string())))
+        .map(|r| {
+            r.map_err(|e| {
+                let retry = match &e {
+                    AdmissionError::Overloaded(o) => Some(o.retry_after),
+                    _ => None,
+                };
+                let err = ApiError::new(admission_status(&e), e.code(), e.to_string());
+                match retry {
+                    Some(after) => err.retry_after(after),
+                    None => err,
+                }
+            })
+        })
         .collect()
 }
 
@@ -165,7 +202,8 @@ fn admission_status(e: &AdmissionError) -> StatusCode {
         | AdmissionError::MempoolBytesFull { .. }
         | AdmissionError::AccountQuota { .. }
         | AdmissionError::AccountBytes { .. }
-        | AdmissionError::NonceTooFarAhead { .. } => StatusCode::TOO_MANY_REQUESTS,
+        | AdmissionError::NonceTooFarAhead { .. }
+        | AdmissionError::Overloaded(_) => StatusCode::TOO_MANY_REQUESTS,
         AdmissionError::Duplicate { .. } | AdmissionError::NonceTaken { .. } => {
             StatusCode::CONFLICT
         }
@@ -187,7 +225,7 @@ fn admission_status(e: &AdmissionError) -> StatusCode {
         (status = 413, description = "too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "Refused by admission", body = ErrorBody),
-        (status = 429, description = "mempool_full, account_quota", body = ErrorBody),
+        (status = 429, description = "mempool_full, account_quota, overloaded (with Retry-After)", body = ErrorBody),
     ))]
 pub(crate) async fn submit(
     State(st): State<ApiState>,
@@ -221,7 +259,7 @@ pub(crate) async fn batch(
     State(st): State<ApiState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<BatchAnswer>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let body = body.map_err(|r| body_error(r, BATCH_BODY_LIMIT))?;
     match media_type(&headers).as_deref() {
         Some("application/json") => {}
@@ -242,9 +280,14 @@ pub(crate) async fn batch(
     // Parsing up to 32 MiB of JSON and hex is CPU work: it runs on the
     // blocking pool, never on the async workers that consensus shares.
     let shared = st.shared.clone();
-    blocking(move || batch_admit(&shared, &body))
-        .await
-        .map(Json)
+    let answer = blocking(move || batch_admit(&shared, &body)).await?;
+    let retry = answer.retry_after_s;
+    let mut res = Json(answer).into_response();
+    if let Some(s) = retry {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(s));
+    }
+    Ok(res)
 }
 
 /// Parses a batch body and admits its well-formed txs, one result per entry.
@@ -281,6 +324,10 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
     } else {
         admit(shared, raw)
     };
+    let retry_after_s = admitted
+        .iter()
+        .filter_map(|r| r.as_ref().err().and_then(|e| e.retry_after))
+        .max();
     let mut admitted = admitted.into_iter();
     let mut accepted = 0;
     let mut results = Vec::with_capacity(decoded.len());
@@ -302,7 +349,11 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
         });
     }
     tracing::debug!(target: "assent::api", txs = results.len(), accepted, "batch submitted");
-    Ok(BatchAnswer { accepted, results })
+    Ok(BatchAnswer {
+        accepted,
+        results,
+        retry_after_s,
+    })
 }
 
 /// Status of a tx: pending (this node's mempool), committed or rejected (in a block), or unknown.
@@ -438,6 +489,14 @@ mod tests {
                 429,
             ),
             (AdmissionError::Unavailable("x".into()), 503),
+            (
+                AdmissionError::Overloaded(crate::mempool::Overloaded {
+                    pending: 2,
+                    allowed: 1,
+                    retry_after: std::time::Duration::from_secs(1),
+                }),
+                429,
+            ),
         ];
         for (e, status) in cases {
             assert_eq!(admission_status(&e).as_u16(), status, "{}", e.code());

@@ -53,6 +53,10 @@ pub struct BatchAnswer {
     pub accepted: usize,
     /// One per submitted tx, in order.
     pub results: Vec<BatchItem>,
+    /// Set when txs were refused as `overloaded`: seconds to wait before
+    /// sending them again (also the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]

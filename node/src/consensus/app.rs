@@ -253,6 +253,7 @@ impl App {
                         {
                             let mut pool = self.shared.mempool();
                             pool.remove_committed_of(&committed.tx_ids, &committed.senders, store);
+                            pool.committed_block(Instant::now(), committed.tx_ids.len());
                             pool.expire_gaps(committed.head.height.0, store);
                         }
                         self.shared

@@ -101,12 +101,15 @@ pub enum AdmissionError {
     WouldBeRejected(TxError),
     #[error("the node could not read the sender's account ({0}): retry later")]
     Unavailable(String),
+    #[error("the network is busy: {} txs wait in the pool and this node takes new ones while fewer than {} wait (mempool.backlog_ms of its commit rate): send again in {} s", .0.pending, .0.allowed, .0.retry_after.as_secs().max(1))]
+    Overloaded(super::Overloaded),
 }
 
 impl AdmissionError {
     /// The stable code without detail: `too_large`, `malformed`,
     /// `bad_signature`, `stateless_check`, `stale_nonce`, `duplicate`,
-    /// `mempool_full`, `account_quota` (or `unavailable` if the store failed).
+    /// `mempool_full`, `account_quota`, `overloaded` (or `unavailable` if
+    /// the store failed).
     pub fn base_code(&self) -> &'static str {
         match self {
             AdmissionError::TooLarge { .. } => "too_large",
@@ -123,6 +126,7 @@ impl AdmissionError {
             | AdmissionError::NonceTooFarAhead { .. } => "account_quota",
             AdmissionError::WouldBeRejected(_) => "would_be_rejected",
             AdmissionError::Unavailable(_) => "unavailable",
+            AdmissionError::Overloaded(_) => "overloaded",
         }
     }
 

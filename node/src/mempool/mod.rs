@@ -24,6 +24,7 @@
 //! [`MempoolLimits`] (count and bytes, in all and per sender) is ever exceeded.
 
 mod admission;
+pub mod backlog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -35,6 +36,7 @@ pub use admission::{
     admit, first_txs_run, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared,
     Screened, Verified,
 };
+pub use backlog::{Backlog, BacklogLimits, Overloaded};
 
 const LOG: &str = "assent::mempool";
 
@@ -66,6 +68,8 @@ pub struct Mempool {
     bytes: usize,
     /// The last committed height the pool was told of ([`Mempool::expire_gaps`]).
     height: u64,
+    /// Recent commits, for backpressure on client submissions ([`backlog`]).
+    backlog: Backlog,
 }
 
 impl fmt::Debug for Mempool {
@@ -90,7 +94,47 @@ impl Mempool {
             outbox: Vec::new(),
             bytes: 0,
             height: 0,
+            backlog: Backlog::new(BacklogLimits {
+                backlog_ms: 0,
+                ..BacklogLimits::default()
+            }),
         }
+    }
+
+    /// The pool with backpressure on client submissions (off in
+    /// [`Mempool::new`]; a node turns it on from `[mempool]`).
+    pub fn with_backlog(mut self, limits: BacklogLimits) -> Mempool {
+        self.backlog = Backlog::new(limits);
+        self
+    }
+
+    /// How many more client txs may be admitted now, or how long a client
+    /// should wait ([`backlog`]).
+    pub fn room(&self, now: std::time::Instant) -> Result<usize, Overloaded> {
+        self.backlog.room(now, self.len())
+    }
+
+    /// The refusal of a client tx now, as if the backlog were full.
+    pub fn overloaded(&self, now: std::time::Instant) -> Overloaded {
+        let allowed = self.backlog.allowed(now);
+        match self.backlog.room(now, self.len().max(allowed)) {
+            Err(o) => o,
+            Ok(_) => Overloaded {
+                pending: self.len(),
+                allowed,
+                retry_after: std::time::Duration::from_secs(1),
+            },
+        }
+    }
+
+    /// A block with `txs` txs committed at `at` (for the measured rate).
+    pub fn committed_block(&mut self, at: std::time::Instant, txs: usize) {
+        self.backlog.committed(at, txs);
+    }
+
+    /// The measured commit rate and the backlog it allows now.
+    pub fn backlog(&self, now: std::time::Instant) -> (f64, usize) {
+        (self.backlog.rate(now), self.backlog.allowed(now))
     }
 
     /// The pool of a node whose chain is at `height` (gap expiry counts

@@ -11,7 +11,7 @@ use assent_contracts::terms::Level;
 use assent_contracts::tx::*;
 use assent_contracts::{AccountId, ConsentId, Event, Hash32, Payload, SignedTx, TxBody};
 use assent_tests::{bin, Net, PASS};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub fn signed(net: &Net, key: &Keypair, nonce: u64, payload: Payload) -> SignedTx {
     TxBody {
@@ -22,13 +22,12 @@ pub fn signed(net: &Net, key: &Keypair, nonce: u64, payload: Payload) -> SignedT
     .sign(&net.chain_id, key)
 }
 
-/// Submits txs in one `POST /v1/txs/batch`; all must be admitted.
+/// Submits txs by `POST /v1/txs/batch` (the tail refused `overloaded` again
+/// after Retry-After); all must be admitted.
 pub fn submit_batch(net: &Net, i: usize, txs: &[SignedTx]) {
-    let hexes: Vec<String> = txs.iter().map(|t| hex::encode(t.encode())).collect();
-    let body = json!({ "txs": hexes }).to_string().into_bytes();
-    let (code, v) = net.post_raw(i, "/v1/txs/batch", "application/json", body);
-    assert_eq!(code, 200, "{v}");
-    assert_eq!(v["accepted"].as_u64(), Some(txs.len() as u64), "{v}");
+    for r in net.batch_patiently(i, txs) {
+        assert!(r["tx_id"].is_string(), "refused: {r}");
+    }
 }
 
 /// Submits each sender's txs (consecutive nonces) and waits until every one is committed.

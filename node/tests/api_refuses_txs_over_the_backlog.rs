@@ -1,0 +1,123 @@
+//! Backpressure (`mempool.backlog_ms`, `mempool.min_backlog_txs`): while
+//! the pool holds its backlog, a client's tx is refused `429 overloaded`
+//! with a `Retry-After` and counted; a batch takes what fits and says when
+//! to send the rest; once a block drains the pool, txs are taken again.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api_support;
+
+use std::time::Instant;
+
+use api_support::*;
+use assent_contracts::crypto::Keypair;
+use assent_node::mempool::{BacklogLimits, Mempool, MempoolLimits};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use tower::ServiceExt;
+
+fn hex_of(tx: &assent_contracts::SignedTx) -> String {
+    hex::encode(tx.encode())
+}
+
+#[tokio::test]
+async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
+    let t = node();
+    *t.shared.mempool() = Mempool::new(MempoolLimits {
+        max_tx_bytes: 256 * 1024,
+        ..MempoolLimits::default()
+    })
+    .with_backlog(BacklogLimits {
+        backlog_ms: 500,
+        min_txs: 2,
+    });
+    let keys: Vec<Keypair> = (10..16u8).map(|i| Keypair::from_seed([i; 32])).collect();
+
+    // A batch of three: two fit, the third is told to come back.
+    let body = serde_json::json!({
+        "txs": keys[..3].iter().map(|k| hex_of(&register(k, 0))).collect::<Vec<_>>()
+    })
+    .to_string();
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/v1/txs/batch")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+    let v: serde_json::Value = serde_json::from_slice(
+        &axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["accepted"], 2, "{v}");
+    assert!(v["results"][0]["tx_id"].is_string(), "{v}");
+    assert!(v["results"][1]["tx_id"].is_string(), "{v}");
+    assert_eq!(v["results"][2]["code"], "overloaded", "{v}");
+    assert!(
+        v["results"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the network is busy: 2 txs wait in the pool"),
+        "{v}"
+    );
+    assert_eq!(v["retry_after_s"], 1, "{v}");
+    assert_eq!(t.shared.mempool().len(), 2, "the refused tx was not pooled");
+
+    // A single submission: 429 with Retry-After.
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/v1/txs")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(hex_of(&register(&keys[3], 0))))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+    let v: serde_json::Value = serde_json::from_slice(
+        &axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["code"], "overloaded", "{v}");
+
+    // Counted.
+    let (_, text) = send(
+        &t.router,
+        Request::get("/metrics").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("assent_txs_overloaded_total 2"), "{text}");
+    assert!(text.contains("assent_mempool_backlog_allowed 2"), "{text}");
+
+    // A block takes the two; the pool has room again.
+    let pending: Vec<_> = keys[..2].iter().map(|k| register(k, 0)).collect();
+    let ids: Vec<_> = pending.iter().map(|tx| tx.id()).collect();
+    commit(&t, pending);
+    {
+        let mut mp = t.shared.mempool();
+        mp.remove_committed(&ids, t.shared.chain.store());
+        mp.committed_block(Instant::now(), ids.len());
+    }
+    assert_eq!(t.shared.mempool().len(), 0);
+    let (status, v) = post(
+        &t.router,
+        "/v1/txs",
+        Some("text/plain"),
+        hex_of(&register(&keys[4], 0)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+}
