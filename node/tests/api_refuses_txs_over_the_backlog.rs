@@ -120,4 +120,13 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+
+    // Each validator's own clients get its share of the backlog: with one
+    // of two allowed txs pending, a node of a one-validator network has
+    // room for one more, a node of a two-validator network none.
+    let mut mp = t.shared.mempool();
+    assert_eq!(mp.len(), 1);
+    assert_eq!(mp.room(Instant::now(), 1), Ok(1));
+    let refused = mp.room(Instant::now(), 2).unwrap_err();
+    assert_eq!((refused.pending, refused.allowed), (1, 2));
 }

@@ -88,8 +88,13 @@ fn a_legitimate_tx_commits_within_a_few_blocks_while_fresh_keys_spam() {
         );
     }
 
-    let v = batch(&net, 0, &registrations);
-    assert_eq!(v["accepted"], SPAMMERS, "every registration is admitted");
+    // As fast as node 0 takes them: each node admits its share of the
+    // backlog, the rest comes back after Retry-After.
+    let results = net.batch_patiently(0, &registrations);
+    assert!(
+        results.iter().all(|r| r["tx_id"].is_string()),
+        "every registration is admitted in the end"
+    );
 
     // The legitimate grant, to another node, right after the spam. The
     // spam fills the backlog, so the node may first say `overloaded`: the

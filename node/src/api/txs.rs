@@ -131,36 +131,37 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     if !shared.validating.load(std::sync::atomic::Ordering::Relaxed) {
         return super::relay::forward(shared, raw);
     }
-    // Backpressure: only as many as the backlog has room for; the rest
-    // are refused `overloaded` before any work is spent on them.
-    let mut raw = raw;
+    // Backpressure: only as many as the backlog has room for, in order;
+    // the rest are refused `overloaded` before any work is spent on them.
+    // Txs refused for their own reasons take no room, so admission goes on
+    // in chunks while there is room.
     let now = std::time::Instant::now();
-    let (room, rate, allowed) = {
-        let mp = shared.mempool();
-        let (rate, allowed) = mp.backlog(now);
-        (mp.room(now).unwrap_or(0), rate, allowed)
-    };
-    let over = raw.split_off(raw.len().min(room));
-    let mut results = if raw.is_empty() {
-        Vec::new()
-    } else {
-        mempool::admit(
+    let validators = shared.chain.validators().map_or(1, |v| v.len());
+    let context = shared.chain.next_context(shared.validator_key);
+    let mut rest = raw.into_iter();
+    let mut results = Vec::with_capacity(rest.len());
+    loop {
+        let room = shared.mempool().room(now, validators).unwrap_or(0);
+        let chunk: Vec<Vec<u8>> = rest.by_ref().take(room).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        results.extend(mempool::admit(
             &shared.mempool,
             Origin::Client,
-            &shared.chain.next_context(shared.validator_key),
-            raw,
+            &context,
+            chunk,
             shared.chain.store(),
             rand::rngs::OsRng,
-        )
-    };
-    if !over.is_empty() {
+        ));
+    }
+    let over = rest.len();
+    let (rate, allowed) = shared.mempool().backlog(now);
+    if over > 0 {
         let refusal = shared.mempool().overloaded(now);
-        shared.metrics.overloaded(over.len(), allowed);
-        tracing::debug!(target: "assent::api", refused = over.len(), pending = refusal.pending, allowed, rate, "overloaded");
-        results.extend(
-            over.iter()
-                .map(|_| Err(AdmissionError::Overloaded(refusal))),
-        );
+        shared.metrics.overloaded(over, allowed);
+        tracing::debug!(target: "assent::api", refused = over, pending = refusal.pending, allowed, rate, "overloaded");
+        results.extend((0..over).map(|_| Err(AdmissionError::Overloaded(refusal))));
     } else {
         shared.metrics.set_backlog_allowed(allowed);
     }

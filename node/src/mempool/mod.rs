@@ -70,6 +70,9 @@ pub struct Mempool {
     height: u64,
     /// Recent commits, for backpressure on client submissions ([`backlog`]).
     backlog: Backlog,
+    /// Txs this node's clients submitted that may still be pending (those
+    /// no longer in `index` are dropped when [`Mempool::room`] looks).
+    mine: Vec<TxId>,
 }
 
 impl fmt::Debug for Mempool {
@@ -98,6 +101,7 @@ impl Mempool {
                 backlog_ms: 0,
                 ..BacklogLimits::default()
             }),
+            mine: Vec::new(),
         }
     }
 
@@ -109,21 +113,39 @@ impl Mempool {
     }
 
     /// How many more client txs may be admitted now, or how long a client
-    /// should wait ([`backlog`]).
-    pub fn room(&self, now: std::time::Instant) -> Result<usize, Overloaded> {
-        self.backlog.room(now, self.len())
+    /// should wait ([`backlog`]): the pool must hold less than the backlog,
+    /// and this node's own clients' pending txs less than its share of it
+    /// (1/`validators`), so the txs every validator admits at once, before
+    /// gossip spreads them, still fit the backlog together.
+    pub fn room(
+        &mut self,
+        now: std::time::Instant,
+        validators: usize,
+    ) -> Result<usize, Overloaded> {
+        let room = self.backlog.room(now, self.len())?;
+        if self.backlog.limits().backlog_ms == 0 {
+            return Ok(room);
+        }
+        let index = &self.index;
+        self.mine.retain(|id| index.contains_key(id));
+        let share = (self.backlog.allowed(now) / validators.max(1)).max(1);
+        match share.checked_sub(self.mine.len()) {
+            Some(left) if left > 0 => Ok(room.min(left)),
+            _ => Err(self.overloaded(now)),
+        }
     }
 
     /// The refusal of a client tx now, as if the backlog were full.
     pub fn overloaded(&self, now: std::time::Instant) -> Overloaded {
         let allowed = self.backlog.allowed(now);
-        match self.backlog.room(now, self.len().max(allowed)) {
-            Err(o) => o,
-            Ok(_) => Overloaded {
-                pending: self.len(),
-                allowed,
-                retry_after: std::time::Duration::from_secs(1),
-            },
+        let retry_after = match self.backlog.room(now, self.len().max(allowed)) {
+            Err(o) => o.retry_after,
+            Ok(_) => std::time::Duration::from_secs(1),
+        };
+        Overloaded {
+            pending: self.len(),
+            allowed,
+            retry_after,
         }
     }
 
@@ -255,6 +277,9 @@ impl Mempool {
         self.index.insert(id, (sender, nonce));
         if origin == Origin::Client {
             self.outbox.push(id);
+            if self.backlog.limits().backlog_ms > 0 {
+                self.mine.push(id);
+            }
         }
         Ok(id)
     }
