@@ -11,11 +11,16 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The node's `Retry-After`, in seconds, when it gave one (e.g. `overloaded`). */
+    readonly retryAfterS?: number,
   ) {
     super(`${code} (HTTP ${status}): ${message}`);
     this.name = "ApiError";
   }
 }
+
+/** One result of a batch submission: the tx id, or why it was refused. */
+export type BatchResult = { tx_id: string } | { code: string; message: string };
 
 export interface ClientOptions {
   /** The node's API, e.g. `http://127.0.0.1:26602`. */
@@ -26,6 +31,13 @@ export interface ClientOptions {
   chainId?: string;
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
+  /**
+   * How long submissions keep sending again, after the node's
+   * `Retry-After`, while it answers `429 overloaded` (the network is at
+   * capacity; ARCHITECTURE.md decision 39). Default 60,000 ms; 0 never
+   * sends again.
+   */
+  patienceMs?: number;
 }
 
 /** The status of a tx as `GET /v1/txs/{id}` tells it. */
@@ -45,6 +57,7 @@ export class Client {
   private readonly key: SigningKey | undefined;
   private chain: string | undefined;
   private readonly fetchFn: typeof fetch;
+  private readonly patienceMs: number;
 
   constructor(options: ClientOptions) {
     this.base = new URL(options.node);
@@ -54,6 +67,7 @@ export class Client {
     this.key = options.key;
     this.chain = options.chainId;
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.patienceMs = options.patienceMs ?? 60_000;
   }
 
   /** The chain id this client signs for. */
@@ -74,25 +88,59 @@ export class Client {
     return this.request("GET", path, { signed: options.signed ?? this.key !== undefined });
   }
 
-  /** Submits one signed tx (`POST /v1/txs`); resolves to its id once the node's mempool took it. */
+  /**
+   * Submits one signed tx (`POST /v1/txs`); resolves to its id once the
+   * node's mempool took it. While the node answers `overloaded`, it waits
+   * the node's `Retry-After` and sends again (see `patienceMs`).
+   */
   async submitTx(tx: SignedTx | Uint8Array): Promise<string> {
     const bytes = tx instanceof Uint8Array ? tx : tx.bytes;
-    const answer = (await this.request("POST", "/v1/txs", {
-      signed: false,
-      body: bytes,
-      contentType: "application/octet-stream",
-    })) as { tx_id: string };
-    return answer.tx_id;
+    let waited = 0;
+    for (;;) {
+      try {
+        const answer = (await this.request("POST", "/v1/txs", {
+          signed: false,
+          body: bytes,
+          contentType: "application/octet-stream",
+        })) as { tx_id: string };
+        return answer.tx_id;
+      } catch (e) {
+        const wait = e instanceof ApiError && e.code === "overloaded" ? (e.retryAfterS ?? 1) * 1000 : null;
+        if (wait === null || waited + wait > this.patienceMs) throw e;
+        await sleep(wait);
+        waited += wait;
+      }
+    }
   }
 
-  /** Submits many signed txs in one request (`POST /v1/txs/batch`); one result per tx, in order. */
-  async submitBatch(txs: (SignedTx | Uint8Array)[]): Promise<{ accepted: number; results: ({ tx_id: string } | { code: string; message: string })[] }> {
+  /**
+   * Submits many signed txs (`POST /v1/txs/batch`); one result per tx, in
+   * order. Under backpressure the node takes what fits and refuses the
+   * rest `overloaded`: those are sent again after its `retry_after_s`
+   * (see `patienceMs`), so a result is `overloaded` only if patience ran out.
+   */
+  async submitBatch(txs: (SignedTx | Uint8Array)[]): Promise<{ accepted: number; results: BatchResult[] }> {
     const hex = txs.map((t) => toHex(t instanceof Uint8Array ? t : t.bytes));
-    return (await this.request("POST", "/v1/txs/batch", {
-      signed: false,
-      body: JSON.stringify({ txs: hex }),
-      contentType: "application/json",
-    })) as { accepted: number; results: ({ tx_id: string } | { code: string; message: string })[] };
+    const results: BatchResult[] = [];
+    let waited = 0;
+    for (;;) {
+      const rest = hex.slice(results.length);
+      const answer = (await this.request("POST", "/v1/txs/batch", {
+        signed: false,
+        body: JSON.stringify({ txs: rest }),
+        contentType: "application/json",
+      })) as { results: BatchResult[]; retry_after_s?: number };
+      const over = answer.results.findIndex((r) => "code" in r && r.code === "overloaded");
+      const wait = (answer.retry_after_s ?? 1) * 1000;
+      if (over < 0 || waited + wait > this.patienceMs) {
+        results.push(...answer.results);
+        break;
+      }
+      results.push(...answer.results.slice(0, over));
+      await sleep(wait);
+      waited += wait;
+    }
+    return { accepted: results.filter((r) => "tx_id" in r).length, results };
   }
 
   /** `GET /v1/txs/{id}`, signed (only the tx's sender and operators may read it). */
@@ -154,13 +202,19 @@ export class Client {
     }
     if (!res.ok) {
       const e = (json ?? {}) as { code?: unknown; message?: unknown };
+      const after = Number.parseInt(res.headers.get("retry-after") ?? "", 10);
       throw new ApiError(
         res.status,
         typeof e.code === "string" ? e.code : `http_${res.status}`,
         typeof e.message === "string" ? e.message : text.slice(0, 200) || res.statusText,
+        Number.isFinite(after) && after > 0 ? Math.min(after, 60) : undefined,
       );
     }
     if (json === null) throw new Error(`${method} ${target}: the node's answer is not JSON`);
     return json;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((ok) => setTimeout(ok, ms));
 }

@@ -73,5 +73,5 @@ export {
   type ReadParams,
   type SignedHeaders,
 } from "./reads.js";
-export { ApiError, Client, type ClientOptions, type TxStatus } from "./client.js";
+export { ApiError, Client, type BatchResult, type ClientOptions, type TxStatus } from "./client.js";
 export { describePayload, describeTx } from "./describe.js";

@@ -128,3 +128,54 @@ test("an unreachable node says so", async () => {
   const client = new Client({ node: `http://127.0.0.1:${port}`, chainId: CHAIN });
   await assert.rejects(client.get("/v1/status"), /unreachable/);
 });
+
+// A node at capacity: it takes `room` txs per request and refuses the rest
+// `overloaded` with Retry-After: 1 (ARCHITECTURE.md decision 39).
+async function busyNode(t, room) {
+  const posts = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks).toString();
+    posts.push({ url: req.url, at: Date.now() });
+    const busy = { code: "overloaded", message: "the network is busy" };
+    if (req.url === "/v1/txs") {
+      if (posts.length === 1) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+        return res.end(JSON.stringify(busy));
+      }
+      res.writeHead(202, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ tx_id: "ab".repeat(32) }));
+    }
+    const txs = JSON.parse(body).txs;
+    const results = txs.map((h, i) => (i < room ? { tx_id: h.slice(0, 8) } : busy));
+    res.writeHead(200, { "content-type": "application/json", "retry-after": "1" });
+    res.end(JSON.stringify({ accepted: Math.min(room, txs.length), results, retry_after_s: txs.length > room ? 1 : undefined }));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  t.after(() => server.close());
+  return { url: `http://127.0.0.1:${server.address().port}`, posts };
+}
+
+test("an overloaded node is asked again after its Retry-After, and patience ends", async (t) => {
+  const node = await busyNode(t, 2);
+  const client = new Client({ node: node.url, chainId: CHAIN });
+  const id = await client.submitTx(new Uint8Array([1, 2, 3]));
+  assert.equal(id, "ab".repeat(32));
+  assert.equal(node.posts.length, 2);
+  assert.ok(node.posts[1].at - node.posts[0].at >= 950, "waited the Retry-After");
+
+  // A batch of 3 at 2 per request: the third goes again and is taken.
+  node.posts.length = 0;
+  const txs = [1, 2, 3].map((b) => new Uint8Array(8).fill(b));
+  const out = await client.submitBatch(txs);
+  assert.equal(out.accepted, 3);
+  assert.deepEqual(out.results.map((r) => r.tx_id), ["01010101", "02020202", "03030303"]);
+  assert.equal(node.posts.length, 2);
+
+  // Without patience the refusal comes back as it is.
+  const hasty = new Client({ node: node.url, chainId: CHAIN, patienceMs: 0 });
+  const once = await hasty.submitBatch(txs);
+  assert.equal(once.accepted, 2);
+  assert.equal(once.results[2].code, "overloaded");
+});

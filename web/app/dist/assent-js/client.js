@@ -6,10 +6,14 @@ import { signRead } from "./reads.js";
 export class ApiError extends Error {
     status;
     code;
-    constructor(status, code, message) {
+    retryAfterS;
+    constructor(status, code, message, 
+    /** The node's `Retry-After`, in seconds, when it gave one (e.g. `overloaded`). */
+    retryAfterS) {
         super(`${code} (HTTP ${status}): ${message}`);
         this.status = status;
         this.code = code;
+        this.retryAfterS = retryAfterS;
         this.name = "ApiError";
     }
 }
@@ -18,6 +22,7 @@ export class Client {
     key;
     chain;
     fetchFn;
+    patienceMs;
     constructor(options) {
         this.base = new URL(options.node);
         if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
@@ -26,6 +31,7 @@ export class Client {
         this.key = options.key;
         this.chain = options.chainId;
         this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+        this.patienceMs = options.patienceMs ?? 60_000;
     }
     /** The chain id this client signs for. */
     async chainId() {
@@ -44,24 +50,60 @@ export class Client {
     async get(path, options = {}) {
         return this.request("GET", path, { signed: options.signed ?? this.key !== undefined });
     }
-    /** Submits one signed tx (`POST /v1/txs`); resolves to its id once the node's mempool took it. */
+    /**
+     * Submits one signed tx (`POST /v1/txs`); resolves to its id once the
+     * node's mempool took it. While the node answers `overloaded`, it waits
+     * the node's `Retry-After` and sends again (see `patienceMs`).
+     */
     async submitTx(tx) {
         const bytes = tx instanceof Uint8Array ? tx : tx.bytes;
-        const answer = (await this.request("POST", "/v1/txs", {
-            signed: false,
-            body: bytes,
-            contentType: "application/octet-stream",
-        }));
-        return answer.tx_id;
+        let waited = 0;
+        for (;;) {
+            try {
+                const answer = (await this.request("POST", "/v1/txs", {
+                    signed: false,
+                    body: bytes,
+                    contentType: "application/octet-stream",
+                }));
+                return answer.tx_id;
+            }
+            catch (e) {
+                const wait = e instanceof ApiError && e.code === "overloaded" ? (e.retryAfterS ?? 1) * 1000 : null;
+                if (wait === null || waited + wait > this.patienceMs)
+                    throw e;
+                await sleep(wait);
+                waited += wait;
+            }
+        }
     }
-    /** Submits many signed txs in one request (`POST /v1/txs/batch`); one result per tx, in order. */
+    /**
+     * Submits many signed txs (`POST /v1/txs/batch`); one result per tx, in
+     * order. Under backpressure the node takes what fits and refuses the
+     * rest `overloaded`: those are sent again after its `retry_after_s`
+     * (see `patienceMs`), so a result is `overloaded` only if patience ran out.
+     */
     async submitBatch(txs) {
         const hex = txs.map((t) => toHex(t instanceof Uint8Array ? t : t.bytes));
-        return (await this.request("POST", "/v1/txs/batch", {
-            signed: false,
-            body: JSON.stringify({ txs: hex }),
-            contentType: "application/json",
-        }));
+        const results = [];
+        let waited = 0;
+        for (;;) {
+            const rest = hex.slice(results.length);
+            const answer = (await this.request("POST", "/v1/txs/batch", {
+                signed: false,
+                body: JSON.stringify({ txs: rest }),
+                contentType: "application/json",
+            }));
+            const over = answer.results.findIndex((r) => "code" in r && r.code === "overloaded");
+            const wait = (answer.retry_after_s ?? 1) * 1000;
+            if (over < 0 || waited + wait > this.patienceMs) {
+                results.push(...answer.results);
+                break;
+            }
+            results.push(...answer.results.slice(0, over));
+            await sleep(wait);
+            waited += wait;
+        }
+        return { accepted: results.filter((r) => "tx_id" in r).length, results };
     }
     /** `GET /v1/txs/{id}`, signed (only the tx's sender and operators may read it). */
     async txStatus(id) {
@@ -124,10 +166,14 @@ export class Client {
         }
         if (!res.ok) {
             const e = (json ?? {});
-            throw new ApiError(res.status, typeof e.code === "string" ? e.code : `http_${res.status}`, typeof e.message === "string" ? e.message : text.slice(0, 200) || res.statusText);
+            const after = Number.parseInt(res.headers.get("retry-after") ?? "", 10);
+            throw new ApiError(res.status, typeof e.code === "string" ? e.code : `http_${res.status}`, typeof e.message === "string" ? e.message : text.slice(0, 200) || res.statusText, Number.isFinite(after) && after > 0 ? Math.min(after, 60) : undefined);
         }
         if (json === null)
             throw new Error(`${method} ${target}: the node's answer is not JSON`);
         return json;
     }
+}
+function sleep(ms) {
+    return new Promise((ok) => setTimeout(ok, ms));
 }

@@ -369,6 +369,7 @@ export const zh: Record<Key, string> = {
   "reject.key_rotated": "该账户已换用另一把密钥",
   "reject.mempool_full": "节点繁忙；请稍后重试",
   "reject.account_quota": "您有太多交易在等待；请稍后重试",
+  "reject.overloaded": "网络已满负荷并要求等待；应用已等待一分钟仍未成功，请稍后再试",
   "reject.unavailable": "节点目前无法接收交易",
   "reject.forbidden": "此账户无权读取该记录",
   "reject.export_in_progress": "已有一个档案正在准备；请等待它完成",

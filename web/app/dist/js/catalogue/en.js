@@ -348,6 +348,7 @@ export const en = {
     "reject.key_rotated": "this key was replaced by another for the account",
     "reject.mempool_full": "the node is busy; try again in a moment",
     "reject.account_quota": "too many of your transactions are waiting; try again shortly",
+    "reject.overloaded": "the network is at capacity and asked to wait; the app waited a minute without success, try again later",
     "reject.unavailable": "the node cannot take transactions right now",
     "reject.forbidden": "this account may not read that record",
     "reject.export_in_progress": "an archive is already being prepared; wait for it",
