@@ -19,6 +19,35 @@ fn hex_of(tx: &assent_contracts::SignedTx) -> String {
     hex::encode(tx.encode())
 }
 
+/// POSTs `body`; the status, the `Retry-After` header and the JSON answer.
+async fn post_with_headers(
+    t: &TestNode,
+    uri: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, retry_after, serde_json::from_slice(&bytes).unwrap())
+}
+
 #[tokio::test]
 async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     let t = node();
@@ -37,25 +66,10 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
         "txs": keys[..3].iter().map(|k| hex_of(&register(k, 0))).collect::<Vec<_>>()
     })
     .to_string();
-    let resp = t
-        .router
-        .clone()
-        .oneshot(
-            Request::post("/v1/txs/batch")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
-    let v: serde_json::Value = serde_json::from_slice(
-        &axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let (status, retry_after, v) =
+        post_with_headers(&t, "/v1/txs/batch", "application/json", body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(retry_after.as_deref(), Some("1"));
     assert_eq!(v["accepted"], 2, "{v}");
     assert!(v["results"][0]["tx_id"].is_string(), "{v}");
     assert!(v["results"][1]["tx_id"].is_string(), "{v}");
@@ -71,25 +85,10 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     assert_eq!(t.shared.mempool().len(), 2, "the refused tx was not pooled");
 
     // A single submission: 429 with Retry-After.
-    let resp = t
-        .router
-        .clone()
-        .oneshot(
-            Request::post("/v1/txs")
-                .header(header::CONTENT_TYPE, "text/plain")
-                .body(Body::from(hex_of(&register(&keys[3], 0))))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
-    let v: serde_json::Value = serde_json::from_slice(
-        &axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let (status, retry_after, v) =
+        post_with_headers(&t, "/v1/txs", "text/plain", hex_of(&register(&keys[3], 0))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after.as_deref(), Some("1"));
     assert_eq!(v["code"], "overloaded", "{v}");
 
     // Counted.
