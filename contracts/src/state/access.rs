@@ -191,9 +191,15 @@ impl Overlay<'_> {
     pub fn put_reputation(&mut self, id: &AccountId, r: &Reputation) {
         self.put(keys::reputation(id), r);
     }
+    /// A new consent: its record and its entry in the consumer's list.
+    pub fn insert_consent(&mut self, c: &Consent) {
+        self.put_consent(c);
+        self.put_raw(keys::consumer_consent(&c.consumer, &c.id), Vec::new());
+    }
+    /// A changed consent (its list entry exists since its grant): one write,
+    /// not two, for every use, pause, resume and revocation.
     pub fn put_consent(&mut self, c: &Consent) {
         self.put(keys::consent(&c.id), c);
-        self.put_raw(keys::consumer_consent(&c.consumer, &c.id), Vec::new());
     }
     pub fn put_policy(&mut self, p: &Policy) {
         self.put(keys::policy(&p.id), p);

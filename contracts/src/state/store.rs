@@ -6,7 +6,7 @@
 //! with the block. A transaction runs in a child overlay that is merged into
 //! the block's overlay only if the transaction succeeds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A failure of the underlying store (I/O, corruption). Never a user error: a
 /// node that sees one stops rather than carry on with a partial view.
@@ -82,10 +82,19 @@ impl StateRead for MemStore {
     }
 }
 
+/// Pending writes of an overlay: found by hash while a block executes, sorted
+/// only once, when they leave execution ([`Overlay::into_writes`]). Never
+/// iterated in hash order into anything hashed or stored.
+type Pending = HashMap<Vec<u8>, Option<Vec<u8>>, rustc_hash::FxBuildHasher>;
+
+/// A tx's writes, to fold into its block's overlay ([`Overlay::merge`]).
+#[derive(Debug, Default)]
+pub struct TxWrites(Pending);
+
 /// Pending writes on top of a read-only base.
 pub struct Overlay<'a> {
     base: &'a dyn StateRead,
-    writes: Writes,
+    writes: Pending,
 }
 
 impl std::fmt::Debug for Overlay<'_> {
@@ -98,7 +107,7 @@ impl<'a> Overlay<'a> {
     pub fn new(base: &'a dyn StateRead) -> Overlay<'a> {
         Overlay {
             base,
-            writes: Writes::new(),
+            writes: Pending::default(),
         }
     }
 
@@ -110,17 +119,35 @@ impl<'a> Overlay<'a> {
         self.writes.insert(key, None);
     }
 
-    /// Folds a child overlay's writes into this one.
-    pub fn merge(&mut self, child: Writes) {
-        self.writes.extend(child);
+    /// Folds a child overlay's writes into this one (later writes win).
+    pub fn merge(&mut self, child: TxWrites) {
+        if self.writes.is_empty() {
+            self.writes = child.0;
+        } else {
+            self.writes.extend(child.0);
+        }
     }
 
+    /// The writes, to fold into a parent overlay: no sorting.
+    pub fn into_tx_writes(self) -> TxWrites {
+        TxWrites(self.writes)
+    }
+
+    /// The writes in key order.
     pub fn into_writes(self) -> Writes {
-        self.writes
+        let mut sorted: Vec<(Vec<u8>, Option<Vec<u8>>)> = self.writes.into_iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Keys are unique and sorted: the map is bulk-built.
+        sorted.into_iter().collect()
     }
 
-    pub fn writes(&self) -> &Writes {
-        &self.writes
+    /// How many keys the overlay has written or deleted.
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
     }
 }
 
@@ -135,11 +162,9 @@ impl StateRead for Overlay<'_> {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
             self.base.scan_prefix(prefix)?.into_iter().collect();
-        for (k, v) in self
-            .writes
-            .range(prefix.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-        {
+        // Rare in execution (a revoke-all): a pass over the pending writes,
+        // merged into the sorted result.
+        for (k, v) in self.writes.iter().filter(|(k, _)| k.starts_with(prefix)) {
             match v {
                 Some(v) => {
                     merged.insert(k.clone(), v.clone());
@@ -180,5 +205,30 @@ mod tests {
         assert_eq!(keys, vec![b"p/2".to_vec(), b"p/3".to_vec()]);
         // The base is untouched until the writes are applied.
         assert_eq!(base.get(b"p/1").unwrap(), Some(b"a".to_vec()));
+    }
+
+    #[test]
+    fn overlay_writes_leave_in_key_order_and_a_merged_child_wins() {
+        let base = MemStore::new();
+        let mut o = Overlay::new(&base);
+        for k in [b"c/9".as_slice(), b"a/1", b"b/5", b"a/0"] {
+            o.put_raw(k.to_vec(), k.to_vec());
+        }
+        let mut child = Overlay::new(&o);
+        child.delete(b"b/5".to_vec());
+        child.put_raw(b"a/1".to_vec(), b"new".to_vec());
+        let tx = child.into_tx_writes();
+        o.merge(tx);
+        assert_eq!(o.len(), 4);
+        let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = o.into_writes().into_iter().collect();
+        assert_eq!(
+            writes,
+            vec![
+                (b"a/0".to_vec(), Some(b"a/0".to_vec())),
+                (b"a/1".to_vec(), Some(b"new".to_vec())),
+                (b"b/5".to_vec(), None),
+                (b"c/9".to_vec(), Some(b"c/9".to_vec())),
+            ]
+        );
     }
 }

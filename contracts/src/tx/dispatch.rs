@@ -164,7 +164,7 @@ pub fn execute_tx(
     let outcome = {
         let mut child = Overlay::new(&*state);
         match dispatch(&body.payload, &cx, &mut child) {
-            Ok(events) => Ok((events, child.into_writes())),
+            Ok(events) => Ok((events, child.into_tx_writes())),
             Err(e) => Err(e),
         }
     };

@@ -342,7 +342,7 @@ pub(crate) fn tally(
                 .check(&child)
                 .and_then(|_| p.action.enact(cx, &mut child))
             {
-                Ok(ev) => Ok((ev, child.into_writes())),
+                Ok(ev) => Ok((ev, child.into_tx_writes())),
                 Err(e) => Err(e),
             }
         };

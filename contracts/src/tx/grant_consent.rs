@@ -138,7 +138,7 @@ impl Handler for GrantConsent {
             granted_time: cx.block.time,
             state: ConsentState::Active,
         };
-        out.put_consent(&consent);
+        out.insert_consent(&consent);
         if let Some(mut req) = request {
             req.grants = req.grants.saturating_add(1);
             out.put_request(&req);
