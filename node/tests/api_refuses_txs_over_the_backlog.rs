@@ -82,6 +82,9 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
         "{v}"
     );
     assert_eq!(v["retry_after_s"], 1, "{v}");
+    // The precise wait, for clients that can wait less than a second: no
+    // commit rate is known yet, so a second.
+    assert_eq!(v["retry_after_ms"], 1000, "{v}");
     assert_eq!(t.shared.mempool().len(), 2, "the refused tx was not pooled");
 
     // A single submission: 429 with Retry-After.
@@ -90,6 +93,7 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after.as_deref(), Some("1"));
     assert_eq!(v["code"], "overloaded", "{v}");
+    assert_eq!(v["retry_after_ms"], 1000, "{v}");
 
     // Counted.
     let (_, text) = send(

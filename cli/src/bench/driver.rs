@@ -349,11 +349,19 @@ fn submit(
             track
                 .deferred
                 .fetch_add((n - settled) as u64, Ordering::Relaxed);
-            let secs = retry_header
-                .or_else(|| v.get("retry_after_s").and_then(Value::as_u64))
-                .unwrap_or(1)
-                .clamp(1, 60);
-            let until = Instant::now() + Duration::from_secs(secs);
+            // The precise wait when the node gives one, else its header.
+            let ms = v
+                .get("retry_after_ms")
+                .and_then(Value::as_u64)
+                .or_else(|| retry_header.map(|s| s.saturating_mul(1000)))
+                .or_else(|| {
+                    v.get("retry_after_s")
+                        .and_then(Value::as_u64)
+                        .map(|s| s * 1000)
+                })
+                .unwrap_or(1000)
+                .clamp(50, 60_000);
+            let until = Instant::now() + Duration::from_millis(ms);
             while Instant::now() < until && !track.stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(20));
             }

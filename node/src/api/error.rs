@@ -21,6 +21,10 @@ pub struct ErrorBody {
     pub code: String,
     /// What was wrong and what to do, in words.
     pub message: String,
+    /// For a refusal that passes (`overloaded`): milliseconds to wait before
+    /// sending again, more precise than the whole seconds of `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// An error answer of the API.
@@ -31,6 +35,8 @@ pub struct ApiError {
     pub message: String,
     /// `Retry-After` in whole seconds (rounded up), for refusals that pass.
     pub retry_after: Option<u64>,
+    /// The same wait in milliseconds (the body's `retry_after_ms`).
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -44,12 +50,16 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            retry_after_ms: None,
         }
     }
 
-    /// Adds `Retry-After` (whole seconds, at least 1).
+    /// Adds `Retry-After` (whole seconds, at least 1) and the body's
+    /// `retry_after_ms` (at least 1).
     pub fn retry_after(mut self, after: std::time::Duration) -> ApiError {
-        self.retry_after = Some(after.as_millis().div_ceil(1000).max(1) as u64);
+        let ms = (after.as_millis() as u64).max(1);
+        self.retry_after = Some(ms.div_ceil(1000));
+        self.retry_after_ms = Some(ms);
         self
     }
 
@@ -128,6 +138,7 @@ impl ApiError {
         ErrorBody {
             code: self.code.clone(),
             message: self.message.clone(),
+            retry_after_ms: self.retry_after_ms,
         }
     }
 }
@@ -152,6 +163,7 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 code: self.code,
                 message: self.message,
+                retry_after_ms: self.retry_after_ms,
             }),
         )
             .into_response();

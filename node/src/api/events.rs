@@ -393,6 +393,7 @@ fn to_sse(item: StreamItem) -> sse::Event {
             let data = to_json(&ErrorBody {
                 code: "store_error".into(),
                 message: format!("{message}; reconnect with Last-Event-ID to resume"),
+                retry_after_ms: None,
             });
             sse::Event::default().event("error").data(data.to_string())
         }

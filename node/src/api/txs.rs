@@ -325,10 +325,11 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
     } else {
         admit(shared, raw)
     };
-    let retry_after_s = admitted
+    let retry_after_ms = admitted
         .iter()
-        .filter_map(|r| r.as_ref().err().and_then(|e| e.retry_after))
+        .filter_map(|r| r.as_ref().err().and_then(|e| e.retry_after_ms))
         .max();
+    let retry_after_s = retry_after_ms.map(|ms| ms.div_ceil(1000).max(1));
     let mut admitted = admitted.into_iter();
     let mut accepted = 0;
     let mut results = Vec::with_capacity(decoded.len());
@@ -354,6 +355,7 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
         accepted,
         results,
         retry_after_s,
+        retry_after_ms,
     })
 }
 

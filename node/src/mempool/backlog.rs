@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 pub const WINDOW: Duration = Duration::from_secs(10);
 /// Longest `Retry-After` given.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Shortest wait given: a client told to wait whole seconds (the
+/// `Retry-After` header) would leave the pool empty for most of a second
+/// when it holds half a second of work, so answers also carry the wait in
+/// milliseconds (`retry_after_ms`), which clients that can use it follow.
+pub const MIN_RETRY_AFTER: Duration = Duration::from_millis(100);
 
 /// The backlog rule's settings (config `mempool.backlog_ms`,
 /// `mempool.min_backlog_txs`).
@@ -109,8 +114,9 @@ impl Backlog {
         if pending < allowed {
             return Ok(allowed - pending);
         }
-        // Long enough for the excess (and one block) to drain at the
-        // measured rate; a second when the rate is unknown.
+        // Long enough for the excess to drain at the measured rate, so the
+        // client is back before the pool runs dry; a second when the rate
+        // is unknown.
         let rate = self.rate(now);
         let drain = if rate > 0.0 {
             Duration::from_secs_f64(((pending - allowed) as f64 + 1.0) / rate)
@@ -120,7 +126,7 @@ impl Backlog {
         Err(Overloaded {
             pending,
             allowed,
-            retry_after: drain.clamp(Duration::from_secs(1), MAX_RETRY_AFTER),
+            retry_after: drain.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER),
         })
     }
 }
@@ -189,5 +195,23 @@ mod tests {
     fn zero_turns_it_off() {
         let b = Backlog::new(limits(0, 1));
         assert_eq!(b.room(Instant::now(), 10_000_000), Ok(usize::MAX));
+    }
+
+    #[test]
+    fn a_busy_chain_asks_for_less_than_a_second_so_the_pool_never_runs_dry() {
+        let mut b = Backlog::new(limits(500, 100));
+        let t0 = Instant::now();
+        for i in 1..=10u64 {
+            b.committed(t0 + Duration::from_millis(100 * i), 200);
+        }
+        let now = t0 + Duration::from_secs(1);
+        // About 2,000 txs/s: 1,000 allowed; just over it, the wait is the
+        // floor, far below the second it takes to drain the pool.
+        assert!(b.rate(now) > 1_900.0, "{}", b.rate(now));
+        let e = b.room(now, 1_010).unwrap_err();
+        assert_eq!(e.retry_after, MIN_RETRY_AFTER);
+        // Far over it: long enough for the excess to drain.
+        let e = b.room(now, 5_000).unwrap_err();
+        assert!(e.retry_after > Duration::from_secs(1) && e.retry_after < Duration::from_secs(3));
     }
 }

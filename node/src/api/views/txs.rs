@@ -46,6 +46,10 @@ pub struct BatchAnswer {
     /// sending them again (also the `Retry-After` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// The same wait in milliseconds, more precise: a client that can wait
+    /// less than a second should use this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
