@@ -61,21 +61,26 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     });
     let keys: Vec<Keypair> = (10..16u8).map(|i| Keypair::from_seed([i; 32])).collect();
 
-    // A batch of three: two fit, the third is told to come back.
-    let body = serde_json::json!({
-        "txs": keys[..3].iter().map(|k| hex_of(&register(k, 0))).collect::<Vec<_>>()
-    })
-    .to_string();
+    // A batch of three and a broken entry: an entry refused for its own
+    // reason takes no room, two fit, and the tail is told to come back
+    // without being decoded (its garbage is not looked at).
+    let mut txs: Vec<String> = keys[..3].iter().map(|k| hex_of(&register(k, 0))).collect();
+    txs.insert(1, "zz-not-hex".into());
+    txs.push("also not hex".into());
+    let body = serde_json::json!({ "txs": txs }).to_string();
     let (status, retry_after, v) =
         post_with_headers(&t, "/v1/txs/batch", "application/json", body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(retry_after.as_deref(), Some("1"));
     assert_eq!(v["accepted"], 2, "{v}");
     assert!(v["results"][0]["tx_id"].is_string(), "{v}");
-    assert!(v["results"][1]["tx_id"].is_string(), "{v}");
-    assert_eq!(v["results"][2]["code"], "overloaded", "{v}");
+    assert_eq!(v["results"][1]["code"], "malformed", "{v}");
+    assert!(v["results"][2]["tx_id"].is_string(), "{v}");
+    assert_eq!(v["results"][3]["code"], "overloaded", "{v}");
+    assert_eq!(v["results"][4]["code"], "overloaded", "{v}");
+    assert_eq!(v["results"].as_array().unwrap().len(), 5, "{v}");
     assert!(
-        v["results"][2]["message"]
+        v["results"][3]["message"]
             .as_str()
             .unwrap()
             .contains("the network is busy: 2 txs wait in the pool"),
@@ -102,7 +107,7 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     )
     .await;
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("assent_txs_overloaded_total 2"), "{text}");
+    assert!(text.contains("assent_txs_overloaded_total 3"), "{text}");
     assert!(text.contains("assent_mempool_backlog_allowed 2"), "{text}");
 
     // A block takes the two; the pool has room again.

@@ -20,6 +20,8 @@ use super::workload::Prepared;
 
 /// Most txs in one batch request (the API takes up to 10,000).
 pub const MAX_BATCH: usize = 5_000;
+/// Fewest txs a batch offers after the node refused some (see `window`).
+const MIN_WINDOW: usize = 100;
 
 /// How a run is driven.
 #[derive(Clone, Debug)]
@@ -275,6 +277,10 @@ fn submit(
     let client = http_client(Some(Duration::from_secs(120)))?;
     let mut sent = 0usize;
     let rate = cfg.rate as f64;
+    // How many txs the next batch offers: after a refusal, twice what the
+    // node took (so a busy node is not sent thousands of txs to refuse
+    // again every 100 ms), growing back while it takes everything.
+    let mut window = MAX_BATCH;
     while sent < items.len() && !track.stop.load(Ordering::Relaxed) {
         let due = if cfg.rate == 0 {
             items.len()
@@ -285,7 +291,7 @@ fn submit(
         let done = track.done_per_node[k].load(Ordering::Relaxed) as usize;
         let outstanding = sent.saturating_sub(done);
         let room = cfg.max_outstanding.saturating_sub(outstanding);
-        let n = due.saturating_sub(sent).min(MAX_BATCH).min(room);
+        let n = due.saturating_sub(sent).min(window).min(room);
         if n == 0 {
             std::thread::sleep(Duration::from_millis(2));
             continue;
@@ -345,6 +351,11 @@ fn submit(
         track.finished.fetch_add(refused, Ordering::Relaxed);
         track.refused_count.fetch_add(refused, Ordering::Relaxed);
         sent += settled;
+        window = if settled < n {
+            (settled * 2).clamp(MIN_WINDOW, MAX_BATCH)
+        } else {
+            (window * 2).min(MAX_BATCH)
+        };
         if settled < n {
             track
                 .deferred

@@ -126,10 +126,42 @@ fn raw_tx(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// Admits raw txs to the mempool (all mempool calls of the API are here),
 /// then publishes what the mempool releases for gossip.
 fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
+    admit_each(shared, raw, |_, r| Ok(r))
+}
+
+/// [`admit`] of entries that `bytes` turns into a tx's bytes (or a refusal
+/// of its own, e.g. bad hex) only when the entry's turn comes: under
+/// backpressure the refused tail is never decoded. One answer per entry,
+/// in order.
+fn admit_each<T>(
+    shared: &Shared,
+    entries: Vec<T>,
+    bytes: impl Fn(usize, T) -> Result<Vec<u8>, ApiError>,
+) -> Vec<Result<TxId, ApiError>> {
+    let n = entries.len();
     // A node that does not vote has no tx gossip: it forwards to a
     // validator instead of pooling (`relay`).
     if !shared.validating.load(std::sync::atomic::Ordering::Relaxed) {
-        return super::relay::forward(shared, raw);
+        let decoded: Vec<Result<Vec<u8>, ApiError>> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| bytes(i, e))
+            .collect();
+        let raw: Vec<Vec<u8>> = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().cloned())
+            .collect();
+        let mut forwarded = super::relay::forward(shared, raw).into_iter();
+        return decoded
+            .into_iter()
+            .map(|d| {
+                d.and_then(|_| {
+                    forwarded.next().unwrap_or_else(|| {
+                        Err(ApiError::internal("the relay gave fewer answers than txs"))
+                    })
+                })
+            })
+            .collect();
     }
     // Backpressure: only as many as the backlog has room for, in order;
     // the rest are refused `overloaded` before any work is spent on them.
@@ -138,30 +170,49 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     let now = std::time::Instant::now();
     let validators = shared.chain.validators().map_or(1, |v| v.len());
     let context = shared.chain.next_context(shared.validator_key);
-    let mut rest = raw.into_iter();
-    let mut results = Vec::with_capacity(rest.len());
-    loop {
+    let mut rest = entries.into_iter().enumerate().peekable();
+    let mut results: Vec<Option<Result<TxId, ApiError>>> = Vec::with_capacity(n);
+    results.resize_with(n, || None);
+    while rest.peek().is_some() {
         let room = shared.mempool().room(now, validators).unwrap_or(0);
-        let chunk: Vec<Vec<u8>> = rest.by_ref().take(room).collect();
-        if chunk.is_empty() {
+        if room == 0 {
             break;
         }
-        results.extend(mempool::admit(
+        let mut chunk = Vec::new();
+        let mut at = Vec::new();
+        while chunk.len() < room {
+            let Some((i, e)) = rest.next() else { break };
+            match bytes(i, e) {
+                Ok(raw) => {
+                    chunk.push(raw);
+                    at.push(i);
+                }
+                Err(refused) => results[i] = Some(Err(refused)),
+            }
+        }
+        let admitted = mempool::admit(
             &shared.mempool,
             Origin::Client,
             &context,
             chunk,
             shared.chain.store(),
             rand::rngs::OsRng,
-        ));
+        );
+        for (i, r) in at.into_iter().zip(admitted) {
+            results[i] = Some(r.map_err(refusal));
+        }
     }
-    let over = rest.len();
+    let over: Vec<usize> = rest.map(|(i, _)| i).collect();
     let (rate, allowed) = shared.mempool().backlog(now);
-    if over > 0 {
-        let refusal = shared.mempool().overloaded(now);
-        shared.metrics.overloaded(over, allowed);
-        tracing::debug!(target: "assent::api", refused = over, pending = refusal.pending, allowed, rate, "overloaded");
-        results.extend((0..over).map(|_| Err(AdmissionError::Overloaded(refusal))));
+    if !over.is_empty() {
+        let o = shared.mempool().overloaded(now);
+        shared.metrics.overloaded(over.len(), allowed);
+        tracing::debug!(target: "assent::api", refused = over.len(), pending = o.pending, allowed, rate, "overloaded");
+        // One refusal, the same for the whole tail.
+        let err = refusal(AdmissionError::Overloaded(o));
+        for i in over {
+            results[i] = Some(Err(err.clone()));
+        }
     } else {
         shared.metrics.set_backlog_allowed(allowed);
     }
@@ -177,20 +228,21 @@ fn admit(shared: &Shared, raw: Vec<Vec<u8>>) -> Vec<Result<TxId, ApiError>> {
     }
     results
         .into_iter()
-        .map(|r| {
-            r.map_err(|e| {
-                let retry = match &e {
-                    AdmissionError::Overloaded(o) => Some(o.retry_after),
-                    _ => None,
-                };
-                let err = ApiError::new(admission_status(&e), e.code(), e.to_string());
-                match retry {
-                    Some(after) => err.retry_after(after),
-                    None => err,
-                }
-            })
-        })
+        .map(|r| r.unwrap_or_else(|| Err(ApiError::internal("a tx of the batch got no answer"))))
         .collect()
+}
+
+/// A mempool refusal as the API answers it.
+fn refusal(e: AdmissionError) -> ApiError {
+    let retry = match &e {
+        AdmissionError::Overloaded(o) => Some(o.retry_after),
+        _ => None,
+    };
+    let err = ApiError::new(admission_status(&e), e.code(), e.to_string());
+    match retry {
+        Some(after) => err.retry_after(after),
+        None => err,
+    }
 }
 
 /// The HTTP status of a refused tx: 413 too large, 429 full or over quota,
@@ -309,47 +361,25 @@ fn batch_admit(shared: &Shared, body: &[u8]) -> Result<BatchAnswer, ApiError> {
             ),
         ));
     }
-    // Decode hex first; only well-formed entries go to admission.
-    let decoded: Vec<Result<Vec<u8>, ApiError>> = req
-        .txs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| from_hex(t, &format!("txs[{i}]")))
-        .collect();
-    let raw: Vec<Vec<u8>> = decoded
-        .iter()
-        .filter_map(|d| d.as_ref().ok().cloned())
-        .collect();
-    let admitted = if raw.is_empty() {
-        Vec::new()
-    } else {
-        admit(shared, raw)
-    };
+    // Hex is decoded when an entry's turn comes: a tail refused
+    // `overloaded` costs no decoding.
+    let admitted = admit_each(shared, req.txs, |i, t| from_hex(&t, &format!("txs[{i}]")));
     let retry_after_ms = admitted
         .iter()
         .filter_map(|r| r.as_ref().err().and_then(|e| e.retry_after_ms))
         .max();
     let retry_after_s = retry_after_ms.map(|ms| ms.div_ceil(1000).max(1));
-    let mut admitted = admitted.into_iter();
     let mut accepted = 0;
-    let mut results = Vec::with_capacity(decoded.len());
-    for d in decoded {
-        let r = match d {
-            Err(e) => Err(e),
-            Ok(_) => admitted.next().unwrap_or_else(|| {
-                Err(ApiError::internal(
-                    "the mempool gave fewer answers than txs",
-                ))
-            }),
-        };
-        results.push(match r {
+    let results: Vec<BatchItem> = admitted
+        .into_iter()
+        .map(|r| match r {
             Ok(tx_id) => {
                 accepted += 1;
                 BatchItem::Accepted(TxAccepted { tx_id })
             }
             Err(e) => BatchItem::Refused(e.body()),
-        });
-    }
+        })
+        .collect();
     tracing::debug!(target: "assent::api", txs = results.len(), accepted, "batch submitted");
     Ok(BatchAnswer {
         accepted,
