@@ -23,6 +23,32 @@ pub const MAX_BATCH: usize = 5_000;
 /// Fewest txs a batch offers after the node refused some (see `window`).
 const MIN_WINDOW: usize = 100;
 
+/// The next batch's size after a node took `settled` of the `n` txs
+/// offered in a batch of at most `window`: twice what it took after a
+/// refusal (at least [`MIN_WINDOW`]), so a busy node is not sent thousands
+/// of txs to refuse again, and twice the window while it takes everything.
+fn next_window(window: usize, settled: usize, n: usize) -> usize {
+    if settled < n {
+        (settled * 2).clamp(MIN_WINDOW, MAX_BATCH)
+    } else {
+        (window * 2).clamp(MIN_WINDOW, MAX_BATCH)
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_shrinks_the_next_batch_to_twice_what_was_taken_and_success_grows_it_back() {
+        assert_eq!(next_window(MAX_BATCH, 300, 5_000), 600);
+        assert_eq!(next_window(600, 0, 600), MIN_WINDOW);
+        assert_eq!(next_window(MIN_WINDOW, 100, 100), 200);
+        assert_eq!(next_window(4_000, 10, 10), MAX_BATCH);
+        assert_eq!(next_window(MAX_BATCH, 4_999, 5_000), MAX_BATCH);
+    }
+}
+
 /// How a run is driven.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -351,11 +377,7 @@ fn submit(
         track.finished.fetch_add(refused, Ordering::Relaxed);
         track.refused_count.fetch_add(refused, Ordering::Relaxed);
         sent += settled;
-        window = if settled < n {
-            (settled * 2).clamp(MIN_WINDOW, MAX_BATCH)
-        } else {
-            (window * 2).min(MAX_BATCH)
-        };
+        window = next_window(window, settled, n);
         if settled < n {
             track
                 .deferred
