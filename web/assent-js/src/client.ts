@@ -13,6 +13,8 @@ export class ApiError extends Error {
     message: string,
     /** The node's `Retry-After`, in seconds, when it gave one (e.g. `overloaded`). */
     readonly retryAfterS?: number,
+    /** The same wait in milliseconds, more precise (the body's `retry_after_ms`). */
+    readonly retryAfterMs?: number,
   ) {
     super(`${code} (HTTP ${status}): ${message}`);
     this.name = "ApiError";
@@ -105,7 +107,7 @@ export class Client {
         })) as { tx_id: string };
         return answer.tx_id;
       } catch (e) {
-        const wait = e instanceof ApiError && e.code === "overloaded" ? (e.retryAfterS ?? 1) * 1000 : null;
+        const wait = e instanceof ApiError && e.code === "overloaded" ? waitMs(e.retryAfterMs, e.retryAfterS) : null;
         if (wait === null || waited + wait > this.patienceMs) throw e;
         await sleep(wait);
         waited += wait;
@@ -116,7 +118,7 @@ export class Client {
   /**
    * Submits many signed txs (`POST /v1/txs/batch`); one result per tx, in
    * order. Under backpressure the node takes what fits and refuses the
-   * rest `overloaded`: those are sent again after its `retry_after_s`
+   * rest `overloaded`: those are sent again after its `retry_after_ms`
    * (see `patienceMs`), so a result is `overloaded` only if patience ran out.
    */
   async submitBatch(txs: (SignedTx | Uint8Array)[]): Promise<{ accepted: number; results: BatchResult[] }> {
@@ -129,9 +131,9 @@ export class Client {
         signed: false,
         body: JSON.stringify({ txs: rest }),
         contentType: "application/json",
-      })) as { results: BatchResult[]; retry_after_s?: number };
+      })) as { results: BatchResult[]; retry_after_s?: number; retry_after_ms?: number };
       const over = answer.results.findIndex((r) => "code" in r && r.code === "overloaded");
-      const wait = (answer.retry_after_s ?? 1) * 1000;
+      const wait = waitMs(answer.retry_after_ms, answer.retry_after_s);
       if (over < 0 || waited + wait > this.patienceMs) {
         results.push(...answer.results);
         break;
@@ -201,18 +203,30 @@ export class Client {
       json = null;
     }
     if (!res.ok) {
-      const e = (json ?? {}) as { code?: unknown; message?: unknown };
+      const e = (json ?? {}) as { code?: unknown; message?: unknown; retry_after_ms?: unknown };
       const after = Number.parseInt(res.headers.get("retry-after") ?? "", 10);
       throw new ApiError(
         res.status,
         typeof e.code === "string" ? e.code : `http_${res.status}`,
         typeof e.message === "string" ? e.message : text.slice(0, 200) || res.statusText,
         Number.isFinite(after) && after > 0 ? Math.min(after, 60) : undefined,
+        typeof e.retry_after_ms === "number" ? e.retry_after_ms : undefined,
       );
     }
     if (json === null) throw new Error(`${method} ${target}: the node's answer is not JSON`);
     return json;
   }
+}
+
+/**
+ * How long to wait before sending again: the node's milliseconds when it
+ * gave them (0.1–10 s: the pool holds half a second of work, so whole
+ * seconds would leave it idle), else its whole seconds, else a second;
+ * kept within 50 ms – 60 s.
+ */
+function waitMs(ms: number | undefined, s: number | undefined): number {
+  const wanted = typeof ms === "number" && Number.isFinite(ms) ? ms : (typeof s === "number" && Number.isFinite(s) ? s : 1) * 1000;
+  return Math.min(Math.max(wanted, 50), 60_000);
 }
 
 function sleep(ms: number): Promise<void> {

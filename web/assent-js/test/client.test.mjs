@@ -179,3 +179,37 @@ test("an overloaded node is asked again after its Retry-After, and patience ends
   assert.equal(once.accepted, 2);
   assert.equal(once.results[2].code, "overloaded");
 });
+
+test("a node's wait in milliseconds is followed instead of its whole-second Retry-After", async (t) => {
+  const posts = [];
+  const busy = { code: "overloaded", message: "the network is busy", retry_after_ms: 150 };
+  const server = createServer(async (req, res) => {
+    for await (const _ of req);
+    posts.push(Date.now());
+    if (req.url === "/v1/txs") {
+      if (posts.length === 1) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "30" });
+        return res.end(JSON.stringify(busy));
+      }
+      res.writeHead(202, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ tx_id: "cd".repeat(32) }));
+    }
+    const first = posts.length === 1;
+    res.writeHead(200, { "content-type": "application/json", "retry-after": "30" });
+    res.end(JSON.stringify(first
+      ? { accepted: 0, results: [busy], retry_after_s: 30, retry_after_ms: 150 }
+      : { accepted: 1, results: [{ tx_id: "ef".repeat(32) }] }));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  t.after(() => server.close());
+  const client = new Client({ node: `http://127.0.0.1:${server.address().port}`, chainId: CHAIN });
+  assert.equal(await client.submitTx(new Uint8Array([1])), "cd".repeat(32));
+  const single = posts[1] - posts[0];
+  // The header says 30 s: coming back well before it shows the milliseconds were used.
+  assert.ok(single >= 140 && single < 20_000, `waited ${single} ms, not the node's 150 ms`);
+  posts.length = 0;
+  const out = await client.submitBatch([new Uint8Array([2])]);
+  assert.equal(out.accepted, 1);
+  const batch = posts[1] - posts[0];
+  assert.ok(batch >= 140 && batch < 20_000, `waited ${batch} ms, not the node's 150 ms`);
+});
