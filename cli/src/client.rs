@@ -50,6 +50,9 @@ pub enum NodeError {
         status: u16,
         code: String,
         message: String,
+        /// The node's wait before sending again, in milliseconds (the
+        /// body's `retry_after_ms`, given with `overloaded`).
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -58,6 +61,17 @@ impl NodeError {
     pub fn code(&self) -> Option<&str> {
         match self {
             NodeError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The node's precise wait before sending again, when it gave one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            NodeError::Refused {
+                retry_after_ms: Some(ms),
+                ..
+            } => Some(std::time::Duration::from_millis((*ms).clamp(50, 60_000))),
             _ => None,
         }
     }
@@ -348,6 +362,7 @@ impl Node {
                     status: status.as_u16(),
                     code: code.to_string(),
                     message,
+                    retry_after_ms: v.get("retry_after_ms").and_then(Value::as_u64),
                 });
             }
         }
@@ -452,8 +467,15 @@ impl Node {
                 .header(reqwest::header::CONTENT_TYPE, "text/plain")
                 .body(hex.trim().to_string())
                 .send();
-            let after = sent.as_ref().ok().and_then(retry_after);
-            (self.answer(route, sent), after)
+            let header = sent.as_ref().ok().and_then(retry_after);
+            let answer = self.answer(route, sent);
+            // The body's milliseconds when the node gave them, else its header.
+            let after = answer
+                .as_ref()
+                .err()
+                .and_then(NodeError::retry_after)
+                .or(header);
+            (answer, after)
         })?;
         let s: Submitted = serde_json::from_value(v).map_err(|e| self.bad(route, e.to_string()))?;
         Ok(s.tx_id)

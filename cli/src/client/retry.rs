@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::NodeError;
 
-/// How long a submission keeps trying while the node answers `overloaded`.
+/// How long a submission keeps trying while the node answers `overloaded`
+/// (waiting the body's `retry_after_ms` when given, else `Retry-After`).
 pub const SUBMIT_PATIENCE: Duration = Duration::from_secs(60);
 
 /// A response's `Retry-After` in whole seconds, if it has one.
@@ -32,8 +33,8 @@ pub(super) fn honour_retry_after<T>(
                 if e.code() == Some("overloaded") && waited + after <= patience =>
             {
                 eprintln!(
-                    "the network is busy (the node asks to wait {} s); sending again then",
-                    after.as_secs()
+                    "the network is busy (the node asks to wait {:.1} s); sending again then",
+                    after.as_secs_f64()
                 );
                 sleep(after);
                 waited += after;
@@ -53,6 +54,7 @@ mod tests {
             status: 429,
             code: "overloaded".into(),
             message: "the network is busy".into(),
+            retry_after_ms: Some(1_000),
         }
     }
 
@@ -92,6 +94,7 @@ mod tests {
             status: 429,
             code: "account_quota".into(),
             message: "x".into(),
+            retry_after_ms: None,
         };
         let got: Result<u8, _> = honour_retry_after(
             Duration::from_secs(60),
@@ -103,5 +106,26 @@ mod tests {
         );
         assert_eq!(got.unwrap_err().code(), Some("account_quota"));
         assert_eq!(tries, 1);
+    }
+
+    #[test]
+    fn the_nodes_milliseconds_are_the_wait_within_bounds() {
+        let with = |ms| NodeError::Refused {
+            route: "POST /v1/txs".into(),
+            status: 429,
+            code: "overloaded".into(),
+            message: "busy".into(),
+            retry_after_ms: ms,
+        };
+        assert_eq!(
+            with(Some(150)).retry_after(),
+            Some(Duration::from_millis(150))
+        );
+        assert_eq!(with(Some(1)).retry_after(), Some(Duration::from_millis(50)));
+        assert_eq!(
+            with(Some(u64::MAX)).retry_after(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(with(None).retry_after(), None);
     }
 }
