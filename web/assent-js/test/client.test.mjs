@@ -130,18 +130,20 @@ test("an unreachable node says so", async () => {
 });
 
 // A node at capacity: it takes `room` txs per request and refuses the rest
-// `overloaded` with Retry-After: 1 (ARCHITECTURE.md decision 39).
-async function busyNode(t, room) {
+// `overloaded` with `Retry-After: retryAfterS`, and `retry_after_ms` when
+// given (ARCHITECTURE.md decision 39).
+async function busyNode(t, room, { retryAfterS = 1, retryAfterMs } = {}) {
   const posts = [];
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString();
     posts.push({ url: req.url, at: Date.now() });
-    const busy = { code: "overloaded", message: "the network is busy" };
+    const busy = { code: "overloaded", message: "the network is busy", retry_after_ms: retryAfterMs };
+    const header = { "content-type": "application/json", "retry-after": String(retryAfterS) };
     if (req.url === "/v1/txs") {
       if (posts.length === 1) {
-        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+        res.writeHead(429, header);
         return res.end(JSON.stringify(busy));
       }
       res.writeHead(202, { "content-type": "application/json" });
@@ -149,8 +151,14 @@ async function busyNode(t, room) {
     }
     const txs = JSON.parse(body).txs;
     const results = txs.map((h, i) => (i < room ? { tx_id: h.slice(0, 8) } : busy));
-    res.writeHead(200, { "content-type": "application/json", "retry-after": "1" });
-    res.end(JSON.stringify({ accepted: Math.min(room, txs.length), results, retry_after_s: txs.length > room ? 1 : undefined }));
+    const over = txs.length > room;
+    res.writeHead(200, header);
+    res.end(JSON.stringify({
+      accepted: Math.min(room, txs.length),
+      results,
+      retry_after_s: over ? retryAfterS : undefined,
+      retry_after_ms: over ? retryAfterMs : undefined,
+    }));
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   t.after(() => server.close());
@@ -181,35 +189,16 @@ test("an overloaded node is asked again after its Retry-After, and patience ends
 });
 
 test("a node's wait in milliseconds is followed instead of its whole-second Retry-After", async (t) => {
-  const posts = [];
-  const busy = { code: "overloaded", message: "the network is busy", retry_after_ms: 150 };
-  const server = createServer(async (req, res) => {
-    for await (const _ of req);
-    posts.push(Date.now());
-    if (req.url === "/v1/txs") {
-      if (posts.length === 1) {
-        res.writeHead(429, { "content-type": "application/json", "retry-after": "30" });
-        return res.end(JSON.stringify(busy));
-      }
-      res.writeHead(202, { "content-type": "application/json" });
-      return res.end(JSON.stringify({ tx_id: "cd".repeat(32) }));
-    }
-    const first = posts.length === 1;
-    res.writeHead(200, { "content-type": "application/json", "retry-after": "30" });
-    res.end(JSON.stringify(first
-      ? { accepted: 0, results: [busy], retry_after_s: 30, retry_after_ms: 150 }
-      : { accepted: 1, results: [{ tx_id: "ef".repeat(32) }] }));
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  t.after(() => server.close());
-  const client = new Client({ node: `http://127.0.0.1:${server.address().port}`, chainId: CHAIN });
-  assert.equal(await client.submitTx(new Uint8Array([1])), "cd".repeat(32));
-  const single = posts[1] - posts[0];
   // The header says 30 s: coming back well before it shows the milliseconds were used.
+  const node = await busyNode(t, 1, { retryAfterS: 30, retryAfterMs: 150 });
+  const client = new Client({ node: node.url, chainId: CHAIN });
+  assert.equal(await client.submitTx(new Uint8Array([1])), "ab".repeat(32));
+  const single = node.posts[1].at - node.posts[0].at;
   assert.ok(single >= 140 && single < 20_000, `waited ${single} ms, not the node's 150 ms`);
-  posts.length = 0;
-  const out = await client.submitBatch([new Uint8Array([2])]);
-  assert.equal(out.accepted, 1);
-  const batch = posts[1] - posts[0];
+  // A batch of two at one per request: the second goes again after 150 ms.
+  node.posts.length = 0;
+  const out = await client.submitBatch([new Uint8Array(8).fill(2), new Uint8Array(8).fill(3)]);
+  assert.equal(out.accepted, 2);
+  const batch = node.posts[1].at - node.posts[0].at;
   assert.ok(batch >= 140 && batch < 20_000, `waited ${batch} ms, not the node's 150 ms`);
 });
