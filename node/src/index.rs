@@ -7,11 +7,12 @@
 //!   ([`history_accounts`]).
 //!
 //! The indexer follows the committed head from a durable cursor
-//! (`m/indexed`), reading blocks and results back from the journal; a batch
-//! of whole blocks and the cursor are one atomic sled write, so a reader
-//! never sees half a block, and after a crash the indexer resumes at the
-//! cursor. A validator that serves no queries turns it off
-//! (`[index] enabled = false`).
+//! (`m/indexed`), reading blocks and results back from the journal. A batch
+//! of whole blocks becomes one sorted run (`storage/runs.rs`), listed in
+//! the same sled batch that moves the cursor, so a reader never sees half a
+//! block, and after a crash the indexer resumes at the cursor. The same
+//! thread merges runs when a level fills. A validator that serves no
+//! queries turns indexing off (`[index] enabled = false`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,18 +21,19 @@ use std::time::Duration;
 use assent_contracts::tx::TxOutcome;
 use assent_contracts::{Block, Event, Height};
 
-use crate::storage::backend::Op;
+use crate::storage::backend::Backend;
 use crate::storage::keys;
 use crate::storage::records::{
     history_accounts, BlockResults, HistoryRecord, TxLocation, UseRecord,
 };
+use crate::storage::runs::Runs;
 use crate::storage::{enc, StoreCore, StoreError};
 
 /// Most blocks indexed in one sled batch.
 const BLOCKS_PER_BATCH: u64 = 32;
 
-/// The index entries of one committed block.
-pub fn entries(block: &Block, results: &BlockResults) -> Vec<Op> {
+/// The index entries of one committed block, unsorted.
+pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)> {
     let h = block.header.height;
     let mut ops = Vec::new();
     for (i, r) in results.results.iter().enumerate() {
@@ -39,7 +41,7 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<Op> {
             height: h,
             index: i as u32,
         };
-        ops.push((keys::tx(&r.tx_id), Some(enc(&at))));
+        ops.push((keys::tx(&r.tx_id), enc(&at)));
         let TxOutcome::Applied { events } = &r.outcome else {
             continue;
         };
@@ -56,7 +58,7 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<Op> {
                 };
                 ops.push((
                     keys::account_event(&account, h, i as u32, n as u32),
-                    Some(enc(&rec)),
+                    enc(&rec),
                 ));
             }
             let (consumer, use_id, index) = match e {
@@ -80,29 +82,98 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<Op> {
                 tx_index: i as u32,
                 event: e.clone(),
             };
-            ops.push((
-                keys::consumer_use(consumer, h, i as u32, index),
-                Some(enc(&rec)),
-            ));
-            ops.push((keys::use_location(use_id), Some(enc(&at))));
+            ops.push((keys::consumer_use(consumer, h, i as u32, index), enc(&rec)));
+            ops.push((keys::use_location(use_id), enc(&at)));
         }
     }
     ops
 }
 
-/// Indexes blocks `from..=to` in one atomic batch with the cursor.
+/// Indexes blocks `from..=to` as one run listed atomically with the cursor.
 fn index_range(core: &StoreCore, from: u64, to: u64) -> Result<(), StoreError> {
-    let mut ops = Vec::new();
+    let mut entries = Vec::new();
     for h in from..=to {
         let entry = core.entry(Height(h))?.ok_or_else(|| StoreError::Corrupt {
             what: format!("block {h}"),
             why: "committed but missing from the journal".into(),
         })?;
         let block: Block = crate::storage::decode(&format!("block {h}"), &entry.block)?;
-        ops.extend(entries(&block, &entry.results));
+        entries.extend(self::entries(&block, &entry.results));
     }
-    ops.push((keys::INDEXED.to_vec(), Some(enc(&Height(to)))));
-    core.backend.apply(ops, false)
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    core.runs.add(
+        &entries,
+        vec![(keys::INDEXED.to_vec(), Some(enc(&Height(to))))],
+    )
+}
+
+/// Opens the index runs and returns them with the height indexed so far.
+///
+/// Indexes are derived data: a store whose indexes are in the older layout
+/// (one sled key per entry), or whose runs are missing or damaged, has
+/// them removed and rebuilt from the block journal, from `base` (0, or the
+/// height of the snapshot the store was synced from).
+pub(crate) fn open(backend: &Arc<dyn Backend>, base: u64) -> Result<(Runs, u64), StoreError> {
+    let stored = backend.get(keys::INDEX_FORMAT)?;
+    if stored.as_deref() != Some(keys::INDEX_FORMAT_RUNS) {
+        let mut legacy = false;
+        for table in keys::LEGACY_INDEX_TABLES {
+            legacy |= drop_table(backend.as_ref(), table)?;
+        }
+        if legacy {
+            tracing::warn!(target: "assent::index", from = base, "the query indexes are in an older layout; rebuilding them from the block journal");
+        }
+        let mut ops = vec![(
+            keys::INDEX_FORMAT.to_vec(),
+            Some(keys::INDEX_FORMAT_RUNS.to_vec()),
+        )];
+        if legacy {
+            ops.push((keys::INDEXED.to_vec(), Some(enc(&Height(base)))));
+        }
+        Runs::wipe(backend.as_ref(), ops)?;
+    }
+    let indexed = match backend.get(keys::INDEXED)? {
+        Some(v) => crate::storage::decode::<Height>("index cursor", &v)?.0,
+        None => 0,
+    };
+    match Runs::open(backend.clone()) {
+        Ok(runs) => Ok((runs, indexed)),
+        Err(e @ (StoreError::Corrupt { .. } | StoreError::RunIo { .. })) => {
+            tracing::warn!(target: "assent::index", error = %e, from = base, "the query indexes are damaged; rebuilding them from the block journal");
+            Runs::wipe(
+                backend.as_ref(),
+                vec![(keys::INDEXED.to_vec(), Some(enc(&Height(base))))],
+            )?;
+            Ok((Runs::open(backend.clone())?, base))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes every key under `prefix`; whether there was any.
+fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreError> {
+    let end = keys::prefix_end(prefix);
+    let mut any = false;
+    loop {
+        let rows = backend.range(prefix, &end, false, 10_000)?;
+        if rows.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        backend.apply(rows.into_iter().map(|(k, _)| (k, None)).collect(), false)?;
+    }
+}
+
+/// Merges runs until no level is full.
+fn compact(core: &StoreCore) -> Result<(), StoreError> {
+    while core.runs.compact()? {}
+    let (runs, entries) = core.runs.stats();
+    core.metrics.index_runs.set(runs as i64);
+    core.metrics
+        .index_entries
+        .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    Ok(())
 }
 
 /// The indexer thread: follows the head until told to stop.
@@ -119,6 +190,11 @@ pub(crate) fn run(core: Arc<StoreCore>) {
             }
             at = to;
             core.indexed.store(at, Ordering::Release);
+            if let Err(e) = compact(&core) {
+                tracing::error!(target: "assent::index", error = %e, "merging index runs failed; the node stops");
+                core.state.fail(format!("indexer: {e}"));
+                return;
+            }
             {
                 let (m, cv) = &core.index_wake;
                 let _wake = m.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,7 +6,23 @@
 //! [`DiskBackend`]: super::disk::DiskBackend
 //! [`MemBackend`]: super::mem::MemBackend
 
+use std::sync::Arc;
+
 use super::journal::JournalError;
+
+/// A run being written: bytes appended in order, then made durable.
+pub trait RunWriter: Send {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError>;
+    /// Makes the run durable and visible under its id.
+    fn finish(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A finished run, read at offsets.
+pub trait RunFile: Send + Sync + std::fmt::Debug {
+    /// Size in bytes.
+    fn size(&self) -> u64;
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, StoreError>;
+}
 
 /// Key-value pairs in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -38,6 +54,11 @@ pub enum StoreError {
     JournalBehind { checkpoint: u64, journal: u64 },
     #[error("the background {task} failed earlier: {why}; the node stops and recovers on restart")]
     Background { task: &'static str, why: String },
+    #[error("{}", run_io_message(.path, .source))]
+    RunIo {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("injected failure at storage step {0} (test)")]
     Injected(usize),
 }
@@ -51,6 +72,13 @@ fn sled_message(e: &sled::Error) -> String {
         }
         other => format!("store I/O failed in data/store: {other}"),
     }
+}
+
+fn run_io_message(path: &str, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        return out_of_space("the query indexes (data/store/index)");
+    }
+    format!("index run {path}: {e}")
 }
 
 /// The message for a full disk under `what`.
@@ -80,6 +108,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn journal_tip(&self) -> Option<u64>;
     /// Bytes appended to the journal since open.
     fn journal_bytes(&self) -> u64;
+    /// Starts writing index run `id` (an immutable sorted file of the query
+    /// indexes, see [`super::runs`]); it exists only once finished.
+    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError>;
+    /// Opens finished run `id` for reading; the handle stays readable after
+    /// the run is deleted.
+    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError>;
+    /// The ids of every finished run, ascending.
+    fn run_ids(&self) -> Result<Vec<u64>, StoreError>;
+    fn run_delete(&self, id: u64) -> Result<(), StoreError>;
     /// Where the data lives (for messages).
     fn describe(&self) -> String;
     fn size_on_disk(&self) -> u64;

@@ -350,6 +350,47 @@ fn both_backends_commit_reopen_and_serve_the_same_chain() {
     assert_eq!(reopen_disk(dir.path(), &cfg).head(), head);
 }
 
+#[test]
+fn indexes_in_the_old_layout_or_damaged_are_rebuilt_from_the_journal() {
+    let sc = scenario();
+    let cfg = small();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), &cfg, &genesis()).unwrap();
+        assert_eq!(commit_all(&store, &sc, 0), BLOCKS);
+        check(&store, &sc);
+    }
+    // The older layout: entries as sled keys, no format marker, no runs.
+    let legacy = super::keys::account_event(&consumer(0).account(), Height(1), 0, 9);
+    {
+        let b = DiskBackend::open(dir.path(), 1 << 20).unwrap();
+        super::runs::Runs::wipe(
+            &b,
+            vec![
+                (super::keys::INDEX_FORMAT.to_vec(), None),
+                (legacy.clone(), Some(b"old".to_vec())),
+            ],
+        )
+        .unwrap();
+        assert!(b.run_ids().unwrap().is_empty());
+    }
+    let store = reopen_disk(dir.path(), &cfg);
+    check(&store, &sc);
+    assert_eq!(store.core().backend.get(&legacy).unwrap(), None);
+    drop(store);
+    // A run cut short (a disk that lost its tail).
+    let runs = dir.path().join("index");
+    let mut cut = 0;
+    for e in std::fs::read_dir(&runs).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::write(&p, b"short").unwrap();
+        cut += 1;
+    }
+    assert!(cut > 0, "the rebuilt indexes are in run files");
+    let store = reopen_disk(dir.path(), &cfg);
+    check(&store, &sc);
+}
+
 /// Runs the scenario on `backend` failing at step `n`; returns the blocks
 /// acknowledged before the failure.
 fn run_failing<B: Backend + 'static>(

@@ -1,11 +1,14 @@
 //! The on-disk backend: the block journal in `DATA/journal/` and one sled
 //! tree in `DATA/sled/` for small records (state checkpoint, indexes,
-//! consensus scratch, pointers).
+//! consensus scratch, pointers), and the query indexes' sorted runs as
+//! files in `DATA/index/`.
 
+use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-use super::backend::{Backend, Entries, Op, StoreError};
+use super::backend::{Backend, Entries, Op, RunFile, RunWriter, StoreError};
 use super::journal::{Journal, JournalConfig};
 
 /// Segment size of the block journal.
@@ -16,6 +19,8 @@ pub struct DiskBackend {
     db: sled::Db,
     tree: sled::Tree,
     journal: RwLock<Journal>,
+    /// `DATA/index/`: one file per finished index run.
+    runs: PathBuf,
 }
 
 impl std::fmt::Debug for DiskBackend {
@@ -60,6 +65,8 @@ impl DiskBackend {
                 segment_bytes: JOURNAL_SEGMENT_BYTES,
             },
         )?;
+        let runs = path.join("index");
+        prepare_run_dir(&runs)?;
         if let Some(h) = report.dropped_torn_tail {
             tracing::warn!(target: "assent::storage", height = h, "dropped a torn last record of the block journal (a crash during its write); the block comes back from peers");
         }
@@ -68,7 +75,81 @@ impl DiskBackend {
             db,
             tree,
             journal: RwLock::new(journal),
+            runs,
         })
+    }
+
+    fn run_path(&self, id: u64) -> PathBuf {
+        self.runs.join(format!("{id:016x}.run"))
+    }
+}
+
+fn run_io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::RunIo {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Creates the run directory and removes runs a crash left half-written.
+fn prepare_run_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(run_io(dir))?;
+    for e in std::fs::read_dir(dir).map_err(run_io(dir))? {
+        let p = e.map_err(run_io(dir))?.path();
+        if p.extension().is_some_and(|x| x == "tmp") {
+            std::fs::remove_file(&p).map_err(run_io(&p))?;
+        }
+    }
+    Ok(())
+}
+
+/// A run written to `<id>.run.tmp`, synced and renamed into place.
+struct DiskRunWriter {
+    tmp: PathBuf,
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl RunWriter for DiskRunWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.out.write_all(bytes).map_err(run_io(&self.tmp))
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), StoreError> {
+        let DiskRunWriter { tmp, path, out } = *self;
+        let file = out.into_inner().map_err(|e| StoreError::RunIo {
+            path: tmp.display().to_string(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(run_io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(run_io(&path))?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(run_io(dir))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct DiskRunFile {
+    path: PathBuf,
+    file: std::fs::File,
+    len: u64,
+}
+
+impl RunFile for DiskRunFile {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, StoreError> {
+        let mut buf = vec![0; len];
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(run_io(&self.path))?;
+        Ok(buf)
     }
 }
 
@@ -164,12 +245,71 @@ impl Backend for DiskBackend {
         self.journal.read().map(|j| j.bytes_written()).unwrap_or(0)
     }
 
+    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+        let path = self.run_path(id);
+        let tmp = path.with_extension("run.tmp");
+        let file = std::fs::File::create(&tmp).map_err(run_io(&tmp))?;
+        Ok(Box::new(DiskRunWriter {
+            tmp,
+            path,
+            out: std::io::BufWriter::with_capacity(1 << 16, file),
+        }))
+    }
+
+    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        let path = self.run_path(id);
+        let file = std::fs::File::open(&path).map_err(run_io(&path))?;
+        let len = file.metadata().map_err(run_io(&path))?.len();
+        Ok(Arc::new(DiskRunFile { path, file, len }))
+    }
+
+    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
+        let mut ids = Vec::new();
+        for e in std::fs::read_dir(&self.runs).map_err(run_io(&self.runs))? {
+            let p = e.map_err(run_io(&self.runs))?.path();
+            let id = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".run"))
+                .and_then(|n| u64::from_str_radix(n, 16).ok());
+            match id {
+                Some(id) => ids.push(id),
+                None => {
+                    return Err(StoreError::Corrupt {
+                        what: format!("index directory {}", self.runs.display()),
+                        why: format!(
+                            "unexpected file {} (runs are named like 0000000000000001.run); move it elsewhere and restart",
+                            p.display()
+                        ),
+                    })
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
+        let path = self.run_path(id);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(run_io(&path)(e)),
+            _ => Ok(()),
+        }
+    }
+
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
 
     fn size_on_disk(&self) -> u64 {
         let journal = self.journal.read().map(|j| j.size_on_disk()).unwrap_or(0);
-        self.db.size_on_disk().unwrap_or(0) + journal
+        let runs: u64 = std::fs::read_dir(&self.runs)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        self.db.size_on_disk().unwrap_or(0) + journal + runs
     }
 }

@@ -27,7 +27,7 @@ impl Store {
         what: &str,
         key: &[u8],
     ) -> Result<Option<T>, StoreError> {
-        match self.core().backend.get(key)? {
+        match self.core().runs.get(key)? {
             Some(v) => decode(what, &v).map(Some),
             None => Ok(None),
         }
@@ -51,7 +51,7 @@ impl Store {
         self.decode_all(
             "use record",
             self.core()
-                .backend
+                .runs
                 .range(&prefix, &keys::prefix_end(&prefix), true, limit)?,
         )
     }
@@ -98,10 +98,7 @@ impl Store {
             Some(next) => keys::at_height(&prefix, next),
             None => keys::prefix_end(&prefix),
         };
-        self.decode_all(
-            what,
-            self.core().backend.range(&prefix, &end, false, limit)?,
-        )
+        self.decode_all(what, self.core().runs.range(&prefix, &end, false, limit)?)
     }
 
     fn decode_all<T: DeserializeOwned>(

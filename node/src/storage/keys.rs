@@ -2,8 +2,10 @@
 //!
 //! sled holds small things only: the genesis hash, the state checkpoint
 //! (`s/` records as of [`STATE_CHECKPOINT`]'s height, written by the
-//! persister in merged batches), the query indexes (written by the indexer,
-//! cursor [`INDEXED`]) and the consensus scratch (`p/`, `v/`). Blocks,
+//! persister in merged batches), the list of the query indexes' sorted runs
+//! (`ir/`, cursor [`INDEXED`]; the runs are files, see `runs.rs`) and the
+//! consensus scratch (`p/`, `v/`). The index keys below (`t/`, `u/`, `w/`,
+//! `h/`) are keys inside those runs. Blocks,
 //! certificates and results live in the block journal, not here. Each table
 //! is a one- or two-letter prefix ending in `/`, so no table's keys are a
 //! prefix of another's.
@@ -20,6 +22,14 @@ pub const LEGACY_HEAD: &[u8] = b"m/head";
 /// The height of the snapshot a store was synced from: it holds no block
 /// below it.
 pub const SYNCED_FROM: &[u8] = b"m/synced_from";
+/// The index layout a store's indexes are in ([`INDEX_FORMAT_RUNS`]);
+/// absent in stores whose indexes were sled keys.
+pub const INDEX_FORMAT: &[u8] = b"m/index_format";
+pub const INDEX_FORMAT_RUNS: &[u8] = b"runs-1";
+/// `ir/<run id BE>` → a live index run's level and entry count.
+pub const INDEX_RUNS: &[u8] = b"ir/";
+/// The tables of the indexes as sled keys, before runs.
+pub const LEGACY_INDEX_TABLES: [&[u8]; 4] = [b"t/", b"u/", b"w/", b"h/"];
 pub const STATE: &[u8] = b"s/";
 
 pub fn state(k: &[u8]) -> Vec<u8> {

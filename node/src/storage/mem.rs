@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::backend::{Backend, Entries, Op, StoreError};
+use super::backend::{Backend, Entries, Op, RunFile, RunWriter, StoreError};
 
 #[derive(Debug, Default)]
 struct Durable {
@@ -14,6 +14,8 @@ struct Durable {
     /// (kind, height) → payloads in append order (the last one wins).
     journal: BTreeMap<(u8, u64), Vec<u8>>,
     journal_tip: Option<u64>,
+    /// Finished index runs (durable once finished, as on disk).
+    runs: BTreeMap<u64, Arc<Vec<u8>>>,
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +51,7 @@ impl MemBackend {
             kv: i.durable.kv.clone(),
             journal: i.durable.journal.clone(),
             journal_tip: i.durable.journal_tip,
+            runs: i.durable.runs.clone(),
         };
         let kv = durable.kv.clone();
         MemBackend {
@@ -59,6 +62,45 @@ impl MemBackend {
                 journal_bytes: 0,
             })),
         }
+    }
+}
+
+struct MemRunWriter {
+    backend: MemBackend,
+    id: u64,
+    bytes: Vec<u8>,
+}
+
+impl RunWriter for MemRunWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), StoreError> {
+        let MemRunWriter { backend, id, bytes } = *self;
+        backend.lock().durable.runs.insert(id, Arc::new(bytes));
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct MemRunFile(Arc<Vec<u8>>);
+
+impl RunFile for MemRunFile {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, StoreError> {
+        usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.0.get(o..o.checked_add(len)?))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| StoreError::RunIo {
+                path: "memory".into(),
+                source: std::io::ErrorKind::UnexpectedEof.into(),
+            })
     }
 }
 
@@ -137,6 +179,33 @@ impl Backend for MemBackend {
         self.lock().journal_bytes
     }
 
+    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+        Ok(Box::new(MemRunWriter {
+            backend: self.clone(),
+            id,
+            bytes: Vec::new(),
+        }))
+    }
+
+    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        match self.lock().durable.runs.get(&id) {
+            Some(b) => Ok(Arc::new(MemRunFile(b.clone()))),
+            None => Err(StoreError::RunIo {
+                path: format!("memory run {id}"),
+                source: std::io::ErrorKind::NotFound.into(),
+            }),
+        }
+    }
+
+    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
+        Ok(self.lock().durable.runs.keys().copied().collect())
+    }
+
+    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
+        self.lock().durable.runs.remove(&id);
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         "memory".into()
     }
@@ -192,6 +261,20 @@ impl<B: Backend> Backend for Faulty<B> {
     }
     fn journal_get(&self, kind: u8, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.journal_get(kind, height)
+    }
+    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+        self.step()?;
+        self.inner.run_create(id)
+    }
+    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        self.inner.run_open(id)
+    }
+    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
+        self.inner.run_ids()
+    }
+    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
+        self.step()?;
+        self.inner.run_delete(id)
     }
     fn journal_tip(&self) -> Option<u64> {
         self.inner.journal_tip()

@@ -19,6 +19,8 @@ pub struct StorageMetrics {
     pub persister_lag_heights: Gauge,
     pub unpersisted_bytes: Gauge,
     pub indexer_lag_heights: Gauge,
+    pub index_runs: Gauge,
+    pub index_entries: Gauge,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
 }
@@ -40,6 +42,8 @@ impl Default for StorageMetrics {
             persister_lag_heights: Gauge::default(),
             unpersisted_bytes: Gauge::default(),
             indexer_lag_heights: Gauge::default(),
+            index_runs: Gauge::default(),
+            index_entries: Gauge::default(),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
         }
@@ -96,6 +100,16 @@ impl StorageMetrics {
             "indexer_lag_heights",
             "Committed heights not yet indexed",
             self.indexer_lag_heights.clone(),
+        );
+        r.register(
+            "index_runs",
+            "Sorted runs the query indexes are in (merged when a level fills)",
+            self.index_runs.clone(),
+        );
+        r.register(
+            "index_entries",
+            "Entries in the query indexes' runs",
+            self.index_entries.clone(),
         );
         r.register(
             "state_cache_hits",

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod persister;
 pub mod proofs;
 pub mod records;
+mod run_file;
+pub mod runs;
 mod scratch;
 pub mod snapshots;
 pub mod state;

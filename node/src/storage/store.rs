@@ -32,6 +32,7 @@ use super::entry::{decode_entry, encode_entry, Entry};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
+use super::runs::Runs;
 use super::state::{StateCore, StateLimits, StateSnapshot};
 use super::trees::{checkpoint_tree, NotKept, Trees};
 use super::StorageMetrics;
@@ -88,6 +89,8 @@ pub(crate) struct StoreCore {
     /// The state trees of the head and recent heights.
     pub trees: Mutex<Trees>,
     pub index_enabled: bool,
+    /// The query indexes' sorted runs.
+    pub runs: Runs,
     /// Wakes the indexer; `true` once it must stop.
     pub index_wake: (Mutex<bool>, Condvar),
     pub metrics: Arc<StorageMetrics>,
@@ -280,9 +283,11 @@ impl Store {
             Some(v) => decode::<Height>("snapshot height", &v)?.0,
             None => 1,
         };
-        let indexed = match backend.get(keys::INDEXED)? {
-            Some(v) => decode::<Height>("index cursor", &v)?.0,
-            None => 0,
+        let (runs, indexed) = if cfg.index {
+            let base = if first_block > 1 { first_block } else { 0 };
+            crate::index::open(&backend, base)?
+        } else {
+            (Runs::empty(backend.clone()), 0)
         };
         let tree = checkpoint_tree(backend.as_ref(), &at)?;
         let metrics = Arc::new(StorageMetrics::default());
@@ -294,6 +299,7 @@ impl Store {
             genesis_head,
             genesis_hash: hash,
             indexed: AtomicU64::new(indexed),
+            runs,
             first_block,
             trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
