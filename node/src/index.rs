@@ -26,7 +26,7 @@ use crate::storage::keys;
 use crate::storage::records::{
     history_accounts, BlockResults, HistoryRecord, TxLocation, UseRecord,
 };
-use crate::storage::runs::Runs;
+use crate::storage::runs::{self, Runs};
 use crate::storage::{enc, StoreCore, StoreError};
 
 /// Most blocks indexed in one sled batch.
@@ -103,8 +103,9 @@ fn index_range(core: &StoreCore, from: u64, to: u64) -> Result<(), StoreError> {
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
     core.runs.add(
-        &entries,
+        entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
         vec![(keys::INDEXED.to_vec(), Some(enc(&Height(to))))],
+        false,
     )
 }
 
@@ -119,7 +120,7 @@ pub(crate) fn open(backend: &Arc<dyn Backend>, base: u64) -> Result<(Runs, u64),
     if stored.as_deref() != Some(keys::INDEX_FORMAT_RUNS) {
         let mut legacy = false;
         for table in keys::LEGACY_INDEX_TABLES {
-            legacy |= drop_table(backend.as_ref(), table)?;
+            legacy |= runs::drop_table(backend.as_ref(), table)?;
         }
         if legacy {
             tracing::warn!(target: "assent::index", from = base, "the query indexes are in an older layout; rebuilding them from the block journal");
@@ -131,37 +132,24 @@ pub(crate) fn open(backend: &Arc<dyn Backend>, base: u64) -> Result<(Runs, u64),
         if legacy {
             ops.push((keys::INDEXED.to_vec(), Some(enc(&Height(base)))));
         }
-        Runs::wipe(backend.as_ref(), ops)?;
+        Runs::wipe(runs::INDEX, backend.as_ref(), ops)?;
     }
     let indexed = match backend.get(keys::INDEXED)? {
         Some(v) => crate::storage::decode::<Height>("index cursor", &v)?.0,
         None => 0,
     };
-    match Runs::open(backend.clone()) {
+    match Runs::open(runs::INDEX, backend.clone()) {
         Ok(runs) => Ok((runs, indexed)),
         Err(e @ (StoreError::Corrupt { .. } | StoreError::RunIo { .. })) => {
             tracing::warn!(target: "assent::index", error = %e, from = base, "the query indexes are damaged; rebuilding them from the block journal");
             Runs::wipe(
+                runs::INDEX,
                 backend.as_ref(),
                 vec![(keys::INDEXED.to_vec(), Some(enc(&Height(base))))],
             )?;
-            Ok((Runs::open(backend.clone())?, base))
+            Ok((Runs::open(runs::INDEX, backend.clone())?, base))
         }
         Err(e) => Err(e),
-    }
-}
-
-/// Deletes every key under `prefix`; whether there was any.
-fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreError> {
-    let end = keys::prefix_end(prefix);
-    let mut any = false;
-    loop {
-        let rows = backend.range(prefix, &end, false, 10_000)?;
-        if rows.is_empty() {
-            return Ok(any);
-        }
-        any = true;
-        backend.apply(rows.into_iter().map(|(k, _)| (k, None)).collect(), false)?;
     }
 }
 

@@ -10,6 +10,27 @@ use std::sync::Arc;
 
 use super::journal::JournalError;
 
+/// Which structure a run belongs to; each has its own files and ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RunSpace {
+    /// The query indexes (`data/store/index/`).
+    Index,
+    /// The persisted ledger state (`data/store/state/`).
+    State,
+}
+
+impl RunSpace {
+    pub const ALL: [RunSpace; 2] = [RunSpace::Index, RunSpace::State];
+
+    /// Its directory name and the word for it in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunSpace::Index => "index",
+            RunSpace::State => "state",
+        }
+    }
+}
+
 /// A run being written: bytes appended in order, then made durable.
 pub trait RunWriter: Send {
     fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError>;
@@ -76,9 +97,9 @@ fn sled_message(e: &sled::Error) -> String {
 
 fn run_io_message(path: &str, e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::StorageFull {
-        return out_of_space("the query indexes (data/store/index)");
+        return out_of_space("the store's runs (data/store/index, data/store/state)");
     }
-    format!("index run {path}: {e}")
+    format!("run file {path}: {e}")
 }
 
 /// The message for a full disk under `what`.
@@ -108,15 +129,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn journal_tip(&self) -> Option<u64>;
     /// Bytes appended to the journal since open.
     fn journal_bytes(&self) -> u64;
-    /// Starts writing index run `id` (an immutable sorted file of the query
-    /// indexes, see [`super::runs`]); it exists only once finished.
-    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError>;
+    /// Starts writing run `id` of `space` (an immutable sorted file, see
+    /// [`super::runs`]); it exists only once finished.
+    fn run_create(&self, space: RunSpace, id: u64) -> Result<Box<dyn RunWriter>, StoreError>;
     /// Opens finished run `id` for reading; the handle stays readable after
     /// the run is deleted.
-    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError>;
-    /// The ids of every finished run, ascending.
-    fn run_ids(&self) -> Result<Vec<u64>, StoreError>;
-    fn run_delete(&self, id: u64) -> Result<(), StoreError>;
+    fn run_open(&self, space: RunSpace, id: u64) -> Result<Arc<dyn RunFile>, StoreError>;
+    /// The ids of every finished run of `space`, ascending.
+    fn run_ids(&self, space: RunSpace) -> Result<Vec<u64>, StoreError>;
+    fn run_delete(&self, space: RunSpace, id: u64) -> Result<(), StoreError>;
     /// Where the data lives (for messages).
     fn describe(&self) -> String;
     fn size_on_disk(&self) -> u64;

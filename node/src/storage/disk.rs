@@ -1,14 +1,14 @@
 //! The on-disk backend: the block journal in `DATA/journal/` and one sled
 //! tree in `DATA/sled/` for small records (state checkpoint, indexes,
-//! consensus scratch, pointers), and the query indexes' sorted runs as
-//! files in `DATA/index/`.
+//! consensus scratch, pointers), and sorted runs as files: the query
+//! indexes' in `DATA/index/`, the persisted state's in `DATA/state/`.
 
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use super::backend::{Backend, Entries, Op, RunFile, RunWriter, StoreError};
+use super::backend::{Backend, Entries, Op, RunFile, RunSpace, RunWriter, StoreError};
 use super::journal::{Journal, JournalConfig};
 
 /// Segment size of the block journal.
@@ -19,7 +19,7 @@ pub struct DiskBackend {
     db: sled::Db,
     tree: sled::Tree,
     journal: RwLock<Journal>,
-    /// `DATA/index/`: one file per finished index run.
+    /// `DATA/`: each [`RunSpace`]'s files are in a directory of its name.
     runs: PathBuf,
 }
 
@@ -65,8 +65,9 @@ impl DiskBackend {
                 segment_bytes: JOURNAL_SEGMENT_BYTES,
             },
         )?;
-        let runs = path.join("index");
-        prepare_run_dir(&runs)?;
+        for space in RunSpace::ALL {
+            prepare_run_dir(&path.join(space.name()))?;
+        }
         if let Some(h) = report.dropped_torn_tail {
             tracing::warn!(target: "assent::storage", height = h, "dropped a torn last record of the block journal (a crash during its write); the block comes back from peers");
         }
@@ -75,12 +76,16 @@ impl DiskBackend {
             db,
             tree,
             journal: RwLock::new(journal),
-            runs,
+            runs: path.to_path_buf(),
         })
     }
 
-    fn run_path(&self, id: u64) -> PathBuf {
-        self.runs.join(format!("{id:016x}.run"))
+    fn run_dir(&self, space: RunSpace) -> PathBuf {
+        self.runs.join(space.name())
+    }
+
+    fn run_path(&self, space: RunSpace, id: u64) -> PathBuf {
+        self.run_dir(space).join(format!("{id:016x}.run"))
     }
 }
 
@@ -245,8 +250,8 @@ impl Backend for DiskBackend {
         self.journal.read().map(|j| j.bytes_written()).unwrap_or(0)
     }
 
-    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
-        let path = self.run_path(id);
+    fn run_create(&self, space: RunSpace, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+        let path = self.run_path(space, id);
         let tmp = path.with_extension("run.tmp");
         let file = std::fs::File::create(&tmp).map_err(run_io(&tmp))?;
         Ok(Box::new(DiskRunWriter {
@@ -256,17 +261,18 @@ impl Backend for DiskBackend {
         }))
     }
 
-    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
-        let path = self.run_path(id);
+    fn run_open(&self, space: RunSpace, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        let path = self.run_path(space, id);
         let file = std::fs::File::open(&path).map_err(run_io(&path))?;
         let len = file.metadata().map_err(run_io(&path))?.len();
         Ok(Arc::new(DiskRunFile { path, file, len }))
     }
 
-    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
+    fn run_ids(&self, space: RunSpace) -> Result<Vec<u64>, StoreError> {
+        let dir = self.run_dir(space);
         let mut ids = Vec::new();
-        for e in std::fs::read_dir(&self.runs).map_err(run_io(&self.runs))? {
-            let p = e.map_err(run_io(&self.runs))?.path();
+        for e in std::fs::read_dir(&dir).map_err(run_io(&dir))? {
+            let p = e.map_err(run_io(&dir))?.path();
             let id = p
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -276,7 +282,7 @@ impl Backend for DiskBackend {
                 Some(id) => ids.push(id),
                 None => {
                     return Err(StoreError::Corrupt {
-                        what: format!("index directory {}", self.runs.display()),
+                        what: format!("run directory {}", dir.display()),
                         why: format!(
                             "unexpected file {} (runs are named like 0000000000000001.run); move it elsewhere and restart",
                             p.display()
@@ -289,8 +295,8 @@ impl Backend for DiskBackend {
         Ok(ids)
     }
 
-    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
-        let path = self.run_path(id);
+    fn run_delete(&self, space: RunSpace, id: u64) -> Result<(), StoreError> {
+        let path = self.run_path(space, id);
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(run_io(&path)(e)),
             _ => Ok(()),
@@ -303,13 +309,15 @@ impl Backend for DiskBackend {
 
     fn size_on_disk(&self) -> u64 {
         let journal = self.journal.read().map(|j| j.size_on_disk()).unwrap_or(0);
-        let runs: u64 = std::fs::read_dir(&self.runs)
+        let runs: u64 = RunSpace::ALL
+            .iter()
+            .filter_map(|s| std::fs::read_dir(self.run_dir(*s)).ok())
             .map(|d| {
                 d.filter_map(|e| e.ok()?.metadata().ok())
                     .map(|m| m.len())
-                    .sum()
+                    .sum::<u64>()
             })
-            .unwrap_or(0);
+            .sum();
         self.db.size_on_disk().unwrap_or(0) + journal + runs
     }
 }

@@ -1,5 +1,5 @@
 //! Installs a verified state snapshot as a fresh store: the records go to
-//! sled's `s/` table chunk by chunk, then the snapshot's block (bytes,
+//! state runs chunk by chunk (merged as levels fill), then the snapshot's block (bytes,
 //! certificate, results) becomes the journal's first record, and the state
 //! checkpoint, index cursor and genesis hash are written last.
 //!
@@ -8,6 +8,7 @@
 //! behind (the next start syncs again).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::snapshot::Chunk;
@@ -18,12 +19,15 @@ use super::backend::Backend;
 use super::disk::DiskBackend;
 use super::journal::KIND_BLOCK;
 use super::records::Checkpoint;
+use super::runs::{state_value, Runs, STATE};
 use super::{enc, keys, StoreError};
 
 /// A store being filled from a snapshot.
 #[derive(Debug)]
 pub struct Installer {
-    backend: Option<DiskBackend>,
+    backend: Option<Arc<DiskBackend>>,
+    /// The state runs being written (they hold the backend too).
+    runs: Option<Runs>,
     tmp: PathBuf,
     path: PathBuf,
 }
@@ -45,27 +49,43 @@ impl Installer {
             std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
         }
         std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        let backend = Arc::new(DiskBackend::open(&tmp, cache_bytes)?);
+        let runs = Runs::open(STATE, backend.clone())?;
         Ok(Installer {
-            backend: Some(DiskBackend::open(&tmp, cache_bytes)?),
+            backend: Some(backend),
+            runs: Some(runs),
             tmp,
             path: path.to_path_buf(),
         })
     }
 
-    fn backend(&self) -> Result<&DiskBackend, StoreError> {
-        self.backend.as_ref().ok_or_else(|| StoreError::Corrupt {
+    fn finished() -> StoreError {
+        StoreError::Corrupt {
             what: "the store being synced".into(),
             why: "already finished".into(),
-        })
+        }
     }
 
-    /// Adds one verified chunk's records.
+    fn backend(&self) -> Result<&DiskBackend, StoreError> {
+        self.backend.as_deref().ok_or_else(Installer::finished)
+    }
+
+    /// Adds one verified chunk's records as a state run.
     pub fn put_chunk(&self, records: Chunk) -> Result<(), StoreError> {
-        let ops = records
+        let runs = self.runs.as_ref().ok_or_else(Installer::finished)?;
+        let mut records: Vec<(Vec<u8>, Vec<u8>)> = records
             .into_iter()
-            .map(|(k, v)| (keys::state(&k), Some(v)))
+            .map(|(k, v)| (k, state_value(Some(&v))))
             .collect();
-        self.backend()?.apply(ops, false)
+        records.sort_by(|a, b| a.0.cmp(&b.0));
+        records.dedup_by(|a, b| a.0 == b.0);
+        runs.add(
+            records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+            Vec::new(),
+            false,
+        )?;
+        while runs.compact()? {}
+        Ok(())
     }
 
     /// Writes the snapshot's block and the checkpoint, makes everything
@@ -92,6 +112,10 @@ impl Installer {
                 (keys::STATE_CHECKPOINT.to_vec(), Some(enc(&at))),
                 (keys::INDEXED.to_vec(), Some(enc(&h))),
                 (keys::SYNCED_FROM.to_vec(), Some(enc(&h))),
+                (
+                    keys::STATE_FORMAT.to_vec(),
+                    Some(keys::STATE_FORMAT_RUNS.to_vec()),
+                ),
                 // Last: a store with the genesis hash is complete.
                 (
                     keys::GENESIS.to_vec(),
@@ -100,6 +124,7 @@ impl Installer {
             ],
             true,
         )?;
+        drop(self.runs.take());
         drop(self.backend.take());
         std::fs::rename(&self.tmp, &self.path).map_err(|e| io(&self.path, e))
     }
@@ -108,6 +133,7 @@ impl Installer {
 impl Drop for Installer {
     fn drop(&mut self) {
         // An unfinished sync leaves nothing behind.
+        drop(self.runs.take());
         if self.backend.take().is_some() {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }

@@ -30,11 +30,15 @@ pub const INDEX_FORMAT_RUNS: &[u8] = b"runs-1";
 pub const INDEX_RUNS: &[u8] = b"ir/";
 /// The tables of the indexes as sled keys, before runs.
 pub const LEGACY_INDEX_TABLES: [&[u8]; 4] = [b"t/", b"u/", b"w/", b"h/"];
+/// `sr/<run id BE>` → a live state run's level and entry count.
+pub const STATE_RUNS: &[u8] = b"sr/";
+/// The layout of a store's persisted state ([`STATE_FORMAT_RUNS`]); absent
+/// in stores whose state records were sled keys (`s/`).
+pub const STATE_FORMAT: &[u8] = b"m/state_format";
+pub const STATE_FORMAT_RUNS: &[u8] = b"runs-1";
+/// The state records as sled keys, before runs (read once to convert).
 pub const STATE: &[u8] = b"s/";
 
-pub fn state(k: &[u8]) -> Vec<u8> {
-    [STATE, k].concat()
-}
 pub fn tx(id: &TxId) -> Vec<u8> {
     [b"t/".as_slice(), id.as_bytes()].concat()
 }

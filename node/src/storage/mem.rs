@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::backend::{Backend, Entries, Op, RunFile, RunWriter, StoreError};
+use super::backend::{Backend, Entries, Op, RunFile, RunSpace, RunWriter, StoreError};
 
 #[derive(Debug, Default)]
 struct Durable {
@@ -15,7 +15,7 @@ struct Durable {
     journal: BTreeMap<(u8, u64), Vec<u8>>,
     journal_tip: Option<u64>,
     /// Finished index runs (durable once finished, as on disk).
-    runs: BTreeMap<u64, Arc<Vec<u8>>>,
+    runs: BTreeMap<(RunSpace, u64), Arc<Vec<u8>>>,
 }
 
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ impl MemBackend {
 
 struct MemRunWriter {
     backend: MemBackend,
-    id: u64,
+    id: (RunSpace, u64),
     bytes: Vec<u8>,
 }
 
@@ -179,30 +179,37 @@ impl Backend for MemBackend {
         self.lock().journal_bytes
     }
 
-    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+    fn run_create(&self, space: RunSpace, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
         Ok(Box::new(MemRunWriter {
             backend: self.clone(),
-            id,
+            id: (space, id),
             bytes: Vec::new(),
         }))
     }
 
-    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
-        match self.lock().durable.runs.get(&id) {
+    fn run_open(&self, space: RunSpace, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        match self.lock().durable.runs.get(&(space, id)) {
             Some(b) => Ok(Arc::new(MemRunFile(b.clone()))),
             None => Err(StoreError::RunIo {
-                path: format!("memory run {id}"),
+                path: format!("memory {} run {id}", space.name()),
                 source: std::io::ErrorKind::NotFound.into(),
             }),
         }
     }
 
-    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
-        Ok(self.lock().durable.runs.keys().copied().collect())
+    fn run_ids(&self, space: RunSpace) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .lock()
+            .durable
+            .runs
+            .keys()
+            .filter(|(s, _)| *s == space)
+            .map(|(_, id)| *id)
+            .collect())
     }
 
-    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
-        self.lock().durable.runs.remove(&id);
+    fn run_delete(&self, space: RunSpace, id: u64) -> Result<(), StoreError> {
+        self.lock().durable.runs.remove(&(space, id));
         Ok(())
     }
 
@@ -262,19 +269,19 @@ impl<B: Backend> Backend for Faulty<B> {
     fn journal_get(&self, kind: u8, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.journal_get(kind, height)
     }
-    fn run_create(&self, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
+    fn run_create(&self, space: RunSpace, id: u64) -> Result<Box<dyn RunWriter>, StoreError> {
         self.step()?;
-        self.inner.run_create(id)
+        self.inner.run_create(space, id)
     }
-    fn run_open(&self, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
-        self.inner.run_open(id)
+    fn run_open(&self, space: RunSpace, id: u64) -> Result<Arc<dyn RunFile>, StoreError> {
+        self.inner.run_open(space, id)
     }
-    fn run_ids(&self) -> Result<Vec<u64>, StoreError> {
-        self.inner.run_ids()
+    fn run_ids(&self, space: RunSpace) -> Result<Vec<u64>, StoreError> {
+        self.inner.run_ids(space)
     }
-    fn run_delete(&self, id: u64) -> Result<(), StoreError> {
+    fn run_delete(&self, space: RunSpace, id: u64) -> Result<(), StoreError> {
         self.step()?;
-        self.inner.run_delete(id)
+        self.inner.run_delete(space, id)
     }
     fn journal_tip(&self) -> Option<u64> {
         self.inner.journal_tip()

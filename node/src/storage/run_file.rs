@@ -15,17 +15,18 @@
 
 use std::sync::Arc;
 
-use super::backend::{Entries, RunFile, RunWriter, StoreError};
+use super::backend::{Entries, RunFile, RunSpace, RunWriter, StoreError};
 
 const MAGIC: &[u8; 8] = b"ASNTRUN1";
 const TRAILER: u64 = 24;
 const FRAME: usize = 8;
-/// Payload size at which a data block is closed.
-const BLOCK_BYTES: usize = 32 * 1024;
 
 /// Writes a run from entries given in ascending key order.
 pub struct RunBuilder {
+    space: RunSpace,
     id: u64,
+    /// Payload size at which a data block is closed.
+    block_bytes: usize,
     out: Box<dyn RunWriter>,
     block: Vec<u8>,
     block_first: Vec<u8>,
@@ -35,19 +36,38 @@ pub struct RunBuilder {
     last: Option<Vec<u8>>,
 }
 
-fn corrupt(id: u64, why: impl Into<String>) -> StoreError {
+fn corrupt(space: RunSpace, id: u64, why: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
-        what: format!("index run {id:016x}"),
+        what: format!("{} run {id:016x}", space.name()),
         why: why.into(),
     }
 }
 
+impl std::fmt::Debug for RunBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RunBuilder({} run {:016x}, {} entries)",
+            self.space.name(),
+            self.id,
+            self.entries
+        )
+    }
+}
+
 impl RunBuilder {
-    pub fn new(id: u64, out: Box<dyn RunWriter>) -> RunBuilder {
+    pub fn new(
+        space: RunSpace,
+        id: u64,
+        block_bytes: usize,
+        out: Box<dyn RunWriter>,
+    ) -> RunBuilder {
         RunBuilder {
+            space,
             id,
+            block_bytes,
             out,
-            block: Vec::with_capacity(BLOCK_BYTES + 1024),
+            block: Vec::with_capacity(block_bytes + 1024),
             block_first: Vec::new(),
             fences: Vec::new(),
             offset: 0,
@@ -59,10 +79,14 @@ impl RunBuilder {
     /// Appends an entry; keys must be strictly ascending.
     pub fn push(&mut self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         if self.last.as_deref().is_some_and(|l| l >= key) {
-            return Err(corrupt(self.id, "entries given out of key order"));
+            return Err(corrupt(
+                self.space,
+                self.id,
+                "entries given out of key order",
+            ));
         }
         let (Ok(klen), Ok(vlen)) = (u16::try_from(key.len()), u32::try_from(value.len())) else {
-            return Err(corrupt(self.id, "an entry over the size limit"));
+            return Err(corrupt(self.space, self.id, "an entry over the size limit"));
         };
         if self.block.is_empty() {
             self.block_first = key.to_vec();
@@ -73,14 +97,15 @@ impl RunBuilder {
         self.block.extend_from_slice(value);
         self.entries += 1;
         self.last = Some(key.to_vec());
-        if self.block.len() >= BLOCK_BYTES {
+        if self.block.len() >= self.block_bytes {
             self.close_block()?;
         }
         Ok(())
     }
 
     fn frame(&mut self, payload: &[u8]) -> Result<u32, StoreError> {
-        let len = u32::try_from(payload.len()).map_err(|_| corrupt(self.id, "block too large"))?;
+        let len = u32::try_from(payload.len())
+            .map_err(|_| corrupt(self.space, self.id, "block too large"))?;
         let mut head = [0u8; FRAME];
         head[..4].copy_from_slice(&len.to_le_bytes());
         head[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
@@ -135,6 +160,7 @@ type Block = Vec<(Vec<u8>, Vec<u8>)>;
 /// A finished run opened for reading.
 #[derive(Debug)]
 pub struct RunReader {
+    pub space: RunSpace,
     pub id: u64,
     pub entries: u64,
     file: Arc<dyn RunFile>,
@@ -155,10 +181,11 @@ fn le<const N: usize>(b: &mut &[u8]) -> Option<[u8; N]> {
 }
 
 impl RunReader {
-    pub fn open(id: u64, file: Arc<dyn RunFile>) -> Result<RunReader, StoreError> {
+    pub fn open(space: RunSpace, id: u64, file: Arc<dyn RunFile>) -> Result<RunReader, StoreError> {
         let len = file.size();
         if len < TRAILER {
             return Err(corrupt(
+                space,
                 id,
                 format!("{len} bytes, shorter than its trailer"),
             ));
@@ -168,14 +195,15 @@ impl RunReader {
         let at = le::<8>(&mut t).map(u64::from_le_bytes).unwrap_or(u64::MAX);
         let entries = le::<8>(&mut t).map(u64::from_le_bytes).unwrap_or(0);
         if t != MAGIC {
-            return Err(corrupt(id, "its trailer is not a run's (bad magic)"));
+            return Err(corrupt(space, id, "its trailer is not a run's (bad magic)"));
         }
         let fence_len = (len - TRAILER)
             .checked_sub(at)
             .and_then(|n| n.checked_sub(FRAME as u64))
             .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| corrupt(id, "its fence offset is outside the file"))?;
+            .ok_or_else(|| corrupt(space, id, "its fence offset is outside the file"))?;
         let reader = RunReader {
+            space,
             id,
             entries,
             file,
@@ -192,7 +220,7 @@ impl RunReader {
                 let first = take(&mut b, klen)?.to_vec();
                 Some(Fence { first, offset, len })
             })()
-            .ok_or_else(|| corrupt(id, "its fences are cut short"))?;
+            .ok_or_else(|| corrupt(space, id, "its fences are cut short"))?;
             fences.push(fence);
         }
         Ok(RunReader { fences, ..reader })
@@ -206,12 +234,14 @@ impl RunReader {
         let crc = le::<4>(&mut b).map(u32::from_le_bytes);
         if stored_len != Some(len) {
             return Err(corrupt(
+                self.space,
                 self.id,
                 format!("the block at offset {offset} has the wrong length"),
             ));
         }
         if crc != Some(crc32fast::hash(b)) {
             return Err(corrupt(
+                self.space,
                 self.id,
                 format!("the block at offset {offset} fails its checksum"),
             ));
@@ -241,6 +271,7 @@ impl RunReader {
             })()
             .ok_or_else(|| {
                 corrupt(
+                    self.space,
                     self.id,
                     format!("the block at offset {} is cut short", f.offset),
                 )
@@ -262,12 +293,32 @@ impl RunReader {
         let Some(i) = self.block_of(key) else {
             return Ok(None);
         };
-        let block = self.block(i)?;
-        Ok(block
-            .binary_search_by(|(k, _)| k.as_slice().cmp(key))
-            .ok()
-            .and_then(|at| block.into_iter().nth(at))
-            .map(|(_, v)| v))
+        let Some(f) = self.fences.get(i) else {
+            return Ok(None);
+        };
+        // Walk the block without copying what is passed over.
+        let payload = self.read_block(f.offset, f.len)?;
+        let mut b = payload.as_slice();
+        while !b.is_empty() {
+            let entry = (|| {
+                let klen = u16::from_le_bytes(le(&mut b)?) as usize;
+                let vlen = u32::from_le_bytes(le(&mut b)?) as usize;
+                Some((take(&mut b, klen)?, take(&mut b, vlen)?))
+            })();
+            match entry {
+                Some((k, v)) if k == key => return Ok(Some(v.to_vec())),
+                Some((k, _)) if k > key => return Ok(None),
+                Some(_) => {}
+                None => {
+                    return Err(corrupt(
+                        self.space,
+                        self.id,
+                        format!("the block at offset {} is cut short", f.offset),
+                    ))
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Entries with `from <= key < to`, ascending (descending when `rev`),

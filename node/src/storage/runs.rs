@@ -1,26 +1,30 @@
-//! The query indexes as immutable sorted runs, merged in the background: a
-//! small log-structured merge tree whose files the backend keeps
-//! (`DATA/index/` on disk) and whose list lives in sled (`ir/<id>` → level
-//! and entry count).
+//! Immutable sorted runs, merged in the background: a small log-structured
+//! merge tree whose files the backend keeps (one directory per
+//! [`RunSpace`]) and whose list lives in sled (`<list prefix><id>` → level
+//! and entry count). Two kinds: the query indexes ([`INDEX`]) and the
+//! persisted ledger state ([`STATE`]).
 //!
-//! Why: an index entry written as its own sled key costs 13–29 µs of CPU
-//! (BENCHMARKS.md), paid by every validator for every tx and use. Written as
-//! part of a sorted run, an entry costs a copy into a block and, later, one
-//! copy per merge level.
+//! Why: a record written as its own sled key costs 13–29 µs of CPU
+//! (BENCHMARKS.md), paid by every validator for every state write and index
+//! entry. Written as part of a sorted run, it costs a copy into a block
+//! and, later, one copy per merge level.
 //!
-//! - The indexer adds one level-0 run per batch of blocks; the run's file
-//!   is durable before its `ir/` record and the index cursor are written
-//!   together, so a crash leaves either the whole batch or an orphan file,
-//!   removed at the next open.
+//! - The writer (indexer, persister) adds one level-0 run per batch; the
+//!   run's file is durable before its record and the writer's cursor are
+//!   written together, so a crash leaves either the whole batch or an
+//!   orphan file, removed at the next open.
 //! - When a level holds [`FANOUT`] runs they are merged into one run of the
 //!   next level; the new record and the removal of the old ones are one
 //!   durable sled batch, and only then are the old files deleted.
 //! - Readers take the list of runs as it is (an `Arc`), so a merge never
 //!   pulls a file from under a read: open files stay readable after their
 //!   deletion.
-//! - Keys are unique (each names a tx, a use or a (height, tx, event)
-//!   position), so a key is in at most one run; were it in two, the newer
-//!   run wins.
+//! - A key in several runs is read from the newest. Newer runs have higher
+//!   ids: a merge takes a full level only when every level below it is
+//!   empty (each add is followed by merges until no level is full), so the
+//!   merged run is newer than everything above it and older than nothing.
+//! - State deletions are tombstones; a merge into the oldest level (no run
+//!   above it) drops them.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -29,12 +33,61 @@ use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::backend::{Backend, Entries, Op, StoreError};
+use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
 use super::run_file::{RunBuilder, RunIter, RunReader};
 use super::{decode, enc, keys};
 
 /// Runs of one level merged into one of the next.
 pub const FANOUT: usize = 8;
+
+/// One kind of runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    pub space: RunSpace,
+    /// The sled prefix of its run list.
+    pub list: &'static [u8],
+    /// Payload size at which a data block is closed: a point read reads one
+    /// block per run.
+    pub block_bytes: usize,
+    /// Values a merge into the oldest level drops (deletions).
+    pub tombstone: Option<fn(&[u8]) -> bool>,
+}
+
+/// The query indexes: read in ranges, never deleted.
+pub const INDEX: Kind = Kind {
+    space: RunSpace::Index,
+    list: keys::INDEX_RUNS,
+    block_bytes: 32 * 1024,
+    tombstone: None,
+};
+
+/// The persisted state: point reads on cache misses, deletions.
+pub const STATE: Kind = Kind {
+    space: RunSpace::State,
+    list: keys::STATE_RUNS,
+    block_bytes: 8 * 1024,
+    tombstone: Some(is_deleted),
+};
+
+/// A state value as stored in a run: `[1] ‖ value`, or `[0]` when deleted.
+pub fn state_value(v: Option<&[u8]>) -> Vec<u8> {
+    match v {
+        Some(v) => [&[1u8][..], v].concat(),
+        None => vec![0],
+    }
+}
+
+fn is_deleted(v: &[u8]) -> bool {
+    v.first() != Some(&1)
+}
+
+/// The value a state run holds: `None` when deleted.
+pub fn state_record(v: &[u8]) -> Option<&[u8]> {
+    match v.split_first() {
+        Some((1, rest)) => Some(rest),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct RunMeta {
@@ -53,41 +106,38 @@ type RunList = Arc<Vec<LiveRun>>;
 
 #[derive(Debug)]
 pub struct Runs {
+    kind: Kind,
     backend: Arc<dyn Backend>,
     live: RwLock<RunList>,
     next_id: AtomicU64,
 }
 
-fn meta_key(id: u64) -> Vec<u8> {
-    [keys::INDEX_RUNS, &id.to_be_bytes()].concat()
+fn meta_key(kind: &Kind, id: u64) -> Vec<u8> {
+    [kind.list, &id.to_be_bytes()].concat()
 }
 
-fn run_metas(backend: &dyn Backend) -> Result<Vec<(u64, RunMeta)>, StoreError> {
-    let rows = backend.range(
-        keys::INDEX_RUNS,
-        &keys::prefix_end(keys::INDEX_RUNS),
-        false,
-        usize::MAX,
-    )?;
+fn run_metas(kind: &Kind, backend: &dyn Backend) -> Result<Vec<(u64, RunMeta)>, StoreError> {
+    let rows = backend.range(kind.list, &keys::prefix_end(kind.list), false, usize::MAX)?;
     rows.into_iter()
         .map(|(k, v)| {
             let id = k
-                .get(keys::INDEX_RUNS.len()..)
+                .get(kind.list.len()..)
                 .and_then(|b| b.try_into().ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| StoreError::Corrupt {
-                    what: "index run list".into(),
+                    what: format!("{} run list", kind.space.name()),
                     why: format!("a malformed key {}", hex::encode(&k)),
                 })?;
-            Ok((id, decode::<RunMeta>("index run record", &v)?))
+            Ok((id, decode::<RunMeta>("run record", &v)?))
         })
         .collect()
 }
 
 impl Runs {
     /// No runs (indexing off, or before [`Runs::open`]).
-    pub fn empty(backend: Arc<dyn Backend>) -> Runs {
+    pub fn empty(kind: Kind, backend: Arc<dyn Backend>) -> Runs {
         Runs {
+            kind,
             backend,
             live: RwLock::new(Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
@@ -97,18 +147,18 @@ impl Runs {
     /// Opens every listed run and removes run files no record lists (a
     /// crash between a run's write and its record, or after a merge).
     /// Fails if a listed run is missing or damaged.
-    pub fn open(backend: Arc<dyn Backend>) -> Result<Runs, StoreError> {
-        let metas = run_metas(backend.as_ref())?;
-        let files = backend.run_ids()?;
+    pub fn open(kind: Kind, backend: Arc<dyn Backend>) -> Result<Runs, StoreError> {
+        let metas = run_metas(&kind, backend.as_ref())?;
+        let files = backend.run_ids(kind.space)?;
         let mut live = Vec::new();
         for (id, meta) in &metas {
             if files.binary_search(id).is_err() {
                 return Err(StoreError::Corrupt {
-                    what: format!("index run {id:016x}"),
+                    what: format!("{} run {id:016x}", kind.space.name()),
                     why: "listed but its file is missing".into(),
                 });
             }
-            let reader = RunReader::open(*id, backend.run_open(*id)?)?;
+            let reader = RunReader::open(kind.space, *id, backend.run_open(kind.space, *id)?)?;
             live.push(LiveRun {
                 level: meta.level,
                 reader: Arc::new(reader),
@@ -116,12 +166,13 @@ impl Runs {
         }
         for id in &files {
             if metas.binary_search_by_key(id, |(m, _)| *m).is_err() {
-                backend.run_delete(*id)?;
+                backend.run_delete(kind.space, *id)?;
             }
         }
         let last = files.last().copied().unwrap_or(0);
         live.reverse();
         Ok(Runs {
+            kind,
             backend,
             live: RwLock::new(Arc::new(live)),
             next_id: AtomicU64::new(last + 1),
@@ -130,13 +181,13 @@ impl Runs {
 
     /// Removes every run with `ops` (e.g. the cursor's reset) in one
     /// durable batch; the files go after it.
-    pub fn wipe(backend: &dyn Backend, mut ops: Vec<Op>) -> Result<(), StoreError> {
-        for (id, _) in run_metas(backend)? {
-            ops.push((meta_key(id), None));
+    pub fn wipe(kind: Kind, backend: &dyn Backend, mut ops: Vec<Op>) -> Result<(), StoreError> {
+        for (id, _) in run_metas(&kind, backend)? {
+            ops.push((meta_key(&kind, id), None));
         }
         backend.apply(ops, true)?;
-        for id in backend.run_ids()? {
-            backend.run_delete(id)?;
+        for id in backend.run_ids(kind.space)? {
+            backend.run_delete(kind.space, id)?;
         }
         Ok(())
     }
@@ -152,26 +203,75 @@ impl Runs {
         *live = Arc::new(next);
     }
 
+    /// Calls `f` with every (key, value) of the runs in key order (the
+    /// newest value of each key), one block per run in memory.
+    pub fn for_each(
+        &self,
+        f: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let readers: Vec<Arc<RunReader>> = self.list().iter().map(|r| r.reader.clone()).collect();
+        merge(&readers, f)
+    }
+
+    fn builder(&self, id: u64) -> Result<RunBuilder, StoreError> {
+        let out = self.backend.run_create(self.kind.space, id)?;
+        Ok(RunBuilder::new(
+            self.kind.space,
+            id,
+            self.kind.block_bytes,
+            out,
+        ))
+    }
+
+    fn reader(&self, id: u64) -> Result<Arc<RunReader>, StoreError> {
+        let file = self.backend.run_open(self.kind.space, id)?;
+        Ok(Arc::new(RunReader::open(self.kind.space, id, file)?))
+    }
+
     /// Writes `entries` (strictly ascending keys) as one run, durable, then
-    /// its record together with `ops` in one batch. Nothing but `ops` when
-    /// there are no entries.
-    pub fn add(&self, entries: &[(Vec<u8>, Vec<u8>)], mut ops: Vec<Op>) -> Result<(), StoreError> {
-        if entries.is_empty() {
-            return self.backend.apply(ops, false);
+    /// its record together with `ops` in one batch (flushed when
+    /// `durable`). Nothing but `ops` when there are no entries.
+    pub fn add<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+        ops: Vec<Op>,
+        durable: bool,
+    ) -> Result<(), StoreError> {
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
+            return self.backend.apply(ops, durable);
         }
+        self.add_with(
+            |run| {
+                for (k, v) in entries {
+                    run.push(k, v)?;
+                }
+                Ok(())
+            },
+            ops,
+            durable,
+        )
+    }
+
+    /// [`Runs::add`] with the entries pushed by `fill`, which may read them
+    /// in pages.
+    pub fn add_with(
+        &self,
+        fill: impl FnOnce(&mut RunBuilder) -> Result<(), StoreError>,
+        mut ops: Vec<Op>,
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut run = RunBuilder::new(id, self.backend.run_create(id)?);
-        for (k, v) in entries {
-            run.push(k, v)?;
-        }
+        let mut run = self.builder(id)?;
+        fill(&mut run)?;
         let n = run.finish()?;
         let meta = RunMeta {
             level: 0,
             entries: n,
         };
-        ops.push((meta_key(id), Some(enc(&meta))));
-        self.backend.apply(ops, false)?;
-        let reader = Arc::new(RunReader::open(id, self.backend.run_open(id)?)?);
+        ops.push((meta_key(&self.kind, id), Some(enc(&meta))));
+        self.backend.apply(ops, durable)?;
+        let reader = self.reader(id)?;
         self.replace(|live| live.insert(0, LiveRun { level: 0, reader }));
         Ok(())
     }
@@ -191,22 +291,28 @@ impl Runs {
             .map(|r| r.reader.clone())
             .collect();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut out = RunBuilder::new(id, self.backend.run_create(id)?);
-        merge(&inputs, |k, v| out.push(k, v))?;
+        let mut out = self.builder(id)?;
+        // Into the oldest level, deletions have nothing left to hide.
+        let oldest = !live.iter().any(|r| r.level > level);
+        let drop = self.kind.tombstone.filter(|_| oldest);
+        merge(&inputs, |k, v| match drop {
+            Some(deleted) if deleted(v) => Ok(()),
+            _ => out.push(k, v),
+        })?;
         let entries = out.finish()?;
         let next = level.saturating_add(1);
         let mut ops = vec![(
-            meta_key(id),
+            meta_key(&self.kind, id),
             Some(enc(&RunMeta {
                 level: next,
                 entries,
             })),
         )];
-        ops.extend(inputs.iter().map(|r| (meta_key(r.id), None)));
+        ops.extend(inputs.iter().map(|r| (meta_key(&self.kind, r.id), None)));
         // Durable before the inputs' files go: a crash must never find a
         // record of a deleted run.
         self.backend.apply(ops, true)?;
-        let reader = Arc::new(RunReader::open(id, self.backend.run_open(id)?)?);
+        let reader = self.reader(id)?;
         let gone: Vec<u64> = inputs.iter().map(|r| r.id).collect();
         self.replace(|live| {
             live.retain(|r| !gone.contains(&r.reader.id));
@@ -219,7 +325,7 @@ impl Runs {
             );
         });
         for id in gone {
-            self.backend.run_delete(id)?;
+            self.backend.run_delete(self.kind.space, id)?;
         }
         Ok(true)
     }
@@ -260,6 +366,20 @@ impl Runs {
     pub fn stats(&self) -> (usize, u64) {
         let live = self.list();
         (live.len(), live.iter().map(|r| r.reader.entries).sum())
+    }
+}
+
+/// Deletes every key under `prefix`; whether there was any.
+pub fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreError> {
+    let end = keys::prefix_end(prefix);
+    let mut any = false;
+    loop {
+        let rows = backend.range(prefix, &end, false, 10_000)?;
+        if rows.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        backend.apply(rows.into_iter().map(|(k, _)| (k, None)).collect(), false)?;
     }
 }
 
@@ -311,6 +431,10 @@ mod tests {
         format!("k/{i:08}").into_bytes()
     }
 
+    fn pairs(e: &[(Vec<u8>, Vec<u8>)]) -> impl Iterator<Item = (&[u8], &[u8])> {
+        e.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
     fn batch(from: u32, n: u32, step: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
         (0..n)
             .map(|j| {
@@ -323,7 +447,7 @@ mod tests {
     #[test]
     fn runs_answer_like_one_sorted_map_through_merges_and_a_reopen() {
         let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
-        let runs = Runs::open(backend.clone()).unwrap();
+        let runs = Runs::open(INDEX, backend.clone()).unwrap();
         let mut model = std::collections::BTreeMap::new();
         // 20 batches of interleaved keys: merges at level 0 and the
         // entries of one run spread across another's key range.
@@ -332,7 +456,7 @@ mod tests {
             for (k, v) in &entries {
                 model.insert(k.clone(), v.clone());
             }
-            runs.add(&entries, Vec::new()).unwrap();
+            runs.add(pairs(&entries), Vec::new(), false).unwrap();
             while runs.compact().unwrap() {}
         }
         let (live, n) = runs.stats();
@@ -360,26 +484,72 @@ mod tests {
         };
         check(&runs);
         drop(runs);
-        let reopened = Runs::open(backend).unwrap();
+        let reopened = Runs::open(INDEX, backend).unwrap();
         check(&reopened);
+    }
+
+    #[test]
+    fn state_runs_read_the_newest_value_and_drop_deletions_at_the_bottom() {
+        let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+        let runs = Runs::open(STATE, backend.clone()).unwrap();
+        let mut model = std::collections::BTreeMap::new();
+        // 64 rounds over 300 keys: each round rewrites a third of them and
+        // deletes a few, as blocks do; 64 rounds fill levels 0 and 1.
+        for round in 0..64u32 {
+            let mut writes = std::collections::BTreeMap::new();
+            for j in 0..100u32 {
+                let i = (round * 37 + j * 3) % 300;
+                let v = (i % 7 != round % 7).then(|| format!("{i}@{round}").into_bytes());
+                writes.insert(key(i), state_value(v.as_deref()));
+                match v {
+                    Some(v) => model.insert(key(i), v),
+                    None => model.remove(&key(i)),
+                };
+            }
+            runs.add(
+                pairs(&writes.into_iter().collect::<Vec<_>>()),
+                Vec::new(),
+                false,
+            )
+            .unwrap();
+            while runs.compact().unwrap() {}
+        }
+        let (live, stored) = runs.stats();
+        assert!(live <= 2 * FANOUT, "{live} runs");
+        for i in 0..300 {
+            let got = runs.get(&key(i)).unwrap();
+            let got = got.as_deref().and_then(state_record);
+            assert_eq!(got, model.get(&key(i)).map(Vec::as_slice), "key {i}");
+        }
+        let all: Vec<_> = runs
+            .range(b"k/", b"k0", false, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .filter_map(|(k, v)| state_record(&v).map(|v| (k, v.to_vec())))
+            .collect();
+        assert_eq!(all, model.into_iter().collect::<Vec<_>>());
+        // The merges into the oldest level kept one entry per key at most.
+        assert!(stored < 64 * 100, "{stored} entries stored");
     }
 
     #[test]
     fn an_orphan_run_is_removed_and_a_damaged_one_is_named() {
         let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
-        let runs = Runs::open(backend.clone()).unwrap();
-        runs.add(&batch(0, 10, 1), Vec::new()).unwrap();
+        let runs = Runs::open(INDEX, backend.clone()).unwrap();
+        runs.add(pairs(&batch(0, 10, 1)), Vec::new(), false)
+            .unwrap();
         // A run whose record never made it (a crash in between).
-        let mut orphan = RunBuilder::new(99, backend.run_create(99).unwrap());
+        let out = backend.run_create(RunSpace::Index, 99).unwrap();
+        let mut orphan = RunBuilder::new(RunSpace::Index, 99, 4096, out);
         orphan.push(b"z", b"1").unwrap();
         orphan.finish().unwrap();
         drop(runs);
-        let runs = Runs::open(backend.clone()).unwrap();
-        assert_eq!(backend.run_ids().unwrap(), vec![1]);
+        let runs = Runs::open(INDEX, backend.clone()).unwrap();
+        assert_eq!(backend.run_ids(RunSpace::Index).unwrap(), vec![1]);
         assert_eq!(runs.get(&key(3)).unwrap(), Some(vec![3; 3]));
         // A listed run whose file is gone.
-        backend.run_delete(1).unwrap();
-        let err = Runs::open(backend).unwrap_err().to_string();
+        backend.run_delete(RunSpace::Index, 1).unwrap();
+        let err = Runs::open(INDEX, backend).unwrap_err().to_string();
         assert!(err.contains("index run 0000000000000001"), "{err}");
         assert!(err.contains("missing"), "{err}");
     }
@@ -389,14 +559,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let backend: Arc<dyn Backend> =
             Arc::new(crate::storage::disk::DiskBackend::open(dir.path(), 1 << 20).unwrap());
-        let runs = Runs::open(backend.clone()).unwrap();
-        runs.add(&batch(0, 50, 1), Vec::new()).unwrap();
+        let runs = Runs::open(INDEX, backend.clone()).unwrap();
+        runs.add(pairs(&batch(0, 50, 1)), Vec::new(), false)
+            .unwrap();
         drop(runs);
         let file = dir.path().join("index").join(format!("{:016x}.run", 1));
         let mut bytes = std::fs::read(&file).unwrap();
         bytes[20] ^= 0x40;
         std::fs::write(&file, bytes).unwrap();
-        let runs = Runs::open(backend).unwrap();
+        let runs = Runs::open(INDEX, backend).unwrap();
         let err = runs.get(&key(0)).unwrap_err().to_string();
         assert!(err.contains("index run 0000000000000001"), "{err}");
         assert!(err.contains("checksum"), "{err}");

@@ -4,17 +4,18 @@
 //! - `dirty`: the write sets of the blocks committed since the last freeze,
 //!   one shared, immutable layer per block (a commit moves the block's
 //!   writes in: no per-record copy), so a snapshot clones a few `Arc`s;
-//! - `frozen`: the layer the persister is writing to sled right now;
-//! - sled's `s/` table: the state at the checkpoint height, with a bounded
-//!   read cache ([`HotCache`]) in front of it.
+//! - `frozen`: the layer the persister is writing right now;
+//! - the state runs (`runs.rs`, [`STATE`]): the state at the checkpoint
+//!   height, with a bounded read cache ([`HotCache`]) in front of them.
 //!
 //! A [`StateSnapshot`] is the state after one height, consistent however
 //! long it is read: it holds its own `dirty` and `frozen`, and *pins* its
 //! height, so the persister never writes a checkpoint above a live
-//! snapshot (sled would then show it later changes). Memory is bounded:
+//! snapshot (the runs and the cache would then show it later changes).
+//! Memory is bounded:
 //! unpersisted layers by `unpersisted_cap` (a commit waits for the
 //! persister beyond it: backpressure, never unbounded growth), the cache by
-//! its budget; everything else is read from sled.
+//! its budget; everything else is read from the runs on disk.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -25,10 +26,10 @@ use assent_contracts::state::{
 };
 use assent_contracts::{Hash32, Height};
 
-use super::backend::{Backend, StoreError};
+use super::backend::StoreError;
 use super::cache::HotCache;
-use super::keys;
 use super::records::Checkpoint;
+use super::runs::{state_record, Runs};
 
 /// Bytes counted per changed record besides key and value.
 const RECORD_OVERHEAD: usize = 96;
@@ -56,7 +57,7 @@ pub(crate) struct Layers {
     /// Heights in `dirty`.
     pub dirty_heights: u64,
     pub frozen: Option<Arc<Frozen>>,
-    /// What sled's `s/` table holds.
+    /// What the state runs hold.
     pub persisted: Checkpoint,
     /// Live snapshots by height.
     pub pins: BTreeMap<u64, usize>,
@@ -89,7 +90,8 @@ impl Default for StateLimits {
 
 #[derive(Debug)]
 pub(crate) struct StateCore {
-    pub backend: Arc<dyn Backend>,
+    /// The persisted state.
+    pub runs: Runs,
     pub layers: Mutex<Layers>,
     /// Signalled on commits, checkpoints, unpins and stop.
     pub changed: Condvar,
@@ -103,13 +105,13 @@ fn weight(k: &[u8], v: &Option<Vec<u8>>) -> usize {
 
 impl StateCore {
     pub fn new(
-        backend: Arc<dyn Backend>,
+        runs: Runs,
         at: Checkpoint,
         limits: StateLimits,
         metrics: &super::StorageMetrics,
     ) -> StateCore {
         StateCore {
-            backend,
+            runs,
             layers: Mutex::new(Layers {
                 head: at,
                 dirty: Vec::new(),
@@ -246,7 +248,13 @@ impl StateSnapshot {
             Ok(v) => return Ok(v),
             Err(miss) => miss,
         };
-        let v = self.core.backend.get(&keys::state(key))?;
+        let v = self
+            .core
+            .runs
+            .get(key)?
+            .as_deref()
+            .and_then(state_record)
+            .map(<[u8]>::to_vec);
         self.core.cache.fill(miss, key, v.clone());
         Ok(v)
     }
@@ -265,9 +273,9 @@ impl StateSnapshot {
     }
 
     /// Calls `f` with every record of this state, in key order, reading
-    /// sled in pages: memory holds one page and the unpersisted layers.
+    /// the runs a block at a time: memory holds those blocks and the
+    /// unpersisted layers.
     pub fn for_each_record(&self, f: &mut RecordVisitor<'_>) -> Result<(), StoreError> {
-        const PAGE: usize = 16_384;
         // The unpersisted changes, newest winning.
         let mut overlay: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
         for layer in self.layers_oldest_first() {
@@ -276,29 +284,21 @@ impl StateSnapshot {
             }
         }
         let mut pending = overlay.into_iter().peekable();
-        let strip = keys::STATE.len();
-        let end = keys::prefix_end(keys::STATE);
-        let mut from = keys::STATE.to_vec();
-        loop {
-            let page = self.core.backend.range(&from, &end, false, PAGE)?;
-            for (full, v) in &page {
-                let k = &full[strip..];
-                while let Some((ok, ov)) = pending.next_if(|(ok, _)| *ok < k) {
-                    if let Some(ov) = ov {
-                        f(ok, ov)?;
-                    }
-                }
-                match pending.next_if(|(ok, _)| *ok == k) {
-                    Some((_, Some(ov))) => f(k, ov)?,
-                    Some((_, None)) => {}
-                    None => f(k, v)?,
+        self.core.runs.for_each(|k, stored| {
+            while let Some((ok, ov)) = pending.next_if(|(ok, _)| *ok < k) {
+                if let Some(ov) = ov {
+                    f(ok, ov)?;
                 }
             }
-            match page.last() {
-                Some((k, _)) if page.len() == PAGE => from = [k.as_slice(), &[0]].concat(),
-                _ => break,
+            match pending.next_if(|(ok, _)| *ok == k) {
+                Some((_, Some(ov))) => f(k, ov),
+                Some((_, None)) => Ok(()),
+                None => match state_record(stored) {
+                    Some(v) => f(k, v),
+                    None => Ok(()),
+                },
             }
-        }
+        })?;
         for (k, v) in pending {
             if let Some(v) = v {
                 f(k, v)?;
@@ -349,18 +349,15 @@ impl StateRead for StateSnapshot {
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<StateEntries, LedgerError> {
-        let strip = keys::STATE.len();
-        let from = keys::state(prefix);
-        let to = keys::prefix_end(&from);
+        let end = super::keys::prefix_end(prefix);
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = self
             .core
-            .backend
-            .range(&from, &to, false, usize::MAX)
+            .runs
+            .range(prefix, &end, false, usize::MAX)
             .map_err(ledger_err)?
             .into_iter()
-            .map(|(k, v)| (k[strip..].to_vec(), v))
+            .filter_map(|(k, v)| state_record(&v).map(|v| (k, v.to_vec())))
             .collect();
-        let end = keys::prefix_end(prefix);
         // Oldest layer first, so newer writes win.
         for layer in self.layers_oldest_first() {
             for (k, v) in layer.range(prefix.to_vec()..end.clone()) {

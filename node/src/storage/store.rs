@@ -223,18 +223,30 @@ impl Store {
                     .initial_state()
                     .writes()
                     .map_err(|e| StoreError::Genesis(e.to_string()))?;
-                let mut ops: Vec<super::backend::Op> = writes
+                let mut records: Vec<(Vec<u8>, Vec<u8>)> = writes
                     .into_iter()
-                    .filter_map(|(k, v)| v.map(|v| (keys::state(&k), Some(v))))
+                    .filter_map(|(k, v)| v.map(|v| (k, super::runs::state_value(Some(&v)))))
                     .collect();
+                records.sort_by(|a, b| a.0.cmp(&b.0));
+                records.dedup_by(|a, b| a.0 == b.0);
                 let at = Checkpoint {
                     height: Height(0),
                     state_root: root,
                 };
-                ops.push((keys::STATE_CHECKPOINT.to_vec(), Some(enc(&at))));
-                // The genesis hash last: a store with it is complete.
-                ops.push((keys::GENESIS.to_vec(), Some(hash.as_bytes().to_vec())));
-                backend.apply(ops, true)?;
+                let ops = vec![
+                    (keys::STATE_CHECKPOINT.to_vec(), Some(enc(&at))),
+                    (
+                        keys::STATE_FORMAT.to_vec(),
+                        Some(keys::STATE_FORMAT_RUNS.to_vec()),
+                    ),
+                    // The genesis hash last: a store with it is complete.
+                    (keys::GENESIS.to_vec(), Some(hash.as_bytes().to_vec())),
+                ];
+                Runs::open(super::runs::STATE, backend.clone())?.add(
+                    records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    ops,
+                    true,
+                )?;
             }
         }
         let at: Checkpoint = decode(
@@ -287,11 +299,12 @@ impl Store {
             let base = if first_block > 1 { first_block } else { 0 };
             crate::index::open(&backend, base)?
         } else {
-            (Runs::empty(backend.clone()), 0)
+            (Runs::empty(super::runs::INDEX, backend.clone()), 0)
         };
-        let tree = checkpoint_tree(backend.as_ref(), &at)?;
+        let state_runs = super::persister::open_runs(&backend)?;
+        let tree = checkpoint_tree(&state_runs, &at)?;
         let metrics = Arc::new(StorageMetrics::default());
-        let state = Arc::new(StateCore::new(backend.clone(), at, cfg.state, &metrics));
+        let state = Arc::new(StateCore::new(state_runs, at, cfg.state, &metrics));
         let core = Arc::new(StoreCore {
             backend,
             state,

@@ -17,9 +17,8 @@ use std::sync::Arc;
 use assent_contracts::state::{tree, StateTree, Writes};
 use assent_contracts::Height;
 
-use super::backend::Backend;
-use super::keys;
 use super::records::Checkpoint;
+use super::runs::{state_record, Runs};
 use super::StoreError;
 
 /// Bytes a kept write is counted at besides its key and value: its share of
@@ -132,35 +131,24 @@ impl Trees {
     }
 }
 
-/// The state tree of the records in sled's `s/` table, checked against the
-/// checkpoint's state root. Read in pages: memory holds one page of records
-/// and a path and value hash (64 bytes) per record.
-pub(crate) fn checkpoint_tree(
-    backend: &dyn Backend,
-    at: &Checkpoint,
-) -> Result<StateTree, StoreError> {
-    const PAGE: usize = 16_384;
+/// The state tree of the records in the state runs, checked against the
+/// checkpoint's state root. Memory holds a block per run and a path and
+/// value hash (64 bytes) per record.
+pub(crate) fn checkpoint_tree(runs: &Runs, at: &Checkpoint) -> Result<StateTree, StoreError> {
     let started = std::time::Instant::now();
-    let strip = keys::STATE.len();
-    let end = keys::prefix_end(keys::STATE);
-    let mut from = keys::STATE.to_vec();
     let mut leaves = Vec::new();
-    loop {
-        let page = backend.range(&from, &end, false, PAGE)?;
-        for (k, v) in &page {
-            leaves.push((tree::key_path(&k[strip..]), tree::value_hash(v)));
+    runs.for_each(|k, stored| {
+        if let Some(v) = state_record(stored) {
+            leaves.push((tree::key_path(k), tree::value_hash(v)));
         }
-        match page.last() {
-            Some((k, _)) if page.len() == PAGE => from = [k.as_slice(), &[0]].concat(),
-            _ => break,
-        }
-    }
+        Ok(())
+    })?;
     let records = leaves.len();
     let t = StateTree::from_leaves(leaves);
     if tree::state_root(at.height, &t.root()) != at.state_root {
         return Err(StoreError::Corrupt {
             what: format!("state checkpoint at height {}", at.height.0),
-            why: "its records do not give its state root (the state tree of sled's s/ table differs); move the store directory (data/store) away and restart so the node syncs (keep data/wal)".into(),
+            why: "its records do not give its state root (the state tree of the state runs in data/store/state differs); move the store directory (data/store) away and restart so the node syncs (keep data/wal)".into(),
         });
     }
     tracing::info!(target: "assent::storage", height = at.height.0, records, ms = started.elapsed().as_millis() as u64, "built the state tree of the checkpoint");
