@@ -32,11 +32,23 @@ pub(crate) fn open_runs(backend: &Arc<dyn Backend>) -> Result<Runs, StoreError> 
             keys::STATE_FORMAT.to_vec(),
             Some(keys::STATE_FORMAT_RUNS.to_vec()),
         );
+        let strip = keys::STATE.len();
+        let end = keys::prefix_end(keys::STATE);
+        // Counted first: the run's Bloom filter is sized by it.
+        let mut count = 0;
+        let mut from = keys::STATE.to_vec();
+        loop {
+            let page = backend.range(&from, &end, false, 16_384)?;
+            count += page.len();
+            match page.last() {
+                Some((k, _)) if page.len() == 16_384 => from = [k.as_slice(), &[0]].concat(),
+                _ => break,
+            }
+        }
         runs.add_with(
+            count,
             |run| {
                 const PAGE: usize = 16_384;
-                let strip = keys::STATE.len();
-                let end = keys::prefix_end(keys::STATE);
                 let mut from = keys::STATE.to_vec();
                 loop {
                     let page = backend.range(&from, &end, false, PAGE)?;

@@ -5,20 +5,77 @@
 //! block*   [u32 payload length][u32 CRC-32 of payload][payload]
 //!          payload = entry*, entry = [u16 key len][u32 value len][key][value]
 //! fences   one more block: per data block [u16 key len][u64 offset][u32 length][first key]
-//! trailer  [u64 fences offset][u64 entry count][8-byte magic]
+//! bloom    one more block: a Bloom filter of the keys, u64 words
+//! trailer  [u64 fences offset][u64 bloom offset][u64 entry count][8-byte magic]
 //! ```
 //!
-//! A reader keeps the fences (one key per ~32 KiB block) in memory and reads
-//! the one block that can hold a key; every block is checked against its
-//! CRC when read, so a flipped bit is an error naming the run, never a
-//! wrong answer.
+//! A reader keeps the fences (one key per block) and the Bloom filter
+//! (10 bits per key) in memory. A point read asks the filter first (a key
+//! the run lacks is skipped ≈ 99 % of the time without reading anything),
+//! then reads the one block that can hold the key; every block is checked
+//! against its CRC when read, so a flipped bit is an error naming the run,
+//! never a wrong answer.
 
 use std::sync::Arc;
 
 use super::backend::{Entries, RunFile, RunSpace, RunWriter, StoreError};
 
-const MAGIC: &[u8; 8] = b"ASNTRUN1";
-const TRAILER: u64 = 24;
+const MAGIC: &[u8; 8] = b"ASNTRUN2";
+const TRAILER: u64 = 32;
+/// Bloom filter bits per key and probes: ≈ 1 % false positives.
+const BLOOM_BITS_PER_KEY: usize = 10;
+const BLOOM_PROBES: u64 = 7;
+
+/// A key's two hashes for the Bloom filters: FNV-1a, then a 64-bit
+/// finaliser, so runs written on one machine read the same on any other.
+pub fn key_hash(key: &[u8]) -> (u64, u64) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let a = mix(h);
+    (a, mix(a ^ 0x9e37_79b9_7f4a_7c15) | 1)
+}
+
+#[derive(Debug)]
+struct Bloom(Vec<u64>);
+
+impl Bloom {
+    fn for_keys(n: usize) -> Bloom {
+        Bloom(vec![0; (n.max(1) * BLOOM_BITS_PER_KEY).div_ceil(64)])
+    }
+
+    fn probes(&self, (a, b): (u64, u64)) -> impl Iterator<Item = (usize, u64)> {
+        let bits = (self.0.len() as u64 * 64).max(1);
+        (0..BLOOM_PROBES).map(move |i| {
+            let bit = a.wrapping_add(i.wrapping_mul(b)) % bits;
+            ((bit / 64) as usize, 1u64 << (bit % 64))
+        })
+    }
+
+    fn insert(&mut self, h: (u64, u64)) {
+        let probes: Vec<_> = self.probes(h).collect();
+        for (w, m) in probes {
+            if let Some(word) = self.0.get_mut(w) {
+                *word |= m;
+            }
+        }
+    }
+
+    /// `false` only when the key is surely not in the run.
+    fn may_contain(&self, h: (u64, u64)) -> bool {
+        self.0.is_empty()
+            || self
+                .probes(h)
+                .all(|(w, m)| self.0.get(w).is_some_and(|word| word & m != 0))
+    }
+}
 const FRAME: usize = 8;
 
 /// Writes a run from entries given in ascending key order.
@@ -34,6 +91,7 @@ pub struct RunBuilder {
     offset: u64,
     entries: u64,
     last: Option<Vec<u8>>,
+    bloom: Bloom,
 }
 
 fn corrupt(space: RunSpace, id: u64, why: impl Into<String>) -> StoreError {
@@ -56,13 +114,17 @@ impl std::fmt::Debug for RunBuilder {
 }
 
 impl RunBuilder {
+    /// A run of about `expected` entries (the Bloom filter's size; more
+    /// only raise its false positives).
     pub fn new(
         space: RunSpace,
         id: u64,
         block_bytes: usize,
+        expected: usize,
         out: Box<dyn RunWriter>,
     ) -> RunBuilder {
         RunBuilder {
+            bloom: Bloom::for_keys(expected),
             space,
             id,
             block_bytes,
@@ -96,6 +158,7 @@ impl RunBuilder {
         self.block.extend_from_slice(key);
         self.block.extend_from_slice(value);
         self.entries += 1;
+        self.bloom.insert(key_hash(key));
         self.last = Some(key.to_vec());
         if self.block.len() >= self.block_bytes {
             self.close_block()?;
@@ -136,11 +199,15 @@ impl RunBuilder {
         }
         let fences = std::mem::take(&mut self.fences);
         let at = self.offset;
-        self.frame(&fences)?;
+        let len = self.frame(&fences)?;
+        let bloom_at = at + FRAME as u64 + u64::from(len);
+        let words: Vec<u8> = self.bloom.0.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.frame(&words)?;
         let mut trailer = [0u8; TRAILER as usize];
         trailer[..8].copy_from_slice(&at.to_le_bytes());
-        trailer[8..16].copy_from_slice(&self.entries.to_le_bytes());
-        trailer[16..].copy_from_slice(MAGIC);
+        trailer[8..16].copy_from_slice(&bloom_at.to_le_bytes());
+        trailer[16..24].copy_from_slice(&self.entries.to_le_bytes());
+        trailer[24..].copy_from_slice(MAGIC);
         self.out.write(&trailer)?;
         self.out.finish()?;
         Ok(self.entries)
@@ -165,6 +232,7 @@ pub struct RunReader {
     pub entries: u64,
     file: Arc<dyn RunFile>,
     fences: Vec<Fence>,
+    bloom: Bloom,
 }
 
 fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -193,22 +261,35 @@ impl RunReader {
         let trailer = file.read_at(len - TRAILER, TRAILER as usize)?;
         let mut t = trailer.as_slice();
         let at = le::<8>(&mut t).map(u64::from_le_bytes).unwrap_or(u64::MAX);
+        let bloom_at = le::<8>(&mut t).map(u64::from_le_bytes).unwrap_or(u64::MAX);
         let entries = le::<8>(&mut t).map(u64::from_le_bytes).unwrap_or(0);
         if t != MAGIC {
             return Err(corrupt(space, id, "its trailer is not a run's (bad magic)"));
         }
-        let fence_len = (len - TRAILER)
-            .checked_sub(at)
-            .and_then(|n| n.checked_sub(FRAME as u64))
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| corrupt(space, id, "its fence offset is outside the file"))?;
-        let reader = RunReader {
+        // The length of the framed block from `from` to `to`.
+        let between = |from: u64, to: u64, what: &str| {
+            to.checked_sub(from)
+                .and_then(|n| n.checked_sub(FRAME as u64))
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| corrupt(space, id, format!("its {what} offset is outside the file")))
+        };
+        let fence_len = between(at, bloom_at, "fence")?;
+        let bloom_len = between(bloom_at, len - TRAILER, "filter")?;
+        let mut reader = RunReader {
             space,
             id,
             entries,
             file,
             fences: Vec::new(),
+            bloom: Bloom(Vec::new()),
         };
+        let words = reader.read_block(bloom_at, bloom_len)?;
+        reader.bloom = Bloom(
+            words
+                .chunks_exact(8)
+                .filter_map(|w| w.try_into().ok().map(u64::from_le_bytes))
+                .collect(),
+        );
         let payload = reader.read_block(at, fence_len)?;
         let mut b = payload.as_slice();
         let mut fences = Vec::new();
@@ -289,7 +370,11 @@ impl RunReader {
             .checked_sub(1)
     }
 
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The value of `key` (whose [`key_hash`] is `hash`).
+    pub fn get(&self, key: &[u8], hash: (u64, u64)) -> Result<Option<Vec<u8>>, StoreError> {
+        if !self.bloom.may_contain(hash) {
+            return Ok(None);
+        }
         let Some(i) = self.block_of(key) else {
             return Ok(None);
         };
@@ -405,5 +490,29 @@ impl Iterator for RunIter {
             }
             self.next_block += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn the_filter_never_misses_a_key_and_rarely_admits_an_absent_one() {
+        let mut bloom = Bloom::for_keys(10_000);
+        for i in 0..10_000u32 {
+            bloom.insert(key_hash(format!("in/{i}").as_bytes()));
+        }
+        for i in 0..10_000u32 {
+            assert!(bloom.may_contain(key_hash(format!("in/{i}").as_bytes())));
+        }
+        let admitted = (0..10_000u32)
+            .filter(|i| bloom.may_contain(key_hash(format!("out/{i}").as_bytes())))
+            .count();
+        assert!(admitted < 300, "{admitted} of 10,000 absent keys admitted");
+        // Filters are stored: the hash must not change between builds.
+        assert_eq!(key_hash(b"c/1").0, 9_463_412_812_375_047_360);
     }
 }

@@ -34,7 +34,7 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
-use super::run_file::{RunBuilder, RunIter, RunReader};
+use super::run_file::{key_hash, RunBuilder, RunIter, RunReader};
 use super::{decode, enc, keys};
 
 /// Runs of one level merged into one of the next.
@@ -213,12 +213,13 @@ impl Runs {
         merge(&readers, f)
     }
 
-    fn builder(&self, id: u64) -> Result<RunBuilder, StoreError> {
+    fn builder(&self, id: u64, expected: usize) -> Result<RunBuilder, StoreError> {
         let out = self.backend.run_create(self.kind.space, id)?;
         Ok(RunBuilder::new(
             self.kind.space,
             id,
             self.kind.block_bytes,
+            expected,
             out,
         ))
     }
@@ -233,15 +234,16 @@ impl Runs {
     /// `durable`). Nothing but `ops` when there are no entries.
     pub fn add<'a>(
         &self,
-        entries: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+        entries: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
         ops: Vec<Op>,
         durable: bool,
     ) -> Result<(), StoreError> {
-        let mut entries = entries.into_iter().peekable();
-        if entries.peek().is_none() {
+        let expected = entries.len();
+        if expected == 0 {
             return self.backend.apply(ops, durable);
         }
         self.add_with(
+            expected,
             |run| {
                 for (k, v) in entries {
                     run.push(k, v)?;
@@ -257,12 +259,13 @@ impl Runs {
     /// in pages.
     pub fn add_with(
         &self,
+        expected: usize,
         fill: impl FnOnce(&mut RunBuilder) -> Result<(), StoreError>,
         mut ops: Vec<Op>,
         durable: bool,
     ) -> Result<(), StoreError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut run = self.builder(id)?;
+        let mut run = self.builder(id, expected)?;
         fill(&mut run)?;
         let n = run.finish()?;
         let meta = RunMeta {
@@ -291,7 +294,8 @@ impl Runs {
             .map(|r| r.reader.clone())
             .collect();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut out = self.builder(id)?;
+        let upto: u64 = inputs.iter().map(|r| r.entries).sum();
+        let mut out = self.builder(id, usize::try_from(upto).unwrap_or(usize::MAX))?;
         // Into the oldest level, deletions have nothing left to hide.
         let oldest = !live.iter().any(|r| r.level > level);
         let drop = self.kind.tombstone.filter(|_| oldest);
@@ -331,8 +335,9 @@ impl Runs {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let hash = key_hash(key);
         for run in self.list().iter() {
-            if let Some(v) = run.reader.get(key)? {
+            if let Some(v) = run.reader.get(key, hash)? {
                 return Ok(Some(v));
             }
         }
@@ -431,7 +436,7 @@ mod tests {
         format!("k/{i:08}").into_bytes()
     }
 
-    fn pairs(e: &[(Vec<u8>, Vec<u8>)]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    fn pairs(e: &[(Vec<u8>, Vec<u8>)]) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> {
         e.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
@@ -540,7 +545,7 @@ mod tests {
             .unwrap();
         // A run whose record never made it (a crash in between).
         let out = backend.run_create(RunSpace::Index, 99).unwrap();
-        let mut orphan = RunBuilder::new(RunSpace::Index, 99, 4096, out);
+        let mut orphan = RunBuilder::new(RunSpace::Index, 99, 4096, 1, out);
         orphan.push(b"z", b"1").unwrap();
         orphan.finish().unwrap();
         drop(runs);
