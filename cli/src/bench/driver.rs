@@ -20,6 +20,9 @@ use super::workload::Prepared;
 
 /// Most txs in one batch request (the API takes up to 10,000).
 pub const MAX_BATCH: usize = 5_000;
+/// Most bytes of tx hex in one batch request (the node takes bodies up to
+/// 32 MiB): RecordUse txs with thousands of uses are ~100 KB each.
+const MAX_BATCH_BYTES: usize = 16 << 20;
 /// Fewest txs a batch offers after the node refused some (see `window`).
 const MIN_WINDOW: usize = 100;
 
@@ -46,6 +49,23 @@ mod window_tests {
         assert_eq!(next_window(MIN_WINDOW, 100, 100), 200);
         assert_eq!(next_window(4_000, 10, 10), MAX_BATCH);
         assert_eq!(next_window(MAX_BATCH, 4_999, 5_000), MAX_BATCH);
+    }
+
+    #[test]
+    fn a_batch_of_large_txs_stays_under_the_byte_cap_and_never_empty() {
+        let tx = |bytes: usize| Prepared {
+            kind: super::super::workload::Kind::RecordUse,
+            id: String::new(),
+            hex: "ab".repeat(bytes / 2),
+            node: 0,
+            uses: 2_000,
+        };
+        let big: Vec<Prepared> = (0..10).map(|_| tx(400_000)).collect();
+        let items: Vec<(u32, &Prepared)> = big.iter().map(|p| (0, p)).collect();
+        assert_eq!(fitting(&items, 1_000_000), 2);
+        assert_eq!(fitting(&items, 100), 1, "one tx over the cap is still sent");
+        assert_eq!(fitting(&items[..0], 100), 0);
+        assert_eq!(fitting(&items, MAX_BATCH_BYTES), 10);
     }
 }
 
@@ -292,6 +312,19 @@ fn record_block(track: &Track, b: BlockSummary, now_ns: u64) {
     w.latencies_us.extend(lat);
 }
 
+/// How many of `txs` (at least one, if any) fit in `cap` bytes of hex.
+fn fitting(txs: &[(u32, &Prepared)], cap: usize) -> usize {
+    let mut bytes = 0usize;
+    let fit = txs
+        .iter()
+        .take_while(|(_, p)| {
+            bytes += p.hex.len() + 3;
+            bytes <= cap
+        })
+        .count();
+    fit.max(txs.len().min(1))
+}
+
 /// Submits node `k`'s share: `items` are (position in run, tx).
 fn submit(
     track: Arc<Track>,
@@ -318,6 +351,7 @@ fn submit(
         let outstanding = sent.saturating_sub(done);
         let room = cfg.max_outstanding.saturating_sub(outstanding);
         let n = due.saturating_sub(sent).min(window).min(room);
+        let n = fitting(&items[sent..sent + n], MAX_BATCH_BYTES);
         if n == 0 {
             std::thread::sleep(Duration::from_millis(2));
             continue;
