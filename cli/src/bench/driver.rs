@@ -387,6 +387,18 @@ fn submit(
         let v: Value = resp
             .json()
             .with_context(|| format!("{url}/v1/txs/batch answered HTTP {status} without JSON"))?;
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            && v.get("code").and_then(Value::as_str) == Some("rate_limited")
+        {
+            // Over the node's per-client request rate (one node taking the
+            // whole load): the same batch again after the wait it asks for.
+            let ms = v
+                .get("retry_after_ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(1_000);
+            std::thread::sleep(Duration::from_millis(ms.clamp(1, 10_000)));
+            continue;
+        }
         let Some(results) = v.get("results").and_then(Value::as_array) else {
             return Err(anyhow!("{url}/v1/txs/batch answered HTTP {status}: {v}"));
         };
