@@ -174,16 +174,20 @@ fn admit_each<T>(
     let mut results: Vec<Option<Result<TxId, ApiError>>> = Vec::with_capacity(n);
     results.resize_with(n, || None);
     while rest.peek().is_some() {
-        let room = shared.mempool().room(now, validators).unwrap_or(0);
-        if room == 0 {
+        let (room, byte_room) = shared.mempool().room(now, validators).unwrap_or((0, 0));
+        if room == 0 || byte_room == 0 {
             break;
         }
         let mut chunk = Vec::new();
         let mut at = Vec::new();
-        while chunk.len() < room {
+        let mut chunk_bytes = 0usize;
+        // Whole txs while both rooms last (the last may pass the byte room
+        // by its own size, at most `max_tx_bytes`).
+        while chunk.len() < room && chunk_bytes < byte_room {
             let Some((i, e)) = rest.next() else { break };
             match bytes(i, e) {
                 Ok(raw) => {
+                    chunk_bytes += raw.len();
                     chunk.push(raw);
                     at.push(i);
                 }
@@ -527,6 +531,7 @@ mod tests {
                     pending: 2,
                     allowed: 1,
                     retry_after: std::time::Duration::from_secs(1),
+                    unit: "txs",
                 }),
                 429,
             ),

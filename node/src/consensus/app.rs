@@ -253,8 +253,14 @@ impl App {
                         let store = self.shared.chain.store();
                         {
                             let mut pool = self.shared.mempool();
-                            pool.remove_committed_of(&committed.tx_ids, &committed.senders, store);
-                            pool.committed_block(Instant::now(), committed.tx_ids.len());
+                            // The bytes the pool held of the block: its
+                            // txs, as far as this node had them.
+                            let bytes = pool.remove_committed_of(
+                                &committed.tx_ids,
+                                &committed.senders,
+                                store,
+                            );
+                            pool.committed_block(Instant::now(), committed.tx_ids.len(), bytes);
                             pool.expire_gaps(committed.head.height.0, store);
                         }
                         self.shared

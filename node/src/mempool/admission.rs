@@ -101,7 +101,7 @@ pub enum AdmissionError {
     WouldBeRejected(TxError),
     #[error("the node could not read the sender's account ({0}): retry later")]
     Unavailable(String),
-    #[error("the network is busy: {} txs wait in the pool, and this node takes new ones while fewer than {} wait (mempool.backlog_ms of the commit rate) and its own clients hold less than its share of them: send again in {} s", .0.pending, .0.allowed, .0.retry_after.as_secs().max(1))]
+    #[error("the network is busy: {} {} wait in the pool, and this node takes new ones while fewer than {} wait (mempool.backlog_ms of the commit rate) and its own clients hold less than its share of them: send again in {} s", .0.pending, .0.unit, .0.allowed, .0.retry_after.as_secs().max(1))]
     Overloaded(super::Overloaded),
 }
 

@@ -10,6 +10,13 @@
 //! `rate × backlog_ms`, but never less than `min_txs` (a block's worth), so
 //! an idle chain, whose measured rate is near 0, still takes a burst and
 //! blocks stay full under load.
+//!
+//! The pool keeps two of these rules: one counts txs, the other bytes of
+//! txs ([`Backlog::of_bytes`], floor [`MIN_BACKLOG_BYTES`]). A tx's bytes
+//! follow its work (a RecordUse of 2,000 uses is ≈ 2,000 times a grant's),
+//! so a pool of heavy txs fills by bytes long before it fills by count: by
+//! count alone, 1,000 pending RecordUse txs of 2,000 uses each were two
+//! minutes of work (BENCHMARKS.md).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -24,6 +31,10 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// milliseconds (`retry_after_ms`), which clients that can use it follow.
 pub const MIN_RETRY_AFTER: Duration = Duration::from_millis(100);
 
+/// The byte rule's floor: about a second of heavy txs (a RecordUse of
+/// 2,000 uses is ≈ 100 KB and settles in ≈ 0.13 s here).
+pub const MIN_BACKLOG_BYTES: usize = 1 << 20;
+
 /// The backlog rule's settings (config `mempool.backlog_ms`,
 /// `mempool.min_backlog_txs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +42,7 @@ pub struct BacklogLimits {
     /// The queue allowed, in milliseconds of the measured commit rate; 0
     /// turns backpressure off (only the pool's hard limits apply).
     pub backlog_ms: u64,
-    /// The queue always allowed, in txs.
+    /// The queue always allowed, in txs (in bytes for [`Backlog::of_bytes`]).
     pub min_txs: usize,
 }
 
@@ -48,6 +59,8 @@ impl Default for BacklogLimits {
 #[derive(Debug)]
 pub struct Backlog {
     limits: BacklogLimits,
+    /// What it counts, for messages: "txs" or "bytes of txs".
+    unit: &'static str,
     /// (when, txs committed) of each block in the window, oldest first.
     commits: VecDeque<(Instant, usize)>,
 }
@@ -58,12 +71,28 @@ pub struct Overloaded {
     pub pending: usize,
     pub allowed: usize,
     pub retry_after: Duration,
+    /// What `pending` and `allowed` count: "txs" or "bytes of txs".
+    pub unit: &'static str,
 }
 
 impl Backlog {
     pub fn new(limits: BacklogLimits) -> Backlog {
         Backlog {
             limits,
+            unit: "txs",
+            commits: VecDeque::new(),
+        }
+    }
+
+    /// The same rule counting bytes of txs: `backlog_ms` from `limits`,
+    /// floor [`MIN_BACKLOG_BYTES`].
+    pub fn of_bytes(limits: BacklogLimits) -> Backlog {
+        Backlog {
+            limits: BacklogLimits {
+                backlog_ms: limits.backlog_ms,
+                min_txs: MIN_BACKLOG_BYTES,
+            },
+            unit: "bytes of txs",
             commits: VecDeque::new(),
         }
     }
@@ -127,6 +156,7 @@ impl Backlog {
             pending,
             allowed,
             retry_after: drain.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER),
+            unit: self.unit,
         })
     }
 }
@@ -189,6 +219,27 @@ mod tests {
         // No block for 10 more seconds: the rate halves, the backlog too.
         let later = last + Duration::from_secs(10);
         assert!(b.rate(later) < 520.0, "{}", b.rate(later));
+    }
+
+    #[test]
+    fn the_byte_rule_holds_heavy_txs_to_about_a_second_of_work() {
+        let mut b = Backlog::of_bytes(limits(500, 1_000));
+        let now = Instant::now();
+        // Idle: a megabyte, about ten RecordUse txs of 2,000 uses each.
+        assert_eq!(b.room(now, 0), Ok(MIN_BACKLOG_BYTES));
+        let e = b.room(now, 20 * 100_000).unwrap_err();
+        assert_eq!(
+            (e.pending, e.allowed, e.unit),
+            (2_000_000, MIN_BACKLOG_BYTES, "bytes of txs")
+        );
+        // 8 MB/s measured: half a second is 4 MB.
+        let t0 = now;
+        for i in 0..=8u32 {
+            b.committed(t0 + Duration::from_millis(500) * i, 4_000_000);
+        }
+        let later = t0 + Duration::from_secs(4);
+        assert_eq!(b.allowed(later), 4_000_000);
+        assert_eq!(b.room(later, 3_000_000), Ok(1_000_000));
     }
 
     #[test]

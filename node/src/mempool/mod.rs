@@ -68,8 +68,10 @@ pub struct Mempool {
     bytes: usize,
     /// The last committed height the pool was told of ([`Mempool::expire_gaps`]).
     height: u64,
-    /// Recent commits, for backpressure on client submissions ([`backlog`]).
+    /// Recent commits, for backpressure on client submissions ([`backlog`]):
+    /// in txs, and in bytes of txs.
     backlog: Backlog,
+    byte_backlog: Backlog,
     /// Txs this node's clients submitted that may still be pending (those
     /// no longer in `index` are dropped when [`Mempool::room`] looks).
     mine: Vec<TxId>,
@@ -101,6 +103,10 @@ impl Mempool {
                 backlog_ms: 0,
                 ..BacklogLimits::default()
             }),
+            byte_backlog: Backlog::of_bytes(BacklogLimits {
+                backlog_ms: 0,
+                ..BacklogLimits::default()
+            }),
             mine: Vec::new(),
         }
     }
@@ -109,11 +115,13 @@ impl Mempool {
     /// [`Mempool::new`]; a node turns it on from `[mempool]`).
     pub fn with_backlog(mut self, limits: BacklogLimits) -> Mempool {
         self.backlog = Backlog::new(limits);
+        self.byte_backlog = Backlog::of_bytes(limits);
         self
     }
 
-    /// How many more client txs may be admitted now, or how long a client
-    /// should wait ([`backlog`]): the pool must hold less than the backlog,
+    /// How many more client txs, and how many bytes of them, may be
+    /// admitted now, or how long a client should wait ([`backlog`]): the
+    /// pool must hold less than the backlog in txs and in bytes,
     /// and this node's own clients' pending txs less than its share of it
     /// (1/`validators`), so the txs every validator admits at once, before
     /// gossip spreads them, still fit the backlog together.
@@ -121,22 +129,27 @@ impl Mempool {
         &mut self,
         now: std::time::Instant,
         validators: usize,
-    ) -> Result<usize, Overloaded> {
+    ) -> Result<(usize, usize), Overloaded> {
         let room = self.backlog.room(now, self.len())?;
+        let byte_room = self.byte_backlog.room(now, self.bytes)?;
         if self.backlog.limits().backlog_ms == 0 {
-            return Ok(room);
+            return Ok((room, byte_room));
         }
         let index = &self.index;
         self.mine.retain(|id| index.contains_key(id));
         let share = (self.backlog.allowed(now) / validators.max(1)).max(1);
         match share.checked_sub(self.mine.len()) {
-            Some(left) if left > 0 => Ok(room.min(left)),
+            Some(left) if left > 0 => Ok((room.min(left), byte_room)),
             _ => Err(self.overloaded(now)),
         }
     }
 
-    /// The refusal of a client tx now, as if the backlog were full.
+    /// The refusal of a client tx now, as if the backlog were full: the
+    /// byte rule's if the pool is over it, else the count rule's.
     pub fn overloaded(&self, now: std::time::Instant) -> Overloaded {
+        if let Err(o) = self.byte_backlog.room(now, self.bytes) {
+            return o;
+        }
         let allowed = self.backlog.allowed(now);
         let retry_after = match self.backlog.room(now, self.len().max(allowed)) {
             Err(o) => o.retry_after,
@@ -146,12 +159,15 @@ impl Mempool {
             pending: self.len(),
             allowed,
             retry_after,
+            unit: "txs",
         }
     }
 
-    /// A block with `txs` txs committed at `at` (for the measured rate).
-    pub fn committed_block(&mut self, at: std::time::Instant, txs: usize) {
+    /// A block with `txs` txs of `bytes` bytes committed at `at` (for the
+    /// measured rates).
+    pub fn committed_block(&mut self, at: std::time::Instant, txs: usize, bytes: usize) {
         self.backlog.committed(at, txs);
+        self.byte_backlog.committed(at, bytes);
     }
 
     /// The measured commit rate and the backlog it allows now.
@@ -382,19 +398,22 @@ impl Mempool {
     /// below its sender's state nonce (used by a tx this node never saw).
     /// Checks every pending sender; see [`Mempool::remove_committed_of`].
     pub fn remove_committed(&mut self, committed: &[TxId], state: &dyn StateRead) {
-        self.remove(committed, None, state)
+        self.remove(committed, None, state);
     }
 
     /// [`Mempool::remove_committed`] when the block's senders are known: only
     /// their nonces can have moved, so only their queues are checked (a
-    /// block's cost, not the pool's).
+    /// block's cost, not the pool's). Returns the bytes of the txs it
+    /// removed.
     pub fn remove_committed_of(
         &mut self,
         committed: &[TxId],
         senders: &[AccountId],
         state: &dyn StateRead,
-    ) {
-        self.remove(committed, Some(senders), state)
+    ) -> usize {
+        let before = self.bytes;
+        self.remove(committed, Some(senders), state);
+        before.saturating_sub(self.bytes)
     }
 
     fn remove(&mut self, committed: &[TxId], senders: Option<&[AccountId]>, state: &dyn StateRead) {
