@@ -72,9 +72,10 @@ pub struct Mempool {
     /// in txs, and in bytes of txs.
     backlog: Backlog,
     byte_backlog: Backlog,
-    /// Txs this node's clients submitted that may still be pending (those
-    /// no longer in `index` are dropped when [`Mempool::room`] looks).
-    mine: Vec<TxId>,
+    /// Txs this node's clients submitted that may still be pending, with
+    /// their sizes (those no longer in `index` are dropped when
+    /// [`Mempool::room`] looks).
+    mine: Vec<(TxId, usize)>,
 }
 
 impl fmt::Debug for Mempool {
@@ -136,10 +137,18 @@ impl Mempool {
             return Ok((room, byte_room));
         }
         let index = &self.index;
-        self.mine.retain(|id| index.contains_key(id));
-        let share = (self.backlog.allowed(now) / validators.max(1)).max(1);
-        match share.checked_sub(self.mine.len()) {
-            Some(left) if left > 0 => Ok((room.min(left), byte_room)),
+        self.mine.retain(|(id, _)| index.contains_key(id));
+        let validators = validators.max(1);
+        let share = (self.backlog.allowed(now) / validators).max(1);
+        let byte_share = (self.byte_backlog.allowed(now) / validators).max(1);
+        let mine_bytes: usize = self.mine.iter().map(|(_, len)| len).sum();
+        match (
+            share.checked_sub(self.mine.len()),
+            byte_share.checked_sub(mine_bytes),
+        ) {
+            (Some(left), Some(left_bytes)) if left > 0 && left_bytes > 0 => {
+                Ok((room.min(left), byte_room.min(left_bytes)))
+            }
             _ => Err(self.overloaded(now)),
         }
     }
@@ -294,7 +303,7 @@ impl Mempool {
         if origin == Origin::Client {
             self.outbox.push(id);
             if self.backlog.limits().backlog_ms > 0 {
-                self.mine.push(id);
+                self.mine.push((id, len));
             }
         }
         Ok(id)
