@@ -26,6 +26,8 @@ use super::state::StateLimits;
 use super::{Store, StoreConfig};
 use crate::ledger::chain::Chain;
 
+mod upgrade;
+
 const CHAIN: &str = "assent-storage-test";
 const BLOCKS: u64 = 8;
 const PER_BLOCK: u32 = 12;
@@ -348,74 +350,6 @@ fn both_backends_commit_reopen_and_serve_the_same_chain() {
     let err = Store::open(dir.path(), &cfg, &other).unwrap_err();
     assert!(err.to_string().contains("belongs to chain"), "{err}");
     assert_eq!(reopen_disk(dir.path(), &cfg).head(), head);
-}
-
-#[test]
-fn a_store_in_the_sled_key_layout_is_converted_and_damaged_indexes_rebuilt() {
-    use super::backend::RunSpace;
-    use super::keys;
-    use super::runs::{Runs, INDEX, STATE};
-    let sc = scenario();
-    let cfg = small();
-    let dir = tempfile::tempdir().unwrap();
-    let mut records = Vec::new();
-    {
-        let store = Store::open(dir.path(), &cfg, &genesis()).unwrap();
-        assert_eq!(commit_all(&store, &sc, 0), BLOCKS);
-        check(&store, &sc);
-        store
-            .snapshot()
-            .for_each_record(&mut |k, v| {
-                records.push((k.to_vec(), v.to_vec()));
-                Ok(())
-            })
-            .unwrap();
-    }
-    // The older layout: state records and index entries as sled keys, no
-    // format markers, no runs.
-    let legacy = keys::account_event(&consumer(0).account(), Height(1), 0, 9);
-    {
-        let b = DiskBackend::open(dir.path(), 1 << 20).unwrap();
-        let mut ops: Vec<super::backend::Op> = records
-            .iter()
-            .map(|(k, v)| ([keys::STATE, k].concat(), Some(v.clone())))
-            .collect();
-        ops.push((keys::STATE_FORMAT.to_vec(), None));
-        Runs::wipe(STATE, &b, ops).unwrap();
-        Runs::wipe(
-            INDEX,
-            &b,
-            vec![
-                (keys::INDEX_FORMAT.to_vec(), None),
-                (legacy.clone(), Some(b"old".to_vec())),
-            ],
-        )
-        .unwrap();
-        assert!(b.run_ids(RunSpace::Index).unwrap().is_empty());
-        assert!(b.run_ids(RunSpace::State).unwrap().is_empty());
-    }
-    let store = reopen_disk(dir.path(), &cfg);
-    check(&store, &sc);
-    let backend = &store.core().backend;
-    assert_eq!(backend.get(&legacy).unwrap(), None);
-    let end = keys::prefix_end(keys::STATE);
-    assert!(backend
-        .range(keys::STATE, &end, false, 1)
-        .unwrap()
-        .is_empty());
-    assert_eq!(backend.run_ids(RunSpace::State).unwrap().len(), 1);
-    drop(store);
-    // A run cut short (a disk that lost its tail).
-    let runs = dir.path().join("index");
-    let mut cut = 0;
-    for e in std::fs::read_dir(&runs).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::write(&p, b"short").unwrap();
-        cut += 1;
-    }
-    assert!(cut > 0, "the rebuilt indexes are in run files");
-    let store = reopen_disk(dir.path(), &cfg);
-    check(&store, &sc);
 }
 
 /// Runs the scenario on `backend` failing at step `n`; returns the blocks
