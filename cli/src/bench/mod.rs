@@ -3,6 +3,7 @@
 //! what the measured run cost the validators (CPU, bytes written, against an
 //! `openssl` yardstick), and the report.
 
+pub mod batching;
 pub mod costs;
 pub mod driver;
 pub mod proc;

@@ -336,30 +336,40 @@ impl RunReader {
 
     /// The entries of block `i`, in key order.
     pub fn block(&self, i: usize) -> Result<Block, StoreError> {
-        let Some(f) = self.fences.get(i) else {
-            return Ok(Vec::new());
-        };
-        let payload = self.read_block(f.offset, f.len)?;
-        let mut b = payload.as_slice();
         let mut out = Vec::new();
+        self.walk(i, |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each entry of block `i` in key order until it returns
+    /// `false`; nothing is copied but what `f` keeps.
+    fn walk(&self, i: usize, mut f: impl FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError> {
+        let Some(fence) = self.fences.get(i) else {
+            return Ok(());
+        };
+        let payload = self.read_block(fence.offset, fence.len)?;
+        let mut b = payload.as_slice();
         while !b.is_empty() {
             let entry = (|| {
                 let klen = u16::from_le_bytes(le(&mut b)?) as usize;
                 let vlen = u32::from_le_bytes(le(&mut b)?) as usize;
-                let k = take(&mut b, klen)?.to_vec();
-                let v = take(&mut b, vlen)?.to_vec();
-                Some((k, v))
-            })()
-            .ok_or_else(|| {
-                corrupt(
+                Some((take(&mut b, klen)?, take(&mut b, vlen)?))
+            })();
+            let Some((k, v)) = entry else {
+                return Err(corrupt(
                     self.space,
                     self.id,
-                    format!("the block at offset {} is cut short", f.offset),
-                )
-            })?;
-            out.push(entry);
+                    format!("the block at offset {} is cut short", fence.offset),
+                ));
+            };
+            if !f(k, v) {
+                break;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The block that holds `key` if any does: the last whose first key is
@@ -378,32 +388,14 @@ impl RunReader {
         let Some(i) = self.block_of(key) else {
             return Ok(None);
         };
-        let Some(f) = self.fences.get(i) else {
-            return Ok(None);
-        };
-        // Walk the block without copying what is passed over.
-        let payload = self.read_block(f.offset, f.len)?;
-        let mut b = payload.as_slice();
-        while !b.is_empty() {
-            let entry = (|| {
-                let klen = u16::from_le_bytes(le(&mut b)?) as usize;
-                let vlen = u32::from_le_bytes(le(&mut b)?) as usize;
-                Some((take(&mut b, klen)?, take(&mut b, vlen)?))
-            })();
-            match entry {
-                Some((k, v)) if k == key => return Ok(Some(v.to_vec())),
-                Some((k, _)) if k > key => return Ok(None),
-                Some(_) => {}
-                None => {
-                    return Err(corrupt(
-                        self.space,
-                        self.id,
-                        format!("the block at offset {} is cut short", f.offset),
-                    ))
-                }
+        let mut found = None;
+        self.walk(i, |k, v| {
+            if k == key {
+                found = Some(v.to_vec());
             }
-        }
-        Ok(None)
+            k < key
+        })?;
+        Ok(found)
     }
 
     /// Entries with `from <= key < to`, ascending (descending when `rev`),

@@ -560,6 +560,27 @@ mod tests {
     }
 
     #[test]
+    fn a_stray_file_among_the_runs_is_named_and_nothing_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Arc<dyn Backend> =
+            Arc::new(crate::storage::disk::DiskBackend::open(dir.path(), 1 << 20).unwrap());
+        let runs = Runs::open(STATE, backend.clone()).unwrap();
+        runs.add(pairs(&batch(0, 5, 1)), Vec::new(), false).unwrap();
+        drop(runs);
+        let stray = dir.path().join("state").join("notes.txt");
+        std::fs::write(&stray, b"mine").unwrap();
+        let err = Runs::open(STATE, backend.clone()).unwrap_err().to_string();
+        assert!(
+            err.contains("notes.txt") && err.contains("move it elsewhere"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&stray).unwrap(), b"mine");
+        std::fs::remove_file(&stray).unwrap();
+        let runs = Runs::open(STATE, backend).unwrap();
+        assert_eq!(runs.get(&key(3)).unwrap(), Some(vec![3; 3]));
+    }
+
+    #[test]
     fn a_flipped_byte_in_a_run_is_an_error_not_an_answer() {
         let dir = tempfile::tempdir().unwrap();
         let backend: Arc<dyn Backend> =
