@@ -208,3 +208,115 @@ fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
     let all: Writes = state.keys().map(|k| (k.clone(), None)).collect();
     assert_eq!(tree.apply(&all).root(), Hash32::ZERO);
 }
+
+/// What a test does to a set of live versions: make a child of one, or drop one.
+#[derive(Clone, Debug)]
+enum Step {
+    Apply { from: usize, writes: Writes },
+    Drop { which: usize },
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => (any::<usize>(), writes()).prop_map(|(from, writes)| Step::Apply { from, writes }),
+            2 => any::<usize>().prop_map(|which| Step::Drop { which }),
+        ],
+        1..40,
+    )
+}
+
+type State = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn built(state: &State) -> StateTree {
+    StateTree::from_records(state.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Versions branch (several candidates of one parent), are kept or are
+    /// dropped in any order: every live version keeps its root and its
+    /// proofs, and once one version is left the arena holds exactly its
+    /// nodes — what a dropped version alone held was freed.
+    #[test]
+    fn versions_dropped_in_any_order_free_their_nodes_and_spare_the_live_ones(
+        steps in steps(),
+    ) {
+        let mut live: Vec<(StateTree, State)> = vec![(StateTree::new(), BTreeMap::new())];
+        for step in steps {
+            match step {
+                Step::Apply { from, writes } => {
+                    let (tree, state) = &live[from % live.len()];
+                    let mut next = state.clone();
+                    apply(&mut next, &writes);
+                    let t = tree.apply(&writes);
+                    live.push((t, next));
+                }
+                Step::Drop { which } if live.len() > 1 => {
+                    live.remove(which % live.len());
+                }
+                Step::Drop { .. } => {}
+            }
+            for (t, s) in &live {
+                prop_assert_eq!(t.root(), defined_root(s));
+                for (k, v) in s {
+                    prop_assert_eq!(t.prove(k).root(k, Some(v)).unwrap(), t.root());
+                }
+            }
+        }
+        while live.len() > 1 {
+            live.remove(0);
+        }
+        let (t, s) = &live[0];
+        prop_assert_eq!(t.root(), defined_root(s));
+        prop_assert_eq!(t.arena_stats().nodes, built(s).arena_stats().nodes);
+        prop_assert_eq!(t.arena_stats().versions, 1);
+    }
+}
+
+/// A node keeps the head, drops the oldest kept height as each block
+/// commits, and drops the losing candidates of each height: the arena
+/// stays at the size of the live versions instead of growing with the chain.
+#[test]
+fn a_chain_with_losing_candidates_reuses_its_freed_nodes() {
+    let mut state = BTreeMap::new();
+    let mut kept = std::collections::VecDeque::from([StateTree::new()]);
+    let mut bytes_after_warmup = 0;
+    for h in 0..400u64 {
+        let w = |salt: u64| -> Writes {
+            (0..50u64)
+                .map(|i| {
+                    let k = ((h * 31 + i * 7) % 3_000).to_be_bytes().to_vec();
+                    (k, Some((h ^ salt).to_be_bytes().to_vec()))
+                })
+                .collect()
+        };
+        let head = kept.back().unwrap().clone();
+        let loser = head.apply(&w(1));
+        let winner = head.apply(&w(0));
+        drop(loser);
+        apply(&mut state, &w(0));
+        kept.push_back(winner);
+        if kept.len() > 4 {
+            kept.pop_front();
+        }
+        if h == 100 {
+            bytes_after_warmup = head.arena_stats().bytes;
+        }
+    }
+    let head = kept.back().unwrap();
+    assert_eq!(head.root(), defined_root(&state));
+    let stats = head.arena_stats();
+    assert_eq!(stats.versions, 4);
+    assert!(
+        stats.bytes <= bytes_after_warmup * 2,
+        "the arena grew from {bytes_after_warmup} to {} bytes",
+        stats.bytes
+    );
+    while kept.len() > 1 {
+        kept.pop_front();
+    }
+    let head = kept.back().unwrap();
+    assert_eq!(head.arena_stats().nodes, built(&state).arena_stats().nodes);
+}

@@ -4,26 +4,37 @@
 //!
 //! **Shape.** A record with key `k` and value `v` is a leaf at the 256-bit
 //! path `P(k) = SHA-256(KEY_TAG ‖ k)`, hashing to
-//! `leaf = SHA-256(LEAF_TAG ‖ P(k) ‖ SHA-256(VALUE_TAG ‖ v))`. The hash of a
+//! `leaf = C(LEAF_TAG; P(k) ‖ SHA-256(VALUE_TAG ‖ v))`. The hash of a
 //! subtree (all leaves whose paths share a prefix) is `ZERO` when it is
 //! empty, the leaf's hash when it holds one leaf, and
-//! `SHA-256(NODE_TAG ‖ left ‖ right)` otherwise (left: next bit 0). So the
-//! root depends only on the set of records, never on the order they were
+//! `C(NODE_TAG; left ‖ right)` otherwise (left: next bit 0). So the root
+//! depends only on the set of records, never on the order they were
 //! written in (a snapshot rebuilt from records reaches the same root), and a
 //! path is about log2(records) + 1 hashes long. Each tag is a zero-padded
-//! 64-byte block: its compression is done once, and a node costs two
-//! SHA-256 compressions.
+//! 64-byte block whose compression is done once. `C(TAG; x)` is SHA-256's
+//! compression function applied to the one 64-byte block `x` from the
+//! tag's state, without length padding: every input is exactly two 32-byte
+//! values, so a node or a leaf costs one compression, half of what a padded
+//! SHA-256 costs (as Zcash's note commitment tree uses the compression
+//! function directly).
 //!
-//! **Versions.** A [`StateTree`] is immutable and cheap to clone (nodes are
-//! shared); [`StateTree::apply`] returns a new version that shares every
-//! unchanged subtree with its parent. The node keeps the committed version,
-//! one per candidate block it executes, and a few recent heights for proofs.
+//! **Versions.** A [`StateTree`] is immutable and cheap to clone;
+//! [`StateTree::apply`] returns a new version that shares every unchanged
+//! subtree with its parent. The node keeps the committed version, one per
+//! candidate block it executes, and a few recent heights for proofs. All
+//! versions made from one tree share one node arena (`arena.rs`), where a
+//! node is freed when the last version holding it is dropped.
 //!
 //! The header's `state_root` binds the tree root to the height
 //! ([`state_root`]), so a proof for one height never checks against
 //! another height's header, even when no record changed in between.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, RwLock};
+
+mod arena;
+
+pub use arena::ArenaStats;
+use arena::{Arena, Log, Ref};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -44,8 +55,46 @@ fn tagged_hasher(tag: &[u8]) -> Sha256 {
 
 static KEY: LazyLock<Sha256> = LazyLock::new(|| tagged_hasher(b"assent/state-tree/key/v1"));
 static VALUE: LazyLock<Sha256> = LazyLock::new(|| tagged_hasher(b"assent/state-tree/value/v1"));
-static LEAF: LazyLock<Sha256> = LazyLock::new(|| tagged_hasher(b"assent/state-tree/leaf/v1"));
-static NODE: LazyLock<Sha256> = LazyLock::new(|| tagged_hasher(b"assent/state-tree/node/v1"));
+
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The compression state after one zero-padded 64-byte tag block.
+fn tag_state(tag: &[u8]) -> [u32; 8] {
+    let mut block = [0u8; 64];
+    block[..tag.len()].copy_from_slice(tag);
+    let mut state = SHA256_IV;
+    sha2::compress256(&mut state, &[block.into()]);
+    state
+}
+
+static LEAF: LazyLock<[u32; 8]> = LazyLock::new(|| tag_state(b"assent/state-tree/leaf/v2"));
+static NODE: LazyLock<[u32; 8]> = LazyLock::new(|| tag_state(b"assent/state-tree/node/v2"));
+
+/// The SHA-256 compression of `a ‖ b` (one 64-byte block, no length
+/// padding) from a tag's state: a fixed-length hash of two 32-byte values,
+/// as Zcash's note commitment tree uses SHA-256's compression function.
+fn compress_pair(tag: &[u32; 8], a: &[u8; 32], b: &[u8; 32]) -> Hash32 {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(a);
+    block[32..].copy_from_slice(b);
+    let mut state = *tag;
+    sha2::compress256(&mut state, &[block.into()]);
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    Hash32(out)
+}
 
 fn finish(mut h: Sha256, parts: &[&[u8]]) -> [u8; 32] {
     for p in parts {
@@ -66,12 +115,12 @@ pub fn value_hash(value: &[u8]) -> Hash32 {
 
 /// The hash of a leaf: a record at `path` whose value hashes to `value`.
 pub fn leaf_hash(path: &Path, value: &Hash32) -> Hash32 {
-    Hash32(finish(LEAF.clone(), &[path, value.as_bytes()]))
+    compress_pair(&LEAF, path, value.as_bytes())
 }
 
 /// The hash of a subtree with two non-trivial halves.
 pub fn node_hash(left: &Hash32, right: &Hash32) -> Hash32 {
-    Hash32(finish(NODE.clone(), &[left.as_bytes(), right.as_bytes()]))
+    compress_pair(&NODE, left.as_bytes(), right.as_bytes())
 }
 
 /// The header's `state_root`: the tree root bound to the height.
@@ -87,68 +136,22 @@ pub fn bit(path: &Path, i: usize) -> usize {
     usize::from((path[i / 8] >> (7 - i % 8)) & 1)
 }
 
-#[derive(Debug)]
-enum Node {
-    /// A record: its path and its value's hash (the leaf hash is
-    /// recomputed when needed, which keeps a leaf at 64 bytes).
-    Leaf { path: Path, value: Hash32 },
-    /// A subtree with at least two leaves.
-    Inner {
-        hash: Hash32,
-        children: [Option<Arc<Node>>; 2],
-    },
-}
-
-impl Node {
-    fn hash(&self) -> Hash32 {
-        match self {
-            Node::Leaf { path, value } => leaf_hash(path, value),
-            Node::Inner { hash, .. } => *hash,
-        }
-    }
-}
-
-fn hash_of(n: &Option<Arc<Node>>) -> Hash32 {
-    n.as_ref().map_or(Hash32::ZERO, |n| n.hash())
-}
-
-/// Joins two halves as the tree's shape demands: a lone leaf moves up.
-fn join(left: Option<Arc<Node>>, right: Option<Arc<Node>>) -> Option<Arc<Node>> {
-    match (&left, &right) {
-        (None, None) => None,
-        (Some(n), None) | (None, Some(n)) if matches!(**n, Node::Leaf { .. }) => Some(n.clone()),
-        _ => Some(Arc::new(Node::Inner {
-            hash: node_hash(&hash_of(&left), &hash_of(&right)),
-            children: [left, right],
-        })),
-    }
-}
-
-/// Builds the subtree at `depth` of `leaves` (path, value hash; sorted by
-/// path, distinct).
-fn build(depth: usize, leaves: &[(Path, Hash32)]) -> Option<Arc<Node>> {
-    match leaves {
-        [] => None,
-        [(path, value)] => Some(Arc::new(Node::Leaf {
-            path: *path,
-            value: *value,
-        })),
-        _ if depth >= 256 => None, // distinct paths differ in some bit: unreachable
-        _ => {
-            let split = leaves.partition_point(|(p, _)| bit(p, depth) == 0);
-            join(
-                build(depth + 1, &leaves[..split]),
-                build(depth + 1, &leaves[split..]),
-            )
-        }
-    }
-}
-
 /// The hash of the subtree at `depth` that holds `leaves` (path, value
 /// hash; sorted by path, distinct, all sharing their first `depth` bits):
 /// what a snapshot chunk is checked against.
 pub fn subtree_root(depth: usize, leaves: &[(Path, Hash32)]) -> Hash32 {
-    hash_of(&build(depth, leaves))
+    match leaves {
+        [] => Hash32::ZERO,
+        [(path, value)] => leaf_hash(path, value),
+        _ if depth >= 256 => Hash32::ZERO, // distinct paths differ in some bit: unreachable
+        _ => {
+            let split = leaves.partition_point(|(p, _)| bit(p, depth) == 0);
+            node_hash(
+                &subtree_root(depth + 1, &leaves[..split]),
+                &subtree_root(depth + 1, &leaves[split..]),
+            )
+        }
+    }
 }
 
 /// Joins the summaries (hash, records) of the `2^k` subtrees at depth `k`,
@@ -177,40 +180,37 @@ pub fn join_subtrees(parts: &[(Hash32, u64)]) -> Option<(Hash32, u64)> {
     }
 }
 
-/// One change: the value hash at `path`, or `None` to remove the record.
-type Change = (Path, Option<Hash32>);
+/// A handle to one version: the version lives while a handle does.
+struct Handle {
+    arena: Arc<RwLock<Arena>>,
+    version: u64,
+    root: Ref,
+    hash: Hash32,
+}
 
-fn update(node: &Option<Arc<Node>>, depth: usize, changes: &[Change]) -> Option<Arc<Node>> {
-    if changes.is_empty() {
-        return node.clone();
-    }
-    match node.as_deref() {
-        Some(Node::Inner { children, .. }) if depth < 256 => {
-            let split = changes.partition_point(|(p, _)| bit(p, depth) == 0);
-            join(
-                update(&children[0], depth + 1, &changes[..split]),
-                update(&children[1], depth + 1, &changes[split..]),
-            )
-        }
-        // An empty subtree or one leaf: the result is built from scratch.
-        _ => {
-            let mut leaves: Vec<(Path, Hash32)> = Vec::with_capacity(changes.len() + 1);
-            if let Some(Node::Leaf { path, value }) = node.as_deref() {
-                if changes.binary_search_by(|(p, _)| p.cmp(path)).is_err() {
-                    leaves.push((*path, *value));
-                }
-            }
-            leaves.extend(changes.iter().filter_map(|(p, h)| h.map(|h| (*p, h))));
-            leaves.sort_unstable_by_key(|l| l.0);
-            build(depth, &leaves)
-        }
+impl Drop for Handle {
+    fn drop(&mut self) {
+        write(&self.arena).release(self.version);
     }
 }
 
-/// One version of the state tree.
-#[derive(Clone, Default)]
-pub struct StateTree {
-    root: Option<Arc<Node>>,
+fn write(arena: &RwLock<Arena>) -> std::sync::RwLockWriteGuard<'_, Arena> {
+    arena.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn read(arena: &RwLock<Arena>) -> std::sync::RwLockReadGuard<'_, Arena> {
+    arena.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One version of the state tree: immutable, cheap to clone, and sharing
+/// every unchanged node with the versions it was made from or into.
+#[derive(Clone)]
+pub struct StateTree(Arc<Handle>);
+
+impl Default for StateTree {
+    fn default() -> StateTree {
+        StateTree::from_leaves(Vec::new())
+    }
 }
 
 impl std::fmt::Debug for StateTree {
@@ -323,58 +323,78 @@ impl StateTree {
     pub fn from_leaves(mut leaves: Vec<(Path, Hash32)>) -> StateTree {
         leaves.sort_unstable_by_key(|l| l.0);
         leaves.dedup_by(|a, b| a.0 == b.0);
-        StateTree {
-            root: build(0, &leaves),
-        }
+        let mut arena = Arena::default();
+        let (root, version) = arena.build_root(&leaves);
+        let hash = arena.hash(root);
+        StateTree(Arc::new(Handle {
+            arena: Arc::new(RwLock::new(arena)),
+            version,
+            root,
+            hash,
+        }))
     }
 
     /// The root hash (`ZERO` for an empty tree).
     pub fn root(&self) -> Hash32 {
-        hash_of(&self.root)
+        self.0.hash
+    }
+
+    /// Memory of the arena this version shares with its relatives.
+    pub fn arena_stats(&self) -> ArenaStats {
+        read(&self.0.arena).stats()
     }
 
     /// The tree after a block's writes. `self` is unchanged.
     pub fn apply(&self, writes: &Writes) -> StateTree {
-        let mut changes: Vec<Change> = writes
+        let mut changes: Vec<arena::Change> = writes
             .iter()
             .map(|(k, v)| (key_path(k), v.as_deref().map(value_hash)))
             .collect();
         changes.sort_unstable_by_key(|c| c.0);
-        StateTree {
-            root: update(&self.root, 0, &changes),
-        }
+        let mut arena = write(&self.0.arena);
+        let mut log = Log::default();
+        let (root, hash) = arena.update(self.0.root, 0, &changes, &mut log);
+        let version = arena.add_version(Some(self.0.version), log);
+        drop(arena);
+        StateTree(Arc::new(Handle {
+            arena: self.0.arena.clone(),
+            version,
+            root,
+            hash,
+        }))
     }
 
     /// The proof of `key`'s record, or of its absence.
     pub fn prove(&self, key: &[u8]) -> TreeProof {
         let path = key_path(key);
         let mut siblings = Vec::new();
-        let mut node = &self.root;
+        let arena = read(&self.0.arena);
+        let mut node = self.0.root;
         loop {
-            match node.as_deref() {
-                None => {
-                    return TreeProof {
-                        siblings,
-                        end: ProofEnd::Empty,
-                    }
-                }
-                Some(Node::Leaf { path: p, value }) => {
-                    let end = if *p == path {
-                        ProofEnd::Found
-                    } else {
-                        ProofEnd::Other {
-                            path: Hash32(*p),
-                            value_hash: *value,
-                        }
-                    };
-                    return TreeProof { siblings, end };
-                }
-                Some(Node::Inner { children, .. }) => {
-                    let b = bit(&path, siblings.len());
-                    siblings.push(hash_of(&children[1 - b]));
-                    node = &children[b];
-                }
+            if node == Ref::EMPTY {
+                return TreeProof {
+                    siblings,
+                    end: ProofEnd::Empty,
+                };
             }
+            if let Some(i) = node.leaf_index() {
+                let leaf = arena.leaf(i);
+                let end = if leaf.path == path {
+                    ProofEnd::Found
+                } else {
+                    ProofEnd::Other {
+                        path: Hash32(leaf.path),
+                        value_hash: leaf.value,
+                    }
+                };
+                return TreeProof { siblings, end };
+            }
+            let children = node
+                .inner_index()
+                .map_or([Ref::EMPTY; 2], |i| arena.inner(i).children);
+            let b = bit(&path, siblings.len());
+            siblings.push(arena.hash(children[1 - b]));
+            node = children[b];
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct StorageMetrics {
     pub indexer_lag_heights: Gauge,
     pub index_runs: Gauge,
     pub index_entries: Gauge,
+    pub tree_nodes: Gauge,
+    pub tree_bytes: Gauge,
+    pub tree_versions: Gauge,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
 }
@@ -44,6 +47,9 @@ impl Default for StorageMetrics {
             indexer_lag_heights: Gauge::default(),
             index_runs: Gauge::default(),
             index_entries: Gauge::default(),
+            tree_nodes: Gauge::default(),
+            tree_bytes: Gauge::default(),
+            tree_versions: Gauge::default(),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
         }
@@ -112,6 +118,21 @@ impl StorageMetrics {
             self.index_entries.clone(),
         );
         r.register(
+            "state_tree_nodes",
+            "Nodes of the state tree held for the head, the kept heights and candidate blocks",
+            self.tree_nodes.clone(),
+        );
+        r.register(
+            "state_tree_bytes",
+            "Memory of the state tree's node arena and version logs",
+            self.tree_bytes.clone(),
+        );
+        r.register(
+            "state_tree_versions",
+            "State tree versions recorded (kept heights, candidates, versions not yet freed)",
+            self.tree_versions.clone(),
+        );
+        r.register(
             "state_cache_hits",
             "State reads answered by the read cache",
             self.cache_hits.clone(),
@@ -121,6 +142,12 @@ impl StorageMetrics {
             "State reads that went to sled",
             self.cache_misses.clone(),
         );
+    }
+
+    pub fn set_tree(&self, s: assent_contracts::state::tree::ArenaStats) {
+        self.tree_nodes.set(gauge(s.nodes));
+        self.tree_bytes.set(gauge(s.bytes));
+        self.tree_versions.set(gauge(s.versions));
     }
 
     pub fn observe_persist(&self, records: usize, took: Duration) {

@@ -452,6 +452,7 @@ impl Store {
         let core = self.core();
         let head = Head::of(header);
         let writes = Arc::new(writes);
+        core.metrics.set_tree(tree.arena_stats());
         core.trees().push(head.height, tree, writes.clone());
         core.state.apply(
             Checkpoint {

@@ -22,8 +22,10 @@ use super::runs::{state_record, Runs};
 use super::StoreError;
 
 /// Bytes a kept write is counted at besides its key and value: its share of
-/// the tree nodes its block replaced (a path of ~log2(records) nodes, of
-/// which the top is shared with the block's other writes).
+/// the tree nodes the next block replaced, which stay while this version is
+/// kept (~12 nodes of 40–64 bytes below the levels the block's writes
+/// share), and of the arena's version logs (4 bytes per node made or
+/// replaced).
 const NODE_BYTES_PER_WRITE: usize = 768;
 
 #[derive(Debug)]
