@@ -56,7 +56,9 @@ amount = 1000000
 "#;
 
 const PINNED_HASH: &str = "b9c14511d77629d18e05a20dc9e7f5c0e32574d1a7a4e8e14303415ad6bd579e";
-const PINNED_ROOT: &str = "80fd62eee4dbf724771585c3b3321c173db35d630cdec09519ea092b11d4e532";
+// Re-pinned when the state tree's nodes and leaves became one SHA-256
+// compression (ARCHITECTURE decision 10, 2026-12-05); the genesis hash is unchanged.
+const PINNED_ROOT: &str = "8a0c26b62a7b4029d9c68f0146abb53ac9064145e766ab018b716effa553e47f";
 
 #[test]
 fn genesis_hash_and_state_root_are_pinned() {
