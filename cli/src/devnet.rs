@@ -174,6 +174,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          # timeout_delta_ms = 100\n\
          # block_interval_ms = 100\n\
          # max_block_txs = 1000\n\
+         # block_budget_ms = 250\n\
          \n\
          # [store] (optional)\n\
          # cache_mb = 64\n\

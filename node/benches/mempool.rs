@@ -32,7 +32,7 @@ use assent_contracts::state::{
 use assent_contracts::terms::{Level, Sector};
 use assent_contracts::tx::*;
 use assent_contracts::*;
-use assent_node::mempool::{self, Mempool, MempoolLimits, Origin};
+use assent_node::mempool::{self, Mempool, MempoolLimits, Origin, ReapLimits};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand::rngs::OsRng;
 
@@ -255,8 +255,18 @@ fn benches(c: &mut Criterion) {
     // Checks, once, outside the timed loops.
     let pool_1k = filled(&store, raw_a.clone());
     let pool_10k = filled(&store, raw_all.clone());
-    assert_eq!(pool_1k.reap(&store, max_txs, max_bytes).len(), 1_000);
-    assert_eq!(pool_10k.reap(&store, max_txs, max_bytes).len(), 1_000);
+    assert_eq!(
+        pool_1k
+            .reap(&store, ReapLimits::of(max_txs, max_bytes))
+            .len(),
+        1_000
+    );
+    assert_eq!(
+        pool_10k
+            .reap(&store, ReapLimits::of(max_txs, max_bytes))
+            .len(),
+        1_000
+    );
     {
         let mut mp = Mempool::new(MempoolLimits::default());
         let ok = mempool::admit(
@@ -366,10 +376,10 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .throughput(Throughput::Elements(1_000));
     g.bench_function("from_1000", |bch| {
-        bch.iter(|| pool_1k.reap(&store, max_txs, max_bytes))
+        bch.iter(|| pool_1k.reap(&store, ReapLimits::of(max_txs, max_bytes)))
     });
     g.bench_function("from_10000", |bch| {
-        bch.iter(|| pool_10k.reap(&store, max_txs, max_bytes))
+        bch.iter(|| pool_10k.reap(&store, ReapLimits::of(max_txs, max_bytes)))
     });
     g.finish();
 

@@ -51,6 +51,9 @@ pub struct Timing {
     /// lower). Smaller blocks keep a height's build, transfer and
     /// re-execution well inside the propose timeout on a busy machine.
     pub max_block_txs: usize,
+    /// Estimated execution time a block this node proposes may take
+    /// ([`crate::ledger::budget`]): blocks are sized by time, not count.
+    pub block_budget: Duration,
 }
 
 /// A validated node config.
@@ -277,6 +280,7 @@ impl NodeConfig {
                 0,
                 60_000,
             ),
+            ("consensus.block_budget_ms", c.block_budget_ms, 1, 60_000),
         ] {
             if v < lo || v > hi {
                 return Err(invalid(
@@ -503,6 +507,7 @@ impl NodeConfig {
                 delta: Duration::from_millis(c.timeout_delta_ms),
                 block_interval: Duration::from_millis(c.block_interval_ms),
                 max_block_txs: c.max_block_txs,
+                block_budget: Duration::from_millis(c.block_budget_ms),
             },
             mempool_max_txs: raw.mempool.max_txs,
             mempool_max_bytes: raw.mempool.max_mb.saturating_mul(1024 * 1024),

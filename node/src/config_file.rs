@@ -153,6 +153,7 @@ pub(super) struct RawConsensus {
     pub(super) timeout_delta_ms: u64,
     pub(super) block_interval_ms: u64,
     pub(super) max_block_txs: usize,
+    pub(super) block_budget_ms: u64,
 }
 
 impl Default for RawConsensus {
@@ -164,6 +165,7 @@ impl Default for RawConsensus {
             timeout_delta_ms: 100,
             block_interval_ms: 100,
             max_block_txs: 1_000,
+            block_budget_ms: 250,
         }
     }
 }

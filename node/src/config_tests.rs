@@ -26,6 +26,7 @@ fn the_contract_example_parses_with_lan_defaults() {
     assert_eq!(c.api_listen.port(), 26602);
     assert_eq!(c.timing.propose, Duration::from_millis(1_000));
     assert_eq!(c.timing.max_block_txs, 1_000);
+    assert_eq!(c.timing.block_budget, Duration::from_millis(250));
     assert_eq!(c.mempool_gap_expiry_blocks, 600);
     assert_eq!(
         c.mempool_backlog,
@@ -115,6 +116,10 @@ fn errors_name_the_field() {
         (
             format!("{GOOD}[consensus]\nmax_block_txs = 0\n"),
             "consensus.max_block_txs",
+        ),
+        (
+            format!("{GOOD}[consensus]\nblock_budget_ms = 0\n"),
+            "consensus.block_budget_ms",
         ),
         (
             GOOD.replace("moniker = \"validator-0\"", "moniker = 7"),

@@ -10,7 +10,7 @@ use assent_contracts::tx::Transfer;
 use assent_contracts::{AccountId, Amount, Payload, SignedTx, TxBody, TxId};
 use mempool_support::*;
 
-use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin};
+use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin, ReapLimits};
 use rand::rngs::OsRng;
 
 #[test]
@@ -304,7 +304,7 @@ fn committed_and_outdated_txs_are_removed() {
     // b's slot is free again; b re-enters the round-robin behind c.
     admit_all(&mut mp, &store, &[transfer(&b, 1, 1)]);
     let order: Vec<AccountId> = mp
-        .reap(&store, 100, usize::MAX)
+        .reap(&store, ReapLimits::of(100, usize::MAX))
         .iter()
         .map(|t| t.sender())
         .collect();
@@ -359,7 +359,7 @@ fn txs_stuck_behind_a_missing_nonce_expire_but_a_waiting_ready_queue_does_not() 
     assert_eq!(mp.expire_gaps(19, &store), [c_txs[1].id()]);
     assert!(mp.expire_gaps(400, &store).is_empty());
     let left: Vec<AccountId> = mp
-        .reap(&store, 100, usize::MAX)
+        .reap(&store, ReapLimits::of(100, usize::MAX))
         .iter()
         .map(|t| t.sender())
         .collect();

@@ -9,7 +9,7 @@ use assent_contracts::crypto::Keypair;
 use assent_contracts::SignedTx;
 use mempool_support::*;
 
-use assent_node::mempool::Origin;
+use assent_node::mempool::{Origin, ReapLimits};
 use proptest::prelude::*;
 
 #[test]
@@ -41,6 +41,31 @@ fn reaping_takes_only_contiguous_nonces_and_gaps_fill_later() {
 }
 
 #[test]
+fn a_work_budget_sizes_the_block_but_never_leaves_it_empty() {
+    let store = genesis_store();
+    let mut mp = pool();
+    let a = key(20);
+    let txs: Vec<SignedTx> = (0..5).map(|n| transfer(&a, n, 1)).collect();
+    admit_all(&mut mp, &store, &txs);
+    let nonces = |limits| -> Vec<u64> {
+        mp.reap(&store, limits)
+            .iter()
+            .map(|t| t.tx().body.nonce)
+            .collect()
+    };
+    let budget = |max_work| ReapLimits {
+        max_txs: 100,
+        max_bytes: usize::MAX,
+        max_work,
+    };
+    // A transfer is one unit of work: three units, three txs.
+    assert_eq!(nonces(budget(3)), [0, 1, 2]);
+    // A budget smaller than the first tx still takes that tx alone.
+    assert_eq!(nonces(budget(0)), [0]);
+    assert_eq!(nonces(ReapLimits::of(100, usize::MAX)), [0, 1, 2, 3, 4]);
+}
+
+#[test]
 fn reaping_interleaves_senders_by_arrival_within_limits() {
     let store = genesis_store();
     let mut mp = pool();
@@ -69,8 +94,8 @@ fn reaping_interleaves_senders_by_arrival_within_limits() {
     );
     let size = txs[0].encode().len();
     assert_eq!(reaped(&mp, &store, 100, 2 * size + 1), [(a, 0), (b, 0)]);
-    assert!(mp.reap(&store, 0, usize::MAX).is_empty());
-    assert!(mp.reap(&store, 100, 0).is_empty());
+    assert!(mp.reap(&store, ReapLimits::of(0, usize::MAX)).is_empty());
+    assert!(mp.reap(&store, ReapLimits::of(100, 0)).is_empty());
 }
 
 #[test]
@@ -98,7 +123,7 @@ fn reaping_twenty_thousand_txs_returns_them_all_in_nonce_order() {
         .collect();
     let admitted = submit(&mut mp, Origin::Client, raw, &store);
     assert!(admitted.iter().all(Result::is_ok));
-    let out = mp.reap(&store, usize::MAX, usize::MAX);
+    let out = mp.reap(&store, ReapLimits::of(usize::MAX, usize::MAX));
     assert_eq!(out.len(), 20_000);
     let mut next = std::collections::BTreeMap::new();
     for t in &out {

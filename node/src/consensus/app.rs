@@ -411,10 +411,14 @@ impl App {
         };
         let txs = {
             let store = self.shared.chain.store();
+            let timing = &self.shared.config.timing;
             self.shared.mempool().reap(
                 store,
-                (params.max_block_txs as usize).min(self.shared.config.timing.max_block_txs),
-                params.max_block_bytes as usize,
+                crate::mempool::ReapLimits {
+                    max_txs: (params.max_block_txs as usize).min(timing.max_block_txs),
+                    max_bytes: params.max_block_bytes as usize,
+                    max_work: self.shared.chain.work_within(timing.block_budget),
+                },
             )
         };
         let (chain, me) = (&self.shared.chain, self.shared.validator_key);

@@ -96,6 +96,8 @@ pub struct Chain {
     head: RwLock<Head>,
     executed: Mutex<BTreeMap<BlockHash, Executed>>,
     committed_tx: broadcast::Sender<Arc<Committed>>,
+    /// Execution time per work unit, measured on every block executed here.
+    cost: super::budget::ExecCost,
 }
 
 fn lock_err<T>(_: T) -> ChainError {
@@ -128,6 +130,7 @@ impl Chain {
             head: RwLock::new(head),
             executed: Mutex::new(BTreeMap::new()),
             committed_tx,
+            cost: super::budget::ExecCost::default(),
         })
     }
 
@@ -249,11 +252,22 @@ impl Chain {
                 tip: self.store.head().height.0,
             })?;
         let out = execute_block(&state, &self.context(header), &tree, txs)?;
-        self.store
-            .metrics()
-            .execute_seconds
-            .observe(started.elapsed().as_secs_f64());
+        let took = started.elapsed();
+        let metrics = self.store.metrics();
+        metrics.execute_seconds.observe(took.as_secs_f64());
+        // One unit for the block itself (its tree update and roots).
+        let units = 1 + txs.iter().map(super::budget::work).sum::<u64>();
+        self.cost.observe(units, took);
+        metrics
+            .execute_ns_per_unit
+            .set(i64::try_from(self.cost.ns_per_unit()).unwrap_or(i64::MAX));
         Ok(out)
+    }
+
+    /// The most work units (see [`super::budget`]) a block this node
+    /// proposes may hold to execute within `budget` at the measured rate.
+    pub fn work_within(&self, budget: std::time::Duration) -> u64 {
+        self.cost.units_within(budget)
     }
 
     /// Validates a proposed block for the next height by re-executing it.

@@ -7,6 +7,7 @@
 //! [`follow`] keeps a node that does not vote (a full node, a validator
 //! not yet admitted) on the chain from its peers' certified blocks.
 
+pub mod budget;
 pub mod chain;
 pub mod follow;
 pub mod peer_reads;

@@ -55,6 +55,26 @@ struct Queue {
     bytes: usize,
 }
 
+/// How much one block may take from the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReapLimits {
+    pub max_txs: usize,
+    pub max_bytes: usize,
+    /// Work units ([`crate::ledger::budget::work`]); the first tx always fits.
+    pub max_work: u64,
+}
+
+impl ReapLimits {
+    /// Count and bytes only: no work budget.
+    pub fn of(max_txs: usize, max_bytes: usize) -> ReapLimits {
+        ReapLimits {
+            max_txs,
+            max_bytes,
+            max_work: u64::MAX,
+        }
+    }
+}
+
 /// The pool of pending txs. Synchronous; the node keeps it behind a mutex.
 pub struct Mempool {
     limits: MempoolLimits,
@@ -309,24 +329,38 @@ impl Mempool {
         Ok(id)
     }
 
-    /// Txs ready to execute, at most `max_txs` of them and `max_bytes` of
-    /// canonical bytes in all: for each sender, the contiguous nonces from its
-    /// state nonce on; senders take turns, one tx each per round, in the order
-    /// their first pending tx arrived. A sender whose next tx does not fit in
-    /// the bytes left is passed over (its later nonces depend on it).
-    pub fn reap(&self, state: &dyn StateRead, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
+    /// Txs ready to execute, within `limits` (count, canonical bytes and
+    /// work units, [`crate::ledger::budget`]): for each sender, the
+    /// contiguous nonces from its state nonce on; senders take turns, one tx
+    /// each per round, in the order their first pending tx arrived. A sender
+    /// whose next tx does not fit in the bytes or work left is passed over
+    /// (its later nonces depend on it).
+    pub fn reap(&self, state: &dyn StateRead, limits: ReapLimits) -> Vec<VerifiedTx> {
+        let ReapLimits {
+            max_txs,
+            max_bytes,
+            max_work,
+        } = limits;
         let mut out = Vec::with_capacity(max_txs.min(self.index.len()));
         let mut bytes = 0usize;
+        let mut work = 0u64;
         // Takes the sender's next tx if it is its next nonce and fits.
         let mut take = |next: &mut u64, range: &mut Range<'_>, out: &mut Vec<VerifiedTx>| {
             let Some((&nonce, pending)) = range.next() else {
                 return false;
             };
             let len = pending.bytes().len();
-            if nonce != *next || bytes.saturating_add(len) > max_bytes {
+            let w = crate::ledger::budget::work(pending);
+            // The first tx always fits the work budget: a tx heavier than
+            // the budget gets a block of its own instead of none.
+            if nonce != *next
+                || bytes.saturating_add(len) > max_bytes
+                || (!out.is_empty() && work.saturating_add(w) > max_work)
+            {
                 return false;
             }
             bytes += len;
+            work += w;
             *next += 1;
             out.push(pending.clone());
             true

@@ -13,6 +13,7 @@ pub struct StorageMetrics {
     pub commit_seconds: Histogram,
     pub validate_seconds: Histogram,
     pub execute_seconds: Histogram,
+    pub execute_ns_per_unit: Gauge,
     pub journal_bytes: Counter,
     pub persist_seconds: Histogram,
     pub persisted_records: Counter,
@@ -39,6 +40,7 @@ impl Default for StorageMetrics {
             commit_seconds: seconds(),
             validate_seconds: seconds(),
             execute_seconds: seconds(),
+            execute_ns_per_unit: Gauge::default(),
             journal_bytes: Counter::default(),
             persist_seconds: seconds(),
             persisted_records: Counter::default(),
@@ -76,6 +78,11 @@ impl StorageMetrics {
             "execute_duration_seconds",
             "Executing a block's txs (build, validation or recovery)",
             self.execute_seconds.clone(),
+        );
+        r.register(
+            "execute_ns_per_work_unit",
+            "Running average of execution time per work unit (a tx, or a use of a RecordUse), which sizes this node's proposals",
+            self.execute_ns_per_unit.clone(),
         );
         r.register(
             "journal_written_bytes",

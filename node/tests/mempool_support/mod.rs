@@ -11,7 +11,7 @@ use assent_contracts::{
 };
 use std::sync::Mutex;
 
-use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin};
+use assent_node::mempool::{self, AdmissionError, Mempool, MempoolLimits, Origin, ReapLimits};
 use rand::rngs::OsRng;
 
 pub const CHAIN: &str = "assent-mempool-test";
@@ -128,7 +128,7 @@ pub fn reaped(
     max_txs: usize,
     max_bytes: usize,
 ) -> Vec<(AccountId, u64)> {
-    mp.reap(store, max_txs, max_bytes)
+    mp.reap(store, ReapLimits::of(max_txs, max_bytes))
         .iter()
         .map(|t| (t.sender(), t.tx().body.nonce))
         .collect()
