@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
                     b += 1;
                     block(n, b, &mut rng)
                 },
-                |w| tree.apply(&w),
+                |w| tree.apply(&w).expect("a tree without pages applies"),
                 BatchSize::LargeInput,
             )
         });
@@ -135,7 +135,7 @@ fn bench(c: &mut Criterion) {
                         b += 1;
                         block(n, b, &mut rng)
                     },
-                    |w| drop(tree.apply(&w)),
+                    |w| drop(tree.apply(&w).expect("a tree without pages applies")),
                     BatchSize::LargeInput,
                 )
             },

@@ -181,10 +181,14 @@ pub fn txs_root(txs: &[VerifiedTx]) -> Hash32 {
 /// The state after a block's writes: the new tree version and the header's
 /// `state_root` at `height`. The cost grows with the block's writes and the
 /// log of the state's size, never with the whole state.
-pub fn next_state(prev: &StateTree, height: Height, writes: &Writes) -> (StateTree, Hash32) {
-    let tree = prev.apply(writes);
+pub fn next_state(
+    prev: &StateTree,
+    height: Height,
+    writes: &Writes,
+) -> Result<(StateTree, Hash32), StoreError> {
+    let tree = prev.apply(writes)?;
     let root = tree::state_root(height, &tree.root());
-    (tree, root)
+    Ok((tree, root))
 }
 
 /// Everything a block's execution produced.
@@ -218,7 +222,7 @@ pub fn execute_block(
     let results: Vec<TxResult> = slots.into_iter().flatten().collect();
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
-    let (tree, state_root) = next_state(prev_tree, ctx.height, &writes);
+    let (tree, state_root) = next_state(prev_tree, ctx.height, &writes)?;
     let results_root = merkle::root(&result_leaves(
         txs.iter().map(VerifiedTx::tx),
         &results,

@@ -32,6 +32,8 @@ pub enum InitialStateError {
     SupplyOverflow,
     #[error("account {0} has two initial balances")]
     DuplicateBalance(AccountId),
+    #[error("the initial state tree: {0}")]
+    Tree(#[from] crate::state::StoreError),
 }
 
 impl InitialState {
@@ -82,7 +84,7 @@ impl InitialState {
         }
         o.put_supply(supply);
         let writes = o.into_writes();
-        let (tree, root) = next_state(&StateTree::new(), Height(0), &writes);
+        let (tree, root) = next_state(&StateTree::new(), Height(0), &writes)?;
         Ok((writes, tree, root))
     }
 

@@ -21,7 +21,8 @@ use crate::ids::{AccountId, BlockHash, ConsentId, Hash32, Height, PolicyId, Requ
 use crate::receipt::Trust;
 use crate::state::tree::{self, ProofEnd, StateTree, TreeProof, TreeProofError};
 use crate::state::{
-    keys, Account, Consent, Consumer, Enterprise, Policy, Reputation, Request, Validator,
+    keys, Account, Consent, Consumer, Enterprise, Policy, Reputation, Request, StoreError,
+    Validator,
 };
 
 /// The `version` of every state proof of this format.
@@ -212,18 +213,18 @@ impl StateProof {
         tree: &StateTree,
         header: &BlockHeader,
         certificate: &CommitCertificate,
-    ) -> StateProof {
-        StateProof {
+    ) -> Result<StateProof, StoreError> {
+        Ok(StateProof {
             version: STATE_PROOF_VERSION.to_string(),
             chain_id: header.chain_id.clone(),
             genesis_hash: hex::encode(genesis_hash.0),
             record,
             height: header.height,
             value: value.map(hex::encode),
-            proof: tree.prove(&record.key()),
+            proof: tree.prove(&record.key())?,
             header: hex::encode(codec::encode_infallible(header)),
             certificate: hex::encode(codec::encode_infallible(certificate)),
-        }
+        })
     }
 
     /// Checks everything, in order: format, chain, header, certificate,

@@ -543,7 +543,7 @@ fn check_history(blocks: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
             };
             prop_assert_eq!((state, c.used), (mc.state, mc.used));
             // The model's view of the consent is what its state proof proves.
-            let p = chain.tree.prove(&keys::consent(&mc.id));
+            let p = chain.tree.prove(&keys::consent(&mc.id)).unwrap();
             let bytes = chain.store.get(&keys::consent(&mc.id)).unwrap();
             prop_assert_eq!(
                 p.root(&keys::consent(&mc.id), bytes.as_deref()).unwrap(),

@@ -73,7 +73,7 @@ proptest! {
         let mut tree = StateTree::new();
         let mut versions = Vec::new();
         for w in &blocks {
-            let next = tree.apply(w);
+            let next = tree.apply(w).unwrap();
             // The parent version is untouched by the child.
             prop_assert_eq!(tree.root(), defined_root(&state));
             apply(&mut state, w);
@@ -86,7 +86,7 @@ proptest! {
         // Every version proves each of its records and each absent probe.
         for (t, s) in &versions {
             for (k, v) in s {
-                let p = t.prove(k);
+                let p = t.prove(k).unwrap();
                 prop_assert_eq!(&p.end, &ProofEnd::Found);
                 prop_assert_eq!(p.root(k, Some(v)).unwrap(), t.root());
                 let mut other = v.clone();
@@ -98,7 +98,7 @@ proptest! {
                 if s.contains_key(k) {
                     continue;
                 }
-                let p = t.prove(k);
+                let p = t.prove(k).unwrap();
                 prop_assert_ne!(&p.end, &ProofEnd::Found);
                 prop_assert_eq!(p.root(k, None).unwrap(), t.root());
                 // An absence proof does not prove the key present with any value.
@@ -111,12 +111,14 @@ proptest! {
 #[test]
 fn the_empty_tree_and_a_single_record_have_the_defined_roots() {
     assert_eq!(StateTree::new().root(), Hash32::ZERO);
-    let t = StateTree::new().apply(&Writes::from([(b"k".to_vec(), Some(b"v".to_vec()))]));
+    let t = StateTree::new()
+        .apply(&Writes::from([(b"k".to_vec(), Some(b"v".to_vec()))]))
+        .unwrap();
     assert_eq!(t.root(), leaf_hash(&key_path(b"k"), &value_hash(b"v")));
     // Deleting the last record empties it; deleting an absent key changes nothing.
-    let gone = t.apply(&Writes::from([(b"k".to_vec(), None)]));
+    let gone = t.apply(&Writes::from([(b"k".to_vec(), None)])).unwrap();
     assert_eq!(gone.root(), Hash32::ZERO);
-    let same = t.apply(&Writes::from([(b"other".to_vec(), None)]));
+    let same = t.apply(&Writes::from([(b"other".to_vec(), None)])).unwrap();
     assert_eq!(same.root(), t.root());
 }
 
@@ -128,12 +130,12 @@ fn a_proof_is_about_log2_records_hashes_long() {
     let t = StateTree::from_records(records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
     let longest = records
         .iter()
-        .map(|(k, _)| t.prove(k).siblings.len())
+        .map(|(k, _)| t.prove(k).unwrap().siblings.len())
         .max()
         .unwrap();
     let mean = records
         .iter()
-        .map(|(k, _)| t.prove(k).siblings.len())
+        .map(|(k, _)| t.prove(k).unwrap().siblings.len())
         .sum::<usize>()
         / records.len();
     // log2(4096) = 12; random paths add a couple of levels.
@@ -144,7 +146,7 @@ fn a_proof_is_about_log2_records_hashes_long() {
 #[test]
 fn a_forged_absence_proof_is_refused_by_name() {
     let t = StateTree::from_records([(b"a".as_slice(), b"1".as_slice()), (b"b", b"2")]);
-    let mut p = t.prove(b"zz");
+    let mut p = t.prove(b"zz").unwrap();
     // Claim the key's own place holds another leaf: refused.
     p.end = ProofEnd::Other {
         path: Hash32(key_path(b"zz")),
@@ -155,7 +157,7 @@ fn a_forged_absence_proof_is_refused_by_name() {
         "the other leaf the proof ends at is the key's own place"
     );
     // A leaf from elsewhere in the tree: refused.
-    let mut p = t.prove(b"a");
+    let mut p = t.prove(b"a").unwrap();
     let far = (0u32..)
         .map(|i| i.to_be_bytes())
         .find(|k| bit(&key_path(k), 0) != bit(&key_path(b"a"), 0))
@@ -192,13 +194,13 @@ fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
             let v = (next(4) != 0).then(|| block.to_be_bytes().to_vec());
             w.insert(k, v);
         }
-        tree = tree.apply(&w);
+        tree = tree.apply(&w).unwrap();
         apply(&mut state, &w);
         assert_eq!(tree.root(), defined_root(&state), "after block {block}");
     }
     assert!(state.len() > 2_000, "{} records", state.len());
     for k in (0u64..5_000).step_by(7).map(|i| i.to_be_bytes().to_vec()) {
-        let p = tree.prove(&k);
+        let p = tree.prove(&k).unwrap();
         assert_eq!(
             p.root(&k, state.get(&k).map(Vec::as_slice)).unwrap(),
             tree.root()
@@ -206,7 +208,7 @@ fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
     }
     // Deleting everything empties the tree.
     let all: Writes = state.keys().map(|k| (k.clone(), None)).collect();
-    assert_eq!(tree.apply(&all).root(), Hash32::ZERO);
+    assert_eq!(tree.apply(&all).unwrap().root(), Hash32::ZERO);
 }
 
 /// What a test does to a set of live versions: make a child of one, or drop one.
@@ -250,7 +252,7 @@ proptest! {
                     let (tree, state) = &live[from % live.len()];
                     let mut next = state.clone();
                     apply(&mut next, &writes);
-                    let t = tree.apply(&writes);
+                    let t = tree.apply(&writes).unwrap();
                     live.push((t, next));
                 }
                 Step::Drop { which } if live.len() > 1 => {
@@ -261,7 +263,7 @@ proptest! {
             for (t, s) in &live {
                 prop_assert_eq!(t.root(), defined_root(s));
                 for (k, v) in s {
-                    prop_assert_eq!(t.prove(k).root(k, Some(v)).unwrap(), t.root());
+                    prop_assert_eq!(t.prove(k).unwrap().root(k, Some(v)).unwrap(), t.root());
                 }
             }
         }
@@ -293,8 +295,8 @@ fn a_chain_with_losing_candidates_reuses_its_freed_nodes() {
                 .collect()
         };
         let head = kept.back().unwrap().clone();
-        let loser = head.apply(&w(1));
-        let winner = head.apply(&w(0));
+        let loser = head.apply(&w(1)).unwrap();
+        let winner = head.apply(&w(0)).unwrap();
         drop(loser);
         apply(&mut state, &w(0));
         kept.push_back(winner);

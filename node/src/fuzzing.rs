@@ -339,7 +339,8 @@ pub fn sync_seeds() -> Vec<Vec<u8>> {
         &tree,
         header,
         &cert,
-    );
+    )
+    .expect("a tree without pages proves");
     vec![
         [vec![0u8], chunk_bytes].concat(),
         [vec![1u8], serde_json::to_vec(manifest).expect("serializes")].concat(),

@@ -32,15 +32,17 @@
 use std::sync::{Arc, LazyLock, RwLock};
 
 mod arena;
+mod pages;
 
 pub use arena::ArenaStats;
-use arena::{Arena, Log, Ref};
+use arena::{Arena, Log, PagedBuild, Ref};
+pub use pages::{MemPages, TreePages};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ids::{Hash32, Height};
-use crate::state::Writes;
+use crate::state::{StoreError, Writes};
 
 /// 256-bit position of a record in the tree.
 pub type Path = [u8; 32];
@@ -344,8 +346,16 @@ impl StateTree {
         read(&self.0.arena).stats()
     }
 
-    /// The tree after a block's writes. `self` is unchanged.
-    pub fn apply(&self, writes: &Writes) -> StateTree {
+    /// A builder of a tree whose nodes take at most about `max_bytes` of
+    /// memory: past it, subtrees no recent version changed are paged out
+    /// to `pages` and read back when needed (`arena/paging.rs`).
+    pub fn paged(pages: Arc<dyn TreePages>, max_bytes: u64) -> TreeBuilder {
+        TreeBuilder(PagedBuild::new(pages, max_bytes))
+    }
+
+    /// The tree after a block's writes. `self` is unchanged. Fails only
+    /// when a paged-out subtree cannot be read back or written.
+    pub fn apply(&self, writes: &Writes) -> Result<StateTree, StoreError> {
         let mut changes: Vec<arena::Change> = writes
             .iter()
             .map(|(k, v)| (key_path(k), v.as_deref().map(value_hash)))
@@ -353,29 +363,38 @@ impl StateTree {
         changes.sort_unstable_by_key(|c| c.0);
         let mut arena = write(&self.0.arena);
         let mut log = Log::default();
-        let (root, hash) = arena.update(self.0.root, 0, &changes, &mut log);
-        let version = arena.add_version(Some(self.0.version), log);
+        let (root, hash) = match arena.update(self.0.root, 0, &changes, &mut log) {
+            Ok(done) => done,
+            Err(e) => {
+                arena.discard(&log);
+                return Err(e);
+            }
+        };
+        let version = arena.add_version(root, Some(self.0.version), log);
+        let paged = arena.after_update(&changes, version);
         drop(arena);
-        StateTree(Arc::new(Handle {
+        let tree = StateTree(Arc::new(Handle {
             arena: self.0.arena.clone(),
             version,
             root,
             hash,
-        }))
+        }));
+        paged.map(|()| tree)
     }
 
-    /// The proof of `key`'s record, or of its absence.
-    pub fn prove(&self, key: &[u8]) -> TreeProof {
+    /// The proof of `key`'s record, or of its absence. Fails only when a
+    /// paged-out subtree cannot be read back.
+    pub fn prove(&self, key: &[u8]) -> Result<TreeProof, StoreError> {
         let path = key_path(key);
         let mut siblings = Vec::new();
         let arena = read(&self.0.arena);
         let mut node = self.0.root;
         loop {
             if node == Ref::EMPTY {
-                return TreeProof {
+                return Ok(TreeProof {
                     siblings,
                     end: ProofEnd::Empty,
-                };
+                });
             }
             if let Some(i) = node.leaf_index() {
                 let leaf = arena.leaf(i);
@@ -387,14 +406,48 @@ impl StateTree {
                         value_hash: leaf.value,
                     }
                 };
-                return TreeProof { siblings, end };
+                return Ok(TreeProof { siblings, end });
             }
-            let children = node
-                .inner_index()
-                .map_or([Ref::EMPTY; 2], |i| arena.inner(i).children);
+            let Some(i) = node.inner_index() else {
+                return Ok(TreeProof {
+                    siblings,
+                    end: ProofEnd::Empty,
+                });
+            };
+            let children = arena.inner(i).children;
+            if children[0].is_cold() {
+                let depth = siblings.len();
+                let leaves = arena.cold_leaves(i, depth)?;
+                let end = arena::prove_in(&leaves, depth, &path, &mut siblings);
+                return Ok(TreeProof { siblings, end });
+            }
             let b = bit(&path, siblings.len());
             siblings.push(arena.hash(children[1 - b]));
             node = children[b];
         }
+    }
+}
+
+/// Builds a paged tree from its leaves in ascending path order
+/// ([`StateTree::paged`]); memory stays within the bound however many
+/// leaves come.
+#[derive(Debug)]
+pub struct TreeBuilder(PagedBuild);
+
+impl TreeBuilder {
+    /// Adds the next leaf: a record's path and value hash ([`key_path`],
+    /// [`value_hash`]). Paths must ascend strictly.
+    pub fn push(&mut self, path: Path, value: Hash32) -> Result<(), StoreError> {
+        self.0.push(path, value)
+    }
+
+    pub fn finish(self) -> Result<StateTree, StoreError> {
+        let (arena, version, root, hash) = self.0.finish()?;
+        Ok(StateTree(Arc::new(Handle {
+            arena: Arc::new(RwLock::new(arena)),
+            version,
+            root,
+            hash,
+        })))
     }
 }

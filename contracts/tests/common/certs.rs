@@ -101,6 +101,7 @@ impl CertChain {
             &b.header,
             &b.cert,
         )
+        .expect("a tree without pages proves")
     }
 
     pub fn trust(&self) -> Trust<'_> {
@@ -125,7 +126,8 @@ impl CertChain {
         self.c.store.apply(&writes);
         self.c.height = self.c.height.next();
         self.c.time = self.c.time.plus_ms(1_000);
-        let (tree, state_root) = block::next_state(&self.c.tree, self.c.height, &writes);
+        let (tree, state_root) =
+            block::next_state(&self.c.tree, self.c.height, &writes).expect("applies");
         self.c.tree = tree.clone();
         self.c.root = state_root;
         let results_root = merkle::root(&block::result_leaves([], &[], &[]));

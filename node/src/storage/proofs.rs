@@ -76,7 +76,7 @@ impl Store {
             &t,
             &block.header,
             &cert,
-        );
+        )?;
         // The proof must check against the node's own header; if not, the
         // node's state is damaged and says so rather than hand out a bad proof.
         match proof.proof.root(&key, value.as_deref()) {

@@ -28,6 +28,12 @@
 
 use super::{bit, leaf_hash, node_hash, Path};
 use crate::ids::Hash32;
+use crate::state::StoreError;
+
+mod paging;
+
+use paging::Paging;
+pub(super) use paging::{prove_in, PagedBuild};
 
 /// One node of a version: `EMPTY`, a leaf (top bit set) or an inner node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,6 +43,9 @@ const LEAF_BIT: u32 = 1 << 31;
 
 impl Ref {
     pub const EMPTY: Ref = Ref(u32::MAX);
+    /// Both children of a subtree whose nodes were paged out
+    /// (`paging.rs`); never a node itself.
+    pub const COLD: Ref = Ref(u32::MAX - 1);
 
     fn leaf(i: u32) -> Ref {
         Ref(i | LEAF_BIT)
@@ -48,6 +57,10 @@ impl Ref {
 
     pub fn inner_index(self) -> Option<u32> {
         (self.0 & LEAF_BIT == 0).then_some(self.0)
+    }
+
+    pub fn is_cold(self) -> bool {
+        self == Ref::COLD
     }
 }
 
@@ -90,6 +103,10 @@ impl<T: Copy + Default> Slab<T> {
         &self.chunks[(i >> CHUNK_BITS) as usize][(i & MASK) as usize]
     }
 
+    fn get_mut(&mut self, i: u32) -> &mut T {
+        &mut self.chunks[(i >> CHUNK_BITS) as usize][(i & MASK) as usize]
+    }
+
     fn alloc(&mut self, t: T, max: u32) -> u32 {
         if let Some(i) = self.free.pop() {
             self.chunks[(i >> CHUNK_BITS) as usize][(i & MASK) as usize] = t;
@@ -122,6 +139,7 @@ impl<T: Copy + Default> Slab<T> {
 /// What one version changed against its parent.
 #[derive(Debug, Default)]
 struct Version {
+    root: Ref,
     parent: Option<u64>,
     children: Vec<u64>,
     alive: bool,
@@ -149,6 +167,8 @@ pub struct ArenaStats {
     pub bytes: u64,
     /// Versions still recorded (alive, or waiting to be spliced out).
     pub versions: u64,
+    /// Subtrees whose nodes are paged out of memory.
+    pub paged_subtrees: u64,
 }
 
 #[derive(Debug, Default)]
@@ -157,6 +177,7 @@ pub(super) struct Arena {
     leaves: Slab<Leaf>,
     versions: std::collections::BTreeMap<u64, Version>,
     next_version: u64,
+    paging: Option<Paging>,
 }
 
 impl Arena {
@@ -180,7 +201,7 @@ impl Arena {
     }
 
     fn new_leaf(&mut self, path: Path, value: Hash32, log: &mut Log) -> (Ref, Hash32) {
-        let r = Ref::leaf(self.leaves.alloc(Leaf { path, value }, LEAF_BIT - 1));
+        let r = Ref::leaf(self.leaves.alloc(Leaf { path, value }, LEAF_BIT - 2));
         log.created.push(r);
         (r, leaf_hash(&path, &value))
     }
@@ -238,11 +259,14 @@ impl Arena {
         depth: usize,
         changes: &[Change],
         log: &mut Log,
-    ) -> (Ref, Hash32) {
+    ) -> Result<(Ref, Hash32), StoreError> {
         if changes.is_empty() {
-            return (node, self.hash(node));
+            return Ok((node, self.hash(node)));
         }
         if let (Some(i), true) = (node.inner_index(), depth < 256) {
+            if self.inners.get(i).children[0].is_cold() {
+                self.materialize(i, depth)?;
+            }
             let Inner {
                 hash,
                 children: [l0, r0],
@@ -253,19 +277,19 @@ impl Arena {
             // each other.
             let (l, r) = if split == changes.len() {
                 let r = (r0, self.hash(r0));
-                (self.update(l0, depth + 1, changes, log), r)
+                (self.update(l0, depth + 1, changes, log)?, r)
             } else if split == 0 {
                 let l = (l0, self.hash(l0));
-                (l, self.update(r0, depth + 1, changes, log))
+                (l, self.update(r0, depth + 1, changes, log)?)
             } else {
-                let l = self.update(l0, depth + 1, &changes[..split], log);
-                (l, self.update(r0, depth + 1, &changes[split..], log))
+                let l = self.update(l0, depth + 1, &changes[..split], log)?;
+                (l, self.update(r0, depth + 1, &changes[split..], log)?)
             };
             if l.0 == l0 && r.0 == r0 {
-                return (node, hash);
+                return Ok((node, hash));
             }
             log.replaced.push(node);
-            return self.join(l, r, log);
+            return Ok(self.join(l, r, log));
         }
         // An empty subtree or one leaf: rebuilt from its leaves.
         let mut leaves = std::mem::take(&mut log.scratch);
@@ -292,7 +316,7 @@ impl Arena {
         }
         let out = self.build(depth, &leaves, log);
         log.scratch = leaves;
-        out
+        Ok(out)
     }
 
     /// The root of a first version of `leaves` (sorted by path, distinct),
@@ -302,11 +326,11 @@ impl Arena {
         let tagged: Vec<(Path, Hash32, Option<Ref>)> =
             leaves.iter().map(|(p, v)| (*p, *v, None)).collect();
         let (root, _) = self.build(0, &tagged, &mut log);
-        (root, self.add_version(None, Log::default()))
+        (root, self.add_version(root, None, Log::default()))
     }
 
-    /// Records a new live version made by `log` from `parent`.
-    pub fn add_version(&mut self, parent: Option<u64>, log: Log) -> u64 {
+    /// Records a new live version with `root`, made by `log` from `parent`.
+    pub fn add_version(&mut self, root: Ref, parent: Option<u64>, log: Log) -> u64 {
         let id = self.next_version;
         self.next_version += 1;
         if let Some(p) = parent.and_then(|p| self.versions.get_mut(&p)) {
@@ -315,6 +339,7 @@ impl Arena {
         self.versions.insert(
             id,
             Version {
+                root,
                 parent,
                 children: Vec::new(),
                 alive: true,
@@ -323,6 +348,11 @@ impl Arena {
             },
         );
         id
+    }
+
+    /// Frees what an update that failed half-way made.
+    pub fn discard(&mut self, log: &Log) {
+        self.free(&log.created);
     }
 
     fn free(&mut self, refs: &[Ref]) {
@@ -437,8 +467,12 @@ impl Arena {
             .sum();
         ArenaStats {
             nodes: (self.inners.live() + self.leaves.live()) as u64,
-            bytes: (self.inners.bytes() + self.leaves.bytes() + logs) as u64,
+            bytes: (self.inners.bytes()
+                + self.leaves.bytes()
+                + logs
+                + self.paging.as_ref().map_or(0, Paging::bytes)) as u64,
             versions: self.versions.len() as u64,
+            paged_subtrees: self.paging.as_ref().map_or(0, Paging::paged) as u64,
         }
     }
 }
