@@ -17,7 +17,7 @@ mod file;
 use file::*;
 pub use file::{
     LogFormat, DEFAULT_PERSIST_INTERVAL_MS, DEFAULT_PROOF_HISTORY_MB, DEFAULT_SNAPSHOT_INTERVAL,
-    DEFAULT_STATE_CACHE_MB, DEFAULT_STORE_CACHE_MB, DEFAULT_UNPERSISTED_MB,
+    DEFAULT_STATE_CACHE_MB, DEFAULT_STATE_TREE_MB, DEFAULT_STORE_CACHE_MB, DEFAULT_UNPERSISTED_MB,
 };
 
 /// Why a config could not be used.
@@ -95,6 +95,8 @@ pub struct NodeConfig {
     pub unpersisted_bytes: u64,
     pub persist_interval: Duration,
     pub proof_history_bytes: u64,
+    /// `[store] state_tree_mb`: memory for the state tree's nodes.
+    pub state_tree_bytes: u64,
     /// `[index] enabled`: build the query indexes.
     pub index_enabled: bool,
     /// `[state_sync] snapshot_interval`: 0 = serve no snapshots.
@@ -129,6 +131,7 @@ impl NodeConfig {
             },
             index: self.index_enabled,
             proof_history_bytes: self.proof_history_bytes as usize,
+            state_tree_bytes: self.state_tree_bytes,
         }
     }
     pub fn wal_path(&self) -> PathBuf {
@@ -357,6 +360,13 @@ impl NodeConfig {
                 1 << 20,
                 DEFAULT_PROOF_HISTORY_MB,
             ),
+            (
+                "store.state_tree_mb",
+                raw.store.state_tree_mb,
+                16,
+                1 << 22,
+                DEFAULT_STATE_TREE_MB,
+            ),
         ] {
             if v < lo || v > hi {
                 return Err(invalid(
@@ -523,6 +533,7 @@ impl NodeConfig {
             unpersisted_bytes: raw.store.unpersisted_mb * 1024 * 1024,
             persist_interval: Duration::from_millis(raw.store.persist_interval_ms),
             proof_history_bytes: raw.store.proof_history_mb * 1024 * 1024,
+            state_tree_bytes: raw.store.state_tree_mb * 1024 * 1024,
             index_enabled: raw.index.enabled,
             snapshot_interval: raw.state_sync.snapshot_interval,
             state_sync_peers: raw.state_sync.peers,

@@ -35,6 +35,7 @@ pub(super) struct RawStore {
     pub(super) unpersisted_mb: u64,
     pub(super) persist_interval_ms: u64,
     pub(super) proof_history_mb: u64,
+    pub(super) state_tree_mb: u64,
 }
 
 impl Default for RawStore {
@@ -45,6 +46,7 @@ impl Default for RawStore {
             unpersisted_mb: DEFAULT_UNPERSISTED_MB,
             persist_interval_ms: DEFAULT_PERSIST_INTERVAL_MS,
             proof_history_mb: DEFAULT_PROOF_HISTORY_MB,
+            state_tree_mb: DEFAULT_STATE_TREE_MB,
         }
     }
 }
@@ -73,6 +75,11 @@ pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
 /// Memory for the state trees of recent heights, which state proofs at a
 /// past height need, MiB (`store.proof_history_mb`).
 pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
+/// Memory for the state tree's nodes, MiB (`store.state_tree_mb`); past it,
+/// subtrees no recent block changed are paged out to `data/store/tree`.
+/// The whole tree takes about 120 bytes per state record, so the default
+/// holds about 8 million records before any paging.
+pub const DEFAULT_STATE_TREE_MB: u64 = 1024;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

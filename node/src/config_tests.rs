@@ -147,6 +147,10 @@ fn errors_name_the_field() {
             "store.proof_history_mb",
         ),
         (
+            format!("{GOOD}[store]\nstate_tree_mb = 8\n"),
+            "store.state_tree_mb",
+        ),
+        (
             format!("{GOOD}[state_sync]\npeers = [\"10.0.0.2:26602\"]\n"),
             "state_sync.peers",
         ),

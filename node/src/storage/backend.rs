@@ -17,16 +17,20 @@ pub enum RunSpace {
     Index,
     /// The persisted ledger state (`data/store/state/`).
     State,
+    /// The state tree's paged-out subtrees and its build's sorted chunks
+    /// (`data/store/tree/`): derived data, emptied at every open.
+    Tree,
 }
 
 impl RunSpace {
-    pub const ALL: [RunSpace; 2] = [RunSpace::Index, RunSpace::State];
+    pub const ALL: [RunSpace; 3] = [RunSpace::Index, RunSpace::State, RunSpace::Tree];
 
     /// Its directory name and the word for it in messages.
     pub fn name(self) -> &'static str {
         match self {
             RunSpace::Index => "index",
             RunSpace::State => "state",
+            RunSpace::Tree => "tree",
         }
     }
 }
@@ -80,6 +84,10 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "the state tree's pages in data/store/tree failed: {0}; the node rebuilds them on restart"
+    )]
+    Tree(#[from] assent_contracts::state::StoreError),
     #[error("injected failure at storage step {0} (test)")]
     Injected(usize),
 }
@@ -97,7 +105,9 @@ fn sled_message(e: &sled::Error) -> String {
 
 fn run_io_message(path: &str, e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::StorageFull {
-        return out_of_space("the store's runs (data/store/index, data/store/state)");
+        return out_of_space(
+            "the store's runs (data/store/index, data/store/state, data/store/tree)",
+        );
     }
     format!("run file {path}: {e}")
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use assent_contracts::commit::{CommitCertificate, CommitSignature};
 use assent_contracts::crypto::{Keypair, Signature};
-use assent_contracts::state::{MemStore, StateRead};
+use assent_contracts::state::{MemStore, StateRead, StateTree};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use assent_genesis::{
@@ -228,6 +228,7 @@ fn small() -> StoreConfig {
         },
         index: true,
         proof_history_bytes: 1 << 20,
+        state_tree_bytes: 1 << 30,
     }
 }
 
@@ -429,7 +430,11 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
             persist_interval: Duration::from_secs(600),
         },
         index: false,
-        proof_history_bytes: 1 << 20,
+        // Only the head's tree is kept for proofs, so every older bucket
+        // may be paged out.
+        proof_history_bytes: 0,
+        // The smallest bound: the tree pages subtrees out from the start.
+        state_tree_bytes: 16 << 10,
     };
     for dir in [None, Some(tempfile::tempdir().unwrap())] {
         let store = match &dir {
@@ -444,9 +449,15 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
                 .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 96)
                 .sum();
             max_block = max_block.max(block_bytes);
-            store
-                .commit_block(bytes, block, cert, &mut out.clone())
+            // The block's tree made from the store's own (paged) tree, as
+            // the chain does.
+            let mut out = out.clone();
+            out.tree = store
+                .tree_at(store.head().height)
+                .unwrap()
+                .apply(&out.writes)
                 .unwrap();
+            store.commit_block(bytes, block, cert, &mut out).unwrap();
             let (unpersisted, cached) = {
                 let l = store.core().state.lock();
                 let frozen = l.frozen.as_ref().map_or(0, |f| f.bytes);
@@ -457,6 +468,18 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
                 "{unpersisted} bytes unpersisted"
             );
             assert!(cached <= cfg.state.cache_bytes, "{cached} bytes cached");
+            let tree = store.tree_at(store.head().height).unwrap();
+            assert_eq!(
+                tree.root(),
+                StateTree::from_records(
+                    sc.states[store.head().height.0 as usize]
+                        .scan_prefix(b"")
+                        .unwrap()
+                        .iter()
+                        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                )
+                .root()
+            );
             // Reads through the tiny cache are right.
             let h = store.head().height.0 as usize;
             assert_eq!(
@@ -476,6 +499,28 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
             .map(|(k, v)| k.len() + v.len())
             .sum();
         assert!(state_bytes > 4 * cfg.state.unpersisted_cap, "{state_bytes}");
+        let tree = store.tree_at(store.head().height).unwrap().arena_stats();
+        let whole = StateTree::from_records(
+            sc.states[BLOCKS as usize]
+                .scan_prefix(b"")
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice())),
+        )
+        .arena_stats();
+        assert!(tree.paged_subtrees > 0, "{tree:?}");
+        assert!(tree.nodes < whole.nodes, "{tree:?} vs {whole:?}");
+        // Reopened, the tree is built again within the bound from the
+        // state runs, through the external sort, and checks against the
+        // checkpoint's root (the open fails otherwise).
+        if let Some(d) = &dir {
+            let head = store.head();
+            drop(store);
+            let store = reopen_disk(d.path(), &cfg);
+            assert_eq!(store.head(), head);
+            let tree = store.tree_at(head.height).unwrap();
+            assert!(tree.arena_stats().paged_subtrees > 0);
+        }
     }
 }
 

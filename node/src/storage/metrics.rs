@@ -25,6 +25,7 @@ pub struct StorageMetrics {
     pub tree_nodes: Gauge,
     pub tree_bytes: Gauge,
     pub tree_versions: Gauge,
+    pub tree_paged_subtrees: Gauge,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
 }
@@ -52,6 +53,7 @@ impl Default for StorageMetrics {
             tree_nodes: Gauge::default(),
             tree_bytes: Gauge::default(),
             tree_versions: Gauge::default(),
+            tree_paged_subtrees: Gauge::default(),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
         }
@@ -140,6 +142,11 @@ impl StorageMetrics {
             self.tree_versions.clone(),
         );
         r.register(
+            "state_tree_paged_subtrees",
+            "Subtrees of the state tree paged out to data/store/tree to stay within store.state_tree_mb",
+            self.tree_paged_subtrees.clone(),
+        );
+        r.register(
             "state_cache_hits",
             "State reads answered by the read cache",
             self.cache_hits.clone(),
@@ -155,6 +162,7 @@ impl StorageMetrics {
         self.tree_nodes.set(gauge(s.nodes));
         self.tree_bytes.set(gauge(s.bytes));
         self.tree_versions.set(gauge(s.versions));
+        self.tree_paged_subtrees.set(gauge(s.paged_subtrees));
     }
 
     pub fn observe_persist(&self, records: usize, took: Duration) {

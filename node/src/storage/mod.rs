@@ -22,6 +22,7 @@ mod scratch;
 pub mod snapshots;
 pub mod state;
 pub mod store;
+pub mod tree_pages;
 pub mod trees;
 
 #[cfg(test)]

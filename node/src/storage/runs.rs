@@ -390,7 +390,9 @@ pub fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreErr
 
 /// Feeds the union of `inputs` (newest first) to `out` in key order; a key
 /// in several inputs is given once, from the newest.
-fn merge(
+/// Calls `out` with every (key, value) of `inputs` (newest first) in key
+/// order, the newest value of each key.
+pub(crate) fn merge(
     inputs: &[Arc<RunReader>],
     mut out: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {

@@ -48,6 +48,9 @@ pub struct StoreConfig {
     /// Memory for the state trees of recent heights, for state proofs
     /// (`store.proof_history_mb`).
     pub proof_history_bytes: usize,
+    /// Memory for the state tree's nodes; past it, subtrees are paged out
+    /// to `data/store/tree` (`store.state_tree_mb`).
+    pub state_tree_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -57,6 +60,7 @@ impl Default for StoreConfig {
             state: StateLimits::default(),
             index: true,
             proof_history_bytes: 64 * 1024 * 1024,
+            state_tree_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -302,7 +306,7 @@ impl Store {
             (Runs::empty(super::runs::INDEX, backend.clone()), 0)
         };
         let state_runs = super::persister::open_runs(&backend)?;
-        let tree = checkpoint_tree(&state_runs, &at)?;
+        let tree = checkpoint_tree(&state_runs, &at, &backend, cfg.state_tree_bytes)?;
         let metrics = Arc::new(StorageMetrics::default());
         let state = Arc::new(StateCore::new(state_runs, at, cfg.state, &metrics));
         let core = Arc::new(StoreCore {

@@ -12,13 +12,17 @@
 //! committed block.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use assent_contracts::state::{tree, StateTree, Writes};
-use assent_contracts::Height;
+use assent_contracts::{Hash32, Height};
 
+use super::backend::{Backend, RunSpace};
 use super::records::Checkpoint;
-use super::runs::{state_record, Runs};
+use super::run_file::{RunBuilder, RunReader};
+use super::runs::{merge, state_record, Runs};
+use super::tree_pages::RunPages;
 use super::StoreError;
 
 /// Bytes a kept write is counted at besides its key and value: its share of
@@ -134,32 +138,147 @@ impl Trees {
 }
 
 /// The state tree of the records in the state runs, checked against the
-/// checkpoint's state root. Memory holds a block per run and a path and
-/// value hash (64 bytes) per record.
-pub(crate) fn checkpoint_tree(runs: &Runs, at: &Checkpoint) -> Result<StateTree, StoreError> {
+/// checkpoint's state root, within `max_bytes` of memory
+/// (`store.state_tree_mb`): past it, subtrees are paged out to the store's
+/// tree space ([`RunPages`]). The leaves come sorted by path through an
+/// external sort: chunks of at most a quarter of the bound are sorted in
+/// memory and, when there is more than one, written as runs of the tree
+/// space and merged as they are read.
+pub(crate) fn checkpoint_tree(
+    runs: &Runs,
+    at: &Checkpoint,
+    backend: &Arc<dyn Backend>,
+    max_bytes: u64,
+) -> Result<StateTree, StoreError> {
     let started = std::time::Instant::now();
-    let mut leaves = Vec::new();
+    for id in backend.run_ids(RunSpace::Tree)? {
+        backend.run_delete(RunSpace::Tree, id)?;
+    }
+    let ids = Arc::new(AtomicU64::new(1));
+    let chunk_leaves = usize::try_from(max_bytes / 4 / 64)
+        .unwrap_or(usize::MAX)
+        .max(1 << 12);
+    let mut chunk: Vec<(tree::Path, Hash32)> = Vec::new();
+    let mut sorted: Vec<Arc<RunReader>> = Vec::new();
+    let mut records = 0u64;
     runs.for_each(|k, stored| {
         if let Some(v) = state_record(stored) {
-            leaves.push((tree::key_path(k), tree::value_hash(v)));
+            chunk.push((tree::key_path(k), tree::value_hash(v)));
+            records += 1;
+            if chunk.len() >= chunk_leaves {
+                sorted.push(spill(backend, &ids, &mut chunk)?);
+            }
         }
         Ok(())
     })?;
-    let records = leaves.len();
-    let t = StateTree::from_leaves(leaves);
+    let pages = Arc::new(RunPages::new(backend.clone(), ids.clone()));
+    let mut build = StateTree::paged(pages, max_bytes);
+    if sorted.is_empty() {
+        chunk.sort_unstable_by_key(|l| l.0);
+        for (p, v) in chunk {
+            build.push(p, v)?;
+        }
+    } else {
+        if !chunk.is_empty() {
+            sorted.push(spill(backend, &ids, &mut chunk)?);
+        }
+        merge(&sorted, |k, v| {
+            let (Ok(p), Ok(v)) = (<[u8; 32]>::try_from(k), <[u8; 32]>::try_from(v)) else {
+                return Err(StoreError::Corrupt {
+                    what: "a sorted chunk of the state tree's build".into(),
+                    why: "an entry is not a 32-byte path and a 32-byte hash".into(),
+                });
+            };
+            Ok(build.push(p, Hash32(v))?)
+        })?;
+        for r in &sorted {
+            backend.run_delete(RunSpace::Tree, r.id)?;
+        }
+    }
+    let t = build.finish()?;
     if tree::state_root(at.height, &t.root()) != at.state_root {
         return Err(StoreError::Corrupt {
             what: format!("state checkpoint at height {}", at.height.0),
             why: "its records do not give its state root (the state tree of the state runs in data/store/state differs); move the store directory (data/store) away and restart so the node syncs (keep data/wal)".into(),
         });
     }
-    tracing::info!(target: "assent::storage", height = at.height.0, records, ms = started.elapsed().as_millis() as u64, "built the state tree of the checkpoint");
+    let stats = t.arena_stats();
+    tracing::info!(target: "assent::storage", height = at.height.0, records, chunks = sorted.len(), paged_subtrees = stats.paged_subtrees, ms = started.elapsed().as_millis() as u64, "built the state tree of the checkpoint");
     Ok(t)
+}
+
+/// Writes `chunk` sorted by path as a run of the tree space.
+fn spill(
+    backend: &Arc<dyn Backend>,
+    ids: &AtomicU64,
+    chunk: &mut Vec<(tree::Path, Hash32)>,
+) -> Result<Arc<RunReader>, StoreError> {
+    chunk.sort_unstable_by_key(|l| l.0);
+    let id = ids.fetch_add(1, Ordering::Relaxed);
+    let out = backend.run_create(RunSpace::Tree, id)?;
+    let mut b = RunBuilder::new(RunSpace::Tree, id, 32 * 1024, chunk.len(), out);
+    for (p, v) in chunk.drain(..) {
+        b.push(&p, v.as_bytes())?;
+    }
+    b.finish()?;
+    let file = backend.run_open(RunSpace::Tree, id)?;
+    Ok(Arc::new(RunReader::open(RunSpace::Tree, id, file)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::mem::MemBackend;
+    use crate::storage::runs::{state_value, STATE};
+
+    /// A state larger than a quarter of the bound goes through the external
+    /// sort (several sorted chunks, merged) and the pages, and gives the
+    /// whole tree's root; a wrong checkpoint root is refused; the chunks
+    /// are gone afterwards.
+    #[test]
+    fn a_checkpoint_tree_larger_than_its_bound_is_sorted_in_chunks_and_paged() {
+        let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+        let runs = Runs::empty(STATE, backend.clone());
+        let records: Vec<(Vec<u8>, Vec<u8>)> = (0..20_000u32)
+            .map(|i| {
+                (
+                    format!("k/{i:08}").into_bytes(),
+                    state_value(Some(&i.to_be_bytes())),
+                )
+            })
+            .collect();
+        runs.add(
+            records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+            Vec::new(),
+            true,
+        )
+        .unwrap();
+        let whole = StateTree::from_records(
+            records
+                .iter()
+                .map(|(k, v)| (k.as_slice(), state_record(v).unwrap())),
+        );
+        let at = Checkpoint {
+            height: Height(7),
+            state_root: tree::state_root(Height(7), &whole.root()),
+        };
+        let t = checkpoint_tree(&runs, &at, &backend, 64 << 10).unwrap();
+        assert_eq!(t.root(), whole.root());
+        let stats = t.arena_stats();
+        assert!(stats.paged_subtrees > 0, "{stats:?}");
+        assert!(stats.nodes * 4 < whole.arena_stats().nodes, "{stats:?}");
+        // Only page segments are left in the tree space: the chunks went.
+        assert!(backend.run_ids(RunSpace::Tree).unwrap().len() <= 1);
+        let wrong = Checkpoint {
+            height: Height(8),
+            ..at
+        };
+        let err = checkpoint_tree(&runs, &wrong, &backend, 64 << 10).unwrap_err();
+        assert!(
+            err.to_string().contains("do not give its state root"),
+            "{err}"
+        );
+    }
 
     fn w(pairs: &[(&str, Option<&str>)]) -> Arc<Writes> {
         Arc::new(
