@@ -77,9 +77,13 @@ pub const DEFAULT_PERSIST_INTERVAL_MS: u64 = 1_000;
 pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
 /// Memory for the state tree's nodes, MiB (`store.state_tree_mb`); past it,
 /// subtrees no recent block changed are paged out to `data/store/tree`.
-/// The whole tree takes about 120 bytes per state record, so the default
-/// holds about 8 million records before any paging.
-pub const DEFAULT_STATE_TREE_MB: u64 = 1024;
+/// Paging starts when the nodes pass three quarters of it; the whole tree
+/// takes about 104 bytes of nodes per state record (a 64-byte leaf and a
+/// 40-byte inner node), so the default holds about 15 million records
+/// before any paging (at 10 million records a
+/// bound of 1024 already pages, and a block's tree update costs about four
+/// times as much: BENCHMARKS.md).
+pub const DEFAULT_STATE_TREE_MB: u64 = 2048;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -341,6 +341,13 @@ impl StateTree {
         self.0.hash
     }
 
+    /// Pages out what the memory bound allows now (the versions kept may
+    /// have changed since the last apply): a no-op for a tree without
+    /// pages or within its bound.
+    pub fn page_out(&self) -> Result<(), StoreError> {
+        write(&self.0.arena).evict()
+    }
+
     /// Memory of the arena this version shares with its relatives.
     pub fn arena_stats(&self) -> ArenaStats {
         read(&self.0.arena).stats()

@@ -60,7 +60,7 @@ impl Default for StoreConfig {
             state: StateLimits::default(),
             index: true,
             proof_history_bytes: 64 * 1024 * 1024,
-            state_tree_bytes: 1024 * 1024 * 1024,
+            state_tree_bytes: 2048 * 1024 * 1024,
         }
     }
 }
@@ -457,7 +457,7 @@ impl Store {
         let head = Head::of(header);
         let writes = Arc::new(writes);
         core.metrics.set_tree(tree.arena_stats());
-        core.trees().push(head.height, tree, writes.clone());
+        core.trees().push(head.height, tree, writes.clone())?;
         core.state.apply(
             Checkpoint {
                 height: head.height,

@@ -7,9 +7,9 @@
 //! page needs to survive a crash. Pages are appended to a segment in memory;
 //! a full segment ([`SEGMENT_BYTES`]) is written as one run file of the
 //! [`RunSpace::Tree`] space. A segment whose pages are all forgotten is
-//! deleted; one that is mostly forgotten has its live pages copied into the
-//! open segment and is deleted, so the disk holds about twice the live pages
-//! at most. Every page carries a CRC-32; the tree also checks each page it
+//! deleted; one whose live pages fall to a quarter of it has them copied
+//! into the open segment and is deleted, so the disk holds at most about
+//! four times the live pages (measured: 1.8 times, BENCHMARKS.md). Every page carries a CRC-32; the tree also checks each page it
 //! reads against the subtree hash it kept.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -298,7 +298,7 @@ mod tests {
             "{left:?}"
         );
         let (live, size) = pages.sizes();
-        assert!(size <= 2 * live + SEGMENT_BYTES, "{live} live of {size}");
+        assert!(size <= 4 * live + SEGMENT_BYTES, "{live} live of {size}");
         for (s, id) in ids.iter().enumerate() {
             if (10..256).contains(&s) {
                 let err = pages.get(*id).unwrap_err();

@@ -75,7 +75,16 @@ impl Trees {
     }
 
     /// The next height's version; drops the oldest ones past the budget.
-    pub fn push(&mut self, height: Height, tree: StateTree, writes: Arc<Writes>) {
+    /// The kept versions also hold the state tree's nodes that their
+    /// blocks changed, which cannot be paged out while an older version is
+    /// kept: when the tree's nodes pass its memory bound by more than the
+    /// budget, old versions go too and their nodes are paged out.
+    pub fn push(
+        &mut self,
+        height: Height,
+        tree: StateTree,
+        writes: Arc<Writes>,
+    ) -> Result<(), StoreError> {
         let bytes = writes
             .iter()
             .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + NODE_BYTES_PER_WRITE)
@@ -92,6 +101,19 @@ impl Trees {
                 self.bytes -= old.bytes;
             }
         }
+        while self.versions.len() > 1 && self.over_bound() {
+            if let Some(old) = self.versions.pop_front() {
+                self.bytes -= old.bytes;
+            }
+            self.versions[0].tree.page_out()?;
+        }
+        Ok(())
+    }
+
+    fn over_bound(&self) -> bool {
+        let s = self.versions[0].tree.arena_stats();
+        s.bound
+            .is_some_and(|b| s.node_bytes > b.saturating_add(self.budget as u64))
     }
 
     pub fn oldest(&self) -> Height {
@@ -292,9 +314,12 @@ mod tests {
     #[test]
     fn values_at_past_heights_come_from_the_kept_writes() {
         let mut t = Trees::new(Height(1), StateTree::new(), 1 << 20);
-        t.push(Height(2), StateTree::new(), w(&[("a", Some("a2"))]));
-        t.push(Height(3), StateTree::new(), w(&[("b", Some("b3"))]));
-        t.push(Height(4), StateTree::new(), w(&[("a", None)]));
+        t.push(Height(2), StateTree::new(), w(&[("a", Some("a2"))]))
+            .unwrap();
+        t.push(Height(3), StateTree::new(), w(&[("b", Some("b3"))]))
+            .unwrap();
+        t.push(Height(4), StateTree::new(), w(&[("a", None)]))
+            .unwrap();
         // Unchanged since: the head's value.
         assert_eq!(t.value_at(b"b", Height(3)), Ok(None));
         // Changed after 3 (deleted at 4): the value written at 2.
@@ -314,12 +339,14 @@ mod tests {
     fn the_budget_drops_the_oldest_versions_but_never_the_head() {
         let mut t = Trees::new(Height(0), StateTree::new(), 2 * NODE_BYTES_PER_WRITE);
         for h in 1..=5 {
-            t.push(Height(h), StateTree::new(), w(&[("k", Some("v"))]));
+            t.push(Height(h), StateTree::new(), w(&[("k", Some("v"))]))
+                .unwrap();
         }
         assert!(t.at(Height(5)).is_ok());
         assert!(t.oldest() >= Height(4), "kept from {}", t.oldest());
         let mut t = Trees::new(Height(0), StateTree::new(), 0);
-        t.push(Height(1), StateTree::new(), w(&[("k", Some("v"))]));
+        t.push(Height(1), StateTree::new(), w(&[("k", Some("v"))]))
+            .unwrap();
         assert_eq!(t.oldest(), Height(1));
     }
 }

@@ -169,6 +169,10 @@ pub struct ArenaStats {
     pub versions: u64,
     /// Subtrees whose nodes are paged out of memory.
     pub paged_subtrees: u64,
+    /// Bytes of the nodes held (what the memory bound counts).
+    pub node_bytes: u64,
+    /// The memory bound of a paged tree's nodes; `None`: not paged.
+    pub bound: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -473,6 +477,8 @@ impl Arena {
                 + self.paging.as_ref().map_or(0, Paging::bytes)) as u64,
             versions: self.versions.len() as u64,
             paged_subtrees: self.paging.as_ref().map_or(0, Paging::paged) as u64,
+            node_bytes: self.node_bytes() as u64,
+            bound: self.paging.as_ref().map(Paging::bound),
         }
     }
 }

@@ -76,6 +76,11 @@ impl Paging {
         self.cold.len()
     }
 
+    /// The bound the node bytes are paged down to.
+    pub fn bound(&self) -> u64 {
+        self.budget as u64
+    }
+
     pub fn bytes(&self) -> usize {
         self.touched.capacity() * 8 + self.queue.capacity() * 16 + self.cold.len() * 40
     }
@@ -106,7 +111,7 @@ impl Arena {
         }
     }
 
-    fn node_bytes(&self) -> usize {
+    pub(super) fn node_bytes(&self) -> usize {
         self.inners.live() * INNER_BYTES + self.leaves.live() * LEAF_BYTES
     }
 
@@ -132,7 +137,7 @@ impl Arena {
         self.evict()
     }
 
-    fn evict(&mut self) -> Result<(), StoreError> {
+    pub fn evict(&mut self) -> Result<(), StoreError> {
         let Some(budget) = self.paging.as_ref().map(|p| p.budget) else {
             return Ok(());
         };
@@ -221,8 +226,8 @@ impl Arena {
         Ok(())
     }
 
-    /// The leaves of cold top node `i` at `depth`, checked against its hash.
-    pub fn cold_leaves(&self, i: u32, depth: usize) -> Result<Vec<(Path, Hash32)>, StoreError> {
+    /// The page of cold top node `i` and its leaves, as stored.
+    fn page_of(&self, i: u32) -> Result<(u64, Vec<(Path, Hash32)>), StoreError> {
         let Some(p) = self.paging.as_ref() else {
             return Err(corrupt(format!(
                 "node {i} is paged out but the tree has no pages"
@@ -233,7 +238,12 @@ impl Arena {
                 "node {i} is paged out but no page is recorded"
             )));
         };
-        let leaves = p.pages.get(page)?;
+        Ok((page, p.pages.get(page)?))
+    }
+
+    /// The leaves of cold top node `i` at `depth`, checked against its hash.
+    pub fn cold_leaves(&self, i: u32, depth: usize) -> Result<Vec<(Path, Hash32)>, StoreError> {
+        let (page, leaves) = self.page_of(i)?;
         let want = self.inners.get(i).hash;
         let got = subtree_root(depth, &leaves);
         if got != want {
@@ -244,24 +254,29 @@ impl Arena {
         Ok(leaves)
     }
 
-    /// Brings cold top node `i` at `depth` back into memory.
+    /// Brings cold top node `i` at `depth` back into memory: the subtree is
+    /// rebuilt from its page, and the rebuild's hash is the check.
     pub fn materialize(&mut self, i: u32, depth: usize) -> Result<(), StoreError> {
-        let leaves = self.cold_leaves(i, depth)?;
+        let (page, leaves) = self.page_of(i)?;
         let tagged: Vec<(Path, Hash32, Option<Ref>)> =
             leaves.iter().map(|(p, v)| (*p, *v, None)).collect();
         let mut log = Log::default();
-        let (r, _) = self.build(depth, &tagged, &mut log);
-        let Some(built) = r.inner_index() else {
-            self.free(&log.created);
-            return Err(corrupt(format!(
-                "the page of node {i} holds fewer than two leaves"
-            )));
+        let (r, got) = self.build(depth, &tagged, &mut log);
+        let want = self.inners.get(i).hash;
+        let built = match r.inner_index() {
+            Some(built) if got == want => built,
+            _ => {
+                self.free(&log.created);
+                return Err(corrupt(format!(
+                    "page {page} gives subtree hash {got}, not {want}"
+                )));
+            }
         };
         let children = self.inners.get(built).children;
         self.inners.get_mut(i).children = children;
         self.inners.free.push(built);
         if let Some(p) = self.paging.as_mut() {
-            if let Some(page) = p.cold.remove(&i) {
+            if p.cold.remove(&i).is_some() {
                 p.pages.forget(page);
             }
         }
