@@ -35,9 +35,12 @@ use crate::state::StoreError;
 const INNER_BYTES: usize = std::mem::size_of::<Inner>();
 const LEAF_BYTES: usize = std::mem::size_of::<Leaf>();
 /// Bookkeeping per bucket: its last change (8 bytes), its queue entries
-/// (16 bytes each) and, when cold, its page (about 40 bytes in the map),
-/// plus the nodes above it (about 2 × 40 bytes).
-const BYTES_PER_BUCKET: u64 = 160;
+/// (16 bytes each, at most two, in a queue of up to twice that capacity)
+/// and, when cold, its page (about 40 bytes in the map), plus the nodes
+/// above it (about 2 × 40 bytes). The node's default bound of 2048 MiB has
+/// 2^21 buckets, whose last changes and queue take up to about 150 MiB
+/// whether or not anything is paged (counted in the arena's bytes).
+const BYTES_PER_BUCKET: u64 = 192;
 
 /// The bucket depth for a memory bound: the bookkeeping takes at most about
 /// a quarter of it, between 2^6 and 2^24 buckets.
@@ -130,7 +133,9 @@ impl Arena {
                 last = Some(b);
             }
         }
-        if p.queue.len() > 4 * p.touched.len() {
+        // Stale entries (a bucket changed again later) are dropped once the
+        // queue holds two per bucket: at most 32 bytes per bucket.
+        if p.queue.len() > 2 * p.touched.len() {
             let touched = &p.touched;
             p.queue.retain(|(v, b)| touched[*b as usize] == *v);
         }
