@@ -239,6 +239,33 @@ impl TreePages for RunPages {
         decode(id, &bytes)
     }
 
+    /// The tree is gone: its pages are dropped without moving any, and
+    /// the segments left empty are deleted.
+    fn forget_all(&self, ids: &[u64]) {
+        let mut g = self.lock();
+        for id in ids {
+            let Some(at) = g.pages.remove(id) else {
+                continue;
+            };
+            if let Some(s) = g.segments.get_mut(&at.segment) {
+                s.pages.remove(id);
+                s.live -= at.len;
+            }
+        }
+        let empty: Vec<u64> = g
+            .segments
+            .iter()
+            .filter(|(_, s)| s.live == 0 && s.file.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in empty {
+            g.segments.remove(&id);
+            if let Err(e) = self.backend.run_delete(RunSpace::Tree, id) {
+                tracing::warn!(target: "assent::storage", error = %e, "could not delete a state tree page segment");
+            }
+        }
+    }
+
     fn forget(&self, id: u64) {
         let mut g = self.lock();
         let Some(at) = g.pages.remove(&id) else {
@@ -307,6 +334,20 @@ mod tests {
                 assert_eq!(pages.get(*id).unwrap(), page(s as u32));
             }
         }
+    }
+
+    #[test]
+    fn forgetting_every_page_at_once_moves_none_and_deletes_the_segments() {
+        let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+        let pages = RunPages::new(
+            backend.clone(),
+            Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        );
+        let ids: Vec<u64> = (0..300).map(|s| pages.put(&page(s)).unwrap()).collect();
+        assert_eq!(backend.run_ids(RunSpace::Tree).unwrap().len(), 2);
+        pages.forget_all(&ids);
+        assert!(backend.run_ids(RunSpace::Tree).unwrap().is_empty());
+        assert_eq!(pages.sizes().0, 0);
     }
 
     #[test]

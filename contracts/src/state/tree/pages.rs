@@ -22,6 +22,13 @@ pub trait TreePages: Send + Sync + std::fmt::Debug {
     fn get(&self, id: u64) -> Result<Vec<(Path, Hash32)>, StoreError>;
     /// Page `id` is not needed any more.
     fn forget(&self, id: u64);
+    /// None of `ids` is needed any more: the tree that held them is gone.
+    /// A store may skip work `forget` does to keep its space small.
+    fn forget_all(&self, ids: &[u64]) {
+        for id in ids {
+            self.forget(*id);
+        }
+    }
 }
 
 /// Pages in memory: for tests and benches of the paging itself.

@@ -91,9 +91,8 @@ impl Paging {
 
 impl Drop for Paging {
     fn drop(&mut self) {
-        for page in self.cold.values() {
-            self.pages.forget(*page);
-        }
+        let pages: Vec<u64> = self.cold.values().copied().collect();
+        self.pages.forget_all(&pages);
     }
 }
 
