@@ -15,7 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assent_contracts::state::tree::{key_path, value_hash};
-use assent_contracts::state::{StateTree, Writes};
+use assent_contracts::state::StateTree;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 // The allocator `assentd` runs with: the tree allocates a node per changed
@@ -23,25 +23,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const UPDATES: u64 = 7_000;
-const INSERTS: u64 = 2_000;
-const DELETES: u64 = 1_000;
-
-fn key(i: u64) -> Vec<u8> {
-    let mut k = b"cnst/".to_vec();
-    let mut id = [0u8; 32];
-    id[..8].copy_from_slice(&i.to_be_bytes());
-    id[8..16].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
-    k.extend_from_slice(&id);
-    k
-}
-
-fn value(i: u64, version: u64) -> Vec<u8> {
-    let mut v = vec![0u8; 200];
-    v[..8].copy_from_slice(&i.to_le_bytes());
-    v[8..16].copy_from_slice(&version.to_le_bytes());
-    v
-}
+#[path = "support/tree_blocks.rs"]
+mod tree_blocks;
+use tree_blocks::{block, key, value, Lcg, DELETES, INSERTS, UPDATES};
 
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -51,40 +35,6 @@ fn rss_bytes() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-/// A deterministic pseudo-random sequence (no clock, no OS randomness).
-struct Lcg(u64);
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// Block `b` on a tree of `n` records: random updates and deletions of
-/// existing records, inserts of new ones.
-fn block(n: u64, b: u64, rng: &mut Lcg) -> Writes {
-    let mut w = Writes::new();
-    while (w.len() as u64) < UPDATES {
-        let i = rng.below(n);
-        w.insert(key(i), Some(value(i, b + 1)));
-    }
-    for j in 0..INSERTS {
-        let i = n + b * INSERTS + j;
-        w.insert(key(i), Some(value(i, 0)));
-    }
-    let mut deleted = 0;
-    while deleted < DELETES {
-        let i = rng.below(n);
-        if w.insert(key(i), None).is_none() {
-            deleted += 1;
-        }
-    }
-    w
 }
 
 fn sizes() -> Vec<u64> {
