@@ -510,6 +510,20 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
         .arena_stats();
         assert!(tree.paged_subtrees > 0, "{tree:?}");
         assert!(tree.nodes < whole.nodes, "{tree:?} vs {whole:?}");
+        // Proofs cross paged-out subtrees; the store checks each against
+        // its own header before giving it (`ProofError::SelfCheck`).
+        let head = store.head().height;
+        for i in 0..(BLOCKS as u32 * PER_BLOCK) {
+            let who = consumer(i).account();
+            let proof = store
+                .state_proof(
+                    assent_contracts::state_proof::RecordRef::Consumer(who),
+                    Some(head),
+                )
+                .unwrap();
+            assert_eq!(proof.height, head);
+            assert!(proof.value.is_some(), "consumer {i} is registered");
+        }
         // Reopened, the tree is built again within the bound from the
         // state runs, through the external sort, and checks against the
         // checkpoint's root (the open fails otherwise).
