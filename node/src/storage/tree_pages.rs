@@ -9,7 +9,7 @@
 //! [`RunSpace::Tree`] space. A segment whose pages are all forgotten is
 //! deleted; one whose live pages fall to a quarter of it has them copied
 //! into the open segment and is deleted, so the disk holds at most about
-//! four times the live pages (measured: 1.7–2.3 times, BENCHMARKS.md). Every page carries a CRC-32; the tree also checks each page it
+//! four times the live pages (measured: 1.7–1.8 times, BENCHMARKS.md). Every page carries a CRC-32; the tree also checks each page it
 //! reads against the subtree hash it kept.
 
 use std::collections::{BTreeMap, BTreeSet};
