@@ -93,6 +93,8 @@ pub(crate) struct StoreCore {
     /// The state trees of the head and recent heights.
     pub trees: Mutex<Trees>,
     pub index_enabled: bool,
+    /// Whether the operator was told the state tree started paging.
+    paging_told: std::sync::atomic::AtomicBool,
     /// The query indexes' sorted runs.
     pub runs: Runs,
     /// Wakes the indexer; `true` once it must stop.
@@ -320,6 +322,7 @@ impl Store {
             first_block,
             trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
+            paging_told: std::sync::atomic::AtomicBool::new(false),
             index_wake: (Mutex::new(false), Condvar::new()),
             metrics,
         });
@@ -456,7 +459,11 @@ impl Store {
         let core = self.core();
         let head = Head::of(header);
         let writes = Arc::new(writes);
-        core.metrics.set_tree(tree.arena_stats());
+        let stats = tree.arena_stats();
+        core.metrics.set_tree(stats);
+        if stats.paged_subtrees > 0 && !core.paging_told.swap(true, Ordering::Relaxed) {
+            tracing::warn!(target: "assent::storage", height = head.height.0, node_bytes = stats.node_bytes, paged_subtrees = stats.paged_subtrees, "the state tree outgrew store.state_tree_mb: subtrees no recent block changed are paged to data/store/tree, and a block that changes one reads it back, which costs CPU; give store.state_tree_mb more memory if the machine has it (assent_state_tree_paged_subtrees counts them)");
+        }
         core.trees().push(head.height, tree, writes.clone())?;
         core.state.apply(
             Checkpoint {
