@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cache;
+mod config;
 pub mod disk;
 mod entry;
 mod index_reads;

@@ -28,42 +28,15 @@ use assent_contracts::{Block, BlockHash, BlockHeader, BlockOutput, Hash32, Heigh
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
+pub use super::config::StoreConfig;
 use super::entry::{decode_entry, encode_entry, Entry};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
 use super::runs::Runs;
-use super::state::{StateCore, StateLimits, StateSnapshot};
+use super::state::{StateCore, StateSnapshot};
 use super::trees::{checkpoint_tree, NotKept, Trees};
 use super::StorageMetrics;
-
-/// How the store runs.
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    /// sled's page cache.
-    pub sled_cache_bytes: u64,
-    pub state: StateLimits,
-    /// Whether the indexer runs (`[index] enabled`).
-    pub index: bool,
-    /// Memory for the state trees of recent heights, for state proofs
-    /// (`store.proof_history_mb`).
-    pub proof_history_bytes: usize,
-    /// Memory for the state tree's nodes; past it, subtrees are paged out
-    /// to `data/store/tree` (`store.state_tree_mb`).
-    pub state_tree_bytes: u64,
-}
-
-impl Default for StoreConfig {
-    fn default() -> StoreConfig {
-        StoreConfig {
-            sled_cache_bytes: 64 * 1024 * 1024,
-            state: StateLimits::default(),
-            index: true,
-            proof_history_bytes: 64 * 1024 * 1024,
-            state_tree_bytes: 2048 * 1024 * 1024,
-        }
-    }
-}
 
 pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
     codec::decode_stored(bytes).map_err(|e| StoreError::Corrupt {
@@ -93,8 +66,6 @@ pub(crate) struct StoreCore {
     /// The state trees of the head and recent heights.
     pub trees: Mutex<Trees>,
     pub index_enabled: bool,
-    /// Whether the operator was told the state tree started paging.
-    paging_told: std::sync::atomic::AtomicBool,
     /// The query indexes' sorted runs.
     pub runs: Runs,
     /// Wakes the indexer; `true` once it must stop.
@@ -322,7 +293,6 @@ impl Store {
             first_block,
             trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
-            paging_told: std::sync::atomic::AtomicBool::new(false),
             index_wake: (Mutex::new(false), Condvar::new()),
             metrics,
         });
@@ -459,11 +429,7 @@ impl Store {
         let core = self.core();
         let head = Head::of(header);
         let writes = Arc::new(writes);
-        let stats = tree.arena_stats();
-        core.metrics.set_tree(stats);
-        if stats.paged_subtrees > 0 && !core.paging_told.swap(true, Ordering::Relaxed) {
-            tracing::warn!(target: "assent::storage", height = head.height.0, node_bytes = stats.node_bytes, paged_subtrees = stats.paged_subtrees, "the state tree outgrew store.state_tree_mb: subtrees no recent block changed are paged to data/store/tree, and a block that changes one reads it back, which costs CPU; give store.state_tree_mb more memory if the machine has it (assent_state_tree_paged_subtrees counts them)");
-        }
+        core.metrics.set_tree(tree.arena_stats());
         core.trees().push(head.height, tree, writes.clone())?;
         core.state.apply(
             Checkpoint {

@@ -56,6 +56,8 @@ pub(crate) struct Trees {
     versions: VecDeque<Version>,
     bytes: usize,
     budget: usize,
+    /// Whether the operator was told the tree started paging.
+    paging_told: bool,
 }
 
 impl Trees {
@@ -71,6 +73,7 @@ impl Trees {
             versions,
             bytes: 0,
             budget,
+            paging_told: false,
         }
     }
 
@@ -85,6 +88,11 @@ impl Trees {
         tree: StateTree,
         writes: Arc<Writes>,
     ) -> Result<(), StoreError> {
+        let stats = tree.arena_stats();
+        if stats.paged_subtrees > 0 && !self.paging_told {
+            self.paging_told = true;
+            tracing::warn!(target: "assent::storage", height = height.0, node_bytes = stats.node_bytes, paged_subtrees = stats.paged_subtrees, "the state tree outgrew store.state_tree_mb: subtrees no recent block changed are paged to data/store/tree, and a block that changes one reads it back, which costs CPU; give store.state_tree_mb more memory if the machine has it (assent_state_tree_paged_subtrees counts them)");
+        }
         let bytes = writes
             .iter()
             .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + NODE_BYTES_PER_WRITE)
