@@ -125,3 +125,33 @@ fn memory_stays_bounded_when_the_state_is_far_larger_than_the_cache() {
         }
     }
 }
+
+/// The tree's pages are derived data: segments left by a crash are removed
+/// at open and the store serves the same chain; a stray file in the tree
+/// directory is refused with a message that names it, and nothing else in
+/// the store is touched.
+#[test]
+fn leftover_tree_pages_are_cleared_and_a_stray_file_is_named() {
+    let sc = scenario();
+    let cfg = small();
+    let dir = tempfile::tempdir().unwrap();
+    let head = {
+        let store = Store::open(dir.path(), &cfg, &genesis()).unwrap();
+        assert_eq!(commit_all(&store, &sc, 0), BLOCKS);
+        store.head()
+    };
+    let tree_dir = dir.path().join("tree");
+    std::fs::write(tree_dir.join("00000000000000aa.run"), vec![7u8; 4096]).unwrap();
+    let store = reopen_disk(dir.path(), &cfg);
+    assert_eq!(store.head(), head);
+    check(&store, &sc);
+    assert!(!tree_dir.join("00000000000000aa.run").exists());
+    drop(store);
+    std::fs::write(tree_dir.join("notes.txt"), b"hello").unwrap();
+    let err = Store::open(dir.path(), &cfg, &genesis()).unwrap_err();
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+    std::fs::remove_file(tree_dir.join("notes.txt")).unwrap();
+    let store = reopen_disk(dir.path(), &cfg);
+    assert_eq!(store.head(), head);
+    check(&store, &sc);
+}
