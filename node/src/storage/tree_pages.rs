@@ -298,18 +298,24 @@ mod tests {
             .collect()
     }
 
-    /// Pages come back as put across written segments; a segment whose
-    /// pages are mostly forgotten is moved and deleted, one wholly
-    /// forgotten is deleted, so the disk holds what is live, not what was.
-    #[test]
-    fn pages_survive_segment_writes_and_forgotten_space_is_given_back() {
+    /// Pages in memory with `n` pages of 1,000 leaves put, and their ids.
+    fn filled(n: u32) -> (Arc<dyn Backend>, RunPages, Vec<u64>) {
         let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
         let pages = RunPages::new(
             backend.clone(),
             Arc::new(std::sync::atomic::AtomicU64::new(1)),
         );
+        let ids = (0..n).map(|s| pages.put(&page(s)).unwrap()).collect();
+        (backend, pages, ids)
+    }
+
+    /// Pages come back as put across written segments; a segment whose
+    /// pages are mostly forgotten is moved and deleted, one wholly
+    /// forgotten is deleted, so the disk holds what is live, not what was.
+    #[test]
+    fn pages_survive_segment_writes_and_forgotten_space_is_given_back() {
         // 64 KB pages: 128 fill a segment.
-        let ids: Vec<u64> = (0..400).map(|s| pages.put(&page(s)).unwrap()).collect();
+        let (backend, pages, ids) = filled(400);
         let written = backend.run_ids(RunSpace::Tree).unwrap();
         assert_eq!(written.len(), 3, "{written:?}");
         for (s, id) in ids.iter().enumerate() {
@@ -338,12 +344,7 @@ mod tests {
 
     #[test]
     fn forgetting_every_page_at_once_moves_none_and_deletes_the_segments() {
-        let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
-        let pages = RunPages::new(
-            backend.clone(),
-            Arc::new(std::sync::atomic::AtomicU64::new(1)),
-        );
-        let ids: Vec<u64> = (0..300).map(|s| pages.put(&page(s)).unwrap()).collect();
+        let (backend, pages, ids) = filled(300);
         assert_eq!(backend.run_ids(RunSpace::Tree).unwrap().len(), 2);
         pages.forget_all(&ids);
         assert!(backend.run_ids(RunSpace::Tree).unwrap().is_empty());
