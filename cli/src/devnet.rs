@@ -181,7 +181,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          # state_cache_mb = 128\n\
          # unpersisted_mb = 256\n\
          # persist_interval_ms = 1000\n\
-         # state_tree_mb = 2048\n\
+         # state_tree_mb = 3072\n\
          \n\
          # [index] (optional)\n\
          # enabled = true\n\

@@ -78,12 +78,12 @@ pub const DEFAULT_PROOF_HISTORY_MB: u64 = 64;
 /// Memory for the state tree's nodes, MiB (`store.state_tree_mb`); past it,
 /// subtrees no recent block changed are paged out to `data/store/tree`.
 /// Paging starts when the nodes pass three quarters of it; the whole tree
-/// takes about 104 bytes of nodes per state record (a 64-byte leaf and a
-/// 40-byte inner node), so the default holds about 15 million records
-/// before any paging (at 10 million records a
-/// bound of 1024 already pages, and a block's tree update costs about four
-/// times as much: BENCHMARKS.md).
-pub const DEFAULT_STATE_TREE_MB: u64 = 2048;
+/// takes about 165 bytes of nodes per state record (a 64-byte leaf and
+/// about 1.4 72-byte inner nodes), so the default holds about 14 million
+/// records before any paging (at 10 million records a bound of 2048
+/// already pages, and a block's tree update costs a quarter more; at 1024,
+/// about three times as much: BENCHMARKS.md).
+pub const DEFAULT_STATE_TREE_MB: u64 = 3072;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -35,7 +35,7 @@ mod arena;
 mod pages;
 
 pub use arena::ArenaStats;
-use arena::{Arena, Log, PagedBuild, Ref};
+use arena::{Arena, Inner, Log, PagedBuild, Ref};
 pub use pages::{MemPages, TreePages};
 
 use serde::{Deserialize, Serialize};
@@ -326,8 +326,7 @@ impl StateTree {
         leaves.sort_unstable_by_key(|l| l.0);
         leaves.dedup_by(|a, b| a.0 == b.0);
         let mut arena = Arena::default();
-        let (root, version) = arena.build_root(&leaves);
-        let hash = arena.hash(root);
+        let (root, hash, version) = arena.build_root(&leaves);
         StateTree(Arc::new(Handle {
             arena: Arc::new(RwLock::new(arena)),
             version,
@@ -370,7 +369,7 @@ impl StateTree {
         changes.sort_unstable_by_key(|c| c.0);
         let mut arena = write(&self.0.arena);
         let mut log = Log::default();
-        let (root, hash) = match arena.update(self.0.root, 0, &changes, &mut log) {
+        let (root, hash) = match arena.update((self.0.root, self.0.hash), 0, &changes, &mut log) {
             Ok(done) => done,
             Err(e) => {
                 arena.discard(&log);
@@ -421,7 +420,7 @@ impl StateTree {
                     end: ProofEnd::Empty,
                 });
             };
-            let children = arena.inner(i).children;
+            let Inner { hashes, children } = *arena.inner(i);
             if children[0].is_cold() {
                 let depth = siblings.len();
                 let leaves = arena.cold_leaves(i, depth)?;
@@ -429,7 +428,7 @@ impl StateTree {
                 return Ok(TreeProof { siblings, end });
             }
             let b = bit(&path, siblings.len());
-            siblings.push(arena.hash(children[1 - b]));
+            siblings.push(hashes[1 - b]);
             node = children[b];
         }
     }

@@ -26,7 +26,7 @@ impl Default for StoreConfig {
             state: StateLimits::default(),
             index: true,
             proof_history_bytes: 64 * 1024 * 1024,
-            state_tree_bytes: 2048 * 1024 * 1024,
+            state_tree_bytes: 3072 * 1024 * 1024,
         }
     }
 }

@@ -7,8 +7,9 @@
 //! of it). A bucket is the subtree at depth `D` under one `D`-bit path
 //! prefix. The nodes above depth `D` always stay; a bucket's subtree, when it
 //! has two or more leaves, is either in memory or *cold*: its top node keeps
-//! its slot and hash (so every version pointing at it still sees the same
-//! hash) and its two children are [`Ref::COLD`]; its leaves are one page.
+//! its slot and its halves' hashes (so every version pointing at it still
+//! sees the same hashes) and its two children are [`Ref::COLD`]; its leaves
+//! are one page.
 //!
 //! **Which bucket may go.** Every change records its bucket with the version
 //! that made it (`touched`), and a queue holds buckets in that order. A
@@ -20,8 +21,8 @@
 //! first while the nodes' bytes are over the budget.
 //!
 //! **Reading back.** A change under a cold top node rebuilds its subtree
-//! from the page and checks it against the top node's hash before it is
-//! used (a page that does not give that hash is a corrupt store); a proof
+//! from the page and checks it against the top node's halves' hashes before
+//! it is used (a page that does not give them is a corrupt store); a proof
 //! is computed from the page's leaves without rebuilding.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -37,10 +38,10 @@ const LEAF_BYTES: usize = std::mem::size_of::<Leaf>();
 /// Bookkeeping per bucket: its last change (8 bytes), its queue entries
 /// (16 bytes each, at most two, in a queue of up to twice that capacity)
 /// and, when cold, its page (about 40 bytes in the map), plus the nodes
-/// above it (about 2 × 40 bytes). The node's default bound of 2048 MiB has
+/// above it (about 2 × 72 bytes). The node's default bound of 3072 MiB has
 /// 2^21 buckets, whose last changes and queue take up to about 150 MiB
 /// whether or not anything is paged (counted in the arena's bytes).
-const BYTES_PER_BUCKET: u64 = 192;
+const BYTES_PER_BUCKET: u64 = 224;
 
 /// The bucket depth for a memory bound: the bookkeeping takes at most about
 /// a quarter of it, between 2^6 and 2^24 buckets.
@@ -248,7 +249,7 @@ impl Arena {
     /// The leaves of cold top node `i` at `depth`, checked against its hash.
     pub fn cold_leaves(&self, i: u32, depth: usize) -> Result<Vec<(Path, Hash32)>, StoreError> {
         let (page, leaves) = self.page_of(i)?;
-        let want = self.inners.get(i).hash;
+        let want = self.inners.get(i).hash();
         let got = subtree_root(depth, &leaves);
         if got != want {
             return Err(corrupt(format!(
@@ -259,16 +260,16 @@ impl Arena {
     }
 
     /// Brings cold top node `i` at `depth` back into memory: the subtree is
-    /// rebuilt from its page, and the rebuild's hash is the check.
+    /// rebuilt from its page, and the rebuild's halves' hashes are the check.
     pub fn materialize(&mut self, i: u32, depth: usize) -> Result<(), StoreError> {
         let (page, leaves) = self.page_of(i)?;
         let tagged: Vec<(Path, Hash32, Option<Ref>)> =
             leaves.iter().map(|(p, v)| (*p, *v, None)).collect();
         let mut log = Log::default();
         let (r, got) = self.build(depth, &tagged, &mut log);
-        let want = self.inners.get(i).hash;
+        let want = self.inners.get(i).hash();
         let built = match r.inner_index() {
-            Some(built) if got == want => built,
+            Some(built) if self.inners.get(built).hashes == self.inners.get(i).hashes => built,
             _ => {
                 self.free(&log.created);
                 return Err(corrupt(format!(
