@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use assent_contracts::crypto::Keypair;
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValuePayload, ValueSyncConfig,
+    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, PubSubProtocol, ValuePayload,
+    ValueSyncConfig,
 };
 use malachitebft_app_channel::{
     Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity,
@@ -213,6 +214,13 @@ pub async fn start(
                 listen_addr: shared.config.listen.clone(),
                 persistent_peers: peers.clone(),
                 persistent_peers_only: true,
+                // Every validator dials every other (`persistent_peers`), so
+                // a message needs no relay: each peer gets it once, straight
+                // from its author over the authenticated connection. With
+                // gossipsub each node relayed every proposal part and vote
+                // to the others, and each copy was signed and checked
+                // (BENCHMARKS.md, "Consensus messages sent once").
+                protocol: PubSubProtocol::Broadcast,
                 ..P2pConfig::default()
             },
             value_payload: ValuePayload::ProposalAndParts,

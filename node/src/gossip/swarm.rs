@@ -388,7 +388,7 @@ impl Actor {
                     match decode_batch(&message.data) {
                         Ok(txs) => {
                             self.deliver(from, txs);
-                            gossipsub::MessageAcceptance::Accept
+                            self.relay_verdict()
                         }
                         Err(why) => {
                             bump(&self.shared.stats.malformed);
@@ -411,6 +411,25 @@ impl Actor {
                 self.set_counts();
             }
             _ => {}
+        }
+    }
+
+    /// A good batch is relayed only while some allowlisted peer is not
+    /// subscribed here. Otherwise the validators form a full mesh: the
+    /// author published the batch to each of them (flood publish), and a
+    /// relay only sent every peer a second and third copy (BENCHMARKS.md,
+    /// "Consensus messages sent once"). A validator whose link to the
+    /// author is down gets the txs in the author's proposals instead.
+    fn relay_verdict(&self) -> gossipsub::MessageAcceptance {
+        let me = *self.swarm.local_peer_id();
+        let full_mesh = self
+            .allowlist
+            .iter()
+            .all(|p| *p == me || self.subscribed.contains(p));
+        if full_mesh {
+            gossipsub::MessageAcceptance::Ignore
+        } else {
+            gossipsub::MessageAcceptance::Accept
         }
     }
 
