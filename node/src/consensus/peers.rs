@@ -5,8 +5,9 @@
 //! (`ConsensusSigner::libp2p_keypair`), so its peer id follows from its
 //! consensus key: anyone can map a validator set to the peer ids allowed to
 //! publish proposal streams, and a stream's publisher (authenticated by
-//! libp2p: gossipsub messages are signed by their source and checked in
-//! strict mode) names exactly one validator.
+//! libp2p: consensus messages travel on Malachite's broadcast protocol,
+//! never relayed, so the publisher is the peer at the other end of the
+//! noise-authenticated connection) names exactly one validator.
 //!
 //! [`HeightEstimate`] answers "is this node behind?" (the API's `syncing`
 //! and `/ready`). It counts a validator's height only from a message whose

@@ -19,7 +19,7 @@
 //! older than the runs' is never cached.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use prometheus_client::metrics::counter::Counter;
@@ -37,6 +37,9 @@ const MIN_SHARD_BYTES: usize = 1 << 20;
 const CHUNK: usize = 256;
 
 type Map = HashMap<Vec<u8>, Option<Vec<u8>>, FxBuildHasher>;
+
+/// A written record, as the persister passes it.
+type Record<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
 
 #[derive(Debug, Default)]
 struct Generations {
@@ -61,9 +64,7 @@ fn weight(k: &[u8], v: &Option<Vec<u8>>) -> usize {
 }
 
 fn hash(key: &[u8]) -> u64 {
-    let mut h = FxBuildHasher.build_hasher();
-    key.hash(&mut h);
-    h.finish()
+    FxBuildHasher.hash_one(key)
 }
 
 /// What a miss saw: pass it back to [`HotCache::fill`].
@@ -132,7 +133,7 @@ impl HotCache {
             Self::lock(s).generation += 1;
         }
         let n = self.shards.len();
-        let mut by_shard: Vec<Vec<(&Vec<u8>, &Option<Vec<u8>>)>> = vec![Vec::new(); n];
+        let mut by_shard: Vec<Vec<Record<'a>>> = vec![Vec::new(); n];
         for (k, v) in writes {
             by_shard[(hash(k) >> 48) as usize % n].push((k, v));
         }

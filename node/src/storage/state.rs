@@ -18,6 +18,7 @@
 //! its budget; everything else is read from the runs on disk.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -71,10 +72,7 @@ impl std::ops::Deref for LayerWrites {
 }
 
 fn key_hash(key: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = FxBuildHasher.build_hasher();
-    key.hash(&mut h);
-    h.finish()
+    FxBuildHasher.hash_one(key)
 }
 
 /// Past this many unpersisted layers the persister freezes early, so a read
