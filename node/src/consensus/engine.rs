@@ -377,13 +377,29 @@ fn note_wal_fault(
     }
 }
 
-/// Admits tx batches that arrive by gossip (signatures checked in one batch per arrival).
+/// Most gossiped txs admitted in one call.
+const GOSSIP_ADMIT_MAX: usize = 2_048;
+
+/// Admits tx batches that arrive by gossip (signatures checked in one batch
+/// per admission, over every batch waiting).
 pub async fn admit_gossip(
     shared: Arc<Shared>,
     mut inbound: mpsc::Receiver<crate::gossip::Inbound>,
 ) {
-    while let Some(batch) = inbound.recv().await {
-        let from = batch.from;
+    while let Some(first) = inbound.recv().await {
+        // Batches that arrived while the last admission ran are admitted
+        // together: one batch signature check costs less per signature the
+        // more it checks (≈ 46 µs alone, ≈ 18 at 64, ≈ 14 at 1,000 here).
+        // Their byte charges stay held until the admission is done.
+        let mut txs = first.txs;
+        let mut from = vec![(first.from, txs.len())];
+        let mut charges = vec![first.charge];
+        while txs.len() < GOSSIP_ADMIT_MAX {
+            let Ok(next) = inbound.try_recv() else { break };
+            from.push((next.from, next.txs.len()));
+            txs.extend(next.txs);
+            charges.push(next.charge);
+        }
         let sh = shared.clone();
         // Decoding and signature checks are CPU work: off the async workers,
         // and outside the mempool lock (see `mempool::admit`).
@@ -392,16 +408,20 @@ pub async fn admit_gossip(
                 &sh.mempool,
                 crate::mempool::Origin::Gossip,
                 &sh.chain.next_context(sh.validator_key),
-                batch.txs,
+                txs,
                 sh.chain.store(),
                 rand::rngs::OsRng,
             )
         })
         .await
         .unwrap_or_default();
-        let refused = results.iter().filter(|r| r.is_err()).count();
-        if refused > 0 {
-            tracing::debug!(target: "assent::gossip", %from, refused, "gossiped txs refused");
+        drop(charges);
+        let mut results = results.iter();
+        for (peer, n) in from {
+            let refused = results.by_ref().take(n).filter(|r| r.is_err()).count();
+            if refused > 0 {
+                tracing::debug!(target: "assent::gossip", from = %peer, refused, "gossiped txs refused");
+            }
         }
         shared.metrics.set_mempool(shared.mempool().len());
     }
