@@ -63,7 +63,9 @@ fn weight(k: &[u8], v: &Option<Vec<u8>>) -> usize {
     k.len() + v.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD
 }
 
-fn hash(key: &[u8]) -> u64 {
+/// A key's Fx hash: picks its shard here, and its unpersisted layers
+/// (`state.rs`).
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
     FxBuildHasher.hash_one(key)
 }
 
@@ -85,7 +87,7 @@ impl HotCache {
 
     fn shard(&self, key: &[u8]) -> std::sync::MutexGuard<'_, Generations> {
         // The high bits: the maps use the low ones.
-        let i = (hash(key) >> 48) as usize % self.shards.len();
+        let i = (key_hash(key) >> 48) as usize % self.shards.len();
         Self::lock(&self.shards[i])
     }
 
@@ -135,7 +137,7 @@ impl HotCache {
         let n = self.shards.len();
         let mut by_shard: Vec<Vec<Record<'a>>> = vec![Vec::new(); n];
         for (k, v) in writes {
-            by_shard[(hash(k) >> 48) as usize % n].push((k, v));
+            by_shard[(key_hash(k) >> 48) as usize % n].push((k, v));
         }
         for (s, records) in self.shards.iter().zip(by_shard) {
             for chunk in records.chunks(CHUNK) {

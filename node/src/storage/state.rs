@@ -18,7 +18,6 @@
 //! its budget; everything else is read from the runs on disk.
 
 use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasher;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -29,7 +28,7 @@ use assent_contracts::{Hash32, Height};
 use rustc_hash::FxBuildHasher;
 
 use super::backend::StoreError;
-use super::cache::HotCache;
+use super::cache::{key_hash, HotCache};
 use super::records::Checkpoint;
 use super::runs::{state_record, Runs};
 
@@ -69,10 +68,6 @@ impl std::ops::Deref for LayerWrites {
     fn deref(&self) -> &Writes {
         &self.writes
     }
-}
-
-fn key_hash(key: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(key)
 }
 
 /// Past this many unpersisted layers the persister freezes early, so a read
