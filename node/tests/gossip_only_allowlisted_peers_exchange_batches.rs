@@ -2,7 +2,7 @@
 //! a peer outside the allowlist is refused and its batches never arrive,
 //! garbage from a peer is dropped, a lost peer is redialed, and a changed
 //! allowlist (the validator set moved) disconnects the removed and admits
-//! the added.
+//! the added, and a node short of a full mesh relays what it hears.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -254,6 +254,39 @@ async fn a_lost_peer_is_redialed() {
     assert_eq!(recv(&mut b_rx).await.txs, batch("again", 1));
     a.shutdown().await;
     b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_node_short_of_a_full_mesh_relays_what_it_hears() {
+    // Validators 1–4; 4 never comes up, and 1 and 3 do not dial each
+    // other: 2 sees a peer of its allowlist missing, so it relays 1's
+    // batches to 3 (in a full mesh it would not: every author reaches
+    // everyone itself).
+    let (a, _a_rx) = node(1, &[2, 3, 4], None, vec![]).await;
+    let (b, _b_rx) = node(2, &[1, 3, 4], None, a.listen_addrs()).await;
+    let (c, mut c_rx) = node(3, &[1, 2, 4], None, b.listen_addrs()).await;
+    until("the line 1 – 2 – 3 is up", || {
+        a.topic_peers() == 1 && b.topic_peers() == 2 && c.topic_peers() == 1
+    })
+    .await;
+    // 2 relays to the peers of its mesh, which it builds at its next
+    // heartbeat: publish a new batch until one reaches 3.
+    let got = timeout(DEADLINE, async {
+        for i in 0.. {
+            a.publish(batch(&format!("from-a-{i}"), 1));
+            if let Ok(Some(got)) = timeout(Duration::from_millis(200), c_rx.recv()).await {
+                return got;
+            }
+        }
+        unreachable!()
+    })
+    .await
+    .expect("a batch of 1 reaches 3 through 2 in time");
+    assert_eq!(got.from, peer(2), "relayed by 2");
+    assert!(got.txs[0].starts_with(b"from-a-"), "{:?}", got.txs);
+    for n in [a, b, c] {
+        n.shutdown().await;
+    }
 }
 
 proptest! {
