@@ -219,7 +219,7 @@ pub async fn start(
                 // from its author over the authenticated connection. With
                 // gossipsub each node relayed every proposal part and vote
                 // to the others, and each copy was signed and checked
-                // (BENCHMARKS.md, "Consensus messages sent once").
+                // (BENCHMARKS.md, "Messages sent once, reads by hash").
                 protocol: PubSubProtocol::Broadcast,
                 ..P2pConfig::default()
             },

@@ -418,7 +418,7 @@ impl Actor {
     /// subscribed here. Otherwise the validators form a full mesh: the
     /// author published the batch to each of them (flood publish), and a
     /// relay only sent every peer a second and third copy (BENCHMARKS.md,
-    /// "Consensus messages sent once"). A validator whose link to the
+    /// "Messages sent once, reads by hash"). A validator whose link to the
     /// author is down gets the txs in the author's proposals instead.
     fn relay_verdict(&self) -> gossipsub::MessageAcceptance {
         let me = *self.swarm.local_peer_id();

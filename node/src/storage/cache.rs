@@ -9,8 +9,8 @@
 //! The cache is split in shards by key hash, each with its own lock and its
 //! share of the budget: executing a block reads it from several threads
 //! while the persister updates it after a checkpoint, and one lock made
-//! them wait for each other (BENCHMARKS.md, "The read path of committed
-//! state"). Keys are hashed with Fx, as the contracts' overlays do; the
+//! them wait for each other (BENCHMARKS.md, "Messages sent once,
+//! reads by hash"). Keys are hashed with Fx, as the contracts' overlays do; the
 //! hash picks the shard and is computed once per call.
 //!
 //! It only ever holds values as persisted: the persister updates it after

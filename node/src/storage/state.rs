@@ -40,8 +40,8 @@ pub(crate) type Layer = Arc<LayerWrites>;
 
 /// A block's writes and the hashes of their keys: a point read computes
 /// its key's hash once and searches only the layers whose set holds it,
-/// instead of a sorted map per unpersisted block (BENCHMARKS.md, "The read
-/// path of committed state"). Ordered walks use the map, through `Deref`.
+/// instead of a sorted map per unpersisted block (BENCHMARKS.md, "Messages
+/// sent once, reads by hash"). Ordered walks use the map, through `Deref`.
 #[derive(Debug)]
 pub(crate) struct LayerWrites {
     writes: Arc<Writes>,
