@@ -448,6 +448,48 @@ fn a_snapshot_reads_one_height_while_later_blocks_commit_and_persist() {
     check(&store, &sc);
 }
 
+#[test]
+fn point_reads_see_the_newest_unpersisted_value_of_each_key() {
+    // Every key any block writes (some written in several blocks, some
+    // deleted) and one no block writes, read one at a time: from a pinned
+    // snapshot at height 3 while later blocks commit in layers above it,
+    // then from the head before and after the persister catches up.
+    let sc = scenario();
+    let store = Store::with_backend(Arc::new(MemBackend::new()), &small(), &genesis()).unwrap();
+    let mut keys: std::collections::BTreeSet<Vec<u8>> = sc
+        .blocks
+        .iter()
+        .flat_map(|(_, _, _, out)| out.writes.keys().cloned())
+        .collect();
+    keys.insert(b"no block writes this key".to_vec());
+    let (first, rest) = sc.blocks.split_at(3);
+    for (block, bytes, cert, out) in first {
+        store
+            .commit_block(bytes, block, cert, &mut out.clone())
+            .unwrap();
+    }
+    let snap = store.snapshot();
+    for (block, bytes, cert, out) in rest {
+        store
+            .commit_block(bytes, block, cert, &mut out.clone())
+            .unwrap();
+    }
+    let reads = |snap: &super::StateSnapshot, h: usize| {
+        for k in &keys {
+            assert_eq!(
+                snap.get(k).unwrap(),
+                sc.states[h].get(k).unwrap(),
+                "key {k:?} at height {h}"
+            );
+        }
+    };
+    reads(&snap, 3);
+    reads(&store.snapshot(), BLOCKS as usize);
+    drop(snap);
+    assert!(store.wait_persisted(Duration::from_secs(20)));
+    reads(&store.snapshot(), BLOCKS as usize);
+}
+
 fn segment(dir: &Path) -> std::path::PathBuf {
     let mut files: Vec<_> = std::fs::read_dir(dir.join("journal"))
         .unwrap()
