@@ -75,6 +75,15 @@ fn bench_reports_what_it_measured() {
         "one latency per tx seen in a block"
     );
     assert!(s["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    // Latency from when the target rate made each tx due is never below
+    // latency from its admitted submission (a tx is sent once due, or later
+    // after backpressure); the setup, offered as fast as accepted, has none.
+    for p in ["p50", "p99", "max"] {
+        let due = s["latency_from_schedule_ms"][p].as_f64().unwrap();
+        assert!(due >= s["latency_ms"][p].as_f64().unwrap(), "{p}: {s}");
+    }
+    assert!(setup["latency_from_schedule_ms"].is_null(), "{setup}");
+    assert!(stdout.contains("from schedule"), "{stdout}");
     assert!(s["uses_settled"].as_u64().unwrap() > 0, "{s}");
     // What the measured run cost the 4 validators, and the openssl yardstick
     // (a null R is allowed, with a note, on a machine without openssl).

@@ -60,6 +60,10 @@ pub struct RunResult {
     pub lost: usize,
     /// Submit → commit latency of every tx seen in a block, in microseconds, sorted.
     pub latencies_us: Vec<u64>,
+    /// Scheduled → commit latency (from when the offered rate made each tx
+    /// due, so waits at the client for backpressure count too), sorted;
+    /// empty when the run offered as fast as accepted.
+    pub from_due_us: Vec<u64>,
     pub uses_settled: u64,
     pub uses_rejected: BTreeMap<String, u64>,
     pub blocks: u64,
@@ -83,6 +87,9 @@ struct BlockSummary {
 /// Shared between the submitters, the watcher and the progress printer.
 struct Track {
     t0: Instant,
+    /// The offered rate (tx/s; 0 = as fast as accepted): tx `i` is due
+    /// `i / rate` seconds after t0.
+    rate: u64,
     /// Tx id → position in the run.
     index: HashMap<String, u32>,
     /// Nanoseconds after t0 each tx was sent (0 = not yet).
@@ -105,6 +112,7 @@ struct Track {
 #[derive(Default)]
 struct Watched {
     latencies_us: Vec<u64>,
+    from_due_us: Vec<u64>,
     recent_us: Vec<u64>,
     committed: usize,
     rejected: BTreeMap<String, u64>,
@@ -213,6 +221,7 @@ fn watch(track: Arc<Track>, resp: reqwest::blocking::Response) {
 
 fn record_block(track: &Track, b: BlockSummary, now_ns: u64) {
     let mut lat = Vec::new();
+    let mut from_due = Vec::new();
     let mut committed = 0usize;
     let mut rejected: Vec<String> = Vec::new();
     let mut ours = 0usize;
@@ -229,6 +238,12 @@ fn record_block(track: &Track, b: BlockSummary, now_ns: u64) {
         let sent = track.sent_at[seq as usize].load(Ordering::Relaxed);
         if sent > 0 {
             lat.push(now_ns.saturating_sub(sent) / 1_000);
+        }
+        if let Some(due_ns) = u64::from(seq)
+            .saturating_mul(1_000_000_000)
+            .checked_div(track.rate)
+        {
+            from_due.push(now_ns.saturating_sub(due_ns) / 1_000);
         }
         match code {
             None => committed += 1,
@@ -260,6 +275,7 @@ fn record_block(track: &Track, b: BlockSummary, now_ns: u64) {
     }
     w.recent_us.extend_from_slice(&lat);
     w.latencies_us.extend(lat);
+    w.from_due_us.extend(from_due);
 }
 
 /// Submits node `k`'s share: `items` are (position in run, tx).
@@ -407,6 +423,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
     let resp = open_stream(&urls[0], cfg.reader.as_ref())?;
     let track = Arc::new(Track {
         t0: Instant::now(),
+        rate: cfg.rate,
         index,
         sent_at: (0..txs.len()).map(|_| AtomicU64::new(0)).collect(),
         node_of: txs.iter().map(|p| (p.node % urls.len()) as u8).collect(),
@@ -508,6 +525,8 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
     let refused = track.refused.lock().map(|m| m.clone()).unwrap_or_default();
     let mut lat = std::mem::take(&mut w.latencies_us);
     lat.sort_unstable();
+    let mut from_due = std::mem::take(&mut w.from_due_us);
+    from_due.sort_unstable();
     let submitted = track.submitted.load(Ordering::Relaxed) as usize;
     let seen = lat.len();
     let refused_n = track.refused_count.load(Ordering::Relaxed) as usize;
@@ -523,6 +542,7 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
         rejected: w.rejected.clone(),
         lost: submitted.saturating_sub(seen + refused_n),
         latencies_us: lat,
+        from_due_us: from_due,
         uses_settled: w.uses_settled,
         uses_rejected: w.uses_rejected.clone(),
         blocks: w.blocks,
@@ -536,6 +556,10 @@ pub fn run(urls: &[String], txs: &[Prepared], cfg: &RunConfig) -> Result<RunResu
 impl RunResult {
     pub fn percentile_ms(&self, p: f64) -> f64 {
         pct(&self.latencies_us, p) as f64 / 1000.0
+    }
+    /// A percentile of [`RunResult::from_due_us`], in ms.
+    pub fn from_due_ms(&self, p: f64) -> f64 {
+        pct(&self.from_due_us, p) as f64 / 1000.0
     }
     pub fn offered_tps(&self) -> f64 {
         per_sec(self.submitted, self.submit_secs)

@@ -51,6 +51,20 @@ pub fn table(r: &RunResult) -> String {
                 r.latencies_us.len()
             ),
         ),
+        (
+            "from schedule",
+            if r.from_due_us.is_empty() {
+                "not measured (no target rate)".into()
+            } else {
+                format!(
+                    "p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (when the target rate made the tx due to committed: waits at the client count)",
+                    r.from_due_ms(0.5),
+                    r.from_due_ms(0.9),
+                    r.from_due_ms(0.99),
+                    r.from_due_ms(1.0),
+                )
+            },
+        ),
         ("refused", codes(&r.refused)),
         (
             "backpressure",
@@ -155,6 +169,16 @@ pub fn json(r: &RunResult) -> Value {
             "p99": round1(r.percentile_ms(0.99)),
             "max": round1(r.percentile_ms(1.0)),
             "samples": r.latencies_us.len(),
+        },
+        "latency_from_schedule_ms": if r.from_due_us.is_empty() {
+            Value::Null
+        } else {
+            json!({
+                "p50": round1(r.from_due_ms(0.5)),
+                "p90": round1(r.from_due_ms(0.9)),
+                "p99": round1(r.from_due_ms(0.99)),
+                "max": round1(r.from_due_ms(1.0)),
+            })
         },
         "refused": r.refused,
         "deferred_overloaded": r.deferred,
