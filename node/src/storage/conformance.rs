@@ -419,22 +419,23 @@ fn a_crash_at_any_storage_step_loses_no_acknowledged_block() {
     }
 }
 
+/// Commits `blocks` of the scenario in order, each one expected to succeed.
+fn commit_blocks(store: &Store, blocks: &[(Block, Vec<u8>, CommitCertificate, BlockOutput)]) {
+    for (block, bytes, cert, out) in blocks {
+        store
+            .commit_block(bytes, block, cert, &mut out.clone())
+            .unwrap();
+    }
+}
+
 #[test]
 fn a_snapshot_reads_one_height_while_later_blocks_commit_and_persist() {
     let sc = scenario();
     let store = Store::with_backend(Arc::new(MemBackend::new()), &small(), &genesis()).unwrap();
     let (first, rest) = sc.blocks.split_at(3);
-    for (block, bytes, cert, out) in first {
-        store
-            .commit_block(bytes, block, cert, &mut out.clone())
-            .unwrap();
-    }
+    commit_blocks(&store, first);
     let snap = store.snapshot();
-    for (block, bytes, cert, out) in rest {
-        store
-            .commit_block(bytes, block, cert, &mut out.clone())
-            .unwrap();
-    }
+    commit_blocks(&store, rest);
     // The persister may not write past the live snapshot.
     assert!(!store.wait_persisted(Duration::from_millis(100)));
     assert_eq!(snap.height(), Height(3));
@@ -463,17 +464,9 @@ fn point_reads_see_the_newest_unpersisted_value_of_each_key() {
         .collect();
     keys.insert(b"no block writes this key".to_vec());
     let (first, rest) = sc.blocks.split_at(3);
-    for (block, bytes, cert, out) in first {
-        store
-            .commit_block(bytes, block, cert, &mut out.clone())
-            .unwrap();
-    }
+    commit_blocks(&store, first);
     let snap = store.snapshot();
-    for (block, bytes, cert, out) in rest {
-        store
-            .commit_block(bytes, block, cert, &mut out.clone())
-            .unwrap();
-    }
+    commit_blocks(&store, rest);
     let reads = |snap: &super::StateSnapshot, h: usize| {
         for k in &keys {
             assert_eq!(
