@@ -20,6 +20,7 @@
 //! device I/O) to separate CPU from the device.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use assent_contracts::commit::{CommitCertificate, CommitSignature};
@@ -225,7 +226,12 @@ fn next(store: &Store, block: &Block) -> (Block, CommitCertificate) {
 fn prepare(store: &Store, setup: &[(Block, BlockOutput)]) {
     for (block, out) in setup {
         store
-            .commit_block(&block.encode(), block, &cert(block), &mut out.clone())
+            .commit_block(
+                &block.encode(),
+                &Arc::new(block.clone()),
+                &cert(block),
+                &mut out.clone(),
+            )
             .unwrap();
     }
 }
@@ -235,12 +241,14 @@ fn prepare(store: &Store, setup: &[(Block, BlockOutput)]) {
 fn check_commit(store: &Store, block: &Block, out: &BlockOutput) -> u64 {
     let before = store.head().height;
     let (b, cc) = next(store, block);
-    let head = store
+    let b = Arc::new(b);
+    let (head, results) = store
         .commit_block(&b.encode(), &b, &cc, &mut out.clone())
         .unwrap();
     assert_eq!(head.height, before.next());
     assert_eq!(store.head(), head);
-    assert_eq!(store.block(head.height).unwrap().unwrap(), b);
+    assert_eq!(store.block(head.height).unwrap().unwrap(), *b);
+    assert_eq!(results.results, out.results);
     head.height.0
 }
 
@@ -266,8 +274,13 @@ fn benches(c: &mut Criterion) {
     for txs in [&regs, &grants] {
         let (block, out) = execute(&disk, txs);
         assert!(all_applied(&out));
-        disk.commit_block(&block.encode(), &block, &cert(&block), &mut out.clone())
-            .unwrap();
+        disk.commit_block(
+            &block.encode(),
+            &Arc::new(block.clone()),
+            &cert(&block),
+            &mut out.clone(),
+        )
+        .unwrap();
         setup.push((block, out));
     }
 
@@ -315,7 +328,7 @@ fn benches(c: &mut Criterion) {
                     // iterations' checkpoints (blocks come ~1 s apart).
                     assert!(store.wait_persisted(Duration::from_secs(120)));
                     let (b, cc) = next(store, &block);
-                    (b.encode(), b, cc, out.clone())
+                    (b.encode(), Arc::new(b), cc, out.clone())
                 },
                 |(bytes, b, cc, mut o)| {
                     commits[i] += 1;
@@ -337,7 +350,7 @@ fn benches(c: &mut Criterion) {
             bch.iter_batched(
                 || {
                     let (b, cc) = next(store, &empty);
-                    (b.encode(), b, cc, empty_out.clone())
+                    (b.encode(), Arc::new(b), cc, empty_out.clone())
                 },
                 |(bytes, b, cc, mut o)| {
                     commits[i] += 1;

@@ -14,8 +14,9 @@
 //! thread merges runs when a level fills. A validator that serves no
 //! queries turns indexing off (`[index] enabled = false`).
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assent_contracts::tx::TxOutcome;
@@ -31,6 +32,59 @@ use crate::storage::{enc, StoreCore, StoreError};
 
 /// Most blocks indexed in one sled batch.
 const BLOCKS_PER_BATCH: u64 = 32;
+
+/// Most bytes (as proposed) of the blocks waiting in a [`Handoff`].
+const HANDOFF_BYTES: usize = 16 << 20;
+
+/// Committed blocks and their results, handed to the indexer by the commit
+/// as they are, so that it need not read them back from the journal and
+/// decode them again. Bounded: when the indexer falls behind, the oldest
+/// are dropped here and read from the journal when their turn comes (as
+/// after a restart).
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    waiting: Mutex<Waiting>,
+}
+
+type Handed = (Arc<Block>, Arc<BlockResults>);
+
+#[derive(Debug, Default)]
+struct Waiting {
+    blocks: VecDeque<(u64, usize, Handed)>,
+    bytes: usize,
+}
+
+impl Handoff {
+    /// Hands over committed block `h` (`bytes` long as proposed).
+    pub fn push(&self, h: u64, bytes: usize, block: Arc<Block>, results: Arc<BlockResults>) {
+        let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        while w.bytes + bytes > HANDOFF_BYTES {
+            let Some((_, n, _)) = w.blocks.pop_front() else {
+                return;
+            };
+            w.bytes -= n;
+        }
+        w.bytes += bytes;
+        w.blocks.push_back((h, bytes, (block, results)));
+    }
+
+    /// Block `h` if it was handed over and is still here; drops any below.
+    fn take(&self, h: u64) -> Option<Handed> {
+        let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some((at, n, _)) = w.blocks.front() {
+            if *at > h {
+                return None;
+            }
+            let n = *n;
+            let (at, _, handed) = w.blocks.pop_front()?;
+            w.bytes -= n;
+            if at == h {
+                return Some(handed);
+            }
+        }
+        None
+    }
+}
 
 /// The index entries of one committed block, unsorted.
 pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -93,12 +147,18 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)>
 fn index_range(core: &StoreCore, from: u64, to: u64) -> Result<(), StoreError> {
     let mut entries = Vec::new();
     for h in from..=to {
-        let entry = core.entry(Height(h))?.ok_or_else(|| StoreError::Corrupt {
-            what: format!("block {h}"),
-            why: "committed but missing from the journal".into(),
-        })?;
-        let block: Block = crate::storage::decode(&format!("block {h}"), &entry.block)?;
-        entries.extend(self::entries(&block, &entry.results));
+        let (block, results) = match core.handoff.take(h) {
+            Some(handed) => handed,
+            None => {
+                let entry = core.entry(Height(h))?.ok_or_else(|| StoreError::Corrupt {
+                    what: format!("block {h}"),
+                    why: "committed but missing from the journal".into(),
+                })?;
+                let block: Block = crate::storage::decode(&format!("block {h}"), &entry.block)?;
+                (Arc::new(block), Arc::new(entry.results))
+            }
+        };
+        entries.extend(self::entries(&block, &results));
     }
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
@@ -201,5 +261,59 @@ pub(crate) fn run(core: Arc<StoreCore>) {
             continue;
         }
         let _ = cv.wait_timeout(stop, Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use assent_contracts::{AccountId, BlockHash, BlockHeader, Hash32, Timestamp};
+
+    use super::*;
+
+    fn handed(h: u64) -> (Arc<Block>, Arc<BlockResults>) {
+        let block = Block {
+            header: BlockHeader {
+                chain_id: "handoff-test".into(),
+                height: Height(h),
+                time: Timestamp(h),
+                prev_hash: BlockHash(Hash32([0; 32])),
+                txs_root: Hash32([0; 32]),
+                results_root: Hash32([0; 32]),
+                state_root: Hash32([0; 32]),
+                proposer: AccountId([0; 32]),
+            },
+            txs: Vec::new(),
+        };
+        let results = BlockResults {
+            results: Vec::new(),
+            end_events: Vec::new(),
+        };
+        (Arc::new(block), Arc::new(results))
+    }
+
+    #[test]
+    fn the_handoff_gives_each_block_once_and_drops_the_oldest_when_full() {
+        let handoff = Handoff::default();
+        let third = HANDOFF_BYTES / 3;
+        for h in 1..=4 {
+            let (b, r) = handed(h);
+            handoff.push(h, third, b, r);
+        }
+        // Four thirds do not fit: block 1 was dropped to make room for 4.
+        assert!(
+            handoff.take(1).is_none(),
+            "block 1 must be read back from the journal"
+        );
+        let (b, _) = handoff.take(2).expect("block 2 was handed over");
+        assert_eq!(b.header.height, Height(2));
+        assert!(handoff.take(2).is_none(), "given once");
+        // Asking for 4 drops 3, which the indexer has gone past.
+        assert_eq!(handoff.take(4).unwrap().0.header.height, Height(4));
+        assert!(handoff.take(3).is_none());
+        let w = handoff.waiting.lock().unwrap();
+        assert!(w.blocks.is_empty());
+        assert_eq!(w.bytes, 0);
     }
 }

@@ -441,12 +441,10 @@ impl Chain {
             }
         };
         let started = std::time::Instant::now();
-        let new_head = self.store.commit_block(
-            &executed.bytes,
-            &executed.block,
-            cert,
-            &mut executed.output,
-        )?;
+        let block = Arc::new(executed.block);
+        let (new_head, results) =
+            self.store
+                .commit_block(&executed.bytes, &block, cert, &mut executed.output)?;
         self.store
             .metrics()
             .commit_seconds
@@ -461,15 +459,12 @@ impl Chain {
             .retain(|_, e| e.block.header.height > height);
         self.store.prune_undecided(height)?;
         let senders: std::collections::BTreeSet<AccountId> =
-            executed.block.txs.iter().map(|t| t.body.sender).collect();
+            block.txs.iter().map(|t| t.body.sender).collect();
         let committed = Arc::new(Committed {
             head: new_head,
             senders: senders.into_iter().collect(),
-            tx_ids: executed.output.results.iter().map(|r| r.tx_id).collect(),
-            results: Arc::new(BlockResults {
-                results: executed.output.results,
-                end_events: executed.output.end_events,
-            }),
+            tx_ids: results.results.iter().map(|r| r.tx_id).collect(),
+            results,
         });
         // No subscriber is fine.
         let _ = self.committed_tx.send(committed.clone());

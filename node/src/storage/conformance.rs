@@ -166,7 +166,7 @@ fn txs_of_block(b: u64, consents: &mut Vec<(u32, ConsentId)>) -> Vec<VerifiedTx>
 
 /// The scenario's blocks, executed on the reference state.
 struct Scenario {
-    blocks: Vec<(Block, Vec<u8>, CommitCertificate, BlockOutput)>,
+    blocks: Vec<(Arc<Block>, Vec<u8>, CommitCertificate, BlockOutput)>,
     /// Reference state after each height (index 0 = genesis).
     states: Vec<MemStore>,
 }
@@ -214,7 +214,7 @@ fn scenario() -> Scenario {
         root = out.tree.clone();
         prev = block.header.hash();
         let bytes = block.encode();
-        blocks.push((block, bytes, cert, out));
+        blocks.push((Arc::new(block), bytes, cert, out));
     }
     Scenario { blocks, states }
 }
@@ -303,7 +303,7 @@ fn commit_all(store: &Store, sc: &Scenario, from: u64) -> u64 {
     let mut acked = from;
     for (block, bytes, cert, out) in sc.blocks.iter().skip(from as usize) {
         match store.commit_block(bytes, block, cert, &mut out.clone()) {
-            Ok(head) => acked = head.height.0,
+            Ok((head, _)) => acked = head.height.0,
             Err(_) => break,
         }
     }
@@ -420,7 +420,7 @@ fn a_crash_at_any_storage_step_loses_no_acknowledged_block() {
 }
 
 /// Commits `blocks` of the scenario in order, each one expected to succeed.
-fn commit_blocks(store: &Store, blocks: &[(Block, Vec<u8>, CommitCertificate, BlockOutput)]) {
+fn commit_blocks(store: &Store, blocks: &[(Arc<Block>, Vec<u8>, CommitCertificate, BlockOutput)]) {
     for (block, bytes, cert, out) in blocks {
         store
             .commit_block(bytes, block, cert, &mut out.clone())

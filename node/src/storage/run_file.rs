@@ -90,7 +90,8 @@ pub struct RunBuilder {
     fences: Vec<u8>,
     offset: u64,
     entries: u64,
-    last: Option<Vec<u8>>,
+    /// The last key pushed (empty before the first).
+    last: Vec<u8>,
     bloom: Bloom,
 }
 
@@ -134,13 +135,13 @@ impl RunBuilder {
             fences: Vec::new(),
             offset: 0,
             entries: 0,
-            last: None,
+            last: Vec::new(),
         }
     }
 
     /// Appends an entry; keys must be strictly ascending.
     pub fn push(&mut self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        if self.last.as_deref().is_some_and(|l| l >= key) {
+        if self.entries > 0 && self.last.as_slice() >= key {
             return Err(corrupt(
                 self.space,
                 self.id,
@@ -159,7 +160,8 @@ impl RunBuilder {
         self.block.extend_from_slice(value);
         self.entries += 1;
         self.bloom.insert(key_hash(key));
-        self.last = Some(key.to_vec());
+        self.last.clear();
+        self.last.extend_from_slice(key);
         if self.block.len() >= self.block_bytes {
             self.close_block()?;
         }
@@ -285,13 +287,13 @@ impl RunReader {
         };
         let words = reader.read_block(bloom_at, bloom_len)?;
         reader.bloom = Bloom(
-            words
+            words[FRAME..]
                 .chunks_exact(8)
                 .filter_map(|w| w.try_into().ok().map(u64::from_le_bytes))
                 .collect(),
         );
         let payload = reader.read_block(at, fence_len)?;
-        let mut b = payload.as_slice();
+        let mut b = &payload[FRAME..];
         let mut fences = Vec::new();
         while !b.is_empty() {
             let fence = (|| {
@@ -307,7 +309,8 @@ impl RunReader {
         Ok(RunReader { fences, ..reader })
     }
 
-    /// Reads and checks the framed payload at `offset` of `len` bytes.
+    /// Reads and checks the framed payload at `offset` of `len` bytes; the
+    /// payload is the returned buffer from [`FRAME`] on (not copied out).
     fn read_block(&self, offset: u64, len: u32) -> Result<Vec<u8>, StoreError> {
         let framed = self.file.read_at(offset, FRAME + len as usize)?;
         let mut b = framed.as_slice();
@@ -327,11 +330,7 @@ impl RunReader {
                 format!("the block at offset {offset} fails its checksum"),
             ));
         }
-        Ok(b.to_vec())
-    }
-
-    pub fn blocks(&self) -> usize {
-        self.fences.len()
+        Ok(framed)
     }
 
     /// The entries of block `i`, in key order.
@@ -351,7 +350,7 @@ impl RunReader {
             return Ok(());
         };
         let payload = self.read_block(fence.offset, fence.len)?;
-        let mut b = payload.as_slice();
+        let mut b = &payload[FRAME..];
         while !b.is_empty() {
             let entry = (|| {
                 let klen = u16::from_le_bytes(le(&mut b)?) as usize;
@@ -445,43 +444,77 @@ impl RunReader {
     }
 }
 
-/// Every entry of a run in key order, one block in memory at a time.
-pub struct RunIter {
+/// Every entry of a run in key order, one block in memory at a time; the
+/// current entry is borrowed from that block, not copied.
+pub struct RunCursor {
     run: Arc<RunReader>,
     next_block: usize,
-    pending: std::vec::IntoIter<(Vec<u8>, Vec<u8>)>,
+    /// The current block as read (its payload from [`FRAME`] on).
+    block: Vec<u8>,
+    /// Where the next entry starts in `block`.
+    pos: usize,
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
 }
 
-impl RunIter {
-    pub fn new(run: Arc<RunReader>) -> RunIter {
-        RunIter {
+impl RunCursor {
+    /// A cursor before the run's first entry: call [`RunCursor::advance`].
+    pub fn new(run: Arc<RunReader>) -> RunCursor {
+        RunCursor {
             run,
             next_block: 0,
-            pending: Vec::new().into_iter(),
+            block: Vec::new(),
+            pos: 0,
+            key: 0..0,
+            value: 0..0,
         }
     }
-}
 
-impl Iterator for RunIter {
-    type Item = Result<(Vec<u8>, Vec<u8>), StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(e) = self.pending.next() {
-                return Some(Ok(e));
-            }
-            if self.next_block >= self.run.blocks() {
-                return None;
-            }
-            match self.run.block(self.next_block) {
-                Ok(b) => self.pending = b.into_iter(),
-                Err(e) => {
-                    self.next_block = usize::MAX;
-                    return Some(Err(e));
-                }
-            }
+    /// Moves to the next entry; `false` past the last.
+    pub fn advance(&mut self) -> Result<bool, StoreError> {
+        while self.pos >= self.block.len() {
+            let Some(fence) = self.run.fences.get(self.next_block) else {
+                return Ok(false);
+            };
+            self.block = self.run.read_block(fence.offset, fence.len)?;
+            self.pos = FRAME;
             self.next_block += 1;
         }
+        let at = self.pos;
+        let header = self.block.get(at..at + 6).ok_or_else(|| self.cut_short())?;
+        let klen = u16::from_le_bytes([header[0], header[1]]) as usize;
+        let vlen = u32::from_le_bytes([header[2], header[3], header[4], header[5]]) as usize;
+        let key = at + 6..at + 6 + klen;
+        let value = key.end..key.end + vlen;
+        if value.end > self.block.len() {
+            return Err(self.cut_short());
+        }
+        self.pos = value.end;
+        self.key = key;
+        self.value = value;
+        Ok(true)
+    }
+
+    fn cut_short(&self) -> StoreError {
+        let offset = self
+            .next_block
+            .checked_sub(1)
+            .and_then(|i| self.run.fences.get(i))
+            .map_or(0, |f| f.offset);
+        corrupt(
+            self.run.space,
+            self.run.id,
+            format!("the block at offset {offset} is cut short"),
+        )
+    }
+
+    /// The current entry's key (after an `advance` that returned `true`).
+    pub fn key(&self) -> &[u8] {
+        self.block.get(self.key.clone()).unwrap_or_default()
+    }
+
+    pub fn value(&self) -> &[u8] {
+        self.block.get(self.value.clone()).unwrap_or_default()
     }
 }
 

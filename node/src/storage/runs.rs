@@ -26,15 +26,13 @@
 //! - State deletions are tombstones; a merge into the oldest level (no run
 //!   above it) drops them.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
-use super::run_file::{key_hash, RunBuilder, RunIter, RunReader};
+use super::run_file::{key_hash, RunBuilder, RunCursor, RunReader};
 use super::{decode, enc, keys};
 
 /// Runs of one level merged into one of the next.
@@ -388,43 +386,48 @@ pub fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreErr
     }
 }
 
-/// Feeds the union of `inputs` (newest first) to `out` in key order; a key
-/// in several inputs is given once, from the newest.
 /// Calls `out` with every (key, value) of `inputs` (newest first) in key
-/// order, the newest value of each key.
+/// order, the newest value of each key. Nothing is copied per entry: each
+/// input is read a block at a time and its entries borrowed from the block.
 pub(crate) fn merge(
     inputs: &[Arc<RunReader>],
     mut out: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut iters: Vec<RunIter> = inputs.iter().map(|r| RunIter::new(r.clone())).collect();
-    let mut heads: Vec<Option<Vec<u8>>> = Vec::with_capacity(iters.len());
-    let mut heap = BinaryHeap::new();
-    for (i, it) in iters.iter_mut().enumerate() {
-        match it.next().transpose()? {
-            Some((k, v)) => {
-                heap.push(Reverse((k, i)));
-                heads.push(Some(v));
-            }
-            None => heads.push(None),
+    let mut live: Vec<RunCursor> = Vec::with_capacity(inputs.len());
+    for run in inputs {
+        let mut c = RunCursor::new(run.clone());
+        if c.advance()? {
+            live.push(c);
         }
     }
-    let mut last: Option<Vec<u8>> = None;
-    while let Some(Reverse((k, i))) = heap.pop() {
-        let v = heads.get_mut(i).and_then(Option::take).unwrap_or_default();
-        if last.as_deref() != Some(k.as_slice()) {
-            out(&k, &v)?;
-            last = Some(k);
-        }
-        if let Some(it) = iters.get_mut(i) {
-            if let Some((nk, nv)) = it.next().transpose()? {
-                heap.push(Reverse((nk, i)));
-                if let Some(h) = heads.get_mut(i) {
-                    *h = Some(nv);
-                }
+    // `live` stays newest first, so among equal keys the first one wins.
+    // Few inputs (at most a level's fan-out): a scan for the least key
+    // costs no more than a heap would.
+    loop {
+        let mut least: Option<usize> = None;
+        for (i, c) in live.iter().enumerate() {
+            if least.is_none_or(|l| c.key() < live[l].key()) {
+                least = Some(i);
             }
         }
+        let Some(l) = least else {
+            return Ok(());
+        };
+        out(live[l].key(), live[l].value())?;
+        // Older inputs (after `l`: ties went to the first) holding the same
+        // key move past it, from the back so removals shift nothing
+        // unvisited; then the winner moves.
+        let mut i = live.len();
+        while i > l + 1 {
+            i -= 1;
+            if live[i].key() == live[l].key() && !live[i].advance()? {
+                live.remove(i);
+            }
+        }
+        if !live[l].advance()? {
+            live.remove(l);
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

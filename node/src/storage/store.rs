@@ -68,6 +68,8 @@ pub(crate) struct StoreCore {
     pub index_enabled: bool,
     /// The query indexes' sorted runs.
     pub runs: Runs,
+    /// Committed blocks on their way to the indexer.
+    pub handoff: crate::index::Handoff,
     /// Wakes the indexer; `true` once it must stop.
     pub index_wake: (Mutex<bool>, Condvar),
     pub metrics: Arc<StorageMetrics>,
@@ -290,6 +292,7 @@ impl Store {
             genesis_hash: hash,
             indexed: AtomicU64::new(indexed),
             runs,
+            handoff: Default::default(),
             first_block,
             trees: Mutex::new(Trees::new(at.height, tree, cfg.proof_history_bytes)),
             index_enabled: cfg.index,
@@ -454,14 +457,15 @@ impl Store {
     /// Commits a decided block: its journal record (`bytes` exactly as
     /// proposed, the certificate, the results) is durable when this
     /// returns, and its writes (taken out of `out`) are in the committed
-    /// state. Fails if a background task failed before (the node then stops).
+    /// state. The results are taken out of `out` too, and returned. Fails if
+    /// a background task failed before (the node then stops).
     pub fn commit_block(
         &self,
         bytes: &[u8],
-        block: &Block,
+        block: &Arc<Block>,
         cert: &CommitCertificate,
         out: &mut BlockOutput,
-    ) -> Result<Head, StoreError> {
+    ) -> Result<(Head, Arc<BlockResults>), StoreError> {
         let core = self.core();
         if let Some(why) = core.state.failure() {
             return Err(StoreError::Background {
@@ -470,10 +474,18 @@ impl Store {
             });
         }
         let h = block.header.height;
-        let payload = encode_entry(bytes, cert, &out.results, &out.end_events);
+        let results = Arc::new(BlockResults {
+            results: std::mem::take(&mut out.results),
+            end_events: std::mem::take(&mut out.end_events),
+        });
+        let payload = encode_entry(bytes, cert, &results.results, &results.end_events);
         core.backend
             .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
         core.metrics.journal_bytes.inc_by(payload.len() as u64);
+        if core.index_enabled {
+            core.handoff
+                .push(h.0, bytes.len(), block.clone(), results.clone());
+        }
         let changes_validators = out
             .writes
             .contains_key(assent_contracts::state::keys::VALIDATORS);
@@ -486,7 +498,7 @@ impl Store {
         if changes_validators {
             self.keep_validator_set_proof(h);
         }
-        Ok(head)
+        Ok((head, results))
     }
 
     /// Keeps a fuller certificate of a committed block (Finalized may carry
