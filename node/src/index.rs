@@ -7,7 +7,10 @@
 //!   ([`history_accounts`]).
 //!
 //! The indexer follows the committed head from a durable cursor
-//! (`m/indexed`), reading blocks and results back from the journal. A batch
+//! (`m/indexed`). It takes each block and its results as the commit hands
+//! them over ([`Handoff`]), decoded, and reads back from the journal only
+//! what the bounded handoff dropped (or, after a restart, what is behind
+//! the cursor). A batch
 //! of whole blocks becomes one sorted run (`storage/runs.rs`), listed in
 //! the same sled batch that moves the cursor, so a reader never sees half a
 //! block, and after a crash the indexer resumes at the cursor. The same

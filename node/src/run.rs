@@ -274,6 +274,7 @@ pub async fn run_with(
             keypair: crate::gossip::keypair_from_seed(key.seed()),
             allowlist: allowlist.clone(),
             topic: format!("/assent/{}/txs/1", genesis.chain_id()),
+            linger: crate::gossip::PUBLISH_LINGER,
         })
         .await
         .map_err(|e| NodeError::P2p(e.to_string()))?;

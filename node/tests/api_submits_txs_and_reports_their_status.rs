@@ -338,6 +338,7 @@ async fn admitted_txs_are_handed_to_gossip() {
         keypair,
         allowlist: vec![],
         topic: format!("/assent/{CHAIN_ID}/txs/1"),
+        linger: assent_node::gossip::PUBLISH_LINGER,
     })
     .await
     .expect("gossip starts");

@@ -26,11 +26,22 @@ fn peer(seed: u8) -> PeerId {
     keypair_from_seed([seed; 32]).public().to_peer_id()
 }
 
+/// A node that publishes each batch at once (no linger).
 async fn node(
     seed: u8,
     allow: &[u8],
     listen: Option<Multiaddr>,
     peers: Vec<Multiaddr>,
+) -> (GossipHandle, mpsc::Receiver<Inbound>) {
+    lingering_node(seed, allow, listen, peers, Duration::ZERO).await
+}
+
+async fn lingering_node(
+    seed: u8,
+    allow: &[u8],
+    listen: Option<Multiaddr>,
+    peers: Vec<Multiaddr>,
+    linger: Duration,
 ) -> (GossipHandle, mpsc::Receiver<Inbound>) {
     spawn(GossipConfig {
         listen: listen.unwrap_or_else(|| "/ip4/127.0.0.1/tcp/0".parse().unwrap()),
@@ -38,6 +49,7 @@ async fn node(
         keypair: keypair_from_seed([seed; 32]),
         allowlist: allow.iter().map(|s| peer(*s)).collect(),
         topic: TOPIC.into(),
+        linger,
     })
     .await
     .unwrap()
@@ -103,6 +115,36 @@ async fn allowlisted_peers_exchange_batches() {
 
     a.shutdown().await;
     until("b sees a gone", || b.peers() == 0).await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn small_batches_published_within_the_linger_go_out_as_one_message() {
+    // A long linger, so that the ten publishes below surely fall within it.
+    let (a, _a_rx) = lingering_node(1, &[2], None, vec![], Duration::from_secs(2)).await;
+    let (b, mut b_rx) = node(2, &[1], None, a.listen_addrs()).await;
+    until("both are subscribed to each other", || {
+        a.topic_peers() == 1 && b.topic_peers() == 1
+    })
+    .await;
+
+    let want: Vec<Vec<u8>> = (0..10).flat_map(|i| batch(&format!("tx{i}"), 1)).collect();
+    for tx in &want {
+        a.publish(vec![tx.clone()]);
+    }
+    let got = recv(&mut b_rx).await;
+    assert_eq!(
+        got.txs, want,
+        "ten publishes arrive as one message, in order"
+    );
+    assert_eq!(a.counters().published, 1);
+
+    // A lone batch still goes out when the linger is over.
+    a.publish(batch("lone", 1));
+    assert_eq!(recv(&mut b_rx).await.txs, batch("lone", 1));
+    assert_eq!(a.counters().published, 2);
+
+    a.shutdown().await;
     b.shutdown().await;
 }
 

@@ -21,7 +21,7 @@ use super::{
     batch_bytes, bump, decode_batch, encode_batches, Command, GossipConfig, GossipError,
     GossipHandle, Inbound, InboundBudget, Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE,
     INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES, INBOUND_QUEUE, LISTEN_TIMEOUT, LOG,
-    MAX_MESSAGE_BYTES, REDIAL_TICK,
+    MAX_MESSAGE_BYTES, PUBLISH_FLUSH_BYTES, REDIAL_TICK,
 };
 
 #[derive(NetworkBehaviour)]
@@ -143,6 +143,10 @@ pub async fn spawn(
         inbound,
         budget: InboundBudget::new(INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES),
         shared: shared.clone(),
+        outbox: Outbox {
+            linger: cfg.linger,
+            ..Outbox::default()
+        },
     };
     tokio::spawn(actor.run(command_rx));
     Ok((GossipHandle { commands, shared }, inbound_rx))
@@ -173,6 +177,25 @@ struct Actor {
     inbound: mpsc::Sender<Inbound>,
     budget: Arc<InboundBudget>,
     shared: Arc<Status>,
+    outbox: Outbox,
+}
+
+/// Txs waiting to be published together (see [`super::PUBLISH_LINGER`]).
+#[derive(Default)]
+struct Outbox {
+    linger: Duration,
+    txs: Vec<Vec<u8>>,
+    bytes: usize,
+    /// When the oldest waiting tx must go out.
+    due: Option<Instant>,
+}
+
+/// Waits until `at`; forever when `None`.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Actor {
@@ -180,17 +203,23 @@ impl Actor {
         let mut redial = tokio::time::interval(REDIAL_TICK);
         redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let due = self.outbox.due;
             tokio::select! {
+                // Commands first: txs already queued join the waiting
+                // message before it goes out.
+                biased;
                 cmd = commands.recv() => match cmd {
-                    Some(Command::Publish(batch)) => self.publish(batch),
+                    Some(Command::Publish(batch)) => self.queue(batch),
                     Some(Command::SetAllowlist(peers)) => self.set_allowlist(peers),
                     Some(Command::Shutdown(done)) => {
+                        self.flush();
                         drop(self);
                         let _ = done.send(());
                         return;
                     }
                     None => break,
                 },
+                () = until(due) => self.flush(),
                 event = self.swarm.select_next_some() => self.on_event(event),
                 _ = redial.tick() => self.redial(),
             }
@@ -210,6 +239,28 @@ impl Actor {
             tracing::info!(target: LOG, peer = %added, "gossip peer admitted: a new validator");
         }
         self.allowlist = new;
+    }
+
+    /// Adds txs to the waiting message; it goes out when the linger is
+    /// over or it is large enough.
+    fn queue(&mut self, batch: Vec<Vec<u8>>) {
+        let o = &mut self.outbox;
+        o.bytes += batch.iter().map(Vec::len).sum::<usize>();
+        o.txs.extend(batch);
+        if o.bytes >= PUBLISH_FLUSH_BYTES || o.linger.is_zero() {
+            self.flush();
+        } else if o.due.is_none() {
+            o.due = Some(Instant::now() + o.linger);
+        }
+    }
+
+    fn flush(&mut self) {
+        let txs = std::mem::take(&mut self.outbox.txs);
+        self.outbox.bytes = 0;
+        self.outbox.due = None;
+        if !txs.is_empty() {
+            self.publish(txs);
+        }
     }
 
     fn publish(&mut self, batch: Vec<Vec<u8>>) {
