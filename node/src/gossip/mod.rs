@@ -69,6 +69,9 @@ pub struct GossipConfig {
 pub const PUBLISH_LINGER: Duration = Duration::from_millis(20);
 /// Bytes of txs that go out at once without waiting out the linger.
 const PUBLISH_FLUSH_BYTES: usize = 1 << 20;
+/// Commands the gossip actor takes in one turn before it polls the swarm
+/// again (its `select!` is fair; this bounds one turn's work).
+const DRAIN_MAX: usize = 256;
 
 /// Why the gossip swarm could not start.
 #[derive(Debug, thiserror::Error)]

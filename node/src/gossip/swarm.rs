@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::{
     batch_bytes, bump, decode_batch, encode_batches, Command, GossipConfig, GossipError,
     GossipHandle, Inbound, InboundBudget, Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE,
-    INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES, INBOUND_QUEUE, LISTEN_TIMEOUT, LOG,
+    DRAIN_MAX, INBOUND_MAX_BYTES, INBOUND_PEER_MAX_BYTES, INBOUND_QUEUE, LISTEN_TIMEOUT, LOG,
     MAX_MESSAGE_BYTES, PUBLISH_FLUSH_BYTES, REDIAL_TICK,
 };
 
@@ -204,27 +204,45 @@ impl Actor {
         redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let due = self.outbox.due;
+            // Fair: a flood of publishes does not hold back the swarm's
+            // events (inbound gossip), nor the other way round.
             tokio::select! {
-                // Commands first: txs already queued join the waiting
-                // message before it goes out.
-                biased;
-                cmd = commands.recv() => match cmd {
-                    Some(Command::Publish(batch)) => self.queue(batch),
-                    Some(Command::SetAllowlist(peers)) => self.set_allowlist(peers),
-                    Some(Command::Shutdown(done)) => {
-                        self.flush();
-                        drop(self);
-                        let _ = done.send(());
-                        return;
+                cmd = commands.recv() => {
+                    let Some(mut cmd) = cmd else { break };
+                    // Commands already queued join the waiting message
+                    // before it goes out; at most DRAIN_MAX per turn.
+                    for _ in 0..DRAIN_MAX {
+                        if let Some(done) = self.on_command(cmd) {
+                            drop(self);
+                            let _ = done.send(());
+                            return;
+                        }
+                        match commands.try_recv() {
+                            Ok(next) => cmd = next,
+                            Err(_) => break,
+                        }
                     }
-                    None => break,
-                },
+                }
                 () = until(due) => self.flush(),
                 event = self.swarm.select_next_some() => self.on_event(event),
                 _ = redial.tick() => self.redial(),
             }
         }
         tracing::debug!(target: LOG, "gossip actor stopped");
+    }
+
+    /// Handles one command; on `Shutdown`, flushes and returns the sender
+    /// to acknowledge with once the swarm is dropped.
+    fn on_command(&mut self, cmd: Command) -> Option<tokio::sync::oneshot::Sender<()>> {
+        match cmd {
+            Command::Publish(batch) => self.queue(batch),
+            Command::SetAllowlist(peers) => self.set_allowlist(peers),
+            Command::Shutdown(done) => {
+                self.flush();
+                return Some(done);
+            }
+        }
+        None
     }
 
     fn set_allowlist(&mut self, peers: Vec<PeerId>) {
