@@ -221,7 +221,6 @@ fn compact(core: &StoreCore) -> Result<(), StoreError> {
     while core.runs.compact()? {}
     let (runs, entries) = core.runs.stats();
     core.metrics.index_runs.set(runs as i64);
-    core.metrics.index_paced_seconds.set(core.runs.paced_secs());
     core.metrics
         .index_entries
         .set(i64::try_from(entries).unwrap_or(i64::MAX));

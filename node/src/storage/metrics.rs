@@ -22,7 +22,6 @@ pub struct StorageMetrics {
     pub indexer_lag_heights: Gauge,
     pub index_runs: Gauge,
     pub index_entries: Gauge,
-    pub index_paced_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub tree_nodes: Gauge,
     pub tree_bytes: Gauge,
     pub tree_versions: Gauge,
@@ -51,7 +50,6 @@ impl Default for StorageMetrics {
             indexer_lag_heights: Gauge::default(),
             index_runs: Gauge::default(),
             index_entries: Gauge::default(),
-            index_paced_seconds: Gauge::default(),
             tree_nodes: Gauge::default(),
             tree_bytes: Gauge::default(),
             tree_versions: Gauge::default(),
@@ -127,11 +125,6 @@ impl StorageMetrics {
             "index_entries",
             "Entries in the query indexes' runs",
             self.index_entries.clone(),
-        );
-        r.register(
-            "index_merge_paced_seconds",
-            "Seconds the query indexes' large merges have slept to leave the CPU to the consensus path, since start",
-            self.index_paced_seconds.clone(),
         );
         r.register(
             "state_tree_nodes",

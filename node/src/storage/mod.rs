@@ -14,7 +14,6 @@ mod journal_record;
 pub mod keys;
 pub mod mem;
 pub mod metrics;
-mod pace;
 pub mod persister;
 pub mod proofs;
 pub mod records;

@@ -251,11 +251,6 @@ fn le<const N: usize>(b: &mut &[u8]) -> Option<[u8; N]> {
 }
 
 impl RunReader {
-    /// The run file's size in bytes.
-    pub fn bytes(&self) -> u64 {
-        self.file.size()
-    }
-
     pub fn open(space: RunSpace, id: u64, file: Arc<dyn RunFile>) -> Result<RunReader, StoreError> {
         let len = file.size();
         if len < TRAILER {

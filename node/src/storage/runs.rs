@@ -32,7 +32,6 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
-use super::pace::Pacer;
 use super::run_file::{key_hash, RunBuilder, RunCursor, RunReader};
 use super::{decode, enc, keys};
 
@@ -50,24 +49,6 @@ pub struct Kind {
     pub block_bytes: usize,
     /// Values a merge into the oldest level drops (deletions).
     pub tombstone: Option<fn(&[u8]) -> bool>,
-    /// How large merges share the CPU; `None`: as fast as they can.
-    pub pace: Option<Pace>,
-}
-
-/// A merge of at least `from_bytes` of input runs is busy at most
-/// `busy_percent` of its wall time ([`Pacer`]).
-///
-/// Why: every validator indexes the same blocks, so the big merges of the
-/// query indexes come due on all of them at once. Where validators share
-/// cores (the 4-validator devnet on 2 cores), their merges took a core
-/// between them for seconds, and the consensus path's share fell by half
-/// (BENCHMARKS.md). Paced, a merge spreads the same work over a longer
-/// time; the indexer lags more meanwhile, which the API reports
-/// (`indexed_height`).
-#[derive(Debug, Clone, Copy)]
-pub struct Pace {
-    pub from_bytes: u64,
-    pub busy_percent: u32,
 }
 
 /// The query indexes: read in ranges, never deleted.
@@ -76,10 +57,6 @@ pub const INDEX: Kind = Kind {
     list: keys::INDEX_RUNS,
     block_bytes: 32 * 1024,
     tombstone: None,
-    pace: Some(Pace {
-        from_bytes: 16 << 20,
-        busy_percent: 25,
-    }),
 };
 
 /// The persisted state: point reads on cache misses, deletions.
@@ -88,9 +65,6 @@ pub const STATE: Kind = Kind {
     list: keys::STATE_RUNS,
     block_bytes: 8 * 1024,
     tombstone: Some(is_deleted),
-    // Not paced: the persister's lag holds back commits (the cap on
-    // unpersisted changes), the indexer's holds back nothing.
-    pace: None,
 };
 
 /// A state value as stored in a run: `[1] ‖ value`, or `[0]` when deleted.
@@ -134,8 +108,6 @@ pub struct Runs {
     backend: Arc<dyn Backend>,
     live: RwLock<RunList>,
     next_id: AtomicU64,
-    /// Microseconds paced merges have slept, in all.
-    paced_us: AtomicU64,
 }
 
 fn meta_key(kind: &Kind, id: u64) -> Vec<u8> {
@@ -167,7 +139,6 @@ impl Runs {
             backend,
             live: RwLock::new(Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
-            paced_us: AtomicU64::new(0),
         }
     }
 
@@ -203,7 +174,6 @@ impl Runs {
             backend,
             live: RwLock::new(Arc::new(live)),
             next_id: AtomicU64::new(last + 1),
-            paced_us: AtomicU64::new(0),
         })
     }
 
@@ -327,25 +297,10 @@ impl Runs {
         // Into the oldest level, deletions have nothing left to hide.
         let oldest = !live.iter().any(|r| r.level > level);
         let drop = self.kind.tombstone.filter(|_| oldest);
-        let input_bytes: u64 = inputs.iter().map(|r| r.bytes()).sum();
-        let mut pacer = self
-            .kind
-            .pace
-            .filter(|p| input_bytes >= p.from_bytes)
-            .map(|p| Pacer::new(p.busy_percent));
-        merge(&inputs, |k, v| {
-            if let Some(p) = pacer.as_mut() {
-                p.tick();
-            }
-            match drop {
-                Some(deleted) if deleted(v) => Ok(()),
-                _ => out.push(k, v),
-            }
+        merge(&inputs, |k, v| match drop {
+            Some(deleted) if deleted(v) => Ok(()),
+            _ => out.push(k, v),
         })?;
-        if let Some(p) = pacer {
-            let us = u64::try_from(p.slept().as_micros()).unwrap_or(u64::MAX);
-            self.paced_us.fetch_add(us, Ordering::Relaxed);
-        }
         let entries = out.finish()?;
         let next = level.saturating_add(1);
         let mut ops = vec![(
@@ -411,11 +366,6 @@ impl Runs {
     }
 
     /// (live runs, entries in them).
-    /// Seconds paced merges have slept since the runs were opened.
-    pub fn paced_secs(&self) -> f64 {
-        self.paced_us.load(Ordering::Relaxed) as f64 / 1e6
-    }
-
     pub fn stats(&self) -> (usize, u64) {
         let live = self.list();
         (live.len(), live.iter().map(|r| r.reader.entries).sum())

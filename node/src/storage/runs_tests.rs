@@ -195,37 +195,3 @@ fn a_run_larger_than_the_sync_step_reads_back_whole_after_a_reopen() {
     assert_eq!(read.len(), entries.len());
     assert!(read == entries, "every entry reads back as written");
 }
-
-#[test]
-fn a_paced_merge_sleeps_and_answers_like_any_merge() {
-    let paced = Kind {
-        pace: Some(Pace {
-            from_bytes: 0,
-            busy_percent: 50,
-        }),
-        ..INDEX
-    };
-    let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
-    let runs = Runs::open(paced, backend.clone()).unwrap();
-    let mut model = std::collections::BTreeMap::new();
-    for b in 0..20u32 {
-        let entries = batch(b, 400, 20);
-        model.extend(entries.iter().cloned());
-        runs.add(pairs(&entries), Vec::new(), false).unwrap();
-        while runs.compact().unwrap() {}
-    }
-    assert!(runs.stats().0 < 20, "merges ran");
-    assert!(runs.paced_secs() > 0.0, "the merges of 3,200 entries slept");
-    let all: Vec<_> = model.into_iter().collect();
-    let (from, to) = (key(0), key(u32::MAX));
-    assert_eq!(runs.range(&from, &to, false, usize::MAX).unwrap(), all);
-    // The index's own pacing leaves small merges alone.
-    let plain = Runs::open(INDEX, Arc::new(MemBackend::new())).unwrap();
-    for b in 0..9u32 {
-        plain
-            .add(pairs(&batch(b, 400, 20)), Vec::new(), false)
-            .unwrap();
-        while plain.compact().unwrap() {}
-    }
-    assert_eq!(plain.paced_secs(), 0.0);
-}

@@ -18,17 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use assent_contracts::snapshot::{self, Chunk, Manifest, CHUNKS, SNAPSHOT_VERSION};
 use assent_contracts::Height;
 
-use super::pace::Pacer;
 use super::{Store, StoreError};
 
 /// Snapshots kept on disk.
 pub const KEEP: usize = 2;
-
-/// The share of its wall time a snapshot's sealing is busy ([`Pacer`]):
-/// every validator takes one at the same height, and unpaced the four of a
-/// devnet on 2 cores took a core between them for 2–3 s, during which
-/// blocks came at a third of their rate (BENCHMARKS.md).
-const BUSY_PERCENT: u32 = 25;
 
 /// The snapshots of one node.
 #[derive(Debug)]
@@ -162,13 +155,9 @@ impl Snapshots {
         for (i, mut f) in files.into_iter().enumerate() {
             f.flush().map_err(|e| io(&raw(i), e))?;
         }
-        // Sealing (hashing every record) is paced; reading is not: the
-        // snapshot's pin holds back the persister's next checkpoint.
-        let mut pace = Pacer::new(BUSY_PERCENT);
         let mut chunks = Vec::with_capacity(CHUNKS);
         for i in 0..CHUNKS {
             let records = read_raw(&raw(i))?;
-            pace.done(records.len());
             let (info, bytes) = snapshot::seal_chunk(records);
             let path = tmp.join(format!("chunk-{i:03}"));
             std::fs::write(&path, &bytes).map_err(|e| io(&path, e))?;
