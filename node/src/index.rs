@@ -27,9 +27,7 @@ use assent_contracts::{Block, Event, Height};
 
 use crate::storage::backend::Backend;
 use crate::storage::keys;
-use crate::storage::records::{
-    history_accounts, BlockResults, HistoryRecord, TxLocation, UseRecord,
-};
+use crate::storage::records::{history_accounts, BlockResults, TxLocation};
 use crate::storage::runs::{self, Runs};
 use crate::storage::{enc, StoreCore, StoreError};
 
@@ -90,6 +88,14 @@ impl Handoff {
 }
 
 /// The index entries of one committed block, unsorted.
+///
+/// A `u/` or `h/` entry copies nothing from the event: its key ends with
+/// the event's position (height, tx index, use index or event number), and
+/// reads resolve it from that block's journaled results
+/// ([`Store::uses_of`](crate::storage::Store::uses_of)). An `h/` value is
+/// the tx's kind, which the results do not hold. This keeps the runs, and
+/// every merge of them, small: a copy of each event per account and per use
+/// was most of the index.
 pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)> {
     let h = block.header.height;
     let mut ops = Vec::new();
@@ -105,17 +111,9 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)>
         let kind = block.txs.get(i).map_or("", |t| t.body.payload.kind());
         for (n, e) in events.iter().enumerate() {
             for account in history_accounts(e) {
-                let rec = HistoryRecord {
-                    height: h,
-                    time: block.header.time,
-                    tx_id: r.tx_id,
-                    tx_index: i as u32,
-                    tx_kind: kind.to_string(),
-                    event: e.clone(),
-                };
                 ops.push((
                     keys::account_event(&account, h, i as u32, n as u32),
-                    enc(&rec),
+                    kind.as_bytes().to_vec(),
                 ));
             }
             let (consumer, use_id, index) = match e {
@@ -133,13 +131,7 @@ pub fn entries(block: &Block, results: &BlockResults) -> Vec<(Vec<u8>, Vec<u8>)>
                 } => (consumer, use_id, *index),
                 _ => continue,
             };
-            let rec = UseRecord {
-                height: h,
-                tx_id: r.tx_id,
-                tx_index: i as u32,
-                event: e.clone(),
-            };
-            ops.push((keys::consumer_use(consumer, h, i as u32, index), enc(&rec)));
+            ops.push((keys::consumer_use(consumer, h, i as u32, index), Vec::new()));
             ops.push((keys::use_location(use_id), enc(&at)));
         }
     }
@@ -188,11 +180,16 @@ pub(crate) fn open(backend: &Arc<dyn Backend>, base: u64) -> Result<(Runs, u64),
         if legacy {
             tracing::warn!(target: "assent::index", from = base, "the query indexes are in an older layout; rebuilding them from the block journal");
         }
+        // Runs of an older layout are rebuilt too (`runs-1` copied events).
+        let rebuild = legacy || stored.is_some();
+        if stored.is_some() {
+            tracing::warn!(target: "assent::index", from = base, "the query indexes' runs are in an older layout; rebuilding them from the block journal");
+        }
         let mut ops = vec![(
             keys::INDEX_FORMAT.to_vec(),
             Some(keys::INDEX_FORMAT_RUNS.to_vec()),
         )];
-        if legacy {
+        if rebuild {
             ops.push((keys::INDEXED.to_vec(), Some(enc(&Height(base)))));
         }
         Runs::wipe(runs::INDEX, backend.as_ref(), ops)?;

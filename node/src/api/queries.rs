@@ -239,7 +239,6 @@ pub(crate) async fn uses(
         let store = s.chain.store();
         ApiError::need_index(store, s.chain.head().height)?;
         let mut blocks: BTreeMap<u64, Option<Block>> = BTreeMap::new();
-        let mut times: BTreeMap<u64, Option<u64>> = BTreeMap::new();
         let mut uses = Vec::new();
         // An enterprise sees its own uses among the consumer's newest MAX_USES.
         let scan = if only.is_some() { MAX_USES } else { limit };
@@ -248,12 +247,7 @@ pub(crate) async fn uses(
                 if only.is_some_and(|e| e != v.enterprise) {
                     continue;
                 }
-                v.time = match times.entry(rec.height.0) {
-                    std::collections::btree_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        *e.insert(store.block_header(rec.height)?.map(|h| h.time.0))
-                    }
-                };
+                v.time = Some(rec.time.0);
                 uses.push(v);
                 if uses.len() == limit {
                     break;

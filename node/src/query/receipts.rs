@@ -142,14 +142,15 @@ fn changes(result: &assent_contracts::TxResult, consent: &ConsentId) -> bool {
     events.iter().any(|e| changes_event(e, consent))
 }
 
-/// Most history records of a consumer read to find a consent's last change.
+/// Most history records of a consumer (the newest) read to find a consent's
+/// last change.
 const MAX_HISTORY_SCAN: usize = 100_000;
 
 /// The proof of a consent: the receipt of its grant, then the receipt of
 /// its latest change (pause, resume or revocation), found in the
-/// consumer's history index; failing that (a longer history than
-/// [`MAX_HISTORY_SCAN`]), the change whose height the consent record keeps
-/// (its revocation or pause).
+/// consumer's history index; failing that (no change among the newest
+/// [`MAX_HISTORY_SCAN`] records), the change whose height the consent
+/// record keeps (its revocation or pause).
 pub fn consent_proof(
     store: &Store,
     genesis_hash: Hash32,
@@ -158,19 +159,14 @@ pub fn consent_proof(
     let grant = tx_receipt(store, genesis_hash, &TxId(consent.id.0))?
         .ok_or_else(|| corrupt(format!("grant tx of consent {}", consent.id)))?;
     let mut receipts = vec![grant];
-    let history = store.history_up_to(&consent.consumer, Height(u64::MAX), MAX_HISTORY_SCAN)?;
-    let from_history = if history.len() < MAX_HISTORY_SCAN {
-        history
-            .iter()
-            .rev()
-            .find(|r| changes_event(&r.event, &consent.id))
-            .map(|r| TxLocation {
-                height: r.height,
-                index: r.tx_index,
-            })
-    } else {
-        None
-    };
+    let from_history = store
+        .latest_history(&consent.consumer, MAX_HISTORY_SCAN, |e| {
+            changes_event(e, &consent.id)
+        })?
+        .map(|r| TxLocation {
+            height: r.height,
+            index: r.tx_index,
+        });
     let at = match (from_history, consent.state) {
         (Some(at), _) => Some(at),
         (None, ConsentState::Paused { height, .. } | ConsentState::Revoked { height, .. }) => {

@@ -271,30 +271,53 @@ fn check(store: &Store, sc: &Scenario) {
             );
         }
     }
-    // Every use event of a consumer is in its use index, in order.
+    // Every use event of a consumer is in its use index, in order, with
+    // the event, tx and height it came from; and its history holds its
+    // registration and grant.
     for i in 0..(h as u32 * PER_BLOCK) {
         let c = consumer(i).account();
-        let want = sc
-            .blocks
-            .iter()
-            .take(h as usize)
-            .flat_map(|(_, _, _, out)| out.results.iter())
-            .filter_map(|r| match &r.outcome {
-                TxOutcome::Applied { events } => Some(events.iter()),
-                TxOutcome::Rejected(_) => None,
-            })
-            .flatten()
-            .filter(|e| {
-                matches!(e, Event::UseSettled { consumer, .. } | Event::UseRejected { consumer, .. } if *consumer == c)
-            })
-            .count();
+        let mut want_uses = Vec::new();
+        let mut want_history = Vec::new();
+        for (block, _, _, out) in sc.blocks.iter().take(h as usize) {
+            let bh = block.header.height;
+            for (ti, r) in out.results.iter().enumerate() {
+                let TxOutcome::Applied { events } = &r.outcome else {
+                    continue;
+                };
+                for e in events {
+                    if matches!(e, Event::UseSettled { consumer, .. } | Event::UseRejected { consumer, .. } if *consumer == c)
+                    {
+                        want_uses.push((bh, r.tx_id, ti as u32, e.clone()));
+                    }
+                    if crate::storage::records::history_accounts(e).contains(&c) {
+                        let kind = block.txs[ti].body.payload.kind().to_string();
+                        want_history.push((bh, block.header.time, r.tx_id, kind, e.clone()));
+                    }
+                }
+            }
+        }
+        let uses: Vec<_> = store
+            .uses_up_to(&c, Height(h), 1000)
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.height, u.tx_id, u.tx_index, u.event))
+            .collect();
+        assert_eq!(uses, want_uses, "uses of consumer {i}");
+        let mut newest_first = store.uses_of(&c, 1000).unwrap();
+        newest_first.reverse();
         assert_eq!(
-            store.uses_up_to(&c, Height(h), 1000).unwrap().len(),
-            want,
-            "uses of consumer {i}"
+            newest_first.len(),
+            uses.len(),
+            "uses of consumer {i}, newest first"
         );
-        let hist = store.history_up_to(&c, Height(h), 1000).unwrap();
+        let hist: Vec<_> = store
+            .history_up_to(&c, Height(h), 1000)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.height, r.time, r.tx_id, r.tx_kind, r.event))
+            .collect();
         assert_eq!(hist.len(), 2, "registration and grant of consumer {i}");
+        assert_eq!(hist, want_history, "history of consumer {i}");
     }
     assert!(store.block_bytes(Height(h + 1)).unwrap().is_none());
 }

@@ -2,7 +2,7 @@
 //! commit certificate and its results, as one journal payload.
 
 use assent_contracts::commit::CommitCertificate;
-use assent_contracts::{codec, Event};
+use assent_contracts::{codec, BlockHeader, Event};
 use serde::Serialize;
 
 use super::records::BlockResults;
@@ -44,6 +44,29 @@ pub struct Entry {
 }
 
 pub(crate) fn decode_entry(h: u64, payload: &[u8]) -> Result<Entry, StoreError> {
+    let (block, certificate, results) = split(h, payload)?;
+    Ok(Entry {
+        block: block.to_vec(),
+        certificate,
+        results,
+    })
+}
+
+/// A journal block record's header and results, without copying its txs:
+/// what the use and history indexes point into.
+pub(crate) fn decode_results(
+    h: u64,
+    payload: &[u8],
+) -> Result<(BlockHeader, BlockResults), StoreError> {
+    let (block, _, results) = split(h, payload)?;
+    let header = codec::decode_stored_prefix(block).map_err(|e| StoreError::Corrupt {
+        what: format!("header of block {h}"),
+        why: e.to_string(),
+    })?;
+    Ok((header, results))
+}
+
+fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResults), StoreError> {
     let corrupt = |why: String| StoreError::Corrupt {
         what: format!("journal entry of block {h}"),
         why,
@@ -61,12 +84,12 @@ pub(crate) fn decode_entry(h: u64, payload: &[u8]) -> Result<Entry, StoreError> 
         Vec<assent_contracts::tx::TxResult>,
         Vec<Event>,
     ) = codec::decode_stored(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
-    Ok(Entry {
-        block: block.to_vec(),
+    Ok((
+        block,
         certificate,
-        results: BlockResults {
+        BlockResults {
             results,
             end_events,
         },
-    })
+    ))
 }

@@ -2,14 +2,15 @@
 
 use std::sync::atomic::Ordering;
 
-use assent_contracts::{AccountId, Height, TxId, UseId};
+use assent_contracts::tx::TxOutcome;
+use assent_contracts::{AccountId, Event, Height, Timestamp, TxId, UseId};
 use serde::de::DeserializeOwned;
 
 use super::backend::{Entries, StoreError};
 use super::keys;
-use super::records::{HistoryRecord, TxLocation, UseRecord};
+use super::records::{BlockResults, HistoryRecord, TxLocation, UseRecord};
 use super::store::decode;
-use super::Store;
+use super::{Store, StoreCore};
 
 impl Store {
     /// Whether this node keeps the query indexes (`[index] enabled`).
@@ -48,12 +49,12 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<UseRecord>, StoreError> {
         let prefix = keys::consumer_uses_prefix(consumer);
-        self.decode_all(
-            "use record",
-            self.core()
-                .runs
-                .range(&prefix, &keys::prefix_end(&prefix), true, limit)?,
-        )
+        let entries = self
+            .core()
+            .runs
+            .range(&prefix, &keys::prefix_end(&prefix), true, limit)?;
+        let mut at = Resolver::new(self.core());
+        entries.iter().map(|(k, _)| at.use_record(k)).collect()
     }
 
     /// Uses of a consumer's data at heights up to `up_to`, oldest first; at
@@ -64,12 +65,9 @@ impl Store {
         up_to: Height,
         limit: usize,
     ) -> Result<Vec<UseRecord>, StoreError> {
-        self.range_up_to(
-            keys::consumer_uses_prefix(consumer),
-            up_to,
-            limit,
-            "use record",
-        )
+        let entries = self.range_up_to(keys::consumer_uses_prefix(consumer), up_to, limit)?;
+        let mut at = Resolver::new(self.core());
+        entries.iter().map(|(k, _)| at.use_record(k)).collect()
     }
 
     /// An account's history (`h/` index) at heights up to `up_to`, oldest first.
@@ -79,33 +77,171 @@ impl Store {
         up_to: Height,
         limit: usize,
     ) -> Result<Vec<HistoryRecord>, StoreError> {
-        self.range_up_to(
-            keys::account_events_prefix(account),
-            up_to,
-            limit,
-            "history record",
-        )
+        let entries = self.range_up_to(keys::account_events_prefix(account), up_to, limit)?;
+        let mut at = Resolver::new(self.core());
+        entries
+            .iter()
+            .map(|(k, v)| at.history_record(k, v))
+            .collect()
     }
 
-    fn range_up_to<T: DeserializeOwned>(
+    /// The newest entry of an account's history whose event `wanted`,
+    /// looking at the newest `scan` entries only. Blocks are read one at a
+    /// time, newest first, until one matches.
+    pub fn latest_history(
+        &self,
+        account: &AccountId,
+        scan: usize,
+        wanted: impl Fn(&Event) -> bool,
+    ) -> Result<Option<HistoryRecord>, StoreError> {
+        let prefix = keys::account_events_prefix(account);
+        let entries = self
+            .core()
+            .runs
+            .range(&prefix, &keys::prefix_end(&prefix), true, scan)?;
+        let mut at = Resolver::new(self.core());
+        for (k, v) in &entries {
+            let rec = at.history_record(k, v)?;
+            if wanted(&rec.event) {
+                return Ok(Some(rec));
+            }
+        }
+        Ok(None)
+    }
+
+    fn range_up_to(
         &self,
         prefix: Vec<u8>,
         up_to: Height,
         limit: usize,
-        what: &str,
-    ) -> Result<Vec<T>, StoreError> {
+    ) -> Result<Entries, StoreError> {
         let end = match up_to.0.checked_add(1) {
             Some(next) => keys::at_height(&prefix, next),
             None => keys::prefix_end(&prefix),
         };
-        self.decode_all(what, self.core().runs.range(&prefix, &end, false, limit)?)
+        self.core().runs.range(&prefix, &end, false, limit)
+    }
+}
+
+/// Resolves `u/` and `h/` entries, which hold only the event's position in
+/// their key, against the journaled results of the block they point into.
+/// The entries of one range come in height order, so each block's results
+/// are decoded once and only one block's are held at a time.
+struct Resolver<'a> {
+    core: &'a StoreCore,
+    block: Option<(Height, Timestamp, BlockResults)>,
+}
+
+/// What an index key points at: the tx, its block's time and its events,
+/// and the key's last number (use index or event number).
+struct Pointed<'b> {
+    height: Height,
+    tx_index: u32,
+    n: u32,
+    time: Timestamp,
+    tx_id: TxId,
+    events: &'b [Event],
+}
+
+impl<'a> Resolver<'a> {
+    fn new(core: &'a StoreCore) -> Resolver<'a> {
+        Resolver { core, block: None }
     }
 
-    fn decode_all<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        entries: Entries,
-    ) -> Result<Vec<T>, StoreError> {
-        entries.iter().map(|(_, v)| decode(what, v)).collect()
+    /// The tx at `(h, tx)`, its block's time and its events.
+    fn events(&mut self, what: &str, key: &[u8]) -> Result<Pointed<'_>, StoreError> {
+        let corrupt = |why: String| StoreError::Corrupt {
+            what: what.to_string(),
+            why,
+        };
+        let (h, tx, n) = keys::position(key)
+            .ok_or_else(|| corrupt(format!("a key of {} bytes has no position", key.len())))?;
+        if self.block.as_ref().is_none_or(|(at, ..)| *at != h) {
+            let (header, results) = self
+                .core
+                .results_at(h)?
+                .ok_or_else(|| corrupt(format!("points at block {h}, which is not committed")))?;
+            self.block = Some((h, header.time, results));
+        }
+        let Some((_, time, results)) = self.block.as_ref() else {
+            return Err(corrupt(format!("block {h} was not read")));
+        };
+        let r = results
+            .results
+            .get(tx as usize)
+            .ok_or_else(|| corrupt(format!("points at tx {tx} of block {h}, which has fewer")))?;
+        let TxOutcome::Applied { events } = &r.outcome else {
+            return Err(corrupt(format!(
+                "points at tx {tx} of block {h}, which was rejected"
+            )));
+        };
+        Ok(Pointed {
+            height: h,
+            tx_index: tx,
+            n,
+            time: *time,
+            tx_id: r.tx_id,
+            events,
+        })
+    }
+
+    fn use_record(&mut self, key: &[u8]) -> Result<UseRecord, StoreError> {
+        let Pointed {
+            height,
+            tx_index,
+            n: index,
+            time,
+            tx_id,
+            events,
+        } = self.events("use index", key)?;
+        let event = events
+            .iter()
+            .find(|e| {
+                matches!(e, Event::UseSettled { index: i, .. } | Event::UseRejected { index: i, .. } if *i == index)
+            })
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "use index".into(),
+                why: format!("tx {tx_index} of block {height} has no use {index}"),
+            })?;
+        Ok(UseRecord {
+            height,
+            time,
+            tx_id,
+            tx_index,
+            event,
+        })
+    }
+
+    fn history_record(&mut self, key: &[u8], kind: &[u8]) -> Result<HistoryRecord, StoreError> {
+        let Pointed {
+            height,
+            tx_index,
+            n,
+            time,
+            tx_id,
+            events,
+        } = self.events("history index", key)?;
+        let event = events
+            .get(n as usize)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "history index".into(),
+                why: format!("tx {tx_index} of block {height} has no event {n}"),
+            })?;
+        let tx_kind = std::str::from_utf8(kind)
+            .map_err(|_| StoreError::Corrupt {
+                what: "history index".into(),
+                why: format!("the tx kind at block {height}, tx {tx_index} is not UTF-8"),
+            })?
+            .to_string();
+        Ok(HistoryRecord {
+            height,
+            time,
+            tx_id,
+            tx_index,
+            tx_kind,
+            event,
+        })
     }
 }

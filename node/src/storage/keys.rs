@@ -25,7 +25,9 @@ pub const SYNCED_FROM: &[u8] = b"m/synced_from";
 /// The index layout a store's indexes are in ([`INDEX_FORMAT_RUNS`]);
 /// absent in stores whose indexes were sled keys.
 pub const INDEX_FORMAT: &[u8] = b"m/index_format";
-pub const INDEX_FORMAT_RUNS: &[u8] = b"runs-1";
+/// Runs whose `u/` and `h/` entries point into the journaled results by
+/// their key (`runs-1` copied each event into the value).
+pub const INDEX_FORMAT_RUNS: &[u8] = b"runs-2";
 /// `ir/<run id BE>` → a live index run's level and entry count.
 pub const INDEX_RUNS: &[u8] = b"ir/";
 /// The tables of the indexes as sled keys, before runs.
@@ -70,6 +72,17 @@ pub fn account_event(account: &AccountId, h: Height, tx: u32, n: u32) -> Vec<u8>
         &n.to_be_bytes(),
     ]
     .concat()
+}
+/// The (height, tx index, use index or event number) a `u/` or `h/` key ends with.
+pub fn position(key: &[u8]) -> Option<(Height, u32, u32)> {
+    let tail = key.len().checked_sub(16).and_then(|at| key.get(at..))?;
+    let (h, rest) = tail.split_at(8);
+    let (tx, n) = rest.split_at(4);
+    Some((
+        Height(u64::from_be_bytes(h.try_into().ok()?)),
+        u32::from_be_bytes(tx.try_into().ok()?),
+        u32::from_be_bytes(n.try_into().ok()?),
+    ))
 }
 pub fn account_events_prefix(account: &AccountId) -> Vec<u8> {
     [b"h/".as_slice(), account.as_bytes()].concat()

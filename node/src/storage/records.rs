@@ -58,16 +58,20 @@ pub struct ChainEntry {
     pub results: BlockResults,
 }
 
-/// One use of a consumer's data, as indexed for the consumer.
+/// One use of a consumer's data, as indexed for the consumer (`u/`),
+/// resolved against the block's results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UseRecord {
     pub height: Height,
+    /// Block time.
+    pub time: Timestamp,
     pub tx_id: TxId,
     pub tx_index: u32,
     pub event: Event,
 }
 
-/// One event of a committed tx in an account's history (`h/` index).
+/// One event of a committed tx in an account's history (`h/` index),
+/// resolved against the block's results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryRecord {
     pub height: Height,

@@ -29,7 +29,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
 pub use super::config::StoreConfig;
-use super::entry::{decode_entry, encode_entry, Entry};
+use super::entry::{decode_entry, decode_results, encode_entry, Entry};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
@@ -93,6 +93,21 @@ impl StoreCore {
             return Ok(None);
         }
         self.journal_entry(h.0)
+    }
+
+    /// A committed block's header and results, without copying its txs:
+    /// what the use and history indexes point into.
+    pub(crate) fn results_at(
+        &self,
+        h: Height,
+    ) -> Result<Option<(BlockHeader, BlockResults)>, StoreError> {
+        if h.0 == 0 || h > self.head().height {
+            return Ok(None);
+        }
+        match self.backend.journal_get(KIND_BLOCK, h.0)? {
+            Some(p) => decode_results(h.0, &p).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn journal_entry(&self, h: u64) -> Result<Option<Entry>, StoreError> {

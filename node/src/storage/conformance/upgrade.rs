@@ -71,3 +71,45 @@ fn a_store_in_the_sled_key_layout_is_converted_and_damaged_indexes_rebuilt() {
     let store = reopen_disk(dir.path(), &cfg);
     check(&store, &sc);
 }
+
+#[test]
+fn indexes_in_the_runs_1_layout_are_rebuilt_from_the_journal() {
+    use crate::storage::backend::Backend;
+    use crate::storage::keys;
+    use crate::storage::runs::{Runs, INDEX};
+    let sc = scenario();
+    let cfg = small();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), &cfg, &genesis()).unwrap();
+        assert_eq!(commit_all(&store, &sc, 0), BLOCKS);
+        check(&store, &sc);
+    }
+    // `runs-1`: the cursor at the head, and runs whose `h/` and `u/` values
+    // were copies of the events (read now as pointers, they would be wrong).
+    let old = keys::account_event(&consumer(0).account(), Height(1), 0, 0);
+    {
+        let b: Arc<dyn Backend> = Arc::new(DiskBackend::open(dir.path(), 1 << 20).unwrap());
+        Runs::wipe(
+            INDEX,
+            b.as_ref(),
+            vec![(keys::INDEX_FORMAT.to_vec(), Some(b"runs-1".to_vec()))],
+        )
+        .unwrap();
+        let runs = Runs::open(INDEX, b.clone()).unwrap();
+        let value: &[u8] = &[0xff, 0xfe, 7, 7];
+        runs.add([(old.as_slice(), value)].into_iter(), Vec::new(), true)
+            .unwrap();
+    }
+    let store = reopen_disk(dir.path(), &cfg);
+    check(&store, &sc);
+    assert_eq!(
+        store
+            .core()
+            .backend
+            .get(keys::INDEX_FORMAT)
+            .unwrap()
+            .as_deref(),
+        Some(keys::INDEX_FORMAT_RUNS)
+    );
+}
