@@ -223,11 +223,14 @@ pub fn execute_block(
     let end_events = pay_operators(&mut overlay)?;
     let writes = overlay.into_writes();
     let (tree, state_root) = next_state(prev_tree, ctx.height, &writes)?;
-    let results_root = merkle::root(&result_leaves(
-        txs.iter().map(VerifiedTx::tx),
-        &results,
-        &end_events,
-    ));
+    // The uses' leaves were hashed when the txs were verified (their ids).
+    let mut leaves: Vec<Hash32> = txs
+        .iter()
+        .zip(&results)
+        .map(|(t, r)| result_leaf_of(t.use_leaves(), r))
+        .collect();
+    leaves.push(end_events_leaf(&end_events));
+    let results_root = merkle::root(&leaves);
     Ok(BlockOutput {
         writes,
         tree,

@@ -93,10 +93,27 @@ pub fn is_location(code: &str) -> bool {
     locations().binary_search(&code).is_ok()
 }
 
-fn lookup(list: &'static [VocabTerm], term: &str) -> Option<&'static VocabTerm> {
-    list.binary_search_by(|t| t.term.cmp(term))
-        .ok()
-        .map(|i| &list[i])
+/// Term → position in `list`, for lookups on the execution path (every use
+/// checks its category and purpose): a hash and one comparison instead of
+/// a binary search over strings. Only looked up, never iterated.
+type TermIndex = rustc_hash::FxHashMap<&'static str, usize>;
+
+fn index_of(list: &'static [VocabTerm]) -> TermIndex {
+    list.iter().enumerate().map(|(i, t)| (t.term, i)).collect()
+}
+
+fn purpose_index() -> &'static TermIndex {
+    static I: OnceLock<TermIndex> = OnceLock::new();
+    I.get_or_init(|| index_of(purposes()))
+}
+
+fn category_index() -> &'static TermIndex {
+    static I: OnceLock<TermIndex> = OnceLock::new();
+    I.get_or_init(|| index_of(categories()))
+}
+
+fn lookup(list: &'static [VocabTerm], index: &TermIndex, term: &str) -> Option<&'static VocabTerm> {
+    index.get(term).and_then(|&i| list.get(i))
 }
 
 /// Up to three known terms close to `input`, to suggest in error messages.
@@ -113,7 +130,7 @@ pub fn suggest(list: &'static [VocabTerm], input: &str) -> Vec<&'static str> {
 }
 
 macro_rules! vocab_term {
-    ($(#[$doc:meta])* $name:ident, $list:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $list:ident, $index:ident, $what:literal) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -122,11 +139,11 @@ macro_rules! vocab_term {
         impl $name {
             /// Whether the term is in the embedded vocabulary.
             pub fn is_known(&self) -> bool {
-                lookup($list(), &self.0).is_some()
+                lookup($list(), $index(), &self.0).is_some()
             }
             /// The vocabulary entry (IRI, label) of a known term.
             pub fn vocab(&self) -> Option<&'static VocabTerm> {
-                lookup($list(), &self.0)
+                lookup($list(), $index(), &self.0)
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -195,11 +212,11 @@ fn not_a(what: &str, term: &str) -> Option<&'static str> {
 
 vocab_term!(
     /// A DPV purpose, e.g. `DirectMarketing`.
-    Purpose, purposes, "purpose"
+    Purpose, purposes, purpose_index, "purpose"
 );
 vocab_term!(
     /// A DPV personal-data category, e.g. `Purchase`.
-    Category, categories, "personal-data category"
+    Category, categories, category_index, "personal-data category"
 );
 
 /// IRI of DPV's special categories of personal data (GDPR Art. 9 and the like).
@@ -378,6 +395,20 @@ impl FromStr for Tag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_term_is_found_as_itself_and_nothing_else_is() {
+        for t in purposes() {
+            assert_eq!(Purpose(t.term.to_string()).vocab(), Some(t));
+        }
+        for t in categories() {
+            assert_eq!(Category(t.term.to_string()).vocab(), Some(t));
+        }
+        for bad in ["", "purchase", "Purchase ", "DirectMarketingX"] {
+            assert!(!Category(bad.into()).is_known(), "{bad:?}");
+            assert!(!Purpose(bad.into()).is_known(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn vocabularies_are_embedded_whole() {

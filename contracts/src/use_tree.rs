@@ -140,15 +140,29 @@ pub fn use_index(e: &Event) -> Option<u32> {
 /// every event belongs to one of its `count` uses and they come in use
 /// order (what the handler emits), so the split loses nothing.
 pub fn outcomes_by_use(count: usize, events: &[Event]) -> Option<Vec<Vec<Event>>> {
-    let mut out: Vec<Vec<Event>> = vec![Vec::new(); count];
+    Some(
+        outcome_ranges(count, events)?
+            .into_iter()
+            .map(|r| events[r].to_vec())
+            .collect(),
+    )
+}
+
+/// [`outcomes_by_use`] as where each use's events are in `events` (they
+/// come in use order, so each use's are one run), without copying them.
+fn outcome_ranges(count: usize, events: &[Event]) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut out = vec![0..0; count];
     let mut last = 0usize;
-    for e in events {
+    for (at, e) in events.iter().enumerate() {
         let i = use_index(e)? as usize;
         if i >= count || i < last {
             return None;
         }
+        if out[i].is_empty() {
+            out[i] = at..at;
+        }
+        out[i].end = at + 1;
         last = i;
-        out[i].push(e.clone());
     }
     Some(out)
 }
@@ -156,12 +170,13 @@ pub fn outcomes_by_use(count: usize, events: &[Event]) -> Option<Vec<Vec<Event>>
 /// The outcome leaves of a RecordUse whose uses have leaves `use_leaves`,
 /// or `None` if its events do not split by use.
 pub fn outcome_leaves(use_leaves: &[Hash32], events: &[Event]) -> Option<Vec<Hash32>> {
-    let split = outcomes_by_use(use_leaves.len(), events)?;
+    // A slice encodes as the `Vec<Event>` it would be: the same bytes.
+    let ranges = outcome_ranges(use_leaves.len(), events)?;
     Some(
         use_leaves
             .iter()
-            .zip(&split)
-            .map(|(l, ev)| outcome_leaf(l, &codec::encode_infallible(ev)))
+            .zip(ranges)
+            .map(|(l, r)| outcome_leaf(l, &codec::encode_infallible(&events[r])))
             .collect(),
     )
 }

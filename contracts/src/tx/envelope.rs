@@ -1,5 +1,7 @@
 //! Transaction envelope: body, signature, id, and the verified form execution takes.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -11,7 +13,7 @@ use super::{
 use crate::codec::{self, CodecError};
 use crate::crypto::{self, Keypair, Signature, SignatureError, TX_SIGNATURE_TAG};
 use crate::ids::{AccountId, Hash32, TxId};
-use crate::use_tree::{UsesCommitment, USES_TXID_TAG};
+use crate::use_tree::{self, UsesCommitment, USES_TXID_TAG};
 
 /// What a transaction does. Variant order is part of the encoding: append only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +89,9 @@ struct Covered {
     signature_tag: &'static [u8],
     id_tag: &'static str,
     bytes: Vec<u8>,
+    /// A RecordUse's uses' leaves, hashed once for its id and kept for its
+    /// result's leaf.
+    use_leaves: Option<Vec<Hash32>>,
 }
 
 impl Covered {
@@ -124,16 +129,21 @@ impl TxBody {
     }
 
     fn covered(&self) -> Covered {
-        match self.uses_commitment() {
-            Some(c) => Covered {
-                signature_tag: crypto::USES_SIGNATURE_TAG,
-                id_tag: USES_TXID_TAG,
-                bytes: c.encode(),
-            },
-            None => Covered {
+        match &self.payload {
+            Payload::RecordUse(r) => {
+                let leaves = use_tree::use_leaves(&r.uses);
+                Covered {
+                    signature_tag: crypto::USES_SIGNATURE_TAG,
+                    id_tag: USES_TXID_TAG,
+                    bytes: UsesCommitment::from_leaves(self.sender, self.nonce, &leaves).encode(),
+                    use_leaves: Some(leaves),
+                }
+            }
+            _ => Covered {
                 signature_tag: TX_SIGNATURE_TAG,
                 id_tag: TXID_TAG,
                 bytes: self.encode(),
+                use_leaves: None,
             },
         }
     }
@@ -203,7 +213,7 @@ impl SignedTx {
             &c.bytes,
             &self.signature,
         )?;
-        Ok(VerifiedTx::from_parts(self, &c))
+        Ok(VerifiedTx::from_parts(self, c))
     }
 }
 
@@ -236,7 +246,7 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
         .zip(covered)
         .zip(answers)
         .map(|((tx, c), ok)| match ok {
-            Ok(()) => Ok(VerifiedTx::from_parts(tx, &c)),
+            Ok(()) => Ok(VerifiedTx::from_parts(tx, c)),
             Err(error) => Err(RefusedTx {
                 tx: Box::new(tx),
                 error,
@@ -252,13 +262,25 @@ pub struct VerifiedTx {
     tx: SignedTx,
     id: TxId,
     bytes: Vec<u8>,
+    use_leaves: Option<Arc<[Hash32]>>,
 }
 
 impl VerifiedTx {
-    fn from_parts(tx: SignedTx, covered: &Covered) -> VerifiedTx {
+    fn from_parts(tx: SignedTx, covered: Covered) -> VerifiedTx {
         let id = covered.id();
         let bytes = tx.encode();
-        VerifiedTx { tx, id, bytes }
+        VerifiedTx {
+            tx,
+            id,
+            bytes,
+            use_leaves: covered.use_leaves.map(Arc::from),
+        }
+    }
+
+    /// A RecordUse's uses' leaves (`use_tree::use_leaves`), as computed
+    /// for its id; `None` for any other kind.
+    pub fn use_leaves(&self) -> Option<&[Hash32]> {
+        self.use_leaves.as_deref()
     }
 
     /// Wraps a tx this node verified earlier (e.g. at mempool admission) and
@@ -266,7 +288,7 @@ impl VerifiedTx {
     /// ledger's promise; the node's verified-id cache is the only caller.
     pub fn previously_verified(tx: SignedTx) -> VerifiedTx {
         let c = tx.body.covered();
-        VerifiedTx::from_parts(tx, &c)
+        VerifiedTx::from_parts(tx, c)
     }
 
     pub fn tx(&self) -> &SignedTx {
