@@ -48,11 +48,7 @@ impl Store {
         consumer: &AccountId,
         limit: usize,
     ) -> Result<Vec<UseRecord>, StoreError> {
-        let prefix = keys::consumer_uses_prefix(consumer);
-        let entries = self
-            .core()
-            .runs
-            .range(&prefix, &keys::prefix_end(&prefix), true, limit)?;
+        let entries = self.newest(keys::consumer_uses_prefix(consumer), limit)?;
         let mut at = Resolver::new(self.core());
         entries.iter().map(|(k, _)| at.use_record(k)).collect()
     }
@@ -94,11 +90,7 @@ impl Store {
         scan: usize,
         wanted: impl Fn(&Event) -> bool,
     ) -> Result<Option<HistoryRecord>, StoreError> {
-        let prefix = keys::account_events_prefix(account);
-        let entries = self
-            .core()
-            .runs
-            .range(&prefix, &keys::prefix_end(&prefix), true, scan)?;
+        let entries = self.newest(keys::account_events_prefix(account), scan)?;
         let mut at = Resolver::new(self.core());
         for (k, v) in &entries {
             let rec = at.history_record(k, v)?;
@@ -107,6 +99,13 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// The newest `limit` entries under `prefix`, newest first.
+    fn newest(&self, prefix: Vec<u8>, limit: usize) -> Result<Entries, StoreError> {
+        self.core()
+            .runs
+            .range(&prefix, &keys::prefix_end(&prefix), true, limit)
     }
 
     fn range_up_to(
