@@ -333,6 +333,15 @@ fn commit_all(store: &Store, sc: &Scenario, from: u64) -> u64 {
     acked
 }
 
+/// A disk store in `dir` with every block of `sc` committed and checked,
+/// closed again; its head.
+fn committed_on_disk(dir: &Path, cfg: &StoreConfig, sc: &Scenario) -> crate::storage::Head {
+    let store = Store::open(dir, cfg, &genesis()).unwrap();
+    assert_eq!(commit_all(&store, sc, 0), BLOCKS);
+    check(&store, sc);
+    store.head()
+}
+
 fn reopen_disk(dir: &Path, cfg: &StoreConfig) -> Store {
     let g = genesis();
     let store = Store::open(dir, cfg, &g).unwrap();
@@ -360,12 +369,7 @@ fn both_backends_commit_reopen_and_serve_the_same_chain() {
     check(&again, &sc);
 
     let dir = tempfile::tempdir().unwrap();
-    let head = {
-        let store = Store::open(dir.path(), &cfg, &genesis()).unwrap();
-        assert_eq!(commit_all(&store, &sc, 0), BLOCKS);
-        check(&store, &sc);
-        store.head()
-    };
+    let head = committed_on_disk(dir.path(), &cfg, &sc);
     let store = reopen_disk(dir.path(), &cfg);
     assert_eq!(store.head(), head, "the head is read back");
     check(&store, &sc);
