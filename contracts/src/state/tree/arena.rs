@@ -162,7 +162,13 @@ pub(super) struct Log {
     created: Vec<Ref>,
     replaced: Vec<Ref>,
     scratch: Vec<(Path, Hash32, Option<Ref>)>,
+    frontier: Vec<(Ref, usize, usize)>,
+    next: Vec<(Ref, usize, usize)>,
 }
+
+/// An update reads ahead (`Arena::warm`) under a subtree that this many
+/// changes or fewer reach.
+const WARM: usize = 32;
 
 /// One change: the value hash at `path`, or `None` to remove the record.
 pub(super) type Change = (Path, Option<Hash32>);
@@ -274,6 +280,16 @@ impl Arena {
                 children: [l0, r0],
             } = *self.inners.get(i);
             let split = changes.partition_point(|(p, _)| bit(p, depth) == 0);
+            if changes.len() > WARM || depth == 0 {
+                let (mut inners, mut leaves) = (0, 0);
+                for (child, part) in [(l0, &changes[..split]), (r0, &changes[split..])] {
+                    if !part.is_empty() && part.len() <= WARM {
+                        inners += self.warm(child, depth + 1, part, log);
+                        leaves += part.len();
+                    }
+                }
+                self.warm_free(inners, leaves);
+            }
             let (l, r) = if split == changes.len() {
                 (self.update((l0, lh), depth + 1, changes, log)?, (r0, rh))
             } else if split == 0 {
@@ -314,6 +330,66 @@ impl Arena {
         let out = self.build(depth, &leaves, log);
         log.scratch = leaves;
         Ok(out)
+    }
+
+    /// Reads the nodes that an update of `changes` (sorted, at most about
+    /// [`WARM`]) under `node` at `depth` will visit, level by level: loads
+    /// that do not depend on each other overlap their cache misses, where
+    /// the update's walk down each path would wait for one miss per level
+    /// in turn. What is read is dropped; the update then finds it in
+    /// cache. Returns the number of inner nodes read.
+    fn warm(&self, node: Ref, depth: usize, changes: &[Change], log: &mut Log) -> usize {
+        let mut seen = 0u32;
+        let mut visited = 0usize;
+        log.frontier.clear();
+        log.frontier.push((node, 0, changes.len()));
+        let mut depth = depth;
+        while !log.frontier.is_empty() && depth < 256 {
+            log.next.clear();
+            for &(node, from, to) in &log.frontier {
+                if let Some(i) = node.leaf_index() {
+                    seen ^= u32::from(self.leaves.get(i).path[0]);
+                    continue;
+                }
+                let Some(i) = node.inner_index() else {
+                    continue;
+                };
+                // A node spans two cache lines: its hashes start in the
+                // first, its children are in the second.
+                let Inner { hashes, children } = *self.inners.get(i);
+                seen ^= u32::from(hashes[0].0[0]);
+                visited += 1;
+                if children[0].is_cold() {
+                    continue;
+                }
+                let part = &changes[from..to];
+                let split = from + part.iter().filter(|(p, _)| bit(p, depth) == 0).count();
+                for (child, from, to) in [(children[0], from, split), (children[1], split, to)] {
+                    if from < to && child != Ref::EMPTY {
+                        log.next.push((child, from, to));
+                    }
+                }
+            }
+            std::mem::swap(&mut log.frontier, &mut log.next);
+            depth += 1;
+        }
+        std::hint::black_box(seen);
+        visited
+    }
+
+    /// Reads the free slots that the next `inners` inner nodes and `leaves`
+    /// leaves will be written to (the top of each free list), as
+    /// [`Arena::warm`] reads the nodes: an update rewrites each node it
+    /// visits, and each change may make a leaf.
+    fn warm_free(&self, inners: usize, leaves: usize) {
+        let mut seen = 0u32;
+        for &i in self.inners.free.iter().rev().take(inners) {
+            seen ^= self.inners.get(i).children[0].0;
+        }
+        for &i in self.leaves.free.iter().rev().take(leaves) {
+            seen ^= u32::from(self.leaves.get(i).path[0]);
+        }
+        std::hint::black_box(seen);
     }
 
     /// The root of a first version of `leaves` (sorted by path, distinct),
