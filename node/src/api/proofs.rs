@@ -123,7 +123,8 @@ async fn prove(
 /// revoked; uses so far) with its state-tree path, the block header and its
 /// commit certificate (`assent-state-proof/1`); `assent receipt verify`
 /// checks it offline against the genesis. An unknown consent id gets a
-/// proof that no such consent exists (`value` null).
+/// proof that no such consent exists (`value` null); it has no parties,
+/// so only operators may read it.
 #[utoipa::path(get, path = "/v1/consents/{id}/status-proof", tag = "receipts",
     params(("id" = String, Path, description = "Consent id (64 hex)"), ProofQuery),
     responses(
