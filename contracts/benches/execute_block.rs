@@ -9,7 +9,13 @@
 //!
 //! Signature checks (one by one, and batched) are measured apart from execution,
 //! as a node verifies each tx once at admission and executes it later.
+//! Allocations go through jemalloc, as in `assentd`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// The allocator `assentd` runs with: execution allocates each record it
+// reads and writes, so the allocator is part of the cost measured.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use assent_contracts::crypto::Keypair;
 use assent_contracts::state::{
