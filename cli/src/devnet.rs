@@ -173,7 +173,7 @@ pub fn config_toml(node: &NodePlan, all: &[NodePlan]) -> String {
          # precommit_timeout_ms = 200\n\
          # timeout_delta_ms = 100\n\
          # block_interval_ms = 100\n\
-         # max_block_txs = 1000\n\
+         # max_block_txs = 2000\n\
          # block_budget_ms = 250\n\
          \n\
          # [store] (optional)\n\

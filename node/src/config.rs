@@ -45,7 +45,9 @@ pub struct Timing {
     pub prevote: Duration,
     pub precommit: Duration,
     pub delta: Duration,
-    /// Minimum time between two blocks.
+    /// How long after the last commit this node, as proposer, waits before
+    /// it proposes: fewer, larger blocks under load, empty blocks at most
+    /// this often.
     pub block_interval: Duration,
     /// Most txs in a block this node proposes (the genesis limit may be
     /// lower). Smaller blocks keep a height's build, transfer and

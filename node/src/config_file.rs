@@ -175,7 +175,7 @@ impl Default for RawConsensus {
             precommit_timeout_ms: 200,
             timeout_delta_ms: 100,
             block_interval_ms: 100,
-            max_block_txs: 1_000,
+            max_block_txs: 2_000,
             block_budget_ms: 250,
         }
     }
@@ -202,7 +202,7 @@ impl Default for RawMempool {
             max_per_account: 1_024,
             gap_expiry_blocks: 600,
             backlog_ms: 500,
-            min_backlog_txs: 1_000,
+            min_backlog_txs: 2_000,
         }
     }
 }

@@ -25,14 +25,14 @@ fn the_contract_example_parses_with_lan_defaults() {
     let c = parse(GOOD).unwrap();
     assert_eq!(c.api_listen.port(), 26602);
     assert_eq!(c.timing.propose, Duration::from_millis(1_000));
-    assert_eq!(c.timing.max_block_txs, 1_000);
+    assert_eq!(c.timing.max_block_txs, 2_000);
     assert_eq!(c.timing.block_budget, Duration::from_millis(250));
     assert_eq!(c.mempool_gap_expiry_blocks, 600);
     assert_eq!(
         c.mempool_backlog,
         crate::mempool::BacklogLimits {
             backlog_ms: 500,
-            min_txs: 1_000
+            min_txs: 2_000
         }
     );
     assert_eq!(c.mempool_max_bytes, 256 << 20);

@@ -31,6 +31,7 @@ use super::types::{
     from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue,
     Height, ValidatorSet,
 };
+use crate::ledger::budget::pacing_wait;
 use crate::run::NodeError;
 use crate::shared::Shared;
 
@@ -38,6 +39,9 @@ mod receive;
 
 /// Largest proposal part (bytes of block data per gossip message).
 const PART_SIZE: usize = 256 * 1024;
+
+/// How often a proposer waiting out `block_interval` looks at its mempool.
+const PACING_STEP: Duration = Duration::from_millis(5);
 
 fn now_ms() -> Timestamp {
     let ms = std::time::SystemTime::now()
@@ -399,23 +403,30 @@ impl App {
                 ));
             }
         }
-        // Pace empty blocks: no sooner than block_interval after the last commit.
-        let interval = self.shared.config.timing.block_interval.min(timeout / 2);
-        let since = self.last_commit.elapsed();
-        if since < interval && self.shared.mempool().is_empty() {
-            tokio::time::sleep(interval - since).await;
-        }
         let params = {
             use assent_contracts::state::StateExt;
             self.shared.chain.store().params().map_err(fatal)?
         };
+        let timing = &self.shared.config.timing;
+        let max_txs = (params.max_block_txs as usize).min(timing.max_block_txs);
+        // Every block is paced, not only empty ones: a height costs each
+        // validator a fixed amount of CPU, so a loaded network should run
+        // fewer, larger heights (ARCHITECTURE decision 16).
+        let interval = timing.block_interval.min(timeout / 2);
+        loop {
+            let pending = self.shared.mempool().len();
+            let wait = pacing_wait(self.last_commit.elapsed(), interval, pending, max_txs);
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait.min(PACING_STEP)).await;
+        }
         let txs = {
             let store = self.shared.chain.store();
-            let timing = &self.shared.config.timing;
             self.shared.mempool().reap(
                 store,
                 crate::mempool::ReapLimits {
-                    max_txs: (params.max_block_txs as usize).min(timing.max_block_txs),
+                    max_txs,
                     max_bytes: params.max_block_bytes as usize,
                     max_work: self.shared.chain.work_within(timing.block_budget),
                 },

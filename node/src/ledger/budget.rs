@@ -80,6 +80,24 @@ impl ExecCost {
     }
 }
 
+/// How much longer a proposer waits before it builds its block
+/// (ARCHITECTURE decision 16): until `interval` after its last commit, so
+/// a loaded network runs fewer, larger heights (each height costs every
+/// validator a fixed amount of CPU); at once if a full block (`full` txs)
+/// already waits, since waiting could not make the block larger.
+pub fn pacing_wait(
+    since_commit: Duration,
+    interval: Duration,
+    pending: usize,
+    full: usize,
+) -> Duration {
+    if pending >= full {
+        Duration::ZERO
+    } else {
+        interval.saturating_sub(since_commit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +184,21 @@ mod tests {
             c.observe(u64::MAX, Duration::ZERO);
         }
         assert!((MIN_NS_PER_UNIT..=MIN_NS_PER_UNIT + 10).contains(&c.ns_per_unit()));
+    }
+
+    #[test]
+    fn a_proposer_waits_out_the_interval_unless_a_full_block_waits() {
+        let ms = Duration::from_millis;
+        // Just committed, a few txs waiting: the rest of the interval.
+        assert_eq!(pacing_wait(ms(30), ms(100), 700, 2_000), ms(70));
+        // Nothing waiting: the same (empty blocks are paced too).
+        assert_eq!(pacing_wait(ms(0), ms(100), 0, 2_000), ms(100));
+        // The interval is over: at once.
+        assert_eq!(pacing_wait(ms(150), ms(100), 5, 2_000), Duration::ZERO);
+        // A full block waits: at once, however soon after the commit.
+        assert_eq!(pacing_wait(ms(1), ms(100), 2_000, 2_000), Duration::ZERO);
+        assert_eq!(pacing_wait(ms(1), ms(100), 9_000, 2_000), Duration::ZERO);
+        // No interval configured: never waits.
+        assert_eq!(pacing_wait(ms(0), ms(0), 0, 2_000), Duration::ZERO);
     }
 }

@@ -50,7 +50,7 @@ impl Default for BacklogLimits {
     fn default() -> BacklogLimits {
         BacklogLimits {
             backlog_ms: 500,
-            min_txs: 1_000,
+            min_txs: 2_000,
         }
     }
 }
