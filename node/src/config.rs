@@ -16,8 +16,9 @@ use crate::api::{ClientLimits, MAX_CONCURRENT_EXPORTS, MAX_EVENT_STREAMS};
 mod file;
 use file::*;
 pub use file::{
-    LogFormat, DEFAULT_PERSIST_INTERVAL_MS, DEFAULT_PROOF_HISTORY_MB, DEFAULT_SNAPSHOT_INTERVAL,
-    DEFAULT_STATE_CACHE_MB, DEFAULT_STATE_TREE_MB, DEFAULT_STORE_CACHE_MB, DEFAULT_UNPERSISTED_MB,
+    LogFormat, DEFAULT_MIN_BACKLOG_TXS, DEFAULT_PERSIST_INTERVAL_MS, DEFAULT_PROOF_HISTORY_MB,
+    DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_STATE_CACHE_MB, DEFAULT_STATE_TREE_MB,
+    DEFAULT_STORE_CACHE_MB, DEFAULT_UNPERSISTED_MB,
 };
 
 /// Why a config could not be used.
@@ -459,12 +460,18 @@ impl NodeConfig {
                 ),
             ));
         }
-        if raw.mempool.min_backlog_txs == 0 || raw.mempool.min_backlog_txs > raw.mempool.max_txs {
+        // Unset, the floor is a full block, or the whole pool if that is
+        // smaller: setting only `max_txs` must not make a default invalid.
+        let min_backlog_txs = raw
+            .mempool
+            .min_backlog_txs
+            .unwrap_or(DEFAULT_MIN_BACKLOG_TXS.min(raw.mempool.max_txs));
+        if min_backlog_txs == 0 || min_backlog_txs > raw.mempool.max_txs {
             return Err(invalid(
                 "mempool.min_backlog_txs",
                 format!(
-                    "{} is out of range; give 1 to mempool.max_txs ({}) (default 1000, a full block)",
-                    raw.mempool.min_backlog_txs, raw.mempool.max_txs
+                    "{min_backlog_txs} is out of range; give 1 to mempool.max_txs ({}) (default {DEFAULT_MIN_BACKLOG_TXS}, a full block, or mempool.max_txs if smaller)",
+                    raw.mempool.max_txs
                 ),
             ));
         }
@@ -528,7 +535,7 @@ impl NodeConfig {
             mempool_gap_expiry_blocks: raw.mempool.gap_expiry_blocks,
             mempool_backlog: crate::mempool::BacklogLimits {
                 backlog_ms: raw.mempool.backlog_ms,
-                min_txs: raw.mempool.min_backlog_txs,
+                min_txs: min_backlog_txs,
             },
             store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
             state_cache_bytes: raw.store.state_cache_mb * 1024 * 1024,

@@ -181,6 +181,10 @@ impl Default for RawConsensus {
     }
 }
 
+/// The pool's backlog floor when `mempool.min_backlog_txs` is unset: a
+/// full block at the default `consensus.max_block_txs`.
+pub const DEFAULT_MIN_BACKLOG_TXS: usize = 2_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawMempool {
@@ -190,7 +194,8 @@ pub(super) struct RawMempool {
     pub(super) max_per_account: usize,
     pub(super) gap_expiry_blocks: u64,
     pub(super) backlog_ms: u64,
-    pub(super) min_backlog_txs: usize,
+    /// Unset: [`DEFAULT_MIN_BACKLOG_TXS`], or `max_txs` if that is smaller.
+    pub(super) min_backlog_txs: Option<usize>,
 }
 
 impl Default for RawMempool {
@@ -202,7 +207,7 @@ impl Default for RawMempool {
             max_per_account: 1_024,
             gap_expiry_blocks: 600,
             backlog_ms: 500,
-            min_backlog_txs: 2_000,
+            min_backlog_txs: None,
         }
     }
 }

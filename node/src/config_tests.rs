@@ -236,3 +236,19 @@ fn a_config_without_keys_is_a_full_node_and_needs_peers_to_follow() {
         .to_string();
     assert!(err.contains("keys.validator_key"), "{err}");
 }
+
+#[test]
+fn a_pool_smaller_than_a_block_takes_itself_as_the_backlog_floor() {
+    // Only max_txs set, below the default floor: not an error about a key
+    // the operator never wrote.
+    let c = parse(&format!("{GOOD}[mempool]\nmax_txs = 500\n")).unwrap();
+    assert_eq!(c.mempool_backlog.min_txs, 500);
+    // Set explicitly, the floor is still checked against the pool.
+    let err = parse(&format!(
+        "{GOOD}[mempool]\nmax_txs = 500\nmin_backlog_txs = 600\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("mempool.min_backlog_txs"), "{err}");
+    assert!(err.contains("600 is out of range"), "{err}");
+}
