@@ -12,7 +12,7 @@ use crate::state::{Overlay, StateExt, StateRead, StoreError, Writes};
 use crate::tx::{execute_tx, BlockContext, Payload, SignedTx, TxOutcome, TxResult, VerifiedTx};
 use crate::{merkle, use_tree};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct BlockHeader {
     pub chain_id: String,
     pub height: Height,
@@ -49,7 +49,7 @@ impl BlockHeader {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Block {
     pub header: BlockHeader,
     pub txs: Vec<SignedTx>,
@@ -60,7 +60,7 @@ impl Block {
         codec::encode_infallible(self)
     }
     pub fn decode(bytes: &[u8]) -> Result<Block, CodecError> {
-        codec::decode(bytes)
+        codec::decode_native(bytes)
     }
 }
 

@@ -21,13 +21,15 @@ pub const PROPOSAL_TAG: &[u8] = b"assent/proposal/v1";
 /// Domain tag of the proposer's signature over a streamed block.
 pub const BLOCK_STREAM_TAG: &[u8] = b"assent/block-stream/v1";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub enum VoteKind {
     Prevote,
     Precommit,
 }
 
-#[derive(Serialize)]
+#[derive(bincode::Encode)]
 struct VoteBody<'a> {
     kind: VoteKind,
     height: u64,
@@ -53,7 +55,7 @@ pub fn vote_message(
     })
 }
 
-#[derive(Serialize)]
+#[derive(bincode::Encode)]
 struct ProposalBody<'a> {
     height: u64,
     round: Option<u32>,
@@ -80,14 +82,14 @@ pub fn proposal_message(
 }
 
 /// One validator's precommit signature in a commit certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct CommitSignature {
     pub validator: AccountId,
     pub signature: Signature,
 }
 
 /// Proof that more than 2/3 of the voting power precommitted a block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct CommitCertificate {
     pub height: Height,
     pub round: u32,

@@ -20,8 +20,8 @@ pub const TX_SIGNATURE_TAG: &[u8] = b"assent/tx/v1";
 /// [`crate::use_tree::UsesCommitment`]).
 pub const USES_SIGNATURE_TAG: &[u8] = b"assent/tx-uses/v1";
 
-/// A 64-byte ed25519 signature.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// A 64-byte ed25519 signature (both codec paths, as [`crate::Hash32`]).
+#[derive(Clone, Copy, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Signature(pub [u8; 64]);
 
 impl fmt::Debug for Signature {

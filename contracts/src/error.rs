@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $num:literal, $text:literal; )*) => {
         /// Stable rejection codes of transactions and of individual uses.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $( $(#[$doc])* $variant, )*
@@ -147,7 +147,17 @@ impl fmt::Display for ErrorCode {
 }
 
 /// A rejected transaction or use: a stable code and what was wrong in words.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+    thiserror::Error,
+)]
 #[error("{code}: {reason}")]
 pub struct TxError {
     pub code: ErrorCode,

@@ -11,7 +11,7 @@ use crate::ids::{
 use crate::terms::{Category, Purpose};
 use crate::tx::UseBasis;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     ConsumerRegistered {

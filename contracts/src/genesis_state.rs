@@ -10,7 +10,7 @@ use crate::state::{
     Writes,
 };
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct InitialState {
     pub chain_id: String,
     pub params: Params,

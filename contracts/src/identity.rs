@@ -41,7 +41,20 @@ pub const MAX_IDENTIFIER: usize = 256;
 
 /// What kind of identifier a link binds. Variant order is part of the
 /// encoding: append only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
     /// A loyalty or membership card number, as printed (trimmed).

@@ -23,7 +23,14 @@ pub enum IdParseError {
 }
 
 /// A 32-byte SHA-256 digest.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+///
+/// The byte ids carry both encodings of the one canonical codec
+/// (`codec.rs`): serde's, written here by hand for JSON's hex, and bincode's
+/// own, derived, which writes the array as its bytes in one copy where serde
+/// visits them one by one. Both give the same bytes (`codec` tests).
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, bincode::Encode, bincode::Decode,
+)]
 pub struct Hash32(pub [u8; 32]);
 
 impl Hash32 {
@@ -99,7 +106,9 @@ fn parse_hex32(s: &str, kind: &'static str) -> Result<[u8; 32], IdParseError> {
 macro_rules! hash_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        #[derive(
+            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, bincode::Encode, bincode::Decode,
+        )]
         pub struct $name(pub Hash32);
 
         impl $name {
@@ -207,7 +216,9 @@ impl UseId {
 }
 
 /// An account: an ed25519 verifying key.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, bincode::Encode, bincode::Decode,
+)]
 pub struct AccountId(pub [u8; 32]);
 
 impl AccountId {
@@ -276,7 +287,19 @@ impl<'de> Deserialize<'de> for AccountId {
 
 /// A block height. Genesis state is height 0; the first block is height 1.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(transparent)]
 pub struct Height(pub u64);
@@ -295,7 +318,19 @@ impl fmt::Display for Height {
 
 /// Block time: milliseconds since the Unix epoch, set by the proposer.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
@@ -308,7 +343,19 @@ impl Timestamp {
 
 /// An amount of points, the ledger's token. Integer only; arithmetic is checked.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(transparent)]
 pub struct Amount(pub u64);
@@ -335,7 +382,19 @@ impl fmt::Display for Amount {
 
 /// A share in basis points: 10,000 = 100 %.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(transparent)]
 pub struct BasisPoints(pub u16);

@@ -55,14 +55,16 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Chunk, codec::CodecError> {
         let frame = rest.get(4..4 + len).ok_or_else(|| {
             codec::CodecError::Malformed(format!("a {len}-byte record runs past the chunk"))
         })?;
-        records.push(codec::decode(frame)?);
+        records.push(codec::decode_native(frame)?);
         rest = &rest[4 + len..];
     }
     Ok(records)
 }
 
 /// One chunk as the manifest describes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ChunkInfo {
     /// Hash of the subtree at depth 8 the chunk's records form.
@@ -73,7 +75,7 @@ pub struct ChunkInfo {
 }
 
 /// What a snapshot holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub version: String,

@@ -40,7 +40,9 @@ pub const TAG_COMMITMENT_TAG: &str = "assent/tag-commitment/v1";
 
 /// A consumer's declared interests as they stand on the chain: the epoch the
 /// salts were derived for, and the commitments, sorted ascending.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct TagCommitments {
     /// Which round of salts the commitments use. The ledger keeps it as given;
     /// the CLI uses the nonce of the tx that declares the set, so no two sets

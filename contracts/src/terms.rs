@@ -132,7 +132,7 @@ pub fn suggest(list: &'static [VocabTerm], input: &str) -> Vec<&'static str> {
 macro_rules! vocab_term {
     ($(#[$doc:meta])* $name:ident, $list:ident, $index:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -247,7 +247,20 @@ impl Category {
 }
 
 /// How identifiable the data may be. A consent at a level covers lower levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Aggregate,
@@ -280,7 +293,20 @@ impl FromStr for Level {
 }
 
 /// An enterprise's sector, used by consumer policies ("any retail enterprise…").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Sector {
     Retail,
@@ -357,7 +383,18 @@ impl FromStr for Sector {
 }
 
 /// A consumer's self-declared interest tag: 1–32 characters of `a-z`, `0-9`, `-`.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(transparent)]
 pub struct Tag(pub String);
 

@@ -44,7 +44,7 @@ pub fn use_leaves(uses: &[Use]) -> Vec<Hash32> {
 }
 
 /// What a RecordUse's id and signature cover in place of its uses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct UsesCommitment {
     /// The signing key (the envelope's sender).
     pub sender: AccountId,
@@ -98,14 +98,14 @@ impl UsesCommitment {
 
 /// A RecordUse as a use receipt carries it: the commitment and its
 /// signature, none of the uses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SignedUses {
     pub commitment: UsesCommitment,
     pub signature: Signature,
 }
 
 /// An applied RecordUse's leaf content in the block's results tree.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct UsesResult {
     pub tx_id: TxId,
     /// How many uses (leaves of the outcomes tree).

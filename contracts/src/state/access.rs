@@ -1,7 +1,5 @@
 //! Typed reads and writes of ledger records.
 
-use serde::{de::DeserializeOwned, Serialize};
-
 use super::keys;
 use super::records::*;
 use super::store::{Overlay, StateRead, StoreError};
@@ -9,7 +7,7 @@ use crate::codec;
 use crate::identity::IdentityKind;
 use crate::ids::{AccountId, Amount, ConsentId, PolicyId, ProposalId, RequestId};
 
-pub(super) fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
+pub(super) fn read<T: bincode::Decode<()>, S: StateRead + ?Sized>(
     s: &S,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {
@@ -17,12 +15,14 @@ pub(super) fn read<T: DeserializeOwned + Serialize, S: StateRead + ?Sized>(
         None => Ok(None),
         // Our own records: written canonically by the codec, read back without
         // the re-encoding check that bytes from outside need.
-        Some(bytes) => codec::decode_stored(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                why: e.to_string(),
-            }),
+        Some(bytes) => {
+            codec::decode_stored_native(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    why: e.to_string(),
+                })
+        }
     }
 }
 
@@ -61,7 +61,7 @@ pub trait StateExt: StateRead {
             };
             let (enterprise, kind) = keys::parse_identity_link(&k)
                 .ok_or_else(|| corrupt("not an identity link key".into()))?;
-            let link = codec::decode_stored(&v).map_err(|e| corrupt(e.to_string()))?;
+            let link = codec::decode_stored_native(&v).map_err(|e| corrupt(e.to_string()))?;
             out.push((enterprise, kind, link));
         }
         Ok(out)
@@ -147,7 +147,7 @@ fn missing(key: &[u8]) -> StoreError {
 
 /// Typed writes into an overlay.
 impl Overlay<'_> {
-    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+    pub fn put<T: bincode::Encode>(&mut self, key: Vec<u8>, value: &T) {
         self.put_raw(key, codec::encode_infallible(value));
     }
     pub fn put_account(&mut self, id: &AccountId, a: &Account) {

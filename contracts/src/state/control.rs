@@ -18,7 +18,7 @@ use super::StateExt;
 use crate::ids::{AccountId, Height, Timestamp};
 
 /// What a rotated key is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub enum KeyRole {
     /// It signs for `account` (it was rotated in at `since`).
     Signs { account: AccountId, since: Height },
@@ -29,7 +29,7 @@ pub enum KeyRole {
 /// An account's guardians: `threshold` of them can start moving the account
 /// to a new key, which takes effect `delay_ms` of block time later unless
 /// the account's key cancels it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Guardians {
     /// Distinct, in ascending order.
     pub guardians: Vec<AccountId>,
@@ -39,7 +39,7 @@ pub struct Guardians {
 }
 
 /// A recovery under way.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Recovery {
     pub new_key: AccountId,
     /// Guardians who support it, ascending.

@@ -11,7 +11,9 @@ use crate::terms::{Category, Level, Purpose, Sector, Tag};
 use crate::tx::GovAction;
 
 /// Balance and replay counter of any account. Absent = zero balance, nonce 0.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Account {
     /// The nonce the account's next transaction must carry.
     pub nonce: u64,
@@ -19,7 +21,7 @@ pub struct Account {
 }
 
 /// A registered consumer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Consumer {
     /// Self-declared interests, as salted commitments only (decision 33).
     pub tags: TagCommitments,
@@ -30,7 +32,9 @@ pub struct Consumer {
     pub uses_settled: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EnterpriseStatus {
     Active,
@@ -38,7 +42,7 @@ pub enum EnterpriseStatus {
 }
 
 /// An enterprise admitted by the operators (or in genesis).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Enterprise {
     pub name: String,
     pub sector: Sector,
@@ -52,7 +56,7 @@ pub struct Enterprise {
 
 /// How data subjects reach an enterprise as a data controller (`SetContact`);
 /// absent until the enterprise sets it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct EnterpriseContact {
     pub email: String,
     /// May be empty.
@@ -69,7 +73,7 @@ pub struct EnterpriseContact {
 
 /// An identity link of a consumer for one enterprise and kind (`LinkIdentity`).
 /// The identifier is not here: only its salted commitment (`crate::identity`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct IdentityLink {
     pub commitment: LinkCommitment,
     /// Height of the block that made it.
@@ -77,7 +81,9 @@ pub struct IdentityLink {
 }
 
 /// An enterprise's reputation and track record.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Reputation {
     pub ratings: u64,
     /// Sum of scores (1–5); average = score_sum / ratings.
@@ -91,7 +97,9 @@ pub struct Reputation {
 }
 
 /// Where a consent stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     Active,
@@ -100,7 +108,7 @@ pub enum ConsentState {
 }
 
 /// A consent granted by a consumer to one enterprise.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Consent {
     pub id: ConsentId,
     pub consumer: AccountId,
@@ -122,7 +130,19 @@ pub struct Consent {
 }
 
 /// Who a standing policy admits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyTarget {
     Sector(Sector),
@@ -130,7 +150,7 @@ pub enum PolicyTarget {
 }
 
 /// A consumer's standing permission for a group of enterprises.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Policy {
     pub id: PolicyId,
     pub consumer: AccountId,
@@ -144,7 +164,7 @@ pub struct Policy {
 }
 
 /// An enterprise's access request that consumers can answer with a grant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Request {
     pub id: RequestId,
     pub enterprise: AccountId,
@@ -159,7 +179,9 @@ pub struct Request {
     pub grants: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     Open,
@@ -168,7 +190,7 @@ pub enum ProposalStatus {
 }
 
 /// A governance proposal of the operators.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Proposal {
     pub id: ProposalId,
     pub proposer: AccountId,
@@ -182,7 +204,7 @@ pub struct Proposal {
 }
 
 /// Chain parameters: set in genesis, changed only by governance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Params {
     /// Share of each settled use that goes to the operators' pool.
     pub operator_share_bps: BasisPoints,
@@ -211,7 +233,9 @@ impl Default for Params {
 /// set in genesis (`[referral]`) and changed only by governance
 /// (`GovAction::SetReferralTerms`). Absent from the state = no referral is
 /// paid (a consumer may still name a referrer).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct ReferralTerms {
     /// Share of each settled use's price paid to the referred consumer's
     /// referrer, taken out of the operators' share (never more than it).
@@ -236,7 +260,7 @@ impl Default for ReferralTerms {
 }
 
 /// Who referred a consumer (`NameReferrer`): set once, never changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Referral {
     pub referrer: AccountId,
     /// Height and block time of the block that named the referrer.
@@ -247,7 +271,9 @@ pub struct Referral {
 }
 
 /// What a consumer earned as a referrer, all time.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct ReferrerTotals {
     /// Consumers who named this one as their referrer.
     pub referred: u64,
@@ -257,7 +283,18 @@ pub struct ReferrerTotals {
 }
 
 /// An operator: a known organisation that runs a validator and votes on governance.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub struct Operator {
     pub account: AccountId,
     pub name: String,
@@ -270,7 +307,18 @@ pub struct Operator {
 pub const MAX_TOTAL_VOTING_POWER: u64 = 1 << 60;
 
 /// A consensus validator.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub struct Validator {
     pub name: String,
     /// The ed25519 key that signs votes and proposals.

@@ -230,7 +230,7 @@ impl PartialEq for StateTree {
 impl Eq for StateTree {}
 
 /// What a proof ends at, below the last sibling.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProofEnd {
     /// The key's own leaf: the record exists.
@@ -244,7 +244,7 @@ pub enum ProofEnd {
 
 /// The path from a key's place in the tree to the root: sibling hashes, top
 /// first, and what is at the bottom.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(deny_unknown_fields)]
 pub struct TreeProof {
     pub siblings: Vec<Hash32>,

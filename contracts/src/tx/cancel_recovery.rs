@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, TxError};
 use crate::events::Event;
 use crate::state::{ControlExt, Overlay, Recovery, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct CancelRecovery {}
 
 impl Handler for CancelRecovery {

@@ -11,7 +11,7 @@ use crate::events::Event;
 use crate::ids::AccountId;
 use crate::state::{ControlExt, Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ClaimRecovery {
     pub account: AccountId,
 }

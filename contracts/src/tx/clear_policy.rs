@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::ids::PolicyId;
 use crate::state::{Overlay, Policy, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ClearPolicy {
     pub policy: PolicyId,
 }

@@ -21,7 +21,7 @@ pub const MAX_TERMS: usize = 32;
 pub const MAX_TEXT: usize = 256;
 
 /// The block a transaction executes in. Time is the header's, never a clock.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct BlockContext {
     pub chain_id: String,
     pub height: Height,

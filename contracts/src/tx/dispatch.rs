@@ -12,14 +12,14 @@ use crate::ids::TxId;
 use crate::state::{ControlExt, KeyRole, Overlay, StateExt, StoreError};
 
 /// What became of a transaction in a block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum TxOutcome {
     Applied { events: Vec<Event> },
     Rejected(TxError),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct TxResult {
     pub tx_id: TxId,
     pub outcome: TxOutcome,

@@ -16,7 +16,7 @@ use crate::ids::{AccountId, Hash32, TxId};
 use crate::use_tree::{self, UsesCommitment, USES_TXID_TAG};
 
 /// What a transaction does. Variant order is part of the encoding: append only.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     RegisterConsumer(RegisterConsumer),
@@ -101,7 +101,7 @@ impl Covered {
 }
 
 /// The signed part of a transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct TxBody {
     pub sender: AccountId,
     /// Must equal the sender's account nonce; each accepted tx raises it by one.
@@ -160,7 +160,7 @@ impl TxBody {
 }
 
 /// A transaction as it travels: body plus the sender's signature.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SignedTx {
     pub body: TxBody,
     pub signature: Signature,
@@ -190,7 +190,7 @@ impl SignedTx {
                 max: max_len,
             });
         }
-        Ok(codec::decode(bytes)?)
+        Ok(codec::decode_native(bytes)?)
     }
 
     pub fn id(&self) -> TxId {

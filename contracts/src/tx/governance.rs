@@ -14,7 +14,7 @@ use crate::state::{
 };
 use crate::terms::Sector;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum GovAction {
     AdmitEnterprise {

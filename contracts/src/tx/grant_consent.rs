@@ -13,7 +13,7 @@ use crate::state::{
 };
 use crate::terms::{Category, Level, Purpose};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct GrantConsent {
     pub enterprise: AccountId,
     pub categories: Vec<Category>,

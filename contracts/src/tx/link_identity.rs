@@ -13,7 +13,7 @@ use crate::identity::IdentityKind;
 use crate::ids::{AccountId, Hash32, LinkCommitment};
 use crate::state::{EnterpriseStatus, IdentityLink, Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct LinkIdentity {
     pub enterprise: AccountId,
     pub kind: IdentityKind,

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::ids::{AccountId, Amount};
 use crate::state::{Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Mint {
     pub to: AccountId,
     pub amount: Amount,

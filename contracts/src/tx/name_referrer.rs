@@ -13,7 +13,7 @@ use crate::ids::{AccountId, Amount};
 use crate::referral::MAX_REFERRAL_CHAIN;
 use crate::state::{Overlay, Referral, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct NameReferrer {
     pub referrer: AccountId,
 }

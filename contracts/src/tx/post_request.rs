@@ -12,7 +12,7 @@ use crate::terms::{Category, Level, Purpose, Tag};
 /// Longest a request may stay open: 366 days.
 pub const MAX_REQUEST_DURATION_MS: u64 = 366 * 24 * 3600 * 1000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct PostRequest {
     pub categories: Vec<Category>,
     pub purposes: Vec<Purpose>,

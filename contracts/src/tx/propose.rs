@@ -10,7 +10,7 @@ use crate::events::Event;
 use crate::ids::ProposalId;
 use crate::state::{Overlay, Proposal, ProposalStatus, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Propose {
     pub action: GovAction,
 }

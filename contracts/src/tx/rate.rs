@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::ids::{AccountId, ConsentId};
 use crate::state::{Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Rate {
     pub enterprise: AccountId,
     pub consent: ConsentId,

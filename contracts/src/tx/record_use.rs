@@ -22,7 +22,9 @@ use crate::terms::{Category, Level, Purpose};
 pub const MAX_USES_HARD: usize = 65_536;
 
 /// What authorises a use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UseBasis {
     Consent(ConsentId),
@@ -30,7 +32,7 @@ pub enum UseBasis {
 }
 
 /// One use of one consumer's data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Use {
     pub consumer: AccountId,
     pub basis: UseBasis,
@@ -42,7 +44,7 @@ pub struct Use {
     pub evidence_hash: Hash32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct RecordUse {
     pub uses: Vec<Use>,
 }

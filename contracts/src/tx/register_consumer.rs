@@ -10,7 +10,7 @@ use crate::ids::Amount;
 use crate::state::{Consumer, Overlay, StateExt, StateRead};
 use crate::tags::TagCommitments;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct RegisterConsumer {
     /// The first set of interests (sorted, at most [`MAX_TAGS`]; may be empty).
     pub tags: TagCommitments,

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::ids::ConsentId;
 use crate::state::{Consent, ConsentState, Overlay, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ResumeConsent {
     pub consent: ConsentId,
 }

@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::ids::AccountId;
 use crate::state::{Consent, ConsentState, Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct RevokeAll {
     /// Only consents to this enterprise; `None` = every enterprise.
     pub enterprise: Option<AccountId>,

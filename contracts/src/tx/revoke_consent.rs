@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::ids::{AccountId, ConsentId};
 use crate::state::{Consent, ConsentState, Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct RevokeConsent {
     pub consent: ConsentId,
 }

@@ -10,7 +10,7 @@ use crate::events::Event;
 use crate::ids::AccountId;
 use crate::state::{Overlay, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct RotateKey {
     pub new_key: AccountId,
 }

@@ -11,7 +11,7 @@ use crate::error::{reject, ErrorCode, TxError};
 use crate::events::Event;
 use crate::state::{EnterpriseContact, Overlay, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SetContact {
     /// Where data subjects send privacy requests, e.g. `privacy@acme.example`.
     pub email: String,

@@ -16,7 +16,7 @@ pub const MAX_GUARDIANS: usize = 10;
 /// Longest recovery delay: a year of block time.
 pub const MAX_RECOVERY_DELAY_MS: u64 = 366 * 24 * 3600 * 1000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SetGuardians {
     /// Distinct accounts; empty turns recovery off.
     pub guardians: Vec<AccountId>,

@@ -10,7 +10,7 @@ use crate::ids::{Amount, PolicyId};
 use crate::state::{Overlay, Policy, PolicyTarget, StateRead};
 use crate::terms::{Category, Level, Purpose};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SetPolicy {
     pub target: PolicyTarget,
     pub categories: Vec<Category>,

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::state::{Consumer, Overlay, StateRead};
 use crate::tags::TagCommitments;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SetTags {
     /// The new set (sorted, at most [`MAX_TAGS`]); empty clears it.
     pub tags: TagCommitments,

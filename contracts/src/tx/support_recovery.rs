@@ -12,7 +12,7 @@ use crate::events::Event;
 use crate::ids::{AccountId, Timestamp};
 use crate::state::{ControlExt, Guardians, Overlay, Recovery, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SupportRecovery {
     pub account: AccountId,
     pub new_key: AccountId,

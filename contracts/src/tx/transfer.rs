@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::ids::{AccountId, Amount};
 use crate::state::{Overlay, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Transfer {
     pub to: AccountId,
     pub amount: Amount,

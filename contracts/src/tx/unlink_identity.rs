@@ -12,7 +12,7 @@ use crate::identity::IdentityKind;
 use crate::ids::AccountId;
 use crate::state::{Overlay, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct UnlinkIdentity {
     pub enterprise: AccountId,
     pub kind: IdentityKind,

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::ids::ProposalId;
 use crate::state::{Overlay, Proposal, ProposalStatus, StateExt, StateRead};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Vote {
     pub proposal: ProposalId,
     pub yes: bool,

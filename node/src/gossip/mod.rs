@@ -369,7 +369,7 @@ pub fn encode_batches(txs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 }
 
 fn encode_one(chunk: &[Vec<u8>]) -> Option<Vec<u8>> {
-    match codec::encode(chunk) {
+    match codec::encode_native(chunk) {
         Ok(b) => Some(b),
         Err(e) => {
             tracing::warn!(target: LOG, error = %e, "cannot encode a gossip batch");
@@ -387,7 +387,7 @@ pub fn decode_batch(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             data.len()
         ));
     }
-    let txs: Vec<Vec<u8>> = codec::decode(data).map_err(|e| e.to_string())?;
+    let txs: Vec<Vec<u8>> = codec::decode_native(data).map_err(|e| e.to_string())?;
     if txs.is_empty() {
         return Err("empty batch".into());
     }

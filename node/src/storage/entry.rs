@@ -3,10 +3,8 @@
 
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::{codec, BlockHeader, Event};
-use serde::Serialize;
 
 use super::records::BlockResults;
-use super::store::enc;
 use super::StoreError;
 
 /// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
@@ -17,17 +15,9 @@ pub(crate) fn encode_entry(
     results: &[assent_contracts::tx::TxResult],
     end_events: &[Event],
 ) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Tail<'a> {
-        certificate: &'a CommitCertificate,
-        results: &'a [assent_contracts::tx::TxResult],
-        end_events: &'a [Event],
-    }
-    let tail = enc(&Tail {
-        certificate: cert,
-        results,
-        end_events,
-    });
+    // The ledger's types, through bincode's own path of the codec (the
+    // same bytes as serde's): a tuple encodes as the struct it replaced.
+    let tail = codec::encode_native(&(cert, results, end_events)).unwrap_or_default();
     let mut v = Vec::with_capacity(4 + block.len() + tail.len());
     v.extend_from_slice(&(block.len() as u32).to_le_bytes());
     v.extend_from_slice(block);
@@ -83,7 +73,7 @@ fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResul
         CommitCertificate,
         Vec<assent_contracts::tx::TxResult>,
         Vec<Event>,
-    ) = codec::decode_stored(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
+    ) = codec::decode_stored_native(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
     Ok((
         block,
         certificate,
