@@ -276,6 +276,96 @@ async fn batch_answers_one_result_per_tx_in_order() {
 }
 
 #[tokio::test]
+async fn a_binary_batch_answers_like_a_json_one_and_garbage_is_refused() {
+    use assent_contracts::codec;
+    let t = node();
+    let a = register(&t.keys.alice, 0);
+    let b = register(&t.keys.bob, 0);
+    // The raw txs, framed as the codec's list of byte strings.
+    let body =
+        codec::encode_native(&vec![a.encode(), vec![1, 2, 3], b.encode(), a.encode()]).unwrap();
+    let (status, got) = post(
+        &t.router,
+        "/v1/txs/batch",
+        Some("application/octet-stream"),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["accepted"], 2, "{got}");
+    let results = got["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0], json!({ "tx_id": a.id().to_string() }));
+    assert_eq!(results[1]["code"], "malformed", "{got}");
+    assert_eq!(results[2], json!({ "tx_id": b.id().to_string() }));
+    assert_eq!(results[3]["code"], "duplicate", "{got}");
+
+    // Bodies that are not a batch: empty, cut short, a count of more txs
+    // than the bytes hold, trailing bytes, an over-long varint.
+    let cut = codec::encode_native(&vec![b.encode()]).unwrap();
+    let mut trailing = cut.clone();
+    trailing.push(0);
+    for bad in [
+        vec![],
+        cut[..cut.len() - 1].to_vec(),
+        vec![0xfc, 0xff, 0xff, 0xff, 0x7f],
+        trailing,
+        vec![251, 1, 0, 0],
+    ] {
+        let (status, got) = post(
+            &t.router,
+            "/v1/txs/batch",
+            Some("application/octet-stream"),
+            bad.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {got}");
+        assert_eq!(got["code"], "malformed", "{got}");
+        assert!(
+            got["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a binary batch"),
+            "{got}"
+        );
+    }
+    let many = codec::encode_native(&vec![vec![0u8]; 10_001]).unwrap();
+    assert_error(
+        &post(
+            &t.router,
+            "/v1/txs/batch",
+            Some("application/octet-stream"),
+            many,
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    );
+    let huge = codec::encode_native(&vec![vec![7u8; 9 << 20]]).unwrap();
+    let (status, got) = post(
+        &t.router,
+        "/v1/txs/batch",
+        Some("application/octet-stream"),
+        huge,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{got}");
+    assert!(
+        got["message"]
+            .as_str()
+            .unwrap()
+            .contains("several requests"),
+        "{got}"
+    );
+
+    // Nothing was lost to the garbage: both txs are still pending.
+    for tx in [&a, &b] {
+        let (_, st) = get(&t.router, &format!("/v1/txs/{}", tx.id())).await;
+        assert_eq!(st["status"], "pending", "{st}");
+    }
+}
+
+#[tokio::test]
 async fn tx_status_follows_a_tx_into_a_block() {
     let t = node();
     let reg = register(&t.keys.alice, 0);

@@ -6,9 +6,10 @@ use super::workload::Prepared;
 
 /// Most txs in one batch request (the API takes up to 10,000).
 pub const MAX_BATCH: usize = 5_000;
-/// Most bytes of tx hex in one batch request (the node takes bodies up to
-/// 32 MiB): RecordUse txs with thousands of uses are ~100 KB each.
-pub const MAX_BATCH_BYTES: usize = 16 << 20;
+/// Most bytes of txs in one binary batch request (the node takes binary
+/// batches up to 8 MiB): RecordUse txs with thousands of uses are ~250 KB
+/// each.
+pub const MAX_BATCH_BYTES: usize = 6 << 20;
 /// Fewest txs a batch offers after the node refused some (see `window`).
 const MIN_WINDOW: usize = 100;
 
@@ -24,13 +25,14 @@ pub fn next_window(window: usize, settled: usize, n: usize) -> usize {
     }
 }
 
-/// How many of `txs` (at least one, if any) fit in `cap` bytes of hex.
+/// How many of `txs` (at least one, if any) fit in `cap` bytes of batch
+/// (each tx with its length prefix).
 pub fn fitting(txs: &[(u32, &Prepared)], cap: usize) -> usize {
     let mut bytes = 0usize;
     let fit = txs
         .iter()
         .take_while(|(_, p)| {
-            bytes += p.hex.len() + 3;
+            bytes += p.bytes.len() + 9;
             bytes <= cap
         })
         .count();
@@ -56,7 +58,7 @@ mod tests {
         let tx = |bytes: usize| Prepared {
             kind: Kind::RecordUse,
             id: String::new(),
-            hex: "ab".repeat(bytes / 2),
+            bytes: vec![0xab; bytes],
             node: 0,
             uses: 2_000,
         };

@@ -138,8 +138,8 @@ pub struct Prepared {
     pub kind: Kind,
     /// Hex of the tx id.
     pub id: String,
-    /// Hex of the canonical signed tx.
-    pub hex: String,
+    /// The canonical signed tx.
+    pub bytes: Vec<u8>,
     /// Which node it goes to (all txs of one sender go to one node, in order).
     pub node: usize,
     /// Uses it records (RecordUse only).
@@ -476,15 +476,15 @@ impl Workload {
             };
             let id = t.body.id();
             let tx = t.body.clone().sign(chain, key);
-            (id.to_string(), hex::encode(tx.encode()))
+            (id.to_string(), tx.encode())
         });
         signed
             .into_iter()
             .zip(txs.iter().zip(nodes))
-            .map(|((id, hex), (t, node))| Prepared {
+            .map(|((id, bytes), (t, node))| Prepared {
                 kind: t.kind,
                 id,
-                hex,
+                bytes,
                 node,
                 uses: t.uses,
             })

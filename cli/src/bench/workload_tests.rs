@@ -37,7 +37,7 @@ fn every_planned_tx_is_signed_and_each_sender_counts_nonces_up_on_one_node() {
     let mut kinds = BTreeSet::new();
     let mut ids = BTreeSet::new();
     for p in &all {
-        let tx = SignedTx::decode(&hex::decode(&p.hex).unwrap(), 1 << 20).unwrap();
+        let tx = SignedTx::decode(&p.bytes, 1 << 20).unwrap();
         assert_eq!(tx.id().to_string(), p.id);
         assert!(ids.insert(p.id.clone()), "duplicate tx");
         let tx = tx.verify("bench-chain").expect("signed for the chain");
@@ -66,7 +66,7 @@ fn uses_only_name_consents_granted_at_least_lag_positions_earlier() {
     let mut granted_at: BTreeMap<String, usize> = BTreeMap::new();
     let mut uses = 0;
     for (pos, p) in plan.iter().enumerate() {
-        let tx = SignedTx::decode(&hex::decode(&p.hex).unwrap(), 1 << 20).unwrap();
+        let tx = SignedTx::decode(&p.bytes, 1 << 20).unwrap();
         match &tx.body.payload {
             Payload::GrantConsent(_) => {
                 granted_at.insert(p.id.clone(), pos);
