@@ -6,7 +6,7 @@
 //! with the block. A transaction runs in a child overlay that is merged into
 //! the block's overlay only if the transaction succeeds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A failure of the underlying store (I/O, corruption). Never a user error: a
 /// node that sees one stops rather than carry on with a partial view.
@@ -32,11 +32,17 @@ pub trait StateRead {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError>;
 }
 
-/// In-memory state, used by tests, benches, the CLI's offline tools and as the
-/// reference twin of the node's sled store.
+/// In-memory state, used by tests, benches, the CLI's offline tools,
+/// `assentd replay` and as the reference twin of the node's sled store.
+///
+/// Values are found by hash, as the node's read cache finds them (a
+/// `BTreeMap` of byte keys compared ~20 keys per read at a few hundred
+/// thousand records, a sixth of executing a block over it); the keys are
+/// also kept in order, for prefix scans. Nothing iterates the hash map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemStore {
-    map: BTreeMap<Vec<u8>, Vec<u8>>,
+    map: HashMap<Vec<u8>, Vec<u8>, rustc_hash::FxBuildHasher>,
+    keys: BTreeSet<Vec<u8>>,
 }
 
 impl MemStore {
@@ -49,10 +55,14 @@ impl MemStore {
         for (k, v) in writes {
             match v {
                 Some(v) => {
-                    self.map.insert(k.clone(), v.clone());
+                    if self.map.insert(k.clone(), v.clone()).is_none() {
+                        self.keys.insert(k.clone());
+                    }
                 }
                 None => {
-                    self.map.remove(k);
+                    if self.map.remove(k).is_some() {
+                        self.keys.remove(k);
+                    }
                 }
             }
         }
@@ -74,10 +84,10 @@ impl StateRead for MemStore {
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         Ok(self
-            .map
+            .keys
             .range(prefix.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .take_while(|k| k.starts_with(prefix))
+            .filter_map(|k| Some((k.clone(), self.map.get(k)?.clone())))
             .collect())
     }
 }
@@ -205,6 +215,50 @@ mod tests {
         assert_eq!(keys, vec![b"p/2".to_vec(), b"p/3".to_vec()]);
         // The base is untouched until the writes are applied.
         assert_eq!(base.get(b"p/1").unwrap(), Some(b"a".to_vec()));
+    }
+
+    #[test]
+    fn mem_store_reads_and_scans_as_an_ordered_map_does() {
+        // Puts, overwrites and deletes over a small key space, checked
+        // against a plain ordered map after every batch.
+        let mut store = MemStore::new();
+        let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..200u32 {
+            let mut w = Writes::new();
+            for _ in 0..8 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = format!("{}/{}", ["a", "ab", "b"][(x % 3) as usize], (x >> 8) % 20)
+                    .into_bytes();
+                let v = if (x >> 40) % 3 == 0 {
+                    None
+                } else {
+                    Some(round.to_le_bytes().to_vec())
+                };
+                w.insert(key, v);
+            }
+            store.apply(&w);
+            for (k, v) in &w {
+                match v {
+                    Some(v) => model.insert(k.clone(), v.clone()),
+                    None => model.remove(k),
+                };
+            }
+            assert_eq!(store.len(), model.len());
+            for prefix in [b"a".as_slice(), b"ab/", b"b/1", b""] {
+                let want: Entries = model
+                    .range(prefix.to_vec()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                assert_eq!(store.scan_prefix(prefix).unwrap(), want, "round {round}");
+            }
+            for (k, v) in &w {
+                assert_eq!(store.get(k).unwrap().as_ref(), model.get(k), "{v:?}");
+            }
+        }
     }
 
     #[test]
