@@ -232,7 +232,7 @@ mod tests {
                 x ^= x << 17;
                 let key = format!("{}/{}", ["a", "ab", "b"][(x % 3) as usize], (x >> 8) % 20)
                     .into_bytes();
-                let v = if (x >> 40) % 3 == 0 {
+                let v = if (x >> 40).is_multiple_of(3) {
                     None
                 } else {
                     Some(round.to_le_bytes().to_vec())
