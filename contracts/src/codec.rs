@@ -173,6 +173,37 @@ pub fn decode_stored_native<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, C
     Ok(value)
 }
 
+/// A list of byte strings (the framing of tx gossip batches and binary
+/// tx batches: a varint count, then each entry as a varint length and its
+/// bytes), borrowed from `bytes` rather than copied. As strict as
+/// [`decode_native`]: the size limit, no trailing bytes, canonical form.
+///
+/// Canonical form is checked by length, without re-encoding: the entries'
+/// bytes are taken as they are, so the only other framing of the same list
+/// writes a varint longer than it needs, and that is longer in all.
+pub fn decode_byte_strings(bytes: &[u8]) -> Result<Vec<&[u8]>, CodecError> {
+    if bytes.len() > MAX_DECODE_BYTES {
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            max: MAX_DECODE_BYTES,
+        });
+    }
+    let (list, read): (Vec<&[u8]>, usize) = bincode::borrow_decode_from_slice(bytes, CONFIG)
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(CodecError::TrailingBytes {
+            extra: bytes.len() - read,
+        });
+    }
+    let mut size =
+        bincode::enc::EncoderImpl::new(bincode::enc::write::SizeWriter::default(), CONFIG);
+    bincode::Encode::encode(&list, &mut size).map_err(|e| CodecError::Encode(e.to_string()))?;
+    if size.into_writer().bytes_written != bytes.len() {
+        return Err(CodecError::NonCanonical);
+    }
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +271,39 @@ mod tests {
             Err(CodecError::Malformed(_))
         ));
         assert!(decode::<String>(&[2, 0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn byte_strings_borrow_and_refuse_what_the_owned_decode_refuses() {
+        let list: Vec<Vec<u8>> = vec![vec![], vec![7; 3], vec![0xAB; 300]];
+        let bytes = encode_native(&list).unwrap();
+        let borrowed = decode_byte_strings(&bytes).unwrap();
+        assert_eq!(borrowed, list.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        // The second entry's length 3 written as a u16 varint: the same
+        // list, framed two bytes longer.
+        let mut long = vec![3u8, 0, 251, 3, 0];
+        long.extend_from_slice(&[7; 3]);
+        long.extend_from_slice(&bytes[6..]);
+        assert_eq!(
+            decode_native::<Vec<Vec<u8>>>(&long),
+            Err(CodecError::NonCanonical)
+        );
+        assert_eq!(decode_byte_strings(&long), Err(CodecError::NonCanonical));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert_eq!(
+            decode_byte_strings(&trailing),
+            Err(CodecError::TrailingBytes { extra: 1 })
+        );
+        assert!(matches!(
+            decode_byte_strings(&bytes[..bytes.len() - 1]),
+            Err(CodecError::Malformed(_))
+        ));
+        // A count far past the bytes: refused without allocating for it.
+        assert!(matches!(
+            decode_byte_strings(&[253, 255, 255, 255, 255, 255, 255, 255, 127]),
+            Err(CodecError::Malformed(_))
+        ));
     }
 
     #[test]

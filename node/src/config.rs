@@ -90,7 +90,7 @@ pub struct NodeConfig {
     pub mempool_max_per_account: usize,
     pub mempool_gap_expiry_blocks: u64,
     /// Backpressure on client submissions (`mempool.backlog_ms`,
-    /// `mempool.min_backlog_txs`).
+    /// `mempool.min_backlog_txs`, `mempool.min_backlog_mb`).
     pub mempool_backlog: crate::mempool::BacklogLimits,
     /// sled's page cache in bytes.
     pub store_cache_bytes: u64,
@@ -475,6 +475,20 @@ impl NodeConfig {
                 ),
             ));
         }
+        let default_backlog_mb = crate::mempool::MIN_BACKLOG_BYTES >> 20;
+        let min_backlog_mb = raw
+            .mempool
+            .min_backlog_mb
+            .unwrap_or(default_backlog_mb.min(raw.mempool.max_mb));
+        if min_backlog_mb == 0 || min_backlog_mb > raw.mempool.max_mb {
+            return Err(invalid(
+                "mempool.min_backlog_mb",
+                format!(
+                    "{min_backlog_mb} is out of range; give 1 to mempool.max_mb ({}) (default {default_backlog_mb}, or mempool.max_mb if smaller)",
+                    raw.mempool.max_mb
+                ),
+            ));
+        }
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",
@@ -536,6 +550,7 @@ impl NodeConfig {
             mempool_backlog: crate::mempool::BacklogLimits {
                 backlog_ms: raw.mempool.backlog_ms,
                 min_txs: min_backlog_txs,
+                min_bytes: min_backlog_mb << 20,
             },
             store_cache_bytes: raw.store.cache_mb * 1024 * 1024,
             state_cache_bytes: raw.store.state_cache_mb * 1024 * 1024,

@@ -196,6 +196,9 @@ pub(super) struct RawMempool {
     pub(super) backlog_ms: u64,
     /// Unset: [`DEFAULT_MIN_BACKLOG_TXS`], or `max_txs` if that is smaller.
     pub(super) min_backlog_txs: Option<usize>,
+    /// Unset: [`crate::mempool::MIN_BACKLOG_BYTES`] in MiB, or `max_mb`
+    /// if that is smaller.
+    pub(super) min_backlog_mb: Option<usize>,
 }
 
 impl Default for RawMempool {
@@ -208,6 +211,7 @@ impl Default for RawMempool {
             gap_expiry_blocks: 600,
             backlog_ms: 500,
             min_backlog_txs: None,
+            min_backlog_mb: None,
         }
     }
 }

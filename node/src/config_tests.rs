@@ -32,7 +32,8 @@ fn the_contract_example_parses_with_lan_defaults() {
         c.mempool_backlog,
         crate::mempool::BacklogLimits {
             backlog_ms: 500,
-            min_txs: 2_000
+            min_txs: 2_000,
+            min_bytes: crate::mempool::MIN_BACKLOG_BYTES,
         }
     );
     assert_eq!(c.mempool_max_bytes, 256 << 20);
@@ -251,4 +252,18 @@ fn a_pool_smaller_than_a_block_takes_itself_as_the_backlog_floor() {
     .to_string();
     assert!(err.contains("mempool.min_backlog_txs"), "{err}");
     assert!(err.contains("600 is out of range"), "{err}");
+}
+
+#[test]
+fn the_byte_backlog_floor_is_set_in_mib_and_checked_against_the_pool() {
+    let c = parse(&format!("{GOOD}[mempool]\nmin_backlog_mb = 4\n")).unwrap();
+    assert_eq!(c.mempool_backlog.min_bytes, 4 << 20);
+    for (bad, why) in [("0", "0 is out of range"), ("300", "300 is out of range")] {
+        let err = parse(&format!("{GOOD}[mempool]\nmin_backlog_mb = {bad}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mempool.min_backlog_mb"), "{err}");
+        assert!(err.contains(why), "{err}");
+        assert!(err.contains("mempool.max_mb (256)"), "{err}");
+    }
 }

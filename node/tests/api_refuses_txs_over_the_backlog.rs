@@ -58,6 +58,7 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     .with_backlog(BacklogLimits {
         backlog_ms: 500,
         min_txs: 2,
+        ..BacklogLimits::default()
     });
     let keys: Vec<Keypair> = (10..16u8).map(|i| Keypair::from_seed([i; 32])).collect();
 

@@ -1,6 +1,6 @@
-//! How much one batch request offers: a window that halves to twice what
-//! the node took after a refusal and grows back while it takes everything,
-//! and a byte cap under the node's body limit.
+//! How much one batch request offers: a window, in txs and in bytes, that
+//! shrinks to twice what the node took after a refusal and grows back while
+//! it takes everything, under a byte cap below the node's body limit.
 
 use super::workload::Prepared;
 
@@ -13,15 +13,40 @@ pub const MAX_BATCH_BYTES: usize = 6 << 20;
 /// Fewest txs a batch offers after the node refused some (see `window`).
 const MIN_WINDOW: usize = 100;
 
-/// The next batch's size after a node took `settled` of the `n` txs
-/// offered in a batch of at most `window`: twice what it took after a
-/// refusal (at least [`MIN_WINDOW`]), so a busy node is not sent thousands
-/// of txs to refuse again, and twice the window while it takes everything.
-pub fn next_window(window: usize, settled: usize, n: usize) -> usize {
-    if settled < n {
-        (settled * 2).clamp(MIN_WINDOW, MAX_BATCH)
-    } else {
-        (window * 2).clamp(MIN_WINDOW, MAX_BATCH)
+/// Fewest bytes a batch offers after the node refused some: two heavy
+/// RecordUse txs (see `Window`).
+const MIN_WINDOW_BYTES: usize = 512 << 10;
+
+/// How much the next batch request may offer, in txs and in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub txs: usize,
+    pub bytes: usize,
+}
+
+impl Window {
+    pub const FULL: Window = Window {
+        txs: MAX_BATCH,
+        bytes: MAX_BATCH_BYTES,
+    };
+
+    /// The next window after a node took `settled` txs (`settled_bytes`
+    /// of them) of the `n` offered: twice what it took after a refusal (at
+    /// least [`MIN_WINDOW`] txs and [`MIN_WINDOW_BYTES`]), so a busy node is
+    /// not sent thousands of txs, or megabytes, to refuse again; and twice
+    /// the window while it takes everything.
+    pub fn next(self, settled: usize, settled_bytes: usize, n: usize) -> Window {
+        if settled < n {
+            Window {
+                txs: (settled * 2).clamp(MIN_WINDOW, MAX_BATCH),
+                bytes: (settled_bytes * 2).clamp(MIN_WINDOW_BYTES, MAX_BATCH_BYTES),
+            }
+        } else {
+            Window {
+                txs: (self.txs * 2).clamp(MIN_WINDOW, MAX_BATCH),
+                bytes: (self.bytes * 2).clamp(MIN_WINDOW_BYTES, MAX_BATCH_BYTES),
+            }
+        }
     }
 }
 
@@ -46,11 +71,24 @@ mod tests {
 
     #[test]
     fn a_refusal_shrinks_the_next_batch_to_twice_what_was_taken_and_success_grows_it_back() {
-        assert_eq!(next_window(MAX_BATCH, 300, 5_000), 600);
-        assert_eq!(next_window(600, 0, 600), MIN_WINDOW);
-        assert_eq!(next_window(MIN_WINDOW, 100, 100), 200);
-        assert_eq!(next_window(4_000, 10, 10), MAX_BATCH);
-        assert_eq!(next_window(MAX_BATCH, 4_999, 5_000), MAX_BATCH);
+        let w = |txs, bytes| Window { txs, bytes };
+        let full = Window::FULL;
+        assert_eq!(full.next(300, 90_000, 5_000), w(600, MIN_WINDOW_BYTES));
+        assert_eq!(
+            w(600, 1 << 20).next(0, 0, 600),
+            w(MIN_WINDOW, MIN_WINDOW_BYTES)
+        );
+        assert_eq!(
+            w(MIN_WINDOW, 1 << 20).next(100, 30_000, 100),
+            w(200, 2 << 20)
+        );
+        assert_eq!(w(4_000, 4 << 20).next(10, 3_000, 10), full);
+        assert_eq!(
+            full.next(4_999, MAX_BATCH_BYTES - 300, 5_000).txs,
+            MAX_BATCH
+        );
+        // Heavy txs: a node that took 3 of 24 (750 KB) is offered 1.5 MB next.
+        assert_eq!(full.next(3, 750_000, 24), w(MIN_WINDOW, 1_500_000));
     }
 
     #[test]

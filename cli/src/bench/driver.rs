@@ -16,7 +16,7 @@ use assent_keys::reads;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::batching::{fitting, next_window, MAX_BATCH, MAX_BATCH_BYTES};
+use super::batching::{fitting, Window};
 use super::costs::Costs;
 use super::workload::Prepared;
 
@@ -293,7 +293,7 @@ fn submit(
     // How many txs the next batch offers: after a refusal, twice what the
     // node took (so a busy node is not sent thousands of txs to refuse
     // again every 100 ms), growing back while it takes everything.
-    let mut window = MAX_BATCH;
+    let mut window = Window::FULL;
     while sent < items.len() && !track.stop.load(Ordering::Relaxed) {
         let due = if cfg.rate == 0 {
             items.len()
@@ -304,8 +304,8 @@ fn submit(
         let done = track.done_per_node[k].load(Ordering::Relaxed) as usize;
         let outstanding = sent.saturating_sub(done);
         let room = cfg.max_outstanding.saturating_sub(outstanding);
-        let n = due.saturating_sub(sent).min(window).min(room);
-        let n = fitting(&items[sent..sent + n], MAX_BATCH_BYTES);
+        let n = due.saturating_sub(sent).min(window.txs).min(room);
+        let n = fitting(&items[sent..sent + n], window.bytes);
         if n == 0 {
             std::thread::sleep(Duration::from_millis(2));
             continue;
@@ -375,7 +375,8 @@ fn submit(
         track.finished.fetch_add(refused, Ordering::Relaxed);
         track.refused_count.fetch_add(refused, Ordering::Relaxed);
         sent += settled;
-        window = next_window(window, settled, n);
+        let settled_bytes = batch[..settled].iter().map(|(_, p)| p.bytes.len()).sum();
+        window = window.next(settled, settled_bytes, n);
         if settled < n {
             track
                 .deferred

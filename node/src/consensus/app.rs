@@ -70,6 +70,10 @@ pub struct App {
     round: Round,
     stream_seq: u32,
     last_commit: Instant,
+    /// Height and signature count of the certificate this node last
+    /// committed with: `Finalized` compares against it without reading the
+    /// block's journal record back.
+    committed_signatures: Option<(assent_contracts::Height, usize)>,
 }
 
 impl std::fmt::Debug for App {
@@ -98,6 +102,7 @@ impl App {
             round: Round::Nil,
             stream_seq: 0,
             last_commit: Instant::now(),
+            committed_signatures: None,
         }
     }
 
@@ -254,6 +259,8 @@ impl App {
                 }) {
                     Ok(Some(committed)) => {
                         self.last_commit = Instant::now();
+                        self.committed_signatures =
+                            Some((committed.head.height, cert.signatures.len()));
                         let store = self.shared.chain.store();
                         {
                             let mut pool = self.shared.mempool();
@@ -295,10 +302,17 @@ impl App {
                 // Finalized may carry more signatures than Decided: keep the fuller one.
                 let fuller = to_ledger_certificate(&certificate);
                 let store = self.shared.chain.store();
-                if let Ok(Some(stored)) = store.certificate(h) {
-                    if fuller.signatures.len() > stored.signatures.len() {
-                        store.put_certificate(h, &fuller).map_err(fatal)?;
-                    }
+                let stored = match self.committed_signatures {
+                    Some((at, n)) if at == h => Some(n),
+                    _ => store
+                        .certificate(h)
+                        .ok()
+                        .flatten()
+                        .map(|c| c.signatures.len()),
+                };
+                if stored.is_some_and(|n| fuller.signatures.len() > n) {
+                    store.put_certificate(h, &fuller).map_err(fatal)?;
+                    self.committed_signatures = Some((h, fuller.signatures.len()));
                 }
                 let next = Height(certificate.height.0 + 1);
                 let params = self.start_height(next)?;

@@ -387,11 +387,11 @@ pub fn decode_batch(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             data.len()
         ));
     }
-    let txs: Vec<Vec<u8>> = codec::decode_native(data).map_err(|e| e.to_string())?;
+    let txs = codec::decode_byte_strings(data).map_err(|e| e.to_string())?;
     if txs.is_empty() {
         return Err("empty batch".into());
     }
-    Ok(txs)
+    Ok(txs.into_iter().map(<[u8]>::to_vec).collect())
 }
 
 #[cfg(test)]

@@ -36,14 +36,16 @@ pub const MIN_RETRY_AFTER: Duration = Duration::from_millis(100);
 pub const MIN_BACKLOG_BYTES: usize = 1 << 20;
 
 /// The backlog rule's settings (config `mempool.backlog_ms`,
-/// `mempool.min_backlog_txs`).
+/// `mempool.min_backlog_txs`, `mempool.min_backlog_mb`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BacklogLimits {
     /// The queue allowed, in milliseconds of the measured commit rate; 0
     /// turns backpressure off (only the pool's hard limits apply).
     pub backlog_ms: u64,
-    /// The queue always allowed, in txs (in bytes for [`Backlog::of_bytes`]).
+    /// The queue always allowed, in txs.
     pub min_txs: usize,
+    /// The queue always allowed, in bytes of txs ([`Backlog::of_bytes`]).
+    pub min_bytes: usize,
 }
 
 impl Default for BacklogLimits {
@@ -51,6 +53,7 @@ impl Default for BacklogLimits {
         BacklogLimits {
             backlog_ms: 500,
             min_txs: 2_000,
+            min_bytes: MIN_BACKLOG_BYTES,
         }
     }
 }
@@ -85,12 +88,12 @@ impl Backlog {
     }
 
     /// The same rule counting bytes of txs: `backlog_ms` from `limits`,
-    /// floor [`MIN_BACKLOG_BYTES`].
+    /// floor `limits.min_bytes`.
     pub fn of_bytes(limits: BacklogLimits) -> Backlog {
         Backlog {
             limits: BacklogLimits {
-                backlog_ms: limits.backlog_ms,
-                min_txs: MIN_BACKLOG_BYTES,
+                min_txs: limits.min_bytes,
+                ..limits
             },
             unit: "bytes of txs",
             commits: VecDeque::new(),
@@ -170,6 +173,7 @@ mod tests {
         BacklogLimits {
             backlog_ms,
             min_txs,
+            min_bytes: MIN_BACKLOG_BYTES,
         }
     }
 

@@ -36,7 +36,7 @@ pub use admission::{
     admit, first_txs_run, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared,
     Screened, Verified,
 };
-pub use backlog::{Backlog, BacklogLimits, Overloaded};
+pub use backlog::{Backlog, BacklogLimits, Overloaded, MIN_BACKLOG_BYTES};
 
 const LOG: &str = "assent::mempool";
 

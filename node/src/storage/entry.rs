@@ -56,6 +56,23 @@ pub(crate) fn decode_results(
     Ok((header, results))
 }
 
+/// A journal block record's commit certificate alone: the first field of
+/// its tail, read without copying the block or decoding the results (a
+/// block of heavy txs is megabytes; the certificate a few hundred bytes).
+pub(crate) fn decode_certificate(h: u64, payload: &[u8]) -> Result<CommitCertificate, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt {
+        what: format!("journal entry of block {h}"),
+        why,
+    };
+    let tail = payload
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_le_bytes(b) as usize)
+        .and_then(|len| payload.get(4 + len..))
+        .ok_or_else(|| corrupt("its block length runs past the record".into()))?;
+    codec::decode_stored_prefix(tail).map_err(|e| corrupt(e.to_string()))
+}
+
 fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResults), StoreError> {
     let corrupt = |why: String| StoreError::Corrupt {
         what: format!("journal entry of block {h}"),

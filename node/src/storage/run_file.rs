@@ -51,8 +51,9 @@ impl Bloom {
         Bloom(vec![0; (n.max(1) * BLOOM_BITS_PER_KEY).div_ceil(64)])
     }
 
-    fn probes(&self, (a, b): (u64, u64)) -> impl Iterator<Item = (usize, u64)> {
-        let bits = (self.0.len() as u64 * 64).max(1);
+    /// The (word, bit mask) probes of a key hash in a filter of `words` words.
+    fn probes(words: usize, (a, b): (u64, u64)) -> impl Iterator<Item = (usize, u64)> {
+        let bits = (words as u64 * 64).max(1);
         (0..BLOOM_PROBES).map(move |i| {
             let bit = a.wrapping_add(i.wrapping_mul(b)) % bits;
             ((bit / 64) as usize, 1u64 << (bit % 64))
@@ -60,8 +61,7 @@ impl Bloom {
     }
 
     fn insert(&mut self, h: (u64, u64)) {
-        let probes: Vec<_> = self.probes(h).collect();
-        for (w, m) in probes {
+        for (w, m) in Bloom::probes(self.0.len(), h) {
             if let Some(word) = self.0.get_mut(w) {
                 *word |= m;
             }
@@ -71,8 +71,7 @@ impl Bloom {
     /// `false` only when the key is surely not in the run.
     fn may_contain(&self, h: (u64, u64)) -> bool {
         self.0.is_empty()
-            || self
-                .probes(h)
+            || Bloom::probes(self.0.len(), h)
                 .all(|(w, m)| self.0.get(w).is_some_and(|word| word & m != 0))
     }
 }

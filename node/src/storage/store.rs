@@ -29,7 +29,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
 pub use super::config::StoreConfig;
-use super::entry::{decode_entry, decode_results, encode_entry, Entry};
+use super::entry::{decode_certificate, decode_entry, decode_results, encode_entry, Entry};
 use super::journal::{KIND_BLOCK, KIND_CERTIFICATE};
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
@@ -576,7 +576,10 @@ impl Store {
         if let Some(c) = self.core().backend.journal_get(KIND_CERTIFICATE, h.0)? {
             return decode(&format!("certificate {h}"), &c).map(Some);
         }
-        Ok(self.journal_entry(h)?.map(|e| e.certificate))
+        match self.core().backend.journal_get(KIND_BLOCK, h.0)? {
+            Some(p) => decode_certificate(h.0, &p).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Height of the last block in the journal.
