@@ -24,7 +24,7 @@ async fn post_with_headers(
     t: &TestNode,
     uri: &str,
     content_type: &str,
-    body: String,
+    body: impl Into<Body>,
 ) -> (StatusCode, Option<String>, serde_json::Value) {
     let resp = t
         .router
@@ -32,7 +32,7 @@ async fn post_with_headers(
         .oneshot(
             Request::post(uri)
                 .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
+                .body(body.into())
                 .unwrap(),
         )
         .await
@@ -93,6 +93,25 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     assert_eq!(v["retry_after_ms"], 1000, "{v}");
     assert_eq!(t.shared.mempool().len(), 2, "the refused tx was not pooled");
 
+    // A binary batch while the pool is at its backlog: every entry is
+    // refused `overloaded`, the broken one too (its bytes are never read as
+    // a tx), and nothing is pooled.
+    let raw: Vec<Vec<u8>> = vec![
+        register(&keys[3], 0).encode(),
+        b"not a tx".to_vec(),
+        register(&keys[4], 0).encode(),
+    ];
+    let body = assent_contracts::codec::encode_native(&raw).unwrap();
+    let (status, retry_after, v) =
+        post_with_headers(&t, "/v1/txs/batch", "application/octet-stream", body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    assert_eq!(v["accepted"], 0, "{v}");
+    for i in 0..3 {
+        assert_eq!(v["results"][i]["code"], "overloaded", "{v}");
+    }
+    assert_eq!(t.shared.mempool().len(), 2, "nothing more was pooled");
+
     // A single submission: 429 with Retry-After.
     let (status, retry_after, v) =
         post_with_headers(&t, "/v1/txs", "text/plain", hex_of(&register(&keys[3], 0))).await;
@@ -101,14 +120,14 @@ async fn txs_over_the_backlog_are_refused_with_a_time_to_come_back() {
     assert_eq!(v["code"], "overloaded", "{v}");
     assert_eq!(v["retry_after_ms"], 1000, "{v}");
 
-    // Counted.
+    // Counted: two from the JSON batch, three from the binary one, one single.
     let (_, text) = send(
         &t.router,
         Request::get("/metrics").body(Body::empty()).unwrap(),
     )
     .await;
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("assent_txs_overloaded_total 3"), "{text}");
+    assert!(text.contains("assent_txs_overloaded_total 6"), "{text}");
     assert!(text.contains("assent_mempool_backlog_allowed 2"), "{text}");
 
     // A block takes the two; the pool has room again.

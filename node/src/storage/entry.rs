@@ -100,3 +100,44 @@ fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResul
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use assent_contracts::commit::CommitSignature;
+    use assent_contracts::crypto::Signature;
+    use assent_contracts::ids::Hash32;
+    use assent_contracts::{AccountId, BlockHash, Height, TxId, TxOutcome, TxResult};
+
+    #[test]
+    fn the_certificate_alone_reads_as_the_whole_entry_does_and_damage_is_an_error() {
+        let cert = CommitCertificate {
+            height: Height(7),
+            round: 1,
+            block_hash: BlockHash(Hash32([3; 32])),
+            signatures: vec![CommitSignature {
+                validator: AccountId([4; 32]),
+                signature: Signature([5; 64]),
+            }],
+        };
+        let results = vec![
+            TxResult {
+                tx_id: TxId(Hash32([6; 32])),
+                outcome: TxOutcome::Applied { events: Vec::new() },
+            };
+            3
+        ];
+        let payload = encode_entry(&[9; 1000], &cert, &results, &[]);
+        assert_eq!(decode_certificate(7, &payload).unwrap(), cert);
+        assert_eq!(decode_entry(7, &payload).unwrap().certificate, cert);
+        // A length field past the record, a record cut inside the
+        // certificate, or no length at all: errors naming the block.
+        let mut bad = payload.clone();
+        bad[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        for damaged in [&bad[..], &payload[..1010], &payload[..2]] {
+            let err = decode_certificate(7, damaged).unwrap_err().to_string();
+            assert!(err.contains("journal entry of block 7"), "{err}");
+        }
+    }
+}
