@@ -13,7 +13,7 @@
 //!   run's file is durable before its record and the writer's cursor are
 //!   written together, so a crash leaves either the whole batch or an
 //!   orphan file, removed at the next open.
-//! - When a level holds [`FANOUT`] runs they are merged into one run of the
+//! - When a level holds [`Kind::fanout`] runs they are merged into one run of the
 //!   next level; the new record and the removal of the old ones are one
 //!   durable sled batch, and only then are the old files deleted.
 //! - Readers take the list of runs as it is (an `Arc`), so a merge never
@@ -35,9 +35,6 @@ use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
 use super::run_file::{key_hash, RunBuilder, RunCursor, RunReader};
 use super::{decode, enc, keys};
 
-/// Runs of one level merged into one of the next.
-pub const FANOUT: usize = 8;
-
 /// One kind of runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Kind {
@@ -49,14 +46,23 @@ pub struct Kind {
     pub block_bytes: usize,
     /// Values a merge into the oldest level drops (deletions).
     pub tombstone: Option<fn(&[u8]) -> bool>,
+    /// Runs of one level merged into one run of the next: more means fewer
+    /// levels, so each entry is rewritten fewer times, and more runs for a
+    /// read to look in.
+    pub fanout: usize,
 }
 
-/// The query indexes: read in ranges, never deleted.
+/// The query indexes: read in ranges, never deleted. A RecordUse of
+/// thousands of uses writes thousands of entries, and merging them was a
+/// fifth of a validator's CPU under that load at a fan-out of 8: 16 merges
+/// each entry through fewer levels (BENCHMARKS.md), and a query's range
+/// read, a few pages, looks in more runs.
 pub const INDEX: Kind = Kind {
     space: RunSpace::Index,
     list: keys::INDEX_RUNS,
     block_bytes: 32 * 1024,
     tombstone: None,
+    fanout: 16,
 };
 
 /// The persisted state: point reads on cache misses, deletions.
@@ -65,6 +71,7 @@ pub const STATE: Kind = Kind {
     list: keys::STATE_RUNS,
     block_bytes: 8 * 1024,
     tombstone: Some(is_deleted),
+    fanout: 8,
 };
 
 /// A state value as stored in a run: `[1] ‖ value`, or `[0]` when deleted.
@@ -277,12 +284,12 @@ impl Runs {
         Ok(())
     }
 
-    /// Merges the runs of the lowest level that holds [`FANOUT`] of them;
+    /// Merges the runs of the lowest level that holds [`Kind::fanout`] of them;
     /// `false` when no level does.
     pub fn compact(&self) -> Result<bool, StoreError> {
         let live = self.list();
-        let Some(level) =
-            (0..=u8::MAX).find(|l| live.iter().filter(|r| r.level == *l).count() >= FANOUT)
+        let Some(level) = (0..=u8::MAX)
+            .find(|l| live.iter().filter(|r| r.level == *l).count() >= self.kind.fanout)
         else {
             return Ok(false);
         };

@@ -93,7 +93,7 @@ fn state_runs_read_the_newest_value_and_drop_deletions_at_the_bottom() {
         while runs.compact().unwrap() {}
     }
     let (live, stored) = runs.stats();
-    assert!(live <= 2 * FANOUT, "{live} runs");
+    assert!(live <= 2 * STATE.fanout, "{live} runs");
     for i in 0..300 {
         let got = runs.get(&key(i)).unwrap();
         let got = got.as_deref().and_then(state_record);
