@@ -60,37 +60,17 @@ pub(crate) fn decode_results(
 /// its tail, read without copying the block or decoding the results (a
 /// block of heavy txs is megabytes; the certificate a few hundred bytes).
 pub(crate) fn decode_certificate(h: u64, payload: &[u8]) -> Result<CommitCertificate, StoreError> {
-    let corrupt = |why: String| StoreError::Corrupt {
-        what: format!("journal entry of block {h}"),
-        why,
-    };
-    let tail = payload
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(|b| u32::from_le_bytes(b) as usize)
-        .and_then(|len| payload.get(4 + len..))
-        .ok_or_else(|| corrupt("its block length runs past the record".into()))?;
-    codec::decode_stored_prefix(tail).map_err(|e| corrupt(e.to_string()))
+    let (_, tail) = block_and_tail(h, payload)?;
+    codec::decode_stored_prefix(tail).map_err(|e| corrupt(h, e.to_string()))
 }
 
 fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResults), StoreError> {
-    let corrupt = |why: String| StoreError::Corrupt {
-        what: format!("journal entry of block {h}"),
-        why,
-    };
-    let len = payload
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| corrupt("shorter than its length field".into()))? as usize;
-    let block = payload
-        .get(4..4 + len)
-        .ok_or_else(|| corrupt(format!("block length {len} runs past the record")))?;
+    let (block, tail) = block_and_tail(h, payload)?;
     let (certificate, results, end_events): (
         CommitCertificate,
         Vec<assent_contracts::tx::TxResult>,
         Vec<Event>,
-    ) = codec::decode_stored_native(&payload[4 + len..]).map_err(|e| corrupt(e.to_string()))?;
+    ) = codec::decode_stored_native(tail).map_err(|e| corrupt(h, e.to_string()))?;
     Ok((
         block,
         certificate,
@@ -99,6 +79,26 @@ fn split(h: u64, payload: &[u8]) -> Result<(&[u8], CommitCertificate, BlockResul
             end_events,
         },
     ))
+}
+
+/// A record's block bytes and the encoded tail after them.
+fn block_and_tail(h: u64, payload: &[u8]) -> Result<(&[u8], &[u8]), StoreError> {
+    let len = payload
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt(h, "shorter than its length field".into()))? as usize;
+    let block = payload
+        .get(4..4 + len)
+        .ok_or_else(|| corrupt(h, format!("block length {len} runs past the record")))?;
+    Ok((block, &payload[4 + len..]))
+}
+
+fn corrupt(h: u64, why: String) -> StoreError {
+    StoreError::Corrupt {
+        what: format!("journal entry of block {h}"),
+        why,
+    }
 }
 
 #[cfg(test)]
