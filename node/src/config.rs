@@ -460,35 +460,40 @@ impl NodeConfig {
                 ),
             ));
         }
-        // Unset, the floor is a full block, or the whole pool if that is
-        // smaller: setting only `max_txs` must not make a default invalid.
-        let min_backlog_txs = raw
-            .mempool
-            .min_backlog_txs
-            .unwrap_or(DEFAULT_MIN_BACKLOG_TXS.min(raw.mempool.max_txs));
-        if min_backlog_txs == 0 || min_backlog_txs > raw.mempool.max_txs {
-            return Err(invalid(
-                "mempool.min_backlog_txs",
-                format!(
-                    "{min_backlog_txs} is out of range; give 1 to mempool.max_txs ({}) (default {DEFAULT_MIN_BACKLOG_TXS}, a full block, or mempool.max_txs if smaller)",
-                    raw.mempool.max_txs
-                ),
-            ));
-        }
-        let default_backlog_mb = crate::mempool::MIN_BACKLOG_BYTES >> 20;
-        let min_backlog_mb = raw
-            .mempool
-            .min_backlog_mb
-            .unwrap_or(default_backlog_mb.min(raw.mempool.max_mb));
-        if min_backlog_mb == 0 || min_backlog_mb > raw.mempool.max_mb {
-            return Err(invalid(
-                "mempool.min_backlog_mb",
-                format!(
-                    "{min_backlog_mb} is out of range; give 1 to mempool.max_mb ({}) (default {default_backlog_mb}, or mempool.max_mb if smaller)",
-                    raw.mempool.max_mb
-                ),
-            ));
-        }
+        // Unset, a backlog floor is its default, or the whole pool if that
+        // is smaller: setting only `max_txs` or `max_mb` must not make a
+        // default invalid. Set, it must fit the pool.
+        let floor = |key: &str,
+                     set: Option<usize>,
+                     default: usize,
+                     pool_key: &str,
+                     pool: usize,
+                     why: &str| {
+            let v = set.unwrap_or(default.min(pool));
+            if v == 0 || v > pool {
+                return Err(invalid(
+                    key,
+                    format!("{v} is out of range; give 1 to {pool_key} ({pool}) (default {default}{why}, or {pool_key} if smaller)"),
+                ));
+            }
+            Ok(v)
+        };
+        let min_backlog_txs = floor(
+            "mempool.min_backlog_txs",
+            raw.mempool.min_backlog_txs,
+            DEFAULT_MIN_BACKLOG_TXS,
+            "mempool.max_txs",
+            raw.mempool.max_txs,
+            ", a full block",
+        )?;
+        let min_backlog_mb = floor(
+            "mempool.min_backlog_mb",
+            raw.mempool.min_backlog_mb,
+            crate::mempool::MIN_BACKLOG_BYTES >> 20,
+            "mempool.max_mb",
+            raw.mempool.max_mb,
+            "",
+        )?;
         if raw.mempool.gap_expiry_blocks == 0 {
             return Err(invalid(
                 "mempool.gap_expiry_blocks",

@@ -275,6 +275,17 @@ async fn batch_answers_one_result_per_tx_in_order() {
     );
 }
 
+/// POSTs a binary batch (`application/octet-stream`).
+async fn post_binary_batch(router: &axum::Router, body: Vec<u8>) -> (StatusCode, Value) {
+    post(
+        router,
+        "/v1/txs/batch",
+        Some("application/octet-stream"),
+        body,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_binary_batch_answers_like_a_json_one_and_garbage_is_refused() {
     use assent_contracts::codec;
@@ -284,13 +295,7 @@ async fn a_binary_batch_answers_like_a_json_one_and_garbage_is_refused() {
     // The raw txs, framed as the codec's list of byte strings.
     let body =
         codec::encode_native(&vec![a.encode(), vec![1, 2, 3], b.encode(), a.encode()]).unwrap();
-    let (status, got) = post(
-        &t.router,
-        "/v1/txs/batch",
-        Some("application/octet-stream"),
-        body,
-    )
-    .await;
+    let (status, got) = post_binary_batch(&t.router, body).await;
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(got["accepted"], 2, "{got}");
     let results = got["results"].as_array().unwrap();
@@ -312,13 +317,7 @@ async fn a_binary_batch_answers_like_a_json_one_and_garbage_is_refused() {
         trailing,
         vec![251, 1, 0, 0],
     ] {
-        let (status, got) = post(
-            &t.router,
-            "/v1/txs/batch",
-            Some("application/octet-stream"),
-            bad.clone(),
-        )
-        .await;
+        let (status, got) = post_binary_batch(&t.router, bad.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {got}");
         assert_eq!(got["code"], "malformed", "{got}");
         assert!(
@@ -331,24 +330,12 @@ async fn a_binary_batch_answers_like_a_json_one_and_garbage_is_refused() {
     }
     let many = codec::encode_native(&vec![vec![0u8]; 10_001]).unwrap();
     assert_error(
-        &post(
-            &t.router,
-            "/v1/txs/batch",
-            Some("application/octet-stream"),
-            many,
-        )
-        .await,
+        &post_binary_batch(&t.router, many).await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
     );
     let huge = codec::encode_native(&vec![vec![7u8; 9 << 20]]).unwrap();
-    let (status, got) = post(
-        &t.router,
-        "/v1/txs/batch",
-        Some("application/octet-stream"),
-        huge,
-    )
-    .await;
+    let (status, got) = post_binary_batch(&t.router, huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{got}");
     assert!(
         got["message"]

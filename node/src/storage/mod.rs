@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cache;
+mod chain_reads;
 mod config;
 pub mod disk;
 mod entry;
