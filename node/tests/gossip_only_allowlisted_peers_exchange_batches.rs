@@ -338,6 +338,39 @@ proptest! {
     }
 
     #[test]
+    fn the_borrowed_decode_accepts_exactly_what_the_owned_strict_one_does(
+        txs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..6),
+        at in any::<proptest::sample::Index>(),
+        byte in any::<u8>(),
+        mode in 0u8..4,
+    ) {
+        // A valid framing, one byte of it changed, one byte inserted, or the
+        // first entry's length written wider than it needs (entries up to
+        // 300 bytes take both varint widths).
+        use assent_contracts::codec;
+        let mut data = codec::encode_native(&txs).unwrap();
+        match mode {
+            0 => {}
+            1 => {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            2 => data.insert(at.index(data.len() + 1), byte),
+            _ => {
+                if let Some(first) = txs.first().filter(|t| t.len() < 251) {
+                    data.splice(1..2, [251, first.len() as u8, 0]);
+                }
+            }
+        }
+        let owned = codec::decode_native::<Vec<Vec<u8>>>(&data);
+        let borrowed = codec::decode_byte_strings(&data);
+        prop_assert_eq!(owned.is_ok(), borrowed.is_ok(), "{:?} vs {:?}", owned, borrowed);
+        if let (Ok(o), Ok(b)) = (owned, borrowed) {
+            prop_assert_eq!(o, b.iter().map(|s| s.to_vec()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
     fn batches_round_trip(txs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 1..16)) {
         let msgs = encode_batches(txs.clone());
         prop_assert_eq!(msgs.len(), 1);

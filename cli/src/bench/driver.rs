@@ -290,9 +290,10 @@ fn submit(
     let client = http_client(Some(Duration::from_secs(120)))?;
     let mut sent = 0usize;
     let rate = cfg.rate as f64;
-    // How many txs the next batch offers: after a refusal, twice what the
-    // node took (so a busy node is not sent thousands of txs to refuse
-    // again every 100 ms), growing back while it takes everything.
+    // How many txs, and bytes of them, the next batch offers: after a
+    // refusal, twice what the node took (so a busy node is not sent
+    // thousands of txs, or megabytes, to refuse again every 100 ms),
+    // growing back while it takes everything.
     let mut window = Window::FULL;
     while sent < items.len() && !track.stop.load(Ordering::Relaxed) {
         let due = if cfg.rate == 0 {
