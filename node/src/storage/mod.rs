@@ -19,6 +19,7 @@ pub mod persister;
 pub mod proofs;
 pub mod records;
 mod run_file;
+mod run_filter;
 pub mod runs;
 mod scratch;
 pub mod snapshots;

@@ -32,7 +32,8 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
-use super::run_file::{key_hash, RunBuilder, RunCursor, RunReader};
+use super::run_file::{RunBuilder, RunCursor, RunReader};
+use super::run_filter::KeyHash;
 use super::{decode, enc, keys};
 
 /// One kind of runs.
@@ -340,9 +341,9 @@ impl Runs {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let hash = key_hash(key);
+        let hash = KeyHash::new(key);
         for run in self.list().iter() {
-            if let Some(v) = run.reader.get(key, hash)? {
+            if let Some(v) = run.reader.get(&hash)? {
                 return Ok(Some(v));
             }
         }

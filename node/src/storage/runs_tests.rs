@@ -153,16 +153,24 @@ fn a_stray_file_among_the_runs_is_named_and_nothing_is_deleted() {
     assert_eq!(runs.get(&key(3)).unwrap(), Some(vec![3; 3]));
 }
 
-#[test]
-fn a_flipped_byte_in_a_run_is_an_error_not_an_answer() {
+/// One index run of `entries` on disk (id 1), closed: the directory (kept
+/// alive), its backend and the run's file.
+fn one_run_on_disk(
+    entries: &[(Vec<u8>, Vec<u8>)],
+) -> (tempfile::TempDir, Arc<dyn Backend>, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let backend: Arc<dyn Backend> =
         Arc::new(crate::storage::disk::DiskBackend::open(dir.path(), 1 << 20).unwrap());
     let runs = Runs::open(INDEX, backend.clone()).unwrap();
-    runs.add(pairs(&batch(0, 50, 1)), Vec::new(), false)
-        .unwrap();
+    runs.add(pairs(entries), Vec::new(), false).unwrap();
     drop(runs);
     let file = dir.path().join("index").join(format!("{:016x}.run", 1));
+    (dir, backend, file)
+}
+
+#[test]
+fn a_flipped_byte_in_a_run_is_an_error_not_an_answer() {
+    let (_dir, backend, file) = one_run_on_disk(&batch(0, 50, 1));
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[20] ^= 0x40;
     std::fs::write(&file, bytes).unwrap();
@@ -194,4 +202,66 @@ fn a_run_larger_than_the_sync_step_reads_back_whole_after_a_reopen() {
     .unwrap();
     assert_eq!(read.len(), entries.len());
     assert!(read == entries, "every entry reads back as written");
+}
+
+#[test]
+fn a_run_with_the_older_filter_still_answers_and_merges_into_the_new_layout() {
+    // Even keys in run 1, rewritten as a store of the older layout holds it.
+    let first = batch(0, 2_000, 2);
+    let (dir, backend, file) = one_run_on_disk(&first);
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[bytes.len() - 8..], b"ASNTRUN3");
+    let old = crate::storage::run_file::rewrite_filter(
+        &bytes,
+        first.iter().map(|(k, _)| k.as_slice()),
+        None,
+    );
+    assert_eq!(&old[old.len() - 8..], b"ASNTRUN2");
+    std::fs::write(&file, old).unwrap();
+
+    // Read with the older filter's own hash: every key found, none invented.
+    let runs = Runs::open(INDEX, backend.clone()).unwrap();
+    for (k, v) in &first {
+        assert_eq!(runs.get(k).unwrap().as_ref(), Some(v));
+    }
+    for i in (1..4_000).step_by(2) {
+        assert_eq!(runs.get(&key(i)).unwrap(), None);
+    }
+    // Fifteen new runs (odd keys) make a level of 16: one merged run, in
+    // the new layout, holds both.
+    let mut model: std::collections::BTreeMap<_, _> = first.into_iter().collect();
+    for b in 0..15u32 {
+        let entries = batch(1 + 2 * b, 100, 30);
+        model.extend(entries.iter().cloned());
+        runs.add(pairs(&entries), Vec::new(), false).unwrap();
+    }
+    while runs.compact().unwrap() {}
+    assert_eq!(runs.stats(), (1, model.len() as u64));
+    drop(runs);
+    let runs = Runs::open(INDEX, backend).unwrap();
+    for (k, v) in &model {
+        assert_eq!(runs.get(k).unwrap().as_ref(), Some(v));
+    }
+    let new_layout: Vec<u64> = std::fs::read_dir(dir.path().join("index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "run"))
+        .map(|p| std::fs::read(p).unwrap())
+        .map(|b| u64::from(&b[b.len() - 8..] == b"ASNTRUN3"))
+        .collect();
+    assert_eq!(new_layout, vec![1], "one run left, in the new layout");
+}
+
+#[test]
+fn a_blocked_filter_of_broken_blocks_is_named_not_read() {
+    let (_dir, backend, file) = one_run_on_disk(&batch(0, 50, 1));
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(
+        &file,
+        crate::storage::run_file::rewrite_filter(&bytes, std::iter::empty(), Some(3)),
+    )
+    .unwrap();
+    let err = Runs::open(INDEX, backend).unwrap_err().to_string();
+    assert!(err.contains("index run 0000000000000001"), "{err}");
+    assert!(err.contains("3 words, not whole 8-word blocks"), "{err}");
 }
