@@ -250,6 +250,31 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // The same batch with its signers' keys already decompressed, as a
+    // node's pool holds them for signers it has seen.
+    let keys = assent_contracts::crypto::SignerKeys::new(
+        assent_contracts::crypto::SIGNER_KEYS_PER_GENERATION,
+    );
+    assert!(
+        verify_batch_with(CHAIN, mixed.clone(), rand::rngs::OsRng, Some(&keys))
+            .iter()
+            .all(|r| r.is_ok())
+            && !keys.is_empty()
+    );
+    g.bench_function("verify_batch_1000_keys_kept", |b| {
+        b.iter_batched(
+            || mixed.clone(),
+            |txs| {
+                let n = verify_batch_with(CHAIN, txs, rand::rngs::OsRng, Some(&keys))
+                    .into_iter()
+                    .filter(|r| r.is_ok())
+                    .count();
+                assert_eq!(n, 1_000);
+                n
+            },
+            BatchSize::LargeInput,
+        )
+    });
     // One forged signature among 1,000: only its chunk is checked singly.
     let mut one_bad = mixed.clone();
     one_bad[500].signature.0[0] ^= 0x80;

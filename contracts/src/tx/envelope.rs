@@ -231,6 +231,17 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
     txs: Vec<SignedTx>,
     rng: R,
 ) -> Vec<Result<VerifiedTx, RefusedTx>> {
+    verify_batch_with(chain_id, txs, rng, None)
+}
+
+/// [`verify_batch`] with a cache of signers' decompressed keys (see
+/// [`crypto::SignerKeys`]); the answers are the same.
+pub fn verify_batch_with<R: rand_core::RngCore + rand_core::CryptoRng>(
+    chain_id: &str,
+    txs: Vec<SignedTx>,
+    rng: R,
+    keys: Option<&crypto::SignerKeys>,
+) -> Vec<Result<VerifiedTx, RefusedTx>> {
     let covered: Vec<Covered> = txs.iter().map(|t| t.body.covered()).collect();
     let msgs: Vec<Vec<u8>> = covered
         .iter()
@@ -241,7 +252,7 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
         .zip(&msgs)
         .map(|(t, m)| (t.body.sender, m.as_slice(), t.signature))
         .collect();
-    let answers = crypto::verify_batch(&items, rng);
+    let answers = crypto::verify_batch_with(&items, rng, keys);
     txs.into_iter()
         .zip(covered)
         .zip(answers)

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use assent_contracts::block::{execute_block, txs_root};
 use assent_contracts::commit::CommitCertificate;
+use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, Validator};
-use assent_contracts::tx::{verify_batch, VerifiedTx};
+use assent_contracts::tx::{verify_batch_with, VerifiedTx};
 use assent_contracts::{
     AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId,
 };
@@ -98,6 +99,9 @@ pub struct Chain {
     committed_tx: broadcast::Sender<Arc<Committed>>,
     /// Execution time per work unit, measured on every block executed here.
     cost: super::budget::ExecCost,
+    /// Signers' decompressed keys for the txs of proposals this node had
+    /// not verified before (a cache; answers never depend on it).
+    signer_keys: SignerKeys,
 }
 
 fn lock_err<T>(_: T) -> ChainError {
@@ -131,6 +135,8 @@ impl Chain {
             executed: Mutex::new(BTreeMap::new()),
             committed_tx,
             cost: super::budget::ExecCost::default(),
+            // Fewer than the pool's: most of a proposal's txs come from the pool.
+            signer_keys: SignerKeys::new(SIGNER_KEYS_PER_GENERATION / 8),
         })
     }
 
@@ -364,10 +370,12 @@ impl Chain {
             .collect();
         if !unknown.is_empty() {
             let (idx, txs): (Vec<usize>, Vec<_>) = unknown.into_iter().unzip();
-            for (i, r) in idx
-                .into_iter()
-                .zip(verify_batch(&self.chain_id, txs, rand::rngs::OsRng))
-            {
+            for (i, r) in idx.into_iter().zip(verify_batch_with(
+                &self.chain_id,
+                txs,
+                rand::rngs::OsRng,
+                Some(&self.signer_keys),
+            )) {
                 match r {
                     Ok(v) => verified[i] = Some(v),
                     Err(refused) => return Ok(Err(InvalidBlock::BadSignature(refused.tx.id()))),

@@ -12,8 +12,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::StateExt;
-use assent_contracts::tx::verify_batch;
+use assent_contracts::tx::verify_batch_with;
 use assent_contracts::{execute_block, Block, BlockHash, BlockHeader, Height, VerifiedTx};
 use assent_genesis::Genesis;
 
@@ -72,6 +73,7 @@ fn check_lane(
     to: u64,
     out: mpsc::SyncSender<Result<Checked, ReplayError>>,
 ) {
+    let keys = SignerKeys::new(SIGNER_KEYS_PER_GENERATION);
     let mut h = lane + 1;
     while h <= to {
         let r = (|| {
@@ -85,7 +87,7 @@ fn check_lane(
                 txs: signed,
             } = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
             let mut txs = Vec::with_capacity(signed.len());
-            for r in verify_batch(chain_id, signed, rand::rngs::OsRng) {
+            for r in verify_batch_with(chain_id, signed, rand::rngs::OsRng, Some(&keys)) {
                 match r {
                     Ok(v) => txs.push(v),
                     Err(refused) => {

@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use assent_contracts::crypto::SignatureError;
+use assent_contracts::crypto::SignerKeys;
 use assent_contracts::state::{ControlExt, Overlay, StateExt, StateRead};
-use assent_contracts::tx::{check_stateless, execute_tx, verify_batch, TxDecodeError};
+use assent_contracts::tx::{check_stateless, execute_tx, verify_batch_with, TxDecodeError};
 use assent_contracts::{AccountId, BlockContext, SignedTx, TxError, TxId, TxOutcome, VerifiedTx};
 
 use super::Mempool;
@@ -229,11 +230,13 @@ fn prepare_one(
     Ok((tx, bytes.len()))
 }
 
-/// Phase 3 of admission (no pool needed): one batch signature check.
+/// Phase 3 of admission (no pool needed): one batch signature check,
+/// with signers' keys from `keys` where it holds them.
 pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     chain_id: &str,
     screened: Screened,
     rng: R,
+    keys: Option<&SignerKeys>,
 ) -> Verified {
     let mut to_verify = Vec::new();
     let checked: Vec<Result<(), AdmissionError>> = screened
@@ -244,7 +247,7 @@ pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     let mut verified = if to_verify.is_empty() {
         Vec::new()
     } else {
-        verify_batch(chain_id, to_verify, rng)
+        verify_batch_with(chain_id, to_verify, rng, keys)
     }
     .into_iter();
     Verified(
@@ -309,9 +312,17 @@ where
 {
     // A poisoned lock (a panic elsewhere) is recovered, as `Shared::mempool` does.
     let lock = || pool.lock().unwrap_or_else(|p| p.into_inner());
-    let limits = Borrow::<Mempool>::borrow(&*lock()).limits();
+    let (limits, keys) = {
+        let pool = lock();
+        let pool = Borrow::<Mempool>::borrow(&*pool);
+        (pool.limits(), pool.signer_keys())
+    };
     let prepared = prepare(limits, raw, state);
     let screened = Borrow::<Mempool>::borrow(&*lock()).screen(prepared);
-    let verified = first_txs_run(verify(&next.chain_id, screened, rng), next, state);
+    let verified = first_txs_run(
+        verify(&next.chain_id, screened, rng, Some(&keys)),
+        next,
+        state,
+    );
     BorrowMut::<Mempool>::borrow_mut(&mut *lock()).store(verified, origin)
 }

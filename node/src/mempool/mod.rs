@@ -28,7 +28,9 @@ pub mod backlog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
+use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, StateRead};
 use assent_contracts::{AccountId, TxId, VerifiedTx};
 
@@ -96,6 +98,9 @@ pub struct Mempool {
     /// their sizes (those no longer in `index` are dropped when
     /// [`Mempool::room`] looks).
     mine: Vec<(TxId, usize)>,
+    /// Decompressed keys of signers whose txs verified here, for the next
+    /// batches' signature checks (a cache; answers never depend on it).
+    signer_keys: Arc<SignerKeys>,
 }
 
 impl fmt::Debug for Mempool {
@@ -129,6 +134,7 @@ impl Mempool {
                 ..BacklogLimits::default()
             }),
             mine: Vec::new(),
+            signer_keys: Arc::new(SignerKeys::new(SIGNER_KEYS_PER_GENERATION)),
         }
     }
 
@@ -213,6 +219,11 @@ impl Mempool {
 
     pub fn limits(&self) -> MempoolLimits {
         self.limits
+    }
+
+    /// The signer-key cache admission checks signatures with.
+    pub fn signer_keys(&self) -> Arc<SignerKeys> {
+        self.signer_keys.clone()
     }
 
     /// Phase 2 of admission (needs the pool, cheap): not already pending,
