@@ -85,6 +85,7 @@ const TXID_TAG: &str = "assent/txid/v1";
 /// What a tx's id and signature cover, and under which tags: its canonical
 /// body — except a RecordUse's, which is its [`UsesCommitment`] (decision
 /// 34), so one use can be proven without the others.
+#[derive(Debug)]
 struct Covered {
     signature_tag: &'static [u8],
     id_tag: &'static str,
@@ -242,24 +243,70 @@ pub fn verify_batch_with<R: rand_core::RngCore + rand_core::CryptoRng>(
     rng: R,
     keys: Option<&crypto::SignerKeys>,
 ) -> Vec<Result<VerifiedTx, RefusedTx>> {
-    let covered: Vec<Covered> = txs.iter().map(|t| t.body.covered()).collect();
-    let msgs: Vec<Vec<u8>> = covered
+    verify_covered_batch(
+        chain_id,
+        txs.into_iter().map(CoveredTx::new).collect(),
+        rng,
+        keys,
+    )
+}
+
+/// A decoded tx with what its id and signature cover worked out once: a
+/// RecordUse's is the Merkle root of its uses (4,000 hashes for 2,000
+/// uses), which admission needs for the id before the signature check and
+/// then again for the check.
+#[derive(Debug)]
+pub struct CoveredTx {
+    tx: SignedTx,
+    covered: Covered,
+    id: TxId,
+}
+
+impl CoveredTx {
+    pub fn new(tx: SignedTx) -> CoveredTx {
+        let covered = tx.body.covered();
+        let id = covered.id();
+        CoveredTx { tx, covered, id }
+    }
+
+    pub fn tx(&self) -> &SignedTx {
+        &self.tx
+    }
+
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+}
+
+/// [`verify_batch_with`] for txs whose coverage is already worked out.
+pub fn verify_covered_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
+    chain_id: &str,
+    txs: Vec<CoveredTx>,
+    rng: R,
+    keys: Option<&crypto::SignerKeys>,
+) -> Vec<Result<VerifiedTx, RefusedTx>> {
+    let msgs: Vec<Vec<u8>> = txs
         .iter()
-        .map(|c| crypto::signing_message(c.signature_tag, chain_id.as_bytes(), &c.bytes))
+        .map(|t| {
+            crypto::signing_message(
+                t.covered.signature_tag,
+                chain_id.as_bytes(),
+                &t.covered.bytes,
+            )
+        })
         .collect();
     let items: Vec<(AccountId, &[u8], Signature)> = txs
         .iter()
         .zip(&msgs)
-        .map(|(t, m)| (t.body.sender, m.as_slice(), t.signature))
+        .map(|(t, m)| (t.tx.body.sender, m.as_slice(), t.tx.signature))
         .collect();
     let answers = crypto::verify_batch_with(&items, rng, keys);
     txs.into_iter()
-        .zip(covered)
         .zip(answers)
-        .map(|((tx, c), ok)| match ok {
-            Ok(()) => Ok(VerifiedTx::from_parts(tx, c)),
+        .map(|(t, ok)| match ok {
+            Ok(()) => Ok(VerifiedTx::from_parts(t.tx, t.covered)),
             Err(error) => Err(RefusedTx {
-                tx: Box::new(tx),
+                tx: Box::new(t.tx),
                 error,
             }),
         })

@@ -13,7 +13,7 @@ use assent_contracts::block::{execute_block, txs_root};
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, Validator};
-use assent_contracts::tx::{verify_batch_with, VerifiedTx};
+use assent_contracts::tx::{verify_batch_with, SignedTx, VerifiedTx};
 use assent_contracts::{
     AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId,
 };
@@ -277,14 +277,16 @@ impl Chain {
     }
 
     /// Validates a proposed block for the next height by re-executing it.
-    /// `known` returns txs this node verified before (no second signature check).
+    /// `known` returns this node's verified copy of a block's tx when it
+    /// holds the same tx (no second signature check, no id worked out again:
+    /// a RecordUse's id is the Merkle root of its uses).
     /// `now` = None skips the clock check (blocks that are already certified).
     pub fn validate_block(
         &self,
         block: Block,
         bytes: Vec<u8>,
         expected_proposer: Option<AccountId>,
-        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+        known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
         now: Option<Timestamp>,
     ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
         let started = std::time::Instant::now();
@@ -301,7 +303,7 @@ impl Chain {
         block: Block,
         bytes: Vec<u8>,
         expected_proposer: Option<AccountId>,
-        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+        known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
         now: Option<Timestamp>,
     ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
         let head = self.head();
@@ -359,7 +361,7 @@ impl Chain {
         let mut verified: Vec<Option<VerifiedTx>> = block
             .txs
             .iter()
-            .map(|t| known(&t.id()).filter(|v| v.tx() == t))
+            .map(|t| known(t).filter(|v| v.tx() == t))
             .collect();
         let unknown: Vec<(usize, assent_contracts::SignedTx)> = block
             .txs
@@ -419,7 +421,7 @@ impl Chain {
         height: Height,
         hash: BlockHash,
         cert: &CommitCertificate,
-        known: &dyn Fn(&TxId) -> Option<VerifiedTx>,
+        known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
     ) -> Result<Option<Arc<Committed>>, ChainError> {
         let head = self.head();
         if height <= head.height {

@@ -16,7 +16,9 @@ use std::sync::Mutex;
 use assent_contracts::crypto::SignatureError;
 use assent_contracts::crypto::SignerKeys;
 use assent_contracts::state::{ControlExt, Overlay, StateExt, StateRead};
-use assent_contracts::tx::{check_stateless, execute_tx, verify_batch_with, TxDecodeError};
+use assent_contracts::tx::{
+    check_stateless, execute_tx, verify_covered_batch, CoveredTx, TxDecodeError,
+};
 use assent_contracts::{AccountId, BlockContext, SignedTx, TxError, TxId, TxOutcome, VerifiedTx};
 
 use super::Mempool;
@@ -156,12 +158,14 @@ pub enum Origin {
     Gossip,
 }
 
-/// Txs that passed the checks needing neither the pool nor a signature.
+/// Txs that passed the checks needing neither the pool nor a signature,
+/// with their ids and what their signatures cover worked out (outside the
+/// pool's lock, once).
 #[derive(Debug)]
-pub struct Prepared(pub(super) Vec<Result<(SignedTx, usize), AdmissionError>>);
+pub struct Prepared(pub(super) Vec<Result<(CoveredTx, usize), AdmissionError>>);
 /// Txs that also passed the pool's checks.
 #[derive(Debug)]
-pub struct Screened(pub(super) Vec<Result<(SignedTx, usize), AdmissionError>>);
+pub struct Screened(pub(super) Vec<Result<(CoveredTx, usize), AdmissionError>>);
 /// Txs whose signatures were checked.
 #[derive(Debug)]
 pub struct Verified(pub(super) Vec<Result<VerifiedTx, AdmissionError>>);
@@ -184,7 +188,7 @@ fn prepare_one(
     bytes: &[u8],
     state: &dyn StateRead,
     nonces: &mut BTreeMap<AccountId, u64>,
-) -> Result<(SignedTx, usize), AdmissionError> {
+) -> Result<(CoveredTx, usize), AdmissionError> {
     let max = limits.max_tx_bytes;
     if bytes.len() > max {
         return Err(AdmissionError::TooLarge {
@@ -227,7 +231,7 @@ fn prepare_one(
             max: max_ahead,
         });
     }
-    Ok((tx, bytes.len()))
+    Ok((CoveredTx::new(tx), bytes.len()))
 }
 
 /// Phase 3 of admission (no pool needed): one batch signature check,
@@ -247,7 +251,7 @@ pub fn verify<R: rand::RngCore + rand::CryptoRng>(
     let mut verified = if to_verify.is_empty() {
         Vec::new()
     } else {
-        verify_batch_with(chain_id, to_verify, rng, keys)
+        verify_covered_batch(chain_id, to_verify, rng, keys)
     }
     .into_iter();
     Verified(
@@ -293,6 +297,38 @@ pub fn first_txs_run(verified: Verified, next: &BlockContext, state: &dyn StateR
         }
     };
     Verified(verified.0.into_iter().map(|v| v.and_then(run)).collect())
+}
+
+impl Mempool {
+    /// Phase 2 of admission (needs the pool, cheap): not already pending,
+    /// room for the sender and in the pool.
+    fn screen(&self, prepared: Prepared) -> Screened {
+        let checked = prepared
+            .0
+            .into_iter()
+            .map(|c| {
+                let (tx, len) = c?;
+                let body = &tx.tx().body;
+                self.check_not_pending(tx.id(), body.sender, body.nonce)?;
+                self.check_room(body.sender, len)?;
+                Ok((tx, len))
+            })
+            .collect();
+        Screened(checked)
+    }
+
+    /// Phase 4 of admission (needs the pool): stores the verified txs; one
+    /// answer per submitted tx, in order.
+    fn store(&mut self, verified: Verified, origin: Origin) -> Vec<Result<TxId, AdmissionError>> {
+        let results: Vec<Result<TxId, AdmissionError>> = verified
+            .0
+            .into_iter()
+            .map(|v| self.insert(v?, origin))
+            .collect();
+        let admitted = results.iter().filter(|r| r.is_ok()).count();
+        tracing::debug!(target: super::LOG, txs = results.len(), admitted, ?origin, pending = self.index.len(), "admission");
+        results
+    }
 }
 
 /// Admits raw txs into a shared pool; one answer per tx, in order. The lock

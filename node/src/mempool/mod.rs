@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, StateRead};
-use assent_contracts::{AccountId, TxId, VerifiedTx};
+use assent_contracts::{AccountId, SignedTx, TxId, VerifiedTx};
 
 pub use admission::{
     admit, first_txs_run, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared,
@@ -226,35 +226,6 @@ impl Mempool {
         self.signer_keys.clone()
     }
 
-    /// Phase 2 of admission (needs the pool, cheap): not already pending,
-    /// room for the sender and in the pool.
-    fn screen(&self, prepared: Prepared) -> Screened {
-        let checked = prepared
-            .0
-            .into_iter()
-            .map(|c| {
-                let (tx, len) = c?;
-                self.check_not_pending(tx.id(), tx.body.sender, tx.body.nonce)?;
-                self.check_room(tx.body.sender, len)?;
-                Ok((tx, len))
-            })
-            .collect();
-        Screened(checked)
-    }
-
-    /// Phase 4 of admission (needs the pool): stores the verified txs; one
-    /// answer per submitted tx, in order.
-    fn store(&mut self, verified: Verified, origin: Origin) -> Vec<Result<TxId, AdmissionError>> {
-        let results: Vec<Result<TxId, AdmissionError>> = verified
-            .0
-            .into_iter()
-            .map(|v| self.insert(v?, origin))
-            .collect();
-        let admitted = results.iter().filter(|r| r.is_ok()).count();
-        tracing::debug!(target: LOG, txs = results.len(), admitted, ?origin, pending = self.index.len(), "admission");
-        results
-    }
-
     fn check_not_pending(
         &self,
         id: TxId,
@@ -414,6 +385,17 @@ impl Mempool {
     /// need not verify it again).
     pub fn get(&self, id: &TxId) -> Option<VerifiedTx> {
         self.get_ref(id).cloned()
+    }
+
+    /// The pool's verified copy of `tx` if it holds that very tx (found by
+    /// sender and nonce, then compared whole: no id is worked out).
+    pub fn get_same(&self, tx: &SignedTx) -> Option<VerifiedTx> {
+        self.senders
+            .get(&tx.body.sender)?
+            .txs
+            .get(&tx.body.nonce)
+            .filter(|v| v.tx() == tx)
+            .cloned()
     }
 
     pub fn contains(&self, id: &TxId) -> bool {

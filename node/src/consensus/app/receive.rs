@@ -88,7 +88,7 @@ impl App {
             .iter()
             .any(|v| AccountId::from(v.address) == block.header.proposer);
         let shared = self.shared.clone();
-        let known = |id: &assent_contracts::TxId| shared.mempool().get(id);
+        let known = |t: &assent_contracts::SignedTx| shared.mempool().get_same(t);
         let validity = if !builder_ok {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "block built by a key that is not a validator");
             self.shared.metrics.proposal_invalid("foreign_builder");
