@@ -256,16 +256,22 @@ fn benches(c: &mut Criterion) {
         assent_contracts::crypto::SIGNER_KEYS_PER_GENERATION,
     );
     assert!(
-        verify_batch_with(CHAIN, mixed.clone(), rand::rngs::OsRng, Some(&keys))
-            .iter()
-            .all(|r| r.is_ok())
+        verify_covered_batch(
+            CHAIN,
+            mixed.iter().cloned().map(CoveredTx::new).collect(),
+            rand::rngs::OsRng,
+            Some(&keys),
+        )
+        .iter()
+        .all(|r| r.is_ok())
             && !keys.is_empty()
     );
     g.bench_function("verify_batch_1000_keys_kept", |b| {
         b.iter_batched(
             || mixed.clone(),
             |txs| {
-                let n = verify_batch_with(CHAIN, txs, rand::rngs::OsRng, Some(&keys))
+                let txs = txs.into_iter().map(CoveredTx::new).collect();
+                let n = verify_covered_batch(CHAIN, txs, rand::rngs::OsRng, Some(&keys))
                     .into_iter()
                     .filter(|r| r.is_ok())
                     .count();

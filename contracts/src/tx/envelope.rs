@@ -232,22 +232,11 @@ pub fn verify_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
     txs: Vec<SignedTx>,
     rng: R,
 ) -> Vec<Result<VerifiedTx, RefusedTx>> {
-    verify_batch_with(chain_id, txs, rng, None)
-}
-
-/// [`verify_batch`] with a cache of signers' decompressed keys (see
-/// [`crypto::SignerKeys`]); the answers are the same.
-pub fn verify_batch_with<R: rand_core::RngCore + rand_core::CryptoRng>(
-    chain_id: &str,
-    txs: Vec<SignedTx>,
-    rng: R,
-    keys: Option<&crypto::SignerKeys>,
-) -> Vec<Result<VerifiedTx, RefusedTx>> {
     verify_covered_batch(
         chain_id,
         txs.into_iter().map(CoveredTx::new).collect(),
         rng,
-        keys,
+        None,
     )
 }
 
@@ -278,7 +267,9 @@ impl CoveredTx {
     }
 }
 
-/// [`verify_batch_with`] for txs whose coverage is already worked out.
+/// [`verify_batch`] for txs whose coverage is already worked out, with a
+/// cache of signers' decompressed keys (see [`crypto::SignerKeys`]); the
+/// answers are the same.
 pub fn verify_covered_batch<R: rand_core::RngCore + rand_core::CryptoRng>(
     chain_id: &str,
     txs: Vec<CoveredTx>,

@@ -36,8 +36,8 @@ pub use clear_policy::ClearPolicy;
 pub use context::{BlockContext, ExecError, TxContext, MAX_TAGS, MAX_TERMS, MAX_TEXT};
 pub use dispatch::{check_stateless, execute_tx, TxOutcome, TxResult};
 pub use envelope::{
-    verify_batch, verify_batch_with, verify_covered_batch, CoveredTx, Payload, RefusedTx, SignedTx,
-    TxBody, TxDecodeError, VerifiedTx,
+    verify_batch, verify_covered_batch, CoveredTx, Payload, RefusedTx, SignedTx, TxBody,
+    TxDecodeError, VerifiedTx,
 };
 pub use governance::{check_params, GovAction};
 pub use grant_consent::GrantConsent;

@@ -13,7 +13,7 @@ use assent_contracts::block::{execute_block, txs_root};
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, Validator};
-use assent_contracts::tx::{verify_batch_with, SignedTx, VerifiedTx};
+use assent_contracts::tx::{verify_covered_batch, CoveredTx, SignedTx, VerifiedTx};
 use assent_contracts::{
     AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId,
 };
@@ -372,9 +372,9 @@ impl Chain {
             .collect();
         if !unknown.is_empty() {
             let (idx, txs): (Vec<usize>, Vec<_>) = unknown.into_iter().unzip();
-            for (i, r) in idx.into_iter().zip(verify_batch_with(
+            for (i, r) in idx.into_iter().zip(verify_covered_batch(
                 &self.chain_id,
-                txs,
+                txs.into_iter().map(CoveredTx::new).collect(),
                 rand::rngs::OsRng,
                 Some(&self.signer_keys),
             )) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::StateExt;
-use assent_contracts::tx::verify_batch_with;
+use assent_contracts::tx::{verify_covered_batch, CoveredTx};
 use assent_contracts::{execute_block, Block, BlockHash, BlockHeader, Height, VerifiedTx};
 use assent_genesis::Genesis;
 
@@ -87,7 +87,8 @@ fn check_lane(
                 txs: signed,
             } = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
             let mut txs = Vec::with_capacity(signed.len());
-            for r in verify_batch_with(chain_id, signed, rand::rngs::OsRng, Some(&keys)) {
+            let signed = signed.into_iter().map(CoveredTx::new).collect();
+            for r in verify_covered_batch(chain_id, signed, rand::rngs::OsRng, Some(&keys)) {
                 match r {
                     Ok(v) => txs.push(v),
                     Err(refused) => {
