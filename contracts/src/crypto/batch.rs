@@ -332,6 +332,21 @@ mod tests {
         let (single, batched) = consensus_says(&s_plus_l);
         assert!(!single[7] && !batched);
         assert!(!holds(&s_plus_l, rand::rngs::OsRng, None));
+        // A key or R that is not a point at all: the batch fails, as the
+        // rule refuses the item (a key it cannot read, or no R).
+        let not_a_point = (0u8..=255)
+            .map(|b| [b; 32])
+            .find(|e| CompressedEdwardsY(*e).decompress().is_none())
+            .unwrap();
+        let mut garbage_key = good.clone();
+        garbage_key[9].0 = AccountId(not_a_point);
+        let mut garbage_r = good.clone();
+        garbage_r[9].2 .0[..32].copy_from_slice(&not_a_point);
+        for bad in [garbage_key, garbage_r] {
+            let (single, batched) = consensus_says(&bad);
+            assert!(!single[9] && !batched);
+            assert!(!holds(&bad, rand::rngs::OsRng, None));
+        }
         // Each good item also passes the rule's single check.
         assert!(consensus_says(&good).0.iter().all(|ok| *ok));
     }

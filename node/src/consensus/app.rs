@@ -251,7 +251,9 @@ impl App {
                 let cert = to_ledger_certificate(&certificate);
                 let hash: BlockHash = certificate.value_id.into();
                 let shared = self.shared.clone();
-                let known = |t: &assent_contracts::SignedTx| shared.mempool().get_same(t);
+                let known = |t: &assent_contracts::SignedTx| {
+                    shared.mempool().pending_at(&t.body.sender, t.body.nonce)
+                };
                 let interval = self.last_commit.elapsed();
                 let chain = &self.shared.chain;
                 match cpu_bound(|| {
@@ -357,7 +359,9 @@ impl App {
                             .save_undecided(height_ledger(height), &hash, &value_bytes, None)
                             .map_err(fatal)?;
                         let shared = self.shared.clone();
-                        let known = |t: &assent_contracts::SignedTx| shared.mempool().get_same(t);
+                        let known = |t: &assent_contracts::SignedTx| {
+                            shared.mempool().pending_at(&t.body.sender, t.body.nonce)
+                        };
                         let chain = &self.shared.chain;
                         let bytes = value_bytes.to_vec();
                         let validity = match cpu_bound(|| {

@@ -104,6 +104,18 @@ pub struct Chain {
     signer_keys: SignerKeys,
 }
 
+/// The txs of `txs` this node already verified: `known`'s candidate for each,
+/// kept only if it is the very same tx (any other byte, such as a forged
+/// signature at a pooled nonce, and the tx is checked afresh).
+fn reuse_verified(
+    txs: &[SignedTx],
+    known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
+) -> Vec<Option<VerifiedTx>> {
+    txs.iter()
+        .map(|t| known(t).filter(|v| v.tx() == t))
+        .collect()
+}
+
 fn lock_err<T>(_: T) -> ChainError {
     ChainError::Store(StoreError::Corrupt {
         what: "in-memory lock".into(),
@@ -277,9 +289,10 @@ impl Chain {
     }
 
     /// Validates a proposed block for the next height by re-executing it.
-    /// `known` returns this node's verified copy of a block's tx when it
-    /// holds the same tx (no second signature check, no id worked out again:
-    /// a RecordUse's id is the Merkle root of its uses).
+    /// `known` returns a tx this node verified before at the block tx's
+    /// sender and nonce; it is reused only if it is the very same tx (no
+    /// second signature check, no id worked out again: a RecordUse's id is
+    /// the Merkle root of its uses).
     /// `now` = None skips the clock check (blocks that are already certified).
     pub fn validate_block(
         &self,
@@ -358,11 +371,7 @@ impl Chain {
             }));
         }
         // Verify only the txs this node has not verified before, in one batch.
-        let mut verified: Vec<Option<VerifiedTx>> = block
-            .txs
-            .iter()
-            .map(|t| known(t).filter(|v| v.tx() == t))
-            .collect();
+        let mut verified = reuse_verified(&block.txs, known);
         let unknown: Vec<(usize, assent_contracts::SignedTx)> = block
             .txs
             .iter()
@@ -520,4 +529,44 @@ fn recover_one(store: &Store, h: u64) -> Result<(), ChainError> {
     }
     store.recovered(&block.header, out.writes, out.tree)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use assent_contracts::crypto::Keypair;
+    use assent_contracts::tx::{verify_batch, Transfer};
+    use assent_contracts::{Amount, Payload, TxBody};
+
+    fn transfer(from: &Keypair, amount: u64) -> SignedTx {
+        TxBody {
+            sender: from.account(),
+            nonce: 0,
+            payload: Payload::Transfer(Transfer {
+                to: Keypair::from_seed([9; 32]).account(),
+                amount: Amount(amount),
+            }),
+        }
+        .sign("test", from)
+    }
+
+    #[test]
+    fn only_the_very_same_tx_skips_its_signature_check() {
+        let alice = Keypair::from_seed([1; 32]);
+        let pooled = transfer(&alice, 5);
+        let copy = verify_batch("test", vec![pooled.clone()], rand::rngs::OsRng)
+            .pop()
+            .unwrap()
+            .unwrap();
+        // The pool answers by sender and nonce: the same candidate for all.
+        let known = |_: &SignedTx| Some(copy.clone());
+        let mut forged = pooled.clone();
+        forged.signature.0[3] ^= 1;
+        let other = transfer(&alice, 6);
+        let got = reuse_verified(&[pooled.clone(), forged, other], &known);
+        assert_eq!(got[0].as_ref().map(|v| v.id()), Some(pooled.id()));
+        assert!(got[1].is_none() && got[2].is_none());
+        assert!(reuse_verified(&[pooled], &|_| None)[0].is_none());
+    }
 }

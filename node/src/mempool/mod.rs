@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, StateRead};
-use assent_contracts::{AccountId, SignedTx, TxId, VerifiedTx};
+use assent_contracts::{AccountId, TxId, VerifiedTx};
 
 pub use admission::{
     admit, first_txs_run, prepare, verify, AdmissionError, MempoolLimits, Origin, Prepared,
@@ -387,15 +387,10 @@ impl Mempool {
         self.get_ref(id).cloned()
     }
 
-    /// The pool's verified copy of `tx` if it holds that very tx (found by
-    /// sender and nonce, then compared whole: no id is worked out).
-    pub fn get_same(&self, tx: &SignedTx) -> Option<VerifiedTx> {
-        self.senders
-            .get(&tx.body.sender)?
-            .txs
-            .get(&tx.body.nonce)
-            .filter(|v| v.tx() == tx)
-            .cloned()
+    /// The pending tx of `sender` at `nonce`, found without an id (a
+    /// RecordUse's id is the Merkle root of its uses); the caller compares.
+    pub fn pending_at(&self, sender: &AccountId, nonce: u64) -> Option<VerifiedTx> {
+        self.senders.get(sender)?.txs.get(&nonce).cloned()
     }
 
     pub fn contains(&self, id: &TxId) -> bool {

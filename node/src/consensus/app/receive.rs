@@ -88,7 +88,9 @@ impl App {
             .iter()
             .any(|v| AccountId::from(v.address) == block.header.proposer);
         let shared = self.shared.clone();
-        let known = |t: &assent_contracts::SignedTx| shared.mempool().get_same(t);
+        let known = |t: &assent_contracts::SignedTx| {
+            shared.mempool().pending_at(&t.body.sender, t.body.nonce)
+        };
         let validity = if !builder_ok {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "block built by a key that is not a validator");
             self.shared.metrics.proposal_invalid("foreign_builder");
