@@ -195,6 +195,36 @@ pub fn block(data: &[u8]) {
     }
 }
 
+/// A proposal's compact block through decoding, filling from a mempool that
+/// holds nothing, fetched txs (the proposal's own whole txs, as a peer
+/// could send them) and, when it assembles, validation as [`block`] does.
+pub fn compact_block(data: &[u8]) {
+    use crate::consensus::compact::{assemble, fill, CompactBlock, Slot};
+    let w = world();
+    let Ok(compact) = CompactBlock::decode(data) else {
+        return;
+    };
+    assert_eq!(
+        CompactBlock::decode(&compact.encode()).ok().as_ref(),
+        Some(&compact),
+        "a decoded compact block round-trips"
+    );
+    let offered: Vec<Vec<u8>> = compact
+        .slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Full(t) => Some(t.encode()),
+            Slot::Held { .. } => None,
+        })
+        .collect();
+    let (header, mut txs, missing) = compact.resolve(|_| None);
+    let n = missing.len().min(offered.len());
+    let _ = fill(&mut txs, &missing[..n], &offered[..n], 1 << 20);
+    if let Some((block, bytes)) = assemble(header, txs) {
+        let _ = w.chain.validate_block(block, bytes, None, &|_| None, None);
+    }
+}
+
 /// A tx's bytes through decoding, id and the signature check.
 pub fn tx(data: &[u8]) {
     let w = world();
@@ -357,10 +387,11 @@ pub fn sync_seeds() -> Vec<Vec<u8>> {
 pub type Target = fn(&[u8]);
 
 /// Every target by name (for the corpus replay and the fuzz crate).
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("wire", wire),
     ("proposal_stream", proposal_stream),
     ("block", block),
+    ("compact_block", compact_block),
     ("tx", tx),
     ("config", config),
     ("genesis", genesis),

@@ -139,6 +139,7 @@ pub struct Metrics {
     api_clients_refused: Family<ReasonLabels, Counter>,
     equivocations: Family<KindLabels, Counter>,
     judged_invalid: Family<ReasonLabels, Counter>,
+    proposal_txs: Family<SourceLabels, Counter>,
     operator_reads: Family<RouteLabels, Counter>,
     reads_refused: Family<ReasonLabels, Counter>,
 }
@@ -153,6 +154,12 @@ struct RouteLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: &'static str,
+}
+
+/// Where a received proposal's txs came from (label `source`, a closed set).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: &'static str,
 }
 
 impl fmt::Debug for Metrics {
@@ -193,6 +200,7 @@ impl Metrics {
         let api_clients_refused = Family::<ReasonLabels, Counter>::default();
         let equivocations = Family::<KindLabels, Counter>::default();
         let judged_invalid = Family::<ReasonLabels, Counter>::default();
+        let proposal_txs = Family::<SourceLabels, Counter>::default();
         let operator_reads = Family::<RouteLabels, Counter>::default();
         let reads_refused = Family::<ReasonLabels, Counter>::default();
         registry.register(
@@ -266,6 +274,11 @@ impl Metrics {
             "Proposals that passed the intake and were then judged invalid, by reason (undecodable, bad_signature, foreign_builder, invalid_block)",
             judged_invalid.clone(),
         );
+        registry.register(
+            "proposal_txs",
+            "Txs of received proposals by where this node got them: sent (whole in the proposal), pool (named by id, found in the mempool), fetched (from a peer), unfetched (not found anywhere in time: the proposal went unjudged)",
+            proposal_txs.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -281,6 +294,7 @@ impl Metrics {
             api_clients_refused,
             equivocations,
             judged_invalid,
+            proposal_txs,
             operator_reads,
             reads_refused,
         }
@@ -305,6 +319,16 @@ impl Metrics {
         self.judged_invalid
             .get_or_create(&ReasonLabels { reason })
             .inc();
+    }
+
+    /// Counts `n` txs of received proposals that came from `source` (see
+    /// the metric's help).
+    pub fn proposal_txs(&self, source: &'static str, n: usize) {
+        if n > 0 {
+            self.proposal_txs
+                .get_or_create(&SourceLabels { source })
+                .inc_by(n as u64);
+        }
     }
 
     /// Counts `n` pairs of conflicting messages of one `kind` (`vote` or

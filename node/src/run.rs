@@ -267,6 +267,9 @@ pub async fn run_with(
     // allowlist is the validators as of the head (governance may have
     // changed the genesis set), kept current by the commit follower below.
     let allowlist = crate::gossip::validator_peers(&vals);
+    // Peers' requests for a proposal's txs, answered from the chain.
+    let (serve_tx, serve_rx) = tokio::sync::mpsc::channel(crate::gossip::fetch::MAX_SERVING);
+    let serve_task = tokio::spawn(crate::consensus::compact::serve(chain.clone(), serve_rx));
     let gossip = if has_key {
         let (gossip, gossip_inbound) = crate::gossip::spawn(crate::gossip::GossipConfig {
             listen: cfg.gossip_listen.clone(),
@@ -275,6 +278,7 @@ pub async fn run_with(
             allowlist: allowlist.clone(),
             topic: format!("/assent/{}/txs/1", genesis.chain_id()),
             linger: crate::gossip::PUBLISH_LINGER,
+            serve: Some(serve_tx),
         })
         .await
         .map_err(|e| NodeError::P2p(e.to_string()))?;
@@ -378,6 +382,7 @@ pub async fn run_with(
         if let Some(t) = gossip_task {
             t.abort();
         }
+        serve_task.abort();
         snapshot_task.abort();
         let _ = std::fs::remove_file(&pid_path);
         outcome

@@ -416,6 +416,7 @@ async fn admitted_txs_are_handed_to_gossip() {
         allowlist: vec![],
         topic: format!("/assent/{CHAIN_ID}/txs/1"),
         linger: assent_node::gossip::PUBLISH_LINGER,
+        serve: None,
     })
     .await
     .expect("gossip starts");

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use assent_contracts::tx::RegisterConsumer;
 use assent_contracts::{Payload, Timestamp, TxBody};
 use assent_node::consensus::codec::WireCodec;
+use assent_node::consensus::compact::CompactBlock;
 use assent_node::consensus::signing::ConsensusSigner;
 use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
 use assent_node::consensus::types::{Address, Height};
@@ -74,6 +75,14 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let config = b"moniker = \"validator-0\"\n[keys]\nvalidator_key = \"validator-0\"\n[p2p]\nlisten = \"/ip4/127.0.0.1/tcp/26600\"\ngossip_listen = \"/ip4/127.0.0.1/tcp/26601\"\npeers = [\"/ip4/127.0.0.1/tcp/26610\"]\ngossip_peers = [\"/ip4/127.0.0.1/tcp/26611\"]\n[api]\nlisten = \"127.0.0.1:26602\"\n[consensus]\nmax_block_txs = 500\n[store]\ncache_mb = 64\n".to_vec();
     let mut out = vec![
         ("block", block.bytes.clone()),
+        (
+            "compact_block",
+            CompactBlock::whole(block.block.clone()).encode(),
+        ),
+        (
+            "compact_block",
+            CompactBlock::of(&block.block, &[], |_| true).encode(),
+        ),
         ("tx", tx.encode()),
         ("proposal_stream", stream),
         ("config", config),

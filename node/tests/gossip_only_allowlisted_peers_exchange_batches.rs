@@ -50,6 +50,7 @@ async fn lingering_node(
         allowlist: allow.iter().map(|s| peer(*s)).collect(),
         topic: TOPIC.into(),
         linger,
+        serve: None,
     })
     .await
     .unwrap()

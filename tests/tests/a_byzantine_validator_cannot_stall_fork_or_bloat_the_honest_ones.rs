@@ -1,7 +1,7 @@
 //! One of four validators is Byzantine (`assent-byzantine`: the real node
 //! with a misbehaving loop between its engine and its app, speaking the real
-//! wire codec with its genesis key). On its turns it equivocates, proposes
-//! blocks with wrong roots, a 5 MiB block, a block stamped 6 s ahead and a
+//! wire codec with its genesis key). On its turns it equivocates, names a
+//! tx nobody holds, proposes blocks with wrong roots, a 5 MiB block, a block stamped 6 s ahead and a
 //! stream naming another proposer; all the time it floods unfinished streams
 //! for the next four heights and streams claiming other proposers, and it
 //! doubles each of its non-nil votes with a conflicting nil vote. Under a
@@ -47,8 +47,8 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
     let driver = Driver::start(&net, 24, 8);
     let honest = [0usize, 1, 2];
     let start = honest.iter().filter_map(|&i| net.height(i)).max().unwrap();
-    // 30 heights: the Byzantine validator proposes in turn and so runs
-    // every one of its five attacks at least once.
+    // 30 heights: the Byzantine validator proposes in turn (about every
+    // fourth height) and so runs each of its six attacks at least once.
     let target = start + 30;
     let mut peak = 0;
     let mut not_ready = Vec::new();
@@ -119,6 +119,26 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
         assert!(
             net.metric(i, "assent_proposals_judged_invalid_total") >= invalid.len() as u64,
             "node {i} counts what it judged invalid: {counted:?}"
+        );
+    }
+    // The proposal naming a tx nobody holds: each honest node asked its
+    // peers for it, got nothing, and left the proposal unjudged.
+    for &i in &honest {
+        let unfetched: u64 = net
+            .metric_lines(i, "assent_proposal_txs_total")
+            .iter()
+            .filter(|l| l.contains("source=\"unfetched\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum();
+        let logged = plain_log(&net, i)
+            .lines()
+            .filter(|l| l.contains("could not be fetched"))
+            .count();
+        eprintln!("node {i}: {unfetched} proposal txs not fetched, {logged} proposals left unjudged for it");
+        assert!(
+            unfetched > 0 && logged > 0,
+            "node {i} did not refuse the proposal naming a tx nobody holds"
         );
     }
     let history = driver.stop();

@@ -24,6 +24,7 @@ use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use malachitebft_core_types::{ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
 use tracing::Instrument as _;
 
+use super::compact::CompactBlock;
 use super::intake::Intake;
 use super::signing::ConsensusSigner;
 use super::streaming::{split_block, stream_id, stream_messages, CompletedStream};
@@ -165,7 +166,7 @@ impl App {
                 tracing::debug!(target: "assent::consensus", height = height.0, round = %round, proposer = %proposer, "started round");
                 // Judge proposals that arrived early for this height.
                 for s in std::mem::take(&mut self.due) {
-                    if let Some(v) = self.judge(s)? {
+                    if let Some(v) = self.judge(s).await? {
                         self.received.insert(v.round.as_u32().unwrap_or(0), v);
                     }
                 }
@@ -228,7 +229,8 @@ impl App {
                     .undecided(height_ledger(height), &hash)
                     .map_err(fatal)?
                 {
-                    self.stream(height, round, valid_round, hash, &bytes, network)
+                    let compact = whole(&bytes)?;
+                    self.stream(height, round, valid_round, hash, &compact, network)
                         .await;
                 }
             }
@@ -242,7 +244,7 @@ impl App {
                 reply,
             } => {
                 let publisher = published_by.unwrap_or(from);
-                let value = self.on_part(publisher, part)?;
+                let value = self.on_part(publisher, part).await?;
                 let _ = reply.send(value);
             }
             AppMsg::Decided {
@@ -412,7 +414,8 @@ impl App {
                 .undecided(height_ledger(height), &hash)
                 .map_err(fatal)?
             {
-                self.stream(height, round, Round::Nil, hash, &bytes, network)
+                let compact = whole(&bytes)?;
+                self.stream(height, round, Round::Nil, hash, &compact, network)
                     .await;
                 return Ok(LocallyProposedValue::new(
                     height,
@@ -457,9 +460,12 @@ impl App {
         store
             .save_undecided(height_ledger(height), &hash, &executed.bytes, Some(r))
             .map_err(fatal)?;
-        let bytes = executed.bytes.clone();
+        // Validators hold the txs we reaped (gossip brought them); the
+        // proposal names them, and one that lacks some fetches them.
+        let ids: Vec<_> = executed.output.results.iter().map(|r| r.tx_id).collect();
+        let compact = CompactBlock::of(&executed.block, &ids, |_| true).encode();
         self.shared.chain.remember(executed).map_err(fatal)?;
-        self.stream(height, round, Round::Nil, hash, &bytes, network)
+        self.stream(height, round, Round::Nil, hash, &compact, network)
             .await;
         Ok(LocallyProposedValue::new(
             height,
@@ -468,7 +474,8 @@ impl App {
         ))
     }
 
-    /// Publishes a block as proposal parts signed by us.
+    /// Publishes a block (a [`CompactBlock`]'s bytes) as proposal parts
+    /// signed by us.
     async fn stream(
         &mut self,
         height: Height,
@@ -502,6 +509,13 @@ impl App {
             }
         }
     }
+}
+
+/// Stored block bytes as a proposal sending every tx whole (a restream,
+/// or a re-proposal after a restart, when the txs' ids are not at hand).
+fn whole(bytes: &[u8]) -> Result<Vec<u8>, NodeError> {
+    let block = Block::decode(bytes).map_err(fatal)?;
+    Ok(CompactBlock::whole(block).encode())
 }
 
 /// Runs block execution or a commit (tens to hundreds of milliseconds of CPU

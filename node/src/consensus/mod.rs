@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod codec;
+pub mod compact;
 pub mod engine;
 pub mod evidence;
 pub mod intake;

@@ -21,6 +21,7 @@ use assent_contracts::{codec, AccountId};
 use libp2p::{identity, Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
+pub mod fetch;
 mod swarm;
 
 pub use swarm::spawn;
@@ -58,6 +59,9 @@ pub struct GossipConfig {
     /// How long txs given to [`GossipHandle::publish`] wait to go out
     /// together ([`PUBLISH_LINGER`] in a node).
     pub linger: Duration,
+    /// Where peers' requests for a proposal's txs go to be answered
+    /// ([`fetch`]); `None` answers every request `Unknown`.
+    pub serve: Option<mpsc::Sender<fetch::Serve>>,
 }
 
 /// How long published txs wait for more before they go out as one
@@ -235,6 +239,11 @@ struct Status {
 enum Command {
     Publish(Vec<Vec<u8>>),
     SetAllowlist(Vec<PeerId>),
+    Fetch {
+        peer: PeerId,
+        request: fetch::FetchRequest,
+        reply: oneshot::Sender<Result<fetch::FetchResponse, fetch::FetchError>>,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -269,6 +278,32 @@ impl GossipHandle {
             .is_err()
         {
             tracing::warn!(target: LOG, "gossip actor gone; allowlist not changed");
+        }
+    }
+
+    /// Asks `peer` for txs of a block it holds (see [`fetch`]); the answer
+    /// is the peer's bytes, unchecked. Fails after the protocol's timeout
+    /// when the peer does not answer.
+    pub async fn fetch(
+        &self,
+        peer: PeerId,
+        request: fetch::FetchRequest,
+    ) -> Result<Vec<Vec<u8>>, fetch::FetchError> {
+        if request.indices.len() > fetch::MAX_FETCH_TXS {
+            return Err(fetch::FetchError::TooMany(request.indices.len()));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Fetch {
+                peer,
+                request,
+                reply,
+            })
+            .await
+            .map_err(|_| fetch::FetchError::Gone)?;
+        match answer.await.map_err(|_| fetch::FetchError::Gone)?? {
+            fetch::FetchResponse::Txs(txs) => Ok(txs),
+            fetch::FetchResponse::Unknown => Err(fetch::FetchError::Unknown),
         }
     }
 

@@ -3,13 +3,16 @@
 //! publishes this node's batches and hands received ones to the node through
 //! a bounded queue.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assent_contracts::Hash32;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 use futures::StreamExt;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{allow_block_list, gossipsub, identify, noise, ping, tcp, yamux};
@@ -17,6 +20,7 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::fetch::{FetchCodec, FetchError, FetchRequest, FetchResponse, Serve, Serving};
 use super::{
     batch_bytes, bump, decode_batch, encode_batches, Command, GossipConfig, GossipError,
     GossipHandle, Inbound, InboundBudget, Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE,
@@ -30,7 +34,23 @@ struct Behaviour {
     identify: identify::Behaviour,
     ping: ping::Behaviour,
     gossipsub: gossipsub::Behaviour,
+    fetch: request_response::Behaviour<FetchCodec>,
 }
+
+/// How long a fetch may take before the asker gives up on the peer.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a fetch's asker is waiting on.
+type FetchReply = tokio::sync::oneshot::Sender<Result<FetchResponse, FetchError>>;
+/// A request being answered by the node: (peer, channel, the answer).
+type Answer = BoxFuture<
+    'static,
+    (
+        PeerId,
+        ResponseChannel<FetchResponse>,
+        Option<FetchResponse>,
+    ),
+>;
 
 fn build_swarm(cfg: &GossipConfig) -> Result<Swarm<Behaviour>, GossipError> {
     let gs_config = gossipsub::ConfigBuilder::default()
@@ -67,6 +87,10 @@ fn build_swarm(cfg: &GossipConfig) -> Result<Swarm<Behaviour>, GossipError> {
                 )),
                 ping: ping::Behaviour::default(),
                 gossipsub,
+                fetch: request_response::Behaviour::new(
+                    [(super::fetch::PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default().with_request_timeout(FETCH_TIMEOUT),
+                ),
             })
         })
         .map_err(|e| GossipError::Config(e.to_string()))?
@@ -147,6 +171,10 @@ pub async fn spawn(
             linger: cfg.linger,
             ..Outbox::default()
         },
+        serve: cfg.serve.clone(),
+        fetches: HashMap::new(),
+        serving: Serving::default(),
+        answers: FuturesUnordered::new(),
     };
     tokio::spawn(actor.run(command_rx));
     Ok((GossipHandle { commands, shared }, inbound_rx))
@@ -178,6 +206,13 @@ struct Actor {
     budget: Arc<InboundBudget>,
     shared: Arc<Status>,
     outbox: Outbox,
+    /// Where peers' fetch requests go to be answered (`None`: answered
+    /// `Unknown`).
+    serve: Option<mpsc::Sender<Serve>>,
+    /// Our fetches in flight.
+    fetches: HashMap<OutboundRequestId, FetchReply>,
+    serving: Serving,
+    answers: FuturesUnordered<Answer>,
 }
 
 /// Txs waiting to be published together (see [`super::PUBLISH_LINGER`]).
@@ -224,6 +259,11 @@ impl Actor {
                     }
                 }
                 () = until(due) => self.flush(),
+                Some((peer, channel, answer)) = self.answers.next(), if !self.answers.is_empty() => {
+                    self.serving.done(peer);
+                    let answer = answer.unwrap_or(FetchResponse::Unknown);
+                    let _ = self.swarm.behaviour_mut().fetch.send_response(channel, answer);
+                }
                 event = self.swarm.select_next_some() => self.on_event(event),
                 _ = redial.tick() => self.redial(),
             }
@@ -237,6 +277,18 @@ impl Actor {
         match cmd {
             Command::Publish(batch) => self.queue(batch),
             Command::SetAllowlist(peers) => self.set_allowlist(peers),
+            Command::Fetch {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .fetch
+                    .send_request(&peer, request);
+                self.fetches.insert(id, reply);
+            }
             Command::Shutdown(done) => {
                 self.flush();
                 return Some(done);
@@ -439,6 +491,7 @@ impl Actor {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Fetch(e)) => self.on_fetch(e),
             _ => {}
         }
     }
@@ -518,5 +571,83 @@ impl Actor {
                 tracing::debug!(target: LOG, error = %e, "inbound gossip queue unavailable; batch dropped");
             }
         }
+    }
+}
+
+impl Actor {
+    fn on_fetch(&mut self, event: request_response::Event<FetchRequest, FetchResponse>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.serve_request(peer, request, channel),
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some(reply) = self.fetches.remove(&request_id) {
+                    let _ = reply.send(match response {
+                        FetchResponse::Unknown => Err(FetchError::Unknown),
+                        txs => Ok(txs),
+                    });
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(reply) = self.fetches.remove(&request_id) {
+                    let _ = reply.send(Err(FetchError::Failed(error.to_string())));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(target: LOG, %peer, %error, "a peer's fetch request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    /// Hands a peer's request to the node, within the serving bounds; a
+    /// request over them, or with no one to answer, gets `Unknown`.
+    fn serve_request(
+        &mut self,
+        peer: PeerId,
+        request: FetchRequest,
+        channel: ResponseChannel<FetchResponse>,
+    ) {
+        let refuse = |swarm: &mut Swarm<Behaviour>, channel| {
+            let _ = swarm
+                .behaviour_mut()
+                .fetch
+                .send_response(channel, FetchResponse::Unknown);
+        };
+        let Some(serve) = &self.serve else {
+            return refuse(&mut self.swarm, channel);
+        };
+        if !self.serving.start(peer) {
+            tracing::debug!(target: LOG, %peer, "fetch request over the serving bound; refused");
+            return refuse(&mut self.swarm, channel);
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if serve
+            .try_send(Serve {
+                from: peer,
+                request,
+                reply,
+            })
+            .is_err()
+        {
+            self.serving.done(peer);
+            return refuse(&mut self.swarm, channel);
+        }
+        self.answers
+            .push(Box::pin(async move { (peer, channel, answer.await.ok()) }));
     }
 }

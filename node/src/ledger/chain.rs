@@ -418,6 +418,17 @@ impl Chain {
     }
 
     /// Keeps an executed block (own or received) until it is decided.
+    /// `f` of the txs of the executed block `hash`, if this node holds it
+    /// in memory (proposed or judged, not yet committed).
+    pub fn with_executed_txs<T>(
+        &self,
+        hash: &BlockHash,
+        f: impl FnOnce(&[SignedTx]) -> T,
+    ) -> Result<Option<T>, ChainError> {
+        let executed = self.executed.lock().map_err(lock_err)?;
+        Ok(executed.get(hash).map(|e| f(&e.block.txs)))
+    }
+
     pub fn remember(&self, e: Executed) -> Result<(), ChainError> {
         self.executed.lock().map_err(lock_err)?.insert(e.hash, e);
         Ok(())

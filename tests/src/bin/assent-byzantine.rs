@@ -3,11 +3,12 @@
 //! between the engine and the honest app that misbehaves.
 //!
 //! `assent-byzantine --home DIR` runs like `assentd start --home DIR`.
-//! - On each of its turns to propose it attacks, by height in turn:
-//!   equivocation (the honest block and a second one for the same round),
-//!   a block whose state and tx roots are wrong, a block of 5 MiB (over the
-//!   4 MiB limit), a block stamped 6 s in the future, and a stream that
-//!   names another validator as the proposer.
+//! - On each of its turns to propose it attacks, one attack per turn in
+//!   order: equivocation (the honest block and a second one for the same
+//!   round), a proposal naming a tx nobody holds (validators fetch it in
+//!   vain), a block whose state and tx roots are wrong, a block of 5 MiB
+//!   (over the 4 MiB limit), a block stamped 6 s in the future, and a
+//!   stream that names another validator as the proposer.
 //! - All the time it floods streams for the next four heights (256 KiB
 //!   parts that never finish) and streams that claim other proposers.
 //! - It double-votes: beside each non-nil vote the engine signs and sends, a
@@ -23,8 +24,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_contracts::{Block, BlockHeader, Hash32, Timestamp};
+use assent_contracts::crypto::Signature;
+use assent_contracts::{Block, BlockHeader, Hash32, Timestamp, TxId};
 use assent_node::consensus::app::App;
+use assent_node::consensus::compact::{CompactBlock, Slot};
 use assent_node::consensus::engine::Behaviour;
 use assent_node::consensus::signing::ConsensusSigner;
 use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
@@ -54,6 +57,8 @@ struct Attacker {
     /// Another validator, to impersonate.
     other: Address,
     nonce: u32,
+    /// Turns to propose taken so far (which attack is next).
+    turn: u64,
 }
 
 impl Attacker {
@@ -76,7 +81,8 @@ impl Attacker {
             header,
             txs: vec![],
         };
-        (block.encode(), BlockId::from(block.header.hash()))
+        let id = BlockId::from(block.header.hash());
+        (CompactBlock::whole(block).encode(), id)
     }
 
     /// Streams `bytes` as the proposal of (height, round), its Init naming
@@ -108,9 +114,10 @@ impl Attacker {
         }
     }
 
-    /// This validator's turn at (height, round): one attack, by height.
+    /// This validator's turn at (height, round): the next attack.
     async fn propose(&mut self, net: &Net, height: Height, round: Round) -> Option<BlockId> {
-        let attack = height.0 % 5;
+        let attack = self.turn % 6;
+        self.turn += 1;
         tracing::warn!(target: "assent::byzantine", height = height.0, attack, "attacking");
         match attack {
             // Equivocation: the honest app proposes; a second block follows.
@@ -121,10 +128,24 @@ impl Attacker {
                     .await;
                 None
             }
+            // A tx named by an id and signature nobody holds.
+            1 => {
+                let (bytes, _) = self.block(height, |_| {});
+                let mut compact = CompactBlock::decode(&bytes).unwrap();
+                compact.slots.push(Slot::Held {
+                    id: TxId(Hash32([0x44; 32])),
+                    signature: Signature([0x55; 64]),
+                });
+                let id = BlockId::from(compact.header.hash());
+                let me = self.me;
+                self.stream(net, (height, round), me, &compact.encode(), id, true)
+                    .await;
+                Some(id)
+            }
             // Wrong roots.
-            1 => Some(self.attack_with(net, height, round, |_| {}).await),
+            2 => Some(self.attack_with(net, height, round, |_| {}).await),
             // Over the block size limit: 5 MiB of junk after a good header.
-            2 => {
+            3 => {
                 let (mut bytes, id) = self.block(height, |_| {});
                 bytes.extend(std::iter::repeat_n(0xa5u8, 5 << 20));
                 let me = self.me;
@@ -133,7 +154,7 @@ impl Attacker {
                 Some(id)
             }
             // Stamped 6 s ahead.
-            3 => Some(
+            4 => Some(
                 self.attack_with(net, height, round, |h| h.time = Timestamp(now_ms() + 6_000))
                     .await,
             ),
@@ -214,6 +235,7 @@ fn byzantine() -> Behaviour {
                     me,
                     other,
                     nonce: 0,
+                    turn: 0,
                 };
                 let mut attacker = make(&shared);
                 let mut flooder = make(&shared);

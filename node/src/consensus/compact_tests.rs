@@ -1,0 +1,179 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use assent_contracts::crypto::Keypair;
+use assent_contracts::tx::Transfer;
+use assent_contracts::{AccountId, Amount, BlockHash, Hash32, Payload, Timestamp, TxBody};
+
+use super::*;
+
+fn transfer(seed: u8, nonce: u64, amount: u64) -> SignedTx {
+    let from = Keypair::from_seed([seed; 32]);
+    TxBody {
+        sender: from.account(),
+        nonce,
+        payload: Payload::Transfer(Transfer {
+            to: Keypair::from_seed([99; 32]).account(),
+            amount: Amount(amount),
+        }),
+    }
+    .sign("test", &from)
+}
+
+fn block(n: u8) -> Block {
+    Block {
+        header: BlockHeader {
+            chain_id: "test".into(),
+            height: Height(4),
+            time: Timestamp(1_000),
+            prev_hash: BlockHash(Hash32([1; 32])),
+            txs_root: Hash32([2; 32]),
+            results_root: Hash32([3; 32]),
+            state_root: Hash32([4; 32]),
+            proposer: AccountId([5; 32]),
+        },
+        txs: (0..n)
+            .map(|i| transfer(i + 1, 0, 10 + u64::from(i)))
+            .collect(),
+    }
+}
+
+fn ids(b: &Block) -> Vec<TxId> {
+    b.txs.iter().map(SignedTx::id).collect()
+}
+
+/// A mempool holding `txs`, looked up by id.
+fn pool(txs: &[SignedTx]) -> BTreeMap<TxId, VerifiedTx> {
+    txs.iter()
+        .map(|t| (t.id(), VerifiedTx::previously_verified(t.clone())))
+        .collect()
+}
+
+fn kinds(txs: &[Filled]) -> String {
+    txs.iter()
+        .map(|t| match t {
+            Filled::Sent(_) => 's',
+            Filled::Pool(_) => 'p',
+            Filled::Fetched(_) => 'f',
+            Filled::Missing { .. } => '?',
+        })
+        .collect()
+}
+
+#[test]
+fn a_compact_block_filled_from_the_pool_is_the_proposed_block_byte_for_byte() {
+    let b = block(5);
+    let compact = CompactBlock::of(&b, &ids(&b), |i| i % 2 == 0);
+    let bytes = compact.encode();
+    assert!(bytes.len() < b.encode().len(), "held txs are sent as ids");
+    let got = CompactBlock::decode(&bytes).unwrap();
+    assert_eq!(got, compact);
+    assert_eq!(
+        got.header.hash(),
+        b.header.hash(),
+        "the signed hash is the block's"
+    );
+
+    let held = pool(&b.txs);
+    let (header, txs, missing) = got.resolve(|id| held.get(id).cloned());
+    assert_eq!(kinds(&txs), "pspsp");
+    assert!(missing.is_empty());
+    let (assembled, assembled_bytes) = assemble(header, txs).unwrap();
+    assert_eq!(assembled, b);
+    assert_eq!(assembled_bytes, b.encode());
+}
+
+#[test]
+fn txs_the_pool_lacks_or_holds_with_another_signature_are_missing() {
+    let b = block(4);
+    let compact = CompactBlock::of(&b, &ids(&b), |_| true);
+    // The pool holds tx 0, not tx 1, and tx 2's body with another signature.
+    let mut other_sig = b.txs[2].clone();
+    other_sig.signature.0[0] ^= 1;
+    let mut held = pool(&[b.txs[0].clone(), b.txs[3].clone()]);
+    held.insert(b.txs[2].id(), VerifiedTx::previously_verified(other_sig));
+    let (header, txs, missing) = compact.resolve(|id| held.get(id).cloned());
+    assert_eq!(kinds(&txs), "p??p");
+    assert_eq!(missing, vec![1, 2]);
+    assert!(
+        assemble(header, txs).is_none(),
+        "a block with holes is not assembled"
+    );
+}
+
+#[test]
+fn fetched_txs_fill_only_the_slots_they_are_named_by() {
+    let b = block(4);
+    let compact = CompactBlock::of(&b, &ids(&b), |_| true);
+    let (header, mut txs, missing) = compact.resolve(|_| None);
+    assert_eq!(missing, vec![0, 1, 2, 3]);
+    let right: Vec<Vec<u8>> = b.txs.iter().map(SignedTx::encode).collect();
+    let before = txs.clone();
+
+    // Too few, garbage, another tx, the right tx with another signature.
+    let e = fill(&mut txs, &missing, &right[..3], 1 << 20).unwrap_err();
+    assert_eq!(e, FillError::Count { got: 3, want: 4 });
+    let mut garbage = right.clone();
+    garbage[1] = vec![0xff; 7];
+    assert!(matches!(
+        fill(&mut txs, &missing, &garbage, 1 << 20),
+        Err(FillError::Undecodable { index: 1, .. })
+    ));
+    let mut swapped = right.clone();
+    swapped.swap(2, 3);
+    assert_eq!(
+        fill(&mut txs, &missing, &swapped, 1 << 20),
+        Err(FillError::NotNamed { index: 2 })
+    );
+    let mut resigned = right.clone();
+    let mut t = b.txs[3].clone();
+    t.signature = transfer(9, 0, 1).signature;
+    resigned[3] = t.encode();
+    assert_eq!(
+        fill(&mut txs, &missing, &resigned, 1 << 20),
+        Err(FillError::NotNamed { index: 3 })
+    );
+    // A tx over the size bound is refused undecoded.
+    assert!(matches!(
+        fill(&mut txs, &missing, &right, 8),
+        Err(FillError::Undecodable { index: 0, .. })
+    ));
+    assert_eq!(txs, before, "a refused answer fills nothing");
+
+    fill(&mut txs, &missing, &right, 1 << 20).unwrap();
+    assert_eq!(kinds(&txs), "ffff");
+    assert_eq!(assemble(header, txs).unwrap().1, b.encode());
+}
+
+#[test]
+fn a_whole_block_sends_every_tx_and_garbage_proposals_are_refused() {
+    let b = block(3);
+    let whole = CompactBlock::whole(b.clone());
+    let (header, txs, missing) = whole.clone().resolve(|_| None);
+    assert_eq!((kinds(&txs).as_str(), missing.len()), ("sss", 0));
+    assert_eq!(assemble(header, txs).unwrap().0, b);
+
+    let bytes = whole.encode();
+    assert!(
+        CompactBlock::decode(&bytes[..bytes.len() - 1]).is_err(),
+        "truncated"
+    );
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(CompactBlock::decode(&trailing).is_err(), "trailing bytes");
+    assert!(CompactBlock::decode(&[0xff; 64]).is_err(), "garbage");
+    assert!(CompactBlock::decode(&[]).is_err(), "empty");
+    // A plain block's bytes are not a compact block's.
+    assert!(CompactBlock::decode(&b.encode()).is_err());
+}
+
+#[test]
+fn a_peer_asking_past_the_end_of_a_block_gets_nothing() {
+    let b = block(3);
+    assert_eq!(
+        txs_at(&b.txs, &[2, 0]),
+        Some(vec![b.txs[2].encode(), b.txs[0].encode()])
+    );
+    assert_eq!(txs_at(&b.txs, &[0, 3]), None);
+}
