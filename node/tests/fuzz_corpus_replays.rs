@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use assent_contracts::tx::RegisterConsumer;
 use assent_contracts::{Payload, Timestamp, TxBody};
 use assent_node::consensus::codec::WireCodec;
-use assent_node::consensus::compact::CompactBlock;
+use assent_node::consensus::compact::{CompactBlock, Slot};
 use assent_node::consensus::signing::ConsensusSigner;
 use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
 use assent_node::consensus::types::{Address, Height};
@@ -81,7 +81,17 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "compact_block",
-            CompactBlock::of(&block.block, &[], |_| true).encode(),
+            CompactBlock {
+                header: block.block.header.clone(),
+                slots: vec![
+                    Slot::Full(tx.clone()),
+                    Slot::Held {
+                        id: tx.id(),
+                        signature: tx.signature,
+                    },
+                ],
+            }
+            .encode(),
         ),
         ("tx", tx.encode()),
         ("proposal_stream", stream),
