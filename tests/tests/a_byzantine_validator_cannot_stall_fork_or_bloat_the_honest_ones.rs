@@ -123,19 +123,25 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
     }
     // The proposal naming a tx nobody holds: each honest node asked its
     // peers for it, got nothing, and left the proposal unjudged.
-    for &i in &honest {
-        let unfetched: u64 = net
-            .metric_lines(i, "assent_proposal_txs_total")
+    // The honest proposals named their txs, and the others found them in
+    // their mempools (decision 45).
+    let proposal_txs = |i: usize, source: &str| -> u64 {
+        net.metric_lines(i, "assent_proposal_txs_total")
             .iter()
-            .filter(|l| l.contains("source=\"unfetched\""))
+            .filter(|l| l.contains(&format!("source=\"{source}\"")))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .map(|v| v as u64)
-            .sum();
+            .sum()
+    };
+    for &i in &honest {
+        let unfetched = proposal_txs(i, "unfetched");
+        let pooled = proposal_txs(i, "pool");
+        assert!(pooled > 0, "node {i} filled no proposal from its mempool");
         let logged = plain_log(&net, i)
             .lines()
             .filter(|l| l.contains("could not be fetched"))
             .count();
-        eprintln!("node {i}: {unfetched} proposal txs not fetched, {logged} proposals left unjudged for it");
+        eprintln!("node {i}: {pooled} proposal txs from the mempool, {unfetched} not fetched, {logged} proposals left unjudged for it");
         assert!(
             unfetched > 0 && logged > 0,
             "node {i} did not refuse the proposal naming a tx nobody holds"

@@ -134,6 +134,18 @@ fn fetched_txs_fill_only_the_slots_they_are_named_by() {
         fill(&mut txs, &missing, &resigned, 1 << 20),
         Err(FillError::NotNamed { index: 3 })
     );
+    // Another body under the slot's signature: a peer (not the proposer)
+    // could otherwise get a good block judged invalid for a bad signature.
+    let mut rebodied = right.clone();
+    let mut t = b.txs[1].clone();
+    if let Payload::Transfer(tr) = &mut t.body.payload {
+        tr.amount = Amount(tr.amount.0 + 1);
+    }
+    rebodied[1] = t.encode();
+    assert_eq!(
+        fill(&mut txs, &missing, &rebodied, 1 << 20),
+        Err(FillError::NotNamed { index: 1 })
+    );
     // A tx over the size bound is refused undecoded.
     assert!(matches!(
         fill(&mut txs, &missing, &right, 8),
@@ -176,4 +188,74 @@ fn a_peer_asking_past_the_end_of_a_block_gets_nothing() {
         Some(vec![b.txs[2].encode(), b.txs[0].encode()])
     );
     assert_eq!(txs_at(&b.txs, &[0, 3]), None);
+}
+
+/// A chain of the fuzzing genesis and a block of two registrations on it.
+fn chain_with_block() -> (Chain, crate::ledger::chain::Executed, Vec<SignedTx>) {
+    use assent_contracts::tx::RegisterConsumer;
+    let genesis = assent_genesis::Genesis::from_toml_str(&crate::fuzzing::genesis_toml()).unwrap();
+    let chain = Chain::open(crate::storage::Store::memory(&genesis).unwrap(), &genesis).unwrap();
+    let txs: Vec<SignedTx> = (0..2u8)
+        .map(|i| {
+            let k = Keypair::from_seed([0x60 + i; 32]);
+            TxBody {
+                sender: k.account(),
+                nonce: 0,
+                payload: Payload::RegisterConsumer(RegisterConsumer {
+                    tags: Default::default(),
+                }),
+            }
+            .sign(crate::fuzzing::CHAIN, &k)
+        })
+        .collect();
+    let verified = txs
+        .iter()
+        .map(|t| t.clone().verify(crate::fuzzing::CHAIN).unwrap())
+        .collect();
+    let proposer = crate::fuzzing::validator_key(0).account();
+    let executed = chain
+        .build_block(verified, proposer, Timestamp(1_800_000_000_000))
+        .unwrap();
+    (chain, executed, txs)
+}
+
+#[test]
+fn a_peer_is_answered_from_the_block_in_memory_or_on_disk_and_nothing_else() {
+    let ask = |hash, indices: Vec<u32>| FetchRequest {
+        height: 1,
+        hash,
+        indices,
+    };
+    // Executed and remembered (a proposal this node built or judged).
+    let (chain, executed, txs) = chain_with_block();
+    let hash = executed.hash;
+    assert_eq!(executed.block.txs, txs, "both txs made the block");
+    chain.remember(executed).unwrap();
+    assert_eq!(
+        answer(&chain, &ask(hash, vec![1, 0])),
+        FetchResponse::Txs(vec![txs[1].encode(), txs[0].encode()])
+    );
+    assert_eq!(answer(&chain, &ask(hash, vec![2])), FetchResponse::Unknown);
+    let other = BlockHash(Hash32([7; 32]));
+    assert_eq!(answer(&chain, &ask(other, vec![0])), FetchResponse::Unknown);
+
+    // Kept undecided on disk only (after a restart, say).
+    let (chain, executed, txs) = chain_with_block();
+    let hash = executed.hash;
+    assert_eq!(answer(&chain, &ask(hash, vec![0])), FetchResponse::Unknown);
+    chain
+        .store()
+        .save_undecided(Height(1), &hash, &executed.bytes, None)
+        .unwrap();
+    assert_eq!(
+        answer(&chain, &ask(hash, vec![0])),
+        FetchResponse::Txs(vec![txs[0].encode()])
+    );
+    // The same bytes asked under another height are not found.
+    let wrong_height = FetchRequest {
+        height: 2,
+        hash,
+        indices: vec![0],
+    };
+    assert_eq!(answer(&chain, &wrong_height), FetchResponse::Unknown);
 }
