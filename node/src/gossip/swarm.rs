@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assent_contracts::Hash32;
-use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{allow_block_list, gossipsub, identify, noise, ping, tcp, yamux};
@@ -20,7 +19,7 @@ use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::fetch::{FetchCodec, FetchError, FetchRequest, FetchResponse, Serve, Serving};
+use super::fetch::{FetchCodec, FetchResponse, Serve, Serving};
 use super::{
     batch_bytes, bump, decode_batch, encode_batches, Command, GossipConfig, GossipError,
     GossipHandle, Inbound, InboundBudget, Stats, Status, BACKOFF_MAX, BACKOFF_MIN, COMMAND_QUEUE,
@@ -37,20 +36,8 @@ struct Behaviour {
     fetch: request_response::Behaviour<FetchCodec>,
 }
 
-/// How long a fetch may take before the asker gives up on the peer.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// What a fetch's asker is waiting on.
-type FetchReply = tokio::sync::oneshot::Sender<Result<FetchResponse, FetchError>>;
-/// A request being answered by the node: (peer, channel, the answer).
-type Answer = BoxFuture<
-    'static,
-    (
-        PeerId,
-        ResponseChannel<FetchResponse>,
-        Option<FetchResponse>,
-    ),
->;
+mod fetching;
+use fetching::{Answer, FetchReply, FETCH_TIMEOUT};
 
 fn build_swarm(cfg: &GossipConfig) -> Result<Swarm<Behaviour>, GossipError> {
     let gs_config = gossipsub::ConfigBuilder::default()
@@ -571,83 +558,5 @@ impl Actor {
                 tracing::debug!(target: LOG, error = %e, "inbound gossip queue unavailable; batch dropped");
             }
         }
-    }
-}
-
-impl Actor {
-    fn on_fetch(&mut self, event: request_response::Event<FetchRequest, FetchResponse>) {
-        match event {
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => self.serve_request(peer, request, channel),
-            request_response::Event::Message {
-                message:
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                if let Some(reply) = self.fetches.remove(&request_id) {
-                    let _ = reply.send(match response {
-                        FetchResponse::Unknown => Err(FetchError::Unknown),
-                        txs => Ok(txs),
-                    });
-                }
-            }
-            request_response::Event::OutboundFailure {
-                request_id, error, ..
-            } => {
-                if let Some(reply) = self.fetches.remove(&request_id) {
-                    let _ = reply.send(Err(FetchError::Failed(error.to_string())));
-                }
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(target: LOG, %peer, %error, "a peer's fetch request failed");
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    /// Hands a peer's request to the node, within the serving bounds; a
-    /// request over them, or with no one to answer, gets `Unknown`.
-    fn serve_request(
-        &mut self,
-        peer: PeerId,
-        request: FetchRequest,
-        channel: ResponseChannel<FetchResponse>,
-    ) {
-        let refuse = |swarm: &mut Swarm<Behaviour>, channel| {
-            let _ = swarm
-                .behaviour_mut()
-                .fetch
-                .send_response(channel, FetchResponse::Unknown);
-        };
-        let Some(serve) = &self.serve else {
-            return refuse(&mut self.swarm, channel);
-        };
-        if !self.serving.start(peer) {
-            tracing::debug!(target: LOG, %peer, "fetch request over the serving bound; refused");
-            return refuse(&mut self.swarm, channel);
-        }
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        if serve
-            .try_send(Serve {
-                from: peer,
-                request,
-                reply,
-            })
-            .is_err()
-        {
-            self.serving.done(peer);
-            return refuse(&mut self.swarm, channel);
-        }
-        self.answers
-            .push(Box::pin(async move { (peer, channel, answer.await.ok()) }));
     }
 }
