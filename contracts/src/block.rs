@@ -205,6 +205,9 @@ pub struct BlockOutput {
     pub txs_root: Hash32,
 }
 
+/// About how many records a tx writes, to size a block's overlay.
+const WRITES_PER_TX: usize = 8;
+
 /// Executes `txs` in order on top of `state`, whose tree is `prev_tree`.
 /// Pure: same inputs, same output, on every machine. Only a store failure is
 /// an error; rejected txs are results.
@@ -214,7 +217,9 @@ pub fn execute_block(
     prev_tree: &StateTree,
     txs: &[VerifiedTx],
 ) -> Result<BlockOutput, StoreError> {
-    let mut overlay = Overlay::new(state);
+    // Room for what a block of uses writes (a few records per tx) without
+    // growing the map as it fills.
+    let mut overlay = Overlay::with_capacity(state, txs.len() * WRITES_PER_TX);
     let mut slots: Vec<Option<TxResult>> = vec![None; txs.len()];
     for i in execution_order(txs) {
         slots[i] = Some(execute_tx(ctx, &mut overlay, &txs[i])?);

@@ -11,19 +11,17 @@ pub(super) fn read<T: bincode::Decode<()>, S: StateRead + ?Sized>(
     s: &S,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {
-    match s.get(key)? {
-        None => Ok(None),
-        // Our own records: written canonically by the codec, read back without
-        // the re-encoding check that bytes from outside need.
-        Some(bytes) => {
-            codec::decode_stored_native(&bytes)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(key).into_owned(),
-                    why: e.to_string(),
-                })
-        }
-    }
+    // Decoded where the store holds the bytes, not from a copy of them.
+    let mut decoded = Ok(None);
+    s.read_with(key, &mut |bytes| {
+        // Our own records: written canonically by the codec, read back
+        // without the re-encoding check that bytes from outside need.
+        decoded = bytes.map(codec::decode_stored_native).transpose();
+    })?;
+    decoded.map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        why: e.to_string(),
+    })
 }
 
 /// Typed reads, on any state (a store or an overlay).

@@ -10,5 +10,5 @@ pub mod tree;
 pub use access::StateExt;
 pub use control::{ControlExt, Guardians, KeyRole, Recovery};
 pub use records::*;
-pub use store::{Entries, MemStore, Overlay, StateRead, StoreError, TxWrites, Writes};
+pub use store::{Entries, MemStore, Overlay, StateRead, StoreError, Writes};
 pub use tree::StateTree;

@@ -3,8 +3,9 @@
 //!
 //! Execution never writes to a store: it reads through an [`Overlay`] and
 //! returns the overlay's writes, which the caller (the node) commits atomically
-//! with the block. A transaction runs in a child overlay that is merged into
-//! the block's overlay only if the transaction succeeds.
+//! with the block. A transaction writes straight into the block's overlay
+//! inside [`Overlay::atomically`], which journals what each write replaced and
+//! puts it back if the transaction is rejected.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -28,6 +29,13 @@ pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 /// Read access to ledger state.
 pub trait StateRead {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Lends the value under `key` (or `None`) to `f`, without copying it
+    /// where the store holds it in memory: how execution reads a record to
+    /// decode it.
+    fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        f(self.get(key)?.as_deref());
+        Ok(())
+    }
     /// All live entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError>;
 }
@@ -82,6 +90,11 @@ impl StateRead for MemStore {
         Ok(self.map.get(key).cloned())
     }
 
+    fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        f(self.map.get(key).map(Vec::as_slice));
+        Ok(())
+    }
+
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         Ok(self
             .keys
@@ -97,14 +110,19 @@ impl StateRead for MemStore {
 /// iterated in hash order into anything hashed or stored.
 type Pending = HashMap<Vec<u8>, Option<Vec<u8>>, rustc_hash::FxBuildHasher>;
 
-/// A tx's writes, to fold into its block's overlay ([`Overlay::merge`]).
-#[derive(Debug, Default)]
-pub struct TxWrites(Pending);
+/// A key written inside [`Overlay::atomically`], and the pending write it
+/// replaced (`None`: the key had none).
+type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
 
 /// Pending writes on top of a read-only base.
 pub struct Overlay<'a> {
     base: &'a dyn StateRead,
     writes: Pending,
+    /// While [`Overlay::atomically`] runs: each key written, and the pending
+    /// write it replaced, oldest first.
+    undo: Vec<Undo>,
+    /// How many `atomically` calls are open (they nest).
+    open: usize,
 }
 
 impl std::fmt::Debug for Overlay<'_> {
@@ -115,32 +133,62 @@ impl std::fmt::Debug for Overlay<'_> {
 
 impl<'a> Overlay<'a> {
     pub fn new(base: &'a dyn StateRead) -> Overlay<'a> {
+        Overlay::with_capacity(base, 0)
+    }
+
+    /// An overlay with room for about `keys` writes before it grows.
+    pub fn with_capacity(base: &'a dyn StateRead, keys: usize) -> Overlay<'a> {
         Overlay {
             base,
-            writes: Pending::default(),
+            writes: Pending::with_capacity_and_hasher(keys, Default::default()),
+            undo: Vec::new(),
+            open: 0,
         }
     }
 
     pub fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
+        self.write(key, Some(value));
     }
 
     pub fn delete(&mut self, key: Vec<u8>) {
-        self.writes.insert(key, None);
+        self.write(key, None);
     }
 
-    /// Folds a child overlay's writes into this one (later writes win).
-    pub fn merge(&mut self, child: TxWrites) {
-        if self.writes.is_empty() {
-            self.writes = child.0;
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if self.open == 0 {
+            self.writes.insert(key, value);
         } else {
-            self.writes.extend(child.0);
+            let before = self.writes.insert(key.clone(), value);
+            self.undo.push((key, before));
         }
     }
 
-    /// The writes, to fold into a parent overlay: no sorting.
-    pub fn into_tx_writes(self) -> TxWrites {
-        TxWrites(self.writes)
+    /// Runs `f` on this overlay all or nothing: if it returns `Err`, every
+    /// write it made is undone, and the overlay is as it was before the call.
+    /// Calls nest: an inner failure undoes only the inner writes.
+    pub fn atomically<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Overlay<'a>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mark = self.undo.len();
+        self.open += 1;
+        let result = f(self);
+        self.open -= 1;
+        if result.is_err() {
+            // Newest first, so a key written twice gets its oldest value back.
+            while self.undo.len() > mark {
+                let Some((key, before)) = self.undo.pop() else {
+                    break;
+                };
+                match before {
+                    Some(v) => self.writes.insert(key, v),
+                    None => self.writes.remove(&key),
+                };
+            }
+        } else if self.open == 0 {
+            self.undo.clear();
+        }
+        result
     }
 
     /// The writes in key order.
@@ -166,6 +214,16 @@ impl StateRead for Overlay<'_> {
         match self.writes.get(key) {
             Some(v) => Ok(v.clone()),
             None => self.base.get(key),
+        }
+    }
+
+    fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        match self.writes.get(key) {
+            Some(v) => {
+                f(v.as_deref());
+                Ok(())
+            }
+            None => self.base.read_with(key, f),
         }
     }
 
@@ -262,17 +320,18 @@ mod tests {
     }
 
     #[test]
-    fn overlay_writes_leave_in_key_order_and_a_merged_child_wins() {
+    fn overlay_writes_leave_in_key_order_and_a_kept_tx_wins() {
         let base = MemStore::new();
         let mut o = Overlay::new(&base);
         for k in [b"c/9".as_slice(), b"a/1", b"b/5", b"a/0"] {
             o.put_raw(k.to_vec(), k.to_vec());
         }
-        let mut child = Overlay::new(&o);
-        child.delete(b"b/5".to_vec());
-        child.put_raw(b"a/1".to_vec(), b"new".to_vec());
-        let tx = child.into_tx_writes();
-        o.merge(tx);
+        o.atomically(|o| {
+            o.delete(b"b/5".to_vec());
+            o.put_raw(b"a/1".to_vec(), b"new".to_vec());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
         assert_eq!(o.len(), 4);
         let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = o.into_writes().into_iter().collect();
         assert_eq!(
@@ -283,6 +342,68 @@ mod tests {
                 (b"b/5".to_vec(), None),
                 (b"c/9".to_vec(), Some(b"c/9".to_vec())),
             ]
+        );
+    }
+
+    #[test]
+    fn a_failed_atomic_run_leaves_the_overlay_as_it_was() {
+        let mut base = MemStore::new();
+        let mut w = Writes::new();
+        w.insert(b"s/1".to_vec(), Some(b"stored".to_vec()));
+        base.apply(&w);
+        let mut o = Overlay::new(&base);
+        o.put_raw(b"p/1".to_vec(), b"pending".to_vec());
+        o.delete(b"p/2".to_vec());
+        let snapshot = |o: &Overlay<'_>| -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+            o.writes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<BTreeMap<_, _>>()
+                .into_iter()
+                .collect()
+        };
+        let before = snapshot(&o);
+
+        let r: Result<(), &str> = o.atomically(|o| {
+            // Overwrite a pending write twice, undo a pending deletion,
+            // shadow a stored record, add a new key, then fail.
+            o.put_raw(b"p/1".to_vec(), b"one".to_vec());
+            o.put_raw(b"p/1".to_vec(), b"two".to_vec());
+            o.put_raw(b"p/2".to_vec(), b"back".to_vec());
+            o.delete(b"s/1".to_vec());
+            o.put_raw(b"n/1".to_vec(), b"new".to_vec());
+            // A nested run that succeeds is undone with its parent.
+            o.atomically(|o| {
+                o.put_raw(b"n/2".to_vec(), b"inner".to_vec());
+                Ok::<(), &str>(())
+            })?;
+            assert_eq!(o.get(b"p/1").unwrap(), Some(b"two".to_vec()));
+            assert_eq!(o.get(b"s/1").unwrap(), None);
+            Err("rejected")
+        });
+        assert_eq!(r, Err("rejected"));
+        assert_eq!(snapshot(&o), before);
+        assert_eq!(o.get(b"s/1").unwrap(), Some(b"stored".to_vec()));
+        assert_eq!(o.get(b"n/2").unwrap(), None);
+
+        // A nested failure undoes only its own writes.
+        o.atomically(|o| {
+            o.put_raw(b"n/1".to_vec(), b"kept".to_vec());
+            let inner: Result<(), &str> = o.atomically(|o| {
+                o.put_raw(b"n/1".to_vec(), b"dropped".to_vec());
+                o.put_raw(b"n/3".to_vec(), b"dropped".to_vec());
+                Err("inner")
+            });
+            assert!(inner.is_err());
+            Ok::<(), &str>(())
+        })
+        .unwrap();
+        assert_eq!(o.get(b"n/1").unwrap(), Some(b"kept".to_vec()));
+        assert_eq!(o.get(b"n/3").unwrap(), None);
+        assert_eq!(o.len(), before.len() + 1);
+        assert!(
+            o.undo.is_empty(),
+            "the journal is dropped once no run is open"
         );
     }
 }

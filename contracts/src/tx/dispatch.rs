@@ -161,21 +161,12 @@ pub fn execute_tx(
         signer,
         params: &params,
     };
-    let outcome = {
-        let mut child = Overlay::new(&*state);
-        match dispatch(&body.payload, &cx, &mut child) {
-            Ok(events) => Ok((events, child.into_tx_writes())),
-            Err(e) => Err(e),
-        }
-    };
-    match outcome {
-        Ok((events, writes)) => {
-            state.merge(writes);
-            Ok(TxResult {
-                tx_id,
-                outcome: TxOutcome::Applied { events },
-            })
-        }
+    // All or nothing: a rejected tx keeps only its nonce, written above.
+    match state.atomically(|s| dispatch(&body.payload, &cx, s)) {
+        Ok(events) => Ok(TxResult {
+            tx_id,
+            outcome: TxOutcome::Applied { events },
+        }),
         Err(ExecError::Rejected(e)) => reject(e),
         Err(ExecError::Store(e)) => Err(e),
     }

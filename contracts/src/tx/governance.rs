@@ -335,20 +335,13 @@ pub(crate) fn tally(
     let mut events = Vec::new();
     if passes(p.yes.len(), n) {
         // The action was valid when proposed; the state may have moved since.
-        let still_valid = {
-            let mut child = Overlay::new(&*out);
-            match p
-                .action
-                .check(&child)
-                .and_then(|_| p.action.enact(cx, &mut child))
-            {
-                Ok(ev) => Ok((ev, child.into_tx_writes())),
-                Err(e) => Err(e),
-            }
-        };
+        let action = &p.action;
+        let still_valid = out.atomically(|o| {
+            action.check(&*o)?;
+            action.enact(cx, o)
+        });
         match still_valid {
-            Ok((ev, writes)) => {
-                out.merge(writes);
+            Ok(ev) => {
                 p.status = ProposalStatus::Passed {
                     height: cx.block.height,
                 };

@@ -370,17 +370,34 @@ fn ledger_err(e: StoreError) -> LedgerError {
     LedgerError::Io(e.to_string())
 }
 
-impl StateRead for StateSnapshot {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        // Newest layer first: the dirty ones, then the frozen ones.
+impl StateSnapshot {
+    /// The newest unpersisted write of `key`, if a layer holds one: the
+    /// dirty layers first, newest first, then the frozen ones.
+    fn layered(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
         let frozen = self.frozen.iter().flat_map(|f| f.map.iter().rev());
         let hash = key_hash(key);
-        for layer in self.dirty.iter().rev().chain(frozen) {
-            if let Some(v) = layer.get(key, hash) {
-                return Ok(v.clone());
-            }
+        self.dirty
+            .iter()
+            .rev()
+            .chain(frozen)
+            .find_map(|layer| layer.get(key, hash))
+    }
+}
+
+impl StateRead for StateSnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        match self.layered(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.persisted_get(key).map_err(ledger_err),
         }
-        self.persisted_get(key).map_err(ledger_err)
+    }
+
+    fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), LedgerError> {
+        match self.layered(key) {
+            Some(v) => f(v.as_deref()),
+            None => f(self.persisted_get(key).map_err(ledger_err)?.as_deref()),
+        }
+        Ok(())
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<StateEntries, LedgerError> {
