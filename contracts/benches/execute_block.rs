@@ -281,6 +281,29 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // Smaller batches, as admission gets them (a gossip message, an API
+    // call): the cost per signature of a batch grows as the batch shrinks.
+    for n in [16usize, 64, 256] {
+        g.bench_function(format!("verify_batch_{n}_keys_kept_x{}", 1_000 / n), |b| {
+            b.iter_batched(
+                || mixed.clone(),
+                |txs| {
+                    let mut ok = 0;
+                    let mut txs = txs.into_iter().map(CoveredTx::new).peekable();
+                    for _ in 0..1_000 / n {
+                        let chunk: Vec<CoveredTx> = txs.by_ref().take(n).collect();
+                        ok += verify_covered_batch(CHAIN, chunk, rand::rngs::OsRng, Some(&keys))
+                            .into_iter()
+                            .filter(|r| r.is_ok())
+                            .count();
+                    }
+                    assert_eq!(ok, (1_000 / n) * n);
+                    ok
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     // One forged signature among 1,000: only its chunk is checked singly.
     let mut one_bad = mixed.clone();
     one_bad[500].signature.0[0] ^= 0x80;

@@ -140,6 +140,7 @@ pub struct Metrics {
     equivocations: Family<KindLabels, Counter>,
     judged_invalid: Family<ReasonLabels, Counter>,
     proposal_txs: Family<SourceLabels, Counter>,
+    admission_batch: HistogramFamily<OriginLabels>,
     operator_reads: Family<RouteLabels, Counter>,
     reads_refused: Family<ReasonLabels, Counter>,
 }
@@ -160,6 +161,17 @@ struct KindLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: &'static str,
+}
+
+/// Where txs to admit came from (label `origin`: `client` or `gossip`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OriginLabels {
+    origin: &'static str,
+}
+
+fn batch_histogram() -> Histogram {
+    // 1 … 4,096 txs.
+    Histogram::new(exponential_buckets(1.0, 2.0, 13))
 }
 
 impl fmt::Debug for Metrics {
@@ -201,6 +213,8 @@ impl Metrics {
         let equivocations = Family::<KindLabels, Counter>::default();
         let judged_invalid = Family::<ReasonLabels, Counter>::default();
         let proposal_txs = Family::<SourceLabels, Counter>::default();
+        let admission_batch: HistogramFamily<OriginLabels> =
+            Family::new_with_constructor(batch_histogram);
         let operator_reads = Family::<RouteLabels, Counter>::default();
         let reads_refused = Family::<ReasonLabels, Counter>::default();
         registry.register(
@@ -279,6 +293,11 @@ impl Metrics {
             "Txs of received proposals by where this node got them: sent (whole in the proposal), pool (named by id, found in the mempool), fetched (from a peer), unfetched (not found anywhere in time: the proposal went unjudged)",
             proposal_txs.clone(),
         );
+        registry.register(
+            "admission_batch_txs",
+            "Txs admitted together (one batch signature check), by origin (client: one API call; gossip: the gossip messages that arrived while the last admission ran). A batch check costs less per signature the more it holds",
+            admission_batch.clone(),
+        );
         Metrics {
             registry,
             height,
@@ -295,9 +314,17 @@ impl Metrics {
             equivocations,
             judged_invalid,
             proposal_txs,
+            admission_batch,
             operator_reads,
             reads_refused,
         }
+    }
+
+    /// Records the size of one admission (`origin`: `client` or `gossip`).
+    pub fn admission_batch(&self, origin: &'static str, txs: usize) {
+        self.admission_batch
+            .get_or_create(&OriginLabels { origin })
+            .observe(txs as f64);
     }
 
     /// Counts one read an operator key made of records not its own.

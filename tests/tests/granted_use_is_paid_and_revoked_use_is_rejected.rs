@@ -65,6 +65,29 @@ fn granted_use_is_paid_and_revoked_use_is_rejected() {
     let consent = ConsentId(tx.id().0);
     assert_eq!(net.submit(1, &tx).0, 202);
     assert_eq!(net.wait_tx(1, &tx.id().to_string())["status"], "committed");
+    // Node 1 admitted it from its API; the others got it by gossip, and
+    // say so in how they admitted their batches.
+    let admissions = |i: usize, origin: &str| -> u64 {
+        net.metric_lines(i, "assent_admission_batch_txs_count")
+            .iter()
+            .find(|l| l.contains(&format!("origin=\"{origin}\"")))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        admissions(1, "client") >= 1,
+        "node 1 counted no client admission"
+    );
+    assert!(
+        assent_tests::wait_until("a gossip admission", Duration::from_secs(30), || {
+            [0, 2, 3]
+                .iter()
+                .map(|&i| admissions(i, "gossip"))
+                .sum::<u64>()
+                > 0
+        }),
+        "no validator counted a gossip admission"
+    );
 
     // 2 units at 5 points: 10 paid, 1 to the operators (10 %), 9 to alice.
     let r = net.run(2, &acme, record(&alice.account(), consent));

@@ -194,6 +194,7 @@ fn admit_each<T>(
                 Err(refused) => results[i] = Some(Err(refused)),
             }
         }
+        shared.metrics.admission_batch("client", chunk.len());
         let admitted = mempool::admit(
             &shared.mempool,
             Origin::Client,
