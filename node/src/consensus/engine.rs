@@ -391,6 +391,31 @@ const GOSSIP_BATCH_TXS: usize = 128;
 /// Longest the first gossiped tx of a batch waits for others.
 const GOSSIP_COALESCE: Duration = Duration::from_millis(50);
 
+/// A gossip message of at least this many txs means busy gossip of small
+/// txs (its sender gathered them in [`crate::gossip::PUBLISH_LINGER`]):
+/// only then does admission wait for more. Messages of one or two large
+/// txs (a RecordUse of thousands of uses) are admitted at once: their
+/// signatures are a small part of their cost, and waiting only made
+/// proposals smaller (BENCHMARKS.md, "Gossiped txs checked together").
+const GOSSIP_BUSY_TXS: usize = 8;
+
+/// When [`gossip_batch`] waits for more messages.
+#[derive(Clone, Copy, Debug)]
+struct Gathering {
+    /// Txs that make a batch worth checking on its own.
+    enough: usize,
+    /// Txs in the first message that make it worth waiting at all.
+    busy: usize,
+    /// Longest wait, from the call.
+    wait: Duration,
+}
+
+const GOSSIP_GATHERING: Gathering = Gathering {
+    enough: GOSSIP_BATCH_TXS,
+    busy: GOSSIP_BUSY_TXS,
+    wait: GOSSIP_COALESCE,
+};
+
 /// Gossip messages to admit in one call.
 #[derive(Debug)]
 struct GossipBatch {
@@ -402,17 +427,21 @@ struct GossipBatch {
 }
 
 /// Gathers gossip messages to admit together, from `first`: those already
-/// waiting, and while the batch holds fewer than `enough` txs, those that
-/// arrive within `wait` of the call (at most [`GOSSIP_ADMIT_MAX`] txs, but
-/// messages are not split). One batch signature check costs less per
-/// signature the more it checks.
+/// waiting, and if `first` holds at least `busy` txs, while the batch holds
+/// fewer than `enough`, those that arrive within `wait` of the call (at most
+/// [`GOSSIP_ADMIT_MAX`] txs, but messages are not split). One batch
+/// signature check costs less per signature the more it checks.
 async fn gossip_batch(
     first: crate::gossip::Inbound,
     inbound: &mut mpsc::Receiver<crate::gossip::Inbound>,
-    enough: usize,
-    wait: Duration,
+    how: Gathering,
 ) -> GossipBatch {
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = tokio::time::Instant::now() + how.wait;
+    let enough = if first.txs.len() >= how.busy {
+        how.enough
+    } else {
+        0
+    };
     let mut batch = GossipBatch {
         from: vec![(first.from, first.txs.len())],
         txs: first.txs,
@@ -443,7 +472,7 @@ pub async fn admit_gossip(
 ) {
     while let Some(first) = inbound.recv().await {
         let GossipBatch { txs, from, charges } =
-            gossip_batch(first, &mut inbound, GOSSIP_BATCH_TXS, GOSSIP_COALESCE).await;
+            gossip_batch(first, &mut inbound, GOSSIP_GATHERING).await;
         shared.metrics.admission_batch("gossip", txs.len());
         let sh = shared.clone();
         // Decoding and signature checks are CPU work: off the async workers,
@@ -489,6 +518,15 @@ mod tests {
         }
     }
 
+    /// Waits for up to 10 txs, when the first message brings at least 2.
+    fn gathering(wait_ms: u64) -> Gathering {
+        Gathering {
+            enough: 10,
+            busy: 2,
+            wait: Duration::from_millis(wait_ms),
+        }
+    }
+
     #[tokio::test]
     async fn gossip_messages_are_gathered_into_one_admission() {
         let budget = InboundBudget::new(1 << 20, 1 << 20);
@@ -503,13 +541,7 @@ mod tests {
         let sender = tokio::spawn(async move {
             late.send(message(&late_budget, a, 5, 3)).await.unwrap();
         });
-        let batch = gossip_batch(
-            message(&budget, a, 4, 1),
-            &mut rx,
-            10,
-            Duration::from_secs(30),
-        )
-        .await;
+        let batch = gossip_batch(message(&budget, a, 4, 1), &mut rx, gathering(30_000)).await;
         sender.await.unwrap();
         assert_eq!(batch.from, vec![(a, 4), (b, 3), (a, 5)]);
         assert_eq!(batch.txs.len(), 12);
@@ -521,25 +553,30 @@ mod tests {
 
         // A batch short of enough goes when the wait is over, with what it has.
         let started = tokio::time::Instant::now();
-        let batch = gossip_batch(
-            message(&budget, b, 2, 4),
-            &mut rx,
-            10,
-            Duration::from_millis(20),
-        )
-        .await;
+        let batch = gossip_batch(message(&budget, b, 2, 4), &mut rx, gathering(20)).await;
         assert!(started.elapsed() >= Duration::from_millis(20));
         assert_eq!(batch.from, vec![(b, 2)]);
 
+        // A first message of fewer than `busy` txs (one large tx, say) goes
+        // with what is already waiting, without waiting for more.
+        tx.send(message(&budget, b, 3, 8)).await.unwrap();
+        let late = tx.clone();
+        let late_budget = budget.clone();
+        let sender = tokio::spawn(async move {
+            late.send(message(&late_budget, a, 5, 9)).await.unwrap();
+        });
+        let batch = gossip_batch(message(&budget, a, 1, 10), &mut rx, gathering(3_600_000)).await;
+        assert_eq!(batch.from, vec![(a, 1), (b, 3)]);
+        sender.await.unwrap();
+        assert_eq!(
+            rx.try_recv().unwrap().txs.len(),
+            5,
+            "the later message waits its turn"
+        );
+
         // A first message of enough txs goes at once, however long the wait.
         tx.send(message(&budget, b, 1, 6)).await.unwrap();
-        let batch = gossip_batch(
-            message(&budget, a, 10, 5),
-            &mut rx,
-            10,
-            Duration::from_secs(3_600),
-        )
-        .await;
+        let batch = gossip_batch(message(&budget, a, 10, 5), &mut rx, gathering(3_600_000)).await;
         assert_eq!(
             batch.from,
             vec![(a, 10), (b, 1)],
@@ -548,14 +585,8 @@ mod tests {
 
         // The gossip stopping ends the wait.
         drop(tx);
-        let batch = gossip_batch(
-            message(&budget, a, 1, 7),
-            &mut rx,
-            10,
-            Duration::from_secs(3_600),
-        )
-        .await;
-        assert_eq!(batch.txs, vec![vec![7, 0]]);
+        let batch = gossip_batch(message(&budget, a, 2, 7), &mut rx, gathering(3_600_000)).await;
+        assert_eq!(batch.txs, vec![vec![7, 0], vec![7, 1]]);
     }
 
     #[tokio::test]
@@ -566,13 +597,11 @@ mod tests {
         for i in 0..3 {
             tx.send(message(&budget, peer, 1_000, i)).await.unwrap();
         }
-        let batch = gossip_batch(
-            message(&budget, peer, 1_000, 9),
-            &mut rx,
-            GOSSIP_ADMIT_MAX * 2,
-            Duration::from_secs(3_600),
-        )
-        .await;
+        let how = Gathering {
+            enough: GOSSIP_ADMIT_MAX * 2,
+            ..gathering(3_600_000)
+        };
+        let batch = gossip_batch(message(&budget, peer, 1_000, 9), &mut rx, how).await;
         // Messages are not split: 1,000 + 1,000 + 1,000 passes the most and stops.
         assert_eq!(batch.txs.len(), 3_000);
         assert_eq!(
