@@ -342,7 +342,7 @@ pub async fn run_with(
     })?;
 
     let gossip_task = gossip.map(|(_, inbound)| {
-        tokio::spawn(crate::consensus::engine::admit_gossip(
+        tokio::spawn(crate::consensus::gossip_admission::admit_gossip(
             shared.clone(),
             inbound,
         ))

@@ -6,6 +6,7 @@ pub mod codec;
 pub mod compact;
 pub mod engine;
 pub mod evidence;
+pub mod gossip_admission;
 pub mod intake;
 pub mod membership;
 pub mod peers;
