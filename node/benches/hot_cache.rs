@@ -12,6 +12,8 @@
 //! - `get_hit_10k`: 10,000 reads of keys cached by the last 20
 //!   checkpoints (the newer generation: a read of the older one moves the
 //!   entry, so it cannot be repeated alike).
+//! - `read_hit_10k`: the same reads lending the value to a closure (how
+//!   execution reads it) instead of copying it out.
 //! - `get_miss_10k`: 10,000 reads of keys never cached.
 //! - `persisted_5k`: a checkpoint of 5,000 records, half of them already
 //!   cached with an older value.
@@ -19,7 +21,7 @@
 
 use std::hint::black_box;
 
-use assent_node::storage::cache::HotCache;
+use assent_node::storage::cache::{key_hash, HotCache};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use prometheus_client::metrics::counter::Counter;
 
@@ -82,6 +84,17 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             for k in &hits {
                 black_box(cache.get(k).expect("cached"));
+            }
+        })
+    });
+    g.bench_function("read_hit_10k", |b| {
+        b.iter(|| {
+            for k in &hits {
+                let mut len = 0;
+                cache
+                    .read(k, key_hash(k), &mut |v| len = v.map_or(0, <[u8]>::len))
+                    .expect("cached");
+                black_box(len);
             }
         })
     });

@@ -277,20 +277,23 @@ impl StateSnapshot {
         self.at.state_root
     }
 
-    fn persisted_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let miss = match self.core.cache.get(key) {
-            Ok(v) => return Ok(v),
+    /// Lends the persisted record of `key` (whose [`key_hash`] is `hash`)
+    /// to `f`: from the cache, or from the runs, which then fill it.
+    fn persisted_read(
+        &self,
+        key: &[u8],
+        hash: u64,
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        let miss = match self.core.cache.read(key, hash, f) {
+            Ok(()) => return Ok(()),
             Err(miss) => miss,
         };
-        let v = self
-            .core
-            .runs
-            .get(key)?
-            .as_deref()
-            .and_then(state_record)
-            .map(<[u8]>::to_vec);
-        self.core.cache.fill(miss, key, v.clone());
-        Ok(v)
+        let stored = self.core.runs.get(key)?;
+        let v = stored.as_deref().and_then(state_record);
+        self.core.cache.fill(miss, key, v);
+        f(v);
+        Ok(())
     }
 }
 
@@ -373,9 +376,8 @@ fn ledger_err(e: StoreError) -> LedgerError {
 impl StateSnapshot {
     /// The newest unpersisted write of `key`, if a layer holds one: the
     /// dirty layers first, newest first, then the frozen ones.
-    fn layered(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+    fn layered(&self, key: &[u8], hash: u64) -> Option<&Option<Vec<u8>>> {
         let frozen = self.frozen.iter().flat_map(|f| f.map.iter().rev());
-        let hash = key_hash(key);
         self.dirty
             .iter()
             .rev()
@@ -386,16 +388,16 @@ impl StateSnapshot {
 
 impl StateRead for StateSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        match self.layered(key) {
-            Some(v) => Ok(v.clone()),
-            None => self.persisted_get(key).map_err(ledger_err),
-        }
+        let mut out = None;
+        self.read_with(key, &mut |v| out = v.map(<[u8]>::to_vec))?;
+        Ok(out)
     }
 
     fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), LedgerError> {
-        match self.layered(key) {
+        let hash = key_hash(key);
+        match self.layered(key, hash) {
             Some(v) => f(v.as_deref()),
-            None => f(self.persisted_get(key).map_err(ledger_err)?.as_deref()),
+            None => self.persisted_read(key, hash, f).map_err(ledger_err)?,
         }
         Ok(())
     }
