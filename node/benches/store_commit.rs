@@ -18,6 +18,12 @@
 //! chain. Both run on disk (a temp dir, `Store::open`, as the
 //! node does) and on the same layout in `/dev/shm` (where the sync does no
 //! device I/O) to separate CPU from the device.
+//!
+//! `execute_on_state`: the measured block executed (not committed) over the
+//! store's state after the setup, once the persister wrote it: its reads go
+//! through the read cache, as a validator's do. `remembered` is how the
+//! node executes (the block's overlay keeps what it read, decision 48);
+//! `each_read_looked_up` asks the state for every read.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -25,12 +31,14 @@ use std::time::Duration;
 
 use assent_contracts::commit::{CommitCertificate, CommitSignature};
 use assent_contracts::crypto::{Keypair, Signature};
+use assent_contracts::state::{Entries, StateRead, StoreError};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use assent_genesis::{
     default_p2p_address, BalanceEntry, EnterpriseEntry, Genesis, GenesisFile, OperatorEntry,
     ValidatorEntry,
 };
+use assent_node::storage::state::StateSnapshot;
 use assent_node::storage::{Store, StoreConfig};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -299,6 +307,8 @@ fn benches(c: &mut Criterion) {
         settled(&out)
     );
 
+    execute_on_state(c, &disk, &mixed);
+
     // The same layout in /dev/shm: the sync costs no disk I/O there, so the
     // difference to `disk` is the device's share.
     let shm_dir = tempfile::tempdir_in("/dev/shm")
@@ -378,6 +388,53 @@ fn benches(c: &mut Criterion) {
             store.size_on_disk() / (1024 * 1024)
         );
     }
+}
+
+/// The node's state, without asking overlays to remember its reads.
+struct EachRead<'a>(&'a StateSnapshot);
+
+impl StateRead for EachRead<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(key)
+    }
+    fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        self.0.read_with(key, f)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
+        self.0.scan_prefix(prefix)
+    }
+}
+
+fn execute_on_state(c: &mut Criterion, store: &Store, txs: &[VerifiedTx]) {
+    assert!(store.wait_persisted(Duration::from_secs(120)));
+    let snap = store.snapshot();
+    let head = store.head();
+    let ctx = BlockContext {
+        chain_id: CHAIN.into(),
+        height: head.height.next(),
+        time: Timestamp(head.time.0 + 1_000),
+        proposer: validator(0).account(),
+    };
+    let tree = store.tree_at(head.height).unwrap();
+    let each = EachRead(&snap);
+    let a = execute_block(&snap, &ctx, &tree, txs).unwrap();
+    let b = execute_block(&each, &ctx, &tree, txs).unwrap();
+    assert!(all_applied(&a));
+    assert_eq!(
+        a.state_root, b.state_root,
+        "remembering reads changed the block"
+    );
+    assert_eq!(a.results_root, b.results_root);
+    let mut g = c.benchmark_group("execute_on_state");
+    g.sample_size(20)
+        .throughput(Throughput::Elements(txs.len() as u64));
+    g.bench_function("remembered", |bch| {
+        bch.iter(|| execute_block(&snap, &ctx, &tree, txs).unwrap())
+    });
+    g.bench_function("each_read_looked_up", |bch| {
+        bch.iter(|| execute_block(&each, &ctx, &tree, txs).unwrap())
+    });
+    g.finish();
 }
 
 criterion_group!(store_commit, benches);

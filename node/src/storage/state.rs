@@ -393,6 +393,12 @@ impl StateRead for StateSnapshot {
         Ok(out)
     }
 
+    /// A read here hashes its key, searches the unpersisted layers and
+    /// the read cache: worth remembering for the rest of a block.
+    fn remember_reads(&self) -> bool {
+        true
+    }
+
     fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), LedgerError> {
         let hash = key_hash(key);
         match self.layered(key, hash) {
