@@ -31,13 +31,14 @@ use std::time::Duration;
 
 use assent_contracts::commit::{CommitCertificate, CommitSignature};
 use assent_contracts::crypto::{Keypair, Signature};
-use assent_contracts::state::{Entries, StateRead, StoreError};
+use assent_contracts::state::{Entries, StateRead, StateTree, StoreError};
 use assent_contracts::tx::*;
 use assent_contracts::*;
 use assent_genesis::{
     default_p2p_address, BalanceEntry, EnterpriseEntry, Genesis, GenesisFile, OperatorEntry,
     ValidatorEntry,
 };
+use assent_node::storage::records::Head;
 use assent_node::storage::state::StateSnapshot;
 use assent_node::storage::{Store, StoreConfig};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -171,9 +172,8 @@ fn cert(block: &Block) -> CommitCertificate {
     }
 }
 
-/// Executes `txs` on the store's state as the next block; returns the block
-/// (not yet committed) and its output.
-fn execute(store: &Store, txs: &[VerifiedTx]) -> (Block, BlockOutput) {
+/// The store's head, and the context and state tree of the block after it.
+fn next_block(store: &Store) -> (Head, BlockContext, StateTree) {
     let head = store.head();
     let ctx = BlockContext {
         chain_id: CHAIN.into(),
@@ -182,6 +182,13 @@ fn execute(store: &Store, txs: &[VerifiedTx]) -> (Block, BlockOutput) {
         proposer: validator(0).account(),
     };
     let tree = store.tree_at(head.height).unwrap();
+    (head, ctx, tree)
+}
+
+/// Executes `txs` on the store's state as the next block; returns the block
+/// (not yet committed) and its output.
+fn execute(store: &Store, txs: &[VerifiedTx]) -> (Block, BlockOutput) {
+    let (head, ctx, tree) = next_block(store);
     let out = execute_block(store, &ctx, &tree, txs).unwrap();
     let block = Block {
         header: BlockHeader {
@@ -408,14 +415,7 @@ impl StateRead for EachRead<'_> {
 fn execute_on_state(c: &mut Criterion, store: &Store, txs: &[VerifiedTx]) {
     assert!(store.wait_persisted(Duration::from_secs(120)));
     let snap = store.snapshot();
-    let head = store.head();
-    let ctx = BlockContext {
-        chain_id: CHAIN.into(),
-        height: head.height.next(),
-        time: Timestamp(head.time.0 + 1_000),
-        proposer: validator(0).account(),
-    };
-    let tree = store.tree_at(head.height).unwrap();
+    let (_, ctx, tree) = next_block(store);
     let each = EachRead(&snap);
     let a = execute_block(&snap, &ctx, &tree, txs).unwrap();
     let b = execute_block(&each, &ctx, &tree, txs).unwrap();
