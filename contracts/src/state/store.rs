@@ -228,9 +228,15 @@ impl<'a> Overlay<'a> {
 
 impl StateRead for Overlay<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut out = None;
-        self.read_with(key, &mut |v| out = v.map(<[u8]>::to_vec))?;
-        Ok(out)
+        match (self.writes.get(key), &self.read) {
+            (Some(v), _) => Ok(v.clone()),
+            (None, None) => self.base.get(key),
+            (None, Some(_)) => {
+                let mut out = None;
+                self.read_with(key, &mut |v| out = v.map(<[u8]>::to_vec))?;
+                Ok(out)
+            }
+        }
     }
 
     fn read_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
@@ -277,14 +283,20 @@ impl StateRead for Overlay<'_> {
 mod tests {
     use super::*;
 
+    /// A store holding `records`.
+    fn store_of(records: &[(&[u8], &[u8])]) -> MemStore {
+        let mut store = MemStore::new();
+        let w: Writes = records
+            .iter()
+            .map(|(k, v)| (k.to_vec(), Some(v.to_vec())))
+            .collect();
+        store.apply(&w);
+        store
+    }
+
     #[test]
     fn overlay_shadows_and_scans_merged() {
-        let mut base = MemStore::new();
-        let mut w = Writes::new();
-        w.insert(b"p/1".to_vec(), Some(b"a".to_vec()));
-        w.insert(b"p/2".to_vec(), Some(b"b".to_vec()));
-        w.insert(b"q/1".to_vec(), Some(b"c".to_vec()));
-        base.apply(&w);
+        let base = store_of(&[(b"p/1", b"a"), (b"p/2", b"b"), (b"q/1", b"c")]);
 
         let mut o = Overlay::new(&base);
         o.delete(b"p/1".to_vec());
@@ -323,12 +335,8 @@ mod tests {
 
     #[test]
     fn an_overlay_reads_a_record_from_a_costly_base_once_and_its_writes_still_win() {
-        let mut store = MemStore::new();
-        let mut w = Writes::new();
-        w.insert(b"e/1".to_vec(), Some(b"ent".to_vec()));
-        store.apply(&w);
         let base = Counted {
-            store,
+            store: store_of(&[(b"e/1", b"ent")]),
             reads: Default::default(),
         };
         let mut o = Overlay::new(&base);
@@ -434,10 +442,7 @@ mod tests {
 
     #[test]
     fn a_failed_atomic_run_leaves_the_overlay_as_it_was() {
-        let mut base = MemStore::new();
-        let mut w = Writes::new();
-        w.insert(b"s/1".to_vec(), Some(b"stored".to_vec()));
-        base.apply(&w);
+        let base = store_of(&[(b"s/1", b"stored")]);
         let mut o = Overlay::new(&base);
         o.put_raw(b"p/1".to_vec(), b"pending".to_vec());
         o.delete(b"p/2".to_vec());
