@@ -20,7 +20,8 @@
 //! Invariants: every stored tx has a verified signature for the chain it was
 //! admitted for; `index` and `senders` hold exactly the same txs; a sender is
 //! in `order` iff it has pending txs; `bytes` is the sum of the stored txs'
-//! canonical sizes, and each queue's `bytes` the sum of its own; no limit of
+//! canonical sizes, and each queue's `bytes` the sum of its own; `mine`
+//! counts the txs `index` marks as this node's clients' and their bytes; no limit of
 //! [`MempoolLimits`] (count and bytes, in all and per sender) is ever exceeded.
 
 mod admission;
@@ -57,6 +58,34 @@ struct Queue {
     bytes: usize,
 }
 
+/// Where a pending tx is, and whether this node's clients submitted it.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    sender: AccountId,
+    nonce: u64,
+    mine: bool,
+}
+
+/// The txs this node's clients submitted that are still pending: counted
+/// as they come and go, so [`Mempool::room`] costs the same however many
+/// there are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Mine {
+    txs: usize,
+    bytes: usize,
+}
+
+/// Drops `id` (`len` canonical bytes) from the index, and from [`Mine`]
+/// if it was there.
+fn unindex(index: &mut HashMap<TxId, Slot>, mine: &mut Mine, id: &TxId, len: usize) {
+    if let Some(slot) = index.remove(id) {
+        if slot.mine {
+            mine.txs = mine.txs.saturating_sub(1);
+            mine.bytes = mine.bytes.saturating_sub(len);
+        }
+    }
+}
+
 /// How much one block may take from the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReapLimits {
@@ -81,7 +110,7 @@ impl ReapLimits {
 pub struct Mempool {
     limits: MempoolLimits,
     senders: BTreeMap<AccountId, Queue>,
-    index: HashMap<TxId, (AccountId, u64)>,
+    index: HashMap<TxId, Slot>,
     /// Arrival number -> sender, for fair reaping.
     order: BTreeMap<u64, AccountId>,
     next_seq: u64,
@@ -94,10 +123,9 @@ pub struct Mempool {
     /// in txs, and in bytes of txs.
     backlog: Backlog,
     byte_backlog: Backlog,
-    /// Txs this node's clients submitted that may still be pending, with
-    /// their sizes (those no longer in `index` are dropped when
-    /// [`Mempool::room`] looks).
-    mine: Vec<(TxId, usize)>,
+    /// This node's clients' pending txs (marked in `index` while
+    /// backpressure is on).
+    mine: Mine,
     /// Decompressed keys of signers whose txs verified here, for the next
     /// batches' signature checks (a cache; answers never depend on it).
     signer_keys: Arc<SignerKeys>,
@@ -133,7 +161,7 @@ impl Mempool {
                 backlog_ms: 0,
                 ..BacklogLimits::default()
             }),
-            mine: Vec::new(),
+            mine: Mine::default(),
             signer_keys: Arc::new(SignerKeys::new(SIGNER_KEYS_PER_GENERATION)),
         }
     }
@@ -162,15 +190,12 @@ impl Mempool {
         if self.backlog.limits().backlog_ms == 0 {
             return Ok((room, byte_room));
         }
-        let index = &self.index;
-        self.mine.retain(|(id, _)| index.contains_key(id));
         let validators = validators.max(1);
         let share = (self.backlog.allowed(now) / validators).max(1);
         let byte_share = (self.byte_backlog.allowed(now) / validators).max(1);
-        let mine_bytes: usize = self.mine.iter().map(|(_, len)| len).sum();
         match (
-            share.checked_sub(self.mine.len()),
-            byte_share.checked_sub(mine_bytes),
+            share.checked_sub(self.mine.txs),
+            byte_share.checked_sub(self.mine.bytes),
         ) {
             (Some(left), Some(left_bytes)) if left > 0 && left_bytes > 0 => {
                 Ok((room.min(left), byte_room.min(left_bytes)))
@@ -301,12 +326,21 @@ impl Mempool {
         });
         queue.bytes += len;
         queue.txs.insert(nonce, tx);
-        self.index.insert(id, (sender, nonce));
+        let mine = origin == Origin::Client && self.backlog.limits().backlog_ms > 0;
+        self.index.insert(
+            id,
+            Slot {
+                sender,
+                nonce,
+                mine,
+            },
+        );
+        if mine {
+            self.mine.txs += 1;
+            self.mine.bytes += len;
+        }
         if origin == Origin::Client {
             self.outbox.push(id);
-            if self.backlog.limits().backlog_ms > 0 {
-                self.mine.push((id, len));
-            }
         }
         Ok(id)
     }
@@ -450,15 +484,20 @@ impl Mempool {
     fn remove(&mut self, committed: &[TxId], senders: Option<&[AccountId]>, state: &dyn StateRead) {
         let before = self.index.len();
         for id in committed {
-            if let Some((sender, nonce)) = self.index.remove(id) {
-                if let Some(q) = self.senders.get_mut(&sender) {
+            let Some(&Slot { sender, nonce, .. }) = self.index.get(id) else {
+                continue;
+            };
+            let len = match self.senders.get_mut(&sender) {
+                Some(q) => {
                     q.progress = self.height;
-                    if let Some(p) = q.txs.remove(&nonce) {
-                        self.bytes = self.bytes.saturating_sub(p.bytes().len());
-                        q.bytes = q.bytes.saturating_sub(p.bytes().len());
-                    }
+                    let len = q.txs.remove(&nonce).map_or(0, |p| p.bytes().len());
+                    self.bytes = self.bytes.saturating_sub(len);
+                    q.bytes = q.bytes.saturating_sub(len);
+                    len
                 }
-            }
+                None => 0,
+            };
+            unindex(&mut self.index, &mut self.mine, id, len);
         }
         let to_check: Vec<AccountId> = match senders {
             Some(list) => {
@@ -482,7 +521,7 @@ impl Mempool {
                         q.progress = self.height;
                     }
                     for p in stale.into_values() {
-                        self.index.remove(&p.id());
+                        unindex(&mut self.index, &mut self.mine, &p.id(), p.bytes().len());
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
                         q.bytes = q.bytes.saturating_sub(p.bytes().len());
                     }
@@ -537,7 +576,7 @@ impl Mempool {
             if let Some(q) = self.senders.remove(&sender) {
                 self.order.remove(&q.seq);
                 for p in q.txs.into_values() {
-                    self.index.remove(&p.id());
+                    unindex(&mut self.index, &mut self.mine, &p.id(), p.bytes().len());
                     self.bytes = self.bytes.saturating_sub(p.bytes().len());
                     dropped.push(p.id());
                 }
@@ -562,7 +601,7 @@ impl Mempool {
     }
 
     fn get_ref(&self, id: &TxId) -> Option<&VerifiedTx> {
-        let (sender, nonce) = self.index.get(id)?;
-        self.senders.get(sender)?.txs.get(nonce)
+        let slot = self.index.get(id)?;
+        self.senders.get(&slot.sender)?.txs.get(&slot.nonce)
     }
 }
