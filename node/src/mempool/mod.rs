@@ -26,6 +26,7 @@
 
 mod admission;
 pub mod backlog;
+mod slot;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -40,6 +41,7 @@ pub use admission::{
     Screened, Verified,
 };
 pub use backlog::{Backlog, BacklogLimits, Overloaded, MIN_BACKLOG_BYTES};
+use slot::{unindex, Mine, Slot};
 
 const LOG: &str = "assent::mempool";
 
@@ -56,34 +58,6 @@ struct Queue {
     txs: BTreeMap<u64, VerifiedTx>,
     /// Canonical bytes of `txs`.
     bytes: usize,
-}
-
-/// Where a pending tx is, and whether this node's clients submitted it.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    sender: AccountId,
-    nonce: u64,
-    mine: bool,
-}
-
-/// The txs this node's clients submitted that are still pending: counted
-/// as they come and go, so [`Mempool::room`] costs the same however many
-/// there are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Mine {
-    txs: usize,
-    bytes: usize,
-}
-
-/// Drops `id` (`len` canonical bytes) from the index, and from [`Mine`]
-/// if it was there.
-fn unindex(index: &mut HashMap<TxId, Slot>, mine: &mut Mine, id: &TxId, len: usize) {
-    if let Some(slot) = index.remove(id) {
-        if slot.mine {
-            mine.txs = mine.txs.saturating_sub(1);
-            mine.bytes = mine.bytes.saturating_sub(len);
-        }
-    }
 }
 
 /// How much one block may take from the pool.
