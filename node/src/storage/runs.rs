@@ -395,45 +395,98 @@ pub fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreErr
 }
 
 /// Calls `out` with every (key, value) of `inputs` (newest first) in key
-/// order, the newest value of each key. Nothing is copied per entry: each
-/// input is read a block at a time and its entries borrowed from the block.
+/// order, the newest value of each key. Nothing is copied per entry but the
+/// key last given out: each input is read a block at a time and its entries
+/// borrowed from the block.
+///
+/// The inputs meet in a tournament: each inner node of a complete binary
+/// tree over them holds the winner of its two children (the least key; on
+/// a tie the newer input), so the root is the next entry. When the winner
+/// moves on, only its path to the root is played again: log2(inputs) key
+/// comparisons per entry, where a scan of every input's key (and another
+/// for the older inputs holding the same key) took about twice the fan-out.
+/// An older input's entry with the key just given out is passed over.
 pub(crate) fn merge(
     inputs: &[Arc<RunReader>],
     mut out: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut live: Vec<RunCursor> = Vec::with_capacity(inputs.len());
+    let mut cursors: Vec<RunCursor> = Vec::with_capacity(inputs.len());
+    let mut live: Vec<bool> = Vec::with_capacity(inputs.len());
     for run in inputs {
         let mut c = RunCursor::new(run.clone());
-        if c.advance()? {
-            live.push(c);
+        live.push(c.advance()?);
+        cursors.push(c);
+    }
+    let Some(mut tree) = Tournament::new(&cursors, &live) else {
+        return Ok(());
+    };
+    let mut last: Option<Vec<u8>> = None;
+    while let Some(w) = tree.winner(&live) {
+        let key = cursors[w].key();
+        if last.as_deref() != Some(key) {
+            out(key, cursors[w].value())?;
+            let buf = last.get_or_insert_with(Vec::new);
+            buf.clear();
+            buf.extend_from_slice(key);
+        }
+        live[w] = cursors[w].advance()?;
+        tree.replay(w, &cursors, &live);
+    }
+    Ok(())
+}
+
+/// The winners' tree of [`merge`]: `nodes[1]` is the root, node `j`'s
+/// children are `2j` and `2j + 1`, and input `i` is leaf `width + i`.
+struct Tournament {
+    nodes: Vec<usize>,
+    width: usize,
+}
+
+impl Tournament {
+    fn new(cursors: &[RunCursor], live: &[bool]) -> Option<Tournament> {
+        if cursors.is_empty() {
+            return None;
+        }
+        let width = cursors.len().next_power_of_two();
+        // Leaves past the inputs repeat the last input: they lose every
+        // match to it (a tie goes to the lower index).
+        let mut nodes = vec![0; 2 * width];
+        for (i, leaf) in nodes[width..].iter_mut().enumerate() {
+            *leaf = i.min(cursors.len() - 1);
+        }
+        for j in (1..width).rev() {
+            nodes[j] = Self::play(nodes[2 * j], nodes[2 * j + 1], cursors, live);
+        }
+        Some(Tournament { nodes, width })
+    }
+
+    /// The input with the next entry, if any input has one left.
+    fn winner(&self, live: &[bool]) -> Option<usize> {
+        let w = self.nodes[1];
+        live[w].then_some(w)
+    }
+
+    /// Plays input `i`'s path to the root again after it moved.
+    fn replay(&mut self, i: usize, cursors: &[RunCursor], live: &[bool]) {
+        let mut j = (self.width + i) / 2;
+        while j >= 1 {
+            self.nodes[j] = Self::play(self.nodes[2 * j], self.nodes[2 * j + 1], cursors, live);
+            j /= 2;
         }
     }
-    // `live` stays newest first, so among equal keys the first one wins.
-    // Few inputs (at most a level's fan-out): a scan for the least key
-    // costs no more than a heap would.
-    loop {
-        let mut least: Option<usize> = None;
-        for (i, c) in live.iter().enumerate() {
-            if least.is_none_or(|l| c.key() < live[l].key()) {
-                least = Some(i);
-            }
-        }
-        let Some(l) = least else {
-            return Ok(());
-        };
-        out(live[l].key(), live[l].value())?;
-        // Older inputs (after `l`: ties went to the first) holding the same
-        // key move past it, from the back so removals shift nothing
-        // unvisited; then the winner moves.
-        let mut i = live.len();
-        while i > l + 1 {
-            i -= 1;
-            if live[i].key() == live[l].key() && !live[i].advance()? {
-                live.remove(i);
-            }
-        }
-        if !live[l].advance()? {
-            live.remove(l);
+
+    /// The winner of `a` and `b`: an input with entries left over one
+    /// without, the least key, and on a tie the newer (lower) input.
+    fn play(a: usize, b: usize, cursors: &[RunCursor], live: &[bool]) -> usize {
+        match (live[a], live[b]) {
+            (true, false) => a,
+            (false, true) => b,
+            (false, false) => a.min(b),
+            (true, true) => match cursors[a].key().cmp(cursors[b].key()) {
+                std::cmp::Ordering::Less => a,
+                std::cmp::Ordering::Greater => b,
+                std::cmp::Ordering::Equal => a.min(b),
+            },
         }
     }
 }

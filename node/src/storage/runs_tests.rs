@@ -265,3 +265,52 @@ fn a_blocked_filter_of_broken_blocks_is_named_not_read() {
     assert!(err.contains("index run 0000000000000001"), "{err}");
     assert!(err.contains("3 words, not whole 8-word blocks"), "{err}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// A merge of up to 19 runs (fan-outs that are and are not powers of
+    /// two, empty runs among them) gives every key once, in order, with
+    /// the value of the newest run that holds it.
+    #[test]
+    fn a_merge_gives_each_key_once_in_order_with_its_newest_value(
+        runs in proptest::collection::vec(
+            proptest::collection::btree_map(0u16..600, proptest::num::u8::ANY, 0..80),
+            1..20,
+        )
+    ) {
+        let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+        let store = Runs::open(INDEX, backend).unwrap();
+        // Oldest first, as the indexer adds them; the list is newest first.
+        let mut model = std::collections::BTreeMap::new();
+        for run in &runs {
+            let entries: Vec<(Vec<u8>, Vec<u8>)> = run
+                .iter()
+                .map(|(k, v)| (key(u32::from(*k)), vec![*v; 1 + usize::from(*v % 5)]))
+                .collect();
+            store
+                .add_with(
+                    entries.len().max(1),
+                    |b| {
+                        for (k, v) in &entries {
+                            b.push(k, v)?;
+                        }
+                        Ok(())
+                    },
+                    Vec::new(),
+                    false,
+                )
+                .unwrap();
+            model.extend(entries);
+        }
+        let inputs: Vec<Arc<RunReader>> = store.list().iter().map(|r| r.reader.clone()).collect();
+        proptest::prop_assert_eq!(inputs.len(), runs.len());
+        let mut merged = Vec::new();
+        merge(&inputs, |k, v| {
+            merged.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().collect();
+        proptest::prop_assert_eq!(merged, want);
+    }
+}
