@@ -155,42 +155,13 @@ fn index_range(core: &StoreCore, from: u64, to: u64) -> Result<(), StoreError> {
         };
         entries.extend(self::entries(&block, &results));
     }
-    let order = in_key_order(&entries);
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
     core.runs.add(
-        order.iter().map(|&i| {
-            let (k, v) = &entries[i as usize];
-            (k.as_slice(), v.as_slice())
-        }),
+        entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
         vec![(keys::INDEXED.to_vec(), Some(enc(&Height(to))))],
         false,
     )
-}
-
-/// The positions of `entries` in key order, one per distinct key (the
-/// first given). Sorted by each key's first eight bytes, side by side in
-/// one array, and by the whole key only where those are equal: a sort of
-/// the entries themselves followed each key's pointer at every comparison
-/// (a block of RecordUse × 2,000 gives about 100,000 entries).
-fn in_key_order(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u32> {
-    let head = |k: &[u8]| {
-        let mut b = [0u8; 8];
-        let n = k.len().min(8);
-        b[..n].copy_from_slice(&k[..n]);
-        // Zero-padded, so a key's head never sorts after a greater key's.
-        u64::from_be_bytes(b)
-    };
-    let mut order: Vec<(u64, u32)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (head(k), i as u32))
-        .collect();
-    order.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| entries[a.1 as usize].0.cmp(&entries[b.1 as usize].0))
-            .then(a.1.cmp(&b.1))
-    });
-    order.dedup_by(|later, first| entries[later.1 as usize].0 == entries[first.1 as usize].0);
-    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Opens the index runs and returns them with the height indexed so far.
@@ -320,36 +291,6 @@ mod tests {
             end_events: Vec::new(),
         };
         (Arc::new(block), Arc::new(results))
-    }
-
-    proptest::proptest! {
-        /// Keys of any length, many sharing their first eight bytes, some
-        /// given twice: each key once, in byte order, the first given.
-        #[test]
-        fn entries_go_into_a_run_in_key_order_each_key_once(
-            keys in proptest::collection::vec(
-                (0u8..3, proptest::collection::vec(0u8..4, 0..12)),
-                0..300,
-            )
-        ) {
-            let entries: Vec<(Vec<u8>, Vec<u8>)> = keys
-                .into_iter()
-                .enumerate()
-                .map(|(i, (table, mut rest))| {
-                    rest.insert(0, table);
-                    (rest, (i as u32).to_be_bytes().to_vec())
-                })
-                .collect();
-            let mut want = std::collections::BTreeMap::new();
-            for (k, v) in &entries {
-                want.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-            let got: Vec<(Vec<u8>, Vec<u8>)> = in_key_order(&entries)
-                .into_iter()
-                .map(|i| entries[i as usize].clone())
-                .collect();
-            proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
-        }
     }
 
     #[test]
