@@ -14,8 +14,8 @@ pub(super) struct Slot {
 }
 
 /// The txs this node's clients submitted that are still pending: counted
-/// as they come and go, so [`Mempool::room`](super::Mempool::room) costs the same however many
-/// there are.
+/// as they come and go, so [`Mempool::room`](super::Mempool::room) costs
+/// the same however many there are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Mine {
     pub(super) txs: usize,
