@@ -25,6 +25,7 @@ mod scratch;
 pub mod snapshots;
 pub mod state;
 pub mod store;
+mod tournament;
 pub mod tree_pages;
 pub mod trees;
 

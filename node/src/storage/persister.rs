@@ -122,14 +122,9 @@ pub(crate) fn run(core: Arc<StateCore>, metrics: Arc<super::StorageMetrics>) {
             frozen
         };
         let started = Instant::now();
-        // One value per key: later blocks win.
-        let mut merged: std::collections::BTreeMap<&Vec<u8>, &Option<Vec<u8>>> =
-            std::collections::BTreeMap::new();
-        for layer in &frozen.map {
-            for (k, v) in layer.iter() {
-                merged.insert(k, v);
-            }
-        }
+        // One value per key, in key order: later blocks win. Each block's
+        // writes are sorted already; they meet in a tournament.
+        let merged = super::tournament::merge_maps(frozen.map.iter().rev().map(|layer| &***layer));
         let values: Vec<(&[u8], Vec<u8>)> = merged
             .iter()
             .map(|(k, v)| (k.as_slice(), state_value(v.as_deref())))

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::backend::{Backend, Entries, Op, RunSpace, StoreError};
 use super::run_file::{RunBuilder, RunCursor, RunReader};
 use super::run_filter::KeyHash;
+use super::tournament::{Contender, Tournament};
 use super::{decode, enc, keys};
 
 /// One kind of runs.
@@ -395,99 +396,49 @@ pub fn drop_table(backend: &dyn Backend, prefix: &[u8]) -> Result<bool, StoreErr
 }
 
 /// Calls `out` with every (key, value) of `inputs` (newest first) in key
-/// order, the newest value of each key. Nothing is copied per entry but the
-/// key last given out: each input is read a block at a time and its entries
-/// borrowed from the block.
-///
-/// The inputs meet in a tournament: each inner node of a complete binary
-/// tree over them holds the winner of its two children (the least key; on
-/// a tie the newer input), so the root is the next entry. When the winner
-/// moves on, only its path to the root is played again: log2(inputs) key
-/// comparisons per entry, where a scan of every input's key (and another
-/// for the older inputs holding the same key) took about twice the fan-out.
-/// An older input's entry with the key just given out is passed over.
+/// order, the newest value of each key, the inputs meeting in a
+/// [`Tournament`]. Nothing is copied per entry but the key last given out:
+/// each input is read a block at a time and its entries borrowed from the
+/// block.
 pub(crate) fn merge(
     inputs: &[Arc<RunReader>],
     mut out: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut cursors: Vec<RunCursor> = Vec::with_capacity(inputs.len());
-    let mut live: Vec<bool> = Vec::with_capacity(inputs.len());
+    let mut runs: Vec<RunInput> = Vec::with_capacity(inputs.len());
     for run in inputs {
-        let mut c = RunCursor::new(run.clone());
-        live.push(c.advance()?);
-        cursors.push(c);
+        let mut cursor = RunCursor::new(run.clone());
+        let live = cursor.advance()?;
+        runs.push(RunInput { cursor, live });
     }
-    let Some(mut tree) = Tournament::new(&cursors, &live) else {
+    let Some(mut tree) = Tournament::new(&runs) else {
         return Ok(());
     };
     let mut last: Option<Vec<u8>> = None;
-    while let Some(w) = tree.winner(&live) {
-        let key = cursors[w].key();
+    while let Some(w) = tree.winner(&runs) {
+        let run = &mut runs[w];
+        let key = run.cursor.key();
+        // An older run's entry of the key just given out is passed over.
         if last.as_deref() != Some(key) {
-            out(key, cursors[w].value())?;
+            out(key, run.cursor.value())?;
             let buf = last.get_or_insert_with(Vec::new);
             buf.clear();
             buf.extend_from_slice(key);
         }
-        live[w] = cursors[w].advance()?;
-        tree.replay(w, &cursors, &live);
+        run.live = run.cursor.advance()?;
+        tree.replay(w, &runs);
     }
     Ok(())
 }
 
-/// The winners' tree of [`merge`]: `nodes[1]` is the root, node `j`'s
-/// children are `2j` and `2j + 1`, and input `i` is leaf `width + i`.
-struct Tournament {
-    nodes: Vec<usize>,
-    width: usize,
+/// A run being merged: its cursor, and whether it has an entry left.
+struct RunInput {
+    cursor: RunCursor,
+    live: bool,
 }
 
-impl Tournament {
-    fn new(cursors: &[RunCursor], live: &[bool]) -> Option<Tournament> {
-        if cursors.is_empty() {
-            return None;
-        }
-        let width = cursors.len().next_power_of_two();
-        // Leaves past the inputs repeat the last input: they lose every
-        // match to it (a tie goes to the lower index).
-        let mut nodes = vec![0; 2 * width];
-        for (i, leaf) in nodes[width..].iter_mut().enumerate() {
-            *leaf = i.min(cursors.len() - 1);
-        }
-        for j in (1..width).rev() {
-            nodes[j] = Self::play(nodes[2 * j], nodes[2 * j + 1], cursors, live);
-        }
-        Some(Tournament { nodes, width })
-    }
-
-    /// The input with the next entry, if any input has one left.
-    fn winner(&self, live: &[bool]) -> Option<usize> {
-        let w = self.nodes[1];
-        live[w].then_some(w)
-    }
-
-    /// Plays input `i`'s path to the root again after it moved.
-    fn replay(&mut self, i: usize, cursors: &[RunCursor], live: &[bool]) {
-        let mut j = (self.width + i) / 2;
-        while j >= 1 {
-            self.nodes[j] = Self::play(self.nodes[2 * j], self.nodes[2 * j + 1], cursors, live);
-            j /= 2;
-        }
-    }
-
-    /// The winner of `a` and `b`: an input with entries left over one
-    /// without, the least key, and on a tie the newer (lower) input.
-    fn play(a: usize, b: usize, cursors: &[RunCursor], live: &[bool]) -> usize {
-        match (live[a], live[b]) {
-            (true, false) => a,
-            (false, true) => b,
-            (false, false) => a.min(b),
-            (true, true) => match cursors[a].key().cmp(cursors[b].key()) {
-                std::cmp::Ordering::Less => a,
-                std::cmp::Ordering::Greater => b,
-                std::cmp::Ordering::Equal => a.min(b),
-            },
-        }
+impl Contender for RunInput {
+    fn head(&self) -> Option<&[u8]> {
+        self.live.then(|| self.cursor.key())
     }
 }
 
