@@ -32,7 +32,7 @@ use super::types::{
     from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue,
     Height, ValidatorSet,
 };
-use crate::ledger::budget::pacing_wait;
+use crate::ledger::budget::{pacing_wait, Load};
 use crate::run::NodeError;
 use crate::shared::Shared;
 
@@ -434,9 +434,19 @@ impl App {
         // validator a fixed amount of CPU, so a loaded network should run
         // fewer, larger heights (ARCHITECTURE decision 16).
         let interval = timing.block_interval.min(timeout / 2);
+        let full = Load {
+            txs: max_txs,
+            work: self.shared.chain.work_within(interval),
+        };
         loop {
-            let pending = self.shared.mempool().len();
-            let wait = pacing_wait(self.last_commit.elapsed(), interval, pending, max_txs);
+            let pending = {
+                let pool = self.shared.mempool();
+                Load {
+                    txs: pool.len(),
+                    work: pool.work(),
+                }
+            };
+            let wait = pacing_wait(self.last_commit.elapsed(), interval, pending, full);
             if wait.is_zero() {
                 break;
             }

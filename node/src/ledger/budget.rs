@@ -80,18 +80,28 @@ impl ExecCost {
     }
 }
 
+/// Txs, and their work units, that a pool holds or a block waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub txs: usize,
+    pub work: u64,
+}
+
 /// How much longer a proposer waits before it builds its block
 /// (ARCHITECTURE decision 16): until `interval` after its last commit, so
 /// a loaded network runs fewer, larger heights (each height costs every
-/// validator a fixed amount of CPU); at once if a full block (`full` txs)
-/// already waits, since waiting could not make the block larger.
+/// validator a fixed amount of CPU). At once if `pending` already reaches
+/// `full` in txs (a full block: waiting could not make it larger) or in
+/// work (the units that take `interval` to execute: the height's fixed cost
+/// is already spread over an interval of work, and waiting would only
+/// leave the cores idle while the clients are held back).
 pub fn pacing_wait(
     since_commit: Duration,
     interval: Duration,
-    pending: usize,
-    full: usize,
+    pending: Load,
+    full: Load,
 ) -> Duration {
-    if pending >= full {
+    if pending.txs >= full.txs || pending.work >= full.work {
         Duration::ZERO
     } else {
         interval.saturating_sub(since_commit)
@@ -187,18 +197,36 @@ mod tests {
     }
 
     #[test]
-    fn a_proposer_waits_out_the_interval_unless_a_full_block_waits() {
+    fn a_proposer_waits_out_the_interval_unless_a_full_block_or_an_interval_of_work_waits() {
         let ms = Duration::from_millis;
+        let load = |txs, work| Load { txs, work };
+        let full = load(2_000, 8_000);
         // Just committed, a few txs waiting: the rest of the interval.
-        assert_eq!(pacing_wait(ms(30), ms(100), 700, 2_000), ms(70));
+        assert_eq!(pacing_wait(ms(30), ms(100), load(700, 2_100), full), ms(70));
         // Nothing waiting: the same (empty blocks are paced too).
-        assert_eq!(pacing_wait(ms(0), ms(100), 0, 2_000), ms(100));
+        assert_eq!(pacing_wait(ms(0), ms(100), load(0, 0), full), ms(100));
         // The interval is over: at once.
-        assert_eq!(pacing_wait(ms(150), ms(100), 5, 2_000), Duration::ZERO);
+        assert_eq!(
+            pacing_wait(ms(150), ms(100), load(5, 5), full),
+            Duration::ZERO
+        );
         // A full block waits: at once, however soon after the commit.
-        assert_eq!(pacing_wait(ms(1), ms(100), 2_000, 2_000), Duration::ZERO);
-        assert_eq!(pacing_wait(ms(1), ms(100), 9_000, 2_000), Duration::ZERO);
+        assert_eq!(
+            pacing_wait(ms(1), ms(100), load(2_000, 2_000), full),
+            Duration::ZERO
+        );
+        assert_eq!(
+            pacing_wait(ms(1), ms(100), load(9_000, 9_000), full),
+            Duration::ZERO
+        );
+        // An interval of work waits in a few heavy txs: at once too.
+        assert_eq!(
+            pacing_wait(ms(1), ms(100), load(4, 8_004), full),
+            Duration::ZERO
+        );
+        // Just under it: the rest of the interval.
+        assert_eq!(pacing_wait(ms(1), ms(100), load(3, 7_999), full), ms(99));
         // No interval configured: never waits.
-        assert_eq!(pacing_wait(ms(0), ms(0), 0, 2_000), Duration::ZERO);
+        assert_eq!(pacing_wait(ms(0), ms(0), load(0, 0), full), Duration::ZERO);
     }
 }

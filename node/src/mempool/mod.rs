@@ -20,7 +20,8 @@
 //! Invariants: every stored tx has a verified signature for the chain it was
 //! admitted for; `index` and `senders` hold exactly the same txs; a sender is
 //! in `order` iff it has pending txs; `bytes` is the sum of the stored txs'
-//! canonical sizes, and each queue's `bytes` the sum of its own; `mine`
+//! canonical sizes, and each queue's `bytes` the sum of its own; `work` is the
+//! sum of the stored txs' work units ([`crate::ledger::budget::work`]); `mine`
 //! counts the txs `index` marks as this node's clients' and their bytes; no limit of
 //! [`MempoolLimits`] (count and bytes, in all and per sender) is ever exceeded.
 
@@ -42,6 +43,8 @@ pub use admission::{
 };
 pub use backlog::{Backlog, BacklogLimits, Overloaded, MIN_BACKLOG_BYTES};
 use slot::{unindex, Mine, Slot};
+
+use crate::ledger::budget::work;
 
 const LOG: &str = "assent::mempool";
 
@@ -91,6 +94,9 @@ pub struct Mempool {
     /// Locally admitted txs not yet handed out for gossip, in admission order.
     outbox: Vec<TxId>,
     bytes: usize,
+    /// Work units of `txs` ([`crate::ledger::budget::work`]): how long the
+    /// pool would take to execute, at a measured cost per unit.
+    work: u64,
     /// The last committed height the pool was told of ([`Mempool::expire_gaps`]).
     height: u64,
     /// Recent commits, for backpressure on client submissions ([`backlog`]):
@@ -126,6 +132,7 @@ impl Mempool {
             next_seq: 0,
             outbox: Vec::new(),
             bytes: 0,
+            work: 0,
             height: 0,
             backlog: Backlog::new(BacklogLimits {
                 backlog_ms: 0,
@@ -286,6 +293,7 @@ impl Mempool {
         let len = tx.bytes().len();
         self.check_room(sender, len)?;
         self.bytes += len;
+        self.work += work(&tx);
         let height = self.height;
         let queue = self.senders.entry(sender).or_insert_with(|| {
             let seq = self.next_seq;
@@ -418,6 +426,11 @@ impl Mempool {
         self.bytes
     }
 
+    /// Work units of all pending txs ([`crate::ledger::budget::work`]).
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
     /// The sender's next nonce counting its pending txs: `state_nonce` plus
     /// the run of pending nonces contiguous from it (the API's `next_nonce`).
     pub fn pending_nonce(&self, sender: &AccountId, state_nonce: u64) -> u64 {
@@ -464,8 +477,12 @@ impl Mempool {
             let len = match self.senders.get_mut(&sender) {
                 Some(q) => {
                     q.progress = self.height;
-                    let len = q.txs.remove(&nonce).map_or(0, |p| p.bytes().len());
+                    let (len, w) = q
+                        .txs
+                        .remove(&nonce)
+                        .map_or((0, 0), |p| (p.bytes().len(), work(&p)));
                     self.bytes = self.bytes.saturating_sub(len);
+                    self.work = self.work.saturating_sub(w);
                     q.bytes = q.bytes.saturating_sub(len);
                     len
                 }
@@ -497,6 +514,7 @@ impl Mempool {
                     for p in stale.into_values() {
                         unindex(&mut self.index, &mut self.mine, &p.id(), p.bytes().len());
                         self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                        self.work = self.work.saturating_sub(work(&p));
                         q.bytes = q.bytes.saturating_sub(p.bytes().len());
                     }
                 }
@@ -552,6 +570,7 @@ impl Mempool {
                 for p in q.txs.into_values() {
                     unindex(&mut self.index, &mut self.mine, &p.id(), p.bytes().len());
                     self.bytes = self.bytes.saturating_sub(p.bytes().len());
+                    self.work = self.work.saturating_sub(work(&p));
                     dropped.push(p.id());
                 }
             }
