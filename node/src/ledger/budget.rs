@@ -201,32 +201,23 @@ mod tests {
         let ms = Duration::from_millis;
         let load = |txs, work| Load { txs, work };
         let full = load(2_000, 8_000);
-        // Just committed, a few txs waiting: the rest of the interval.
-        assert_eq!(pacing_wait(ms(30), ms(100), load(700, 2_100), full), ms(70));
-        // Nothing waiting: the same (empty blocks are paced too).
-        assert_eq!(pacing_wait(ms(0), ms(100), load(0, 0), full), ms(100));
-        // The interval is over: at once.
-        assert_eq!(
-            pacing_wait(ms(150), ms(100), load(5, 5), full),
-            Duration::ZERO
-        );
-        // A full block waits: at once, however soon after the commit.
-        assert_eq!(
-            pacing_wait(ms(1), ms(100), load(2_000, 2_000), full),
-            Duration::ZERO
-        );
-        assert_eq!(
-            pacing_wait(ms(1), ms(100), load(9_000, 9_000), full),
-            Duration::ZERO
-        );
-        // An interval of work waits in a few heavy txs: at once too.
-        assert_eq!(
-            pacing_wait(ms(1), ms(100), load(4, 8_004), full),
-            Duration::ZERO
-        );
-        // Just under it: the rest of the interval.
-        assert_eq!(pacing_wait(ms(1), ms(100), load(3, 7_999), full), ms(99));
-        // No interval configured: never waits.
-        assert_eq!(pacing_wait(ms(0), ms(0), load(0, 0), full), Duration::ZERO);
+        // (ms since the last commit, interval, pending, ms to wait, why)
+        let cases = [
+            (30, 100, load(700, 2_100), 70, "a few txs: the rest"),
+            (0, 100, load(0, 0), 100, "empty blocks are paced too"),
+            (150, 100, load(5, 5), 0, "the interval is over"),
+            (1, 100, load(2_000, 2_000), 0, "a full block waits"),
+            (1, 100, load(9_000, 9_000), 0, "more than a full block"),
+            (1, 100, load(4, 8_004), 0, "an interval of work waits"),
+            (1, 100, load(3, 7_999), 99, "just under it"),
+            (0, 0, load(0, 0), 0, "no interval configured"),
+        ];
+        for (since, interval, pending, wait, why) in cases {
+            assert_eq!(
+                pacing_wait(ms(since), ms(interval), pending, full),
+                ms(wait),
+                "{why}"
+            );
+        }
     }
 }
