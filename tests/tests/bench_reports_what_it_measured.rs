@@ -105,8 +105,17 @@ fn bench_reports_what_it_measured() {
             "{s}"
         ),
     }
+    // How much of the machine's CPU stayed idle: a share of all cores.
     assert!(
-        stdout.contains("validator CPU") && stdout.contains("yardstick"),
+        s["machine_idle_pct"]
+            .as_f64()
+            .is_some_and(|x| (0.0..=100.0).contains(&x)),
+        "{s}"
+    );
+    assert!(
+        stdout.contains("validator CPU")
+            && stdout.contains("yardstick")
+            && stdout.contains("machine idle"),
         "{stdout}"
     );
     // The chain agrees: the settled uses are on every node.

@@ -1,6 +1,8 @@
 //! What the measured run cost the validators: CPU time and bytes written,
-//! from `/proc` samples taken when the run starts and after it drains, and
-//! the run's throughput against the machine's signature-verify yardstick.
+//! from `/proc` samples taken when the run starts and after it drains; how
+//! much of the machine's CPU stayed idle meanwhile (so a reader sees
+//! whether the run was bound by the cores or by something else); and the
+//! run's throughput against the machine's signature-verify yardstick.
 //!
 //! A validator that exited or was replaced between the two samples is left
 //! out of the sums with a note: its counters restarted, so any delta would
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use assent_genesis::Genesis;
 
-use super::proc::{self, Stat, Validator};
+use super::proc::{self, MachineTicks, Stat, Validator};
 use super::yardstick::YardstickError;
 
 /// The counters of one validator at one moment.
@@ -36,6 +38,7 @@ impl Sample {
 pub struct Probe {
     validators: Vec<Validator>,
     start: Vec<Sample>,
+    machine_start: Result<MachineTicks, String>,
     ticks_per_sec: u64,
     started: Instant,
     notes: Vec<String>,
@@ -54,6 +57,7 @@ impl Probe {
         Probe {
             validators: found.validators,
             start,
+            machine_start: proc::read_machine_ticks(),
             ticks_per_sec,
             started: Instant::now(),
             notes: found.notes,
@@ -76,8 +80,32 @@ impl Probe {
         );
         let mut notes = self.notes;
         notes.append(&mut u.notes);
+        match idle_pct(&self.machine_start, &proc::read_machine_ticks()) {
+            Ok(pct) => u.machine_idle_pct = Some(pct),
+            Err(e) => notes.push(format!("machine_idle_pct is null: {e}")),
+        }
         u.notes = notes;
         u
+    }
+}
+
+/// The share of the machine's CPU time (all cores) that was idle between
+/// two samples of `/proc/stat`, in percent.
+pub fn idle_pct(
+    start: &Result<MachineTicks, String>,
+    end: &Result<MachineTicks, String>,
+) -> Result<f64, String> {
+    let (a, b) = match (start, end) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return Err(e.clone()),
+    };
+    let total = b.total.checked_sub(a.total).filter(|t| *t > 0);
+    let idle = b.idle.checked_sub(a.idle);
+    match (total, idle) {
+        (Some(t), Some(i)) if i <= t => Ok(i as f64 * 100.0 / t as f64),
+        _ => Err(format!(
+            "/proc/stat did not advance between the samples ({a:?} then {b:?})"
+        )),
     }
 }
 
@@ -92,6 +120,8 @@ pub struct Usage {
     pub write_bytes: Option<u64>,
     /// From the first sample to the last.
     pub wall: Duration,
+    /// The machine's idle CPU over the run, all cores, in percent.
+    pub machine_idle_pct: Option<f64>,
     pub notes: Vec<String>,
 }
 
@@ -176,6 +206,10 @@ pub struct Costs {
     /// committed tx/s ÷ (verify/s × cores ÷ validators): the share of each
     /// validator's signature-checking budget the committed load used.
     pub r: Option<f64>,
+    /// The machine's idle CPU over the run, all cores, in percent (the
+    /// bench's own work counts as busy): well above zero means the run was
+    /// bound by something other than the cores.
+    pub machine_idle_pct: Option<f64>,
     pub notes: Vec<String>,
 }
 
@@ -220,6 +254,7 @@ pub fn costs(
         cores,
         validators,
         r,
+        machine_idle_pct: usage.machine_idle_pct,
         notes,
     }
 }
@@ -305,6 +340,28 @@ mod tests {
             "{:?}",
             c.notes
         );
+    }
+
+    #[test]
+    fn bench_idle_share_is_the_idle_ticks_over_all_ticks_or_an_error() {
+        let t = |idle, total| Ok(MachineTicks { idle, total });
+        assert_eq!(idle_pct(&t(1_000, 4_000), &t(1_300, 5_000)), Ok(30.0));
+        assert_eq!(idle_pct(&t(1_000, 4_000), &t(1_000, 4_200)), Ok(0.0));
+        // No time passed, or the counters went back: no figure.
+        assert!(idle_pct(&t(1_000, 4_000), &t(1_000, 4_000)).is_err());
+        assert!(idle_pct(&t(1_000, 4_000), &t(900, 5_000)).is_err());
+        let unread: Result<MachineTicks, String> = Err("cannot read /proc/stat".into());
+        assert_eq!(
+            idle_pct(&unread, &t(1, 2)),
+            Err("cannot read /proc/stat".into())
+        );
+        // The share reaches the report's figures.
+        let u = Usage {
+            machine_idle_pct: Some(30.0),
+            ..Usage::default()
+        };
+        let c = costs(u, 1, 1.0, Err(YardstickError::Skipped), 2, 4);
+        assert_eq!(c.machine_idle_pct, Some(30.0));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the kernel counts for each validator process of a local devnet: CPU
-//! time from `/proc/PID/stat` and bytes sent to storage from `/proc/PID/io`.
+//! time from `/proc/PID/stat` and bytes sent to storage from `/proc/PID/io`;
+//! and for the whole machine, its cores' idle time from `/proc/stat`.
 //! Linux only: elsewhere every read fails, and the bench reports nulls with
 //! a note rather than a number it did not measure.
 //!
@@ -35,6 +36,10 @@ pub enum ProcParseError {
     NoWriteBytes,
     #[error("`write_bytes:` in /proc/PID/io is `{0}`, not a whole number")]
     BadWriteBytes(String),
+    #[error("/proc/stat does not start with the all-cores `cpu` line")]
+    NoCpuLine,
+    #[error("the `cpu` line of /proc/stat has `{0}` where 8 whole numbers should be")]
+    BadCpuLine(String),
 }
 
 /// The fields of `/proc/PID/stat` the bench uses.
@@ -92,6 +97,47 @@ pub fn parse_io_write_bytes(text: &str) -> Result<u64, ProcParseError> {
     let v = line.trim();
     v.parse()
         .map_err(|_| ProcParseError::BadWriteBytes(v.to_string()))
+}
+
+/// The whole machine's CPU time so far, all cores, in clock ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MachineTicks {
+    /// idle + iowait.
+    pub idle: u64,
+    /// user + nice + system + idle + iowait + irq + softirq + steal (guest
+    /// time is counted in user and nice already).
+    pub total: u64,
+}
+
+/// Parses the first line of `/proc/stat`: `cpu` and the ticks of every core
+/// together, by kind.
+pub fn parse_machine_ticks(text: &str) -> Result<MachineTicks, ProcParseError> {
+    let line = text.lines().next().unwrap_or("");
+    let mut fields = line.split_whitespace();
+    if fields.next() != Some("cpu") {
+        return Err(ProcParseError::NoCpuLine);
+    }
+    let mut t = [0u64; 8];
+    for slot in &mut t {
+        let got = fields.next().unwrap_or("(nothing)");
+        *slot = got
+            .parse()
+            .map_err(|_| ProcParseError::BadCpuLine(got.to_string()))?;
+    }
+    let [user, nice, system, idle, iowait, irq, softirq, steal] = t;
+    Ok(MachineTicks {
+        idle: idle.saturating_add(iowait),
+        total: [user, nice, system, idle, iowait, irq, softirq, steal]
+            .iter()
+            .fold(0u64, |a, b| a.saturating_add(*b)),
+    })
+}
+
+/// `/proc/stat`'s all-cores line now, or why not.
+pub fn read_machine_ticks() -> Result<MachineTicks, String> {
+    let path = "/proc/stat";
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    parse_machine_ticks(&text).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Clock ticks per second of `/proc/PID/stat` times. The cli has no libc
@@ -314,6 +360,32 @@ mod tests {
                 got: "x".into()
             })
         );
+    }
+
+    #[test]
+    fn bench_machine_ticks_are_read_from_the_all_cores_line() {
+        // The real layout of /proc/stat (two cores).
+        let stat = "cpu  5432 10 2100 90000 300 0 45 5 0 0\ncpu0 2700 5 1050 45000 150 0 20 3 0 0\ncpu1 2732 5 1050 45000 150 0 25 2 0 0\nintr 123 4 5\n";
+        assert_eq!(
+            parse_machine_ticks(stat),
+            Ok(MachineTicks {
+                idle: 90_300,
+                total: 5432 + 10 + 2100 + 90_000 + 300 + 45 + 5,
+            })
+        );
+        assert_eq!(
+            parse_machine_ticks("cpu0 1 2 3 4 5 6 7 8\n"),
+            Err(ProcParseError::NoCpuLine)
+        );
+        assert_eq!(
+            parse_machine_ticks("cpu 1 2 3 x 5 6 7 8\n"),
+            Err(ProcParseError::BadCpuLine("x".into()))
+        );
+        assert_eq!(
+            parse_machine_ticks("cpu 1 2 3\n"),
+            Err(ProcParseError::BadCpuLine("(nothing)".into()))
+        );
+        assert_eq!(parse_machine_ticks(""), Err(ProcParseError::NoCpuLine));
     }
 
     #[test]

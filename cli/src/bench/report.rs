@@ -117,6 +117,15 @@ fn cost_rows(c: &Costs) -> Vec<(&'static str, String)> {
             },
         ),
         (
+            "machine idle",
+            match c.machine_idle_pct {
+                Some(p) => format!(
+                    "{p:.0} % of all cores' CPU over the run (/proc/stat; the bench's own work counts as busy)"
+                ),
+                None => "not measured".into(),
+            },
+        ),
+        (
             "bytes written",
             match c.bytes_written_per_tx {
                 Some(b) => format!("{b:.0} bytes per tx (all validators, /proc/PID/io write_bytes)"),
@@ -213,6 +222,10 @@ pub fn json(r: &RunResult) -> Value {
         m.insert("cores".into(), c.cores.into());
         m.insert("validators".into(), c.validators.into());
         m.insert("r".into(), json!(round(c.r, round_sig4)));
+        m.insert(
+            "machine_idle_pct".into(),
+            json!(round(c.machine_idle_pct, round1)),
+        );
         m.insert("notes".into(), json!(c.notes));
     }
     v
@@ -244,6 +257,7 @@ mod tests {
             cores: 2,
             validators: 4,
             r: Some(0.120_991_3),
+            machine_idle_pct: Some(26.37),
             notes: vec![],
         });
         let j = json(&r);
@@ -253,11 +267,13 @@ mod tests {
         assert_eq!(j["bytes_written_per_tx"], 1234.6);
         assert_eq!(j["openssl_verify_per_sec"], 4959.0);
         assert_eq!(j["r"], 0.121);
+        assert_eq!(j["machine_idle_pct"], 26.4);
         assert_eq!(j["notes"], json!([]));
         let t = table(&r);
         assert!(t.contains("652 µs per tx per validator"), "{t}");
         assert!(t.contains("1235 bytes per tx"), "{t}");
         assert!(t.contains("4959 verify/s per core; R = 0.121"), "{t}");
+        assert!(t.contains("26 % of all cores' CPU over the run"), "{t}");
     }
 
     #[test]
@@ -275,6 +291,7 @@ mod tests {
             "bytes_written_per_tx",
             "openssl_verify_per_sec",
             "r",
+            "machine_idle_pct",
         ] {
             assert!(j[k].is_null(), "{k}: {j}");
         }
