@@ -230,7 +230,7 @@ pub fn execute_block(
     // the results tree is hashed on a second core while this one sorts the
     // writes and updates the state tree.
     let (state, (results_root, txs_root)) = both(
-        txs.len() >= TAIL_ON_TWO_CORES_MIN_TXS,
+        results_leaves(txs) >= TAIL_ON_TWO_CORES_MIN_LEAVES,
         || {
             let writes = overlay.into_writes();
             next_state(prev_tree, ctx.height, &writes).map(|(tree, root)| (tree, root, writes))
@@ -261,9 +261,18 @@ fn results_root_of(txs: &[VerifiedTx], results: &[TxResult], end_events: &[Event
     merkle::root(&leaves)
 }
 
-/// Blocks with at least this many txs hash their results tree on a second
-/// thread; below it a thread costs more than it saves.
-const TAIL_ON_TWO_CORES_MIN_TXS: usize = 64;
+/// Blocks whose results tree has at least this many leaves (a tx's result,
+/// or each use of an applied RecordUse) hash it on a second thread; below
+/// it a thread costs more than it saves.
+const TAIL_ON_TWO_CORES_MIN_LEAVES: usize = 64;
+
+/// About how many leaves the results tree of `txs` hashes: one per tx and
+/// one per use.
+fn results_leaves(txs: &[VerifiedTx]) -> usize {
+    txs.iter()
+        .map(|t| 1 + t.use_leaves().map_or(0, <[Hash32]>::len))
+        .sum()
+}
 
 /// `(a(), b())`, with `b` on a second thread when `split` and the system
 /// gives one (else after `a` on this one). Which thread runs what never

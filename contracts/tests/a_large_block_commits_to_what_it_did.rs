@@ -1,6 +1,7 @@
 //! A block large enough for its execution to hash the results tree on a
-//! second thread still commits to exactly what it did: each root it returns
-//! is the one worked out again from its parts, one at a time.
+//! second thread (many txs, or a few records of many uses) still commits to
+//! exactly what it did: each root it returns is the one worked out again
+//! from its parts, one at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -11,7 +12,7 @@ use assent_contracts::tx::UseBasis;
 use assent_contracts::*;
 use common::*;
 
-/// Well above the size from which execution splits its tail.
+/// Well above the size (in txs alone) from which execution splits its tail.
 const CONSUMERS: u8 = 150;
 
 fn consumer(i: u8) -> Keypair {
@@ -45,10 +46,10 @@ fn block_checked(chain: &mut TestChain, txs: Vec<SignedTx>) -> BlockOutput {
     out
 }
 
-#[test]
-fn a_large_block_returns_the_roots_of_its_txs_results_and_writes() {
-    let a = actors();
-    let mut chain = TestChain::new(&a);
+/// A chain where each of `CONSUMERS` people registered and granted `acme`
+/// a consent (in two blocks of `CONSUMERS` txs, checked).
+fn people_who_granted(a: &Actors) -> (TestChain, Vec<Keypair>, Vec<ConsentId>) {
+    let mut chain = TestChain::new(a);
     let people: Vec<Keypair> = (0..CONSUMERS).map(consumer).collect();
 
     let registrations = people.iter().map(|p| chain.sign(p, register())).collect();
@@ -64,7 +65,13 @@ fn a_large_block_returns_the_roots_of_its_txs_results_and_writes() {
         .collect();
     let out = block_checked(&mut chain, grants);
     let consents: Vec<ConsentId> = out.results.iter().map(|r| granted(&r.outcome)).collect();
+    (chain, people, consents)
+}
 
+#[test]
+fn a_large_block_returns_the_roots_of_its_txs_results_and_writes() {
+    let a = actors();
+    let (mut chain, people, consents) = people_who_granted(&a);
     // Uses settled and uses refused (the last one names no consent), from
     // two enterprises, next to more grants: every kind of leaf in one tree.
     let mut txs: Vec<SignedTx> = people
@@ -110,4 +117,31 @@ fn a_large_block_returns_the_roots_of_its_txs_results_and_writes() {
         (CONSUMERS as usize).div_ceil(4),
         "each record's last use named no consent"
     );
+}
+
+#[test]
+fn a_block_of_two_large_records_returns_the_roots_of_its_uses() {
+    let a = actors();
+    let (mut chain, people, consents) = people_who_granted(&a);
+    let uses = |units| {
+        people
+            .iter()
+            .zip(&consents)
+            .map(|(p, c)| a_use(p, UseBasis::Consent(*c), units))
+            .collect::<Vec<_>>()
+    };
+    let txs = vec![
+        chain.sign(&a.acme, record(uses(1))),
+        chain.sign(&a.acme, record(uses(2))),
+    ];
+    let out = block_checked(&mut chain, txs);
+    let paid: Vec<Vec<Result<u64, ErrorCode>>> = out
+        .results
+        .iter()
+        .map(|r| use_outcomes(&r.outcome))
+        .collect();
+    assert_eq!(paid.len(), 2);
+    assert!(paid[0].iter().all(|o| *o == Ok(3)), "{:?}", paid[0]);
+    assert!(paid[1].iter().all(|o| *o == Ok(6)), "{:?}", paid[1]);
+    assert_eq!(paid[1].len(), CONSUMERS as usize);
 }
