@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::context::*;
 use crate::error::{reject, ErrorCode, TxError};
 use crate::events::Event;
-use crate::ids::{AccountId, Amount, ConsentId, Hash32, PolicyId, UseId};
+use crate::ids::{AccountId, Amount, ConsentId, Hash32, PolicyId, UseId, UseIds};
 use crate::state::{
     ConsentState, Enterprise, Overlay, PolicyTarget, ReferralTerms, StateExt, StateRead,
 };
@@ -124,9 +124,10 @@ impl Handler for RecordUse {
             referral_terms: out.referral_terms()?,
         };
         let mut events = Vec::with_capacity(self.uses.len());
+        let use_ids = UseIds::of(&cx.tx_id);
         for (i, u) in self.uses.iter().enumerate() {
             let index = i as u32;
-            let use_id = UseId::derive(&cx.tx_id, index);
+            let use_id = use_ids.id(index);
             match settle(cx, &ent, u, use_id, index, out, &mut payer) {
                 Ok((ev, referral)) => {
                     events.push(ev);
