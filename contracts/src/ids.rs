@@ -39,12 +39,9 @@ impl Hash32 {
     /// SHA-256 over a domain tag and the given parts, each part length-prefixed
     /// so that no two different part lists hash alike.
     pub fn tagged(tag: &str, parts: &[&[u8]]) -> Hash32 {
-        let mut h = Sha256::new();
-        h.update((tag.len() as u64).to_le_bytes());
-        h.update(tag.as_bytes());
+        let mut h = tagged_start(tag);
         for p in parts {
-            h.update((p.len() as u64).to_le_bytes());
-            h.update(p);
+            tagged_part(&mut h, p);
         }
         Hash32(h.finalize().into())
     }
@@ -52,6 +49,23 @@ impl Hash32 {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+}
+
+/// A [`Hash32::tagged`] hasher after its tag.
+fn tagged_start(tag: &str) -> Sha256 {
+    let mut h = Sha256::new();
+    tagged_part(&mut h, tag.as_bytes());
+    h
+}
+
+/// Writes one part of a [`Hash32::tagged`] hash: its length, then its bytes.
+fn tagged_part(h: &mut Sha256, part: &[u8]) {
+    tagged_len(h, part.len());
+    h.update(part);
+}
+
+fn tagged_len(h: &mut Sha256, len: usize) {
+    h.update((len as u64).to_le_bytes());
 }
 
 impl fmt::Display for Hash32 {
@@ -227,12 +241,10 @@ pub struct UseIds(Sha256);
 
 impl UseIds {
     pub fn of(tx: &TxId) -> UseIds {
-        let mut h = Sha256::new();
-        h.update((USE_ID_TAG.len() as u64).to_le_bytes());
-        h.update(USE_ID_TAG.as_bytes());
-        h.update((tx.as_bytes().len() as u64).to_le_bytes());
-        h.update(tx.as_bytes());
-        h.update((std::mem::size_of::<u32>() as u64).to_le_bytes());
+        let mut h = tagged_start(USE_ID_TAG);
+        tagged_part(&mut h, tx.as_bytes());
+        // The index's part: its length is the same for every use.
+        tagged_len(&mut h, std::mem::size_of::<u32>());
         UseIds(h)
     }
 
