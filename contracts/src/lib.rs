@@ -5,10 +5,13 @@
 //! which consumers grant and revoke consent and enterprises pay for each use.
 //!
 //! Invariants this crate keeps:
-//! - **Pure.** No clock, disk, network, threads or random source: time is the
+//! - **Pure.** No clock, disk, network or random source: time is the
 //!   block header's, randomness (only to blind batch signature checks, which
 //!   cannot change an answer) is passed in. Same state + same block = same
-//!   writes, results and state root on every machine.
+//!   writes, results and state root on every machine. The one thread it
+//!   starts hashes a block's results tree while the caller's thread updates
+//!   the state tree (`block::execute_block`); each root is a function of its
+//!   inputs alone, so which thread computed it never shows.
 //! - **Deterministic bytes.** One codec ([`codec`]) for everything signed,
 //!   hashed or stored; only ordered collections; integers, never floats.
 //! - **Consent is checked at the block.** A use settles only if a consent or

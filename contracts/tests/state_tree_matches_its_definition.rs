@@ -173,6 +173,17 @@ fn a_forged_absence_proof_is_refused_by_name() {
     );
 }
 
+/// A repeatable stream of numbers below `n` (a linear congruential
+/// generator from `seed`).
+fn below(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    }
+}
+
 /// Thousands of records, so the tree is several nodes deep and its top
 /// nodes are full: blocks that update, insert and delete many records at
 /// once still give the defined root, and every record and absent key proves.
@@ -180,13 +191,7 @@ fn a_forged_absence_proof_is_refused_by_name() {
 fn large_blocks_on_a_deep_tree_keep_the_defined_root() {
     let mut state = BTreeMap::new();
     let mut tree = StateTree::new();
-    let mut seed = 7u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 33) % n
-    };
+    let mut next = below(7);
     for block in 0..12u64 {
         let mut w = Writes::new();
         for _ in 0..700 {
@@ -321,4 +326,49 @@ fn a_chain_with_losing_candidates_reuses_its_freed_nodes() {
     }
     let head = kept.back().unwrap();
     assert_eq!(head.arena_stats().nodes, built(&state).arena_stats().nodes);
+}
+
+/// Blocks of hundreds of writes, as candidates of one parent, branch and
+/// are dropped in turn: each live version keeps the defined root and
+/// proves its records, and once one version is left the arena holds
+/// exactly its nodes.
+#[test]
+fn large_candidate_blocks_keep_their_roots_and_free_what_they_replaced() {
+    let mut next = below(11);
+    let mut live: Vec<(StateTree, State)> = vec![(StateTree::new(), BTreeMap::new())];
+    for block in 0..24u64 {
+        let from = next(live.len() as u64) as usize;
+        let writes: Writes = (0..300 + next(600))
+            .map(|_| {
+                let k = next(4_000).to_be_bytes().to_vec();
+                (k, (next(5) != 0).then(|| block.to_be_bytes().to_vec()))
+            })
+            .collect();
+        let (tree, state) = &live[from];
+        let mut s = state.clone();
+        apply(&mut s, &writes);
+        let t = tree.apply(&writes).unwrap();
+        assert_eq!(
+            t.root(),
+            defined_root(&s),
+            "block {block} from version {from}"
+        );
+        live.push((t, s));
+        if live.len() > 3 {
+            live.remove(next(live.len() as u64) as usize);
+        }
+        for (t, s) in &live {
+            for (k, v) in s.iter().step_by(97) {
+                assert_eq!(t.prove(k).unwrap().root(k, Some(v)).unwrap(), t.root());
+            }
+        }
+    }
+    while live.len() > 1 {
+        live.remove(0);
+    }
+    let (t, s) = &live[0];
+    assert!(s.len() > 2_000, "{} records", s.len());
+    assert_eq!(t.root(), defined_root(s));
+    assert_eq!(t.arena_stats().nodes, built(s).arena_stats().nodes);
+    assert_eq!(t.arena_stats().versions, 1);
 }
