@@ -6,10 +6,10 @@
 //! State lives in memory during a replay (the node's store is only read), so
 //! this measures what re-execution itself costs: decoding, signature checks
 //! and the contracts. Signature checks of later blocks run on the other cores
-//! while the current block executes.
+//! while the current block executes, and the executing thread checks the
+//! next block nobody has taken instead of waiting for its own.
 
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
@@ -20,6 +20,10 @@ use assent_genesis::Genesis;
 
 use crate::config::NodeConfig;
 use crate::storage::{Store, StoreConfig};
+
+mod ahead;
+
+use ahead::Ahead;
 
 /// Why a replay stopped.
 #[derive(Debug, thiserror::Error)]
@@ -64,57 +68,44 @@ fn block_err(height: u64, why: impl Into<String>) -> ReplayError {
     }
 }
 
-/// Reads, decodes and signature-checks the blocks `h ≡ lane (mod lanes)`.
-fn check_lane(
+/// Reads, decodes and signature-checks block `h`.
+fn check_block(
     store: &Store,
     chain_id: &str,
-    lane: u64,
-    lanes: u64,
-    to: u64,
-    out: mpsc::SyncSender<Result<Checked, ReplayError>>,
-) {
-    let keys = SignerKeys::new(SIGNER_KEYS_PER_GENERATION);
-    let mut h = lane + 1;
-    while h <= to {
-        let r = (|| {
-            let bytes = store
-                .journal_entry(Height(h))
-                .map_err(|e| block_err(h, e.to_string()))?
-                .ok_or_else(|| block_err(h, "missing from the block journal"))?
-                .block;
-            let Block {
-                header,
-                txs: signed,
-            } = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
-            let mut txs = Vec::with_capacity(signed.len());
-            let signed = signed.into_iter().map(CoveredTx::new).collect();
-            for r in verify_covered_batch(chain_id, signed, rand::rngs::OsRng, Some(&keys)) {
-                match r {
-                    Ok(v) => txs.push(v),
-                    Err(refused) => {
-                        return Err(block_err(
-                            h,
-                            format!(
-                                "tx {} has a bad signature: {}",
-                                refused.tx.id(),
-                                refused.error
-                            ),
-                        ))
-                    }
-                }
+    keys: &SignerKeys,
+    h: u64,
+) -> Result<Checked, ReplayError> {
+    let bytes = store
+        .journal_entry(Height(h))
+        .map_err(|e| block_err(h, e.to_string()))?
+        .ok_or_else(|| block_err(h, "missing from the block journal"))?
+        .block;
+    let Block {
+        header,
+        txs: signed,
+    } = Block::decode(&bytes).map_err(|e| block_err(h, e.to_string()))?;
+    let mut txs = Vec::with_capacity(signed.len());
+    let signed = signed.into_iter().map(CoveredTx::new).collect();
+    for r in verify_covered_batch(chain_id, signed, rand::rngs::OsRng, Some(keys)) {
+        match r {
+            Ok(v) => txs.push(v),
+            Err(refused) => {
+                return Err(block_err(
+                    h,
+                    format!(
+                        "tx {} has a bad signature: {}",
+                        refused.tx.id(),
+                        refused.error
+                    ),
+                ))
             }
-            Ok(Checked {
-                height: h,
-                header,
-                txs,
-            })
-        })();
-        let failed = r.is_err();
-        if out.send(r).is_err() || failed {
-            return;
         }
-        h += lanes;
     }
+    Ok(Checked {
+        height: h,
+        header,
+        txs,
+    })
 }
 
 /// Replays the node at `home` (which must be stopped) up to `to` (default:
@@ -164,23 +155,21 @@ pub fn replay(
         height: 0,
         state_root: genesis_root.to_string(),
     };
+    let keys = SignerKeys::new(SIGNER_KEYS_PER_GENERATION);
+    let check = |h| check_block(&store, &chain_id, &keys, h);
+    let ahead = Ahead::new(to, 4 * (lanes + 1), &check);
     std::thread::scope(|s| -> Result<(), ReplayError> {
-        let mut rxs = Vec::new();
-        for lane in 0..lanes {
-            let (tx, rx) = mpsc::sync_channel(4);
-            rxs.push(rx);
-            let (store, chain_id) = (&store, chain_id.as_str());
-            s.spawn(move || check_lane(store, chain_id, lane, lanes, to, tx));
+        // The checkers stop when this closure ends, even by a panic, before
+        // the scope waits for them.
+        let _stop = ahead.stop_on_drop();
+        for _ in 0..lanes {
+            s.spawn(|| ahead.checker());
         }
         let mut root = genesis_root;
         let mut prev_hash = BlockHash::default();
         let mut last_print = Instant::now();
         for h in 1..=to {
-            let lane = ((h - 1) % lanes) as usize;
-            // Lane `lane` delivers its heights in order, so this is block h.
-            let c = rxs[lane]
-                .recv()
-                .map_err(|_| block_err(h, "the signature checker stopped"))??;
+            let c = ahead.block(h)?;
             if c.height != h {
                 return Err(block_err(
                     h,
