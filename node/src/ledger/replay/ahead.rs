@@ -234,7 +234,6 @@ mod tests {
                 Ok(h)
             }
         };
-        let most_held = AtomicUsize::new(0);
         let ahead = Ahead::new(200, 8, &check);
         let first_error = std::thread::scope(|s| {
             let _stop = ahead.stop_on_drop();
@@ -243,7 +242,6 @@ mod tests {
             }
             (1..=200).find_map(|h| ahead.block(h).err().map(|e| (h, e.to_string())))
         });
-        most_held.fetch_max(ahead.held(), Ordering::Relaxed);
         assert_eq!(
             first_error,
             Some((57, "block 57: tx 00ab has a bad signature".to_string()))
