@@ -140,6 +140,7 @@ pub struct Metrics {
     equivocations: Family<KindLabels, Counter>,
     judged_invalid: Family<ReasonLabels, Counter>,
     proposal_txs: Family<SourceLabels, Counter>,
+    early: Family<OutcomeLabels, Counter>,
     admission_batch: HistogramFamily<OriginLabels>,
     operator_reads: Family<RouteLabels, Counter>,
     reads_refused: Family<ReasonLabels, Counter>,
@@ -161,6 +162,12 @@ struct KindLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: &'static str,
+}
+
+/// What became of something tried (label `outcome`, a closed set).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
 }
 
 /// Where txs to admit came from (label `origin`: `client` or `gossip`).
@@ -213,6 +220,7 @@ impl Metrics {
         let equivocations = Family::<KindLabels, Counter>::default();
         let judged_invalid = Family::<ReasonLabels, Counter>::default();
         let proposal_txs = Family::<SourceLabels, Counter>::default();
+        let early = Family::<OutcomeLabels, Counter>::default();
         let admission_batch: HistogramFamily<OriginLabels> =
             Family::new_with_constructor(batch_histogram);
         let operator_reads = Family::<RouteLabels, Counter>::default();
@@ -294,6 +302,11 @@ impl Metrics {
             proposal_txs.clone(),
         );
         registry.register(
+            "proposals_executed_early",
+            "Received proposals by whether this node executed them while their proposer did, before the roots and signature arrived: used (executed early, then judged with that result), dropped (executed early, then not needed: another stream, height or value), not_started (a tx was missing here; executed once complete)",
+            early.clone(),
+        );
+        registry.register(
             "admission_batch_txs",
             "Txs admitted together (one batch signature check), by origin (client: one API call; gossip: the gossip messages that arrived while the last admission ran). A batch check costs less per signature the more it holds",
             admission_batch.clone(),
@@ -314,6 +327,7 @@ impl Metrics {
             equivocations,
             judged_invalid,
             proposal_txs,
+            early,
             admission_batch,
             operator_reads,
             reads_refused,
@@ -356,6 +370,12 @@ impl Metrics {
                 .get_or_create(&SourceLabels { source })
                 .inc_by(n as u64);
         }
+    }
+
+    /// Counts a received proposal's early execution by `outcome` (see the
+    /// metric's help).
+    pub fn proposal_early(&self, outcome: &'static str) {
+        self.early.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// Counts `n` pairs of conflicting messages of one `kind` (`vote` or

@@ -14,7 +14,7 @@ use assent_contracts::{Payload, Timestamp, TxBody};
 use assent_node::consensus::codec::WireCodec;
 use assent_node::consensus::compact::{CompactBlock, Slot};
 use assent_node::consensus::signing::ConsensusSigner;
-use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
+use assent_node::consensus::streaming::{split_block, stream_id, stream_messages, Opening};
 use assent_node::consensus::types::{Address, Height};
 use assent_node::fuzzing::{self, CHAIN, TARGETS};
 use assent_node::ledger::chain::Chain;
@@ -50,15 +50,14 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let signer = ConsensusSigner::from_seed(proposer.seed(), CHAIN).unwrap();
     let (h, r) = (Height(1), Round::new(0));
     let sig = signer.sign_block_stream(h, r, block.hash);
-    let parts = split_block(
-        h,
-        r,
-        Round::Nil,
-        Address::from(proposer.account()),
-        &block.bytes,
-        sig,
-        64,
-    );
+    let (compact, roots) = CompactBlock::whole(block.block.clone()).without_roots();
+    let opening = Opening {
+        height: h,
+        round: r,
+        pol_round: Round::Nil,
+        proposer: Address::from(proposer.account()),
+    };
+    let parts = split_block(&opening, &compact.encode(), roots, sig, 64);
     let msgs = stream_messages(stream_id(h, r, 1), parts.clone());
     let mut stream = Vec::new();
     let mut wire = Vec::new();

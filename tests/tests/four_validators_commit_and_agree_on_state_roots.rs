@@ -30,6 +30,27 @@ fn four_validators_commit_and_agree_on_state_roots() {
         b["certificate"]["signatures"].as_array().unwrap().len() >= 3,
         "{b}"
     );
+    // Validators executed the proposals while their proposers did, before
+    // the roots and signature arrived (ARCHITECTURE decision 50): each node
+    // is a validator at three heights of four.
+    let early = |i: usize, outcome: &str| -> u64 {
+        net.metric_lines(i, "assent_proposals_executed_early_total")
+            .iter()
+            .filter(|l| l.contains(&format!("outcome=\"{outcome}\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    };
+    let used: Vec<u64> = (0..4).map(|i| early(i, "used")).collect();
+    eprintln!(
+        "early executions used per node: {used:?}; dropped {:?}; not started {:?}",
+        (0..4).map(|i| early(i, "dropped")).collect::<Vec<_>>(),
+        (0..4).map(|i| early(i, "not_started")).collect::<Vec<_>>()
+    );
+    assert!(used.iter().all(|&n| n >= 1), "{used:?}");
+    assert!(
+        used.iter().sum::<u64>() >= top,
+        "{used:?} over {top} heights"
+    );
     for i in 0..4 {
         assert!(
             net.stop(i),

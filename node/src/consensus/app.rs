@@ -19,23 +19,22 @@ use std::time::{Duration, Instant};
 use assent_contracts::{Block, BlockHash, Timestamp};
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
+use malachitebft_app_channel::app::types::ProposedValue;
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use malachitebft_core_types::{ExtendedCommitCertificate, LinearTimeouts, Round, Validity};
 use tracing::Instrument as _;
 
-use super::compact::CompactBlock;
 use super::intake::Intake;
 use super::signing::ConsensusSigner;
-use super::streaming::{split_block, stream_id, stream_messages, CompletedStream};
+use super::streaming::CompletedStream;
 use super::types::{
-    from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockId, BlockValue,
-    Height, ValidatorSet,
+    from_ledger_certificate, to_ledger_certificate, Address, AssentContext, BlockValue, Height,
+    ValidatorSet,
 };
-use crate::ledger::budget::{pacing_wait, Load};
 use crate::run::NodeError;
 use crate::shared::Shared;
 
+mod propose;
 mod receive;
 
 /// Largest proposal part (bytes of block data per gossip message).
@@ -67,6 +66,8 @@ pub struct App {
     due: Vec<CompletedStream>,
     /// The value received and judged for each round of the current height.
     received: BTreeMap<u32, ProposedValue<AssentContext>>,
+    /// A received proposal executing before its stream completed.
+    early: Option<receive::Early>,
     height: Height,
     round: Round,
     stream_seq: u32,
@@ -99,6 +100,7 @@ impl App {
             intake: Intake::new(ctx),
             due: Vec::new(),
             received: BTreeMap::new(),
+            early: None,
             height: Height(0),
             round: Round::Nil,
             stream_seq: 0,
@@ -140,6 +142,18 @@ impl App {
         msg: AppMsg<AssentContext>,
         network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
     ) -> Result<(), NodeError> {
+        // A proposal executing early runs alone: wait it out before this
+        // node builds, commits or executes anything else (receive.rs).
+        if matches!(
+            msg,
+            AppMsg::StartedRound { .. }
+                | AppMsg::GetValue { .. }
+                | AppMsg::Decided { .. }
+                | AppMsg::Finalized { .. }
+                | AppMsg::ProcessSyncedValue { .. }
+        ) {
+            self.settle_early().await?;
+        }
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let next = Height(self.shared.chain.head().height.0 + 1);
@@ -229,9 +243,8 @@ impl App {
                     .undecided(height_ledger(height), &hash)
                     .map_err(fatal)?
                 {
-                    let compact = whole(&bytes)?;
-                    self.stream(height, round, valid_round, hash, &compact, network)
-                        .await;
+                    self.restream(height, round, valid_round, hash, &bytes, network)
+                        .await?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -395,137 +408,6 @@ impl App {
         }
         Ok(())
     }
-
-    /// Builds (or, after a restart, re-proposes) our block for (height, round).
-    async fn propose(
-        &mut self,
-        height: Height,
-        round: Round,
-        timeout: Duration,
-        network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
-    ) -> Result<LocallyProposedValue<AssentContext>, NodeError> {
-        let r = round.as_u32().unwrap_or(0);
-        let store = self.shared.chain.store().clone();
-        if let Some(hash) = store
-            .own_proposal(height_ledger(height), r)
-            .map_err(fatal)?
-        {
-            if let Some(bytes) = store
-                .undecided(height_ledger(height), &hash)
-                .map_err(fatal)?
-            {
-                let compact = whole(&bytes)?;
-                self.stream(height, round, Round::Nil, hash, &compact, network)
-                    .await;
-                return Ok(LocallyProposedValue::new(
-                    height,
-                    round,
-                    BlockValue::new(hash),
-                ));
-            }
-        }
-        let params = {
-            use assent_contracts::state::StateExt;
-            self.shared.chain.store().params().map_err(fatal)?
-        };
-        let timing = &self.shared.config.timing;
-        let max_txs = (params.max_block_txs as usize).min(timing.max_block_txs);
-        // Every block is paced, not only empty ones: a height costs each
-        // validator a fixed amount of CPU, so a loaded network should run
-        // fewer, larger heights (ARCHITECTURE decision 16).
-        let interval = timing.block_interval.min(timeout / 2);
-        let full = Load {
-            txs: max_txs,
-            work: self.shared.chain.work_within(interval),
-        };
-        loop {
-            let pending = {
-                let pool = self.shared.mempool();
-                Load {
-                    txs: pool.len(),
-                    work: pool.work(),
-                }
-            };
-            let wait = pacing_wait(self.last_commit.elapsed(), interval, pending, full);
-            if wait.is_zero() {
-                break;
-            }
-            tokio::time::sleep(wait.min(PACING_STEP)).await;
-        }
-        let txs = {
-            let store = self.shared.chain.store();
-            self.shared.mempool().reap(
-                store,
-                crate::mempool::ReapLimits {
-                    max_txs,
-                    max_bytes: params.max_block_bytes as usize,
-                    max_work: self.shared.chain.work_within(timing.block_budget),
-                },
-            )
-        };
-        let (chain, me) = (&self.shared.chain, self.shared.validator_key);
-        let executed = cpu_bound(|| chain.build_block(txs, me, now_ms())).map_err(fatal)?;
-        let hash = executed.hash;
-        // Persist before we sign and send.
-        store
-            .save_undecided(height_ledger(height), &hash, &executed.bytes, Some(r))
-            .map_err(fatal)?;
-        // Validators hold the txs we reaped (gossip brought them); the
-        // proposal names them, and one that lacks some fetches them.
-        let ids: Vec<_> = executed.output.results.iter().map(|r| r.tx_id).collect();
-        let compact = CompactBlock::of(&executed.block, &ids, |_| true).encode();
-        self.shared.chain.remember(executed).map_err(fatal)?;
-        self.stream(height, round, Round::Nil, hash, &compact, network)
-            .await;
-        Ok(LocallyProposedValue::new(
-            height,
-            round,
-            BlockValue::new(hash),
-        ))
-    }
-
-    /// Publishes a block (a [`CompactBlock`]'s bytes) as proposal parts
-    /// signed by us.
-    async fn stream(
-        &mut self,
-        height: Height,
-        round: Round,
-        pol_round: Round,
-        hash: BlockHash,
-        bytes: &[u8],
-        network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
-    ) {
-        self.stream_seq = self.stream_seq.wrapping_add(1);
-        let signature = self
-            .signer
-            .sign_block_stream(height, round, BlockId::from(hash));
-        let parts = split_block(
-            height,
-            round,
-            pol_round,
-            self.address,
-            bytes,
-            signature,
-            PART_SIZE,
-        );
-        for msg in stream_messages(stream_id(height, round, self.stream_seq), parts) {
-            if network
-                .send(NetworkMsg::PublishProposalPart(msg))
-                .await
-                .is_err()
-            {
-                tracing::warn!(target: "assent::consensus", "network actor gone; cannot publish proposal parts");
-                return;
-            }
-        }
-    }
-}
-
-/// Stored block bytes as a proposal sending every tx whole (a restream,
-/// or a re-proposal after a restart, when the txs' ids are not at hand).
-fn whole(bytes: &[u8]) -> Result<Vec<u8>, NodeError> {
-    let block = Block::decode(bytes).map_err(fatal)?;
-    Ok(CompactBlock::whole(block).encode())
 }
 
 /// Runs block execution or a commit (tens to hundreds of milliseconds of CPU

@@ -1,7 +1,7 @@
 //! Tests of [`super`] (`codec.rs`), kept in their own file.
 
 use super::*;
-use crate::consensus::types::{BlockValue, Proposal, Vote};
+use crate::consensus::types::{BlockValue, Proposal, Roots, Vote};
 use malachitebft_core_types::{
     NilOrVal, PolkaSignature, RoundCertificate, RoundCertificateType, RoundSignature,
     SignedMessage, Validity, VoteType,
@@ -87,9 +87,16 @@ fn every_engine_type_round_trips() {
         round: Round::new(0),
         pol_round: Round::Nil,
         proposer: Address([3; 32]),
+        data_parts: 2,
     });
     round_trip(ProposalPart::Data(vec![1, 2, 3]));
-    round_trip(ProposalPart::Fin { signature: sig(5) });
+    round_trip(ProposalPart::Fin {
+        roots: Roots {
+            results_root: [1; 32],
+            state_root: [2; 32],
+        },
+        signature: sig(5),
+    });
     round_trip(SignedConsensusMsg::Vote(SignedMessage::new(
         vote(false),
         sig(1),

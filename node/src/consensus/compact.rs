@@ -13,10 +13,11 @@
 
 use assent_contracts::codec::{self, CodecError};
 use assent_contracts::crypto::Signature;
-use assent_contracts::{Block, BlockHeader, Height, SignedTx, TxId, VerifiedTx};
+use assent_contracts::{Block, BlockHeader, Hash32, Height, SignedTx, TxId, VerifiedTx};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+use super::types::Roots;
 use crate::gossip::fetch::{FetchRequest, FetchResponse, Serve};
 use crate::ledger::chain::Chain;
 
@@ -65,6 +66,42 @@ impl CompactBlock {
             header: block.header,
             slots: block.txs.into_iter().map(Slot::Full).collect(),
         }
+    }
+
+    /// The txs of a block not executed yet, all held by the validators
+    /// (they came through the proposer's mempool, so gossip took them to
+    /// the others); the header's roots are zero.
+    pub fn named(header: BlockHeader, txs: &[VerifiedTx]) -> CompactBlock {
+        let slots = txs
+            .iter()
+            .map(|t| Slot::Held {
+                id: t.id(),
+                signature: t.tx().signature,
+            })
+            .collect();
+        CompactBlock { header, slots }
+    }
+
+    /// The block as its proposal streams it: the header's roots taken out
+    /// (they travel in the `Fin` part) and left zero.
+    pub fn without_roots(mut self) -> (CompactBlock, Roots) {
+        let h = &mut self.header;
+        let roots = Roots {
+            results_root: std::mem::take(&mut h.results_root).0,
+            state_root: std::mem::take(&mut h.state_root).0,
+        };
+        (self, roots)
+    }
+
+    /// Whether the header's roots are both zero, as a proposal sends them.
+    pub fn roots_are_zero(&self) -> bool {
+        self.header.results_root == Hash32::ZERO && self.header.state_root == Hash32::ZERO
+    }
+
+    /// Puts a proposal's roots (from its `Fin` part) into the header.
+    pub fn set_roots(&mut self, roots: &Roots) {
+        self.header.results_root = Hash32(roots.results_root);
+        self.header.state_root = Hash32(roots.state_root);
     }
 
     pub fn encode(&self) -> Vec<u8> {

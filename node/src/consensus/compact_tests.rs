@@ -7,6 +7,7 @@ use assent_contracts::tx::Transfer;
 use assent_contracts::{AccountId, Amount, BlockHash, Hash32, Payload, Timestamp, TxBody};
 
 use super::*;
+use crate::ledger::chain::{same_roots, set_roots, InvalidBlock};
 
 fn transfer(seed: u8, nonce: u64, amount: u64) -> SignedTx {
     let from = Keypair::from_seed([seed; 32]);
@@ -258,4 +259,61 @@ fn a_peer_is_answered_from_the_block_in_memory_or_on_disk_and_nothing_else() {
         indices: vec![0],
     };
     assert_eq!(answer(&chain, &wrong_height), FetchResponse::Unknown);
+}
+
+#[test]
+fn a_block_sent_before_its_roots_executes_to_the_roots_its_proposer_signs() {
+    let (proposing, built, txs) = chain_with_block();
+    let (validating, _, _) = chain_with_block();
+    let verified: Vec<VerifiedTx> = txs
+        .iter()
+        .map(|t| t.clone().verify(crate::fuzzing::CHAIN).unwrap())
+        .collect();
+    let proposer = crate::fuzzing::validator_key(0).account();
+    let prepared = proposing
+        .prepare_block(verified.clone(), proposer, Timestamp(1_800_000_000_000))
+        .unwrap();
+    // What the proposer streams before it executes: ids only, no roots.
+    let compact = CompactBlock::named(prepared.header.clone(), &prepared.txs);
+    assert!(compact.roots_are_zero());
+    assert!(compact.slots.iter().all(|s| matches!(s, Slot::Held { .. })));
+    let executed = proposing.execute_prepared(prepared).unwrap();
+    assert_eq!(
+        (executed.hash, &executed.bytes),
+        (built.hash, &built.bytes),
+        "preparing then executing builds the same block"
+    );
+    // The validator fills it from its pool and executes it meanwhile.
+    let pool = |id: &TxId| verified.iter().find(|v| v.id() == *id).cloned();
+    let (header, filled, missing) = CompactBlock::decode(&compact.encode())
+        .unwrap()
+        .resolve(pool);
+    assert!(missing.is_empty());
+    let (mut block, mut bytes) = assemble(header, filled).unwrap();
+    let output = validating
+        .execute_proposal(&block, bytes.len(), None, &|_| None, None)
+        .unwrap()
+        .unwrap();
+    // The roots that arrive in the Fin part: the proposer's.
+    let h = &executed.block.header;
+    let signed = (h.results_root, h.state_root);
+    assert_eq!(same_roots(signed, &output), Ok(()));
+    let mut wrong = signed;
+    wrong.1 .0[0] ^= 1;
+    assert_eq!(
+        same_roots(wrong, &output),
+        Err(InvalidBlock::Mismatch {
+            field: "state_root"
+        })
+    );
+    set_roots(&mut block, &mut bytes, signed.0, signed.1);
+    assert_eq!(block.header.hash(), executed.hash);
+    assert_eq!(
+        bytes, executed.bytes,
+        "the roots are written into the bytes in place"
+    );
+    // Bytes that are not the block's own are replaced by its encoding.
+    let mut other = vec![0u8; 10];
+    set_roots(&mut block, &mut other, signed.0, signed.1);
+    assert_eq!(other, executed.bytes);
 }

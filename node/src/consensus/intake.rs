@@ -18,6 +18,10 @@
 //!
 //! The block-stream signature is checked by the caller when it judges the
 //! stream (it needs the block hash, so the block is decoded once there).
+//! A stream whose parts are all in but the `Fin` part (roots and signature)
+//! is passed once, to be executed while its proposer executes, only if it
+//! is for the current height, from the round's proposer, in a round whose
+//! value is not taken ([`Accepted::Execute`]); it takes no slot.
 //! Memory held here is bounded by validators × [`STREAMS_PER_VALIDATOR`] ×
 //! the stream byte limit for reassembly, plus [`HEIGHTS_AHEAD`] ×
 //! ([`ROUNDS_AHEAD`] + 1) completed streams.
@@ -29,7 +33,7 @@ use malachitebft_engine::util::streaming::StreamMessage;
 use malachitebft_peer::PeerId;
 
 use super::peers::ValidatorPeers;
-use super::streaming::{CompletedStream, PartStreams, StreamError};
+use super::streaming::{CompletedStream, OpenedStream, PartStreams, Progress, StreamError};
 use super::types::{Address, AssentContext, Height, ProposalPart, ValidatorSet};
 
 /// Heights above the current one whose proposals are kept.
@@ -87,9 +91,13 @@ impl Refused {
     }
 }
 
-/// What to do with a completed stream that passed.
+/// What to do with a stream that passed.
 #[derive(Debug)]
 pub enum Accepted {
+    /// Opened for the current height, in a round whose value is not taken
+    /// yet: its block may be executed while the `Fin` part is on its way.
+    /// (Only a completed stream takes the round's value.)
+    Execute(Box<OpenedStream>),
     /// For the current height: judge it now.
     Judge(Box<CompletedStream>),
     /// For a later height: kept until that height starts.
@@ -151,7 +159,7 @@ impl Intake {
         due.into_iter()
             .filter_map(|s| match self.check(s) {
                 Ok(Accepted::Judge(s)) => Some(*s),
-                Ok(Accepted::Later) => None,
+                Ok(Accepted::Later | Accepted::Execute(_)) => None,
                 Err(why) => {
                     tracing::debug!(target: "assent::consensus", %why, "kept proposal dropped");
                     None
@@ -166,7 +174,8 @@ impl Intake {
     }
 
     /// Takes one proposal-part message published by `publisher`. Returns a
-    /// stream when this part completes one that passes every check.
+    /// stream when this part opens or completes one that passes every
+    /// check.
     pub fn part(
         &mut self,
         publisher: PeerId,
@@ -175,28 +184,55 @@ impl Intake {
         let Some(validator) = self.peers.validator(&publisher) else {
             return Err(Refused::NotAValidator(publisher));
         };
-        let Some(done) = self.streams.insert(publisher, msg)? else {
+        let Some(progress) = self.streams.insert(publisher, msg)? else {
             return Ok(None);
         };
-        if done.proposer != validator {
+        let claimed = match &progress {
+            Progress::Opened(o) => o.proposer,
+            Progress::Completed(c) => c.proposer,
+        };
+        if claimed != validator {
             return Err(Refused::NotItsOwn {
                 publisher: validator,
-                claimed: done.proposer,
+                claimed,
             });
         }
-        self.check(done).map(Some)
+        match progress {
+            Progress::Opened(o) => self.check_opened(o),
+            Progress::Completed(c) => self.check(c).map(Some),
+        }
     }
 
-    /// Height, round, proposer and slot checks of a completed stream.
-    fn check(&mut self, s: CompletedStream) -> Result<Accepted, Refused> {
-        let (height, current) = (s.height.0, self.height.0);
+    /// An opened stream is worth executing early only for the current
+    /// height, in a round whose value is not taken. Anything else waits
+    /// for the stream to complete, and is judged (or refused) then.
+    fn check_opened(&mut self, o: OpenedStream) -> Result<Option<Accepted>, Refused> {
+        let Some(round) = o.round.as_u32() else {
+            return Ok(None);
+        };
+        if o.height != self.height || self.taken.contains(&round) {
+            return Ok(None);
+        }
+        self.slot_check(o.publisher, o.height, o.round, o.proposer)?;
+        Ok(Some(Accepted::Execute(Box::new(o))))
+    }
+
+    /// Height, round and proposer checks of a stream's (height, round).
+    fn slot_check(
+        &self,
+        publisher: PeerId,
+        at: Height,
+        r: Round,
+        proposer: Address,
+    ) -> Result<(), Refused> {
+        let (height, current) = (at.0, self.height.0);
         if height < current {
             return Err(Refused::Past(height));
         }
         if height > current.saturating_add(HEIGHTS_AHEAD) {
             return Err(Refused::TooFarAhead { height, current });
         }
-        let Some(round) = s.round.as_u32() else {
+        let Some(round) = r.as_u32() else {
             return Err(Refused::NilRound);
         };
         let base = if height == current {
@@ -208,16 +244,24 @@ impl Intake {
             return Err(Refused::RoundTooFar { round });
         }
         let Some(set) = &self.set else {
-            return Err(Refused::NotAValidator(s.publisher));
+            return Err(Refused::NotAValidator(publisher));
         };
-        let expected = self.ctx.select_proposer(set, s.height, s.round).address;
-        if expected != s.proposer {
+        let expected = self.ctx.select_proposer(set, at, r).address;
+        if expected != proposer {
             return Err(Refused::NotTheProposer {
-                claimed: s.proposer,
+                claimed: proposer,
                 height,
                 round,
             });
         }
+        Ok(())
+    }
+
+    /// Height, round, proposer and slot checks of a completed stream.
+    fn check(&mut self, s: CompletedStream) -> Result<Accepted, Refused> {
+        self.slot_check(s.publisher, s.height, s.round, s.proposer)?;
+        let (height, current) = (s.height.0, self.height.0);
+        let round = s.round.as_u32().unwrap_or(0);
         if height == current {
             if !self.taken.insert(round) {
                 return Err(Refused::SecondValue { height, round });

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::consensus::signing::ConsensusSigner;
-use crate::consensus::streaming::{split_block, stream_id, stream_messages};
-use crate::consensus::types::Signature;
+use crate::consensus::streaming::{split_block, stream_id, stream_messages, Opening};
+use crate::consensus::types::{Roots, Signature};
 use assent_contracts::state::Validator as LedgerValidator;
 
 const CHAIN: &str = "assent-test";
@@ -81,7 +81,13 @@ fn stream(
 ) -> Vec<StreamMessage<ProposalPart>> {
     let (h, r) = (Height(height), Round::new(round));
     let block: Vec<u8> = (0..1_000u32).map(|i| (i as u8) ^ salt).collect();
-    let parts = split_block(h, r, Round::Nil, claimed, &block, Signature([7; 64]), 300);
+    let opening = Opening {
+        height: h,
+        round: r,
+        pol_round: Round::Nil,
+        proposer: claimed,
+    };
+    let parts = split_block(&opening, &block, Roots::default(), Signature([7; 64]), 300);
     stream_messages(stream_id(h, r, nonce), parts)
 }
 
@@ -257,4 +263,59 @@ fn a_validators_many_streams_never_evict_another_validators() {
     // The honest stream survived and completes.
     let r = intake.part(net.peer(p), last).unwrap();
     assert!(matches!(r, Some(Accepted::Judge(_))), "{r:?}");
+}
+
+#[test]
+fn only_the_current_rounds_untaken_stream_executes_before_it_completes() {
+    let n = net(4);
+    let mut intake = n.intake(3);
+    let p = n.proposer(3, 0);
+    let got: Vec<_> = stream(3, 0, p, 1, 0)
+        .into_iter()
+        .map(|m| intake.part(n.peer(p), m).unwrap())
+        .collect();
+    // Init, four data parts (the last opens it), the Fin part, the end.
+    assert_eq!(got.len(), 7);
+    assert!(
+        matches!(&got[4], Some(Accepted::Execute(o)) if o.proposer == p && o.height == Height(3))
+    );
+    let executes = got
+        .iter()
+        .filter(|r| matches!(r, Some(Accepted::Execute(_))))
+        .count();
+    assert_eq!(executes, 1);
+    assert!(matches!(got.last(), Some(Some(Accepted::Judge(_)))));
+    // A second stream for the taken round: never executed, then refused.
+    let second: Vec<_> = stream(3, 0, p, 2, 1)
+        .into_iter()
+        .map(|m| intake.part(n.peer(p), m))
+        .collect();
+    assert!(second
+        .iter()
+        .all(|r| !matches!(r, Ok(Some(Accepted::Execute(_))))));
+    assert!(matches!(
+        second.last(),
+        Some(Err(Refused::SecondValue { .. }))
+    ));
+    // The next height's stream is kept for later, not executed now.
+    let p4 = n.proposer(4, 0);
+    let later: Vec<_> = stream(4, 0, p4, 3, 2)
+        .into_iter()
+        .map(|m| intake.part(n.peer(p4), m).unwrap())
+        .collect();
+    assert!(later
+        .iter()
+        .all(|r| !matches!(r, Some(Accepted::Execute(_)))));
+    assert!(matches!(later.last(), Some(Some(Accepted::Later))));
+    // A validator that is not the round's proposer is refused when its
+    // stream opens, before anything of it could execute.
+    let q = n.not_proposer(3, 1);
+    let wrong: Vec<_> = stream(3, 1, q, 4, 3)
+        .into_iter()
+        .map(|m| intake.part(n.peer(q), m))
+        .collect();
+    assert!(matches!(wrong[4], Err(Refused::NotTheProposer { .. })));
+    assert!(wrong
+        .iter()
+        .all(|r| !matches!(r, Ok(Some(Accepted::Execute(_))))));
 }

@@ -1,12 +1,17 @@
 //! Proposal streaming: splitting a block into proposal parts (proposer side)
 //! and reassembling parts from the gossip network (receiver side).
 //!
-//! A stream is `Data(Init)`, `Data(Data chunk)…`, `Data(Fin{signature})` with
-//! sequences `0..n`, then `StreamContent::Fin` with sequence `n`. Streams are
+//! A stream is `Data(Init)`, `Data(Data chunk)…`, `Data(Fin{roots,
+//! signature})` with sequences `0..n`, then `StreamContent::Fin` with
+//! sequence `n`. The chunks are the block with both roots zero; the `Fin`
+//! part carries them, so a proposer can send the rest before it executes. Streams are
 //! keyed by (publisher peer id, stream id); a publisher never reuses a stream
 //! id (ours are height ‖ round ‖ nonce).
 //!
 //! Invariants of [`PartStreams`]:
+//! - a stream is opened (every part in but the `Fin` part, see
+//!   [`Progress::Opened`]) at most once, found by counting parts as they
+//!   come, not by scanning the stream at each one;
 //! - a stream completes at most once: finished, dropped and evicted streams
 //!   are removed and remembered in a bounded list of closed keys, so late
 //!   duplicates are ignored instead of starting a new stream;
@@ -26,7 +31,7 @@ use malachitebft_engine::util::streaming::{StreamContent, StreamId, StreamMessag
 use malachitebft_peer::PeerId;
 use tracing::debug;
 
-use super::types::{Address, Height, ProposalPart, Signature};
+use super::types::{Address, Height, ProposalPart, Roots, Signature};
 
 /// A good part size: well below the 4 MiB gossip message limit.
 pub const DEFAULT_PART_SIZE: usize = 256 * 1024;
@@ -48,28 +53,69 @@ pub fn stream_id(height: Height, round: Round, nonce: u32) -> StreamId {
     StreamId::new(Bytes::from(b))
 }
 
-/// The parts of a proposal: `Init`, the block in chunks of `part_size` bytes
-/// (at least 1), then `Fin` with the proposer's block-stream signature.
-pub fn split_block(
-    height: Height,
-    round: Round,
-    pol_round: Round,
-    proposer: Address,
-    block_bytes: &[u8],
-    signature: Signature,
-    part_size: usize,
-) -> Vec<ProposalPart> {
+/// What a stream's `Init` part says of its proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opening {
+    pub height: Height,
+    pub round: Round,
+    pub pol_round: Round,
+    pub proposer: Address,
+}
+
+/// The first parts of a proposal: `Init`, then `block_bytes` (the block
+/// without its roots) in chunks of `part_size` bytes (at least 1).
+pub fn opening_parts(o: &Opening, block_bytes: &[u8], part_size: usize) -> Vec<ProposalPart> {
     let chunks = block_bytes.chunks(part_size.max(1));
     let mut parts = Vec::with_capacity(chunks.len() + 2);
     parts.push(ProposalPart::Init {
-        height,
-        round,
-        pol_round,
-        proposer,
+        height: o.height,
+        round: o.round,
+        pol_round: o.pol_round,
+        proposer: o.proposer,
+        data_parts: u32::try_from(chunks.len()).unwrap_or(u32::MAX),
     });
     parts.extend(chunks.map(|c| ProposalPart::Data(c.to_vec())));
-    parts.push(ProposalPart::Fin { signature });
     parts
+}
+
+/// All the parts of a proposal: [`opening_parts`], then `Fin` with the
+/// block's roots and the proposer's block-stream signature.
+pub fn split_block(
+    o: &Opening,
+    block_bytes: &[u8],
+    roots: Roots,
+    signature: Signature,
+    part_size: usize,
+) -> Vec<ProposalPart> {
+    let mut parts = opening_parts(o, block_bytes, part_size);
+    parts.push(ProposalPart::Fin { roots, signature });
+    parts
+}
+
+/// Numbers the messages of one outgoing stream: each part as `Data` with
+/// sequences `0..n`, then the `Fin` marker with sequence `n`.
+#[derive(Debug)]
+pub struct Outgoing {
+    id: StreamId,
+    next: u64,
+}
+
+impl Outgoing {
+    pub fn new(id: StreamId) -> Outgoing {
+        Outgoing { id, next: 0 }
+    }
+
+    /// The message for the next part.
+    pub fn part(&mut self, part: ProposalPart) -> StreamMessage<ProposalPart> {
+        let msg = StreamMessage::new(self.id.clone(), self.next, StreamContent::Data(part));
+        self.next += 1;
+        msg
+    }
+
+    /// The end marker, after the last part.
+    pub fn end(self) -> StreamMessage<ProposalPart> {
+        StreamMessage::new(self.id, self.next, StreamContent::Fin)
+    }
 }
 
 /// The messages to publish for `parts`: each part as `Data` with sequences
@@ -78,18 +124,10 @@ pub fn stream_messages(
     stream_id: StreamId,
     parts: Vec<ProposalPart>,
 ) -> Vec<StreamMessage<ProposalPart>> {
-    let mut out = Vec::with_capacity(parts.len() + 1);
-    let mut seq: u64 = 0;
-    for part in parts {
-        out.push(StreamMessage::new(
-            stream_id.clone(),
-            seq,
-            StreamContent::Data(part),
-        ));
-        seq += 1;
-    }
-    out.push(StreamMessage::new(stream_id, seq, StreamContent::Fin));
-    out
+    let mut out = Outgoing::new(stream_id);
+    let mut msgs: Vec<_> = parts.into_iter().map(|p| out.part(p)).collect();
+    msgs.push(out.end());
+    msgs
 }
 
 /// A fully received proposal stream (structure checked, signature NOT checked).
@@ -101,9 +139,35 @@ pub struct CompletedStream {
     pub round: Round,
     pub pol_round: Round,
     pub proposer: Address,
+    /// The block without its roots (both zero).
     pub block_bytes: Vec<u8>,
+    /// The `Fin` part's roots of the block.
+    pub roots: Roots,
     /// The `Fin` part's signature over (height, round, block hash).
     pub signature: Signature,
+}
+
+/// A proposal stream whose `Init` and every `Data` part have arrived, its
+/// `Fin` part not yet: the block without its roots, which a validator can
+/// execute while the proposer does (structure checked, nothing signed yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedStream {
+    pub publisher: PeerId,
+    pub height: Height,
+    pub round: Round,
+    pub proposer: Address,
+    /// The block without its roots (both zero), as the `Data` parts carry it.
+    pub block_bytes: Vec<u8>,
+}
+
+/// What one message did to its stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Every part before the `Fin` part is in: each stream is opened at
+    /// most once, and never if one message completes it.
+    Opened(OpenedStream),
+    /// The stream is complete.
+    Completed(CompletedStream),
 }
 
 /// Memory bounds of [`PartStreams`].
@@ -147,6 +211,13 @@ struct Buffer {
     parts: BTreeMap<u64, ProposalPart>,
     /// Sequence of the `StreamContent::Fin` marker = number of parts.
     fin_seq: Option<u64>,
+    /// The `Init` part's count of `Data` parts, once it is in.
+    data_parts: Option<u64>,
+    /// Parts in at sequences `1..=data_parts` (kept as parts come, so
+    /// opening costs one pass over the stream, not one per part).
+    data_in: u64,
+    /// Whether the stream was tried for [`Progress::Opened`] (once).
+    opened: bool,
     bytes: usize,
     last_touch: u64,
 }
@@ -238,14 +309,15 @@ impl PartStreams {
     }
 
     /// Adds one message published by `publisher`. Returns the stream when
-    /// this message completes it, `Ok(None)` while it is incomplete (or the
-    /// message is a duplicate or belongs to a closed stream), and an error
-    /// when the stream was malformed or too large (it is then dropped).
+    /// this message opens or completes it (see [`Progress`]), `Ok(None)`
+    /// otherwise (or when the message is a duplicate or belongs to a closed
+    /// stream), and an error when the stream was malformed or too large (it
+    /// is then dropped).
     pub fn insert(
         &mut self,
         publisher: PeerId,
         msg: StreamMessage<ProposalPart>,
-    ) -> Result<Option<CompletedStream>, StreamError> {
+    ) -> Result<Option<Progress>, StreamError> {
         let id_len = msg.stream_id.to_bytes().len();
         if id_len > MAX_STREAM_ID_BYTES {
             return Err(StreamError::StreamIdTooLong {
@@ -263,8 +335,8 @@ impl PartStreams {
                 debug!(target: "assent::consensus", %publisher, stream = %key.1, error = %e, "dropping proposal stream");
                 self.close(&key);
             }
-            Ok(Some(_)) => self.close(&key),
-            Ok(None) => {}
+            Ok(Some(Progress::Completed(_))) => self.close(&key),
+            Ok(Some(Progress::Opened(_)) | None) => {}
         }
         result
     }
@@ -273,7 +345,7 @@ impl PartStreams {
         &mut self,
         key: &Key,
         msg: StreamMessage<ProposalPart>,
-    ) -> Result<Option<CompletedStream>, StreamError> {
+    ) -> Result<Option<Progress>, StreamError> {
         let max_bytes = self.limits.max_stream_bytes;
         // Every part costs at least PART_OVERHEAD, so a longer stream cannot fit.
         let max_seq = (max_bytes / PART_OVERHEAD) as u64;
@@ -302,6 +374,9 @@ impl PartStreams {
         let buf = self.streams.entry(key.clone()).or_insert_with(|| Buffer {
             parts: BTreeMap::new(),
             fin_seq: None,
+            data_parts: None,
+            data_in: 0,
+            opened: false,
             bytes: 0,
             last_touch: clock,
         });
@@ -336,18 +411,32 @@ impl PartStreams {
                 }
                 buf.bytes += cost;
                 self.total_bytes += cost;
+                if let ProposalPart::Init { data_parts, .. } = &part {
+                    let n = u64::from(*data_parts);
+                    buf.data_parts = Some(n);
+                    buf.data_in = buf.parts.range(1..=n).count() as u64;
+                } else if buf
+                    .data_parts
+                    .is_some_and(|n| (1..=n).contains(&msg.sequence))
+                {
+                    buf.data_in += 1;
+                }
                 buf.parts.insert(msg.sequence, part);
             }
         }
         let complete = buf.fin_seq.is_some_and(|f| buf.parts.len() as u64 == f);
         if !complete {
-            return Ok(None);
+            if buf.opened || buf.data_parts != Some(buf.data_in) {
+                return Ok(None);
+            }
+            buf.opened = true;
+            return Ok(opening(key.0, &buf.parts).map(Progress::Opened));
         }
         let Some(buf) = self.streams.remove(key) else {
             return Ok(None);
         };
         self.total_bytes = self.total_bytes.saturating_sub(buf.bytes);
-        assemble(key.0, buf).map(Some)
+        assemble(key.0, buf).map(|c| Some(Progress::Completed(c)))
     }
 
     /// Before opening a stream of `publisher`: evicts that publisher's least
@@ -394,6 +483,37 @@ impl PartStreams {
     }
 }
 
+/// The opened stream of `parts`, whose `Init` and the parts at all the
+/// sequences it counts for `Data` are in; `None` if one of those is not a
+/// `Data` part (the stream is malformed; assembly will say so).
+fn opening(publisher: PeerId, parts: &BTreeMap<u64, ProposalPart>) -> Option<OpenedStream> {
+    let Some(ProposalPart::Init {
+        height,
+        round,
+        proposer,
+        data_parts,
+        ..
+    }) = parts.get(&0)
+    else {
+        return None;
+    };
+    let n = u64::from(*data_parts);
+    let mut block_bytes = Vec::new();
+    for part in parts.range(1..=n).map(|(_, p)| p) {
+        let ProposalPart::Data(d) = part else {
+            return None;
+        };
+        block_bytes.extend_from_slice(d);
+    }
+    Some(OpenedStream {
+        publisher,
+        height: *height,
+        round: *round,
+        proposer: *proposer,
+        block_bytes,
+    })
+}
+
 /// Checks the order of a complete stream's parts and joins the block.
 fn assemble(publisher: PeerId, buf: Buffer) -> Result<CompletedStream, StreamError> {
     let mut parts = buf.parts.into_values();
@@ -402,25 +522,35 @@ fn assemble(publisher: PeerId, buf: Buffer) -> Result<CompletedStream, StreamErr
         round,
         pol_round,
         proposer,
+        data_parts,
     }) = parts.next()
     else {
         return Err(StreamError::Malformed("first part is not Init"));
     };
     let mut block_bytes = Vec::with_capacity(buf.bytes);
-    let mut signature = None;
+    let mut data = 0u32;
+    let mut fin = None;
     for part in parts {
-        match (part, signature) {
-            (ProposalPart::Data(d), None) => block_bytes.extend_from_slice(&d),
-            (ProposalPart::Fin { signature: s }, None) => signature = Some(s),
+        match (part, fin) {
+            (ProposalPart::Data(d), None) => {
+                data = data.saturating_add(1);
+                block_bytes.extend_from_slice(&d);
+            }
+            (ProposalPart::Fin { roots, signature }, None) => fin = Some((roots, signature)),
             (ProposalPart::Init { .. }, _) => {
                 return Err(StreamError::Malformed("second Init part"))
             }
             (_, Some(_)) => return Err(StreamError::Malformed("part after the Fin part")),
         }
     }
-    let Some(signature) = signature else {
+    let Some((roots, signature)) = fin else {
         return Err(StreamError::Malformed("no Fin part"));
     };
+    if data != data_parts {
+        return Err(StreamError::Malformed(
+            "the Init part counts other Data parts than sent",
+        ));
+    }
     Ok(CompletedStream {
         publisher,
         height,
@@ -428,6 +558,7 @@ fn assemble(publisher: PeerId, buf: Buffer) -> Result<CompletedStream, StreamErr
         pol_round,
         proposer,
         block_bytes,
+        roots,
         signature,
     })
 }

@@ -8,6 +8,11 @@ fn peer(seed: u8) -> PeerId {
     PeerId::from_bytes(&kp.public().to_peer_id().to_bytes()).unwrap()
 }
 
+const ROOTS: Roots = Roots {
+    results_root: [3; 32],
+    state_root: [4; 32],
+};
+
 fn block(len: usize, salt: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt))
@@ -21,16 +26,22 @@ fn messages(
     part_size: usize,
 ) -> Vec<StreamMessage<ProposalPart>> {
     let (h, r) = (Height(height), Round::new(1));
-    let parts = split_block(
-        h,
-        r,
-        Round::Nil,
-        Address([9; 32]),
-        bytes,
-        Signature([7; 64]),
-        part_size,
-    );
+    let opening = Opening {
+        height: h,
+        round: r,
+        pol_round: Round::Nil,
+        proposer: Address([9; 32]),
+    };
+    let parts = split_block(&opening, bytes, ROOTS, Signature([7; 64]), part_size);
     stream_messages(stream_id(h, r, nonce), parts)
+}
+
+/// The completed stream of a message's progress, if it completed one.
+fn completed(p: Option<Progress>) -> Option<CompletedStream> {
+    match p {
+        Some(Progress::Completed(c)) => Some(c),
+        _ => None,
+    }
 }
 
 fn feed(
@@ -39,7 +50,7 @@ fn feed(
     msgs: impl IntoIterator<Item = StreamMessage<ProposalPart>>,
 ) -> Vec<CompletedStream> {
     msgs.into_iter()
-        .filter_map(|m| streams.insert(publisher, m).unwrap())
+        .filter_map(|m| completed(streams.insert(publisher, m).unwrap()))
         .collect()
 }
 
@@ -67,11 +78,14 @@ fn split_produces_init_data_fin_and_end_marker() {
     // A zero part size still makes progress.
     assert_eq!(
         split_block(
-            Height(1),
-            Round::new(0),
-            Round::Nil,
-            Address([1; 32]),
+            &Opening {
+                height: Height(1),
+                round: Round::new(0),
+                pol_round: Round::Nil,
+                proposer: Address([1; 32]),
+            },
             &[1, 2],
+            ROOTS,
             Signature([0; 64]),
             0
         )
@@ -127,10 +141,10 @@ fn publishers_with_the_same_stream_id_do_not_mix() {
     let n = ma.len().max(mb.len());
     for i in 0..n {
         if let Some(m) = ma.get(i) {
-            done.extend(s.insert(peer(1), m.clone()).unwrap());
+            done.extend(completed(s.insert(peer(1), m.clone()).unwrap()));
         }
         if let Some(m) = mb.get(i) {
-            done.extend(s.insert(peer(2), m.clone()).unwrap());
+            done.extend(completed(s.insert(peer(2), m.clone()).unwrap()));
         }
     }
     assert_eq!(done.len(), 2);
@@ -180,6 +194,7 @@ fn garbage_streams_are_dropped() {
         round: Round::new(0),
         pol_round: Round::Nil,
         proposer: Address([1; 32]),
+        data_parts: 1,
     };
     assert_eq!(s.insert(peer(3), m(0, StreamContent::Data(init))), Ok(None));
     assert_eq!(
@@ -188,6 +203,7 @@ fn garbage_streams_are_dropped() {
             m(
                 1,
                 StreamContent::Data(ProposalPart::Fin {
+                    roots: ROOTS,
                     signature: Signature([0; 64])
                 })
             )
@@ -311,9 +327,9 @@ proptest! {
         for (p, id, seq, kind, len) in ops {
             let content = match kind {
                 0 => StreamContent::Fin,
-                1 => StreamContent::Data(ProposalPart::Init { height: Height(id), round: Round::new(0), pol_round: Round::Nil, proposer: Address([p; 32]) }),
+                1 => StreamContent::Data(ProposalPart::Init { height: Height(id), round: Round::new(0), pol_round: Round::Nil, proposer: Address([p; 32]), data_parts: 1 }),
                 2 => StreamContent::Data(ProposalPart::Data(vec![p; len])),
-                _ => StreamContent::Data(ProposalPart::Fin { signature: Signature([p; 64]) }),
+                _ => StreamContent::Data(ProposalPart::Fin { roots: ROOTS, signature: Signature([p; 64]) }),
             };
             let msg = StreamMessage::new(stream_id(Height(id), Round::new(0), 0), seq, content);
             let _ = s.insert(peer(p), msg);
@@ -341,9 +357,94 @@ proptest! {
         msgs.extend(order);
         msgs.rotate_left((seed % 5) as usize);
         let mut s = PartStreams::default();
-        let done = feed(&mut s, peer(1), msgs);
+        let progress: Vec<Progress> = msgs
+            .into_iter()
+            .filter_map(|m| s.insert(peer(1), m).unwrap())
+            .collect();
+        // Opened at most once, before it completes, with the same bytes.
+        let (opened, done): (Vec<_>, Vec<_>) = progress
+            .into_iter()
+            .partition(|p| matches!(p, Progress::Opened(_)));
         prop_assert_eq!(done.len(), 1);
-        prop_assert_eq!(&done[0].block_bytes, &bytes);
+        prop_assert!(opened.len() <= 1);
+        let Some(Progress::Completed(done)) = done.first() else {
+            panic!("not completed");
+        };
+        prop_assert_eq!(&done.block_bytes, &bytes);
+        if let Some(Progress::Opened(o)) = opened.first() {
+            prop_assert_eq!(&o.block_bytes, &bytes);
+        }
         prop_assert!(s.is_empty());
     }
+}
+
+#[test]
+fn a_stream_carries_its_roots_and_counts_its_data_parts() {
+    let bytes = block(10, 0);
+    let done = feed(
+        &mut PartStreams::default(),
+        peer(1),
+        messages(5, 0, &bytes, 4),
+    );
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].roots, ROOTS);
+    assert_eq!(done[0].block_bytes, bytes);
+    for claimed in [2, 4] {
+        let mut msgs = messages(5, 0, &bytes, 4);
+        if let StreamContent::Data(ProposalPart::Init { data_parts, .. }) = &mut msgs[0].content {
+            *data_parts = claimed;
+        }
+        let mut s = PartStreams::default();
+        let last = msgs.into_iter().map(|m| s.insert(peer(1), m)).last();
+        assert!(
+            matches!(last, Some(Err(StreamError::Malformed(_)))),
+            "{claimed} data parts claimed for 3: {last:?}"
+        );
+        assert!(s.is_empty());
+    }
+}
+
+#[test]
+fn a_stream_opens_once_its_data_is_in_and_before_its_fin_part() {
+    let bytes = block(1_000, 9);
+    let msgs = messages(5, 0, &bytes, 300);
+    // Init, 4 data parts, the Fin part, the end marker.
+    assert_eq!(msgs.len(), 7);
+    let mut s = PartStreams::default();
+    let got: Vec<_> = msgs
+        .iter()
+        .map(|m| s.insert(peer(1), m.clone()).unwrap())
+        .collect();
+    assert!(got[..4].iter().all(Option::is_none));
+    let Some(Progress::Opened(o)) = &got[4] else {
+        panic!("the last data part opens the stream: {:?}", got[4]);
+    };
+    assert_eq!(
+        (o.publisher, o.height, o.round, o.proposer),
+        (peer(1), Height(5), Round::new(1), Address([9; 32]))
+    );
+    assert_eq!(o.block_bytes, bytes);
+    assert_eq!(got[5], None);
+    assert!(matches!(got[6], Some(Progress::Completed(_))));
+    // The last data part after the end marker: it completes the stream,
+    // nothing opens.
+    let mut late = messages(5, 1, &bytes, 300);
+    let last_data = late.remove(4);
+    late.push(last_data);
+    let mut s = PartStreams::default();
+    let got: Vec<_> = late
+        .into_iter()
+        .filter_map(|m| s.insert(peer(1), m).unwrap())
+        .collect();
+    assert_eq!(got.len(), 1);
+    assert!(matches!(got[0], Progress::Completed(_)));
+    // A duplicate of a data part counts once: no early opening.
+    let mut dup = messages(5, 2, &bytes, 300);
+    dup[3] = dup[2].clone();
+    let mut s = PartStreams::default();
+    let got: Vec<_> = dup[..5]
+        .iter()
+        .filter_map(|m| s.insert(peer(1), m.clone()).unwrap())
+        .collect();
+    assert!(got.is_empty(), "{got:?}");
 }

@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use assent_contracts::block::{execute_block, txs_root};
+use assent_contracts::block::execute_block;
 use assent_contracts::commit::CommitCertificate;
 use assent_contracts::crypto::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 use assent_contracts::state::{StateExt, Validator};
-use assent_contracts::tx::{verify_covered_batch, CoveredTx, SignedTx, VerifiedTx};
+use assent_contracts::tx::{SignedTx, VerifiedTx};
 use assent_contracts::{
     AccountId, Block, BlockContext, BlockHash, BlockHeader, BlockOutput, Height, Timestamp, TxId,
 };
@@ -21,6 +21,9 @@ use assent_genesis::Genesis;
 use tokio::sync::broadcast;
 
 use crate::storage::{BlockResults, Head, Store, StoreError};
+
+mod blocks;
+pub use blocks::{same_roots, set_roots, Prepared};
 
 /// How far ahead of this node's clock a block's time may be.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
@@ -197,224 +200,6 @@ impl Chain {
             time: Timestamp(now.max(head.time.0 + 1)),
             proposer,
         }
-    }
-
-    /// Builds the next block from `txs` (already verified, in mempool order).
-    pub fn build_block(
-        &self,
-        txs: Vec<VerifiedTx>,
-        proposer: AccountId,
-        now: Timestamp,
-    ) -> Result<Executed, ChainError> {
-        let head = self.head();
-        let params = self.store.params()?;
-        let mut chosen = Vec::with_capacity(txs.len().min(params.max_block_txs as usize));
-        let mut bytes = 0usize;
-        for t in txs {
-            if chosen.len() >= params.max_block_txs as usize
-                || bytes + t.bytes().len() > params.max_block_bytes as usize
-            {
-                break;
-            }
-            bytes += t.bytes().len();
-            chosen.push(t);
-        }
-        let time = Timestamp(now.0.max(head.time.0 + 1));
-        let mut header = BlockHeader {
-            chain_id: self.chain_id.clone(),
-            height: head.height.next(),
-            time,
-            prev_hash: head.block_hash,
-            txs_root: txs_root(&chosen),
-            results_root: Default::default(),
-            state_root: Default::default(),
-            proposer,
-        };
-        let output = self.execute(&header, &head, &chosen)?;
-        header.results_root = output.results_root;
-        header.state_root = output.state_root;
-        let block = Block {
-            header,
-            txs: chosen.into_iter().map(VerifiedTx::into_signed).collect(),
-        };
-        let hash = block.header.hash();
-        let bytes = block.encode();
-        Ok(Executed {
-            block,
-            bytes,
-            hash,
-            output,
-        })
-    }
-
-    /// Executes `txs` under `header` on the committed state at `head`.
-    fn execute(
-        &self,
-        header: &BlockHeader,
-        head: &Head,
-        txs: &[VerifiedTx],
-    ) -> Result<BlockOutput, ChainError> {
-        let started = std::time::Instant::now();
-        let state = self.store.snapshot();
-        if state.height() != head.height {
-            return Err(ChainError::OutOfOrder {
-                got: state.height().0,
-                tip: head.height.0,
-            });
-        }
-        let tree = self
-            .store
-            .tree_at(head.height)
-            .map_err(|_| ChainError::OutOfOrder {
-                got: head.height.0,
-                tip: self.store.head().height.0,
-            })?;
-        let out = execute_block(&state, &self.context(header), &tree, txs)?;
-        let took = started.elapsed();
-        let metrics = self.store.metrics();
-        metrics.execute_seconds.observe(took.as_secs_f64());
-        // One unit for the block itself (its tree update and roots).
-        let units = 1 + txs.iter().map(super::budget::work).sum::<u64>();
-        self.cost.observe(units, took);
-        metrics
-            .execute_ns_per_unit
-            .set(i64::try_from(self.cost.ns_per_unit()).unwrap_or(i64::MAX));
-        Ok(out)
-    }
-
-    /// The most work units (see [`super::budget`]) a block this node
-    /// proposes may hold to execute within `budget` at the measured rate.
-    pub fn work_within(&self, budget: std::time::Duration) -> u64 {
-        self.cost.units_within(budget)
-    }
-
-    /// Validates a proposed block for the next height by re-executing it.
-    /// `known` returns a tx this node verified before at the block tx's
-    /// sender and nonce; it is reused only if it is the very same tx (no
-    /// second signature check, no id worked out again: a RecordUse's id is
-    /// the Merkle root of its uses).
-    /// `now` = None skips the clock check (blocks that are already certified).
-    pub fn validate_block(
-        &self,
-        block: Block,
-        bytes: Vec<u8>,
-        expected_proposer: Option<AccountId>,
-        known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
-        now: Option<Timestamp>,
-    ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
-        let started = std::time::Instant::now();
-        let r = self.validate_inner(block, bytes, expected_proposer, known, now);
-        self.store
-            .metrics()
-            .validate_seconds
-            .observe(started.elapsed().as_secs_f64());
-        r
-    }
-
-    fn validate_inner(
-        &self,
-        block: Block,
-        bytes: Vec<u8>,
-        expected_proposer: Option<AccountId>,
-        known: &dyn Fn(&SignedTx) -> Option<VerifiedTx>,
-        now: Option<Timestamp>,
-    ) -> Result<Result<Executed, InvalidBlock>, ChainError> {
-        let head = self.head();
-        let h = &block.header;
-        if h.chain_id != self.chain_id {
-            return Ok(Err(InvalidBlock::WrongChain(h.chain_id.clone())));
-        }
-        if h.height != head.height.next() {
-            return Ok(Err(InvalidBlock::WrongHeight {
-                got: h.height.0,
-                want: head.height.0 + 1,
-            }));
-        }
-        if h.prev_hash != head.block_hash {
-            return Ok(Err(InvalidBlock::WrongParent));
-        }
-        if h.time <= head.time {
-            return Ok(Err(InvalidBlock::TimeNotAfterParent {
-                got: h.time.0,
-                parent: head.time.0,
-            }));
-        }
-        if let Some(now) = now {
-            if h.time.0 > now.0 + MAX_CLOCK_DRIFT_MS {
-                return Ok(Err(InvalidBlock::TimeInFuture {
-                    got: h.time.0,
-                    now: now.0,
-                }));
-            }
-        }
-        if let Some(want) = expected_proposer {
-            if h.proposer != want {
-                return Ok(Err(InvalidBlock::WrongProposer {
-                    got: h.proposer,
-                    want,
-                }));
-            }
-        }
-        let params = self.store.params()?;
-        // The txs' encodings are at most the block's bytes: a block whose
-        // bytes fit needs no per-tx count.
-        let size = if bytes.len() <= params.max_block_bytes as usize {
-            bytes.len()
-        } else {
-            block.txs.iter().map(|t| t.encode().len()).sum()
-        };
-        if block.txs.len() > params.max_block_txs as usize || size > params.max_block_bytes as usize
-        {
-            return Ok(Err(InvalidBlock::TooLarge {
-                txs: block.txs.len(),
-                bytes: size,
-            }));
-        }
-        // Verify only the txs this node has not verified before, in one batch.
-        let mut verified = reuse_verified(&block.txs, known);
-        let unknown: Vec<(usize, assent_contracts::SignedTx)> = block
-            .txs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| verified[*i].is_none())
-            .map(|(i, t)| (i, t.clone()))
-            .collect();
-        if !unknown.is_empty() {
-            let (idx, txs): (Vec<usize>, Vec<_>) = unknown.into_iter().unzip();
-            for (i, r) in idx.into_iter().zip(verify_covered_batch(
-                &self.chain_id,
-                txs.into_iter().map(CoveredTx::new).collect(),
-                rand::rngs::OsRng,
-                Some(&self.signer_keys),
-            )) {
-                match r {
-                    Ok(v) => verified[i] = Some(v),
-                    Err(refused) => return Ok(Err(InvalidBlock::BadSignature(refused.tx.id()))),
-                }
-            }
-        }
-        let verified: Vec<VerifiedTx> = verified.into_iter().flatten().collect();
-        if txs_root(&verified) != h.txs_root {
-            return Ok(Err(InvalidBlock::Mismatch { field: "txs_root" }));
-        }
-        let output = self.execute(h, &head, &verified)?;
-        if output.state_root != h.state_root {
-            return Ok(Err(InvalidBlock::Mismatch {
-                field: "state_root",
-            }));
-        }
-        if output.results_root != h.results_root {
-            return Ok(Err(InvalidBlock::Mismatch {
-                field: "results_root",
-            }));
-        }
-        let hash = block.header.hash();
-        Ok(Ok(Executed {
-            block,
-            bytes,
-            hash,
-            output,
-        }))
     }
 
     /// Keeps an executed block (own or received) until it is decided.

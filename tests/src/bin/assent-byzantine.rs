@@ -30,8 +30,8 @@ use assent_node::consensus::app::App;
 use assent_node::consensus::compact::{CompactBlock, Slot};
 use assent_node::consensus::engine::Behaviour;
 use assent_node::consensus::signing::ConsensusSigner;
-use assent_node::consensus::streaming::{split_block, stream_id, stream_messages};
-use assent_node::consensus::types::{Address, AssentContext, BlockId, BlockValue, Height};
+use assent_node::consensus::streaming::{split_block, stream_id, stream_messages, Opening};
+use assent_node::consensus::types::{Address, AssentContext, BlockId, BlockValue, Height, Roots};
 use assent_node::run::NodeError;
 use assent_node::shared::Shared;
 use malachitebft_app_channel::app::types::LocallyProposedValue;
@@ -98,7 +98,21 @@ impl Attacker {
     ) {
         self.nonce = self.nonce.wrapping_add(1);
         let sig = self.signer.sign_block_stream(height, round, id);
-        let mut parts = split_block(height, round, Round::Nil, proposer, bytes, sig, PART);
+        // The roots travel in the Fin part, as an honest proposer sends them.
+        let (bytes, roots) = match CompactBlock::decode(bytes) {
+            Ok(compact) => {
+                let (compact, roots) = compact.without_roots();
+                (compact.encode(), roots)
+            }
+            Err(_) => (bytes.to_vec(), Roots::default()),
+        };
+        let opening = Opening {
+            height,
+            round,
+            pol_round: Round::Nil,
+            proposer,
+        };
+        let mut parts = split_block(&opening, &bytes, roots, sig, PART);
         if !finish {
             parts.pop();
         }

@@ -1,23 +1,55 @@
 //! The receiving side of proposals: parts pass the intake, and a completed
 //! stream's block is judged (its signature, then its validity) before the
 //! engine hears of it.
+//!
+//! A stream whose txs are all in (its roots and signature still on the way,
+//! the proposer still executing) is executed at once on a blocking thread,
+//! if this node holds every tx it names (ARCHITECTURE decision 50). When
+//! the stream completes with the same header, its signature is checked and
+//! that execution's roots are compared with the ones it signed. Nothing of
+//! an unsigned stream is kept or voted on; the intake has checked that its
+//! publisher is the proposer of its height and round.
 
-use assent_contracts::{AccountId, Block, BlockHash};
+use assent_contracts::{AccountId, Block, BlockHash, BlockHeader, BlockOutput};
 use malachitebft_app_channel::app::streaming::StreamMessage;
 use malachitebft_app_channel::app::types::{PeerId, ProposedValue};
 use malachitebft_core_types::Validity;
 
 use super::super::compact::{assemble, fill, CompactBlock, Filled};
 use super::super::intake::Accepted;
-use super::super::streaming::CompletedStream;
-use super::super::types::{AssentContext, BlockId, BlockValue, Height, ProposalPart, PublicKey};
+use super::super::streaming::{CompletedStream, OpenedStream};
+use super::super::types::{
+    Address, AssentContext, BlockId, BlockValue, Height, ProposalPart, PublicKey,
+};
 use super::{cpu_bound, fatal, height_ledger, now_ms, App};
 use crate::gossip::fetch::FetchRequest;
 use crate::gossip::peer_id_of;
+use crate::ledger::chain::{same_roots, set_roots, ChainError, Executed, InvalidBlock};
 use crate::run::NodeError;
 
 /// How long a validator may spend fetching the txs of one proposal.
 const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A received proposal executing while its `Fin` part is on the way.
+#[derive(Debug)]
+pub(super) struct Early {
+    height: Height,
+    round: malachitebft_core_types::Round,
+    proposer: Address,
+    /// The header without roots. A completed stream with this very header
+    /// names the same txs (its `txs_root` binds them).
+    header: BlockHeader,
+    task: tokio::task::JoinHandle<Result<Option<EarlyRun>, ChainError>>,
+}
+
+/// What an early execution did: the block (roots zero) and its encoding,
+/// and the verdict on everything but the roots.
+#[derive(Debug)]
+pub(super) struct EarlyRun {
+    block: Block,
+    bytes: Vec<u8>,
+    verdict: Result<BlockOutput, InvalidBlock>,
+}
 
 impl App {
     pub(super) async fn on_part(
@@ -27,6 +59,10 @@ impl App {
     ) -> Result<Option<ProposedValue<AssentContext>>, NodeError> {
         let done = match self.intake.part(publisher, part) {
             Ok(Some(Accepted::Judge(done))) => *done,
+            Ok(Some(Accepted::Execute(opened))) => {
+                self.execute_early(*opened);
+                return Ok(None);
+            }
             Ok(Some(Accepted::Later) | None) => return Ok(None),
             Err(why) => {
                 self.shared.metrics.refused_stream(why.code());
@@ -62,11 +98,19 @@ impl App {
         let Some(expected) = vs.validators().iter().find(|v| v.address == s.proposer) else {
             return Ok(None);
         };
-        let Ok(compact) = CompactBlock::decode(&s.block_bytes) else {
+        let Ok(mut compact) = CompactBlock::decode(&s.block_bytes) else {
             tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts do not decode to a block");
             self.shared.metrics.proposal_invalid("undecodable");
             return Ok(None);
         };
+        // The roots travel in the Fin part only: one form for each proposal.
+        if !compact.roots_are_zero() {
+            tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts carry roots outside the Fin part");
+            self.shared.metrics.proposal_invalid("undecodable");
+            return Ok(None);
+        }
+        let header = compact.header.clone();
+        compact.set_roots(&s.roots);
         let hash = compact.header.hash();
         if self
             .signer
@@ -83,11 +127,24 @@ impl App {
             self.shared.metrics.proposal_invalid("bad_signature");
             return Ok(None);
         }
-        let Some((block, bytes)) = self
-            .fill(compact, s.height, hash, &expected.public_key)
-            .await
-        else {
-            return Ok(None);
+        let early = self.early_for(&s, &header).await?;
+        let (block, bytes, early) = match early {
+            Some(run) => {
+                let (mut block, mut bytes) = (run.block, run.bytes);
+                let (results_root, state_root) =
+                    (compact.header.results_root, compact.header.state_root);
+                set_roots(&mut block, &mut bytes, results_root, state_root);
+                (block, bytes, Some(run.verdict))
+            }
+            None => {
+                let Some((block, bytes)) = self
+                    .fill(compact, s.height, hash, &expected.public_key)
+                    .await
+                else {
+                    return Ok(None);
+                };
+                (block, bytes, None)
+            }
         };
         // Durable before the engine hears of it: a replayed decision must find it.
         self.shared
@@ -109,9 +166,23 @@ impl App {
             Validity::Invalid
         } else {
             let chain = &self.shared.chain;
-            match cpu_bound(|| chain.validate_block(block, bytes, None, &known, Some(now_ms())))
-                .map_err(fatal)?
-            {
+            let judged = match early {
+                Some(verdict) => verdict.and_then(|output| {
+                    let h = &block.header;
+                    same_roots((h.results_root, h.state_root), &output)?;
+                    Ok(Executed {
+                        block,
+                        bytes,
+                        hash,
+                        output,
+                    })
+                }),
+                None => {
+                    cpu_bound(|| chain.validate_block(block, bytes, None, &known, Some(now_ms())))
+                        .map_err(fatal)?
+                }
+            };
+            match judged {
                 Ok(executed) => {
                     self.shared.chain.remember(executed).map_err(fatal)?;
                     Validity::Valid
@@ -131,6 +202,95 @@ impl App {
             value: BlockValue::new(hash),
             validity,
         }))
+    }
+
+    /// Starts executing an opened stream's block on a blocking thread, if
+    /// it decodes, sends no roots, and names only txs this node holds. One
+    /// at a time: a stream opened while another executes is judged when it
+    /// completes, as is one that lacks a tx here.
+    fn execute_early(&mut self, o: OpenedStream) {
+        if self.early.is_some() {
+            return;
+        }
+        let Ok(compact) = CompactBlock::decode(&o.block_bytes) else {
+            return;
+        };
+        if !compact.roots_are_zero() {
+            return;
+        }
+        let header = compact.header.clone();
+        let (pre, txs, missing) = compact.resolve(|id| self.shared.mempool().get(id));
+        let metrics = &self.shared.metrics;
+        if !missing.is_empty() {
+            metrics.proposal_early("not_started");
+            return;
+        }
+        let count = |f: fn(&Filled) -> bool| txs.iter().filter(|t| f(t)).count();
+        metrics.proposal_txs("sent", count(|t| matches!(t, Filled::Sent(_))));
+        metrics.proposal_txs("pool", count(|t| matches!(t, Filled::Pool(_))));
+        let shared = self.shared.clone();
+        let now = now_ms();
+        let task = tokio::task::spawn_blocking(move || {
+            let Some((block, bytes)) = assemble(pre, txs) else {
+                return Ok(None);
+            };
+            let known = |t: &assent_contracts::SignedTx| {
+                shared.mempool().pending_at(&t.body.sender, t.body.nonce)
+            };
+            let verdict =
+                shared
+                    .chain
+                    .execute_proposal(&block, bytes.len(), None, &known, Some(now))?;
+            Ok(Some(EarlyRun {
+                block,
+                bytes,
+                verdict,
+            }))
+        });
+        self.early = Some(Early {
+            height: o.height,
+            round: o.round,
+            proposer: o.proposer,
+            header,
+            task,
+        });
+    }
+
+    /// The early execution of the completed stream `s`, whose header
+    /// without roots is `header`, if one ran. Any other is waited out and
+    /// dropped, so that a node never executes two blocks at once.
+    async fn early_for(
+        &mut self,
+        s: &CompletedStream,
+        header: &BlockHeader,
+    ) -> Result<Option<EarlyRun>, NodeError> {
+        let Some(early) = self.early.take() else {
+            return Ok(None);
+        };
+        let same = early.height == s.height
+            && early.round == s.round
+            && early.proposer == s.proposer
+            && early.header == *header;
+        let run = early.task.await.map_err(fatal)?;
+        if !same {
+            self.shared.metrics.proposal_early("dropped");
+            return Ok(None);
+        }
+        let run = run.map_err(fatal)?;
+        if run.is_some() {
+            self.shared.metrics.proposal_early("used");
+        }
+        Ok(run)
+    }
+
+    /// Waits out an early execution this node no longer needs (before it
+    /// builds, commits or executes another block).
+    pub(super) async fn settle_early(&mut self) -> Result<(), NodeError> {
+        if let Some(early) = self.early.take() {
+            let _ = early.task.await.map_err(fatal)?;
+            self.shared.metrics.proposal_early("dropped");
+        }
+        Ok(())
     }
 
     /// The block a compact proposal names: its held txs from the mempool,

@@ -322,8 +322,11 @@ pub fn vote_kind(vote_type: VoteType) -> VoteKind {
     }
 }
 
-/// One part of a streamed proposal: `Init`, then the encoded block in `Data`
-/// chunks, then `Fin` with the proposer's block-stream signature.
+/// One part of a streamed proposal: `Init`, then the encoded block without
+/// its roots in `data_parts` `Data` chunks, then `Fin` with the roots and
+/// the proposer's block-stream signature. The roots come last so that a
+/// proposer can send its txs before it has executed them (ARCHITECTURE
+/// decision 50).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ProposalPart {
     Init {
@@ -331,11 +334,21 @@ pub enum ProposalPart {
         round: Round,
         pol_round: Round,
         proposer: Address,
+        /// How many `Data` parts follow.
+        data_parts: u32,
     },
     Data(Vec<u8>),
     Fin {
+        roots: Roots,
         signature: Signature,
     },
+}
+
+/// A block's two roots, as the `Fin` part of its proposal carries them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Roots {
+    pub results_root: [u8; 32],
+    pub state_root: [u8; 32],
 }
 
 impl mc::ProposalPart<AssentContext> for ProposalPart {
