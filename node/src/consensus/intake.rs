@@ -204,16 +204,21 @@ impl Intake {
     }
 
     /// An opened stream is worth executing early only for the current
-    /// height, in a round whose value is not taken. Anything else waits
-    /// for the stream to complete, and is judged (or refused) then.
+    /// height, from the round's proposer, in a round whose value is not
+    /// taken. Anything else waits for the stream to complete, and is judged
+    /// or refused (and counted) then, once.
     fn check_opened(&mut self, o: OpenedStream) -> Result<Option<Accepted>, Refused> {
         let Some(round) = o.round.as_u32() else {
             return Ok(None);
         };
-        if o.height != self.height || self.taken.contains(&round) {
+        if o.height != self.height
+            || self.taken.contains(&round)
+            || self
+                .slot_check(o.publisher, o.height, o.round, o.proposer)
+                .is_err()
+        {
             return Ok(None);
         }
-        self.slot_check(o.publisher, o.height, o.round, o.proposer)?;
         Ok(Some(Accepted::Execute(Box::new(o))))
     }
 
