@@ -143,15 +143,18 @@ impl App {
         network: &tokio::sync::mpsc::Sender<NetworkMsg<AssentContext>>,
     ) -> Result<(), NodeError> {
         // A proposal executing early runs alone: wait it out before this
-        // node builds, commits or executes anything else (receive.rs).
-        if matches!(
-            msg,
-            AppMsg::StartedRound { .. }
-                | AppMsg::GetValue { .. }
-                | AppMsg::Decided { .. }
-                | AppMsg::Finalized { .. }
-                | AppMsg::ProcessSyncedValue { .. }
-        ) {
+        // node builds, commits or executes anything else, or leaves its
+        // height (receive.rs). A new round of the same height lets it run:
+        // its stream may still complete.
+        let settle = match &msg {
+            AppMsg::StartedRound { height, .. } => *height != self.height,
+            AppMsg::GetValue { .. }
+            | AppMsg::Decided { .. }
+            | AppMsg::Finalized { .. }
+            | AppMsg::ProcessSyncedValue { .. } => true,
+            _ => false,
+        };
+        if settle {
             self.settle_early().await?;
         }
         match msg {
