@@ -114,6 +114,13 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
             !invalid.is_empty(),
             "node {i} judged no Byzantine proposal invalid"
         );
+        // Its third attack (of six, in turn) is a good block with wrong
+        // state and results roots in the stream's Fin part: found by
+        // comparing them with the block's execution (decision 50).
+        assert!(
+            invalid.iter().any(|why| why.contains("state_root")),
+            "node {i} did not find the wrong roots: {invalid:?}"
+        );
         let counted = net.metric_lines(i, "assent_proposals_judged_invalid_total");
         eprintln!("node {i}: {counted:?}");
         assert!(

@@ -6,7 +6,7 @@
 //! - On each of its turns to propose it attacks, one attack per turn in
 //!   order: equivocation (the honest block and a second one for the same
 //!   round), a proposal naming a tx nobody holds (validators fetch it in
-//!   vain), a block whose state and tx roots are wrong, a block of 5 MiB
+//!   vain), a block whose state and results roots are wrong, a block of 5 MiB
 //!   (over the 4 MiB limit), a block stamped 6 s in the future, and a
 //!   stream that names another validator as the proposer.
 //! - All the time it floods streams for the next four heights (256 KiB
@@ -156,8 +156,15 @@ impl Attacker {
                     .await;
                 Some(id)
             }
-            // Wrong roots.
-            2 => Some(self.attack_with(net, height, round, |_| {}).await),
+            // Wrong state and results roots on a block that is otherwise
+            // good (no txs, their root right): honest validators execute it
+            // as its txs arrive and find the roots of its Fin part wrong.
+            2 => Some(
+                self.attack_with(net, height, round, |h| {
+                    h.txs_root = assent_contracts::block::txs_root(&[]);
+                })
+                .await,
+            ),
             // Over the block size limit: 5 MiB of junk after a good header.
             3 => {
                 let (mut bytes, id) = self.block(height, |_| {});
