@@ -7,8 +7,9 @@
 //! if this node holds every tx it names (ARCHITECTURE decision 50). When
 //! the stream completes with the same header, its signature is checked and
 //! that execution's roots are compared with the ones it signed. Nothing of
-//! an unsigned stream is kept or voted on; the intake has checked that its
-//! publisher is the proposer of its height and round.
+//! an unsigned stream is stored or voted on (its result waits in memory,
+//! one block at most); the intake has checked that its publisher is the
+//! proposer of its height and round.
 
 use assent_contracts::{AccountId, Block, BlockHash, BlockHeader, BlockOutput};
 use malachitebft_app_channel::app::streaming::StreamMessage;
