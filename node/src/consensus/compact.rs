@@ -38,28 +38,6 @@ pub struct CompactBlock {
 }
 
 impl CompactBlock {
-    /// `block` with the txs for which `held(i)` is true named by id.
-    /// `ids[i]` is the id of `block.txs[i]` (the proposer has them from
-    /// execution); a short `ids` sends the rest whole.
-    pub fn of(block: &Block, ids: &[TxId], held: impl Fn(usize) -> bool) -> CompactBlock {
-        let slots = block
-            .txs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| match ids.get(i) {
-                Some(id) if held(i) => Slot::Held {
-                    id: *id,
-                    signature: t.signature,
-                },
-                _ => Slot::Full(t.clone()),
-            })
-            .collect();
-        CompactBlock {
-            header: block.header.clone(),
-            slots,
-        }
-    }
-
     /// Every tx whole: what a restream of stored block bytes sends.
     pub fn whole(block: Block) -> CompactBlock {
         CompactBlock {
@@ -96,6 +74,17 @@ impl CompactBlock {
     /// Whether the header's roots are both zero, as a proposal sends them.
     pub fn roots_are_zero(&self) -> bool {
         self.header.results_root == Hash32::ZERO && self.header.state_root == Hash32::ZERO
+    }
+
+    /// Decodes the `Data` bytes of a peer's proposal stream: a compact
+    /// block in canonical form whose roots are zero (they travel in the
+    /// `Fin` part only, so each proposal has one form).
+    pub fn decode_proposal(bytes: &[u8]) -> Result<CompactBlock, ProposalBytesError> {
+        let compact = CompactBlock::decode(bytes).map_err(ProposalBytesError::Undecodable)?;
+        if !compact.roots_are_zero() {
+            return Err(ProposalBytesError::RootsOutsideFin);
+        }
+        Ok(compact)
     }
 
     /// Puts a proposal's roots (from its `Fin` part) into the header.
@@ -141,6 +130,15 @@ impl CompactBlock {
             .collect();
         (self.header, txs, missing)
     }
+}
+
+/// Why a proposal stream's `Data` bytes are not a block to judge.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposalBytesError {
+    #[error("proposal parts do not decode to a block: {0}")]
+    Undecodable(CodecError),
+    #[error("proposal parts carry the block's roots outside the Fin part")]
+    RootsOutsideFin,
 }
 
 /// A slot after [`CompactBlock::resolve`].

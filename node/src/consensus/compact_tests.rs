@@ -44,6 +44,21 @@ fn ids(b: &Block) -> Vec<TxId> {
     b.txs.iter().map(SignedTx::id).collect()
 }
 
+/// `b` as a proposal could name it: the txs for which `held(i)` is true by
+/// id and signature, the others whole.
+fn compact_of(b: &Block, ids: &[TxId], held: impl Fn(usize) -> bool) -> CompactBlock {
+    let mut compact = CompactBlock::whole(b.clone());
+    for (i, slot) in compact.slots.iter_mut().enumerate() {
+        if held(i) {
+            *slot = Slot::Held {
+                id: ids[i],
+                signature: b.txs[i].signature,
+            };
+        }
+    }
+    compact
+}
+
 /// A mempool holding `txs`, looked up by id.
 fn pool(txs: &[SignedTx]) -> BTreeMap<TxId, VerifiedTx> {
     txs.iter()
@@ -65,7 +80,7 @@ fn kinds(txs: &[Filled]) -> String {
 #[test]
 fn a_compact_block_filled_from_the_pool_is_the_proposed_block_byte_for_byte() {
     let b = block(5);
-    let compact = CompactBlock::of(&b, &ids(&b), |i| i % 2 == 0);
+    let compact = compact_of(&b, &ids(&b), |i| i % 2 == 0);
     let bytes = compact.encode();
     assert!(bytes.len() < b.encode().len(), "held txs are sent as ids");
     let got = CompactBlock::decode(&bytes).unwrap();
@@ -88,7 +103,7 @@ fn a_compact_block_filled_from_the_pool_is_the_proposed_block_byte_for_byte() {
 #[test]
 fn txs_the_pool_lacks_or_holds_with_another_signature_are_missing() {
     let b = block(4);
-    let compact = CompactBlock::of(&b, &ids(&b), |_| true);
+    let compact = compact_of(&b, &ids(&b), |_| true);
     // The pool holds tx 0, not tx 1, and tx 2's body with another signature.
     let mut other_sig = b.txs[2].clone();
     other_sig.signature.0[0] ^= 1;
@@ -106,7 +121,7 @@ fn txs_the_pool_lacks_or_holds_with_another_signature_are_missing() {
 #[test]
 fn fetched_txs_fill_only_the_slots_they_are_named_by() {
     let b = block(4);
-    let compact = CompactBlock::of(&b, &ids(&b), |_| true);
+    let compact = compact_of(&b, &ids(&b), |_| true);
     let (header, mut txs, missing) = compact.resolve(|_| None);
     assert_eq!(missing, vec![0, 1, 2, 3]);
     let right: Vec<Vec<u8>> = b.txs.iter().map(SignedTx::encode).collect();
@@ -316,4 +331,28 @@ fn a_block_sent_before_its_roots_executes_to_the_roots_its_proposer_signs() {
     let mut other = vec![0u8; 10];
     set_roots(&mut block, &mut other, signed.0, signed.1);
     assert_eq!(other, executed.bytes);
+}
+
+#[test]
+fn proposal_bytes_with_roots_or_garbage_are_refused_with_their_reason() {
+    let b = block(2);
+    // `block` has roots: a proposal may not send them outside its Fin part.
+    let with_roots = CompactBlock::whole(b.clone());
+    assert!(matches!(
+        CompactBlock::decode_proposal(&with_roots.encode()),
+        Err(ProposalBytesError::RootsOutsideFin)
+    ));
+    let (without, roots) = with_roots.without_roots();
+    assert_eq!(roots.results_root, b.header.results_root.0);
+    assert_eq!(roots.state_root, b.header.state_root.0);
+    let got = CompactBlock::decode_proposal(&without.encode()).unwrap();
+    assert_eq!(got, without);
+    let mut back = got;
+    back.set_roots(&roots);
+    assert_eq!(back.header.hash(), b.header.hash());
+    for garbage in [&b""[..], &b"\x00\x01"[..], &[0xff; 64][..]] {
+        let err = CompactBlock::decode_proposal(garbage).unwrap_err();
+        assert!(matches!(err, ProposalBytesError::Undecodable(_)), "{err}");
+        assert!(err.to_string().starts_with("proposal parts do not decode"));
+    }
 }

@@ -99,17 +99,14 @@ impl App {
         let Some(expected) = vs.validators().iter().find(|v| v.address == s.proposer) else {
             return Ok(None);
         };
-        let Ok(mut compact) = CompactBlock::decode(&s.block_bytes) else {
-            tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts do not decode to a block");
-            self.shared.metrics.proposal_invalid("undecodable");
-            return Ok(None);
+        let mut compact = match CompactBlock::decode_proposal(&s.block_bytes) {
+            Ok(c) => c,
+            Err(why) => {
+                tracing::warn!(target: "assent::consensus", height = s.height.0, %why, "proposal refused");
+                self.shared.metrics.proposal_invalid("undecodable");
+                return Ok(None);
+            }
         };
-        // The roots travel in the Fin part only: one form for each proposal.
-        if !compact.roots_are_zero() {
-            tracing::warn!(target: "assent::consensus", height = s.height.0, "proposal parts carry roots outside the Fin part");
-            self.shared.metrics.proposal_invalid("undecodable");
-            return Ok(None);
-        }
         let header = compact.header.clone();
         compact.set_roots(&s.roots);
         let hash = compact.header.hash();
@@ -213,12 +210,10 @@ impl App {
         if self.early.is_some() {
             return;
         }
-        let Ok(compact) = CompactBlock::decode(&o.block_bytes) else {
+        // One that does not decode is refused, with its reason, when complete.
+        let Ok(compact) = CompactBlock::decode_proposal(&o.block_bytes) else {
             return;
         };
-        if !compact.roots_are_zero() {
-            return;
-        }
         let header = compact.header.clone();
         let (pre, txs, missing) = compact.resolve(|id| self.shared.mempool().get(id));
         let metrics = &self.shared.metrics;
@@ -226,9 +221,7 @@ impl App {
             metrics.proposal_early("not_started");
             return;
         }
-        let count = |f: fn(&Filled) -> bool| txs.iter().filter(|t| f(t)).count();
-        metrics.proposal_txs("sent", count(|t| matches!(t, Filled::Sent(_))));
-        metrics.proposal_txs("pool", count(|t| matches!(t, Filled::Pool(_))));
+        count_sources(metrics, &txs);
         let shared = self.shared.clone();
         let now = now_ms();
         let task = tokio::task::spawn_blocking(move || {
@@ -308,9 +301,7 @@ impl App {
     ) -> Option<(Block, Vec<u8>)> {
         let (header, mut txs, missing) = compact.resolve(|id| self.shared.mempool().get(id));
         let metrics = &self.shared.metrics;
-        let count = |f: fn(&Filled) -> bool| txs.iter().filter(|t| f(t)).count();
-        metrics.proposal_txs("sent", count(|t| matches!(t, Filled::Sent(_))));
-        metrics.proposal_txs("pool", count(|t| matches!(t, Filled::Pool(_))));
+        count_sources(metrics, &txs);
         if !missing.is_empty() {
             match self.fetch(height, hash, &missing, &mut txs, proposer).await {
                 Ok(()) => metrics.proposal_txs("fetched", missing.len()),
@@ -379,4 +370,12 @@ impl App {
         }
         Err(last)
     }
+}
+
+/// Counts a received proposal's txs sent whole in it and found in the pool
+/// (`assent_proposal_txs_total`).
+fn count_sources(metrics: &crate::metrics::Metrics, txs: &[Filled]) {
+    let count = |f: fn(&Filled) -> bool| txs.iter().filter(|t| f(t)).count();
+    metrics.proposal_txs("sent", count(|t| matches!(t, Filled::Sent(_))));
+    metrics.proposal_txs("pool", count(|t| matches!(t, Filled::Pool(_))));
 }
