@@ -51,8 +51,15 @@ impl Net {
 
     /// The sum of a metric's samples on node `i` (0 when it has none).
     pub fn metric(&self, i: usize, name: &str) -> u64 {
+        self.metric_where(i, name, "")
+    }
+
+    /// The sum of a metric's samples on node `i` whose line contains
+    /// `label` (such as `outcome="used"`; 0 when it has none).
+    pub fn metric_where(&self, i: usize, name: &str, label: &str) -> u64 {
         self.metric_lines(i, name)
             .iter()
+            .filter(|l| l.contains(label))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum::<f64>() as u64
     }

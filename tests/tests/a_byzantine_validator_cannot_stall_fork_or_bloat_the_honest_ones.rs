@@ -133,12 +133,8 @@ fn a_byzantine_validator_cannot_stall_fork_or_bloat_the_honest_ones() {
     // The honest proposals named their txs, and the others found them in
     // their mempools (decision 45).
     let proposal_txs = |i: usize, source: &str| -> u64 {
-        net.metric_lines(i, "assent_proposal_txs_total")
-            .iter()
-            .filter(|l| l.contains(&format!("source=\"{source}\"")))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .map(|v| v as u64)
-            .sum()
+        let label = format!("source=\"{source}\"");
+        net.metric_where(i, "assent_proposal_txs_total", &label)
     };
     for &i in &honest {
         let unfetched = proposal_txs(i, "unfetched");

@@ -34,11 +34,8 @@ fn four_validators_commit_and_agree_on_state_roots() {
     // the roots and signature arrived (ARCHITECTURE decision 50): each node
     // is a validator at three heights of four.
     let early = |i: usize, outcome: &str| -> u64 {
-        net.metric_lines(i, "assent_proposals_executed_early_total")
-            .iter()
-            .filter(|l| l.contains(&format!("outcome=\"{outcome}\"")))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>() as u64
+        let label = format!("outcome=\"{outcome}\"");
+        net.metric_where(i, "assent_proposals_executed_early_total", &label)
     };
     let used: Vec<u64> = (0..4).map(|i| early(i, "used")).collect();
     eprintln!(

@@ -356,4 +356,8 @@ impl VerifiedTx {
     pub fn into_signed(self) -> SignedTx {
         self.tx
     }
+    /// The tx and its canonical bytes, without copying either.
+    pub fn into_parts(self) -> (SignedTx, Vec<u8>) {
+        (self.tx, self.bytes)
+    }
 }

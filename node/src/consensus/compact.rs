@@ -225,10 +225,11 @@ pub fn txs_at(txs: &[SignedTx], indices: &[u32]) -> Option<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// Answers a peer's fetch from a block this node holds: executed in
-/// memory, kept undecided on disk, or committed.
+/// Answers a peer's fetch from a block this node holds: in memory (executed,
+/// or offered as proposer by the hash of its header without roots), kept
+/// undecided on disk, or committed.
 pub fn answer(chain: &Chain, r: &FetchRequest) -> FetchResponse {
-    if let Ok(Some(Some(txs))) = chain.with_executed_txs(&r.hash, |t| txs_at(t, &r.indices)) {
+    if let Ok(Some(txs)) = chain.txs_in_memory(&r.hash, &r.indices) {
         return FetchResponse::Txs(txs);
     }
     let h = Height(r.height);

@@ -235,13 +235,24 @@ fn chain_with_block() -> (Chain, crate::ledger::chain::Executed, Vec<SignedTx>) 
     (chain, executed, txs)
 }
 
-#[test]
-fn a_peer_is_answered_from_the_block_in_memory_or_on_disk_and_nothing_else() {
-    let ask = |hash, indices: Vec<u32>| FetchRequest {
+/// A fetch of the txs at `indices` of block `hash` at height 1.
+fn ask(hash: BlockHash, indices: Vec<u32>) -> FetchRequest {
+    FetchRequest {
         height: 1,
         hash,
         indices,
-    };
+    }
+}
+
+/// `txs` with their signatures checked, as a proposer's pool holds them.
+fn verified(txs: &[SignedTx]) -> Vec<VerifiedTx> {
+    txs.iter()
+        .map(|t| t.clone().verify(crate::fuzzing::CHAIN).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_peer_is_answered_from_the_block_in_memory_or_on_disk_and_nothing_else() {
     // Executed and remembered (a proposal this node built or judged).
     let (chain, executed, txs) = chain_with_block();
     let hash = executed.hash;
@@ -280,10 +291,7 @@ fn a_peer_is_answered_from_the_block_in_memory_or_on_disk_and_nothing_else() {
 fn a_block_sent_before_its_roots_executes_to_the_roots_its_proposer_signs() {
     let (proposing, built, txs) = chain_with_block();
     let (validating, _, _) = chain_with_block();
-    let verified: Vec<VerifiedTx> = txs
-        .iter()
-        .map(|t| t.clone().verify(crate::fuzzing::CHAIN).unwrap())
-        .collect();
+    let verified = verified(&txs);
     let proposer = crate::fuzzing::validator_key(0).account();
     let prepared = proposing
         .prepare_block(verified.clone(), proposer, Timestamp(1_800_000_000_000))
@@ -355,4 +363,81 @@ fn proposal_bytes_with_roots_or_garbage_are_refused_with_their_reason() {
         assert!(matches!(err, ProposalBytesError::Undecodable(_)), "{err}");
         assert!(err.to_string().starts_with("proposal parts do not decode"));
     }
+}
+
+#[test]
+fn a_proposer_answers_for_the_block_it_offers_by_its_hash_without_roots() {
+    let (chain, _, txs) = chain_with_block();
+    let verified = verified(&txs);
+    let proposer = crate::fuzzing::validator_key(0).account();
+    let now = Timestamp(1_800_000_000_000);
+    let prepared = chain
+        .prepare_block(verified.clone(), proposer, now)
+        .unwrap();
+    // What a validator asks under: the hash of the header it was sent.
+    let unrooted = CompactBlock::named(prepared.header.clone(), &prepared.txs)
+        .header
+        .hash();
+    assert_eq!(unrooted, prepared.header.hash(), "the roots are still zero");
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![0])),
+        FetchResponse::Unknown,
+        "nothing is offered before the proposer offers it"
+    );
+    chain.offer(&prepared).unwrap();
+    let both = FetchResponse::Txs(vec![txs[1].encode(), txs[0].encode()]);
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![1, 0])),
+        both,
+        "while it executes"
+    );
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![2])),
+        FetchResponse::Unknown
+    );
+    let executed = chain.execute_prepared(prepared).unwrap();
+    assert_eq!(executed.block.txs, txs, "the block keeps its txs");
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![1, 0])),
+        both,
+        "once executed"
+    );
+    assert_eq!(
+        answer(&chain, &ask(executed.hash, vec![0])),
+        FetchResponse::Unknown,
+        "the hash with roots is answered once the block is remembered"
+    );
+    let hash = executed.hash;
+    chain.remember(executed).unwrap();
+    assert_eq!(
+        answer(&chain, &ask(hash, vec![0])),
+        FetchResponse::Txs(vec![txs[0].encode()])
+    );
+    // The next offer replaces it: one block at most is offered.
+    let next = chain
+        .prepare_block(verified[..1].to_vec(), proposer, now)
+        .unwrap();
+    let next_unrooted = next.header.hash();
+    chain.offer(&next).unwrap();
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![0])),
+        FetchResponse::Unknown
+    );
+    assert_eq!(
+        answer(&chain, &ask(next_unrooted, vec![0])),
+        FetchResponse::Txs(vec![txs[0].encode()])
+    );
+    // A block executed without being offered (build_block; the first
+    // block again) is not offered.
+    let built = chain.build_block(verified, proposer, now).unwrap();
+    assert_eq!(built.hash, hash);
+    assert_eq!(
+        answer(&chain, &ask(unrooted, vec![0])),
+        FetchResponse::Unknown
+    );
+    assert_eq!(
+        answer(&chain, &ask(next_unrooted, vec![0])),
+        FetchResponse::Txs(vec![txs[0].encode()]),
+        "and leaves the offer as it was"
+    );
 }

@@ -105,6 +105,26 @@ pub struct Chain {
     /// Signers' decompressed keys for the txs of proposals this node had
     /// not verified before (a cache; answers never depend on it).
     signer_keys: SignerKeys,
+    /// The txs of the block this node is executing as proposer, under the
+    /// hash of its header without roots, so validators can fetch any they
+    /// lack while it executes (one block at most).
+    offered: Mutex<Option<Offer>>,
+}
+
+/// The block this node offers as proposer: its header's hash without
+/// roots, and its txs (see [`Chain::offer`]).
+#[derive(Debug)]
+struct Offer {
+    hash: BlockHash,
+    txs: Offered,
+}
+
+#[derive(Debug)]
+enum Offered {
+    /// Shared with the execution under way.
+    Executing(Arc<Vec<VerifiedTx>>),
+    /// Their canonical bytes, once executed.
+    Executed(Vec<Vec<u8>>),
 }
 
 /// The txs of `txs` this node already verified: `known`'s candidate for each,
@@ -152,6 +172,7 @@ impl Chain {
             cost: super::budget::ExecCost::default(),
             // Fewer than the pool's: most of a proposal's txs come from the pool.
             signer_keys: SignerKeys::new(SIGNER_KEYS_PER_GENERATION / 8),
+            offered: Mutex::new(None),
         })
     }
 
@@ -202,18 +223,35 @@ impl Chain {
         }
     }
 
-    /// Keeps an executed block (own or received) until it is decided.
-    /// `f` of the txs of the executed block `hash`, if this node holds it
-    /// in memory (proposed or judged, not yet committed).
-    pub fn with_executed_txs<T>(
+    /// The encodings of the txs at `indices` of a block this node holds in
+    /// memory: one it executed (proposed or judged, not yet committed), by
+    /// its hash, or the last one it offered as proposer, by the hash of its
+    /// header without roots. `None` if it holds no such block or an index
+    /// is past its end.
+    pub fn txs_in_memory(
         &self,
         hash: &BlockHash,
-        f: impl FnOnce(&[SignedTx]) -> T,
-    ) -> Result<Option<T>, ChainError> {
+        indices: &[u32],
+    ) -> Result<Option<Vec<Vec<u8>>>, ChainError> {
+        if let Some(offer) = &*self.offered.lock().map_err(lock_err)? {
+            if offer.hash == *hash {
+                let bytes = |i: u32| match &offer.txs {
+                    Offered::Executing(txs) => txs.get(i as usize).map(|t| t.bytes().to_vec()),
+                    Offered::Executed(txs) => txs.get(i as usize).cloned(),
+                };
+                return Ok(indices.iter().map(|&i| bytes(i)).collect());
+            }
+        }
         let executed = self.executed.lock().map_err(lock_err)?;
-        Ok(executed.get(hash).map(|e| f(&e.block.txs)))
+        Ok(executed.get(hash).and_then(|e| {
+            indices
+                .iter()
+                .map(|&i| e.block.txs.get(i as usize).map(SignedTx::encode))
+                .collect()
+        }))
     }
 
+    /// Keeps an executed block (own or received) until it is decided.
     pub fn remember(&self, e: Executed) -> Result<(), ChainError> {
         self.executed.lock().map_err(lock_err)?.insert(e.hash, e);
         Ok(())

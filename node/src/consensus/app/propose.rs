@@ -91,7 +91,9 @@ impl App {
             .prepare_block(txs, shared.validator_key, now_ms())
             .map_err(fatal)?;
         // The txs go out first: validators hold them (gossip brought them),
-        // so the proposal names them, and they execute while we do.
+        // so the proposal names them, and they execute while we do. One
+        // that lacks some fetches them from us meanwhile.
+        chain.offer(&prepared).map_err(fatal)?;
         let compact = CompactBlock::named(prepared.header.clone(), &prepared.txs).encode();
         let opening = Opening {
             height,

@@ -4,7 +4,8 @@
 //!
 //! A stream whose txs are all in (its roots and signature still on the way,
 //! the proposer still executing) is executed at once on a blocking thread,
-//! if this node holds every tx it names (ARCHITECTURE decision 50). When
+//! once this node holds every tx it names: any it lacks are fetched from
+//! the proposer, which offers them meanwhile (ARCHITECTURE decision 50). When
 //! the stream completes with the same header, its signature is checked and
 //! that execution's roots are compared with the ones it signed. Nothing of
 //! an unsigned stream is stored or voted on (its result waits in memory,
@@ -24,8 +25,8 @@ use super::super::types::{
 };
 use super::{cpu_bound, fatal, height_ledger, now_ms, App};
 use crate::gossip::fetch::FetchRequest;
-use crate::gossip::peer_id_of;
-use crate::ledger::chain::{same_roots, set_roots, ChainError, Executed, InvalidBlock};
+use crate::gossip::{peer_id_of, GossipHandle};
+use crate::ledger::chain::{same_roots, set_roots, Executed, InvalidBlock};
 use crate::run::NodeError;
 
 /// How long a validator may spend fetching the txs of one proposal.
@@ -40,7 +41,10 @@ pub(super) struct Early {
     /// The header without roots. A completed stream with this very header
     /// names the same txs (its `txs_root` binds them).
     header: BlockHeader,
-    task: tokio::task::JoinHandle<Result<Option<EarlyRun>, ChainError>>,
+    task: tokio::task::JoinHandle<Result<Option<EarlyRun>, NodeError>>,
+    /// Dropping it stops a fetch of missing txs still under way; an
+    /// execution, once started, always runs to its end.
+    cancel: tokio::sync::oneshot::Sender<()>,
 }
 
 /// What an early execution did: the block (roots zero) and its encoding,
@@ -203,9 +207,10 @@ impl App {
     }
 
     /// Starts executing an opened stream's block on a blocking thread, if
-    /// it decodes, sends no roots, and names only txs this node holds. One
-    /// at a time: a stream opened while another executes is judged when it
-    /// completes, as is one that lacks a tx here.
+    /// it decodes and sends no roots. Txs this node lacks are fetched from
+    /// the proposer first (it offers them while it executes the block).
+    /// One at a time: a stream opened while another executes is judged
+    /// when it completes, as is one whose missing txs could not be had.
     fn execute_early(&mut self, o: OpenedStream) {
         if self.early.is_some() {
             return;
@@ -215,31 +220,63 @@ impl App {
             return;
         };
         let header = compact.header.clone();
-        let (pre, txs, missing) = compact.resolve(|id| self.shared.mempool().get(id));
-        let metrics = &self.shared.metrics;
-        if !missing.is_empty() {
-            metrics.proposal_early("not_started");
-            return;
-        }
-        count_sources(metrics, &txs);
+        let (pre, mut txs, missing) = compact.resolve(|id| self.shared.mempool().get(id));
         let shared = self.shared.clone();
+        let ask = if missing.is_empty() {
+            None
+        } else if let (Some(gossip), Some(peer)) =
+            (&shared.gossip, peer_id_of(&AccountId::from(o.proposer)))
+        {
+            Some((gossip.clone(), peer))
+        } else {
+            shared.metrics.proposal_early("not_started");
+            return;
+        };
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        // The hash a proposer offers its txs under: its header without roots.
+        let request = FetchRequest {
+            height: o.height.0,
+            hash: header.hash(),
+            indices: missing,
+        };
         let now = now_ms();
-        let task = tokio::task::spawn_blocking(move || {
-            let Some((block, bytes)) = assemble(pre, txs) else {
-                return Ok(None);
-            };
-            let known = |t: &assent_contracts::SignedTx| {
-                shared.mempool().pending_at(&t.body.sender, t.body.nonce)
-            };
-            let verdict =
-                shared
+        let task = tokio::spawn(async move {
+            let metrics = &shared.metrics;
+            if let Some((gossip, peer)) = ask {
+                let max_tx_bytes = shared.mempool().limits().max_tx_bytes;
+                let deadline = tokio::time::Instant::now() + FETCH_BUDGET;
+                let peers = [peer];
+                let fetched = tokio::select! {
+                    r = fetch_from(&gossip, &peers, &request, &mut txs, max_tx_bytes, deadline) => r,
+                    _ = cancelled => return Ok(None),
+                };
+                if let Err(why) = fetched {
+                    tracing::debug!(target: "assent::consensus", height = request.height, %why, "a proposal's missing txs could not be fetched while it executes; judged when complete");
+                    metrics.proposal_early("not_started");
+                    return Ok(None);
+                }
+                metrics.proposal_txs("fetched", request.indices.len());
+            }
+            count_sources(metrics, &txs);
+            tokio::task::spawn_blocking(move || {
+                let Some((block, bytes)) = assemble(pre, txs) else {
+                    return Ok(None);
+                };
+                let known = |t: &assent_contracts::SignedTx| {
+                    shared.mempool().pending_at(&t.body.sender, t.body.nonce)
+                };
+                let verdict = shared
                     .chain
-                    .execute_proposal(&block, bytes.len(), None, &known, Some(now))?;
-            Ok(Some(EarlyRun {
-                block,
-                bytes,
-                verdict,
-            }))
+                    .execute_proposal(&block, bytes.len(), None, &known, Some(now))
+                    .map_err(fatal)?;
+                Ok(Some(EarlyRun {
+                    block,
+                    bytes,
+                    verdict,
+                }))
+            })
+            .await
+            .map_err(fatal)?
         });
         self.early = Some(Early {
             height: o.height,
@@ -247,6 +284,7 @@ impl App {
             proposer: o.proposer,
             header,
             task,
+            cancel,
         });
     }
 
@@ -265,12 +303,14 @@ impl App {
             && early.round == s.round
             && early.proposer == s.proposer
             && early.header == *header;
-        let run = early.task.await.map_err(fatal)?;
         if !same {
+            drop(early.cancel);
+            let _ = early.task.await.map_err(fatal)?;
             self.shared.metrics.proposal_early("dropped");
             return Ok(None);
         }
-        let run = run.map_err(fatal)?;
+        // Its fetch, if one is under way, is what judging it whole would do.
+        let run = early.task.await.map_err(fatal)??;
         if run.is_some() {
             self.shared.metrics.proposal_early("used");
         }
@@ -281,6 +321,7 @@ impl App {
     /// builds, commits or executes another block).
     pub(super) async fn settle_early(&mut self) -> Result<(), NodeError> {
         if let Some(early) = self.early.take() {
+            drop(early.cancel);
             let _ = early.task.await.map_err(fatal)?;
             self.shared.metrics.proposal_early("dropped");
         }
@@ -352,24 +393,37 @@ impl App {
             indices: missing.to_vec(),
         };
         let deadline = tokio::time::Instant::now() + FETCH_BUDGET;
-        let mut last = String::from("no validator to ask");
-        for peer in peers {
-            let asked = tokio::time::timeout_at(deadline, gossip.fetch(peer, request.clone()));
-            let Ok(answer) = asked.await else {
-                return Err(format!("out of time ({last})"));
-            };
-            match answer.map_err(|e| e.to_string()).and_then(|fetched| {
-                fill(txs, missing, &fetched, max_tx_bytes).map_err(|e| e.to_string())
-            }) {
-                Ok(()) => return Ok(()),
-                Err(why) => {
-                    tracing::debug!(target: "assent::consensus", %peer, %why, "fetch of a proposal's txs failed");
-                    last = format!("{peer}: {why}");
-                }
+        fetch_from(gossip, &peers, &request, txs, max_tx_bytes, deadline).await
+    }
+}
+
+/// Fills the `request.indices` slots of `txs` from the first of `peers`
+/// whose answer fits them, all before `deadline`.
+async fn fetch_from(
+    gossip: &GossipHandle,
+    peers: &[libp2p::PeerId],
+    request: &FetchRequest,
+    txs: &mut [Filled],
+    max_tx_bytes: usize,
+    deadline: tokio::time::Instant,
+) -> Result<(), String> {
+    let mut last = String::from("no validator to ask");
+    for &peer in peers {
+        let asked = tokio::time::timeout_at(deadline, gossip.fetch(peer, request.clone()));
+        let Ok(answer) = asked.await else {
+            return Err(format!("out of time ({last})"));
+        };
+        match answer.map_err(|e| e.to_string()).and_then(|fetched| {
+            fill(txs, &request.indices, &fetched, max_tx_bytes).map_err(|e| e.to_string())
+        }) {
+            Ok(()) => return Ok(()),
+            Err(why) => {
+                tracing::debug!(target: "assent::consensus", %peer, %why, "fetch of a proposal's txs failed");
+                last = format!("{peer}: {why}");
             }
         }
-        Err(last)
     }
+    Err(last)
 }
 
 /// Counts a received proposal's txs sent whole in it and found in the pool

@@ -14,8 +14,12 @@ use assent_contracts::codec;
 use assent_contracts::state::StateExt;
 use assent_contracts::tx::{verify_covered_batch, CoveredTx, SignedTx, VerifiedTx};
 use assent_contracts::{AccountId, Block, BlockHeader, BlockOutput, Hash32, Timestamp};
+use std::sync::Arc;
 
-use super::{reuse_verified, Chain, ChainError, Executed, InvalidBlock, MAX_CLOCK_DRIFT_MS};
+use super::{
+    lock_err, reuse_verified, Chain, ChainError, Executed, InvalidBlock, Offer, Offered,
+    MAX_CLOCK_DRIFT_MS,
+};
 use crate::storage::Head;
 
 /// A block this node proposes, before it is executed: its header with both
@@ -23,7 +27,7 @@ use crate::storage::Head;
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub header: BlockHeader,
-    pub txs: Vec<VerifiedTx>,
+    pub txs: Arc<Vec<VerifiedTx>>,
 }
 
 impl Chain {
@@ -71,8 +75,19 @@ impl Chain {
         };
         Ok(Prepared {
             header,
-            txs: chosen,
+            txs: Arc::new(chosen),
         })
+    }
+
+    /// Offers the txs of a block this node is about to propose to peers
+    /// that lack some ([`Chain::txs_in_memory`], by the hash of its header
+    /// without roots) while it executes, and after, until the next offer.
+    pub fn offer(&self, p: &Prepared) -> Result<(), ChainError> {
+        *self.offered.lock().map_err(lock_err)? = Some(Offer {
+            hash: p.header.hash(),
+            txs: Offered::Executing(p.txs.clone()),
+        });
+        Ok(())
     }
 
     /// Executes a block [`Chain::prepare_block`] made, on the tip it was
@@ -86,9 +101,29 @@ impl Chain {
             });
         }
         let output = self.execute(&p.header, &head, &p.txs)?;
+        // An offered block's txs stay answerable as their bytes; the rest
+        // of each moves into the block. Under the lock: no answer holds
+        // the shared txs meanwhile.
+        let mut offered = self.offered.lock().map_err(lock_err)?;
+        let ours = offered
+            .as_ref()
+            .is_some_and(|o| matches!(&o.txs, Offered::Executing(t) if Arc::ptr_eq(t, &p.txs)));
+        if ours {
+            *offered = None;
+        }
+        let txs = Arc::try_unwrap(p.txs).unwrap_or_else(|shared| (*shared).clone());
+        let (txs, bytes): (Vec<SignedTx>, Vec<Vec<u8>>) =
+            txs.into_iter().map(VerifiedTx::into_parts).unzip();
+        if ours {
+            *offered = Some(Offer {
+                hash: p.header.hash(),
+                txs: Offered::Executed(bytes),
+            });
+        }
+        drop(offered);
         let block = Block {
             header: p.header,
-            txs: p.txs.into_iter().map(VerifiedTx::into_signed).collect(),
+            txs,
         };
         Ok(finish(block, output))
     }
