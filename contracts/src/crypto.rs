@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::ids::AccountId;
 
 mod batch;
+mod strong_keys;
 
 pub use batch::{SignerKeys, SIGNER_KEYS_PER_GENERATION};
 
@@ -93,11 +94,21 @@ pub enum SignatureError {
 /// Whether a key is a small-order point (or not a point at all). Under the
 /// ZIP-215 rule anyone can make a valid signature for such a key, so the
 /// ledger refuses to give one a role or points.
+///
+/// A key found strong is remembered (a bounded cache, the same answers),
+/// so a key checked again costs no second point decompression.
 pub fn is_weak_key(key: &AccountId) -> bool {
-    match ed25519_dalek::VerifyingKey::from_bytes(&key.0) {
+    if strong_keys::known(&key.0) {
+        return false;
+    }
+    let weak = match ed25519_dalek::VerifyingKey::from_bytes(&key.0) {
         Ok(vk) => vk.is_weak(),
         Err(_) => true,
+    };
+    if !weak {
+        strong_keys::keep([key.0]);
     }
+    weak
 }
 
 /// A signing key. Key generation lives outside the pure crate: keys come in as seeds.

@@ -130,6 +130,36 @@ fn transfers_move_points_and_never_overdraw() {
         }),
     );
     assert_eq!(rejection(&o).code, ErrorCode::InvalidField);
+    // No points to a key anyone could sign for, or to bytes that are not
+    // a key at all; asked again after a good transfer, the same answers
+    // (a strong key is remembered, a weak one never is).
+    let small_order = AccountId([0; 32]); // y = 0: a point of order 4
+    let mut not_a_point = [0u8; 32];
+    not_a_point[0] = 2; // y = 2 has no x on the curve
+    for round in 0..2 {
+        for to in [small_order, AccountId(not_a_point)] {
+            let o = c.run(
+                &a.alice,
+                Payload::Transfer(Transfer {
+                    to,
+                    amount: Amount(1),
+                }),
+            );
+            assert_eq!(
+                rejection(&o).code,
+                ErrorCode::WeakKey,
+                "round {round}: {to}"
+            );
+        }
+        events(&c.run(
+            &a.alice,
+            Payload::Transfer(Transfer {
+                to: a.bob.account(),
+                amount: Amount(1),
+            }),
+        ));
+    }
+    assert_eq!(c.balance(&a.alice.account()), 38);
 }
 
 #[test]

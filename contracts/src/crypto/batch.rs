@@ -178,6 +178,16 @@ pub(super) fn holds<R: rand_core::RngCore + rand_core::CryptoRng>(
     let held = EdwardsPoint::vartime_multiscalar_mul(&scalars, &points)
         .mul_by_cofactor()
         .is_identity();
+    if held {
+        // Signers' keys that are not of small order are strong keys: a
+        // registering consumer's is checked so in its block.
+        super::strong_keys::keep(
+            fresh
+                .iter()
+                .filter(|(_, a)| !a.is_small_order())
+                .map(|(k, _)| *k),
+        );
+    }
     if let (true, Some(keys)) = (held, keys) {
         keys.keep(&fresh);
     }
@@ -275,6 +285,21 @@ mod tests {
         // s = 0 over small-order A and R holds (cofactored rule); both
         // answers occur.
         assert!(agreed > 0 && agreed < encodings.len() * encodings.len() * 2);
+        // Batches that held over small-order keys made none of them a
+        // strong key, while a real signer's key is one.
+        for a in &encodings {
+            assert!(
+                crate::crypto::is_weak_key(&AccountId(*a)),
+                "{}",
+                hex::encode(a)
+            );
+        }
+        let real = Keypair::from_seed([77; 32]);
+        let sig = ed25519_consensus::SigningKey::from(real.seed()).sign(msg);
+        let items = [(real.account(), msg, Signature(sig.to_bytes()))];
+        assert!(holds(&items, rand::rngs::OsRng, None));
+        assert!(super::super::strong_keys::known(&real.account().0));
+        assert!(!crate::crypto::is_weak_key(&real.account()));
     }
 
     #[test]

@@ -117,6 +117,11 @@ pub(crate) fn out_of_space(what: &str) -> String {
     format!("no space left on the disk that holds {what}; free space there and restart assentd: every committed block is kept in the block journal and the node catches up from its peers")
 }
 
+/// A journal record to append: `(kind, height, payload parts)`. The
+/// payload is the parts one after another, so a caller need not copy a
+/// large buffer into a record first.
+pub type JournalRecord<'a> = (u8, u64, &'a [&'a [u8]]);
+
 /// What the node needs from durable storage.
 ///
 /// One ordered key space (sled's tree; table prefixes in `keys`) for small
@@ -130,9 +135,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Applies every op or none; with `durable`, on disk when it returns
     /// (and so is every batch applied before it).
     fn apply(&self, ops: Vec<Op>, durable: bool) -> Result<(), StoreError>;
-    /// Appends records `(kind, height, payload)` to the block journal and
-    /// makes them durable before returning.
-    fn journal_append(&self, records: &[(u8, u64, &[u8])]) -> Result<(), StoreError>;
+    /// Appends records `(kind, height, payload parts)` to the block
+    /// journal, each payload being its parts one after another, and makes
+    /// them durable before returning.
+    fn journal_append(&self, records: &[JournalRecord<'_>]) -> Result<(), StoreError>;
     /// The latest journal record of `kind` at `height`.
     fn journal_get(&self, kind: u8, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Height of the last block record in the journal.

@@ -20,7 +20,7 @@ impl Store {
         let payload = enc(cert);
         self.core()
             .backend
-            .journal_append(&[(KIND_CERTIFICATE, h.0, &payload)])?;
+            .journal_append(&[(KIND_CERTIFICATE, h.0, &[&payload])])?;
         self.core()
             .metrics
             .journal_bytes

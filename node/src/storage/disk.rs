@@ -8,7 +8,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use super::backend::{Backend, Entries, Op, RunFile, RunSpace, RunWriter, StoreError};
+use super::backend::{
+    Backend, Entries, JournalRecord, Op, RunFile, RunSpace, RunWriter, StoreError,
+};
 use super::journal::{Journal, JournalConfig};
 
 /// Segment size of the block journal.
@@ -248,10 +250,10 @@ impl Backend for DiskBackend {
         Ok(())
     }
 
-    fn journal_append(&self, records: &[(u8, u64, &[u8])]) -> Result<(), StoreError> {
+    fn journal_append(&self, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut j = self.journal.write().map_err(|_| poisoned())?;
-        for (kind, h, payload) in records {
-            j.append(*kind, *h, payload)?;
+        for (kind, h, parts) in records {
+            j.append_parts(*kind, *h, parts)?;
         }
         j.sync()?;
         Ok(())

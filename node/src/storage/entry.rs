@@ -9,20 +9,20 @@ use super::StoreError;
 
 /// A journal block record: `len(block) u32 LE ‖ block ‖ codec((cert, results))`.
 /// The block's bytes are stored as they are, not re-encoded.
-pub(crate) fn encode_entry(
+///
+/// Returned as the parts around the block, `(len(block), tail)`: the
+/// journal writes the record as `[len, block, tail]` from the caller's
+/// buffers, so a block of megabytes is not copied into a record first.
+pub(crate) fn entry_parts(
     block: &[u8],
     cert: &CommitCertificate,
     results: &[assent_contracts::tx::TxResult],
     end_events: &[Event],
-) -> Vec<u8> {
+) -> ([u8; 4], Vec<u8>) {
     // The ledger's types, through bincode's own path of the codec (the
     // same bytes as serde's): a tuple encodes as the struct it replaced.
     let tail = codec::encode_native(&(cert, results, end_events)).unwrap_or_default();
-    let mut v = Vec::with_capacity(4 + block.len() + tail.len());
-    v.extend_from_slice(&(block.len() as u32).to_le_bytes());
-    v.extend_from_slice(block);
-    v.extend_from_slice(&tail);
-    v
+    ((block.len() as u32).to_le_bytes(), tail)
 }
 
 /// One committed block as the journal returns it.
@@ -128,7 +128,9 @@ mod tests {
             };
             3
         ];
-        let payload = encode_entry(&[9; 1000], &cert, &results, &[]);
+        let block = [9; 1000];
+        let (len, tail) = entry_parts(&block, &cert, &results, &[]);
+        let payload = [&len[..], &block, &tail].concat();
         assert_eq!(decode_certificate(7, &payload).unwrap(), cert);
         assert_eq!(decode_entry(7, &payload).unwrap().certificate, cert);
         // A length field past the record, a record cut inside the

@@ -101,8 +101,8 @@ impl Installer {
     ) -> Result<(), StoreError> {
         let backend = self.backend()?;
         let h = header.height;
-        let payload = super::entry::encode_entry(block, cert, results, end_events);
-        backend.journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
+        let (len, tail) = super::entry::entry_parts(block, cert, results, end_events);
+        backend.journal_append(&[(KIND_BLOCK, h.0, &[&len, block, &tail])])?;
         let at = Checkpoint {
             height: h,
             state_root: header.state_root,

@@ -457,23 +457,37 @@ impl Journal {
     /// Appends one record: readable by `get` at once, durable only after
     /// `sync`. A refused record leaves the journal unchanged.
     pub fn append(&mut self, kind: u8, height: u64, payload: &[u8]) -> Result<(), JournalError> {
+        self.append_parts(kind, height, &[payload])
+    }
+
+    /// Appends one record whose payload is `parts` one after another,
+    /// written from the caller's buffers (a block's bytes are not copied
+    /// into a record first). As [`append`](Self::append) otherwise.
+    pub fn append_parts(
+        &mut self,
+        kind: u8,
+        height: u64,
+        parts: &[&[u8]],
+    ) -> Result<(), JournalError> {
         if let Some(why) = &self.failed {
             return Err(JournalError::Failed(why.clone()));
         }
-        if payload.len() > MAX_PAYLOAD {
-            return Err(JournalError::PayloadTooLarge {
-                height,
-                len: payload.len(),
-            });
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > MAX_PAYLOAD {
+            return Err(JournalError::PayloadTooLarge { height, len });
         }
         self.index.check(kind, height)?;
         if self.active.len >= self.cfg.segment_bytes && self.active.len > 0 {
             self.roll().map_err(|e| self.fail(e))?;
         }
-        let header = encode_header(kind, height, payload);
+        let header = encode_header(kind, height, parts);
         let offset = self.active.len;
-        let written = (self.writer.write_all_at(&header, offset))
-            .and_then(|()| self.writer.write_all_at(payload, offset + HEADER));
+        let mut written = self.writer.write_all_at(&header, offset);
+        let mut at = offset + HEADER;
+        for part in parts {
+            written = written.and_then(|()| self.writer.write_all_at(part, at));
+            at += part.len() as u64;
+        }
         if let Err(source) = written {
             // Best effort: reopening repairs the tail anyway, and `fail`
             // stops any record from being written after the partial one.
@@ -483,9 +497,9 @@ impl Journal {
         }
         let seg = u32::try_from(self.sealed.len()).unwrap_or(u32::MAX);
         self.index
-            .insert(kind, height, Loc(seg, offset, payload.len() as u32));
-        self.active.len += HEADER + payload.len() as u64;
-        self.bytes_written += HEADER + payload.len() as u64;
+            .insert(kind, height, Loc(seg, offset, len as u32));
+        self.active.len += HEADER + len as u64;
+        self.bytes_written += HEADER + len as u64;
         Ok(())
     }
 

@@ -23,20 +23,30 @@ pub(super) fn le<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
 }
 
 pub(super) fn record_crc(header: &[u8], payload: &[u8]) -> u32 {
+    record_crc_parts(header, &[payload])
+}
+
+/// The record CRC of a payload given as consecutive parts.
+fn record_crc_parts(header: &[u8], parts: &[&[u8]]) -> u32 {
     let mut h = crc32fast::Hasher::new();
     h.update(&header[..17]);
-    h.update(payload);
+    for part in parts {
+        h.update(part);
+    }
     h.finalize()
 }
 
-/// The caller has checked `payload.len() <= MAX_PAYLOAD`, so it fits a u32.
-pub(super) fn encode_header(kind: u8, height: u64, payload: &[u8]) -> [u8; HEADER_LEN] {
+/// The header of a record whose payload is `parts`, one after another.
+/// The caller has checked that the payload is at most `MAX_PAYLOAD`
+/// bytes, so its length fits a u32.
+pub(super) fn encode_header(kind: u8, height: u64, parts: &[&[u8]]) -> [u8; HEADER_LEN] {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut b = [0u8; HEADER_LEN];
     b[..4].copy_from_slice(&MAGIC);
     b[4] = kind;
     b[5..13].copy_from_slice(&height.to_le_bytes());
-    b[13..17].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-    let crc = record_crc(&b, payload);
+    b[13..17].copy_from_slice(&(len as u32).to_le_bytes());
+    let crc = record_crc_parts(&b, parts);
     b[17..21].copy_from_slice(&crc.to_le_bytes());
     let hcrc = crc32fast::hash(&b[..21]);
     b[21..].copy_from_slice(&hcrc.to_le_bytes());

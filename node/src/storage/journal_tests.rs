@@ -265,7 +265,7 @@ fn out_of_order_heights_and_missing_segments_fail_open() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
     for h in [1, 3] {
-        bytes.extend_from_slice(&encode_header(B, h, b"blk"));
+        bytes.extend_from_slice(&encode_header(B, h, &[b"blk"]));
         bytes.extend_from_slice(b"blk");
     }
     fs::write(seg(dir.path(), 1), &bytes).unwrap();
@@ -314,4 +314,52 @@ fn journal_can_sit_behind_a_lock() {
     fn shareable<T: Send + Sync + fmt::Debug>() {}
     shareable::<Journal>();
     shareable::<JournalError>();
+}
+
+#[test]
+fn a_record_appended_in_parts_is_one_payload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let (mut j, _) = Journal::open(&dir, BIG).unwrap();
+    let (head, body, tail) = (p(B, 1, 0), vec![7u8; 5000], p(C, 1, 3));
+    let whole = [&head[..], &body, &tail].concat();
+    j.append_parts(B, 1, &[&head, &body, &tail]).unwrap();
+    j.append_parts(C, 1, &[]).unwrap();
+    j.append(B, 2, &whole).unwrap();
+    j.sync().unwrap();
+    assert_eq!(get(&j, B, 1), Some(whole.clone()));
+    assert_eq!(
+        get(&j, C, 1),
+        Some(Vec::new()),
+        "no parts: an empty payload"
+    );
+    drop(j);
+    // Byte for byte the record `append` writes of the whole payload.
+    let bytes = fs::read(seg(&dir, 1)).unwrap();
+    let first = HEADER as usize + whole.len();
+    let second_at = first + HEADER as usize;
+    assert_eq!(bytes[4], B);
+    assert_eq!(
+        bytes[HEADER as usize..first],
+        bytes[second_at + HEADER as usize..second_at + HEADER as usize + whole.len()]
+    );
+    assert_eq!(
+        bytes[13..17],
+        bytes[second_at + 13..second_at + 17],
+        "same length"
+    );
+    let crc = u32::from_le_bytes(le(&bytes, 17));
+    assert_eq!(
+        crc,
+        record_crc(&bytes[..HEADER as usize], &whole),
+        "the CRC of the whole"
+    );
+    let (j, report) = Journal::open(&dir, BIG).unwrap();
+    assert_eq!(report.records, 3);
+    assert_eq!(get(&j, B, 1), Some(whole));
+    drop(j);
+    // The CRC covers every part: a byte flipped in the middle one is found.
+    flip(&seg(&dir, 1), HEADER + head.len() as u64 + 100);
+    let err = Journal::open(&dir, BIG).expect_err("a damaged record");
+    assert_corrupt(err, &seg(&dir, 1), 1);
 }

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use super::backend::{Backend, Entries, Op, RunFile, RunSpace, RunWriter, StoreError};
+use super::backend::{
+    Backend, Entries, JournalRecord, Op, RunFile, RunSpace, RunWriter, StoreError,
+};
 
 #[derive(Debug, Default)]
 struct Durable {
@@ -155,14 +157,15 @@ impl Backend for MemBackend {
         Ok(())
     }
 
-    fn journal_append(&self, records: &[(u8, u64, &[u8])]) -> Result<(), StoreError> {
+    fn journal_append(&self, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut i = self.lock();
-        for (kind, h, payload) in records {
+        for (kind, h, parts) in records {
             if *kind == super::journal::KIND_BLOCK {
                 i.durable.journal_tip = Some(*h);
             }
-            i.durable.journal.insert((*kind, *h), payload.to_vec());
+            let payload = parts.concat();
             i.journal_bytes += payload.len() as u64;
+            i.durable.journal.insert((*kind, *h), payload);
         }
         Ok(())
     }
@@ -262,7 +265,7 @@ impl<B: Backend> Backend for Faulty<B> {
         self.step()?;
         self.inner.apply(ops, durable)
     }
-    fn journal_append(&self, records: &[(u8, u64, &[u8])]) -> Result<(), StoreError> {
+    fn journal_append(&self, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         self.step()?;
         self.inner.journal_append(records)
     }

@@ -29,7 +29,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::backend::{Backend, StoreError};
 pub use super::config::StoreConfig;
-use super::entry::{decode_entry, decode_results, encode_entry, Entry};
+use super::entry::{decode_entry, decode_results, entry_parts, Entry};
 use super::journal::KIND_BLOCK;
 use super::keys;
 use super::records::{BlockResults, Checkpoint, Head};
@@ -493,10 +493,11 @@ impl Store {
             results: std::mem::take(&mut out.results),
             end_events: std::mem::take(&mut out.end_events),
         });
-        let payload = encode_entry(bytes, cert, &results.results, &results.end_events);
+        let (len, tail) = entry_parts(bytes, cert, &results.results, &results.end_events);
         core.backend
-            .journal_append(&[(KIND_BLOCK, h.0, &payload)])?;
-        core.metrics.journal_bytes.inc_by(payload.len() as u64);
+            .journal_append(&[(KIND_BLOCK, h.0, &[&len, bytes, &tail])])?;
+        let payload_len = len.len() + bytes.len() + tail.len();
+        core.metrics.journal_bytes.inc_by(payload_len as u64);
         if core.index_enabled {
             core.handoff
                 .push(h.0, bytes.len(), block.clone(), results.clone());
