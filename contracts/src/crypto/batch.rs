@@ -179,8 +179,9 @@ pub(super) fn holds<R: rand_core::RngCore + rand_core::CryptoRng>(
         .mul_by_cofactor()
         .is_identity();
     if held {
-        // Signers' keys that are not of small order are strong keys: a
-        // registering consumer's is checked so in its block.
+        // Signers' keys that are not of small order are strong keys, so a
+        // registering consumer's key is not decompressed again when its
+        // block checks it.
         super::strong_keys::keep(
             fresh
                 .iter()
