@@ -11,6 +11,7 @@ mod entry;
 mod index_reads;
 pub mod install;
 pub mod journal;
+mod journal_error;
 mod journal_record;
 pub mod keys;
 pub mod mem;
